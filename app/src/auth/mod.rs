@@ -1,0 +1,44 @@
+//! Accounts: sign-up, log-in, log-out, and the session cookie.
+
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod cookie;
+
+pub use pages::{LoginPage, LogoutButton, SignupPage};
+
+use leptos::prelude::*;
+
+use crate::AppError;
+
+/// Creates an account (the first one becomes the workspace admin), signs it in and goes to the
+/// workspace.
+#[server(prefix = "/api", endpoint = "signup")]
+pub async fn sign_up(username: String, password: String) -> Result<(), AppError> {
+    let username = xietong::validate::username(&username)?;
+    let password = xietong::validate::password(&password)?;
+    let backend = crate::backend::backend()?;
+    let session = backend.sign_up(username, password).await?;
+    cookie::set_session(&session.token, backend.secure_cookies());
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn log_in(username: String, password: String) -> Result<(), AppError> {
+    let backend = crate::backend::backend()?;
+    let session = backend.log_in(username.trim(), &password).await?;
+    cookie::set_session(&session.token, backend.secure_cookies());
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn log_out() -> Result<(), AppError> {
+    let backend = crate::backend::backend()?;
+    if let Some(token) = cookie::session_token_of_request() {
+        backend.log_out(&token).await?;
+    }
+    cookie::clear_session(backend.secure_cookies());
+    leptos_axum::redirect("/login");
+    Ok(())
+}

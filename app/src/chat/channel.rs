@@ -1,0 +1,213 @@
+use leptos::html;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use xietong::{ChannelId, Message};
+
+use super::channel_history;
+use crate::live::state::ChannelView;
+use crate::live::{Live, PendingPost};
+
+/// One channel: its history (server-rendered), live messages and the composer.
+#[component]
+pub fn ChannelPage() -> impl IntoView {
+    let params = use_params_map();
+    let channel_id = move || params.read().get("id").and_then(|id| id.parse::<ChannelId>().ok());
+    let history = Resource::new(channel_id, |id| channel_history(id, None));
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Ok(page) => {
+                        let view = RwSignal::new(ChannelView::from_page(page));
+                        expect_context::<Live>().watch_channel(view);
+                        view! { <Channel view /> }.into_any()
+                    }
+                    Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Channel(view: RwSignal<ChannelView>) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let channel = view.with_untracked(|v| v.channel.clone());
+    let channel_id = channel.id;
+    let log = NodeRef::<html::Div>::new();
+    let loading_older = RwSignal::new(false);
+    let older_error = RwSignal::new(None::<String>);
+
+    let load_older = move || {
+        if loading_older.get_untracked() || !view.with_untracked(|v| v.has_more) {
+            return;
+        }
+        let Some(before) = view.with_untracked(|v| v.oldest()) else { return };
+        loading_older.set(true);
+        leptos::task::spawn_local(async move {
+            let height_before = log.get_untracked().map(|el| el.scroll_height()).unwrap_or(0);
+            match channel_history(Some(channel_id), Some(before)).await {
+                Ok(page) => {
+                    view.update(|v| v.prepend(page));
+                    // Keep the message the reader was looking at in place.
+                    if let Some(el) = log.get_untracked() {
+                        let grown = el.scroll_height() - height_before;
+                        el.set_scroll_top(el.scroll_top() + grown);
+                    }
+                }
+                Err(e) => older_error.set(Some(e.to_string())),
+            }
+            loading_older.set(false);
+        });
+    };
+
+    // Stay at the newest message while the reader is at the bottom.
+    let stick_to_bottom = RwSignal::new(true);
+    Effect::new(move |_| {
+        view.track();
+        live.pending.track();
+        if stick_to_bottom.get_untracked() {
+            if let Some(el) = log.get() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = log.get_untracked() {
+            stick_to_bottom.set(el.scroll_height() - el.scroll_top() - el.client_height() < 40);
+            if el.scroll_top() < 80 {
+                load_older();
+            }
+        }
+    };
+
+    let pending = move || {
+        live.pending.get().into_iter().filter(|p| p.channel == channel_id).collect::<Vec<_>>()
+    };
+
+    view! {
+        <header class="channel-header">
+            <h1><span aria-hidden="true" class="hash">"# "</span>{channel.name.clone()}</h1>
+        </header>
+        <div class="log" role="log" aria-label="Messages" node_ref=log on:scroll=on_scroll>
+            <Show when=move || view.with(|v| v.has_more)>
+                <button type="button" class="older" on:click=move |_| load_older()
+                    disabled=move || loading_older.get()>
+                    "Load older messages"
+                </button>
+            </Show>
+            <Show when=move || older_error.get().is_some()>
+                <p role="alert" class="error">{move || older_error.get()}</p>
+            </Show>
+            <For each=move || view.with(|v| v.messages.clone()) key=|m| m.seq let:message>
+                <MessageItem message />
+            </For>
+            <For each=pending key=|p| (p.client_id.clone(), p.error.clone()) let:post>
+                <PendingItem post />
+            </For>
+        </div>
+        <Composer channel=channel_id channel_name=channel.name />
+    }
+}
+
+fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
+    use chrono::{DateTime, FixedOffset};
+    let offset = FixedOffset::east_opt(offset_minutes * 60)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    match DateTime::from_timestamp_millis(ms) {
+        Some(t) => {
+            let local = t.with_timezone(&offset);
+            (local.format("%H:%M").to_string(), local.format("%Y-%m-%d %H:%M:%S").to_string())
+        }
+        None => (String::new(), String::new()),
+    }
+}
+
+#[component]
+fn MessageItem(message: Message) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let at = message.created_at;
+    let iso = chrono::DateTime::from_timestamp_millis(at).map(|t| t.to_rfc3339()).unwrap_or_default();
+    let short = move || format_time(at, live.utc_offset_minutes.get()).0;
+    let long = move || format_time(at, live.utc_offset_minutes.get()).1;
+    view! {
+        <article class="message" data-seq=message.seq.0>
+            <header>
+                <span class="author">{message.author.username}</span>
+                " "
+                <time datetime=iso title=long>{short}</time>
+            </header>
+            // Text, never HTML: Leptos escapes it.
+            <p class="body">{message.body}</p>
+        </article>
+    }
+}
+
+#[component]
+fn PendingItem(post: PendingPost) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let client_id = post.client_id.clone();
+    let failed = post.error.clone();
+    let sending = failed.is_none();
+    view! {
+        <article class="message pending" aria-busy=sending.to_string()>
+            <header>
+                <span class="author">"You"</span>
+                " "
+                <span class="sending">{if sending { "Sending…" } else { "Not sent" }}</span>
+            </header>
+            <p class="body">{post.body}</p>
+            {failed.map(|e| view! {
+                <p role="alert" class="error">{e}</p>
+                <button type="button" on:click=move |_| live.dismiss(&client_id)>"Dismiss"</button>
+            })}
+        </article>
+    }
+}
+
+/// The message box: Enter sends, Shift+Enter is a newline.
+#[component]
+fn Composer(channel: ChannelId, channel_name: String) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let input = NodeRef::<html::Textarea>::new();
+
+    let send = move || {
+        let body = input.get_untracked().map(|el| el.value()).unwrap_or_else(|| text.get_untracked());
+        match xietong::validate::message_body(&body) {
+            Ok(body) => {
+                live.post(channel, body.to_owned());
+                text.set(String::new());
+                if let Some(el) = input.get_untracked() {
+                    el.set_value("");
+                }
+                error.set(None);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            send();
+        }
+    };
+    view! {
+        <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            <textarea
+                node_ref=input
+                aria-label="Message"
+                placeholder=format!("Message #{channel_name}")
+                rows="2"
+                prop:value=move || text.get()
+                on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); }
+                on:keydown=on_keydown
+            ></textarea>
+            <button type="submit">"Send"</button>
+            <Show when=move || error.get().is_some()>
+                <p role="alert" class="error">{move || error.get()}</p>
+            </Show>
+        </form>
+    }
+}

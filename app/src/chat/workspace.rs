@@ -1,0 +1,107 @@
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_navigate;
+
+use super::{workspace, CreateChannel};
+use crate::auth::LogoutButton;
+use crate::live::state::WorkspaceView;
+use crate::live::{ConnectionStatus, Live, OnlineList};
+
+/// The frame around every channel: sidebar with channels, people online, connection state.
+#[component]
+pub fn Workspace() -> impl IntoView {
+    let live = Live::provide();
+    let snapshot = OnceResource::new(workspace());
+    view! {
+        <div class="workspace">
+            <aside class="sidebar">
+                <header class="brand">
+                    <span class="logo">"协同"</span>
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            snapshot.await.ok().map(|s| view! { <span class="me">{s.me.username}</span> })
+                        })}
+                    </Suspense>
+                    <LogoutButton />
+                </header>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match snapshot.await {
+                            Ok(snapshot) => {
+                                let view = RwSignal::new(WorkspaceView::from_snapshot(&snapshot));
+                                live.watch_workspace(view);
+                                view! { <ChannelNav view /> }.into_any()
+                            }
+                            Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+                <NewChannel />
+                <OnlineList />
+                <ConnectionStatus />
+            </aside>
+            <main class="channel">
+                <Outlet />
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn ChannelNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
+    view! {
+        <nav aria-label="Channels">
+            <ul>
+                <For each=move || view.get().channels key=|c| c.id let:channel>
+                    <li>
+                        <A href=format!("/c/{}", channel.id)>
+                            <span aria-hidden="true" class="hash">"# "</span>
+                            {channel.name}
+                        </A>
+                    </li>
+                </For>
+            </ul>
+        </nav>
+    }
+}
+
+/// The "New channel" button and its dialog.
+#[component]
+fn NewChannel() -> impl IntoView {
+    let open = RwSignal::new(false);
+    let action = ServerAction::<CreateChannel>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(channel)) = action.value().get() {
+            open.set(false);
+            action.value().set(None);
+            navigate(&format!("/c/{}", channel.id), Default::default());
+        }
+    });
+    let error = move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    view! {
+        <button type="button" class="new-channel" on:click=move |_| open.set(true)>
+            "New channel"
+        </button>
+        <Show when=move || open.get()>
+            <div class="dialog-backdrop">
+                <div role="dialog" aria-modal="true" aria-labelledby="new-channel-title" class="dialog">
+                    <h2 id="new-channel-title">"New channel"</h2>
+                    <ActionForm action>
+                        <label>
+                            "Channel name"
+                            <input type="text" name="name" required autofocus maxlength="64" />
+                        </label>
+                        <Show when=move || error().is_some()>
+                            <p role="alert" class="error">{error}</p>
+                        </Show>
+                        <div class="actions">
+                            <button type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                            <button type="submit" disabled=move || action.pending().get()>"Create"</button>
+                        </div>
+                    </ActionForm>
+                </div>
+            </div>
+        </Show>
+    }
+}

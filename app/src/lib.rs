@@ -1,0 +1,54 @@
+//! Xietong's Leptos app. One folder per feature (`auth`, `chat`, `live`), each with its server
+//! functions next to the components that call them.
+
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod chat;
+pub mod error;
+pub mod live;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+pub use error::AppError;
+
+/// The HTML document around the app (rendered on the server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/xietong.css" />
+        <Title text="协同 Xietong" />
+        <Router>
+            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+                <Route path=path!("/login") view=auth::LoginPage />
+                <Route path=path!("/signup") view=auth::SignupPage />
+                <ParentRoute path=path!("") view=chat::Workspace>
+                    <Route path=path!("") view=chat::ChannelPage />
+                    <Route path=path!("c/:id") view=chat::ChannelPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,73 @@
+//! Command line and environment configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// 协同 Xietong: a self-hosted, real-time team office.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "xietong", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "XIETONG_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Directory for the embedded database (created if missing).
+    #[arg(long, env = "XIETONG_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL; overrides --data-dir. Default: sqlite://<data-dir>/xietong.db
+    #[arg(long, env = "XIETONG_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Origins allowed to open /ws besides the server's own (comma-separated,
+    /// e.g. https://chat.example.com).
+    #[arg(long = "allowed-origins", env = "XIETONG_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest WebSocket frame accepted, in bytes; a larger one closes the connection (1009).
+    #[arg(long, env = "XIETONG_MAX_FRAME_BYTES", default_value_t = xietong::limits::DEFAULT_MAX_FRAME_BYTES)]
+    pub max_frame_bytes: usize,
+
+    /// Frames queued per connection before it counts as too slow and is cut off (4008).
+    #[arg(long, env = "XIETONG_OUTBOUND_QUEUE", default_value_t = 512)]
+    pub outbound_queue: usize,
+
+    /// Seconds without any frame from a client before its connection is closed (4002).
+    #[arg(long, env = "XIETONG_IDLE_TIMEOUT", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+
+    /// Messages a connection may post per second (sustained; bursts of 4x are allowed).
+    #[arg(long, env = "XIETONG_POST_RATE", default_value_t = 20)]
+    pub post_rate: u32,
+
+    /// Mark cookies Secure (set when users reach the site over HTTPS).
+    #[arg(long, env = "XIETONG_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Directory holding the built site (pkg/ with the WASM, JS and CSS, and public files).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// Base name of the built bundle in <site-root>/pkg.
+    #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "xietong")]
+    pub output_name: String,
+
+    /// Log filter (tracing EnvFilter syntax).
+    #[arg(long, env = "XIETONG_LOG", default_value = "info,sqlx=warn")]
+    pub log: String,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("xietong.db").display())
+        })
+    }
+
+    /// A configuration with defaults, for tests and tools.
+    pub fn defaults() -> Config {
+        Config::parse_from(["xietong"])
+    }
+}

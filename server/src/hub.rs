@@ -1,0 +1,223 @@
+//! The hub: which connection listens to which scope, who is online, and the fan-out.
+//!
+//! Each event is serialised once; every recipient gets a clone of the same reference-counted
+//! bytes. Every connection has a bounded outbound queue; the hub only ever `try_send`s into it,
+//! so one slow client never slows the others: when its queue is full it is cut off (close code
+//! `TOO_SLOW`) and it recovers by resuming from its last sequence numbers. The locks here are
+//! plain `std` locks held for short, non-async sections only.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use xietong::wire::close;
+use xietong::{Event, Scope, Seq, ServerMsg, UserId, UserRef};
+
+pub type ConnId = u64;
+
+/// What a connection's writer receives.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A stored event: the connection checks `seq` against what it has sent for `scope`.
+    Event { scope: Scope, seq: Seq, text: Utf8Bytes },
+    /// Anything else (acks, presence, errors).
+    Frame(Utf8Bytes),
+}
+
+/// The hub's end of a connection.
+#[derive(Clone)]
+pub struct ConnHandle {
+    pub id: ConnId,
+    pub user: UserRef,
+    pub session: Arc<str>,
+    pub tx: mpsc::Sender<Outbound>,
+    /// Cancelled when the hub cuts the connection off; `close_code` says why.
+    pub kill: CancellationToken,
+    pub close_code: Arc<AtomicU16>,
+}
+
+impl ConnHandle {
+    pub fn cut_off(&self, code: u16) {
+        self.close_code.store(code, Ordering::Relaxed);
+        self.kill.cancel();
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    conns: HashMap<ConnId, ConnHandle>,
+    scopes: HashMap<Scope, HashMap<ConnId, mpsc::Sender<Outbound>>>,
+    /// Online users and how many connections each has.
+    online: BTreeMap<UserId, (UserRef, usize)>,
+}
+
+pub struct Hub {
+    inner: RwLock<Inner>,
+    next_id: AtomicU64,
+    queue_capacity: usize,
+    presence_dirty: AtomicBool,
+}
+
+impl Hub {
+    pub fn new(queue_capacity: usize) -> Arc<Hub> {
+        Arc::new(Hub {
+            inner: RwLock::new(Inner::default()),
+            next_id: AtomicU64::new(1),
+            queue_capacity: queue_capacity.max(1),
+            presence_dirty: AtomicBool::new(false),
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a connection; the returned receiver is its outbound queue.
+    pub fn register(&self, user: UserRef, session: Arc<str>) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(self.queue_capacity);
+        let handle = ConnHandle {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            user: user.clone(),
+            session,
+            tx,
+            kill: CancellationToken::new(),
+            close_code: Arc::new(AtomicU16::new(close::NORMAL)),
+        };
+        let mut inner = self.write();
+        inner.conns.insert(handle.id, handle.clone());
+        let entry = inner.online.entry(user.id).or_insert((user, 0));
+        entry.1 += 1;
+        if entry.1 == 1 {
+            self.presence_dirty.store(true, Ordering::Release);
+        }
+        (handle, rx)
+    }
+
+    pub fn unregister(&self, id: ConnId) {
+        let mut inner = self.write();
+        let Some(handle) = inner.conns.remove(&id) else { return };
+        inner.scopes.retain(|_, subscribers| {
+            subscribers.remove(&id);
+            !subscribers.is_empty()
+        });
+        if let Some(entry) = inner.online.get_mut(&handle.user.id) {
+            entry.1 -= 1;
+            if entry.1 == 0 {
+                inner.online.remove(&handle.user.id);
+                self.presence_dirty.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    pub fn subscribe(&self, conn: &ConnHandle, scope: Scope) {
+        self.write().scopes.entry(scope).or_default().insert(conn.id, conn.tx.clone());
+    }
+
+    pub fn unsubscribe(&self, conn: ConnId, scope: Scope) {
+        let mut inner = self.write();
+        if let Some(subscribers) = inner.scopes.get_mut(&scope) {
+            subscribers.remove(&conn);
+            if subscribers.is_empty() {
+                inner.scopes.remove(&scope);
+            }
+        }
+    }
+
+    /// Fans a committed event out to the scope's subscribers. Serialised once.
+    pub fn publish(&self, event: &Event) {
+        let scope = event.scope;
+        let seq = event.seq;
+        let text = Utf8Bytes::from(ServerMsg::Event(event.clone()).to_json());
+        let mut too_slow = Vec::new();
+        {
+            let inner = self.read();
+            let Some(subscribers) = inner.scopes.get(&scope) else { return };
+            for (id, tx) in subscribers {
+                let item = Outbound::Event { scope, seq, text: text.clone() };
+                if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(item) {
+                    too_slow.push(*id);
+                }
+            }
+        }
+        self.cut_off(&too_slow, close::TOO_SLOW);
+    }
+
+    /// Sends one frame to every connection. Frames that do not fit a full queue are dropped:
+    /// they are the cheap, ephemeral kind (presence), and the full queue's connection is about to
+    /// be cut off anyway.
+    fn send_to_all(&self, text: Utf8Bytes) {
+        let inner = self.read();
+        for conn in inner.conns.values() {
+            let _ = conn.tx.try_send(Outbound::Frame(text.clone()));
+        }
+    }
+
+    /// Closes every connection of a session (after logout).
+    pub fn end_session(&self, session: &str) {
+        let ids: Vec<ConnId> = self
+            .read()
+            .conns
+            .values()
+            .filter(|c| &*c.session == session)
+            .map(|c| c.id)
+            .collect();
+        self.cut_off(&ids, close::SESSION_ENDED);
+    }
+
+    /// Closes every connection (shutdown).
+    pub fn close_all(&self, code: u16) {
+        let ids: Vec<ConnId> = self.read().conns.keys().copied().collect();
+        self.cut_off(&ids, code);
+    }
+
+    fn cut_off(&self, ids: &[ConnId], code: u16) {
+        if ids.is_empty() {
+            return;
+        }
+        let inner = self.read();
+        for id in ids {
+            if let Some(conn) = inner.conns.get(id) {
+                if code == close::TOO_SLOW {
+                    tracing::warn!(conn = id, user = %conn.user.username, "outbound queue full: cutting off a slow connection");
+                }
+                conn.cut_off(code);
+            }
+        }
+    }
+
+    pub fn online(&self) -> Vec<UserRef> {
+        self.read().online.values().map(|(user, _)| user.clone()).collect()
+    }
+
+    pub fn online_user_ids(&self) -> HashSet<UserId> {
+        self.read().online.keys().copied().collect()
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.read().conns.len()
+    }
+
+    /// Broadcasts the online list whenever it changed, at most once per `period`, so a burst of
+    /// connects costs one frame per connection rather than one per connect.
+    pub async fn run_presence(self: Arc<Self>, period: Duration, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if self.presence_dirty.swap(false, Ordering::AcqRel) {
+                let text = Utf8Bytes::from(ServerMsg::Presence { online: self.online() }.to_json());
+                self.send_to_all(text);
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The Xietong server, top-down: configuration → storage → auth → hub and transport → features.
+
+pub mod auth;
+pub mod backend;
+pub mod config;
+pub mod events;
+pub mod hub;
+pub mod store;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::backend::SharedBackend;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+use events::EventLog;
+use hub::Hub;
+use store::{Append, Store, StoreError};
+
+/// Everything a request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub log: EventLog,
+    pub leptos_options: LeptosOptions,
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+    #[error("creating the default channel failed: {0}")]
+    Seed(#[from] events::AppendError),
+}
+
+/// A running server: its address, and the handle to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), ServerError>>,
+}
+
+impl Running {
+    /// Stops accepting, closes every connection (1001), drains the event log, closes the
+    /// database.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.stop.cancel();
+        self.task.await.unwrap_or(Ok(()))
+    }
+
+    /// Runs until the server stops by itself (an error) or `shutdown` is called elsewhere.
+    pub async fn wait(self) -> Result<(), ServerError> {
+        self.task.await.unwrap_or(Ok(()))
+    }
+
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+}
+
+/// Opens the database, binds the address and starts serving.
+pub async fn start(config: Config) -> Result<Running, ServerError> {
+    let url = config.database_url();
+    let data_dir = config.database_url.is_none().then_some(config.data_dir.as_path());
+    let store = Store::open(&url, data_dir).await?;
+    let stop = CancellationToken::new();
+    let hub = Hub::new(config.outbound_queue);
+    let (log, log_task) = EventLog::start(store.clone(), hub.clone(), stop.child_token());
+    if store.channels().await?.is_empty() {
+        log.append(Append::CreateChannel { name: "general".into(), creator: None }).await?;
+    }
+    tokio::spawn(hub.clone().run_presence(Duration::from_millis(250), stop.child_token()));
+
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| ServerError::Bind { addr: config.bind, source })?;
+    let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name(config.output_name.clone())
+        .site_root(config.site_root.clone())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = AppState { config: Arc::new(config), store: store.clone(), hub: hub.clone(), log, leptos_options };
+    let router = router(state);
+
+    tracing::info!(%addr, database = %url, "Xietong is listening on http://{addr}");
+    let task = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let shutdown = {
+                let stop = stop.clone();
+                let hub = hub.clone();
+                async move {
+                    stop.cancelled().await;
+                    hub.close_all(xietong::wire::close::GOING_AWAY);
+                }
+            };
+            let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(ServerError::Serve);
+            stop.cancel();
+            let _ = log_task.await;
+            store.close().await;
+            served
+        })
+    };
+    Ok(Running { addr, stop, task })
+}
+
+fn router(state: AppState) -> Router {
+    let backend: SharedBackend = Arc::new(backend::ServerBackend(state.clone()));
+    let routes = generate_route_list(app::App);
+    let options = state.leptos_options.clone();
+    let context = move || provide_context(backend.clone());
+    Router::new()
+        .route("/ws", get(ws::upgrade))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_session))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state)
+}

@@ -1,0 +1,221 @@
+//! A real server on an ephemeral port and real WebSocket/HTTP clients for the integration tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use xietong::{ChannelId, ClientMsg, ClientMsgId, Scope, Seq, ServerMsg};
+use xietong_server::{Config, Running};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const GENERAL: ChannelId = ChannelId(1);
+
+pub struct TestServer {
+    pub running: Running,
+    pub dir: std::path::PathBuf,
+}
+
+impl TestServer {
+    pub async fn start(dir: &std::path::Path) -> TestServer {
+        Self::start_with(dir, |_| {}).await
+    }
+
+    pub async fn start_with(dir: &std::path::Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::defaults();
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.join("data");
+        config.site_root = dir.join("site").display().to_string();
+        config.post_rate = 10_000;
+        tweak(&mut config);
+        let running = xietong_server::start(config).await.expect("server starts");
+        TestServer { running, dir: dir.to_owned() }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.running.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.running.addr)
+    }
+
+    pub fn origin(&self) -> String {
+        self.base()
+    }
+
+    /// Signs up through the public server-function endpoint; returns the `Cookie` header value.
+    pub async fn sign_up(&self, username: &str) -> String {
+        auth_request(&self.base(), "signup", username, PASSWORD).await.expect("sign-up works")
+    }
+
+    pub async fn log_in(&self, username: &str, password: &str) -> Option<String> {
+        auth_request(&self.base(), "login", username, password).await
+    }
+
+    pub async fn connect(&self, cookie: &str) -> Client {
+        Client::connect(&self.ws_url(), Some(cookie), Some(&self.origin())).await.expect("ws connects")
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// POSTs the login/signup form; the session cookie when it succeeded.
+pub async fn auth_request(base: &str, endpoint: &str, username: &str, password: &str) -> Option<String> {
+    let body = format!(
+        "username={}&password={}",
+        urlencode(username),
+        urlencode(password)
+    );
+    let response = http()
+        .post(format!("{base}/api/{endpoint}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("request sent");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("xietong_session=") && !v.starts_with("xietong_session=;"))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    counter: u64,
+}
+
+/// The HTTP status of a refused handshake.
+pub async fn handshake_status(url: &str, cookie: Option<&str>, origin: Option<&str>) -> u16 {
+    match Client::connect(url, cookie, origin).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("unexpected handshake error: {e}"),
+    }
+}
+
+impl Client {
+    pub async fn connect(
+        url: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+        let mut request = url.into_client_request()?;
+        if let Some(cookie) = cookie {
+            request.headers_mut().insert("cookie", HeaderValue::from_str(cookie).unwrap());
+        }
+        if let Some(origin) = origin {
+            request.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut client = Client { ws, counter: 0 };
+        match client.recv().await {
+            ServerMsg::Welcome { .. } => {}
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        Ok(client)
+    }
+
+    pub async fn send(&mut self, msg: &ClientMsg) {
+        self.ws.send(Message::Text(msg.to_json().into())).await.expect("send");
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        self.ws.send(Message::Text(text.to_owned().into())).await.expect("send");
+    }
+
+    /// The next server message (skipping WebSocket pings); panics after 10 s or on close.
+    pub async fn recv(&mut self) -> ServerMsg {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("a frame within 10 s")
+                .expect("stream open")
+                .expect("frame ok");
+            match frame {
+                Message::Text(text) => return serde_json::from_str(text.as_str()).expect("valid server JSON"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// The next message that is not presence (presence arrives whenever someone connects).
+    pub async fn recv_skip_presence(&mut self) -> ServerMsg {
+        loop {
+            match self.recv().await {
+                ServerMsg::Presence { .. } => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Subscribes and returns the events replayed before `Subscribed`, and the head.
+    pub async fn subscribe(&mut self, scope: Scope, after: Option<Seq>) -> (Vec<xietong::Event>, Seq) {
+        self.send(&ClientMsg::Subscribe { scope, after }).await;
+        let mut events = Vec::new();
+        loop {
+            match self.recv_skip_presence().await {
+                ServerMsg::Event(e) => events.push(e),
+                ServerMsg::Subscribed { head, .. } => return (events, head),
+                other => panic!("expected replay or subscribed, got {other:?}"),
+            }
+        }
+    }
+
+    pub fn next_client_id(&mut self) -> ClientMsgId {
+        self.counter += 1;
+        ClientMsgId(format!("test-{:08}-{}", self.counter, std::process::id()))
+    }
+
+    pub async fn post(&mut self, channel: ChannelId, body: &str) -> ClientMsgId {
+        let client_id = self.next_client_id();
+        self.send(&ClientMsg::Post { client_id: client_id.clone(), channel, body: body.to_owned() }).await;
+        client_id
+    }
+
+    /// The next event of a scope, skipping anything else.
+    pub async fn next_event(&mut self) -> xietong::Event {
+        loop {
+            if let ServerMsg::Event(e) = self.recv().await {
+                return e;
+            }
+        }
+    }
+
+    /// Reads until the server closes; the close code, if a close frame came.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(15), self.ws.next()).await.expect("closed within 15 s") {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+}
+
+pub fn body_of(event: &xietong::Event) -> &str {
+    match &event.body {
+        xietong::EventBody::MessagePosted { message } => &message.body,
+        other => panic!("not a message: {other:?}"),
+    }
+}

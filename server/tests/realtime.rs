@@ -1,0 +1,353 @@
+//! The real-time path end to end: a real server on an ephemeral port, real WebSocket clients.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::StreamExt;
+use xietong::wire::close;
+use xietong::{ClientMsg, ErrorCode, EventBody, Scope, Seq, ServerMsg};
+
+const GENERAL_SCOPE: Scope = Scope::Channel(GENERAL);
+
+#[tokio::test]
+async fn a_message_reaches_every_member_with_the_channel_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let mut clients = Vec::new();
+    for name in ["alice", "bob", "李雷"] {
+        let cookie = server.sign_up(name).await;
+        let mut client = server.connect(&cookie).await;
+        client.subscribe(GENERAL_SCOPE, None).await;
+        clients.push(client);
+    }
+    let client_id = clients[0].post(GENERAL, "大家好 hello").await;
+    for client in clients.iter_mut() {
+        let event = client.next_event().await;
+        assert_eq!(event.scope, GENERAL_SCOPE);
+        assert_eq!(event.seq, Seq(1));
+        let EventBody::MessagePosted { message } = &event.body else { panic!("{event:?}") };
+        assert_eq!(message.body, "大家好 hello");
+        assert_eq!(message.author.username, "alice");
+    }
+    match clients[0].recv_skip_presence().await {
+        ServerMsg::Ack { client_id: acked, seq, duplicate, .. } => {
+            assert_eq!(acked, client_id);
+            assert_eq!(seq, Seq(1));
+            assert!(!duplicate);
+        }
+        other => panic!("expected ack, got {other:?}"),
+    }
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_upgrade_needs_a_session_and_an_allowed_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| {
+        c.allowed_origins = vec!["https://chat.example.com".into()];
+    })
+    .await;
+    let cookie = server.sign_up("alice").await;
+    let url = server.ws_url();
+    let own = server.origin();
+    assert_eq!(handshake_status(&url, None, Some(&own)).await, 401);
+    assert_eq!(handshake_status(&url, Some("xietong_session=forged"), Some(&own)).await, 401);
+    assert_eq!(handshake_status(&url, Some(&cookie), Some("https://evil.example")).await, 403);
+    assert_eq!(handshake_status(&url, Some(&cookie), None).await, 403);
+    assert_eq!(handshake_status(&url, Some(&cookie), Some("https://chat.example.com")).await, 101);
+    assert_eq!(handshake_status(&url, Some(&cookie), Some(&own)).await, 101);
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_frames_get_an_error_and_the_connection_stays_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let mut client = server.connect(&cookie).await;
+    for bad in ["not json", r#"{"type":"launch_rockets"}"#, r#"{"type":"post","channel":1}"#] {
+        client.send_raw(bad).await;
+        match client.recv_skip_presence().await {
+            ServerMsg::Error { code: ErrorCode::BadFrame, .. } => {}
+            other => panic!("expected bad_frame for {bad:?}, got {other:?}"),
+        }
+    }
+    // Refused content: empty and too long, each answered for its client id.
+    for body in ["   ".to_owned(), "长".repeat(xietong::limits::MAX_MESSAGE_CHARS + 1)] {
+        let id = client.post(GENERAL, &body).await;
+        match client.recv_skip_presence().await {
+            ServerMsg::Error { code: ErrorCode::Invalid, client_id: Some(refused), .. } => assert_eq!(refused, id),
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+    client.send(&ClientMsg::Ping).await;
+    assert_eq!(client.recv_skip_presence().await, ServerMsg::Pong);
+    // Nothing was stored by any of it.
+    let (replayed, head) = client.subscribe(GENERAL_SCOPE, Some(Seq::ZERO)).await;
+    assert!(replayed.is_empty());
+    assert_eq!(head, Seq::ZERO);
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_oversized_frame_closes_with_1009() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.max_frame_bytes = 4096).await;
+    let cookie = server.sign_up("alice").await;
+    let mut client = server.connect(&cookie).await;
+    client.send_raw(&format!(r#"{{"type":"post","client_id":"abcdefgh","channel":1,"body":"{}"}}"#, "x".repeat(5000))).await;
+    assert_eq!(client.close_code().await, Some(close::TOO_BIG));
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_exactly_what_it_missed_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let mut a = server.connect(&alice).await;
+    let mut b = server.connect(&bob).await;
+    a.subscribe(GENERAL_SCOPE, None).await;
+    b.subscribe(GENERAL_SCOPE, None).await;
+    a.post(GENERAL, "before").await;
+    let seen = b.next_event().await.seq;
+    drop(b);
+    for i in 0..5 {
+        a.post(GENERAL, &format!("missed {i}")).await;
+    }
+    // Wait until all five are stored (A sees its own events).
+    let mut last = Seq::ZERO;
+    while last < Seq(6) {
+        last = a.next_event().await.seq;
+    }
+    let mut b = server.connect(&bob).await;
+    let (replayed, head) = b.subscribe(GENERAL_SCOPE, Some(seen)).await;
+    assert_eq!(head, Seq(6));
+    let bodies: Vec<&str> = replayed.iter().map(body_of).collect();
+    assert_eq!(bodies, ["missed 0", "missed 1", "missed 2", "missed 3", "missed 4"]);
+    assert_eq!(replayed.iter().map(|e| e.seq.0).collect::<Vec<_>>(), [2, 3, 4, 5, 6]);
+    // And it is live again afterwards, with nothing repeated.
+    a.post(GENERAL, "after").await;
+    let next = b.next_event().await;
+    assert_eq!((next.seq, body_of(&next)), (Seq(7), "after"));
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_retried_post_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let mut client = server.connect(&cookie).await;
+    client.subscribe(GENERAL_SCOPE, None).await;
+    let post = ClientMsg::Post { client_id: client.next_client_id(), channel: GENERAL, body: "once".into() };
+    client.send(&post).await;
+    client.send(&post).await;
+    let mut acks = Vec::new();
+    let mut events = Vec::new();
+    while acks.len() < 2 {
+        match client.recv_skip_presence().await {
+            ServerMsg::Ack { seq, duplicate, .. } => acks.push((seq, duplicate)),
+            ServerMsg::Event(e) => events.push(e),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(acks, [(Seq(1), false), (Seq(1), true)]);
+    assert_eq!(events.len(), 1);
+    // A retry on a new connection (the ack was lost with the old one) is recognised too.
+    let mut again = server.connect(&cookie).await;
+    again.send(&post).await;
+    match again.recv_skip_presence().await {
+        ServerMsg::Ack { seq, duplicate, .. } => assert_eq!((seq, duplicate), (Seq(1), true)),
+        other => panic!("unexpected {other:?}"),
+    }
+    let (stored, head) = again.subscribe(GENERAL_SCOPE, Some(Seq::ZERO)).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(head, Seq(1));
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn history_survives_a_restart_on_the_same_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let mut client = server.connect(&cookie).await;
+    client.subscribe(GENERAL_SCOPE, None).await;
+    for i in 0..3 {
+        client.post(GENERAL, &format!("持久 {i}")).await;
+    }
+    let mut last = Seq::ZERO;
+    while last < Seq(3) {
+        last = client.next_event().await.seq;
+    }
+    drop(client);
+    server.running.shutdown().await.unwrap();
+
+    let server = TestServer::start(dir.path()).await;
+    // The session is in the database too: the same cookie still works.
+    let mut client = server.connect(&cookie).await;
+    let (events, head) = client.subscribe(GENERAL_SCOPE, Some(Seq::ZERO)).await;
+    assert_eq!(head, Seq(3));
+    assert_eq!(events.iter().map(body_of).collect::<Vec<_>>(), ["持久 0", "持久 1", "持久 2"]);
+    // The channel page is server-rendered with that history.
+    let html = http()
+        .get(format!("{}/c/1", server.base()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("持久 2"), "SSR page lacks the history: {html}");
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_slow_consumer_is_cut_off_without_slowing_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.outbound_queue = 64).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let carol = server.sign_up("carol").await;
+    let mut publisher = server.connect(&alice).await;
+    let mut fast = server.connect(&bob).await;
+    let mut slow = server.connect(&carol).await;
+    fast.subscribe(GENERAL_SCOPE, None).await;
+    slow.subscribe(GENERAL_SCOPE, None).await;
+    // Carol stops reading. ~12 KB per message, far more than the socket buffers hold.
+    let body = "慢".repeat(4000);
+    let total = 992u64; // a multiple of the window
+    let reader = tokio::spawn(async move {
+        let mut seqs = Vec::new();
+        while seqs.len() < total as usize {
+            seqs.push(fast.next_event().await.seq.0);
+        }
+        seqs
+    });
+    // Publish in windows of 16 (waiting for their acks), a pace a reading client keeps up with.
+    for _ in 0..total / 16 {
+        for _ in 0..16 {
+            publisher.post(GENERAL, &body).await;
+        }
+        let mut acked = 0;
+        while acked < 16 {
+            if let ServerMsg::Ack { .. } = publisher.recv_skip_presence().await {
+                acked += 1;
+            }
+        }
+    }
+    let seqs = tokio::time::timeout(Duration::from_secs(60), reader).await.expect("fast reader done").unwrap();
+    assert_eq!(seqs, (1..=total).collect::<Vec<_>>(), "the fast client got every message, in order");
+    // Carol was cut off: her stream ends before all the messages.
+    let mut received = 0u64;
+    let mut code = None;
+    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_secs(10), slow.ws.next()).await {
+        match frame {
+            Ok(tokio_tungstenite::tungstenite::Message::Text(t)) if t.as_str().contains("\"type\":\"event\"") => received += 1,
+            Ok(tokio_tungstenite::tungstenite::Message::Close(f)) => { code = f.map(|f| u16::from(f.code)); break; }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    assert!(received < total, "slow client should have been cut off, got {received}");
+    if let Some(code) = code {
+        assert_eq!(code, close::TOO_SLOW);
+    }
+    // And she recovers by resuming.
+    let mut slow = server.connect(&carol).await;
+    let mut resumed = Vec::new();
+    let mut position = Seq(received);
+    while position < Seq(total) {
+        let (events, head) = slow.subscribe(GENERAL_SCOPE, Some(position)).await;
+        resumed.extend(events.iter().map(|e| e.seq.0));
+        position = head;
+    }
+    assert_eq!(resumed, (received + 1..=total).collect::<Vec<_>>());
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_idle_connection_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.idle_timeout_secs = 1).await;
+    let cookie = server.sign_up("alice").await;
+    let url = server.ws_url();
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    request.headers_mut().insert("origin", server.origin().parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    // Not reading means not answering pings: after the timeout the server closes.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut code = None;
+    while let Some(Ok(frame)) = ws.next().await {
+        if let tokio_tungstenite::tungstenite::Message::Close(f) = frame {
+            code = f.map(|f| u16::from(f.code));
+            break;
+        }
+    }
+    assert_eq!(code, Some(close::IDLE_TIMEOUT));
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn presence_counts_a_user_once_across_tabs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let mut watcher = server.connect(&alice).await;
+    let online = |msg: ServerMsg| match msg {
+        ServerMsg::Presence { online } => Some(online.into_iter().map(|u| u.username).collect::<Vec<_>>()),
+        _ => None,
+    };
+    async fn until(client: &mut Client, want: &[&str], online: impl Fn(ServerMsg) -> Option<Vec<String>>) {
+        loop {
+            if let Some(names) = online(client.recv().await) {
+                if names == want {
+                    return;
+                }
+            }
+        }
+    }
+    until(&mut watcher, &["alice"], online).await;
+    let tab1 = server.connect(&bob).await;
+    until(&mut watcher, &["alice", "bob"], online).await;
+    let tab2 = server.connect(&bob).await;
+    drop(tab1);
+    // Still one bob while a tab is open; the next change is bob leaving when the last closes.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    drop(tab2);
+    loop {
+        let names = loop {
+            if let Some(names) = online(watcher.recv().await) {
+                break names;
+            }
+        };
+        assert!(names.iter().filter(|n| *n == "bob").count() <= 1, "{names:?}");
+        if names == ["alice"] {
+            break;
+        }
+    }
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn login_checks_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.sign_up("alice").await;
+    assert!(server.log_in("alice", PASSWORD).await.is_some());
+    assert!(server.log_in("ALICE", PASSWORD).await.is_some(), "usernames are case-insensitive");
+    assert!(server.log_in("alice", "wrong password").await.is_none());
+    assert!(server.log_in("nobody", PASSWORD).await.is_none());
+    // Signed-out visitors of a page land on the login page.
+    let response = http().get(format!("{}/c/1", server.base())).send().await.unwrap();
+    assert!(response.status().is_redirection());
+    assert_eq!(response.headers()["location"], "/login");
+    server.running.shutdown().await.unwrap();
+}

@@ -1,0 +1,118 @@
+//! Validation run by the browser before sending and by the server before storing.
+
+use crate::limits::*;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error("Message is empty")]
+    EmptyMessage,
+    #[error("Message is too long ({chars} characters; the limit is {MAX_MESSAGE_CHARS})")]
+    MessageTooLong { chars: usize },
+    #[error("Channel name is empty")]
+    EmptyChannelName,
+    #[error("Channel name is too long (the limit is {MAX_CHANNEL_NAME_CHARS} characters)")]
+    ChannelNameTooLong,
+    #[error("Channel name may not contain control characters, '#' or '/'")]
+    ChannelNameBadCharacter,
+    #[error("Username must be {MIN_USERNAME_CHARS} to {MAX_USERNAME_CHARS} characters")]
+    UsernameLength,
+    #[error("Username may contain only letters, digits, '.', '-' and '_'")]
+    UsernameBadCharacter,
+    #[error("Password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")]
+    PasswordLength,
+}
+
+/// A message body: not blank, at most `MAX_MESSAGE_CHARS`. Returned unchanged (leading
+/// indentation and inner newlines are the author's), only trailing whitespace dropped.
+pub fn message_body(body: &str) -> Result<&str, ValidationError> {
+    let body = body.trim_end();
+    if body.trim_start().is_empty() {
+        return Err(ValidationError::EmptyMessage);
+    }
+    let chars = body.chars().count();
+    if chars > MAX_MESSAGE_CHARS {
+        return Err(ValidationError::MessageTooLong { chars });
+    }
+    Ok(body)
+}
+
+/// A channel name: trimmed, 1..=`MAX_CHANNEL_NAME_CHARS`, any script (中文 welcome), no control
+/// characters or the characters we use for links (`#`, `/`).
+pub fn channel_name(name: &str) -> Result<&str, ValidationError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ValidationError::EmptyChannelName);
+    }
+    if name.chars().count() > MAX_CHANNEL_NAME_CHARS {
+        return Err(ValidationError::ChannelNameTooLong);
+    }
+    if name.chars().any(|c| c.is_control() || c == '#' || c == '/') {
+        return Err(ValidationError::ChannelNameBadCharacter);
+    }
+    Ok(name)
+}
+
+/// A username: trimmed, letters (any script) and digits plus `.`, `-`, `_`.
+pub fn username(name: &str) -> Result<&str, ValidationError> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&chars) {
+        return Err(ValidationError::UsernameLength);
+    }
+    if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+        return Err(ValidationError::UsernameBadCharacter);
+    }
+    Ok(name)
+}
+
+pub fn password(password: &str) -> Result<&str, ValidationError> {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        return Err(ValidationError::PasswordLength);
+    }
+    Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_bodies() {
+        assert_eq!(message_body("  hi \n"), Ok("  hi"));
+        assert_eq!(message_body("第一行\n第二行"), Ok("第一行\n第二行"));
+        assert_eq!(message_body(""), Err(ValidationError::EmptyMessage));
+        assert_eq!(message_body(" \n\t "), Err(ValidationError::EmptyMessage));
+        let longest = "字".repeat(MAX_MESSAGE_CHARS);
+        assert_eq!(message_body(&longest), Ok(longest.as_str()));
+        let too_long = "字".repeat(MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            message_body(&too_long),
+            Err(ValidationError::MessageTooLong { chars: MAX_MESSAGE_CHARS + 1 })
+        );
+    }
+
+    #[test]
+    fn channel_names() {
+        assert_eq!(channel_name(" 产品讨论 "), Ok("产品讨论"));
+        assert_eq!(channel_name("random"), Ok("random"));
+        assert_eq!(channel_name("   "), Err(ValidationError::EmptyChannelName));
+        assert_eq!(channel_name("a/b"), Err(ValidationError::ChannelNameBadCharacter));
+        assert_eq!(channel_name("a\u{0}b"), Err(ValidationError::ChannelNameBadCharacter));
+        assert_eq!(
+            channel_name(&"频".repeat(MAX_CHANNEL_NAME_CHARS + 1)),
+            Err(ValidationError::ChannelNameTooLong)
+        );
+    }
+
+    #[test]
+    fn usernames_and_passwords() {
+        assert_eq!(username("alice"), Ok("alice"));
+        assert_eq!(username("张伟"), Ok("张伟"));
+        assert_eq!(username("a"), Err(ValidationError::UsernameLength));
+        assert_eq!(username("bob smith"), Err(ValidationError::UsernameBadCharacter));
+        assert_eq!(username("<script>"), Err(ValidationError::UsernameBadCharacter));
+        assert!(password("correct horse").is_ok());
+        assert_eq!(password("short"), Err(ValidationError::PasswordLength));
+    }
+}

@@ -1,0 +1,237 @@
+//! The frames on `/ws`: JSON text frames, internally tagged by `"type"`.
+
+use crate::ids::{ChannelId, ClientMsgId, MessageId, Scope, Seq};
+use crate::model::{Channel, CurrentUser, Message, UserRef};
+use serde::{Deserialize, Serialize};
+
+/// Browser → server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Start (or resume) receiving a scope's events. With `after`, the server first replays every
+    /// stored event with a larger sequence number, then streams live ones; without it, only live
+    /// events from now on. Answered by `Subscribed` (or `Resync` when too far behind).
+    Subscribe {
+        scope: Scope,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<Seq>,
+    },
+    /// Stop receiving a scope's events.
+    Unsubscribe { scope: Scope },
+    /// Post a message. Answered by `Ack` (also when `client_id` was already stored: the retry is
+    /// recognised and acknowledged with the original sequence number) or `Error`.
+    Post {
+        client_id: ClientMsgId,
+        channel: ChannelId,
+        body: String,
+    },
+    /// Application-level keepalive (browsers cannot see WebSocket pings). Answered by `Pong`.
+    Ping,
+}
+
+/// Server → browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// First frame on every connection.
+    Welcome {
+        protocol: u32,
+        user: CurrentUser,
+        /// Largest frame the server accepts, in bytes.
+        max_frame_bytes: usize,
+    },
+    /// A stored event of a subscribed scope. Sequence numbers per scope are gapless; a client
+    /// drops any it has already applied.
+    Event(Event),
+    /// The subscription is live; the replay (if any) is complete up to `head`.
+    Subscribed { scope: Scope, head: Seq },
+    /// The client is too far behind (or its position is unknown) for a replay: refetch the
+    /// scope's snapshot, then subscribe again with its head.
+    Resync { scope: Scope, head: Seq },
+    /// A `Post` is stored. `duplicate` is true when the client id had been stored before.
+    Ack {
+        client_id: ClientMsgId,
+        message_id: MessageId,
+        scope: Scope,
+        seq: Seq,
+        duplicate: bool,
+    },
+    /// Who is online now, workspace-wide. Sent on connect and whenever it changes.
+    Presence { online: Vec<UserRef> },
+    /// Answer to `Ping`.
+    Pong,
+    /// A request could not be served. The connection stays open.
+    Error {
+        code: ErrorCode,
+        message: String,
+        /// The `Post` this answers, if it answers one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientMsgId>,
+    },
+}
+
+/// A committed event of some scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub scope: Scope,
+    pub seq: Seq,
+    pub body: EventBody,
+}
+
+/// What happened. Every live feature adds its variants here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// In a channel scope.
+    MessagePosted { message: Message },
+    /// In the workspace scope.
+    ChannelCreated { channel: Channel },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, or not a known message type.
+    BadFrame,
+    /// The content fails validation (empty or too long message, …).
+    Invalid,
+    NotFound,
+    Forbidden,
+    /// Too many requests; slow down.
+    RateLimited,
+    /// The server failed; the request may be retried.
+    Internal,
+}
+
+/// WebSocket close codes the server uses (see PROTOCOL.md).
+pub mod close {
+    /// Normal closure (logout, shutdown).
+    pub const NORMAL: u16 = 1000;
+    /// Server is shutting down; reconnect.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame larger than the configured limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// The server hit an unexpected error.
+    pub const INTERNAL: u16 = 1011;
+    /// The session ended (logged out or expired): sign in again, do not retry.
+    pub const SESSION_ENDED: u16 = 4001;
+    /// No frame from the client within the idle timeout.
+    pub const IDLE_TIMEOUT: u16 = 4002;
+    /// The connection could not keep up with its outbound queue: reconnect and resume.
+    pub const TOO_SLOW: u16 = 4008;
+}
+
+impl ServerMsg {
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        ServerMsg::Error { code, message: message.into(), client_id: None }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising these plain data types cannot fail (no maps with non-string keys).
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"type\":\"pong\"}"))
+    }
+}
+
+impl ClientMsg {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::UserId;
+
+    fn message() -> Message {
+        Message {
+            id: MessageId(9),
+            channel: ChannelId(1),
+            seq: Seq(3),
+            author: UserRef { id: UserId(2), username: "李雷".into() },
+            body: "你好 <b>world</b>\n第二行".into(),
+            created_at: 1_764_000_000_000,
+            client_id: Some(ClientMsgId("abcdefgh-1".into())),
+        }
+    }
+
+    fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(v: T) {
+        let json = serde_json::to_string(&v).unwrap();
+        let back: T = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, v, "{json}");
+    }
+
+    #[test]
+    fn every_client_message_round_trips() {
+        round_trip(ClientMsg::Subscribe { scope: Scope::Channel(ChannelId(1)), after: Some(Seq(4)) });
+        round_trip(ClientMsg::Subscribe { scope: Scope::Workspace, after: None });
+        round_trip(ClientMsg::Unsubscribe { scope: Scope::Workspace });
+        round_trip(ClientMsg::Post {
+            client_id: ClientMsgId("abcdefgh".into()),
+            channel: ChannelId(2),
+            body: "中文".into(),
+        });
+        round_trip(ClientMsg::Ping);
+    }
+
+    #[test]
+    fn every_server_message_round_trips() {
+        let user = CurrentUser { id: UserId(1), username: "admin".into(), is_admin: true };
+        round_trip(ServerMsg::Welcome { protocol: 1, user, max_frame_bytes: 16384 });
+        round_trip(ServerMsg::Event(Event {
+            scope: Scope::Channel(ChannelId(1)),
+            seq: Seq(3),
+            body: EventBody::MessagePosted { message: message() },
+        }));
+        round_trip(ServerMsg::Event(Event {
+            scope: Scope::Workspace,
+            seq: Seq(1),
+            body: EventBody::ChannelCreated {
+                channel: Channel { id: ChannelId(5), name: "产品".into(), created_at: 1 },
+            },
+        }));
+        round_trip(ServerMsg::Subscribed { scope: Scope::Workspace, head: Seq(7) });
+        round_trip(ServerMsg::Resync { scope: Scope::Workspace, head: Seq(7) });
+        round_trip(ServerMsg::Ack {
+            client_id: ClientMsgId("abcdefgh".into()),
+            message_id: MessageId(1),
+            scope: Scope::Channel(ChannelId(1)),
+            seq: Seq(1),
+            duplicate: false,
+        });
+        round_trip(ServerMsg::Presence {
+            online: vec![UserRef { id: UserId(1), username: "a".into() }],
+        });
+        round_trip(ServerMsg::Pong);
+        round_trip(ServerMsg::error(ErrorCode::BadFrame, "nope"));
+    }
+
+    #[test]
+    fn the_json_shape_is_the_documented_one() {
+        let json = ClientMsg::Post {
+            client_id: ClientMsgId("abcdefgh".into()),
+            channel: ChannelId(2),
+            body: "hi".into(),
+        }
+        .to_json();
+        assert_eq!(json, r#"{"type":"post","client_id":"abcdefgh","channel":2,"body":"hi"}"#);
+        let event = ServerMsg::Event(Event {
+            scope: Scope::Channel(ChannelId(1)),
+            seq: Seq(3),
+            body: EventBody::MessagePosted { message: message() },
+        });
+        let value: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
+        assert_eq!(value["type"], "event");
+        assert_eq!(value["scope"], "channel:1");
+        assert_eq!(value["seq"], 3);
+        assert_eq!(value["body"]["type"], "message_posted");
+        assert_eq!(value["body"]["message"]["body"], "你好 <b>world</b>\n第二行");
+    }
+
+    #[test]
+    fn unknown_types_and_missing_fields_are_errors() {
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch_rockets"}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"post","channel":1}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>("not json").is_err());
+    }
+}
