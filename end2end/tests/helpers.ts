@@ -1,0 +1,71 @@
+import { expect, type Browser, type Page, type WebSocketRoute } from '@playwright/test';
+
+let counter = 0;
+
+/** A username nobody has used in this run. */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36)}${counter}`;
+}
+
+export const PASSWORD = 'correct horse battery';
+
+/** Signs up through the UI and waits for the live connection. */
+export async function signUp(page: Page, username: string): Promise<void> {
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('log', { name: 'Messages' })).toBeVisible();
+  await expect(page.getByRole('status')).toHaveText('Connected');
+}
+
+/** A new browser context (its own cookies) with a signed-up user on the workspace. */
+export async function newUser(browser: Browser, prefix: string, setup?: (page: Page) => Promise<void>) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  if (setup) await setup(page);
+  const name = uniqueName(prefix);
+  await signUp(page, name);
+  return { context, page, name };
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+}
+
+export function messages(page: Page) {
+  return page.getByRole('log', { name: 'Messages' }).locator('article.message:not(.pending) .body');
+}
+
+/**
+ * Puts the page's WebSocket behind a switch: `cut()` drops the live connection and refuses new
+ * ones (as a lost network would), `restore()` lets the client's own reconnect through again.
+ */
+export async function switchableSocket(page: Page) {
+  let online = true;
+  const live: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    if (!online) {
+      ws.close({ code: 4999, reason: 'network down (test)' });
+      return;
+    }
+    const server = ws.connectToServer();
+    live.push({ page: ws, server });
+  });
+  return {
+    async cut() {
+      online = false;
+      for (const conn of live.splice(0)) {
+        await conn.server.close({ code: 1000 }).catch(() => {});
+        await conn.page.close({ code: 4999, reason: 'network down (test)' }).catch(() => {});
+      }
+    },
+    restore() {
+      online = true;
+    },
+  };
+}
