@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what building and testing Xietong needs, skipping whatever is already there.
+#   .ci/setup.sh          tools to build and run (wasm target, cargo-leptos, wasm-bindgen, wasm-opt)
+#   .ci/setup.sh --test   also the browser-test tools (npm packages, Chromium, a CJK font)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source .ci/env.sh
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+need() { command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' is required but not installed. $2" >&2; exit 1; }; }
+
+need cargo "Install Rust from https://rustup.rs"
+need rustup "Install Rust from https://rustup.rs"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# cargo-leptos 0.3.10: the newest release that builds on stable rustc 1.95. Its own release
+# profile (fat LTO, 1 codegen unit) only slows the install down.
+if [[ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos 0.3.10" ]]; then
+  say "installing cargo-leptos 0.3.10 (one time, ~20 min on 2 cores)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install cargo-leptos --locked --version 0.3.10
+fi
+
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock exactly.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]]; then
+  say "installing wasm-bindgen-cli $bindgen_version (one time, ~7 min)"
+  # Not --locked: its lockfile names a webpki-roots the registry no longer serves.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+need node "Install Node.js 20 or newer."
+need npm "Install Node.js 20 or newer (npm comes with it)."
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if (( node_major < 20 )); then
+  echo "error: Node.js $(node --version) is too old; 20 or newer is needed." >&2
+  exit 1
+fi
+
+# wasm-opt for release builds, from npm (Debian's binaryen is too old).
+if ! wasm-opt --version 2>/dev/null | grep -q "version 132"; then
+  say "installing wasm-opt (npm binaryen@132)"
+  mkdir -p "$XIETONG_CACHE/tools"
+  npm install --silent --no-audit --no-fund --prefix "$XIETONG_CACHE/tools" binaryen@132
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  if [[ ! -d end2end/node_modules/@playwright/test ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
+    say "installing the browser-test npm packages"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+  missing=()
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  fc-list 2>/dev/null | grep -qiE "noto sans cjk|wenquanyi|droid sans fallback" || missing+=(fonts-noto-cjk)
+  if (( ${#missing[@]} )); then
+    say "installing ${missing[*]} (Debian packages)"
+    sudo_cmd=""
+    [[ $(id -u) -eq 0 ]] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  fi
+fi

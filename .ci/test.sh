@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: protocol and store unit tests, server integration tests (real server, real
+# WebSocket clients), then the browser tests (Playwright in headless Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.ci/setup.sh --test
+source .ci/env.sh
+
+echo "==> unit and integration tests"
+cargo test --locked -p xietong -p app -p xietong-server
+
+echo "==> building the site for the browser tests"
+cargo leptos build
+
+echo "==> browser tests"
+cd end2end
+npx playwright test
