@@ -18,6 +18,8 @@ pub enum AppError {
     NotFound,
     #[error("Please log in")]
     Unauthorized,
+    #[error("Too many attempts; try again in a few minutes")]
+    RateLimited,
     #[error("Something went wrong on the server; please try again")]
     Internal,
     #[error("Could not reach the server: {0}")]

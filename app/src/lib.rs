@@ -11,7 +11,7 @@ pub mod live;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 pub use error::AppError;
 
@@ -23,6 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -44,9 +45,11 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=path!("/login") view=auth::LoginPage />
                 <Route path=path!("/signup") view=auth::SignupPage />
-                <ParentRoute path=path!("") view=chat::Workspace>
-                    <Route path=path!("") view=chat::ChannelPage />
-                    <Route path=path!("c/:id") view=chat::ChannelPage />
+                // Async SSR: the first response is the complete page with its 50 messages,
+                // readable before (or without) the WASM.
+                <ParentRoute path=path!("") view=chat::Workspace ssr=SsrMode::Async>
+                    <Route path=path!("") view=chat::ChannelPage ssr=SsrMode::Async />
+                    <Route path=path!("c/:id") view=chat::ChannelPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

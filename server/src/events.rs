@@ -44,12 +44,27 @@ impl EventLog {
 
     /// Commits an append and, once it is durable, publishes it. Resolves after both.
     pub async fn append(&self, append: Append) -> Result<Committed, AppendError> {
+        self.submit(append).await?.outcome().await
+    }
+
+    /// Queues an append and returns without waiting for its commit. Appends submitted one after
+    /// another are committed in that order, so one client's pipelined posts keep their order.
+    pub async fn submit(&self, append: Append) -> Result<Submitted, AppendError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Pending { append, reply })
             .await
             .map_err(|_| AppendError::ShuttingDown)?;
-        Ok(answer.await.map_err(|_| AppendError::ShuttingDown)??)
+        Ok(Submitted(answer))
+    }
+}
+
+/// A queued append; `outcome` resolves once it is committed and published (or refused).
+pub struct Submitted(oneshot::Receiver<Result<Committed, StoreError>>);
+
+impl Submitted {
+    pub async fn outcome(self) -> Result<Committed, AppendError> {
+        Ok(self.0.await.map_err(|_| AppendError::ShuttingDown)??)
     }
 }
 

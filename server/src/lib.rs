@@ -19,12 +19,16 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 use events::EventLog;
 use hub::Hub;
 use store::{Append, Store, StoreError};
+
+/// Largest HTTP request body accepted (forms, server-function calls).
+pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
 
 /// Everything a request handler can reach.
 #[derive(Clone)]
@@ -131,7 +135,7 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
 }
 
 fn router(state: AppState) -> Router {
-    let backend: SharedBackend = Arc::new(backend::ServerBackend(state.clone()));
+    let backend: SharedBackend = Arc::new(backend::ServerBackend::new(state.clone()));
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
     let context = move || provide_context(backend.clone());
@@ -143,6 +147,20 @@ fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_session))
+        // Forms and server-function calls are small; nothing legitimate comes near this.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            http::HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::header::X_FRAME_OPTIONS,
+            http::HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("same-origin"),
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }

@@ -192,7 +192,7 @@ impl Connection {
                 Ok(())
             }
             ClientMsg::Post { client_id, channel, body } => {
-                let reply = self.post(client_id, channel, body);
+                let reply = self.post(client_id, channel, body).await;
                 match reply {
                     Some(err) => self.send_msg(socket, &err).await,
                     None => Ok(()),
@@ -201,10 +201,11 @@ impl Connection {
         }
     }
 
-    /// Validates and queues a post. The append runs in its own task so this connection keeps
-    /// reading and writing meanwhile; its ack (or error) comes back through the outbound queue,
-    /// after the event itself. Returns an immediate refusal, if any.
-    fn post(&mut self, client_id: ClientMsgId, channel: xietong::ChannelId, body: String) -> Option<ServerMsg> {
+    /// Validates and queues a post. Queuing happens here, in order (one client's posts keep
+    /// their order); waiting for the commit happens in its own task so this connection keeps
+    /// reading and writing meanwhile. The ack (or error) comes back through the outbound queue,
+    /// after the event itself.
+    async fn post(&mut self, client_id: ClientMsgId, channel: xietong::ChannelId, body: String) -> Option<ServerMsg> {
         let refuse = |code, message: String| ServerMsg::Error { code, message, client_id: Some(client_id.clone()) };
         if !client_id.is_well_formed() {
             return Some(refuse(ErrorCode::Invalid, "client_id must be 8 to 64 letters, digits, '-' or '_'".into()));
@@ -217,26 +218,28 @@ impl Connection {
             return Some(refuse(ErrorCode::RateLimited, "too many messages; slow down".into()));
         }
         let append = Append::PostMessage { channel, author: self.user.user_ref(), body, client_id: client_id.clone() };
-        let log = self.state.log.clone();
+        let submitted = match self.state.log.submit(append).await {
+            Ok(submitted) => submitted,
+            Err(_) => return Some(refuse(ErrorCode::Internal, "the server is shutting down; retry".into())),
+        };
         let tx = self.conn.tx.clone();
         tokio::spawn(async move {
-            let reply = match log.append(append).await {
+            let refuse = |code, message: &str| ServerMsg::Error { code, message: message.into(), client_id: Some(client_id.clone()) };
+            let reply = match submitted.outcome().await {
                 Ok(committed) => match committed.event.body {
                     EventBody::MessagePosted { message } => ServerMsg::Ack {
-                        client_id,
+                        client_id: client_id.clone(),
                         message_id: message.id,
                         scope: committed.event.scope,
                         seq: committed.event.seq,
                         duplicate: committed.duplicate,
                     },
-                    _ => ServerMsg::Error { code: ErrorCode::Internal, message: "unexpected event".into(), client_id: Some(client_id) },
+                    _ => refuse(ErrorCode::Internal, "unexpected event"),
                 },
-                Err(AppendError::Store(StoreError::NoSuchChannel)) => {
-                    ServerMsg::Error { code: ErrorCode::NotFound, message: "no such channel".into(), client_id: Some(client_id) }
-                }
+                Err(AppendError::Store(StoreError::NoSuchChannel)) => refuse(ErrorCode::NotFound, "no such channel"),
                 Err(e) => {
                     tracing::error!(error = %e, "storing a message failed");
-                    ServerMsg::Error { code: ErrorCode::Internal, message: "the message could not be stored; retry".into(), client_id: Some(client_id) }
+                    refuse(ErrorCode::Internal, "the message could not be stored; retry")
                 }
             };
             let _ = tx.send(Outbound::Frame(reply.to_json().into())).await;

@@ -345,9 +345,32 @@ async fn login_checks_the_password() {
     assert!(server.log_in("ALICE", PASSWORD).await.is_some(), "usernames are case-insensitive");
     assert!(server.log_in("alice", "wrong password").await.is_none());
     assert!(server.log_in("nobody", PASSWORD).await.is_none());
+    // Guessing is throttled per account: after ten failures even the right password waits.
+    for _ in 0..9 {
+        assert!(server.log_in("alice", "guess").await.is_none());
+    }
+    assert!(server.log_in("alice", PASSWORD).await.is_none(), "throttled");
     // Signed-out visitors of a page land on the login page.
     let response = http().get(format!("{}/c/1", server.base())).send().await.unwrap();
     assert!(response.status().is_redirection());
     assert_eq!(response.headers()["location"], "/login");
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn one_clients_pipelined_posts_keep_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let mut client = server.connect(&cookie).await;
+    client.subscribe(GENERAL_SCOPE, None).await;
+    for i in 0..60 {
+        client.post(GENERAL, &format!("m{i}")).await;
+    }
+    let mut bodies = Vec::new();
+    while bodies.len() < 60 {
+        bodies.push(body_of(&client.next_event().await).to_owned());
+    }
+    assert_eq!(bodies, (0..60).map(|i| format!("m{i}")).collect::<Vec<_>>());
     server.running.shutdown().await.unwrap();
 }
