@@ -169,12 +169,23 @@ mod tests {
             let json = serde_json::to_string(&scope).unwrap();
             assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), scope);
         }
-        assert_eq!(serde_json::to_string(&Scope::Channel(ChannelId(7))).unwrap(), "\"channel:7\"");
+        assert_eq!(
+            serde_json::to_string(&Scope::Channel(ChannelId(7))).unwrap(),
+            "\"channel:7\""
+        );
     }
 
     #[test]
     fn malformed_scopes_are_rejected() {
-        for bad in ["", "channel:", "channel:x", "channel:-1", "channel:0", "Workspace", "dm:3"] {
+        for bad in [
+            "",
+            "channel:",
+            "channel:x",
+            "channel:-1",
+            "channel:0",
+            "Workspace",
+            "dm:3",
+        ] {
             assert!(bad.parse::<Scope>().is_err(), "{bad:?} parsed");
         }
     }

@@ -20,7 +20,10 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn user_ref(&self) -> UserRef {
-        UserRef { id: self.id, username: self.username.clone() }
+        UserRef {
+            id: self.id,
+            username: self.username.clone(),
+        }
     }
 }
 

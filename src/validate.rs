@@ -59,7 +59,10 @@ pub fn username(name: &str) -> Result<&str, ValidationError> {
     if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&chars) {
         return Err(ValidationError::UsernameLength);
     }
-    if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
         return Err(ValidationError::UsernameBadCharacter);
     }
     Ok(name)
@@ -88,7 +91,9 @@ mod tests {
         let too_long = "字".repeat(MAX_MESSAGE_CHARS + 1);
         assert_eq!(
             message_body(&too_long),
-            Err(ValidationError::MessageTooLong { chars: MAX_MESSAGE_CHARS + 1 })
+            Err(ValidationError::MessageTooLong {
+                chars: MAX_MESSAGE_CHARS + 1
+            })
         );
     }
 
@@ -97,8 +102,14 @@ mod tests {
         assert_eq!(channel_name(" 产品讨论 "), Ok("产品讨论"));
         assert_eq!(channel_name("random"), Ok("random"));
         assert_eq!(channel_name("   "), Err(ValidationError::EmptyChannelName));
-        assert_eq!(channel_name("a/b"), Err(ValidationError::ChannelNameBadCharacter));
-        assert_eq!(channel_name("a\u{0}b"), Err(ValidationError::ChannelNameBadCharacter));
+        assert_eq!(
+            channel_name("a/b"),
+            Err(ValidationError::ChannelNameBadCharacter)
+        );
+        assert_eq!(
+            channel_name("a\u{0}b"),
+            Err(ValidationError::ChannelNameBadCharacter)
+        );
         assert_eq!(
             channel_name(&"频".repeat(MAX_CHANNEL_NAME_CHARS + 1)),
             Err(ValidationError::ChannelNameTooLong)
@@ -110,8 +121,14 @@ mod tests {
         assert_eq!(username("alice"), Ok("alice"));
         assert_eq!(username("张伟"), Ok("张伟"));
         assert_eq!(username("a"), Err(ValidationError::UsernameLength));
-        assert_eq!(username("bob smith"), Err(ValidationError::UsernameBadCharacter));
-        assert_eq!(username("<script>"), Err(ValidationError::UsernameBadCharacter));
+        assert_eq!(
+            username("bob smith"),
+            Err(ValidationError::UsernameBadCharacter)
+        );
+        assert_eq!(
+            username("<script>"),
+            Err(ValidationError::UsernameBadCharacter)
+        );
         assert!(password("correct horse").is_ok());
         assert_eq!(password("short"), Err(ValidationError::PasswordLength));
     }

@@ -123,7 +123,11 @@ pub mod close {
 
 impl ServerMsg {
     pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
-        ServerMsg::Error { code, message: message.into(), client_id: None }
+        ServerMsg::Error {
+            code,
+            message: message.into(),
+            client_id: None,
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -148,7 +152,10 @@ mod tests {
             id: MessageId(9),
             channel: ChannelId(1),
             seq: Seq(3),
-            author: UserRef { id: UserId(2), username: "李雷".into() },
+            author: UserRef {
+                id: UserId(2),
+                username: "李雷".into(),
+            },
             body: "你好 <b>world</b>\n第二行".into(),
             created_at: 1_764_000_000_000,
             client_id: Some(ClientMsgId("abcdefgh-1".into())),
@@ -163,9 +170,17 @@ mod tests {
 
     #[test]
     fn every_client_message_round_trips() {
-        round_trip(ClientMsg::Subscribe { scope: Scope::Channel(ChannelId(1)), after: Some(Seq(4)) });
-        round_trip(ClientMsg::Subscribe { scope: Scope::Workspace, after: None });
-        round_trip(ClientMsg::Unsubscribe { scope: Scope::Workspace });
+        round_trip(ClientMsg::Subscribe {
+            scope: Scope::Channel(ChannelId(1)),
+            after: Some(Seq(4)),
+        });
+        round_trip(ClientMsg::Subscribe {
+            scope: Scope::Workspace,
+            after: None,
+        });
+        round_trip(ClientMsg::Unsubscribe {
+            scope: Scope::Workspace,
+        });
         round_trip(ClientMsg::Post {
             client_id: ClientMsgId("abcdefgh".into()),
             channel: ChannelId(2),
@@ -176,8 +191,16 @@ mod tests {
 
     #[test]
     fn every_server_message_round_trips() {
-        let user = CurrentUser { id: UserId(1), username: "admin".into(), is_admin: true };
-        round_trip(ServerMsg::Welcome { protocol: 1, user, max_frame_bytes: 16384 });
+        let user = CurrentUser {
+            id: UserId(1),
+            username: "admin".into(),
+            is_admin: true,
+        };
+        round_trip(ServerMsg::Welcome {
+            protocol: 1,
+            user,
+            max_frame_bytes: 16384,
+        });
         round_trip(ServerMsg::Event(Event {
             scope: Scope::Channel(ChannelId(1)),
             seq: Seq(3),
@@ -187,11 +210,21 @@ mod tests {
             scope: Scope::Workspace,
             seq: Seq(1),
             body: EventBody::ChannelCreated {
-                channel: Channel { id: ChannelId(5), name: "产品".into(), created_at: 1 },
+                channel: Channel {
+                    id: ChannelId(5),
+                    name: "产品".into(),
+                    created_at: 1,
+                },
             },
         }));
-        round_trip(ServerMsg::Subscribed { scope: Scope::Workspace, head: Seq(7) });
-        round_trip(ServerMsg::Resync { scope: Scope::Workspace, head: Seq(7) });
+        round_trip(ServerMsg::Subscribed {
+            scope: Scope::Workspace,
+            head: Seq(7),
+        });
+        round_trip(ServerMsg::Resync {
+            scope: Scope::Workspace,
+            head: Seq(7),
+        });
         round_trip(ServerMsg::Ack {
             client_id: ClientMsgId("abcdefgh".into()),
             message_id: MessageId(1),
@@ -200,7 +233,10 @@ mod tests {
             duplicate: false,
         });
         round_trip(ServerMsg::Presence {
-            online: vec![UserRef { id: UserId(1), username: "a".into() }],
+            online: vec![UserRef {
+                id: UserId(1),
+                username: "a".into(),
+            }],
         });
         round_trip(ServerMsg::Pong);
         round_trip(ServerMsg::error(ErrorCode::BadFrame, "nope"));
@@ -214,7 +250,10 @@ mod tests {
             body: "hi".into(),
         }
         .to_json();
-        assert_eq!(json, r#"{"type":"post","client_id":"abcdefgh","channel":2,"body":"hi"}"#);
+        assert_eq!(
+            json,
+            r#"{"type":"post","client_id":"abcdefgh","channel":2,"body":"hi"}"#
+        );
         let event = ServerMsg::Event(Event {
             scope: Scope::Channel(ChannelId(1)),
             seq: Seq(3),
@@ -225,7 +264,10 @@ mod tests {
         assert_eq!(value["scope"], "channel:1");
         assert_eq!(value["seq"], 3);
         assert_eq!(value["body"]["type"], "message_posted");
-        assert_eq!(value["body"]["message"]["body"], "你好 <b>world</b>\n第二行");
+        assert_eq!(
+            value["body"]["message"]["body"],
+            "你好 <b>world</b>\n第二行"
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -36,7 +38,9 @@ pub async fn hash_password(password: String) -> Result<String, AuthError> {
 pub async fn verify_password(password: String, hash: String) -> Result<bool, AuthError> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| AuthError::Hash(e.to_string()))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await?
 }
@@ -50,7 +54,10 @@ pub fn new_token() -> String {
 
 /// What is stored for a token: its SHA-256, hex.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The session of a request, once the middleware resolved it.
@@ -59,8 +66,18 @@ pub struct SessionKey(pub Arc<str>);
 
 /// Resolves the session cookie to a user and puts `CurrentUser` (and `SessionKey`) in the
 /// request's extensions. Signed-out visitors asking for a page are sent to the login page.
-pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if let Some(token) = app::auth::cookie::session_token(req.headers()) {
+pub async fn resolve_session(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    // Static files (the WASM bundle, CSS, icons) are public: no database round trip for them.
+    let needs_session = path == "/ws" || path.starts_with("/api/") || is_page(path);
+    let token = needs_session
+        .then(|| app::auth::cookie::session_token(req.headers()))
+        .flatten();
+    if let Some(token) = token {
         let hash = token_hash(&token);
         match state.store.session_user(&hash).await {
             Ok(Some(user)) => {
@@ -70,7 +87,11 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
-                return (http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+                return (
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    "database unavailable",
+                )
+                    .into_response();
             }
         }
     }
@@ -93,7 +114,10 @@ fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
         || path == "/ws"
         || path.starts_with("/pkg/")
-        || path.rsplit('/').next().is_some_and(|last| last.contains('.')))
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.')))
 }
 
 #[cfg(test)]
@@ -104,7 +128,9 @@ mod tests {
     async fn argon2id_round_trip() {
         let hash = hash_password("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse".into(), hash.clone()).await.unwrap());
+        assert!(verify_password("correct horse".into(), hash.clone())
+            .await
+            .unwrap());
         assert!(!verify_password("wrong horse".into(), hash).await.unwrap());
     }
 

@@ -16,7 +16,10 @@ pub struct ServerBackend {
 
 impl ServerBackend {
     pub fn new(state: AppState) -> Self {
-        ServerBackend { state, login_failures: LoginThrottle::default() }
+        ServerBackend {
+            state,
+            login_failures: LoginThrottle::default(),
+        }
     }
 }
 
@@ -26,7 +29,9 @@ const MAX_LOGIN_FAILURES: u32 = 10;
 const LOGIN_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
 
 #[derive(Default)]
-struct LoginThrottle(std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>);
+struct LoginThrottle(
+    std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+);
 
 impl LoginThrottle {
     fn key(username: &str) -> String {
@@ -50,11 +55,16 @@ impl LoginThrottle {
         if map.len() > 100_000 {
             map.retain(|_, (_, since)| since.elapsed() <= LOGIN_FAILURE_WINDOW);
         }
-        map.entry(Self::key(username)).or_insert((0, std::time::Instant::now())).0 += 1;
+        map.entry(Self::key(username))
+            .or_insert((0, std::time::Instant::now()))
+            .0 += 1;
     }
 
     fn succeeded(&self, username: &str) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&Self::key(username));
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&Self::key(username));
     }
 }
 
@@ -77,7 +87,11 @@ impl ServerBackend {
     async fn start_session(&self, user: CurrentUser) -> Result<Session, AppError> {
         let token = auth::new_token();
         let expires = now_ms() + app::auth::cookie::SESSION_MAX_AGE_SECS * 1000;
-        self.state.store.create_session(&auth::token_hash(&token), user.id, expires).await.map_err(internal)?;
+        self.state
+            .store
+            .create_session(&auth::token_hash(&token), user.id, expires)
+            .await
+            .map_err(internal)?;
         Ok(Session { token, user })
     }
 }
@@ -90,7 +104,9 @@ impl Backend for ServerBackend {
     async fn sign_up(&self, username: &str, password: &str) -> Result<Session, AppError> {
         let username = xietong::validate::username(username)?;
         let password = xietong::validate::password(password)?;
-        let hash = auth::hash_password(password.to_owned()).await.map_err(internal)?;
+        let hash = auth::hash_password(password.to_owned())
+            .await
+            .map_err(internal)?;
         let user = match self.state.store.create_user(username, &hash).await {
             Ok(user) => user,
             Err(StoreError::UsernameTaken) => return Err(AppError::UsernameTaken),
@@ -104,7 +120,12 @@ impl Backend for ServerBackend {
         if self.login_failures.blocked(username) {
             return Err(AppError::RateLimited);
         }
-        let found = self.state.store.user_by_name(username).await.map_err(internal)?;
+        let found = self
+            .state
+            .store
+            .user_by_name(username)
+            .await
+            .map_err(internal)?;
         let (user, hash) = match found {
             Some(found) => found,
             None => {
@@ -117,7 +138,10 @@ impl Backend for ServerBackend {
                 return Err(AppError::BadCredentials);
             }
         };
-        if !auth::verify_password(password.to_owned(), hash).await.map_err(internal)? {
+        if !auth::verify_password(password.to_owned(), hash)
+            .await
+            .map_err(internal)?
+        {
             self.login_failures.failed(username);
             return Err(AppError::BadCredentials);
         }
@@ -127,14 +151,22 @@ impl Backend for ServerBackend {
 
     async fn log_out(&self, token: &str) -> Result<(), AppError> {
         let hash = auth::token_hash(token);
-        self.state.store.delete_session(&hash).await.map_err(internal)?;
+        self.state
+            .store
+            .delete_session(&hash)
+            .await
+            .map_err(internal)?;
         self.state.hub.end_session(&hash);
         Ok(())
     }
 
     async fn workspace(&self, user: &CurrentUser) -> Result<WorkspaceSnapshot, AppError> {
         let (channels, head) = self.state.store.workspace().await.map_err(internal)?;
-        Ok(WorkspaceSnapshot { me: user.clone(), channels, head })
+        Ok(WorkspaceSnapshot {
+            me: user.clone(),
+            channels,
+            head,
+        })
     }
 
     async fn create_channel(&self, user: &CurrentUser, name: &str) -> Result<Channel, AppError> {
@@ -142,7 +174,10 @@ impl Backend for ServerBackend {
         let committed = self
             .state
             .log
-            .append(Append::CreateChannel { name: name.to_owned(), creator: Some(user.id) })
+            .append(Append::CreateChannel {
+                name: name.to_owned(),
+                creator: Some(user.id),
+            })
             .await?;
         match committed.event.body {
             EventBody::ChannelCreated { channel } => Ok(channel),

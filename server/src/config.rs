@@ -23,7 +23,11 @@ pub struct Config {
 
     /// Origins allowed to open /ws besides the server's own (comma-separated,
     /// e.g. https://chat.example.com).
-    #[arg(long = "allowed-origins", env = "XIETONG_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origins",
+        env = "XIETONG_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Largest WebSocket frame accepted, in bytes; a larger one closes the connection (1009).
@@ -61,9 +65,9 @@ pub struct Config {
 
 impl Config {
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("xietong.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("xietong.db").display()))
     }
 
     /// A configuration with defaults, for tests and tools.

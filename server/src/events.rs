@@ -36,7 +36,11 @@ pub struct EventLog {
 
 impl EventLog {
     /// Starts the writer task. It stops when `stop` is cancelled, after draining what was queued.
-    pub fn start(store: Store, hub: Arc<Hub>, stop: CancellationToken) -> (EventLog, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Store,
+        hub: Arc<Hub>,
+        stop: CancellationToken,
+    ) -> (EventLog, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let task = tokio::spawn(write_loop(store, hub, rx, stop));
         (EventLog { tx }, task)
@@ -68,7 +72,12 @@ impl Submitted {
     }
 }
 
-async fn write_loop(store: Store, hub: Arc<Hub>, mut rx: mpsc::Receiver<Pending>, stop: CancellationToken) {
+async fn write_loop(
+    store: Store,
+    hub: Arc<Hub>,
+    mut rx: mpsc::Receiver<Pending>,
+    stop: CancellationToken,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     loop {
         let first = tokio::select! {

@@ -23,7 +23,11 @@ pub type ConnId = u64;
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// A stored event: the connection checks `seq` against what it has sent for `scope`.
-    Event { scope: Scope, seq: Seq, text: Utf8Bytes },
+    Event {
+        scope: Scope,
+        seq: Seq,
+        text: Utf8Bytes,
+    },
     /// Anything else (acks, presence, errors).
     Frame(Utf8Bytes),
 }
@@ -73,15 +77,23 @@ impl Hub {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
-        self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds a connection; the returned receiver is its outbound queue.
-    pub fn register(&self, user: UserRef, session: Arc<str>) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+    pub fn register(
+        &self,
+        user: UserRef,
+        session: Arc<str>,
+    ) -> (ConnHandle, mpsc::Receiver<Outbound>) {
         let (tx, rx) = mpsc::channel(self.queue_capacity);
         let handle = ConnHandle {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
@@ -103,7 +115,9 @@ impl Hub {
 
     pub fn unregister(&self, id: ConnId) {
         let mut inner = self.write();
-        let Some(handle) = inner.conns.remove(&id) else { return };
+        let Some(handle) = inner.conns.remove(&id) else {
+            return;
+        };
         inner.scopes.retain(|_, subscribers| {
             subscribers.remove(&id);
             !subscribers.is_empty()
@@ -118,7 +132,11 @@ impl Hub {
     }
 
     pub fn subscribe(&self, conn: &ConnHandle, scope: Scope) {
-        self.write().scopes.entry(scope).or_default().insert(conn.id, conn.tx.clone());
+        self.write()
+            .scopes
+            .entry(scope)
+            .or_default()
+            .insert(conn.id, conn.tx.clone());
     }
 
     pub fn unsubscribe(&self, conn: ConnId, scope: Scope) {
@@ -139,9 +157,15 @@ impl Hub {
         let mut too_slow = Vec::new();
         {
             let inner = self.read();
-            let Some(subscribers) = inner.scopes.get(&scope) else { return };
+            let Some(subscribers) = inner.scopes.get(&scope) else {
+                return;
+            };
             for (id, tx) in subscribers {
-                let item = Outbound::Event { scope, seq, text: text.clone() };
+                let item = Outbound::Event {
+                    scope,
+                    seq,
+                    text: text.clone(),
+                };
                 if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(item) {
                     too_slow.push(*id);
                 }
@@ -194,7 +218,11 @@ impl Hub {
     }
 
     pub fn online(&self) -> Vec<UserRef> {
-        self.read().online.values().map(|(user, _)| user.clone()).collect()
+        self.read()
+            .online
+            .values()
+            .map(|(user, _)| user.clone())
+            .collect()
     }
 
     pub fn online_user_ids(&self) -> HashSet<UserId> {
@@ -215,7 +243,12 @@ impl Hub {
                 _ = tick.tick() => {}
             }
             if self.presence_dirty.swap(false, Ordering::AcqRel) {
-                let text = Utf8Bytes::from(ServerMsg::Presence { online: self.online() }.to_json());
+                let text = Utf8Bytes::from(
+                    ServerMsg::Presence {
+                        online: self.online(),
+                    }
+                    .to_json(),
+                );
                 self.send_to_all(text);
             }
         }

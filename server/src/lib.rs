@@ -19,8 +19,8 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tokio_util::sync::CancellationToken;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
 use events::EventLog;
@@ -51,7 +51,10 @@ pub enum ServerError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("creating the default channel failed: {0}")]
@@ -86,19 +89,32 @@ impl Running {
 /// Opens the database, binds the address and starts serving.
 pub async fn start(config: Config) -> Result<Running, ServerError> {
     let url = config.database_url();
-    let data_dir = config.database_url.is_none().then_some(config.data_dir.as_path());
+    let data_dir = config
+        .database_url
+        .is_none()
+        .then_some(config.data_dir.as_path());
     let store = Store::open(&url, data_dir).await?;
     let stop = CancellationToken::new();
     let hub = Hub::new(config.outbound_queue);
     let (log, log_task) = EventLog::start(store.clone(), hub.clone(), stop.child_token());
     if store.channels().await?.is_empty() {
-        log.append(Append::CreateChannel { name: "general".into(), creator: None }).await?;
+        log.append(Append::CreateChannel {
+            name: "general".into(),
+            creator: None,
+        })
+        .await?;
     }
-    tokio::spawn(hub.clone().run_presence(Duration::from_millis(250), stop.child_token()));
+    tokio::spawn(
+        hub.clone()
+            .run_presence(Duration::from_millis(250), stop.child_token()),
+    );
 
     let listener = TcpListener::bind(config.bind)
         .await
-        .map_err(|source| ServerError::Bind { addr: config.bind, source })?;
+        .map_err(|source| ServerError::Bind {
+            addr: config.bind,
+            source,
+        })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     let leptos_options = LeptosOptions::builder()
         .output_name(config.output_name.clone())
@@ -106,7 +122,13 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState { config: Arc::new(config), store: store.clone(), hub: hub.clone(), log, leptos_options };
+    let state = AppState {
+        config: Arc::new(config),
+        store: store.clone(),
+        hub: hub.clone(),
+        log,
+        leptos_options,
+    };
     let router = router(state);
 
     tracing::info!(%addr, database = %url, "Xietong is listening on http://{addr}");
@@ -121,10 +143,13 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
                     hub.close_all(xietong::wire::close::GOING_AWAY);
                 }
             };
-            let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await
-                .map_err(ServerError::Serve);
+            let served = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServerError::Serve);
             stop.cancel();
             let _ = log_task.await;
             store.close().await;
@@ -145,10 +170,18 @@ fn router(state: AppState) -> Router {
             let options = options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_session))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::resolve_session,
+        ))
         // Forms and server-function calls are small; nothing legitimate comes near this.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_REQUEST_BODY_BYTES,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             http::header::X_CONTENT_TYPE_OPTIONS,
             http::HeaderValue::from_static("nosniff"),

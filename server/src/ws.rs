@@ -51,13 +51,19 @@ pub async fn upgrade(
 /// The server's own origin (the request's `Host`) and the configured ones are allowed; a
 /// request without `Origin` is not (every browser sends one).
 pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
-    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
     let host = headers.get(HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
     if origin_host.is_some() && origin_host == host {
         return true;
     }
-    allowed.iter().any(|a| a.trim().trim_end_matches('/').eq_ignore_ascii_case(origin))
+    allowed
+        .iter()
+        .any(|a| a.trim().trim_end_matches('/').eq_ignore_ascii_case(origin))
 }
 
 /// Why a connection ended, and the close frame to send (if any).
@@ -87,7 +93,10 @@ async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, sessio
     let Closing(close_frame) = connection.run(&mut socket, &mut rx).await;
     state.hub.unregister(conn.id);
     if let Some((code, reason)) = close_frame {
-        let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
+        let frame = Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        }));
         let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
     }
 }
@@ -99,7 +108,9 @@ impl Connection {
             user: self.user.clone(),
             max_frame_bytes: self.state.config.max_frame_bytes,
         };
-        let presence = ServerMsg::Presence { online: self.state.hub.online() };
+        let presence = ServerMsg::Presence {
+            online: self.state.hub.online(),
+        };
         for msg in [welcome, presence] {
             if self.send(socket, msg.to_json().into()).await.is_err() {
                 return Closing(None);
@@ -152,7 +163,11 @@ impl Connection {
 
     /// Sends a frame unless the hub cuts the connection off meanwhile (a client that stopped
     /// reading would otherwise hold the task on a full TCP buffer forever).
-    async fn send_message(&mut self, socket: &mut WebSocket, message: Message) -> Result<(), Closing> {
+    async fn send_message(
+        &mut self,
+        socket: &mut WebSocket,
+        message: Message,
+    ) -> Result<(), Closing> {
         tokio::select! {
             sent = socket.send(message) => sent.map_err(|_| Closing(None)),
             _ = self.conn.kill.cancelled() => Err(Closing(Some((
@@ -166,11 +181,18 @@ impl Connection {
         self.send(socket, msg.to_json().into()).await
     }
 
-    async fn on_client_frame(&mut self, socket: &mut WebSocket, message: Message) -> Result<(), Closing> {
+    async fn on_client_frame(
+        &mut self,
+        socket: &mut WebSocket,
+        message: Message,
+    ) -> Result<(), Closing> {
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                let err = ServerMsg::error(ErrorCode::BadFrame, "binary frames are not supported; send JSON text");
+                let err = ServerMsg::error(
+                    ErrorCode::BadFrame,
+                    "binary frames are not supported; send JSON text",
+                );
                 return self.send_msg(socket, &err).await;
             }
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
@@ -179,7 +201,8 @@ impl Connection {
         let msg = match serde_json::from_str::<ClientMsg>(text.as_str()) {
             Ok(msg) => msg,
             Err(e) => {
-                let err = ServerMsg::error(ErrorCode::BadFrame, format!("not a valid message: {e}"));
+                let err =
+                    ServerMsg::error(ErrorCode::BadFrame, format!("not a valid message: {e}"));
                 return self.send_msg(socket, &err).await;
             }
         };
@@ -191,7 +214,11 @@ impl Connection {
                 self.sent.remove(&scope);
                 Ok(())
             }
-            ClientMsg::Post { client_id, channel, body } => {
+            ClientMsg::Post {
+                client_id,
+                channel,
+                body,
+            } => {
                 let reply = self.post(client_id, channel, body).await;
                 match reply {
                     Some(err) => self.send_msg(socket, &err).await,
@@ -205,26 +232,55 @@ impl Connection {
     /// their order); waiting for the commit happens in its own task so this connection keeps
     /// reading and writing meanwhile. The ack (or error) comes back through the outbound queue,
     /// after the event itself.
-    async fn post(&mut self, client_id: ClientMsgId, channel: xietong::ChannelId, body: String) -> Option<ServerMsg> {
-        let refuse = |code, message: String| ServerMsg::Error { code, message, client_id: Some(client_id.clone()) };
+    async fn post(
+        &mut self,
+        client_id: ClientMsgId,
+        channel: xietong::ChannelId,
+        body: String,
+    ) -> Option<ServerMsg> {
+        let refuse = |code, message: String| ServerMsg::Error {
+            code,
+            message,
+            client_id: Some(client_id.clone()),
+        };
         if !client_id.is_well_formed() {
-            return Some(refuse(ErrorCode::Invalid, "client_id must be 8 to 64 letters, digits, '-' or '_'".into()));
+            return Some(refuse(
+                ErrorCode::Invalid,
+                "client_id must be 8 to 64 letters, digits, '-' or '_'".into(),
+            ));
         }
         let body = match xietong::validate::message_body(&body) {
             Ok(body) => body.to_owned(),
             Err(e) => return Some(refuse(ErrorCode::Invalid, e.to_string())),
         };
         if !self.posts.take() {
-            return Some(refuse(ErrorCode::RateLimited, "too many messages; slow down".into()));
+            return Some(refuse(
+                ErrorCode::RateLimited,
+                "too many messages; slow down".into(),
+            ));
         }
-        let append = Append::PostMessage { channel, author: self.user.user_ref(), body, client_id: client_id.clone() };
+        let append = Append::PostMessage {
+            channel,
+            author: self.user.user_ref(),
+            body,
+            client_id: client_id.clone(),
+        };
         let submitted = match self.state.log.submit(append).await {
             Ok(submitted) => submitted,
-            Err(_) => return Some(refuse(ErrorCode::Internal, "the server is shutting down; retry".into())),
+            Err(_) => {
+                return Some(refuse(
+                    ErrorCode::Internal,
+                    "the server is shutting down; retry".into(),
+                ))
+            }
         };
         let tx = self.conn.tx.clone();
         tokio::spawn(async move {
-            let refuse = |code, message: &str| ServerMsg::Error { code, message: message.into(), client_id: Some(client_id.clone()) };
+            let refuse = |code, message: &str| ServerMsg::Error {
+                code,
+                message: message.into(),
+                client_id: Some(client_id.clone()),
+            };
             let reply = match submitted.outcome().await {
                 Ok(committed) => match committed.event.body {
                     EventBody::MessagePosted { message } => ServerMsg::Ack {
@@ -236,10 +292,15 @@ impl Connection {
                     },
                     _ => refuse(ErrorCode::Internal, "unexpected event"),
                 },
-                Err(AppendError::Store(StoreError::NoSuchChannel)) => refuse(ErrorCode::NotFound, "no such channel"),
+                Err(AppendError::Store(StoreError::NoSuchChannel)) => {
+                    refuse(ErrorCode::NotFound, "no such channel")
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "storing a message failed");
-                    refuse(ErrorCode::Internal, "the message could not be stored; retry")
+                    refuse(
+                        ErrorCode::Internal,
+                        "the message could not be stored; retry",
+                    )
                 }
             };
             let _ = tx.send(Outbound::Frame(reply.to_json().into())).await;
@@ -247,12 +308,20 @@ impl Connection {
         None
     }
 
-    async fn subscribe(&mut self, socket: &mut WebSocket, scope: Scope, after: Option<Seq>) -> Result<(), Closing> {
+    async fn subscribe(
+        &mut self,
+        socket: &mut WebSocket,
+        scope: Scope,
+        after: Option<Seq>,
+    ) -> Result<(), Closing> {
         if let Err(err) = self.authorize(scope).await {
             return self.send_msg(socket, &err).await;
         }
         if !self.sent.contains_key(&scope) && self.sent.len() >= MAX_SUBSCRIPTIONS {
-            let err = ServerMsg::error(ErrorCode::RateLimited, format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"));
+            let err = ServerMsg::error(
+                ErrorCode::RateLimited,
+                format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
+            );
             return self.send_msg(socket, &err).await;
         }
         // Join the fan-out before reading the head: whatever is committed after this point
@@ -266,14 +335,17 @@ impl Connection {
             None => head,
             Some(after) if after > head || head.0 - after.0 > MAX_REPLAY_EVENTS => {
                 self.sent.insert(scope, head);
-                return self.send_msg(socket, &ServerMsg::Resync { scope, head }).await;
+                return self
+                    .send_msg(socket, &ServerMsg::Resync { scope, head })
+                    .await;
             }
             Some(after) => after,
         };
         self.sent.insert(scope, position);
         self.catch_up(socket, scope, head).await?;
         let head = self.sent.get(&scope).copied().unwrap_or(head);
-        self.send_msg(socket, &ServerMsg::Subscribed { scope, head }).await
+        self.send_msg(socket, &ServerMsg::Subscribed { scope, head })
+            .await
     }
 
     async fn authorize(&self, scope: Scope) -> Result<(), ServerMsg> {
@@ -282,22 +354,40 @@ impl Connection {
             Scope::Workspace => Ok(()),
             Scope::Channel(id) => match self.state.store.channel(id).await {
                 Ok(Some(_)) => Ok(()),
-                Ok(None) => Err(ServerMsg::error(ErrorCode::NotFound, format!("no channel {id}"))),
+                Ok(None) => Err(ServerMsg::error(
+                    ErrorCode::NotFound,
+                    format!("no channel {id}"),
+                )),
                 Err(e) => {
                     tracing::error!(error = %e, "channel lookup failed");
-                    Err(ServerMsg::error(ErrorCode::Internal, "could not check the channel"))
+                    Err(ServerMsg::error(
+                        ErrorCode::Internal,
+                        "could not check the channel",
+                    ))
                 }
             },
         }
     }
 
     /// Sends the stored events of `scope` after what this client has, up to `until`.
-    async fn catch_up(&mut self, socket: &mut WebSocket, scope: Scope, until: Seq) -> Result<(), Closing> {
-        let Some(&from) = self.sent.get(&scope) else { return Ok(()) };
+    async fn catch_up(
+        &mut self,
+        socket: &mut WebSocket,
+        scope: Scope,
+        until: Seq,
+    ) -> Result<(), Closing> {
+        let Some(&from) = self.sent.get(&scope) else {
+            return Ok(());
+        };
         if until <= from {
             return Ok(());
         }
-        let events = match self.state.store.events_after(scope, from, until.0 - from.0).await {
+        let events = match self
+            .state
+            .store
+            .events_after(scope, from, until.0 - from.0)
+            .await
+        {
             Ok(events) => events,
             Err(e) => return self.internal(socket, e).await,
         };
@@ -313,7 +403,9 @@ impl Connection {
         match item {
             Outbound::Frame(text) => self.send(socket, text).await,
             Outbound::Event { scope, seq, text } => {
-                let Some(&last) = self.sent.get(&scope) else { return Ok(()) };
+                let Some(&last) = self.sent.get(&scope) else {
+                    return Ok(());
+                };
                 match last.classify(seq) {
                     SeqOrder::Duplicate => Ok(()),
                     SeqOrder::Gap => {
@@ -334,7 +426,11 @@ impl Connection {
 
     async fn internal(&mut self, socket: &mut WebSocket, e: StoreError) -> Result<(), Closing> {
         tracing::error!(error = %e, "database error while serving a connection");
-        self.send_msg(socket, &ServerMsg::error(ErrorCode::Internal, "database error; retry")).await
+        self.send_msg(
+            socket,
+            &ServerMsg::error(ErrorCode::Internal, "database error; retry"),
+        )
+        .await
     }
 }
 
@@ -359,12 +455,18 @@ struct TokenBucket {
 
 impl TokenBucket {
     fn new(rate: f64, burst: f64) -> Self {
-        TokenBucket { rate, burst, tokens: burst, at: Instant::now() }
+        TokenBucket {
+            rate,
+            burst,
+            tokens: burst,
+            at: Instant::now(),
+        }
     }
 
     fn take(&mut self) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
         self.at = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;

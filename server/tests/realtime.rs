@@ -27,12 +27,19 @@ async fn a_message_reaches_every_member_with_the_channel_open() {
         let event = client.next_event().await;
         assert_eq!(event.scope, GENERAL_SCOPE);
         assert_eq!(event.seq, Seq(1));
-        let EventBody::MessagePosted { message } = &event.body else { panic!("{event:?}") };
+        let EventBody::MessagePosted { message } = &event.body else {
+            panic!("{event:?}")
+        };
         assert_eq!(message.body, "大家好 hello");
         assert_eq!(message.author.username, "alice");
     }
     match clients[0].recv_skip_presence().await {
-        ServerMsg::Ack { client_id: acked, seq, duplicate, .. } => {
+        ServerMsg::Ack {
+            client_id: acked,
+            seq,
+            duplicate,
+            ..
+        } => {
             assert_eq!(acked, client_id);
             assert_eq!(seq, Seq(1));
             assert!(!duplicate);
@@ -53,10 +60,19 @@ async fn the_upgrade_needs_a_session_and_an_allowed_origin() {
     let url = server.ws_url();
     let own = server.origin();
     assert_eq!(handshake_status(&url, None, Some(&own)).await, 401);
-    assert_eq!(handshake_status(&url, Some("xietong_session=forged"), Some(&own)).await, 401);
-    assert_eq!(handshake_status(&url, Some(&cookie), Some("https://evil.example")).await, 403);
+    assert_eq!(
+        handshake_status(&url, Some("xietong_session=forged"), Some(&own)).await,
+        401
+    );
+    assert_eq!(
+        handshake_status(&url, Some(&cookie), Some("https://evil.example")).await,
+        403
+    );
     assert_eq!(handshake_status(&url, Some(&cookie), None).await, 403);
-    assert_eq!(handshake_status(&url, Some(&cookie), Some("https://chat.example.com")).await, 101);
+    assert_eq!(
+        handshake_status(&url, Some(&cookie), Some("https://chat.example.com")).await,
+        101
+    );
     assert_eq!(handshake_status(&url, Some(&cookie), Some(&own)).await, 101);
     server.running.shutdown().await.unwrap();
 }
@@ -67,18 +83,32 @@ async fn bad_frames_get_an_error_and_the_connection_stays_up() {
     let server = TestServer::start(dir.path()).await;
     let cookie = server.sign_up("alice").await;
     let mut client = server.connect(&cookie).await;
-    for bad in ["not json", r#"{"type":"launch_rockets"}"#, r#"{"type":"post","channel":1}"#] {
+    for bad in [
+        "not json",
+        r#"{"type":"launch_rockets"}"#,
+        r#"{"type":"post","channel":1}"#,
+    ] {
         client.send_raw(bad).await;
         match client.recv_skip_presence().await {
-            ServerMsg::Error { code: ErrorCode::BadFrame, .. } => {}
+            ServerMsg::Error {
+                code: ErrorCode::BadFrame,
+                ..
+            } => {}
             other => panic!("expected bad_frame for {bad:?}, got {other:?}"),
         }
     }
     // Refused content: empty and too long, each answered for its client id.
-    for body in ["   ".to_owned(), "长".repeat(xietong::limits::MAX_MESSAGE_CHARS + 1)] {
+    for body in [
+        "   ".to_owned(),
+        "长".repeat(xietong::limits::MAX_MESSAGE_CHARS + 1),
+    ] {
         let id = client.post(GENERAL, &body).await;
         match client.recv_skip_presence().await {
-            ServerMsg::Error { code: ErrorCode::Invalid, client_id: Some(refused), .. } => assert_eq!(refused, id),
+            ServerMsg::Error {
+                code: ErrorCode::Invalid,
+                client_id: Some(refused),
+                ..
+            } => assert_eq!(refused, id),
             other => panic!("expected invalid, got {other:?}"),
         }
     }
@@ -97,7 +127,12 @@ async fn an_oversized_frame_closes_with_1009() {
     let server = TestServer::start_with(dir.path(), |c| c.max_frame_bytes = 4096).await;
     let cookie = server.sign_up("alice").await;
     let mut client = server.connect(&cookie).await;
-    client.send_raw(&format!(r#"{{"type":"post","client_id":"abcdefgh","channel":1,"body":"{}"}}"#, "x".repeat(5000))).await;
+    client
+        .send_raw(&format!(
+            r#"{{"type":"post","client_id":"abcdefgh","channel":1,"body":"{}"}}"#,
+            "x".repeat(5000)
+        ))
+        .await;
     assert_eq!(client.close_code().await, Some(close::TOO_BIG));
     server.running.shutdown().await.unwrap();
 }
@@ -127,8 +162,14 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_in_order() {
     let (replayed, head) = b.subscribe(GENERAL_SCOPE, Some(seen)).await;
     assert_eq!(head, Seq(6));
     let bodies: Vec<&str> = replayed.iter().map(body_of).collect();
-    assert_eq!(bodies, ["missed 0", "missed 1", "missed 2", "missed 3", "missed 4"]);
-    assert_eq!(replayed.iter().map(|e| e.seq.0).collect::<Vec<_>>(), [2, 3, 4, 5, 6]);
+    assert_eq!(
+        bodies,
+        ["missed 0", "missed 1", "missed 2", "missed 3", "missed 4"]
+    );
+    assert_eq!(
+        replayed.iter().map(|e| e.seq.0).collect::<Vec<_>>(),
+        [2, 3, 4, 5, 6]
+    );
     // And it is live again afterwards, with nothing repeated.
     a.post(GENERAL, "after").await;
     let next = b.next_event().await;
@@ -143,7 +184,11 @@ async fn a_retried_post_is_stored_once() {
     let cookie = server.sign_up("alice").await;
     let mut client = server.connect(&cookie).await;
     client.subscribe(GENERAL_SCOPE, None).await;
-    let post = ClientMsg::Post { client_id: client.next_client_id(), channel: GENERAL, body: "once".into() };
+    let post = ClientMsg::Post {
+        client_id: client.next_client_id(),
+        channel: GENERAL,
+        body: "once".into(),
+    };
     client.send(&post).await;
     client.send(&post).await;
     let mut acks = Vec::new();
@@ -192,7 +237,10 @@ async fn history_survives_a_restart_on_the_same_database() {
     let mut client = server.connect(&cookie).await;
     let (events, head) = client.subscribe(GENERAL_SCOPE, Some(Seq::ZERO)).await;
     assert_eq!(head, Seq(3));
-    assert_eq!(events.iter().map(body_of).collect::<Vec<_>>(), ["持久 0", "持久 1", "持久 2"]);
+    assert_eq!(
+        events.iter().map(body_of).collect::<Vec<_>>(),
+        ["持久 0", "持久 1", "持久 2"]
+    );
     // The channel page is server-rendered with that history.
     let html = http()
         .get(format!("{}/c/1", server.base()))
@@ -203,7 +251,10 @@ async fn history_survives_a_restart_on_the_same_database() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("持久 2"), "SSR page lacks the history: {html}");
+    assert!(
+        html.contains("持久 2"),
+        "SSR page lacks the history: {html}"
+    );
     server.running.shutdown().await.unwrap();
 }
 
@@ -241,20 +292,38 @@ async fn a_slow_consumer_is_cut_off_without_slowing_the_others() {
             }
         }
     }
-    let seqs = tokio::time::timeout(Duration::from_secs(60), reader).await.expect("fast reader done").unwrap();
-    assert_eq!(seqs, (1..=total).collect::<Vec<_>>(), "the fast client got every message, in order");
+    let seqs = tokio::time::timeout(Duration::from_secs(60), reader)
+        .await
+        .expect("fast reader done")
+        .unwrap();
+    assert_eq!(
+        seqs,
+        (1..=total).collect::<Vec<_>>(),
+        "the fast client got every message, in order"
+    );
     // Carol was cut off: her stream ends before all the messages.
     let mut received = 0u64;
     let mut code = None;
-    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_secs(10), slow.ws.next()).await {
+    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_secs(10), slow.ws.next()).await
+    {
         match frame {
-            Ok(tokio_tungstenite::tungstenite::Message::Text(t)) if t.as_str().contains("\"type\":\"event\"") => received += 1,
-            Ok(tokio_tungstenite::tungstenite::Message::Close(f)) => { code = f.map(|f| u16::from(f.code)); break; }
+            Ok(tokio_tungstenite::tungstenite::Message::Text(t))
+                if t.as_str().contains("\"type\":\"event\"") =>
+            {
+                received += 1
+            }
+            Ok(tokio_tungstenite::tungstenite::Message::Close(f)) => {
+                code = f.map(|f| u16::from(f.code));
+                break;
+            }
             Ok(_) => {}
             Err(_) => break,
         }
     }
-    assert!(received < total, "slow client should have been cut off, got {received}");
+    assert!(
+        received < total,
+        "slow client should have been cut off, got {received}"
+    );
     if let Some(code) = code {
         assert_eq!(code, close::TOO_SLOW);
     }
@@ -277,9 +346,17 @@ async fn an_idle_connection_times_out() {
     let server = TestServer::start_with(dir.path(), |c| c.idle_timeout_secs = 1).await;
     let cookie = server.sign_up("alice").await;
     let url = server.ws_url();
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
-    request.headers_mut().insert("cookie", cookie.parse().unwrap());
-    request.headers_mut().insert("origin", server.origin().parse().unwrap());
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            url.as_str(),
+        )
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    request
+        .headers_mut()
+        .insert("origin", server.origin().parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     // Not reading means not answering pings: after the timeout the server closes.
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -302,10 +379,16 @@ async fn presence_counts_a_user_once_across_tabs() {
     let bob = server.sign_up("bob").await;
     let mut watcher = server.connect(&alice).await;
     let online = |msg: ServerMsg| match msg {
-        ServerMsg::Presence { online } => Some(online.into_iter().map(|u| u.username).collect::<Vec<_>>()),
+        ServerMsg::Presence { online } => {
+            Some(online.into_iter().map(|u| u.username).collect::<Vec<_>>())
+        }
         _ => None,
     };
-    async fn until(client: &mut Client, want: &[&str], online: impl Fn(ServerMsg) -> Option<Vec<String>>) {
+    async fn until(
+        client: &mut Client,
+        want: &[&str],
+        online: impl Fn(ServerMsg) -> Option<Vec<String>>,
+    ) {
         loop {
             if let Some(names) = online(client.recv().await) {
                 if names == want {
@@ -328,7 +411,10 @@ async fn presence_counts_a_user_once_across_tabs() {
                 break names;
             }
         };
-        assert!(names.iter().filter(|n| *n == "bob").count() <= 1, "{names:?}");
+        assert!(
+            names.iter().filter(|n| *n == "bob").count() <= 1,
+            "{names:?}"
+        );
         if names == ["alice"] {
             break;
         }
@@ -342,16 +428,26 @@ async fn login_checks_the_password() {
     let server = TestServer::start(dir.path()).await;
     server.sign_up("alice").await;
     assert!(server.log_in("alice", PASSWORD).await.is_some());
-    assert!(server.log_in("ALICE", PASSWORD).await.is_some(), "usernames are case-insensitive");
+    assert!(
+        server.log_in("ALICE", PASSWORD).await.is_some(),
+        "usernames are case-insensitive"
+    );
     assert!(server.log_in("alice", "wrong password").await.is_none());
     assert!(server.log_in("nobody", PASSWORD).await.is_none());
     // Guessing is throttled per account: after ten failures even the right password waits.
     for _ in 0..9 {
         assert!(server.log_in("alice", "guess").await.is_none());
     }
-    assert!(server.log_in("alice", PASSWORD).await.is_none(), "throttled");
+    assert!(
+        server.log_in("alice", PASSWORD).await.is_none(),
+        "throttled"
+    );
     // Signed-out visitors of a page land on the login page.
-    let response = http().get(format!("{}/c/1", server.base())).send().await.unwrap();
+    let response = http()
+        .get(format!("{}/c/1", server.base()))
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_redirection());
     assert_eq!(response.headers()["location"], "/login");
     server.running.shutdown().await.unwrap();
@@ -372,5 +468,36 @@ async fn one_clients_pipelined_posts_keep_their_order() {
         bodies.push(body_of(&client.next_event().await).to_owned());
     }
     assert_eq!(bodies, (0..60).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn logging_out_closes_that_sessions_sockets_with_4001() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let other_session = server.log_in("alice", PASSWORD).await.unwrap();
+    let mut tab = server.connect(&cookie).await;
+    let mut other = server.connect(&other_session).await;
+    let response = http()
+        .post(format!("{}/api/logout", server.base()))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_redirection() || response.status().is_success(),
+        "{}",
+        response.status()
+    );
+    assert_eq!(tab.close_code().await, Some(close::SESSION_ENDED));
+    // The session is gone for good; the other session is untouched.
+    assert_eq!(
+        handshake_status(&server.ws_url(), Some(&cookie), Some(&server.origin())).await,
+        401
+    );
+    other.send(&ClientMsg::Ping).await;
+    assert_eq!(other.recv_skip_presence().await, ServerMsg::Pong);
     server.running.shutdown().await.unwrap();
 }

@@ -4,12 +4,22 @@ use std::process::Command;
 
 #[test]
 fn help_lists_every_setting() {
-    let out = Command::new(env!("CARGO_BIN_EXE_xietong")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xietong"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
-        "--bind", "--data-dir", "--database-url", "--allowed-origins", "--max-frame-bytes",
-        "--site-root", "--output-name", "XIETONG_BIND", "XIETONG_DATABASE_URL",
+        "--bind",
+        "--data-dir",
+        "--database-url",
+        "--allowed-origins",
+        "--max-frame-bytes",
+        "--site-root",
+        "--output-name",
+        "XIETONG_BIND",
+        "XIETONG_DATABASE_URL",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
@@ -27,13 +37,24 @@ fn an_unopenable_database_is_a_clear_error_and_a_failed_exit() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot start") && stderr.contains("not-a-dir"), "{stderr}");
+    assert!(
+        stderr.contains("cannot start") && stderr.contains("not-a-dir"),
+        "{stderr}"
+    );
 
     let out = Command::new(env!("CARGO_BIN_EXE_xietong"))
-        .args(["--bind", "127.0.0.1:0", "--database-url", "sqlite:///nonexistent-dir/x.db"])
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            "sqlite:///nonexistent-dir/x.db",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot open the database sqlite:///nonexistent-dir/x.db"), "{stderr}");
+    assert!(
+        stderr.contains("cannot open the database sqlite:///nonexistent-dir/x.db"),
+        "{stderr}"
+    );
 }

@@ -39,9 +39,10 @@ pub fn clear_session(secure: bool) {
 }
 
 fn append(value: String) {
-    if let (Some(response), Ok(value)) =
-        (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&value))
-    {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&value),
+    ) {
         response.append_header(SET_COOKIE, value);
     }
 }
@@ -53,7 +54,10 @@ mod tests {
     #[test]
     fn finds_the_session_among_other_cookies() {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("a=1; xietong_session=tok-en_1; b=2"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; xietong_session=tok-en_1; b=2"),
+        );
         assert_eq!(session_token(&headers).as_deref(), Some("tok-en_1"));
         headers.insert(COOKIE, HeaderValue::from_static("xietong_session="));
         assert_eq!(session_token(&headers), None);

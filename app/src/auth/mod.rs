@@ -1,8 +1,8 @@
 //! Accounts: sign-up, log-in, log-out, and the session cookie.
 
-mod pages;
 #[cfg(feature = "ssr")]
 pub mod cookie;
+mod pages;
 
 pub use pages::{LoginPage, LogoutButton, SignupPage};
 

@@ -11,7 +11,12 @@ use crate::live::{Live, PendingPost};
 #[component]
 pub fn ChannelPage() -> impl IntoView {
     let params = use_params_map();
-    let channel_id = move || params.read().get("id").and_then(|id| id.parse::<ChannelId>().ok());
+    let channel_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<ChannelId>().ok())
+    };
     let history = Resource::new(channel_id, |id| channel_history(id, None));
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -42,10 +47,15 @@ fn Channel(view: RwSignal<ChannelView>) -> impl IntoView {
         if loading_older.get_untracked() || !view.with_untracked(|v| v.has_more) {
             return;
         }
-        let Some(before) = view.with_untracked(|v| v.oldest()) else { return };
+        let Some(before) = view.with_untracked(|v| v.oldest()) else {
+            return;
+        };
         loading_older.set(true);
         leptos::task::spawn_local(async move {
-            let height_before = log.get_untracked().map(|el| el.scroll_height()).unwrap_or(0);
+            let height_before = log
+                .get_untracked()
+                .map(|el| el.scroll_height())
+                .unwrap_or(0);
             match channel_history(Some(channel_id), Some(before)).await {
                 Ok(page) => {
                     view.update(|v| v.prepend(page));
@@ -82,7 +92,11 @@ fn Channel(view: RwSignal<ChannelView>) -> impl IntoView {
     };
 
     let pending = move || {
-        live.pending.get().into_iter().filter(|p| p.channel == channel_id).collect::<Vec<_>>()
+        live.pending
+            .get()
+            .into_iter()
+            .filter(|p| p.channel == channel_id)
+            .collect::<Vec<_>>()
     };
 
     view! {
@@ -117,7 +131,10 @@ fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
     match DateTime::from_timestamp_millis(ms) {
         Some(t) => {
             let local = t.with_timezone(&offset);
-            (local.format("%H:%M").to_string(), local.format("%Y-%m-%d %H:%M:%S").to_string())
+            (
+                local.format("%H:%M").to_string(),
+                local.format("%Y-%m-%d %H:%M:%S").to_string(),
+            )
         }
         None => (String::new(), String::new()),
     }
@@ -127,7 +144,9 @@ fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
 fn MessageItem(message: Message) -> impl IntoView {
     let live = expect_context::<Live>();
     let at = message.created_at;
-    let iso = chrono::DateTime::from_timestamp_millis(at).map(|t| t.to_rfc3339()).unwrap_or_default();
+    let iso = chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default();
     let short = move || format_time(at, live.utc_offset_minutes.get()).0;
     let long = move || format_time(at, live.utc_offset_minutes.get()).1;
     view! {
@@ -174,7 +193,10 @@ fn Composer(channel: ChannelId, channel_name: String) -> impl IntoView {
     let input = NodeRef::<html::Textarea>::new();
 
     let send = move || {
-        let body = input.get_untracked().map(|el| el.value()).unwrap_or_else(|| text.get_untracked());
+        let body = input
+            .get_untracked()
+            .map(|el| el.value())
+            .unwrap_or_else(|| text.get_untracked());
         match xietong::validate::message_body(&body) {
             Ok(body) => {
                 live.post(channel, body.to_owned());

@@ -32,5 +32,7 @@ pub async fn channel_history(
     before: Option<Seq>,
 ) -> Result<HistoryPage, AppError> {
     let user = crate::backend::require_user()?;
-    crate::backend::backend()?.history(&user, channel, before).await
+    crate::backend::backend()?
+        .history(&user, channel, before)
+        .await
 }

@@ -114,7 +114,9 @@ impl Live {
     /// Keeps a channel view live from its snapshot's head; stops watching the channel watched
     /// before (one channel is open per tab).
     pub fn watch_channel(&self, view: RwSignal<ChannelView>) {
-        let Some(id) = view.try_with_untracked(|v| v.channel.id) else { return };
+        let Some(id) = view.try_with_untracked(|v| v.channel.id) else {
+            return;
+        };
         let stale: Vec<Scope> = self.sinks.with_value(|sinks| {
             sinks
                 .keys()
@@ -144,14 +146,24 @@ impl Live {
     pub fn post(&self, channel: ChannelId, body: String) {
         let client_id = new_client_id();
         self.pending.update(|p| {
-            p.push(PendingPost { client_id: client_id.clone(), channel, body: body.clone(), error: None })
+            p.push(PendingPost {
+                client_id: client_id.clone(),
+                channel,
+                body: body.clone(),
+                error: None,
+            })
         });
-        self.send(ClientMsg::Post { client_id, channel, body });
+        self.send(ClientMsg::Post {
+            client_id,
+            channel,
+            body,
+        });
     }
 
     /// Drops a refused post from the pending list.
     pub fn dismiss(&self, client_id: &ClientMsgId) {
-        self.pending.update(|p| p.retain(|x| &x.client_id != client_id));
+        self.pending
+            .update(|p| p.retain(|x| &x.client_id != client_id));
     }
 
     fn send(&self, msg: ClientMsg) {
@@ -168,7 +180,12 @@ impl Live {
     fn resume_messages(&self) -> Vec<ClientMsg> {
         let mut msgs: Vec<ClientMsg> = self
             .sinks
-            .with_value(|sinks| sinks.iter().map(|(scope, sink)| (*scope, sink.head())).collect::<Vec<_>>())
+            .with_value(|sinks| {
+                sinks
+                    .iter()
+                    .map(|(scope, sink)| (*scope, sink.head()))
+                    .collect::<Vec<_>>()
+            })
             .into_iter()
             .map(|(scope, after)| ClientMsg::Subscribe { scope, after })
             .collect();
@@ -176,7 +193,11 @@ impl Live {
             pending
                 .iter()
                 .filter(|p| p.error.is_none())
-                .map(|p| ClientMsg::Post { client_id: p.client_id.clone(), channel: p.channel, body: p.body.clone() })
+                .map(|p| ClientMsg::Post {
+                    client_id: p.client_id.clone(),
+                    channel: p.channel,
+                    body: p.body.clone(),
+                })
                 .collect::<Vec<_>>()
         }));
         msgs
@@ -198,15 +219,23 @@ impl Live {
             ServerMsg::Event(event) => {
                 if let xietong::EventBody::MessagePosted { message } = &event.body {
                     if let Some(id) = &message.client_id {
-                        if self.pending.with_untracked(|p| p.iter().any(|x| &x.client_id == id)) {
+                        if self
+                            .pending
+                            .with_untracked(|p| p.iter().any(|x| &x.client_id == id))
+                        {
                             self.dismiss(id);
                         }
                     }
                 }
-                let sink = self.sinks.with_value(|sinks| sinks.get(&event.scope).copied());
+                let sink = self
+                    .sinks
+                    .with_value(|sinks| sinks.get(&event.scope).copied());
                 if let Some(sink) = sink {
                     if sink.apply(&event) == Some(Applied::Gap) {
-                        return Some(ClientMsg::Subscribe { scope: event.scope, after: sink.head() });
+                        return Some(ClientMsg::Subscribe {
+                            scope: event.scope,
+                            after: sink.head(),
+                        });
                     }
                 }
             }
@@ -215,7 +244,11 @@ impl Live {
                 reload_page(scope);
             }
             ServerMsg::Presence { online } => self.online.set(online),
-            ServerMsg::Error { message, client_id: Some(id), .. } => {
+            ServerMsg::Error {
+                message,
+                client_id: Some(id),
+                ..
+            } => {
                 self.pending.update(|p| {
                     if let Some(post) = p.iter_mut().find(|x| x.client_id == id) {
                         post.error = Some(message);

@@ -24,7 +24,11 @@ pub fn start(live: Live) {
 
 fn ws_url() -> Option<String> {
     let location = web_sys::window()?.location();
-    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     Some(format!("{scheme}://{}/ws", location.host().ok()?))
 }
 
@@ -57,6 +61,19 @@ async fn run(live: Live) {
                 failures = if was_live { 1 } else { failures + 1 };
             }
         }
+        // A refused upgrade looks like any failed connect from here; after a few, ask over HTTP
+        // whether the session is still valid, and go to the login page if it is not.
+        if failures >= 3
+            && matches!(
+                crate::chat::workspace().await,
+                Err(crate::AppError::Unauthorized)
+            )
+        {
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/login");
+            }
+            return;
+        }
         live.status.set(ConnState::Reconnecting);
         // 250 ms, 500 ms, 1 s … capped, with jitter so a restarted server is not stampeded.
         let base = (250u32 << failures.min(5)).min(MAX_BACKOFF_MS);
@@ -74,7 +91,10 @@ async fn connection(live: Live, ws: WebSocket) -> Ended {
     let mut silent_pings = 0u32;
     let mut was_live = false;
 
-    let mut first = live.resume_messages().into_iter().map(|m| Message::Text(m.to_json()));
+    let mut first = live
+        .resume_messages()
+        .into_iter()
+        .map(|m| Message::Text(m.to_json()));
     let ended = 'conn: {
         for msg in first.by_ref() {
             if sink.send(msg).await.is_err() {

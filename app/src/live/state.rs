@@ -23,7 +23,10 @@ pub struct WorkspaceView {
 
 impl WorkspaceView {
     pub fn from_snapshot(snapshot: &WorkspaceSnapshot) -> Self {
-        WorkspaceView { channels: snapshot.channels.clone(), head: snapshot.head }
+        WorkspaceView {
+            channels: snapshot.channels.clone(),
+            head: snapshot.head,
+        }
     }
 
     pub fn apply(&mut self, event: &Event) -> Applied {
@@ -78,9 +81,16 @@ impl ChannelView {
 
     /// Adds an older page in front of what is loaded.
     pub fn prepend(&mut self, older: HistoryPage) {
-        let first = self.messages.first().map(|m| m.seq).unwrap_or(Seq(u64::MAX));
-        let mut merged: Vec<Message> =
-            older.messages.into_iter().filter(|m| m.seq < first).collect();
+        let first = self
+            .messages
+            .first()
+            .map(|m| m.seq)
+            .unwrap_or(Seq(u64::MAX));
+        let mut merged: Vec<Message> = older
+            .messages
+            .into_iter()
+            .filter(|m| m.seq < first)
+            .collect();
         merged.append(&mut self.messages);
         self.messages = merged;
         self.has_more = older.has_more;
@@ -97,7 +107,11 @@ mod tests {
     use xietong::{ChannelId, ClientMsgId, MessageId, Scope, UserId, UserRef};
 
     fn channel() -> Channel {
-        Channel { id: ChannelId(1), name: "general".into(), created_at: 0 }
+        Channel {
+            id: ChannelId(1),
+            name: "general".into(),
+            created_at: 0,
+        }
     }
 
     fn message(seq: u64) -> Message {
@@ -105,7 +119,10 @@ mod tests {
             id: MessageId(seq as i64),
             channel: ChannelId(1),
             seq: Seq(seq),
-            author: UserRef { id: UserId(1), username: "a".into() },
+            author: UserRef {
+                id: UserId(1),
+                username: "a".into(),
+            },
             body: format!("m{seq}"),
             created_at: 0,
             client_id: Some(ClientMsgId(format!("client-{seq:04}"))),
@@ -116,12 +133,19 @@ mod tests {
         Event {
             scope: Scope::Channel(ChannelId(1)),
             seq: Seq(seq),
-            body: EventBody::MessagePosted { message: message(seq) },
+            body: EventBody::MessagePosted {
+                message: message(seq),
+            },
         }
     }
 
     fn page(range: std::ops::RangeInclusive<u64>, head: u64, has_more: bool) -> HistoryPage {
-        HistoryPage { channel: channel(), messages: range.map(message).collect(), head: Seq(head), has_more }
+        HistoryPage {
+            channel: channel(),
+            messages: range.map(message).collect(),
+            head: Seq(head),
+            has_more,
+        }
     }
 
     /// Zulip's rule: the state before plus the events in between equals a fresh snapshot after.
@@ -142,7 +166,10 @@ mod tests {
         assert_eq!(view.messages.len(), 3);
         assert_eq!(view.apply(&posted(4)), Applied::Applied);
         assert_eq!(view.apply(&posted(4)), Applied::Duplicate);
-        assert_eq!(view.messages.iter().map(|m| m.seq.0).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        assert_eq!(
+            view.messages.iter().map(|m| m.seq.0).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
     }
 
     #[test]
@@ -157,16 +184,26 @@ mod tests {
     #[test]
     fn workspace_view_adds_created_channels() {
         let snapshot = WorkspaceSnapshot {
-            me: xietong::CurrentUser { id: UserId(1), username: "a".into(), is_admin: true },
+            me: xietong::CurrentUser {
+                id: UserId(1),
+                username: "a".into(),
+                is_admin: true,
+            },
             channels: vec![channel()],
             head: Seq(1),
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
-        let created = Channel { id: ChannelId(2), name: "产品".into(), created_at: 1 };
+        let created = Channel {
+            id: ChannelId(2),
+            name: "产品".into(),
+            created_at: 1,
+        };
         let event = Event {
             scope: Scope::Workspace,
             seq: Seq(2),
-            body: EventBody::ChannelCreated { channel: created.clone() },
+            body: EventBody::ChannelCreated {
+                channel: created.clone(),
+            },
         };
         assert_eq!(view.apply(&event), Applied::Applied);
         assert_eq!(view.apply(&event), Applied::Duplicate);

@@ -15,7 +15,10 @@ use xietong::{
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the database {url}: {source}")]
     Open { url: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
@@ -35,8 +38,16 @@ pub enum StoreError {
 /// A write to one scope's log, committed with its side tables in one transaction.
 #[derive(Debug, Clone)]
 pub enum Append {
-    PostMessage { channel: ChannelId, author: UserRef, body: String, client_id: ClientMsgId },
-    CreateChannel { name: String, creator: Option<UserId> },
+    PostMessage {
+        channel: ChannelId,
+        author: UserRef,
+        body: String,
+        client_id: ClientMsgId,
+    },
+    CreateChannel {
+        name: String,
+        creator: Option<UserId>,
+    },
 }
 
 /// A committed event. `duplicate` is set when the append was a retry of one already stored; the
@@ -69,7 +80,10 @@ impl Store {
                 source,
             })?;
         }
-        let open_err = |source| StoreError::Open { url: url.to_owned(), source };
+        let open_err = |source| StoreError::Open {
+            url: url.to_owned(),
+            source,
+        };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(open_err)?
             .create_if_missing(true)
@@ -108,7 +122,9 @@ impl Store {
         if taken.is_some() {
             return Err(StoreError::UsernameTaken);
         }
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&mut *tx)
+            .await?;
         let is_admin = count == 0;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?) RETURNING id",
@@ -120,7 +136,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(CurrentUser { id: UserId(id), username: username.to_owned(), is_admin })
+        Ok(CurrentUser {
+            id: UserId(id),
+            username: username.to_owned(),
+            is_admin,
+        })
     }
 
     /// The account and its password hash, by username (case-insensitive).
@@ -222,11 +242,18 @@ impl Store {
             Some(id) => channel(&mut tx, id).await?,
             None => channels(&mut tx).await?.into_iter().next(),
         };
-        let Some(channel) = found else { return Ok(None) };
+        let Some(channel) = found else {
+            return Ok(None);
+        };
         let head = head(&mut tx, Scope::Channel(channel.id)).await?;
         let (messages, has_more) = messages_before(&mut tx, channel.id, before, limit).await?;
         tx.commit().await?;
-        Ok(Some(HistoryPage { channel, messages, head, has_more }))
+        Ok(Some(HistoryPage {
+            channel,
+            messages,
+            head,
+            has_more,
+        }))
     }
 
     // ---- the event log ----
@@ -244,16 +271,22 @@ impl Store {
         after: Seq,
         limit: u64,
     ) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query("SELECT seq, body FROM events WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?")
-            .bind(scope.to_string())
-            .bind(after.0 as i64)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT seq, body FROM events WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(scope.to_string())
+        .bind(after.0 as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let body: EventBody = serde_json::from_str(r.get::<&str, _>("body"))?;
-                Ok(Event { scope, seq: Seq(r.get::<i64, _>("seq") as u64), body })
+                Ok(Event {
+                    scope,
+                    seq: Seq(r.get::<i64, _>("seq") as u64),
+                    body,
+                })
             })
             .collect()
     }
@@ -268,9 +301,12 @@ impl Store {
         let mut outcomes = Vec::with_capacity(batch.len());
         for append in batch {
             let outcome = match append {
-                Append::PostMessage { channel, author, body, client_id } => {
-                    post_message(&mut tx, *channel, author, body, client_id).await
-                }
+                Append::PostMessage {
+                    channel,
+                    author,
+                    body,
+                    client_id,
+                } => post_message(&mut tx, *channel, author, body, client_id).await,
                 Append::CreateChannel { name, creator } => {
                     create_channel(&mut tx, name, *creator).await
                 }
@@ -302,7 +338,10 @@ async fn channels(conn: &mut SqliteConnection) -> Result<Vec<Channel>, StoreErro
     Ok(rows.iter().map(channel_from_row).collect())
 }
 
-async fn channel(conn: &mut SqliteConnection, id: ChannelId) -> Result<Option<Channel>, StoreError> {
+async fn channel(
+    conn: &mut SqliteConnection,
+    id: ChannelId,
+) -> Result<Option<Channel>, StoreError> {
     let row = sqlx::query("SELECT id, name, created_at FROM channels WHERE id = ?")
         .bind(id.0)
         .fetch_optional(&mut *conn)
@@ -310,7 +349,8 @@ async fn channel(conn: &mut SqliteConnection, id: ChannelId) -> Result<Option<Ch
     Ok(row.as_ref().map(channel_from_row))
 }
 
-const MESSAGE_COLUMNS: &str = "SELECT m.id, m.channel_id, m.seq, m.author_id, u.username, m.body, m.created_at, m.client_id
+const MESSAGE_COLUMNS: &str =
+    "SELECT m.id, m.channel_id, m.seq, m.author_id, u.username, m.body, m.created_at, m.client_id
      FROM messages m JOIN users u ON u.id = m.author_id";
 
 /// The newest `limit` messages of a channel older than `before` (all when `None`), oldest
@@ -331,7 +371,11 @@ async fn messages_before(
     .fetch_all(&mut *conn)
     .await?;
     let has_more = rows.len() > limit as usize;
-    let mut messages: Vec<Message> = rows.iter().take(limit as usize).map(message_from_row).collect();
+    let mut messages: Vec<Message> = rows
+        .iter()
+        .take(limit as usize)
+        .map(message_from_row)
+        .collect();
     messages.reverse();
     Ok((messages, has_more))
 }
@@ -365,7 +409,9 @@ async fn post_message(
     body: &str,
     client_id: &ClientMsgId,
 ) -> Result<Committed, StoreError> {
-    let existing = sqlx::query(&format!("{MESSAGE_COLUMNS} WHERE m.author_id = ? AND m.client_id = ?"))
+    let existing = sqlx::query(&format!(
+        "{MESSAGE_COLUMNS} WHERE m.author_id = ? AND m.client_id = ?"
+    ))
     .bind(author.id.0)
     .bind(&client_id.0)
     .fetch_optional(&mut **tx)
@@ -377,7 +423,10 @@ async fn post_message(
             seq: message.seq,
             body: EventBody::MessagePosted { message },
         };
-        return Ok(Committed { event, duplicate: true });
+        return Ok(Committed {
+            event,
+            duplicate: true,
+        });
     }
     if self::channel(&mut **tx, channel).await?.is_none() {
         return Err(StoreError::NoSuchChannel);
@@ -406,9 +455,16 @@ async fn post_message(
         created_at: at,
         client_id: Some(client_id.clone()),
     };
-    let event = Event { scope, seq, body: EventBody::MessagePosted { message } };
+    let event = Event {
+        scope,
+        seq,
+        body: EventBody::MessagePosted { message },
+    };
     insert_event(tx, &event, at).await?;
-    Ok(Committed { event, duplicate: false })
+    Ok(Committed {
+        event,
+        duplicate: false,
+    })
 }
 
 async fn create_channel(
@@ -433,14 +489,29 @@ async fn create_channel(
     .fetch_one(&mut **tx)
     .await?;
     let seq = next_seq(tx, Scope::Workspace).await?;
-    let channel = Channel { id: ChannelId(id), name: name.to_owned(), created_at: at };
-    let event = Event { scope: Scope::Workspace, seq, body: EventBody::ChannelCreated { channel } };
+    let channel = Channel {
+        id: ChannelId(id),
+        name: name.to_owned(),
+        created_at: at,
+    };
+    let event = Event {
+        scope: Scope::Workspace,
+        seq,
+        body: EventBody::ChannelCreated { channel },
+    };
     insert_event(tx, &event, at).await?;
-    Ok(Committed { event, duplicate: false })
+    Ok(Committed {
+        event,
+        duplicate: false,
+    })
 }
 
 fn channel_from_row(r: &sqlx::sqlite::SqliteRow) -> Channel {
-    Channel { id: ChannelId(r.get("id")), name: r.get("name"), created_at: r.get("created_at") }
+    Channel {
+        id: ChannelId(r.get("id")),
+        name: r.get("name"),
+        created_at: r.get("created_at"),
+    }
 }
 
 fn message_from_row(r: &sqlx::sqlite::SqliteRow) -> Message {
@@ -448,7 +519,10 @@ fn message_from_row(r: &sqlx::sqlite::SqliteRow) -> Message {
         id: MessageId(r.get("id")),
         channel: ChannelId(r.get("channel_id")),
         seq: Seq(r.get::<i64, _>("seq") as u64),
-        author: UserRef { id: UserId(r.get("author_id")), username: r.get("username") },
+        author: UserRef {
+            id: UserId(r.get("author_id")),
+            username: r.get("username"),
+        },
         body: r.get("body"),
         created_at: r.get("created_at"),
         client_id: r.get::<Option<String>, _>("client_id").map(ClientMsgId),

@@ -5,7 +5,9 @@ use super::*;
 async fn store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("data/test.db").display());
-    let store = Store::open(&url, Some(&dir.path().join("data"))).await.unwrap();
+    let store = Store::open(&url, Some(&dir.path().join("data")))
+        .await
+        .unwrap();
     (store, dir)
 }
 
@@ -28,7 +30,10 @@ async fn the_first_account_is_admin_and_usernames_are_unique() {
     let admin = store.create_user("Alice", "h1").await.unwrap();
     let member = store.create_user("bob", "h2").await.unwrap();
     assert!(admin.is_admin && !member.is_admin);
-    assert!(matches!(store.create_user("alice", "h3").await, Err(StoreError::UsernameTaken)));
+    assert!(matches!(
+        store.create_user("alice", "h3").await,
+        Err(StoreError::UsernameTaken)
+    ));
     let (found, hash) = store.user_by_name("ALICE").await.unwrap().unwrap();
     assert_eq!((found.id, hash.as_str()), (admin.id, "h1"));
 }
@@ -37,8 +42,14 @@ async fn the_first_account_is_admin_and_usernames_are_unique() {
 async fn sessions_resolve_until_deleted_or_expired() {
     let (store, _dir) = store().await;
     let user = store.create_user("alice", "h").await.unwrap();
-    store.create_session("live", user.id, now_ms() + 60_000).await.unwrap();
-    store.create_session("old", user.id, now_ms() - 1).await.unwrap();
+    store
+        .create_session("live", user.id, now_ms() + 60_000)
+        .await
+        .unwrap();
+    store
+        .create_session("old", user.id, now_ms() - 1)
+        .await
+        .unwrap();
     assert_eq!(store.session_user("live").await.unwrap(), Some(user));
     assert_eq!(store.session_user("old").await.unwrap(), None);
     store.delete_session("live").await.unwrap();
@@ -49,16 +60,45 @@ async fn sessions_resolve_until_deleted_or_expired() {
 async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once() {
     let (store, _dir) = store().await;
     let user = store.create_user("alice", "h").await.unwrap();
-    let general = match one(&store, Append::CreateChannel { name: "general".into(), creator: None }).await.unwrap().event.body {
+    let general = match one(
+        &store,
+        Append::CreateChannel {
+            name: "general".into(),
+            creator: None,
+        },
+    )
+    .await
+    .unwrap()
+    .event
+    .body
+    {
         EventBody::ChannelCreated { channel } => channel.id,
         other => panic!("{other:?}"),
     };
-    let other = match one(&store, Append::CreateChannel { name: "产品".into(), creator: Some(user.id) }).await.unwrap().event.body {
+    let other = match one(
+        &store,
+        Append::CreateChannel {
+            name: "产品".into(),
+            creator: Some(user.id),
+        },
+    )
+    .await
+    .unwrap()
+    .event
+    .body
+    {
         EventBody::ChannelCreated { channel } => channel.id,
         other => panic!("{other:?}"),
     };
     assert!(matches!(
-        one(&store, Append::CreateChannel { name: "GENERAL".into(), creator: None }).await,
+        one(
+            &store,
+            Append::CreateChannel {
+                name: "GENERAL".into(),
+                creator: None
+            }
+        )
+        .await,
         Err(StoreError::ChannelNameTaken)
     ));
     assert_eq!(store.head(Scope::Workspace).await.unwrap(), Seq(2));
@@ -73,7 +113,11 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once() {
     let outcomes = store.commit(&batch).await.unwrap();
     let seqs: Vec<Option<(Scope, u64, bool)>> = outcomes
         .iter()
-        .map(|o| o.as_ref().ok().map(|c| (c.event.scope, c.event.seq.0, c.duplicate)))
+        .map(|o| {
+            o.as_ref()
+                .ok()
+                .map(|c| (c.event.scope, c.event.seq.0, c.duplicate))
+        })
         .collect();
     assert_eq!(
         seqs,
@@ -86,8 +130,14 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once() {
         ]
     );
     assert!(matches!(outcomes[4], Err(StoreError::NoSuchChannel)));
-    let events = store.events_after(Scope::Channel(general), Seq::ZERO, 100).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.seq.0).collect::<Vec<_>>(), vec![1, 2]);
+    let events = store
+        .events_after(Scope::Channel(general), Seq::ZERO, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.seq.0).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
     assert_eq!(store.head(Scope::Channel(general)).await.unwrap(), Seq(2));
 }
 
@@ -95,9 +145,25 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once() {
 async fn history_pages_walk_back_in_order() {
     let (store, _dir) = store().await;
     let user = store.create_user("alice", "h").await.unwrap();
-    one(&store, Append::CreateChannel { name: "general".into(), creator: None }).await.unwrap();
-    let batch: Vec<Append> =
-        (0..120).map(|i| post(ChannelId(1), &user, &format!("m{i}"), &format!("client-{i:04}"))).collect();
+    one(
+        &store,
+        Append::CreateChannel {
+            name: "general".into(),
+            creator: None,
+        },
+    )
+    .await
+    .unwrap();
+    let batch: Vec<Append> = (0..120)
+        .map(|i| {
+            post(
+                ChannelId(1),
+                &user,
+                &format!("m{i}"),
+                &format!("client-{i:04}"),
+            )
+        })
+        .collect();
     store.commit(&batch).await.unwrap();
     let first = store.history(None, None, 50).await.unwrap().unwrap();
     assert_eq!(first.channel.name, "general");
@@ -106,16 +172,40 @@ async fn history_pages_walk_back_in_order() {
     assert_eq!(first.messages.len(), 50);
     assert_eq!(first.messages.first().unwrap().seq, Seq(71));
     assert_eq!(first.messages.last().unwrap().body, "m119");
-    let second = store.history(Some(ChannelId(1)), Some(Seq(71)), 50).await.unwrap().unwrap();
-    assert_eq!((second.messages.first().unwrap().seq, second.messages.last().unwrap().seq), (Seq(21), Seq(70)));
-    let third = store.history(Some(ChannelId(1)), Some(Seq(21)), 50).await.unwrap().unwrap();
+    let second = store
+        .history(Some(ChannelId(1)), Some(Seq(71)), 50)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            second.messages.first().unwrap().seq,
+            second.messages.last().unwrap().seq
+        ),
+        (Seq(21), Seq(70))
+    );
+    let third = store
+        .history(Some(ChannelId(1)), Some(Seq(21)), 50)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(third.messages.len(), 20);
     assert!(!third.has_more);
-    assert!(store.history(Some(ChannelId(42)), None, 50).await.unwrap().is_none());
+    assert!(store
+        .history(Some(ChannelId(42)), None, 50)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
 async fn opening_a_bad_path_is_a_clear_error() {
-    let err = Store::open("sqlite:///proc/nope/x.db", Some(std::path::Path::new("/proc/nope"))).await.err().unwrap();
+    let err = Store::open(
+        "sqlite:///proc/nope/x.db",
+        Some(std::path::Path::new("/proc/nope")),
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("/proc/nope"), "{err}");
 }

@@ -33,7 +33,10 @@ impl TestServer {
         config.post_rate = 10_000;
         tweak(&mut config);
         let running = xietong_server::start(config).await.expect("server starts");
-        TestServer { running, dir: dir.to_owned() }
+        TestServer {
+            running,
+            dir: dir.to_owned(),
+        }
     }
 
     pub fn base(&self) -> String {
@@ -50,7 +53,9 @@ impl TestServer {
 
     /// Signs up through the public server-function endpoint; returns the `Cookie` header value.
     pub async fn sign_up(&self, username: &str) -> String {
-        auth_request(&self.base(), "signup", username, PASSWORD).await.expect("sign-up works")
+        auth_request(&self.base(), "signup", username, PASSWORD)
+            .await
+            .expect("sign-up works")
     }
 
     pub async fn log_in(&self, username: &str, password: &str) -> Option<String> {
@@ -58,16 +63,26 @@ impl TestServer {
     }
 
     pub async fn connect(&self, cookie: &str) -> Client {
-        Client::connect(&self.ws_url(), Some(cookie), Some(&self.origin())).await.expect("ws connects")
+        Client::connect(&self.ws_url(), Some(cookie), Some(&self.origin()))
+            .await
+            .expect("ws connects")
     }
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// POSTs the login/signup form; the session cookie when it succeeded.
-pub async fn auth_request(base: &str, endpoint: &str, username: &str, password: &str) -> Option<String> {
+pub async fn auth_request(
+    base: &str,
+    endpoint: &str,
+    username: &str,
+    password: &str,
+) -> Option<String> {
     let body = format!(
         "username={}&password={}",
         urlencode(username),
@@ -120,10 +135,14 @@ impl Client {
     ) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
         let mut request = url.into_client_request()?;
         if let Some(cookie) = cookie {
-            request.headers_mut().insert("cookie", HeaderValue::from_str(cookie).unwrap());
+            request
+                .headers_mut()
+                .insert("cookie", HeaderValue::from_str(cookie).unwrap());
         }
         if let Some(origin) = origin {
-            request.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
+            request
+                .headers_mut()
+                .insert("origin", HeaderValue::from_str(origin).unwrap());
         }
         let (ws, _) = tokio_tungstenite::connect_async(request).await?;
         let mut client = Client { ws, counter: 0 };
@@ -135,11 +154,17 @@ impl Client {
     }
 
     pub async fn send(&mut self, msg: &ClientMsg) {
-        self.ws.send(Message::Text(msg.to_json().into())).await.expect("send");
+        self.ws
+            .send(Message::Text(msg.to_json().into()))
+            .await
+            .expect("send");
     }
 
     pub async fn send_raw(&mut self, text: &str) {
-        self.ws.send(Message::Text(text.to_owned().into())).await.expect("send");
+        self.ws
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .expect("send");
     }
 
     /// The next server message (skipping WebSocket pings); panics after 10 s or on close.
@@ -151,7 +176,9 @@ impl Client {
                 .expect("stream open")
                 .expect("frame ok");
             match frame {
-                Message::Text(text) => return serde_json::from_str(text.as_str()).expect("valid server JSON"),
+                Message::Text(text) => {
+                    return serde_json::from_str(text.as_str()).expect("valid server JSON")
+                }
                 Message::Ping(_) | Message::Pong(_) => continue,
                 other => panic!("unexpected frame {other:?}"),
             }
@@ -169,7 +196,11 @@ impl Client {
     }
 
     /// Subscribes and returns the events replayed before `Subscribed`, and the head.
-    pub async fn subscribe(&mut self, scope: Scope, after: Option<Seq>) -> (Vec<xietong::Event>, Seq) {
+    pub async fn subscribe(
+        &mut self,
+        scope: Scope,
+        after: Option<Seq>,
+    ) -> (Vec<xietong::Event>, Seq) {
         self.send(&ClientMsg::Subscribe { scope, after }).await;
         let mut events = Vec::new();
         loop {
@@ -188,7 +219,12 @@ impl Client {
 
     pub async fn post(&mut self, channel: ChannelId, body: &str) -> ClientMsgId {
         let client_id = self.next_client_id();
-        self.send(&ClientMsg::Post { client_id: client_id.clone(), channel, body: body.to_owned() }).await;
+        self.send(&ClientMsg::Post {
+            client_id: client_id.clone(),
+            channel,
+            body: body.to_owned(),
+        })
+        .await;
         client_id
     }
 
@@ -204,7 +240,10 @@ impl Client {
     /// Reads until the server closes; the close code, if a close frame came.
     pub async fn close_code(&mut self) -> Option<u16> {
         loop {
-            match tokio::time::timeout(Duration::from_secs(15), self.ws.next()).await.expect("closed within 15 s") {
+            match tokio::time::timeout(Duration::from_secs(15), self.ws.next())
+                .await
+                .expect("closed within 15 s")
+            {
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return None,
