@@ -2,7 +2,7 @@
 #   make dev    run the workspace on http://127.0.0.1:3000 (embedded SQLite under ./data)
 #   make test   run every test
 
-.PHONY: dev test release
+.PHONY: dev test release bench
 dev:
 	bash .ci/dev.sh
 
@@ -13,3 +13,7 @@ test:
 release:
 	bash .ci/setup.sh
 	. .ci/env.sh && cargo leptos build --release
+
+# The load harness with its baselines (see README "Performance"); ARGS go to xietong-bench.
+bench:
+	bash .ci/bench.sh $(ARGS)

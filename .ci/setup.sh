@@ -56,7 +56,9 @@ if [[ "${1:-}" == "--test" ]]; then
   fi
   missing=()
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
-  fc-list 2>/dev/null | grep -qiE "noto sans cjk|wenquanyi|droid sans fallback" || missing+=(fonts-noto-cjk)
+  # Any CJK font will do; without one Chinese text renders as boxes in screenshots.
+  { dpkg -s fonts-noto-cjk || dpkg -s fonts-wqy-zenhei || fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 \
+    || missing+=(fonts-noto-cjk)
   if (( ${#missing[@]} )); then
     say "installing ${missing[*]} (Debian packages)"
     sudo_cmd=""

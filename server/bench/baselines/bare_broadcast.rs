@@ -1,0 +1,40 @@
+//! Baseline for the benchmark: the plainest broadcast server on our stack (tokio +
+//! tokio-tungstenite). Every text frame any client sends is sent to every connected client.
+//! No authentication, no storage, no ordering guarantees beyond TCP: the ceiling of this machine.
+
+use futures::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr).await?;
+    let (tx, _) = broadcast::channel::<Utf8Bytes>(4096);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let config = WebSocketConfig::default();
+            let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else { return };
+            let (mut sink, mut stream) = ws.split();
+            let mut rx = tx.subscribe();
+            loop {
+                tokio::select! {
+                    incoming = stream.next() => match incoming {
+                        Some(Ok(Message::Text(text))) => { let _ = tx.send(text); }
+                        Some(Ok(_)) => {}
+                        _ => break,
+                    },
+                    outgoing = rx.recv() => match outgoing {
+                        Ok(text) => if sink.send(Message::Text(text)).await.is_err() { break },
+                        // A receiver that fell 4096 frames behind is cut off, like Xietong's rule.
+                        Err(_) => break,
+                    },
+                }
+            }
+        });
+    }
+}

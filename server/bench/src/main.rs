@@ -1,0 +1,282 @@
+//! `xietong-bench`: drives a real Xietong server (release build, embedded SQLite, fresh data
+//! directory) through its public paths — HTTP sign-up, then `/ws` — and two baselines measured in
+//! the same run, and prints one table. See README "Performance".
+
+mod client;
+mod report;
+mod scenarios;
+mod target;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use xietong::{ChannelId, Seq};
+
+use client::Endpoint;
+use report::{Bundle, Report};
+use scenarios::Load;
+use target::{Kind, Paths, Target};
+
+#[derive(Parser, Debug)]
+#[command(name = "xietong-bench", about = "Load harness for Xietong's real-time path, with baselines in the same run")]
+struct Args {
+    /// Servers to measure (xietong, bare, node).
+    #[arg(long, value_delimiter = ',', default_value = "xietong,bare,node")]
+    servers: Vec<String>,
+    /// Scenario 1: idle connections held.
+    #[arg(long, default_value_t = 10_000)]
+    idle_connections: usize,
+    /// Connections opened at once while connecting.
+    #[arg(long, default_value_t = 256)]
+    connect_concurrency: usize,
+    /// Scenario 2: channel members (receiving connections).
+    #[arg(long, default_value_t = 1_000)]
+    members: usize,
+    /// Scenario 2: messages per second.
+    #[arg(long, default_value_t = 100.0)]
+    rate: f64,
+    /// Scenario 2: seconds of publishing.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Scenario 3: first publish rate (messages/s), raised 1.5× per step.
+    #[arg(long, default_value_t = 200.0)]
+    saturation_start: f64,
+    /// Scenario 3: seconds per step.
+    #[arg(long, default_value_t = 5)]
+    saturation_step_seconds: u64,
+    /// Scenario 3: p99 latency limit in ms.
+    #[arg(long, default_value_t = 100.0)]
+    saturation_p99_ms: f64,
+    /// Scenario 3: stop raising beyond this rate.
+    #[arg(long, default_value_t = 50_000.0)]
+    saturation_max_rate: f64,
+    /// Scenario 4: publishers, and posts each keeps in flight.
+    #[arg(long, default_value_t = 50)]
+    persist_publishers: usize,
+    #[arg(long, default_value_t = 32)]
+    persist_window: usize,
+    #[arg(long, default_value_t = 10)]
+    persist_seconds: u64,
+    /// Scenario 5: fraction of members reconnecting every second, and seconds.
+    #[arg(long, default_value_t = 0.1)]
+    churn: f64,
+    #[arg(long, default_value_t = 30)]
+    churn_seconds: u64,
+    /// Users the connections are spread over (Xietong; each user's session serves several
+    /// connections, like browser tabs).
+    #[arg(long, default_value_t = 100)]
+    users: usize,
+    /// Requests for the first-screen measurement.
+    #[arg(long, default_value_t = 200)]
+    first_screen_requests: usize,
+    #[arg(long)]
+    xietong_bin: PathBuf,
+    #[arg(long)]
+    bare_bin: PathBuf,
+    #[arg(long)]
+    node_dir: PathBuf,
+    /// The site built by `cargo leptos build --release` (for SSR pages and the bundle size).
+    #[arg(long)]
+    site_root: PathBuf,
+    /// Where the JSON results and the SVG plot go.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+}
+
+const PASSWORD: &str = "bench password 1";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xietong-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn raise_fd_limit(needed: u64) -> Result<u64, String> {
+    let (soft, hard) = rlimit::Resource::NOFILE.get().map_err(|e| e.to_string())?;
+    if soft < hard {
+        rlimit::Resource::NOFILE.set(hard, hard).map_err(|e| e.to_string())?;
+        eprintln!("raised the open-file limit (ulimit -n) from {soft} to {hard} for this run and the servers it starts");
+    }
+    if hard < needed {
+        eprintln!("warning: ulimit -n hard limit {hard} is below the {needed} this run needs; connections beyond it will fail");
+    }
+    Ok(hard)
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    raise_fd_limit(args.idle_connections as u64 + 2_000)?;
+    if args.idle_connections > 20_000 {
+        eprintln!("using source addresses 127.0.0.1..127.0.0.{} (20,000 connections each)", 1 + args.idle_connections / 20_000);
+    }
+    let paths = Paths { xietong: args.xietong_bin.clone(), bare: args.bare_bin.clone(), node_dir: args.node_dir.clone(), site_root: args.site_root.clone() };
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let mut report = Report {
+        schema: report::SCHEMA_VERSION,
+        date: today(),
+        machine: machine(),
+        parameters: parameters(&args),
+        servers: BTreeMap::new(),
+        persistence: None,
+        first_screen: None,
+        bundle: bundle(&args.site_root),
+        targets: Vec::new(),
+    };
+    let kinds: Vec<Kind> = args
+        .servers
+        .iter()
+        .filter_map(|s| match s.as_str() {
+            "xietong" => Some(Kind::Xietong),
+            "bare" => Some(Kind::BareRust),
+            "node" => Some(Kind::NodeWs),
+            _ => None,
+        })
+        .collect();
+    for kind in kinds {
+        eprintln!("== {} ==", kind.label());
+        let target = Target::start(kind, &paths).await?;
+        let mut ep = Endpoint { kind, port: target.port, cookies: Vec::new(), pad: String::new() };
+        let (fanout_channel, persist_channel) = if kind == Kind::Xietong {
+            for i in 0..args.users {
+                ep.cookies.push(client::sign_up(&http, &ep.base(), &format!("bench-u{i}"), PASSWORD).await?);
+            }
+            let fanout = client::create_channel(&http, &ep.base(), &ep.cookies[0], "bench-fanout").await?;
+            let persist = client::create_channel(&http, &ep.base(), &ep.cookies[0], "bench-persist").await?;
+            (fanout, persist)
+        } else {
+            ep.pad = "x".repeat(pad_for_baselines());
+            (ChannelId(1), ChannelId(1))
+        };
+
+        eprintln!("idle hold: {} connections", args.idle_connections);
+        let idle = scenarios::idle_hold(&target, &ep, args.idle_connections, args.connect_concurrency).await;
+        eprintln!("  {:.1} KiB/connection, {:.0} connects/s, {} failed", idle.rss_per_connection_bytes / 1024.0, idle.connects_per_second, idle.failed);
+        report.server_mut(kind).idle = Some(idle);
+
+        let first_index = args.idle_connections;
+        let receivers = scenarios::Receivers::start(&ep, fanout_channel, args.members, first_index).await;
+        let mut next_publisher = 1u32;
+        let mut load = Load { target: &target, ep: &ep, channel: fanout_channel, receivers: &receivers, publisher_index: first_index + args.members, next_publisher: &mut next_publisher };
+
+        eprintln!("fan-out: {} members, {} msg/s, {} s", args.members, args.rate, args.seconds);
+        let fanout = scenarios::fanout(&mut load, args.rate, Duration::from_secs(args.seconds), 0.0).await;
+        eprintln!("  p50 {:.1} ms, p99 {:.1} ms, {:.0} deliveries/s, lost {}", fanout.latency_ms_p50, fanout.latency_ms_p99, fanout.deliveries_per_second, fanout.lost);
+        report.server_mut(kind).fanout = Some(fanout);
+
+        eprintln!("saturation: from {} msg/s", args.saturation_start);
+        let saturation = scenarios::saturation(&mut load, args.saturation_start, Duration::from_secs(args.saturation_step_seconds), args.saturation_p99_ms, args.saturation_max_rate).await;
+        report.server_mut(kind).saturation = Some(saturation);
+
+        eprintln!("churn: {:.0}% of members reconnect every second, {} s", args.churn * 100.0, args.churn_seconds);
+        let churn = scenarios::fanout(&mut load, args.rate, Duration::from_secs(args.churn_seconds), args.churn).await;
+        eprintln!("  lost {}, duplicated {}, reconnects {}", churn.lost, churn.duplicates, churn.reconnects);
+        report.server_mut(kind).churn = Some(churn);
+        receivers.stop();
+
+        if kind == Kind::Xietong {
+            eprintln!("persistence: {} publishers × {} in flight, {} s", args.persist_publishers, args.persist_window, args.persist_seconds);
+            let p = scenarios::persistence(&ep, persist_channel, args.persist_publishers, args.persist_window, Duration::from_secs(args.persist_seconds), first_index + args.members + 1_000).await;
+            eprintln!("  {:.0} committed/s", p.committed_per_second);
+            report.persistence = Some(p);
+            eprintln!("first screen: {} requests", args.first_screen_requests);
+            report.first_screen = Some(scenarios::first_screen(&http, &ep, fanout_channel, args.first_screen_requests).await);
+        }
+        target.stop().await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    report.evaluate_targets();
+    std::fs::create_dir_all(&args.out)?;
+    let stamp = report.date.replace(':', "-");
+    let json_path = args.out.join(format!("results-{stamp}.json"));
+    let svg_path = args.out.join(format!("latency-{stamp}.svg"));
+    std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(&svg_path, report.latency_svg())?;
+    println!("\nXietong benchmark, {} ({} cores, {})\n", report.date, report.machine.get("cores").cloned().unwrap_or_default(), report.machine.get("cpu").cloned().unwrap_or_default());
+    println!("{}", report.table());
+    println!("raw results: {}\nlatency plot: {}", json_path.display(), svg_path.display());
+    Ok(())
+}
+
+/// Baseline frames are padded to the length of the event frame Xietong sends for the same probe,
+/// so every server moves the same bytes.
+fn pad_for_baselines() -> usize {
+    let probe = client::Probe { p: 12, c: 3456, t: client::now_micros() };
+    let body = serde_json::to_string(&probe).unwrap_or_default();
+    let event = xietong::ServerMsg::Event(xietong::Event {
+        scope: xietong::Scope::Channel(ChannelId(2)),
+        seq: Seq(34567),
+        body: xietong::EventBody::MessagePosted {
+            message: xietong::Message {
+                id: xietong::MessageId(34567),
+                channel: ChannelId(2),
+                seq: Seq(34567),
+                author: xietong::UserRef { id: xietong::UserId(42), username: "bench-u41".into() },
+                body: body.clone(),
+                created_at: 1_764_000_000_000,
+                client_id: Some(xietong::ClientMsgId("bench-12-3456".into())),
+            },
+        },
+    })
+    .to_json();
+    event.len().saturating_sub(body.len() + 8)
+}
+
+fn bundle(site_root: &std::path::Path) -> Option<Bundle> {
+    let wasm = std::fs::read(site_root.join("pkg/xietong.wasm")).ok()?;
+    let mut encoder = flate2::read::GzEncoder::new(&wasm[..], flate2::Compression::best());
+    let mut gz = Vec::new();
+    encoder.read_to_end(&mut gz).ok()?;
+    Some(Bundle { wasm_bytes: wasm.len() as u64, wasm_gzip_bytes: gz.len() as u64 })
+}
+
+fn today() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%MZ"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine() -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    m.insert("cores".into(), std::thread::available_parallelism().map(|n| n.get().to_string()).unwrap_or_default());
+    if let Ok(cpuinfo) = std::fs::read_to_string("/proc/cpuinfo") {
+        if let Some(model) = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)) {
+            m.insert("cpu".into(), model.trim().to_owned());
+        }
+    }
+    if let Ok(kernel) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
+        m.insert("kernel".into(), kernel.trim().to_owned());
+    }
+    m
+}
+
+fn parameters(args: &Args) -> BTreeMap<String, String> {
+    let mut p = BTreeMap::new();
+    for (k, v) in [
+        ("idle_connections", args.idle_connections.to_string()),
+        ("members", args.members.to_string()),
+        ("rate", args.rate.to_string()),
+        ("seconds", args.seconds.to_string()),
+        ("saturation_start", args.saturation_start.to_string()),
+        ("saturation_step_seconds", args.saturation_step_seconds.to_string()),
+        ("saturation_p99_ms", args.saturation_p99_ms.to_string()),
+        ("persist_publishers", args.persist_publishers.to_string()),
+        ("persist_window", args.persist_window.to_string()),
+        ("churn", args.churn.to_string()),
+        ("churn_seconds", args.churn_seconds.to_string()),
+        ("users", args.users.to_string()),
+    ] {
+        p.insert(k.to_owned(), v);
+    }
+    p
+}

@@ -1,0 +1,496 @@
+//! The scenarios. Each returns plain figures; `report` turns them into the table, JSON and plot.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio::sync::{oneshot, watch, Notify};
+use tokio_tungstenite::tungstenite::Message;
+use xietong::{ChannelId, Seq};
+
+use crate::client::{self, lock, parse_delivery, Endpoint, Probe, RecvStats, SharedStats};
+use crate::target::{Kind, Target};
+
+// ---------- idle hold ----------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IdleResult {
+    pub connections: usize,
+    pub failed: usize,
+    pub connect_seconds: f64,
+    pub connects_per_second: f64,
+    pub rss_before_bytes: u64,
+    pub rss_after_bytes: u64,
+    pub rss_per_connection_bytes: f64,
+}
+
+/// Opens `n` connections that only read (answering pings), then reads the server's RSS.
+pub async fn idle_hold(target: &Target, ep: &Endpoint, n: usize, concurrency: usize) -> IdleResult {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before = target.rss();
+    let started = Instant::now();
+    let results: Vec<Result<client::Ws, client::ClientError>> = futures::stream::iter(0..n)
+        .map(|i| ep.connect(i))
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let connect_seconds = started.elapsed().as_secs_f64();
+    let mut failed = 0;
+    let mut readers = Vec::with_capacity(n);
+    for result in results {
+        match result {
+            Ok(mut ws) => readers.push(tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} })),
+            Err(_) => failed += 1,
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_after = target.rss();
+    let connected = n - failed;
+    for reader in &readers {
+        reader.abort();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    IdleResult {
+        connections: connected,
+        failed,
+        connect_seconds,
+        connects_per_second: connected as f64 / connect_seconds,
+        rss_before_bytes: rss_before,
+        rss_after_bytes: rss_after,
+        rss_per_connection_bytes: rss_after.saturating_sub(rss_before) as f64 / connected.max(1) as f64,
+    }
+}
+
+// ---------- receivers ----------
+
+/// Connections subscribed to one channel, each recording every delivery.
+pub struct Receivers {
+    pub stats: Vec<SharedStats>,
+    bounce: Vec<Arc<Notify>>,
+    stop: watch::Sender<bool>,
+    pub reconnects: Arc<AtomicU64>,
+}
+
+impl Receivers {
+    pub async fn start(ep: &Endpoint, channel: ChannelId, count: usize, first_index: usize) -> Receivers {
+        let (stop, stop_rx) = watch::channel(false);
+        let reconnects = Arc::new(AtomicU64::new(0));
+        let mut stats = Vec::with_capacity(count);
+        let mut bounce = Vec::with_capacity(count);
+        let mut ready = Vec::with_capacity(count);
+        for i in 0..count {
+            let s: SharedStats = Default::default();
+            let b = Arc::new(Notify::new());
+            let (tx, rx) = oneshot::channel();
+            tokio::spawn(receiver(ep.clone(), first_index + i, channel, s.clone(), b.clone(), stop_rx.clone(), tx, reconnects.clone()));
+            stats.push(s);
+            bounce.push(b);
+            ready.push(rx);
+            if i % 100 == 99 {
+                tokio::task::yield_now().await;
+            }
+        }
+        for rx in ready {
+            let _ = tokio::time::timeout(Duration::from_secs(60), rx).await;
+        }
+        Receivers { stats, bounce, stop, reconnects }
+    }
+
+    pub fn reset(&self) {
+        for s in &self.stats {
+            lock(s).reset();
+        }
+    }
+
+    pub fn delivered(&self) -> u64 {
+        self.stats.iter().map(|s| lock(s).delivered).sum()
+    }
+
+    pub fn stop(self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn receiver(
+    ep: Endpoint,
+    index: usize,
+    channel: ChannelId,
+    stats: SharedStats,
+    bounce: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+    ready: oneshot::Sender<()>,
+    reconnects: Arc<AtomicU64>,
+) {
+    let mut ready = Some(ready);
+    let mut first = true;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let mut ws = match ep.connect(index).await {
+            Ok(ws) => ws,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        if !first {
+            reconnects.fetch_add(1, Ordering::Relaxed);
+        }
+        first = false;
+        if ep.kind == Kind::Xietong {
+            let after = { let s = lock(&stats); (s.last_seq != Seq::ZERO).then_some(s.last_seq) };
+            if client::send_text(&mut ws, client::subscribe_frame(channel, after)).await.is_err() {
+                continue;
+            }
+        } else if let Some(tx) = ready.take() {
+            let _ = tx.send(());
+        }
+        loop {
+            tokio::select! {
+                _ = bounce.notified() => { let _ = ws.close(None).await; break; }
+                _ = stop.changed() => { let _ = ws.close(None).await; return; }
+                frame = ws.next() => match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        let now = client::now_micros();
+                        if let Some((seq, probe)) = parse_delivery(ep.kind, text.as_str()) {
+                            lock(&stats).record(seq, probe, now);
+                        } else if text.as_str().starts_with("{\"type\":\"subscribed\"") {
+                            if let Ok(xietong::ServerMsg::Subscribed { head, .. }) = serde_json::from_str(text.as_str()) {
+                                let mut s = lock(&stats);
+                                if s.last_seq == Seq::ZERO { s.last_seq = head; }
+                            }
+                            if let Some(tx) = ready.take() { let _ = tx.send(()); }
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => break,
+                },
+            }
+        }
+    }
+}
+
+// ---------- publishers ----------
+
+/// Publishes probes at `rate` per second for `duration`; returns how many were published (for
+/// Xietong: acknowledged as stored).
+async fn publish(ep: Endpoint, index: usize, channel: ChannelId, publisher: u32, rate: f64, duration: Duration) -> u64 {
+    let Ok(ws) = ep.connect(index).await else { return 0 };
+    let (mut sink, mut stream) = ws.split();
+    let acked = Arc::new(AtomicU64::new(0));
+    let kind = ep.kind;
+    let reader = {
+        let acked = acked.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(frame)) = stream.next().await {
+                if kind == Kind::Xietong {
+                    if let Message::Text(t) = frame {
+                        if t.as_str().starts_with("{\"type\":\"ack\"") {
+                            acked.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+        })
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let end = Instant::now() + duration;
+    let mut sent = 0u64;
+    while Instant::now() < end {
+        tick.tick().await;
+        let probe = Probe { p: publisher, c: sent, t: client::now_micros() };
+        if sink.send(Message::Text(ep.publish_frame(probe, channel).into())).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    let published = if kind == Kind::Xietong {
+        let wait_until = Instant::now() + Duration::from_secs(10);
+        while acked.load(Ordering::Relaxed) < sent && Instant::now() < wait_until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        acked.load(Ordering::Relaxed)
+    } else {
+        sent
+    };
+    let _ = sink.close().await;
+    reader.abort();
+    published
+}
+
+// ---------- fan-out ----------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FanoutResult {
+    pub rate_per_second: f64,
+    pub seconds: f64,
+    pub receivers: usize,
+    pub published: u64,
+    pub deliveries: u64,
+    pub deliveries_per_second: f64,
+    pub latency_ms_p50: f64,
+    pub latency_ms_p99: f64,
+    pub latency_ms_max: f64,
+    pub lost: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
+    pub seq_gaps: u64,
+    pub reconnects: u64,
+    pub server_cpu_seconds: f64,
+    pub cpu_seconds_per_million_deliveries: f64,
+    /// (percentile, latency ms) points for the plot.
+    pub percentiles: Vec<(f64, f64)>,
+}
+
+impl FanoutResult {
+    pub fn clean(&self) -> bool {
+        self.lost == 0 && self.duplicates == 0 && self.reordered == 0 && self.seq_gaps == 0
+    }
+}
+
+pub struct Load<'a> {
+    pub target: &'a Target,
+    pub ep: &'a Endpoint,
+    pub channel: ChannelId,
+    pub receivers: &'a Receivers,
+    /// Connection indexes for publishers start here (after the receivers').
+    pub publisher_index: usize,
+    pub next_publisher: &'a mut u32,
+}
+
+/// `rate` messages/s for `duration` into the channel every receiver listens to. With `churn`,
+/// that fraction of receivers disconnects and reconnects every second meanwhile.
+pub async fn fanout(load: &mut Load<'_>, rate: f64, duration: Duration, churn: f64) -> FanoutResult {
+    load.receivers.reset();
+    let reconnects_before = load.receivers.reconnects.load(Ordering::Relaxed);
+    let cpu_before = load.target.cpu_seconds();
+    let started = Instant::now();
+    let publishers = ((rate / 50.0).ceil() as usize).clamp(10, 200);
+    let mut tasks = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..publishers {
+        let id = *load.next_publisher;
+        *load.next_publisher += 1;
+        ids.push(id);
+        tasks.push(tokio::spawn(publish(
+            load.ep.clone(),
+            load.publisher_index + i,
+            load.channel,
+            id,
+            rate / publishers as f64,
+            duration,
+        )));
+    }
+    let churner = (churn > 0.0).then(|| {
+        let bounce = load.receivers.bounce.clone();
+        tokio::spawn(async move {
+            let per_tick = ((bounce.len() as f64) * churn).round() as usize;
+            let mut offset = 0;
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                for k in 0..per_tick {
+                    bounce[(offset + k) % bounce.len()].notify_one();
+                }
+                offset += per_tick;
+            }
+        })
+    });
+    let mut published = HashMap::new();
+    for (id, task) in ids.into_iter().zip(tasks) {
+        published.insert(id, task.await.unwrap_or(0));
+    }
+    if let Some(churner) = churner {
+        churner.abort();
+    }
+    let publish_seconds = started.elapsed().as_secs_f64();
+    // Drain: wait until every receiver has everything, or nothing arrives for a while.
+    let expected: u64 = published.values().sum::<u64>() * load.receivers.stats.len() as u64;
+    let quiet_limit = if churn > 0.0 && load.ep.kind == Kind::Xietong { Duration::from_secs(10) } else { Duration::from_secs(3) };
+    let mut last = load.receivers.delivered();
+    let mut quiet_since = Instant::now();
+    while last < expected && quiet_since.elapsed() < quiet_limit {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = load.receivers.delivered();
+        if now != last {
+            last = now;
+            quiet_since = Instant::now();
+        }
+    }
+    let cpu = load.target.cpu_seconds() - cpu_before;
+    let mut hist = client::new_histogram();
+    let mut totals = RecvStats::default();
+    let mut lost = 0;
+    for s in &load.receivers.stats {
+        let s = lock(s);
+        let _ = hist.add(&s.latency_us);
+        totals.delivered += s.delivered;
+        totals.duplicates += s.duplicates;
+        totals.reordered += s.reordered;
+        totals.seq_gaps += s.seq_gaps;
+        lost += s.missing(&published);
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    let percentiles = [0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0]
+        .iter()
+        .map(|p| (*p, ms(hist.value_at_quantile(p / 100.0))))
+        .collect();
+    FanoutResult {
+        rate_per_second: rate,
+        seconds: publish_seconds,
+        receivers: load.receivers.stats.len(),
+        published: published.values().sum(),
+        deliveries: totals.delivered,
+        deliveries_per_second: totals.delivered as f64 / publish_seconds,
+        latency_ms_p50: ms(hist.value_at_quantile(0.5)),
+        latency_ms_p99: ms(hist.value_at_quantile(0.99)),
+        latency_ms_max: ms(hist.max()),
+        lost,
+        duplicates: totals.duplicates,
+        reordered: totals.reordered,
+        seq_gaps: totals.seq_gaps,
+        reconnects: load.receivers.reconnects.load(Ordering::Relaxed) - reconnects_before,
+        server_cpu_seconds: cpu,
+        cpu_seconds_per_million_deliveries: cpu / (totals.delivered.max(1) as f64 / 1e6),
+        percentiles,
+    }
+}
+
+// ---------- saturation ----------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SaturationResult {
+    pub steps: Vec<FanoutResult>,
+    /// Highest deliveries/s of a step with p99 ≤ the limit and no loss.
+    pub sustained_deliveries_per_second: f64,
+    pub sustained_rate_per_second: f64,
+}
+
+pub async fn saturation(load: &mut Load<'_>, start_rate: f64, step: Duration, max_p99_ms: f64, max_rate: f64) -> SaturationResult {
+    let mut steps = Vec::new();
+    let mut best = (0.0, 0.0);
+    let mut rate = start_rate;
+    while rate <= max_rate {
+        let result = fanout(load, rate, step, 0.0).await;
+        let ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
+        eprintln!(
+            "  {:>6.0} msg/s → {:>9.0} deliveries/s, p99 {:>7.1} ms, lost {}{}",
+            rate, result.deliveries_per_second, result.latency_ms_p99, result.lost, if ok { "" } else { "  (limit)" }
+        );
+        if ok && result.deliveries_per_second > best.0 {
+            best = (result.deliveries_per_second, rate);
+        }
+        steps.push(result);
+        if !ok {
+            break;
+        }
+        rate *= 1.5;
+    }
+    SaturationResult { steps, sustained_deliveries_per_second: best.0, sustained_rate_per_second: best.1 }
+}
+
+// ---------- persistence (Xietong only) ----------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersistenceResult {
+    pub publishers: usize,
+    pub window: usize,
+    pub seconds: f64,
+    pub committed: u64,
+    pub committed_per_second: f64,
+}
+
+/// `publishers` connections each keep `window` posts in flight; counts acknowledgements (each
+/// one means committed to SQLite).
+pub async fn persistence(ep: &Endpoint, channel: ChannelId, publishers: usize, window: usize, duration: Duration, first_index: usize) -> PersistenceResult {
+    let started = Instant::now();
+    let end = started + duration;
+    let tasks: Vec<_> = (0..publishers)
+        .map(|i| {
+            let ep = ep.clone();
+            tokio::spawn(async move {
+                let Ok(mut ws) = ep.connect(first_index + i).await else { return 0u64 };
+                let mut sent = 0u64;
+                let mut acked = 0u64;
+                let publisher = 1_000_000 + i as u32;
+                let frame = |c| ep.publish_frame(Probe { p: publisher, c, t: client::now_micros() }, channel);
+                while sent < window as u64 {
+                    if client::send_text(&mut ws, frame(sent)).await.is_err() { return acked; }
+                    sent += 1;
+                }
+                while let Some(Ok(message)) = ws.next().await {
+                    if let Message::Text(t) = message {
+                        if t.as_str().starts_with("{\"type\":\"ack\"") {
+                            acked += 1;
+                            if Instant::now() < end {
+                                if client::send_text(&mut ws, frame(sent)).await.is_err() { break; }
+                                sent += 1;
+                            } else if acked == sent {
+                                break;
+                            }
+                        }
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    let mut committed = 0;
+    for task in tasks {
+        committed += task.await.unwrap_or(0);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    PersistenceResult { publishers, window, seconds, committed, committed_per_second: committed as f64 / seconds }
+}
+
+// ---------- first screen (Xietong only) ----------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstScreenResult {
+    pub requests: usize,
+    pub messages_rendered: usize,
+    pub page_ms_p50: f64,
+    pub page_ms_p99: f64,
+    pub static_ms_p50: f64,
+    pub static_ms_p99: f64,
+}
+
+pub async fn first_screen(http: &reqwest::Client, ep: &Endpoint, channel: ChannelId, requests: usize) -> FirstScreenResult {
+    let page_url = format!("{}/c/{}", ep.base(), channel);
+    let static_url = format!("{}/pkg/xietong.css", ep.base());
+    let cookie = ep.cookies.first().cloned().unwrap_or_default();
+    let mut page = client::new_histogram();
+    let mut file = client::new_histogram();
+    let mut rendered = 0;
+    for _ in 0..requests {
+        let t = Instant::now();
+        if let Ok(r) = http.get(&page_url).header("cookie", &cookie).send().await {
+            if let Ok(body) = r.text().await {
+                let _ = page.record(t.elapsed().as_micros().max(1) as u64);
+                rendered = body.matches("<article class=\"message\"").count();
+            }
+        }
+        let t = Instant::now();
+        if let Ok(r) = http.get(&static_url).send().await {
+            if r.bytes().await.is_ok() {
+                let _ = file.record(t.elapsed().as_micros().max(1) as u64);
+            }
+        }
+    }
+    let ms = |h: &hdrhistogram::Histogram<u64>, q| h.value_at_quantile(q) as f64 / 1000.0;
+    FirstScreenResult {
+        requests,
+        messages_rendered: rendered,
+        page_ms_p50: ms(&page, 0.5),
+        page_ms_p99: ms(&page, 0.99),
+        static_ms_p50: ms(&file, 0.5),
+        static_ms_p99: ms(&file, 0.99),
+    }
+}
