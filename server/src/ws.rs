@@ -28,6 +28,9 @@ use crate::hub::{ConnHandle, Outbound};
 use crate::store::{Append, StoreError};
 use crate::AppState;
 
+/// Per-connection socket read buffer.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// `GET /ws`: 401 without a session, 403 from a foreign origin.
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -45,6 +48,9 @@ pub async fn upgrade(
     let limit = state.config.max_frame_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        // The library default (128 KiB, filled on every read) would be most of an idle
+        // connection's memory; chat frames are small and a larger one just takes more reads.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| serve(socket, state, user, session))
 }
 

@@ -17,7 +17,8 @@ async fn main() -> std::io::Result<()> {
         let (stream, _) = listener.accept().await?;
         let tx = tx.clone();
         tokio::spawn(async move {
-            let config = WebSocketConfig::default();
+            // The same read buffer as Xietong's (the library default is 128 KiB).
+            let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
             let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else { return };
             let (mut sink, mut stream) = ws.split();
             let mut rx = tx.subscribe();

@@ -161,6 +161,7 @@ pub struct RecvStats {
     /// Xietong only: the last channel sequence number applied, and jumps seen in it.
     pub last_seq: Seq,
     pub seq_gaps: u64,
+    pub resyncs: u64,
     /// Per publisher: which of its sequence numbers arrived (a bit set), and the highest.
     seen: HashMap<u32, (Vec<u64>, u64)>,
 }
@@ -174,6 +175,7 @@ impl Default for RecvStats {
             reordered: 0,
             last_seq: Seq::ZERO,
             seq_gaps: 0,
+            resyncs: 0,
             seen: HashMap::new(),
         }
     }
@@ -228,6 +230,22 @@ impl RecvStats {
                 count.saturating_sub(got)
             })
             .sum()
+    }
+
+    /// A few (publisher, number) pairs that never arrived, for diagnosis.
+    pub fn missing_sample(&self, published: &HashMap<u32, u64>, limit: usize) -> Vec<(u32, u64)> {
+        let mut out = Vec::new();
+        for (p, count) in published {
+            for c in 0..*count {
+                let got = self.seen.get(p).is_some_and(|(bits, _)| {
+                    bits.get((c / 64) as usize).is_some_and(|w| w & (1 << (c % 64)) != 0)
+                });
+                if !got && out.len() < limit {
+                    out.push((*p, c));
+                }
+            }
+        }
+        out
     }
 
     /// Starts a new measurement window; keeps the channel position.

@@ -174,6 +174,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("saturation: from {} msg/s", args.saturation_start);
         let saturation = scenarios::saturation(&mut load, args.saturation_start, Duration::from_secs(args.saturation_step_seconds), args.saturation_p99_ms, args.saturation_max_rate).await;
         report.server_mut(kind).saturation = Some(saturation);
+        // Let the last step's backlog drain and cut-off receivers resume before measuring churn.
+        receivers.settle(Duration::from_secs(2), Duration::from_secs(30)).await;
 
         eprintln!("churn: {:.0}% of members reconnect every second, {} s", args.churn * 100.0, args.churn_seconds);
         let churn = scenarios::fanout(&mut load, args.rate, Duration::from_secs(args.churn_seconds), args.churn).await;

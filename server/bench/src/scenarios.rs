@@ -159,6 +159,16 @@ async fn receiver(
                         let now = client::now_micros();
                         if let Some((seq, probe)) = parse_delivery(ep.kind, text.as_str()) {
                             lock(&stats).record(seq, probe, now);
+                        } else if text.as_str().starts_with("{\"type\":\"resync\"") {
+                            // Too far behind for a replay: a browser refetches its snapshot; the
+                            // harness counts it and goes on from the head (what it missed counts
+                            // as lost).
+                            if let Ok(xietong::ServerMsg::Resync { head, .. }) = serde_json::from_str(text.as_str()) {
+                                let mut s = lock(&stats);
+                                s.resyncs += 1;
+                                s.last_seq = head;
+                            }
+                            if let Some(tx) = ready.take() { let _ = tx.send(()); }
                         } else if text.as_str().starts_with("{\"type\":\"subscribed\"") {
                             if let Ok(xietong::ServerMsg::Subscribed { head, .. }) = serde_json::from_str(text.as_str()) {
                                 let mut s = lock(&stats);
@@ -217,10 +227,13 @@ async fn publish(ep: Endpoint, index: usize, channel: ChannelId, publisher: u32,
         }
         acked.load(Ordering::Relaxed)
     } else {
+        // No acks to wait for: linger while the reader drains, so the socket never closes with
+        // unread data (that would send a TCP reset and the server could drop the last frames).
+        tokio::time::sleep(Duration::from_millis(500)).await;
         sent
     };
     let _ = sink.close().await;
-    reader.abort();
+    let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
     published
 }
 
@@ -242,6 +255,8 @@ pub struct FanoutResult {
     pub reordered: u64,
     pub seq_gaps: u64,
     pub reconnects: u64,
+    /// Xietong: reconnects too far behind for a replay (told to refetch).
+    pub resyncs: u64,
     pub server_cpu_seconds: f64,
     pub cpu_seconds_per_million_deliveries: f64,
     /// (percentile, latency ms) points for the plot.
@@ -335,7 +350,12 @@ pub async fn fanout(load: &mut Load<'_>, rate: f64, duration: Duration, churn: f
         totals.duplicates += s.duplicates;
         totals.reordered += s.reordered;
         totals.seq_gaps += s.seq_gaps;
-        lost += s.missing(&published);
+        totals.resyncs += s.resyncs;
+        let missing = s.missing(&published);
+        if missing > 0 && lost == 0 {
+            eprintln!("  first receiver with losses misses (publisher, number): {:?} of {:?}", s.missing_sample(&published, 8), published);
+        }
+        lost += missing;
     }
     let ms = |us: u64| us as f64 / 1000.0;
     let percentiles = [0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0]
@@ -357,9 +377,28 @@ pub async fn fanout(load: &mut Load<'_>, rate: f64, duration: Duration, churn: f
         reordered: totals.reordered,
         seq_gaps: totals.seq_gaps,
         reconnects: load.receivers.reconnects.load(Ordering::Relaxed) - reconnects_before,
+        resyncs: totals.resyncs,
         server_cpu_seconds: cpu,
         cpu_seconds_per_million_deliveries: cpu / (totals.delivered.max(1) as f64 / 1e6),
         percentiles,
+    }
+}
+
+impl Receivers {
+    /// Waits until nothing has arrived for `quiet` (the previous phase's tail is done), at most
+    /// `limit`.
+    pub async fn settle(&self, quiet: Duration, limit: Duration) {
+        let started = Instant::now();
+        let mut last = self.delivered();
+        let mut quiet_since = Instant::now();
+        while quiet_since.elapsed() < quiet && started.elapsed() < limit {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = self.delivered();
+            if now != last {
+                last = now;
+                quiet_since = Instant::now();
+            }
+        }
     }
 }
 
