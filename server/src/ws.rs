@@ -13,6 +13,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use futures::SinkExt;
 use http::header::{HOST, ORIGIN};
 use http::{HeaderMap, StatusCode};
 use tokio::sync::mpsc;
@@ -27,6 +28,9 @@ use crate::events::AppendError;
 use crate::hub::{ConnHandle, Outbound};
 use crate::store::{Append, StoreError};
 use crate::AppState;
+
+/// Most queued frames written together after the one that woke the connection.
+const MAX_FRAMES_PER_WRITE: usize = 64;
 
 /// Per-connection socket read buffer.
 const READ_BUFFER_BYTES: usize = 4 * 1024;
@@ -83,6 +87,8 @@ struct Connection {
     sent: HashMap<Scope, Seq>,
     posts: TokenBucket,
     last_heard: Instant,
+    /// Frames queued on the socket but not yet flushed.
+    unflushed: bool,
 }
 
 async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, session: Arc<str>) {
@@ -95,6 +101,7 @@ async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, sessio
         sent: HashMap::new(),
         posts: TokenBucket::new(rate, rate * 4.0),
         last_heard: Instant::now(),
+        unflushed: false,
     };
     let Closing(close_frame) = connection.run(&mut socket, &mut rx).await;
     state.hub.unregister(conn.id);
@@ -122,6 +129,9 @@ impl Connection {
                 return Closing(None);
             }
         }
+        if self.flush(socket).await.is_err() {
+            return Closing(None);
+        }
         let idle = Duration::from_secs(self.state.config.idle_timeout_secs.max(1));
         let mut keepalive = tokio::time::interval((idle / 3).max(Duration::from_millis(500)));
         keepalive.tick().await;
@@ -147,7 +157,7 @@ impl Connection {
                     }
                 },
                 outbound = rx.recv() => match outbound {
-                    Some(item) => self.deliver(socket, item).await,
+                    Some(item) => self.deliver_queued(socket, item, rx).await,
                     None => return Closing(None),
                 },
                 _ = keepalive.tick() => {
@@ -160,27 +170,65 @@ impl Connection {
             if let Err(closing) = step {
                 return closing;
             }
+            if let Err(closing) = self.flush(socket).await {
+                return closing;
+            }
         }
+    }
+
+    /// Delivers one queued item and whatever else is already waiting (up to a bound), so a
+    /// burst goes out in one write instead of one system call per frame.
+    async fn deliver_queued(
+        &mut self,
+        socket: &mut WebSocket,
+        first: Outbound,
+        rx: &mut mpsc::Receiver<Outbound>,
+    ) -> Result<(), Closing> {
+        self.deliver(socket, first).await?;
+        for _ in 0..MAX_FRAMES_PER_WRITE {
+            match rx.try_recv() {
+                Ok(item) => self.deliver(socket, item).await?,
+                Err(_) => break,
+            }
+        }
+        Ok(())
     }
 
     async fn send(&mut self, socket: &mut WebSocket, text: Utf8Bytes) -> Result<(), Closing> {
         self.send_message(socket, Message::Text(text)).await
     }
 
-    /// Sends a frame unless the hub cuts the connection off meanwhile (a client that stopped
-    /// reading would otherwise hold the task on a full TCP buffer forever).
+    /// Queues a frame on the socket (written at the latest by `flush` at the end of the loop
+    /// step), unless the hub cuts the connection off meanwhile: a client that stopped reading
+    /// would otherwise hold the task on a full TCP buffer forever.
     async fn send_message(
         &mut self,
         socket: &mut WebSocket,
         message: Message,
     ) -> Result<(), Closing> {
+        self.unflushed = true;
         tokio::select! {
-            sent = socket.send(message) => sent.map_err(|_| Closing(None)),
-            _ = self.conn.kill.cancelled() => Err(Closing(Some((
-                self.conn.close_code.load(std::sync::atomic::Ordering::Relaxed),
-                "closed by server",
-            )))),
+            sent = socket.feed(message) => sent.map_err(|_| Closing(None)),
+            _ = self.conn.kill.cancelled() => Err(self.killed()),
         }
+    }
+
+    async fn flush(&mut self, socket: &mut WebSocket) -> Result<(), Closing> {
+        if !self.unflushed {
+            return Ok(());
+        }
+        self.unflushed = false;
+        tokio::select! {
+            flushed = socket.flush() => flushed.map_err(|_| Closing(None)),
+            _ = self.conn.kill.cancelled() => Err(self.killed()),
+        }
+    }
+
+    fn killed(&self) -> Closing {
+        Closing(Some((
+            self.conn.close_code.load(std::sync::atomic::Ordering::Relaxed),
+            "closed by server",
+        )))
     }
 
     async fn send_msg(&mut self, socket: &mut WebSocket, msg: &ServerMsg) -> Result<(), Closing> {
