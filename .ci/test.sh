@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source .ci/env.sh
 
 echo "==> unit and integration tests"
-cargo test --locked -p xietong -p app -p xietong-server
+cargo test --locked -p xietong -p app -p xietong-server -p xietong-bench
 
 echo "==> building the site for the browser tests"
 cargo leptos build

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use app::backend::SharedBackend;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;

@@ -33,7 +33,7 @@ use crate::AppState;
 const MAX_FRAMES_PER_WRITE: usize = 64;
 
 /// Per-connection socket read buffer.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 2 * 1024;
 
 /// `GET /ws`: 401 without a session, 403 from a foreign origin.
 pub async fn upgrade(

@@ -15,10 +15,12 @@ async fn main() -> std::io::Result<()> {
     let (tx, _) = broadcast::channel::<Utf8Bytes>(4096);
     loop {
         let (stream, _) = listener.accept().await?;
+        // Tuned like Xietong: no Nagle, same read buffer.
+        stream.set_nodelay(true)?;
         let tx = tx.clone();
         tokio::spawn(async move {
             // The same read buffer as Xietong's (the library default is 128 KiB).
-            let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+            let config = WebSocketConfig::default().read_buffer_size(2 * 1024);
             let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else { return };
             let (mut sink, mut stream) = ws.split();
             let mut rx = tx.subscribe();
