@@ -144,6 +144,13 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
                     hub.close_all(xietong::wire::close::GOING_AWAY);
                 }
             };
+            // No Nagle: a chat frame or a small response must not wait for the previous
+            // segment's ACK (up to 40 ms with delayed ACKs).
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+                }
+            });
             let served = axum::serve(
                 listener,
                 router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -42,7 +42,7 @@ struct Args {
     #[arg(long, default_value_t = 30)]
     seconds: u64,
     /// Scenario 3: first publish rate (messages/s), raised 1.5× per step.
-    #[arg(long, default_value_t = 200.0)]
+    #[arg(long, default_value_t = 50.0)]
     saturation_start: f64,
     /// Scenario 3: seconds per step.
     #[arg(long, default_value_t = 5)]
@@ -118,7 +118,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("using source addresses 127.0.0.1..127.0.0.{} (20,000 connections each)", 1 + args.idle_connections / 20_000);
     }
     let paths = Paths { xietong: args.xietong_bin.clone(), bare: args.bare_bin.clone(), node_dir: args.node_dir.clone(), site_root: args.site_root.clone() };
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).tcp_nodelay(true).build()?;
     let mut report = Report {
         schema: report::SCHEMA_VERSION,
         date: today(),

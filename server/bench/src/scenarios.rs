@@ -417,8 +417,15 @@ pub async fn saturation(load: &mut Load<'_>, start_rate: f64, step: Duration, ma
     let mut best = (0.0, 0.0);
     let mut rate = start_rate;
     while rate <= max_rate {
-        let result = fanout(load, rate, step, 0.0).await;
-        let ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
+        let mut result = fanout(load, rate, step, 0.0).await;
+        let mut ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
+        if !ok && result.clean() {
+            // One slow step on a shared 2-core box can be a hiccup: a rate counts as too high
+            // when it misses the latency limit twice in a row.
+            load.receivers.settle(Duration::from_secs(1), Duration::from_secs(10)).await;
+            result = fanout(load, rate, step, 0.0).await;
+            ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
+        }
         eprintln!(
             "  {:>6.0} msg/s → {:>9.0} deliveries/s, p99 {:>7.1} ms, lost {}{}",
             rate, result.deliveries_per_second, result.latency_ms_p99, result.lost, if ok { "" } else { "  (limit)" }
