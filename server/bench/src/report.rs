@@ -166,7 +166,8 @@ impl Report {
     /// Latency by percentile (fan-out), one line per server; the x axis spreads the tail
     /// ("nines") so p99 and p99.9 are visible.
     pub fn latency_svg(&self) -> String {
-        let series: Vec<(&str, &str, &Vec<(f64, f64)>)> = [(Kind::Xietong, "#2563eb"), (Kind::BareRust, "#16a34a"), (Kind::NodeWs, "#dc2626")]
+        type Series<'a> = (&'a str, &'a str, &'a Vec<(f64, f64)>);
+        let series: Vec<Series> = [(Kind::Xietong, "#2563eb"), (Kind::BareRust, "#16a34a"), (Kind::NodeWs, "#dc2626")]
             .iter()
             .filter_map(|(k, color)| self.server(*k).and_then(|s| s.fanout.as_ref()).map(|f| (k.label(), *color, &f.percentiles)))
             .collect();

@@ -428,7 +428,7 @@ async fn post_message(
             duplicate: true,
         });
     }
-    if self::channel(&mut **tx, channel).await?.is_none() {
+    if self::channel(tx, channel).await?.is_none() {
         return Err(StoreError::NoSuchChannel);
     }
     let scope = Scope::Channel(channel);
