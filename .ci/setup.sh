@@ -56,6 +56,7 @@ if [[ "${1:-}" == "--test" ]]; then
   fi
   missing=()
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql)
   # Any CJK font will do; without one Chinese text renders as boxes in screenshots.
   { dpkg -s fonts-noto-cjk || dpkg -s fonts-wqy-zenhei || fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 \
     || missing+=(fonts-noto-cjk)
@@ -65,5 +66,23 @@ if [[ "${1:-}" == "--test" ]]; then
     [[ $(id -u) -eq 0 ]] || sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  fi
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # The store tests also run on PostgreSQL (XIETONG_TEST_POSTGRES, default below).
+  pg_url="${XIETONG_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 && [[ -z "${XIETONG_TEST_POSTGRES:-}" ]]; then
+    say "starting the local PostgreSQL cluster"
+    sudo_cmd=""
+    [[ $(id -u) -eq 0 ]] || sudo_cmd="sudo"
+    $sudo_cmd pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | tail -n 1)" main start || true
+  fi
+  if ! psql "$pg_url" -qAtc 'select 1' >/dev/null 2>&1; then
+    echo "error: the tests need PostgreSQL at $pg_url (a user allowed to create databases)." >&2
+    echo "       Start one (Debian: apt-get install postgresql; pg_ctlcluster 15 main start) and allow" >&2
+    echo "       local connections, or point XIETONG_TEST_POSTGRES at one, e.g." >&2
+    echo "       XIETONG_TEST_POSTGRES=postgres://user:password@127.0.0.1:5432/postgres make test" >&2
+    exit 1
   fi
 fi

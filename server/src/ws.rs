@@ -226,7 +226,9 @@ impl Connection {
 
     fn killed(&self) -> Closing {
         Closing(Some((
-            self.conn.close_code.load(std::sync::atomic::Ordering::Relaxed),
+            self.conn
+                .close_code
+                .load(std::sync::atomic::Ordering::Relaxed),
             "closed by server",
         )))
     }

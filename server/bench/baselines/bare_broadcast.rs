@@ -10,7 +10,9 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9001".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr).await?;
     let (tx, _) = broadcast::channel::<Utf8Bytes>(4096);
     loop {
@@ -21,7 +23,10 @@ async fn main() -> std::io::Result<()> {
         tokio::spawn(async move {
             // The same read buffer as Xietong's (the library default is 128 KiB).
             let config = WebSocketConfig::default().read_buffer_size(2 * 1024);
-            let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else { return };
+            let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await
+            else {
+                return;
+            };
             let (mut sink, mut stream) = ws.split();
             let mut rx = tx.subscribe();
             loop {

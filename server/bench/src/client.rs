@@ -45,7 +45,10 @@ pub struct Probe {
 }
 
 pub fn now_micros() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// How to reach one server under test.
@@ -70,21 +73,41 @@ impl Endpoint {
         let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (index / 20_000) as u8));
         let socket = TcpSocket::new_v4()?;
         socket.bind(SocketAddr::new(source, 0))?;
-        let stream = socket.connect(SocketAddr::from(([127, 0, 0, 1], self.port))).await?;
+        let stream = socket
+            .connect(SocketAddr::from(([127, 0, 0, 1], self.port)))
+            .await?;
         stream.set_nodelay(true)?;
-        let path = if self.kind == Kind::Xietong { "/ws" } else { "/" };
+        let path = if self.kind == Kind::Xietong {
+            "/ws"
+        } else {
+            "/"
+        };
         let mut request = format!("ws://127.0.0.1:{}{path}", self.port).into_client_request()?;
-        request.headers_mut().insert("origin", HeaderValue::from_str(&self.base()).map_err(|e| ClientError::Protocol(e.to_string()))?);
+        request.headers_mut().insert(
+            "origin",
+            HeaderValue::from_str(&self.base())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?,
+        );
         if !self.cookies.is_empty() {
             let cookie = &self.cookies[index % self.cookies.len()];
-            request.headers_mut().insert("cookie", HeaderValue::from_str(cookie).map_err(|e| ClientError::Protocol(e.to_string()))?);
+            request.headers_mut().insert(
+                "cookie",
+                HeaderValue::from_str(cookie).map_err(|e| ClientError::Protocol(e.to_string()))?,
+            );
         }
-        let config = WebSocketConfig::default().read_buffer_size(16 * 1024).write_buffer_size(0);
-        let (mut ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
+        let config = WebSocketConfig::default()
+            .read_buffer_size(16 * 1024)
+            .write_buffer_size(0);
+        let (mut ws, _) =
+            tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
         if self.kind == Kind::Xietong {
             match next_text(&mut ws).await? {
                 text if text.contains("\"type\":\"welcome\"") => {}
-                other => return Err(ClientError::Protocol(format!("expected welcome, got {other}"))),
+                other => {
+                    return Err(ClientError::Protocol(format!(
+                        "expected welcome, got {other}"
+                    )))
+                }
             }
         }
         Ok(ws)
@@ -105,7 +128,11 @@ impl Endpoint {
                 body: serde_json::to_string(&probe).unwrap_or_default(),
             }
             .to_json(),
-            _ => serde_json::to_string(&Padded { probe, x: &self.pad }).unwrap_or_default(),
+            _ => serde_json::to_string(&Padded {
+                probe,
+                x: &self.pad,
+            })
+            .unwrap_or_default(),
         }
     }
 }
@@ -121,10 +148,21 @@ pub fn parse_delivery(kind: Kind, text: &str) -> Option<(Option<Seq>, Probe)> {
             }
             // The probe is a JSON string inside the message body, so its quotes are escaped.
             let seq = scan_u64(text, "\"seq\":")?;
-            let probe = Probe { p: scan_u64(text, "\\\"p\\\":")? as u32, c: scan_u64(text, "\\\"c\\\":")?, t: scan_u64(text, "\\\"t\\\":")? };
+            let probe = Probe {
+                p: scan_u64(text, "\\\"p\\\":")? as u32,
+                c: scan_u64(text, "\\\"c\\\":")?,
+                t: scan_u64(text, "\\\"t\\\":")?,
+            };
             Some((Some(Seq(seq)), probe))
         }
-        _ => Some((None, Probe { p: scan_u64(text, "\"p\":")? as u32, c: scan_u64(text, "\"c\":")?, t: scan_u64(text, "\"t\":")? })),
+        _ => Some((
+            None,
+            Probe {
+                p: scan_u64(text, "\"p\":")? as u32,
+                c: scan_u64(text, "\"c\":")?,
+                t: scan_u64(text, "\"t\":")?,
+            },
+        )),
     }
 }
 
@@ -132,7 +170,9 @@ pub fn parse_delivery(kind: Kind, text: &str) -> Option<(Option<Seq>, Probe)> {
 fn scan_u64(text: &str, key: &str) -> Option<u64> {
     let start = text.find(key)? + key.len();
     let digits = &text[start..];
-    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
     digits[..end].parse().ok()
 }
 
@@ -140,7 +180,9 @@ pub async fn next_text(ws: &mut Ws) -> Result<String, ClientError> {
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_owned()),
-            Some(Ok(Message::Close(_))) | None => return Err(ClientError::Protocol("closed".into())),
+            Some(Ok(Message::Close(_))) | None => {
+                return Err(ClientError::Protocol("closed".into()))
+            }
             Some(Ok(_)) => continue,
             Some(Err(e)) => return Err(e.into()),
         }
@@ -154,7 +196,11 @@ pub async fn send_text(ws: &mut Ws, text: String) -> Result<(), ClientError> {
 
 /// Xietong: subscribes to a channel (from `after`, or live from now).
 pub fn subscribe_frame(channel: ChannelId, after: Option<Seq>) -> String {
-    ClientMsg::Subscribe { scope: Scope::Channel(channel), after }.to_json()
+    ClientMsg::Subscribe {
+        scope: Scope::Channel(channel),
+        after,
+    }
+    .to_json()
 }
 
 /// Per-receiver delivery accounting.
@@ -219,7 +265,9 @@ impl RecvStats {
         }
         *max = (*max).max(probe.c);
         self.delivered += 1;
-        let _ = self.latency_us.record(now_us.saturating_sub(probe.t).max(1));
+        let _ = self
+            .latency_us
+            .record(now_us.saturating_sub(probe.t).max(1));
     }
 
     /// How many of `published` (publisher → count) never arrived.
@@ -243,7 +291,8 @@ impl RecvStats {
         for (p, count) in published {
             for c in 0..*count {
                 let got = self.seen.get(p).is_some_and(|(bits, _)| {
-                    bits.get((c / 64) as usize).is_some_and(|w| w & (1 << (c % 64)) != 0)
+                    bits.get((c / 64) as usize)
+                        .is_some_and(|w| w & (1 << (c % 64)) != 0)
                 });
                 if !got && out.len() < limit {
                     out.push((*p, c));
@@ -268,7 +317,12 @@ pub fn lock(stats: &SharedStats) -> std::sync::MutexGuard<'_, RecvStats> {
 }
 
 /// Signs up a user over the public sign-up endpoint; returns the `Cookie` header value.
-pub async fn sign_up(http: &reqwest::Client, base: &str, username: &str, password: &str) -> Result<String, ClientError> {
+pub async fn sign_up(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, ClientError> {
     let response = http
         .post(format!("{base}/api/signup"))
         .form(&[("username", username), ("password", password)])
@@ -281,11 +335,21 @@ pub async fn sign_up(http: &reqwest::Client, base: &str, username: &str, passwor
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("xietong_session=") && !v.starts_with("xietong_session=;"))
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-        .ok_or_else(|| ClientError::Protocol(format!("sign-up of {username} set no session (status {})", response.status())))
+        .ok_or_else(|| {
+            ClientError::Protocol(format!(
+                "sign-up of {username} set no session (status {})",
+                response.status()
+            ))
+        })
 }
 
 /// Creates a channel through the public server function; returns its id.
-pub async fn create_channel(http: &reqwest::Client, base: &str, cookie: &str, name: &str) -> Result<ChannelId, ClientError> {
+pub async fn create_channel(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    name: &str,
+) -> Result<ChannelId, ClientError> {
     let channel: xietong::Channel = http
         .post(format!("{base}/api/create_channel"))
         .header("cookie", cookie)
@@ -306,7 +370,11 @@ mod tests {
     /// The scanner reads exactly what a full parse of the same frames reads.
     #[test]
     fn scanning_a_delivery_matches_parsing_it() {
-        let probe = Probe { p: 7, c: 1234, t: 1_764_000_000_123_456 };
+        let probe = Probe {
+            p: 7,
+            c: 1234,
+            t: 1_764_000_000_123_456,
+        };
         let body = serde_json::to_string(&probe).unwrap();
         let frame = xietong::ServerMsg::Event(xietong::Event {
             scope: Scope::Channel(ChannelId(2)),
@@ -316,7 +384,10 @@ mod tests {
                     id: xietong::MessageId(5),
                     channel: ChannelId(2),
                     seq: Seq(99),
-                    author: xietong::UserRef { id: xietong::UserId(1), username: "u".into() },
+                    author: xietong::UserRef {
+                        id: xietong::UserId(1),
+                        username: "u".into(),
+                    },
                     body,
                     created_at: 1,
                     client_id: None,

@@ -21,7 +21,10 @@ use scenarios::Load;
 use target::{Kind, Paths, Target};
 
 #[derive(Parser, Debug)]
-#[command(name = "xietong-bench", about = "Load harness for Xietong's real-time path, with baselines in the same run")]
+#[command(
+    name = "xietong-bench",
+    about = "Load harness for Xietong's real-time path, with baselines in the same run"
+)]
 struct Args {
     /// Servers to measure (xietong, bare, node).
     #[arg(long, value_delimiter = ',', default_value = "xietong,bare,node")]
@@ -103,7 +106,9 @@ async fn main() -> std::process::ExitCode {
 fn raise_fd_limit(needed: u64) -> Result<u64, String> {
     let (soft, hard) = rlimit::Resource::NOFILE.get().map_err(|e| e.to_string())?;
     if soft < hard {
-        rlimit::Resource::NOFILE.set(hard, hard).map_err(|e| e.to_string())?;
+        rlimit::Resource::NOFILE
+            .set(hard, hard)
+            .map_err(|e| e.to_string())?;
         eprintln!("raised the open-file limit (ulimit -n) from {soft} to {hard} for this run and the servers it starts");
     }
     if hard < needed {
@@ -115,10 +120,21 @@ fn raise_fd_limit(needed: u64) -> Result<u64, String> {
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     raise_fd_limit(args.idle_connections as u64 + 2_000)?;
     if args.idle_connections > 20_000 {
-        eprintln!("using source addresses 127.0.0.1..127.0.0.{} (20,000 connections each)", 1 + args.idle_connections / 20_000);
+        eprintln!(
+            "using source addresses 127.0.0.1..127.0.0.{} (20,000 connections each)",
+            1 + args.idle_connections / 20_000
+        );
     }
-    let paths = Paths { xietong: args.xietong_bin.clone(), bare: args.bare_bin.clone(), node_dir: args.node_dir.clone(), site_root: args.site_root.clone() };
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).tcp_nodelay(true).build()?;
+    let paths = Paths {
+        xietong: args.xietong_bin.clone(),
+        bare: args.bare_bin.clone(),
+        node_dir: args.node_dir.clone(),
+        site_root: args.site_root.clone(),
+    };
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .build()?;
     let mut report = Report {
         schema: report::SCHEMA_VERSION,
         date: today(),
@@ -143,13 +159,22 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     for kind in kinds {
         eprintln!("== {} ==", kind.label());
         let target = Target::start(kind, &paths).await?;
-        let mut ep = Endpoint { kind, port: target.port, cookies: Vec::new(), pad: String::new() };
+        let mut ep = Endpoint {
+            kind,
+            port: target.port,
+            cookies: Vec::new(),
+            pad: String::new(),
+        };
         let (fanout_channel, persist_channel) = if kind == Kind::Xietong {
             for i in 0..args.users {
-                ep.cookies.push(client::sign_up(&http, &ep.base(), &format!("bench-u{i}"), PASSWORD).await?);
+                ep.cookies.push(
+                    client::sign_up(&http, &ep.base(), &format!("bench-u{i}"), PASSWORD).await?,
+                );
             }
-            let fanout = client::create_channel(&http, &ep.base(), &ep.cookies[0], "bench-fanout").await?;
-            let persist = client::create_channel(&http, &ep.base(), &ep.cookies[0], "bench-persist").await?;
+            let fanout =
+                client::create_channel(&http, &ep.base(), &ep.cookies[0], "bench-fanout").await?;
+            let persist =
+                client::create_channel(&http, &ep.base(), &ep.cookies[0], "bench-persist").await?;
             (fanout, persist)
         } else {
             ep.pad = "x".repeat(pad_for_baselines());
@@ -157,39 +182,101 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         };
 
         eprintln!("idle hold: {} connections", args.idle_connections);
-        let idle = scenarios::idle_hold(&target, &ep, args.idle_connections, args.connect_concurrency).await;
-        eprintln!("  {:.1} KiB/connection, {:.0} connects/s, {} failed", idle.rss_per_connection_bytes / 1024.0, idle.connects_per_second, idle.failed);
+        let idle = scenarios::idle_hold(
+            &target,
+            &ep,
+            args.idle_connections,
+            args.connect_concurrency,
+        )
+        .await;
+        eprintln!(
+            "  {:.1} KiB/connection, {:.0} connects/s, {} failed",
+            idle.rss_per_connection_bytes / 1024.0,
+            idle.connects_per_second,
+            idle.failed
+        );
         report.server_mut(kind).idle = Some(idle);
 
         let first_index = args.idle_connections;
-        let receivers = scenarios::Receivers::start(&ep, fanout_channel, args.members, first_index).await;
+        let receivers =
+            scenarios::Receivers::start(&ep, fanout_channel, args.members, first_index).await;
         let mut next_publisher = 1u32;
-        let mut load = Load { target: &target, ep: &ep, channel: fanout_channel, receivers: &receivers, publisher_index: first_index + args.members, next_publisher: &mut next_publisher };
+        let mut load = Load {
+            target: &target,
+            ep: &ep,
+            channel: fanout_channel,
+            receivers: &receivers,
+            publisher_index: first_index + args.members,
+            next_publisher: &mut next_publisher,
+        };
 
-        eprintln!("fan-out: {} members, {} msg/s, {} s", args.members, args.rate, args.seconds);
-        let fanout = scenarios::fanout(&mut load, args.rate, Duration::from_secs(args.seconds), 0.0).await;
-        eprintln!("  p50 {:.1} ms, p99 {:.1} ms, {:.0} deliveries/s, lost {}", fanout.latency_ms_p50, fanout.latency_ms_p99, fanout.deliveries_per_second, fanout.lost);
+        eprintln!(
+            "fan-out: {} members, {} msg/s, {} s",
+            args.members, args.rate, args.seconds
+        );
+        let fanout =
+            scenarios::fanout(&mut load, args.rate, Duration::from_secs(args.seconds), 0.0).await;
+        eprintln!(
+            "  p50 {:.1} ms, p99 {:.1} ms, {:.0} deliveries/s, lost {}",
+            fanout.latency_ms_p50, fanout.latency_ms_p99, fanout.deliveries_per_second, fanout.lost
+        );
         report.server_mut(kind).fanout = Some(fanout);
 
         eprintln!("saturation: from {} msg/s", args.saturation_start);
-        let saturation = scenarios::saturation(&mut load, args.saturation_start, Duration::from_secs(args.saturation_step_seconds), args.saturation_p99_ms, args.saturation_max_rate).await;
+        let saturation = scenarios::saturation(
+            &mut load,
+            args.saturation_start,
+            Duration::from_secs(args.saturation_step_seconds),
+            args.saturation_p99_ms,
+            args.saturation_max_rate,
+        )
+        .await;
         report.server_mut(kind).saturation = Some(saturation);
         // Let the last step's backlog drain and cut-off receivers resume before measuring churn.
-        receivers.settle(Duration::from_secs(2), Duration::from_secs(30)).await;
+        receivers
+            .settle(Duration::from_secs(2), Duration::from_secs(30))
+            .await;
 
-        eprintln!("churn: {:.0}% of members reconnect every second, {} s", args.churn * 100.0, args.churn_seconds);
-        let churn = scenarios::fanout(&mut load, args.rate, Duration::from_secs(args.churn_seconds), args.churn).await;
-        eprintln!("  lost {}, duplicated {}, reconnects {}", churn.lost, churn.duplicates, churn.reconnects);
+        eprintln!(
+            "churn: {:.0}% of members reconnect every second, {} s",
+            args.churn * 100.0,
+            args.churn_seconds
+        );
+        let churn = scenarios::fanout(
+            &mut load,
+            args.rate,
+            Duration::from_secs(args.churn_seconds),
+            args.churn,
+        )
+        .await;
+        eprintln!(
+            "  lost {}, duplicated {}, reconnects {}",
+            churn.lost, churn.duplicates, churn.reconnects
+        );
         report.server_mut(kind).churn = Some(churn);
         receivers.stop();
 
         if kind == Kind::Xietong {
-            eprintln!("persistence: {} publishers × {} in flight, {} s", args.persist_publishers, args.persist_window, args.persist_seconds);
-            let p = scenarios::persistence(&ep, persist_channel, args.persist_publishers, args.persist_window, Duration::from_secs(args.persist_seconds), first_index + args.members + 1_000).await;
+            eprintln!(
+                "persistence: {} publishers × {} in flight, {} s",
+                args.persist_publishers, args.persist_window, args.persist_seconds
+            );
+            let p = scenarios::persistence(
+                &ep,
+                persist_channel,
+                args.persist_publishers,
+                args.persist_window,
+                Duration::from_secs(args.persist_seconds),
+                first_index + args.members + 1_000,
+            )
+            .await;
             eprintln!("  {:.0} committed/s", p.committed_per_second);
             report.persistence = Some(p);
             eprintln!("first screen: {} requests", args.first_screen_requests);
-            report.first_screen = Some(scenarios::first_screen(&http, &ep, fanout_channel, args.first_screen_requests).await);
+            report.first_screen = Some(
+                scenarios::first_screen(&http, &ep, fanout_channel, args.first_screen_requests)
+                    .await,
+            );
         }
         target.stop().await;
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -201,16 +288,29 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let svg_path = args.out.join(format!("latency-{stamp}.svg"));
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
     std::fs::write(&svg_path, report.latency_svg())?;
-    println!("\nXietong benchmark, {} ({} cores, {})\n", report.date, report.machine.get("cores").cloned().unwrap_or_default(), report.machine.get("cpu").cloned().unwrap_or_default());
+    println!(
+        "\nXietong benchmark, {} ({} cores, {})\n",
+        report.date,
+        report.machine.get("cores").cloned().unwrap_or_default(),
+        report.machine.get("cpu").cloned().unwrap_or_default()
+    );
     println!("{}", report.table());
-    println!("raw results: {}\nlatency plot: {}", json_path.display(), svg_path.display());
+    println!(
+        "raw results: {}\nlatency plot: {}",
+        json_path.display(),
+        svg_path.display()
+    );
     Ok(())
 }
 
 /// Baseline frames are padded to the length of the event frame Xietong sends for the same probe,
 /// so every server moves the same bytes.
 fn pad_for_baselines() -> usize {
-    let probe = client::Probe { p: 12, c: 3456, t: client::now_micros() };
+    let probe = client::Probe {
+        p: 12,
+        c: 3456,
+        t: client::now_micros(),
+    };
     let body = serde_json::to_string(&probe).unwrap_or_default();
     let event = xietong::ServerMsg::Event(xietong::Event {
         scope: xietong::Scope::Channel(ChannelId(2)),
@@ -220,7 +320,10 @@ fn pad_for_baselines() -> usize {
                 id: xietong::MessageId(34567),
                 channel: ChannelId(2),
                 seq: Seq(34567),
-                author: xietong::UserRef { id: xietong::UserId(42), username: "bench-u41".into() },
+                author: xietong::UserRef {
+                    id: xietong::UserId(42),
+                    username: "bench-u41".into(),
+                },
                 body: body.clone(),
                 created_at: 1_764_000_000_000,
                 client_id: Some(xietong::ClientMsgId("bench-12-3456".into())),
@@ -236,7 +339,10 @@ fn bundle(site_root: &std::path::Path) -> Option<Bundle> {
     let mut encoder = flate2::read::GzEncoder::new(&wasm[..], flate2::Compression::best());
     let mut gz = Vec::new();
     encoder.read_to_end(&mut gz).ok()?;
-    Some(Bundle { wasm_bytes: wasm.len() as u64, wasm_gzip_bytes: gz.len() as u64 })
+    Some(Bundle {
+        wasm_bytes: wasm.len() as u64,
+        wasm_gzip_bytes: gz.len() as u64,
+    })
 }
 
 fn today() -> String {
@@ -250,9 +356,18 @@ fn today() -> String {
 
 fn machine() -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    m.insert("cores".into(), std::thread::available_parallelism().map(|n| n.get().to_string()).unwrap_or_default());
+    m.insert(
+        "cores".into(),
+        std::thread::available_parallelism()
+            .map(|n| n.get().to_string())
+            .unwrap_or_default(),
+    );
     if let Ok(cpuinfo) = std::fs::read_to_string("/proc/cpuinfo") {
-        if let Some(model) = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)) {
+        if let Some(model) = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split(':').nth(1))
+        {
             m.insert("cpu".into(), model.trim().to_owned());
         }
     }
@@ -270,7 +385,10 @@ fn parameters(args: &Args) -> BTreeMap<String, String> {
         ("rate", args.rate.to_string()),
         ("seconds", args.seconds.to_string()),
         ("saturation_start", args.saturation_start.to_string()),
-        ("saturation_step_seconds", args.saturation_step_seconds.to_string()),
+        (
+            "saturation_step_seconds",
+            args.saturation_step_seconds.to_string(),
+        ),
         ("saturation_p99_ms", args.saturation_p99_ms.to_string()),
         ("persist_publishers", args.persist_publishers.to_string()),
         ("persist_window", args.persist_window.to_string()),

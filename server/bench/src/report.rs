@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::scenarios::{FanoutResult, FirstScreenResult, IdleResult, PersistenceResult, SaturationResult};
+use crate::scenarios::{
+    FanoutResult, FirstScreenResult, IdleResult, PersistenceResult, SaturationResult,
+};
 use crate::target::Kind;
 
 /// Bumped when a field changes meaning or is removed (adding fields keeps it).
@@ -47,7 +49,10 @@ pub struct Report {
 }
 
 fn key(kind: Kind) -> String {
-    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 impl Report {
@@ -67,48 +72,97 @@ impl Report {
         let node = self.server(Kind::NodeWs).cloned().unwrap_or_default();
         if let Some(idle) = &x.idle {
             let kib = idle.rss_per_connection_bytes / 1024.0;
-            targets.push(Target { name: "idle RSS per connection".into(), target: "≤ 16 KiB".into(), measured: format!("{kib:.1} KiB"), met: kib <= 16.0 });
+            targets.push(Target {
+                name: "idle RSS per connection".into(),
+                target: "≤ 16 KiB".into(),
+                measured: format!("{kib:.1} KiB"),
+                met: kib <= 16.0,
+            });
         }
         if let Some(f) = &x.fanout {
-            targets.push(Target { name: "fan-out p99".into(), target: "≤ 50 ms, zero loss".into(), measured: format!("{:.1} ms, lost {}", f.latency_ms_p99, f.lost), met: f.latency_ms_p99 <= 50.0 && f.clean() });
+            targets.push(Target {
+                name: "fan-out p99".into(),
+                target: "≤ 50 ms, zero loss".into(),
+                measured: format!("{:.1} ms, lost {}", f.latency_ms_p99, f.lost),
+                met: f.latency_ms_p99 <= 50.0 && f.clean(),
+            });
             if let Some(b) = &bare.fanout {
-                let r = f.cpu_seconds_per_million_deliveries / b.cpu_seconds_per_million_deliveries.max(1e-9);
-                targets.push(Target { name: "CPU per delivery vs bare".into(), target: "≤ 1.6×".into(), measured: format!("{r:.2}×"), met: r <= 1.6 });
+                let r = f.cpu_seconds_per_million_deliveries
+                    / b.cpu_seconds_per_million_deliveries.max(1e-9);
+                targets.push(Target {
+                    name: "CPU per delivery vs bare".into(),
+                    target: "≤ 1.6×".into(),
+                    measured: format!("{r:.2}×"),
+                    met: r <= 1.6,
+                });
             }
             if let Some(n) = &node.fanout {
-                let r = f.cpu_seconds_per_million_deliveries / n.cpu_seconds_per_million_deliveries.max(1e-9);
-                targets.push(Target { name: "CPU per delivery vs node ws".into(), target: "≤ 0.33×".into(), measured: format!("{r:.2}×"), met: r <= 1.0 / 3.0 });
+                let r = f.cpu_seconds_per_million_deliveries
+                    / n.cpu_seconds_per_million_deliveries.max(1e-9);
+                targets.push(Target {
+                    name: "CPU per delivery vs node ws".into(),
+                    target: "≤ 0.33×".into(),
+                    measured: format!("{r:.2}×"),
+                    met: r <= 1.0 / 3.0,
+                });
             }
         }
         if let Some(s) = &x.saturation {
             // A baseline that sustained no step gives no ratio (and no target is claimed met).
             let ratio = |base: &Option<SaturationResult>| {
-                base.as_ref().filter(|b| b.sustained_deliveries_per_second > 0.0).map(|b| s.sustained_deliveries_per_second / b.sustained_deliveries_per_second)
+                base.as_ref()
+                    .filter(|b| b.sustained_deliveries_per_second > 0.0)
+                    .map(|b| s.sustained_deliveries_per_second / b.sustained_deliveries_per_second)
             };
-            for (name, base, goal, min) in [("saturation vs bare", &bare.saturation, "≥ 0.6×", 0.6), ("saturation vs node ws", &node.saturation, "≥ 3×", 3.0)] {
+            for (name, base, goal, min) in [
+                ("saturation vs bare", &bare.saturation, "≥ 0.6×", 0.6),
+                ("saturation vs node ws", &node.saturation, "≥ 3×", 3.0),
+            ] {
                 if base.is_some() {
                     let r = ratio(base);
                     targets.push(Target {
                         name: name.into(),
                         target: goal.into(),
-                        measured: r.map(|r| format!("{r:.2}×")).unwrap_or_else(|| "baseline sustained no step".into()),
+                        measured: r
+                            .map(|r| format!("{r:.2}×"))
+                            .unwrap_or_else(|| "baseline sustained no step".into()),
                         met: r.is_some_and(|r| r >= min),
                     });
                 }
             }
         }
         if let Some(c) = &x.churn {
-            targets.push(Target { name: "churn recovery".into(), target: "zero loss".into(), measured: format!("lost {}, dup {}", c.lost, c.duplicates), met: c.clean() });
+            targets.push(Target {
+                name: "churn recovery".into(),
+                target: "zero loss".into(),
+                measured: format!("lost {}, dup {}", c.lost, c.duplicates),
+                met: c.clean(),
+            });
         }
         if let Some(p) = &self.persistence {
-            targets.push(Target { name: "SQLite commits".into(), target: "≥ 10,000/s".into(), measured: format!("{:.0}/s", p.committed_per_second), met: p.committed_per_second >= 10_000.0 });
+            targets.push(Target {
+                name: "SQLite commits".into(),
+                target: "≥ 10,000/s".into(),
+                measured: format!("{:.0}/s", p.committed_per_second),
+                met: p.committed_per_second >= 10_000.0,
+            });
         }
         if let Some(b) = &self.bundle {
             let kib = b.wasm_gzip_bytes as f64 / 1024.0;
-            targets.push(Target { name: "WASM bundle gzipped".into(), target: "≤ 350 KiB".into(), measured: format!("{kib:.0} KiB"), met: kib <= 350.0 });
+            targets.push(Target {
+                name: "WASM bundle gzipped".into(),
+                target: "≤ 350 KiB".into(),
+                measured: format!("{kib:.0} KiB"),
+                met: kib <= 350.0,
+            });
         }
         if let Some(f) = &self.first_screen {
-            targets.push(Target { name: "first screen p99 (SSR, 50 msgs)".into(), target: "≤ 300 ms".into(), measured: format!("{:.1} ms", f.page_ms_p99), met: f.page_ms_p99 <= 300.0 });
+            targets.push(Target {
+                name: "first screen p99 (SSR, 50 msgs)".into(),
+                target: "≤ 300 ms".into(),
+                measured: format!("{:.1} ms", f.page_ms_p99),
+                met: f.page_ms_p99 <= 300.0,
+            });
         }
         self.targets = targets;
     }
@@ -116,22 +170,97 @@ impl Report {
     pub fn table(&self) -> String {
         let kinds = [Kind::Xietong, Kind::BareRust, Kind::NodeWs];
         let mut rows: Vec<(String, String, [Option<f64>; 3], bool)> = Vec::new();
-        let mut add = |scenario: &str, metric: &str, f: &dyn Fn(&ServerResults) -> Option<f64>, higher_better: bool| {
+        let mut add = |scenario: &str,
+                       metric: &str,
+                       f: &dyn Fn(&ServerResults) -> Option<f64>,
+                       higher_better: bool| {
             let values = kinds.map(|k| self.server(k).and_then(f));
             rows.push((scenario.into(), metric.into(), values, higher_better));
         };
-        add("idle hold", "RSS per connection (KiB)", &|s| s.idle.as_ref().map(|i| i.rss_per_connection_bytes / 1024.0), false);
-        add("idle hold", "connects/s", &|s| s.idle.as_ref().map(|i| i.connects_per_second), true);
-        add("fan-out", "latency p50 (ms)", &|s| s.fanout.as_ref().map(|f| f.latency_ms_p50), false);
-        add("fan-out", "latency p99 (ms)", &|s| s.fanout.as_ref().map(|f| f.latency_ms_p99), false);
-        add("fan-out", "latency max (ms)", &|s| s.fanout.as_ref().map(|f| f.latency_ms_max), false);
-        add("fan-out", "deliveries/s", &|s| s.fanout.as_ref().map(|f| f.deliveries_per_second), true);
-        add("fan-out", "server CPU-s per 1M deliveries", &|s| s.fanout.as_ref().map(|f| f.cpu_seconds_per_million_deliveries), false);
-        add("fan-out", "lost + duplicated + reordered", &|s| s.fanout.as_ref().map(|f| (f.lost + f.duplicates + f.reordered + f.seq_gaps) as f64), false);
-        add("saturation", "sustained deliveries/s", &|s| s.saturation.as_ref().map(|x| x.sustained_deliveries_per_second), true);
-        add("churn 10%/s", "latency p99 (ms)", &|s| s.churn.as_ref().map(|f| f.latency_ms_p99), false);
-        add("churn 10%/s", "lost", &|s| s.churn.as_ref().map(|f| f.lost as f64), false);
-        add("churn 10%/s", "duplicated", &|s| s.churn.as_ref().map(|f| f.duplicates as f64), false);
+        add(
+            "idle hold",
+            "RSS per connection (KiB)",
+            &|s| s.idle.as_ref().map(|i| i.rss_per_connection_bytes / 1024.0),
+            false,
+        );
+        add(
+            "idle hold",
+            "connects/s",
+            &|s| s.idle.as_ref().map(|i| i.connects_per_second),
+            true,
+        );
+        add(
+            "fan-out",
+            "latency p50 (ms)",
+            &|s| s.fanout.as_ref().map(|f| f.latency_ms_p50),
+            false,
+        );
+        add(
+            "fan-out",
+            "latency p99 (ms)",
+            &|s| s.fanout.as_ref().map(|f| f.latency_ms_p99),
+            false,
+        );
+        add(
+            "fan-out",
+            "latency max (ms)",
+            &|s| s.fanout.as_ref().map(|f| f.latency_ms_max),
+            false,
+        );
+        add(
+            "fan-out",
+            "deliveries/s",
+            &|s| s.fanout.as_ref().map(|f| f.deliveries_per_second),
+            true,
+        );
+        add(
+            "fan-out",
+            "server CPU-s per 1M deliveries",
+            &|s| {
+                s.fanout
+                    .as_ref()
+                    .map(|f| f.cpu_seconds_per_million_deliveries)
+            },
+            false,
+        );
+        add(
+            "fan-out",
+            "lost + duplicated + reordered",
+            &|s| {
+                s.fanout
+                    .as_ref()
+                    .map(|f| (f.lost + f.duplicates + f.reordered + f.seq_gaps) as f64)
+            },
+            false,
+        );
+        add(
+            "saturation",
+            "sustained deliveries/s",
+            &|s| {
+                s.saturation
+                    .as_ref()
+                    .map(|x| x.sustained_deliveries_per_second)
+            },
+            true,
+        );
+        add(
+            "churn 10%/s",
+            "latency p99 (ms)",
+            &|s| s.churn.as_ref().map(|f| f.latency_ms_p99),
+            false,
+        );
+        add(
+            "churn 10%/s",
+            "lost",
+            &|s| s.churn.as_ref().map(|f| f.lost as f64),
+            false,
+        );
+        add(
+            "churn 10%/s",
+            "duplicated",
+            &|s| s.churn.as_ref().map(|f| f.duplicates as f64),
+            false,
+        );
 
         let mut out = String::new();
         let _ = writeln!(out, "| scenario | metric | xietong | bare tokio-tungstenite | node ws | xietong ÷ bare | xietong ÷ node |");
@@ -142,7 +271,15 @@ impl Report {
                 (Some(a), Some(b)) if b > 0.0 && a > 0.0 => format!("{:.2}×", a / b),
                 _ => "—".into(),
             };
-            let _ = writeln!(out, "| {scenario} | {metric} | {} | {} | {} | {} | {} |", cell(v[0]), cell(v[1]), cell(v[2]), ratio(v[0], v[1]), ratio(v[0], v[2]));
+            let _ = writeln!(
+                out,
+                "| {scenario} | {metric} | {} | {} | {} | {} | {} |",
+                cell(v[0]),
+                cell(v[1]),
+                cell(v[2]),
+                ratio(v[0], v[1]),
+                ratio(v[0], v[2])
+            );
         }
         if let Some(p) = &self.persistence {
             let _ = writeln!(out, "| persistence | committed messages/s (SQLite, {} publishers × {} in flight) | {} | — | — | — | — |", p.publishers, p.window, fmt_num(p.committed_per_second));
@@ -152,13 +289,25 @@ impl Report {
             let _ = writeln!(out, "| first screen | static file (CSS), p50 / p99 (ms) | {:.1} / {:.1} | — | — | — | — |", f.static_ms_p50, f.static_ms_p99);
         }
         if let Some(b) = &self.bundle {
-            let _ = writeln!(out, "| bundle | release WASM raw / gzipped (KiB) | {:.0} / {:.0} | — | — | — | — |", b.wasm_bytes as f64 / 1024.0, b.wasm_gzip_bytes as f64 / 1024.0);
+            let _ = writeln!(
+                out,
+                "| bundle | release WASM raw / gzipped (KiB) | {:.0} / {:.0} | — | — | — | — |",
+                b.wasm_bytes as f64 / 1024.0,
+                b.wasm_gzip_bytes as f64 / 1024.0
+            );
         }
         let _ = writeln!(out);
         let _ = writeln!(out, "| target | goal | measured | met |");
         let _ = writeln!(out, "|---|---|---|---|");
         for t in &self.targets {
-            let _ = writeln!(out, "| {} | {} | {} | {} |", t.name, t.target, t.measured, if t.met { "yes" } else { "**no**" });
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                t.name,
+                t.target,
+                t.measured,
+                if t.met { "yes" } else { "**no**" }
+            );
         }
         out
     }
@@ -167,35 +316,86 @@ impl Report {
     /// ("nines") so p99 and p99.9 are visible.
     pub fn latency_svg(&self) -> String {
         type Series<'a> = (&'a str, &'a str, &'a Vec<(f64, f64)>);
-        let series: Vec<Series> = [(Kind::Xietong, "#2563eb"), (Kind::BareRust, "#16a34a"), (Kind::NodeWs, "#dc2626")]
-            .iter()
-            .filter_map(|(k, color)| self.server(*k).and_then(|s| s.fanout.as_ref()).map(|f| (k.label(), *color, &f.percentiles)))
-            .collect();
+        let series: Vec<Series> = [
+            (Kind::Xietong, "#2563eb"),
+            (Kind::BareRust, "#16a34a"),
+            (Kind::NodeWs, "#dc2626"),
+        ]
+        .iter()
+        .filter_map(|(k, color)| {
+            self.server(*k)
+                .and_then(|s| s.fanout.as_ref())
+                .map(|f| (k.label(), *color, &f.percentiles))
+        })
+        .collect();
         let (w, h, left, right, top, bottom) = (860.0, 480.0, 70.0, 20.0, 40.0, 60.0);
         let nines = |p: f64| -(1.0 - (p / 100.0).min(0.9999)).log10();
         let x_max = nines(99.99);
-        let y_max = series.iter().flat_map(|(_, _, pts)| pts.iter().map(|(_, ms)| *ms)).fold(1.0f64, f64::max) * 1.1;
+        let y_max = series
+            .iter()
+            .flat_map(|(_, _, pts)| pts.iter().map(|(_, ms)| *ms))
+            .fold(1.0f64, f64::max)
+            * 1.1;
         let px = |p: f64| left + nines(p) / x_max * (w - left - right);
         let py = |ms: f64| top + (1.0 - ms / y_max) * (h - top - bottom);
         let mut svg = String::new();
-        let _ = writeln!(svg, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#);
-        let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/><text x="{}" y="24" font-size="16" text-anchor="middle">Fan-out delivery latency by percentile ({})</text>"#, w / 2.0, self.date);
+        let _ = writeln!(
+            svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
+        );
+        let _ = writeln!(
+            svg,
+            r#"<rect width="100%" height="100%" fill="white"/><text x="{}" y="24" font-size="16" text-anchor="middle">Fan-out delivery latency by percentile ({})</text>"#,
+            w / 2.0,
+            self.date
+        );
         for p in [0.0, 90.0, 99.0, 99.9, 99.99] {
             let x = px(p);
-            let _ = writeln!(svg, r##"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="#e5e7eb"/><text x="{x}" y="{}" text-anchor="middle">p{p}</text>"##, h - bottom, h - bottom + 18.0);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="#e5e7eb"/><text x="{x}" y="{}" text-anchor="middle">p{p}</text>"##,
+                h - bottom,
+                h - bottom + 18.0
+            );
         }
         for i in 0..=5 {
             let ms = y_max * i as f64 / 5.0;
             let y = py(ms);
-            let _ = writeln!(svg, r##"<line x1="{left}" y1="{y}" x2="{}" y2="{y}" stroke="#e5e7eb"/><text x="{}" y="{}" text-anchor="end">{ms:.1} ms</text>"##, w - right, left - 6.0, y + 4.0);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{left}" y1="{y}" x2="{}" y2="{y}" stroke="#e5e7eb"/><text x="{}" y="{}" text-anchor="end">{ms:.1} ms</text>"##,
+                w - right,
+                left - 6.0,
+                y + 4.0
+            );
         }
         for (i, (label, color, pts)) in series.iter().enumerate() {
-            let points: Vec<String> = pts.iter().filter(|(p, _)| *p <= 99.99).map(|(p, ms)| format!("{:.1},{:.1}", px(*p), py(*ms))).collect();
-            let _ = writeln!(svg, r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#, points.join(" "));
+            let points: Vec<String> = pts
+                .iter()
+                .filter(|(p, _)| *p <= 99.99)
+                .map(|(p, ms)| format!("{:.1},{:.1}", px(*p), py(*ms)))
+                .collect();
+            let _ = writeln!(
+                svg,
+                r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
+                points.join(" ")
+            );
             let ly = top + 16.0 + i as f64 * 18.0;
-            let _ = writeln!(svg, r#"<line x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="{color}" stroke-width="3"/><text x="{}" y="{}">{label}</text>"#, left + 10.0, left + 34.0, left + 40.0, ly + 4.0);
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="{color}" stroke-width="3"/><text x="{}" y="{}">{label}</text>"#,
+                left + 10.0,
+                left + 34.0,
+                left + 40.0,
+                ly + 4.0
+            );
         }
-        let _ = writeln!(svg, r#"<text x="{}" y="{}" text-anchor="middle">percentile (tail spread: each tick is one more nine)</text></svg>"#, w / 2.0, h - 12.0);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="middle">percentile (tail spread: each tick is one more nine)</text></svg>"#,
+            w / 2.0,
+            h - 12.0
+        );
         svg
     }
 }

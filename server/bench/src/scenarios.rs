@@ -42,7 +42,9 @@ pub async fn idle_hold(target: &Target, ep: &Endpoint, n: usize, concurrency: us
     let mut readers = Vec::with_capacity(n);
     for result in results {
         match result {
-            Ok(mut ws) => readers.push(tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} })),
+            Ok(mut ws) => readers.push(tokio::spawn(async move {
+                while let Some(Ok(_)) = ws.next().await {}
+            })),
             Err(_) => failed += 1,
         }
     }
@@ -60,7 +62,8 @@ pub async fn idle_hold(target: &Target, ep: &Endpoint, n: usize, concurrency: us
         connects_per_second: connected as f64 / connect_seconds,
         rss_before_bytes: rss_before,
         rss_after_bytes: rss_after,
-        rss_per_connection_bytes: rss_after.saturating_sub(rss_before) as f64 / connected.max(1) as f64,
+        rss_per_connection_bytes: rss_after.saturating_sub(rss_before) as f64
+            / connected.max(1) as f64,
     }
 }
 
@@ -75,7 +78,12 @@ pub struct Receivers {
 }
 
 impl Receivers {
-    pub async fn start(ep: &Endpoint, channel: ChannelId, count: usize, first_index: usize) -> Receivers {
+    pub async fn start(
+        ep: &Endpoint,
+        channel: ChannelId,
+        count: usize,
+        first_index: usize,
+    ) -> Receivers {
         let (stop, stop_rx) = watch::channel(false);
         let reconnects = Arc::new(AtomicU64::new(0));
         let mut stats = Vec::with_capacity(count);
@@ -85,7 +93,16 @@ impl Receivers {
             let s: SharedStats = Default::default();
             let b = Arc::new(Notify::new());
             let (tx, rx) = oneshot::channel();
-            tokio::spawn(receiver(ep.clone(), first_index + i, channel, s.clone(), b.clone(), stop_rx.clone(), tx, reconnects.clone()));
+            tokio::spawn(receiver(
+                ep.clone(),
+                first_index + i,
+                channel,
+                s.clone(),
+                b.clone(),
+                stop_rx.clone(),
+                tx,
+                reconnects.clone(),
+            ));
             stats.push(s);
             bounce.push(b);
             ready.push(rx);
@@ -96,7 +113,12 @@ impl Receivers {
         for rx in ready {
             let _ = tokio::time::timeout(Duration::from_secs(60), rx).await;
         }
-        Receivers { stats, bounce, stop, reconnects }
+        Receivers {
+            stats,
+            bounce,
+            stop,
+            reconnects,
+        }
     }
 
     pub fn reset(&self) {
@@ -143,8 +165,14 @@ async fn receiver(
         }
         first = false;
         if ep.kind == Kind::Xietong {
-            let after = { let s = lock(&stats); (s.last_seq != Seq::ZERO).then_some(s.last_seq) };
-            if client::send_text(&mut ws, client::subscribe_frame(channel, after)).await.is_err() {
+            let after = {
+                let s = lock(&stats);
+                (s.last_seq != Seq::ZERO).then_some(s.last_seq)
+            };
+            if client::send_text(&mut ws, client::subscribe_frame(channel, after))
+                .await
+                .is_err()
+            {
                 continue;
             }
         } else if let Some(tx) = ready.take() {
@@ -189,8 +217,17 @@ async fn receiver(
 
 /// Publishes probes at `rate` per second for `duration`; returns how many were published (for
 /// Xietong: acknowledged as stored).
-async fn publish(ep: Endpoint, index: usize, channel: ChannelId, publisher: u32, rate: f64, duration: Duration) -> u64 {
-    let Ok(ws) = ep.connect(index).await else { return 0 };
+async fn publish(
+    ep: Endpoint,
+    index: usize,
+    channel: ChannelId,
+    publisher: u32,
+    rate: f64,
+    duration: Duration,
+) -> u64 {
+    let Ok(ws) = ep.connect(index).await else {
+        return 0;
+    };
     let (mut sink, mut stream) = ws.split();
     let acked = Arc::new(AtomicU64::new(0));
     let kind = ep.kind;
@@ -214,8 +251,16 @@ async fn publish(ep: Endpoint, index: usize, channel: ChannelId, publisher: u32,
     let mut sent = 0u64;
     while Instant::now() < end {
         tick.tick().await;
-        let probe = Probe { p: publisher, c: sent, t: client::now_micros() };
-        if sink.send(Message::Text(ep.publish_frame(probe, channel).into())).await.is_err() {
+        let probe = Probe {
+            p: publisher,
+            c: sent,
+            t: client::now_micros(),
+        };
+        if sink
+            .send(Message::Text(ep.publish_frame(probe, channel).into()))
+            .await
+            .is_err()
+        {
             break;
         }
         sent += 1;
@@ -281,7 +326,12 @@ pub struct Load<'a> {
 
 /// `rate` messages/s for `duration` into the channel every receiver listens to. With `churn`,
 /// that fraction of receivers disconnects and reconnects every second meanwhile.
-pub async fn fanout(load: &mut Load<'_>, rate: f64, duration: Duration, churn: f64) -> FanoutResult {
+pub async fn fanout(
+    load: &mut Load<'_>,
+    rate: f64,
+    duration: Duration,
+    churn: f64,
+) -> FanoutResult {
     load.receivers.reset();
     let reconnects_before = load.receivers.reconnects.load(Ordering::Relaxed);
     let cpu_before = load.target.cpu_seconds();
@@ -328,7 +378,11 @@ pub async fn fanout(load: &mut Load<'_>, rate: f64, duration: Duration, churn: f
     let publish_seconds = started.elapsed().as_secs_f64();
     // Drain: wait until every receiver has everything, or nothing arrives for a while.
     let expected: u64 = published.values().sum::<u64>() * load.receivers.stats.len() as u64;
-    let quiet_limit = if churn > 0.0 && load.ep.kind == Kind::Xietong { Duration::from_secs(10) } else { Duration::from_secs(3) };
+    let quiet_limit = if churn > 0.0 && load.ep.kind == Kind::Xietong {
+        Duration::from_secs(10)
+    } else {
+        Duration::from_secs(3)
+    };
     let mut last = load.receivers.delivered();
     let mut quiet_since = Instant::now();
     while last < expected && quiet_since.elapsed() < quiet_limit {
@@ -353,15 +407,21 @@ pub async fn fanout(load: &mut Load<'_>, rate: f64, duration: Duration, churn: f
         totals.resyncs += s.resyncs;
         let missing = s.missing(&published);
         if missing > 0 && lost == 0 {
-            eprintln!("  first receiver with losses misses (publisher, number): {:?} of {:?}", s.missing_sample(&published, 8), published);
+            eprintln!(
+                "  first receiver with losses misses (publisher, number): {:?} of {:?}",
+                s.missing_sample(&published, 8),
+                published
+            );
         }
         lost += missing;
     }
     let ms = |us: u64| us as f64 / 1000.0;
-    let percentiles = [0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0]
-        .iter()
-        .map(|p| (*p, ms(hist.value_at_quantile(p / 100.0))))
-        .collect();
+    let percentiles = [
+        0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0,
+    ]
+    .iter()
+    .map(|p| (*p, ms(hist.value_at_quantile(p / 100.0))))
+    .collect();
     FanoutResult {
         rate_per_second: rate,
         seconds: publish_seconds,
@@ -412,7 +472,13 @@ pub struct SaturationResult {
     pub sustained_rate_per_second: f64,
 }
 
-pub async fn saturation(load: &mut Load<'_>, start_rate: f64, step: Duration, max_p99_ms: f64, max_rate: f64) -> SaturationResult {
+pub async fn saturation(
+    load: &mut Load<'_>,
+    start_rate: f64,
+    step: Duration,
+    max_p99_ms: f64,
+    max_rate: f64,
+) -> SaturationResult {
     let mut steps = Vec::new();
     let mut best = (0.0, 0.0);
     let mut rate = start_rate;
@@ -422,13 +488,19 @@ pub async fn saturation(load: &mut Load<'_>, start_rate: f64, step: Duration, ma
         if !ok && result.clean() {
             // One slow step on a shared 2-core box can be a hiccup: a rate counts as too high
             // when it misses the latency limit twice in a row.
-            load.receivers.settle(Duration::from_secs(1), Duration::from_secs(10)).await;
+            load.receivers
+                .settle(Duration::from_secs(1), Duration::from_secs(10))
+                .await;
             result = fanout(load, rate, step, 0.0).await;
             ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
         }
         eprintln!(
             "  {:>6.0} msg/s → {:>9.0} deliveries/s, p99 {:>7.1} ms, lost {}{}",
-            rate, result.deliveries_per_second, result.latency_ms_p99, result.lost, if ok { "" } else { "  (limit)" }
+            rate,
+            result.deliveries_per_second,
+            result.latency_ms_p99,
+            result.lost,
+            if ok { "" } else { "  (limit)" }
         );
         if ok && result.deliveries_per_second > best.0 {
             best = (result.deliveries_per_second, rate);
@@ -439,7 +511,11 @@ pub async fn saturation(load: &mut Load<'_>, start_rate: f64, step: Duration, ma
         }
         rate *= 1.5;
     }
-    SaturationResult { steps, sustained_deliveries_per_second: best.0, sustained_rate_per_second: best.1 }
+    SaturationResult {
+        steps,
+        sustained_deliveries_per_second: best.0,
+        sustained_rate_per_second: best.1,
+    }
 }
 
 // ---------- persistence (Xietong only) ----------
@@ -455,20 +531,40 @@ pub struct PersistenceResult {
 
 /// `publishers` connections each keep `window` posts in flight; counts acknowledgements (each
 /// one means committed to SQLite).
-pub async fn persistence(ep: &Endpoint, channel: ChannelId, publishers: usize, window: usize, duration: Duration, first_index: usize) -> PersistenceResult {
+pub async fn persistence(
+    ep: &Endpoint,
+    channel: ChannelId,
+    publishers: usize,
+    window: usize,
+    duration: Duration,
+    first_index: usize,
+) -> PersistenceResult {
     let started = Instant::now();
     let end = started + duration;
     let tasks: Vec<_> = (0..publishers)
         .map(|i| {
             let ep = ep.clone();
             tokio::spawn(async move {
-                let Ok(mut ws) = ep.connect(first_index + i).await else { return 0u64 };
+                let Ok(mut ws) = ep.connect(first_index + i).await else {
+                    return 0u64;
+                };
                 let mut sent = 0u64;
                 let mut acked = 0u64;
                 let publisher = 1_000_000 + i as u32;
-                let frame = |c| ep.publish_frame(Probe { p: publisher, c, t: client::now_micros() }, channel);
+                let frame = |c| {
+                    ep.publish_frame(
+                        Probe {
+                            p: publisher,
+                            c,
+                            t: client::now_micros(),
+                        },
+                        channel,
+                    )
+                };
                 while sent < window as u64 {
-                    if client::send_text(&mut ws, frame(sent)).await.is_err() { return acked; }
+                    if client::send_text(&mut ws, frame(sent)).await.is_err() {
+                        return acked;
+                    }
                     sent += 1;
                 }
                 while let Some(Ok(message)) = ws.next().await {
@@ -476,7 +572,9 @@ pub async fn persistence(ep: &Endpoint, channel: ChannelId, publishers: usize, w
                         if t.as_str().starts_with("{\"type\":\"ack\"") {
                             acked += 1;
                             if Instant::now() < end {
-                                if client::send_text(&mut ws, frame(sent)).await.is_err() { break; }
+                                if client::send_text(&mut ws, frame(sent)).await.is_err() {
+                                    break;
+                                }
                                 sent += 1;
                             } else if acked == sent {
                                 break;
@@ -493,7 +591,13 @@ pub async fn persistence(ep: &Endpoint, channel: ChannelId, publishers: usize, w
         committed += task.await.unwrap_or(0);
     }
     let seconds = started.elapsed().as_secs_f64();
-    PersistenceResult { publishers, window, seconds, committed, committed_per_second: committed as f64 / seconds }
+    PersistenceResult {
+        publishers,
+        window,
+        seconds,
+        committed,
+        committed_per_second: committed as f64 / seconds,
+    }
 }
 
 // ---------- first screen (Xietong only) ----------
@@ -508,7 +612,12 @@ pub struct FirstScreenResult {
     pub static_ms_p99: f64,
 }
 
-pub async fn first_screen(http: &reqwest::Client, ep: &Endpoint, channel: ChannelId, requests: usize) -> FirstScreenResult {
+pub async fn first_screen(
+    http: &reqwest::Client,
+    ep: &Endpoint,
+    channel: ChannelId,
+    requests: usize,
+) -> FirstScreenResult {
     let page_url = format!("{}/c/{}", ep.base(), channel);
     let static_url = format!("{}/pkg/xietong.css", ep.base());
     let cookie = ep.cookies.first().cloned().unwrap_or_default();

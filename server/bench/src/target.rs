@@ -30,7 +30,10 @@ impl Kind {
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error("cannot start {what}: {source}")]
-    Spawn { what: String, source: std::io::Error },
+    Spawn {
+        what: String,
+        source: std::io::Error,
+    },
     #[error("{0} did not become ready within 60 s")]
     NotReady(String),
     #[error("cannot find a free port: {0}")]
@@ -72,7 +75,8 @@ impl Target {
         let bind = format!("127.0.0.1:{port}");
         let (mut command, data) = match kind {
             Kind::Xietong => {
-                let dir = std::env::temp_dir().join(format!("xietong-bench-{}-{port}", std::process::id()));
+                let dir = std::env::temp_dir()
+                    .join(format!("xietong-bench-{}-{port}", std::process::id()));
                 let mut c = Command::new(&paths.xietong);
                 c.args(["--bind", &bind, "--log", "warn", "--post-rate", "100000"])
                     .arg("--data-dir")
@@ -88,15 +92,25 @@ impl Target {
             }
             Kind::NodeWs => {
                 let mut c = Command::new("node");
-                c.arg(paths.node_dir.join("server.js")).arg(port.to_string());
+                c.arg(paths.node_dir.join("server.js"))
+                    .arg(port.to_string());
                 (c, None)
             }
         };
-        command.stdout(Stdio::null()).stderr(Stdio::inherit()).kill_on_drop(true);
-        let child = command
-            .spawn()
-            .map_err(|source| TargetError::Spawn { what: kind.label().into(), source })?;
-        let target = Target { kind, port, child, _data: data };
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let child = command.spawn().map_err(|source| TargetError::Spawn {
+            what: kind.label().into(),
+            source,
+        })?;
+        let target = Target {
+            kind,
+            port,
+            child,
+            _data: data,
+        };
         target.wait_ready().await?;
         Ok(target)
     }
@@ -104,7 +118,10 @@ impl Target {
     async fn wait_ready(&self) -> Result<(), TargetError> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -144,12 +161,22 @@ fn proc_status_kib(pid: u32, key: &str) -> u64 {
 }
 
 fn proc_cpu_seconds(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
     ticks / clock_ticks_per_second()
 }
 
@@ -157,4 +184,3 @@ fn clock_ticks_per_second() -> f64 {
     // The kernel's USER_HZ is 100 on every Linux we run on.
     100.0
 }
-
