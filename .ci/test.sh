@@ -9,6 +9,9 @@ source .ci/env.sh
 echo "==> unit and integration tests"
 cargo test --locked -p xietong -p app -p xietong-server -p xietong-bench
 
+echo "==> the server integration tests again, on PostgreSQL"
+XIETONG_TEST_BACKEND=postgres cargo test --locked -p xietong-server --test realtime
+
 echo "==> building the site for the browser tests"
 cargo leptos build
 

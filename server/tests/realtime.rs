@@ -46,7 +46,7 @@ async fn a_message_reaches_every_member_with_the_channel_open() {
         }
         other => panic!("expected ack, got {other:?}"),
     }
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -74,7 +74,7 @@ async fn the_upgrade_needs_a_session_and_an_allowed_origin() {
         101
     );
     assert_eq!(handshake_status(&url, Some(&cookie), Some(&own)).await, 101);
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -118,7 +118,7 @@ async fn bad_frames_get_an_error_and_the_connection_stays_up() {
     let (replayed, head) = client.subscribe(GENERAL_SCOPE, Some(Seq::ZERO)).await;
     assert!(replayed.is_empty());
     assert_eq!(head, Seq::ZERO);
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -134,7 +134,7 @@ async fn an_oversized_frame_closes_with_1009() {
         ))
         .await;
     assert_eq!(client.close_code().await, Some(close::TOO_BIG));
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -174,7 +174,7 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_in_order() {
     a.post(GENERAL, "after").await;
     let next = b.next_event().await;
     assert_eq!((next.seq, body_of(&next)), (Seq(7), "after"));
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -212,7 +212,7 @@ async fn a_retried_post_is_stored_once() {
     let (stored, head) = again.subscribe(GENERAL_SCOPE, Some(Seq::ZERO)).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(head, Seq(1));
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -230,7 +230,7 @@ async fn history_survives_a_restart_on_the_same_database() {
         last = client.next_event().await.seq;
     }
     drop(client);
-    server.running.shutdown().await.unwrap();
+    server.stop_keep_data().await;
 
     let server = TestServer::start(dir.path()).await;
     // The session is in the database too: the same cookie still works.
@@ -255,7 +255,7 @@ async fn history_survives_a_restart_on_the_same_database() {
         html.contains("持久 2"),
         "SSR page lacks the history: {html}"
     );
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -337,7 +337,7 @@ async fn a_slow_consumer_is_cut_off_without_slowing_the_others() {
         position = head;
     }
     assert_eq!(resumed, (received + 1..=total).collect::<Vec<_>>());
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -368,7 +368,7 @@ async fn an_idle_connection_times_out() {
         }
     }
     assert_eq!(code, Some(close::IDLE_TIMEOUT));
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -419,7 +419,7 @@ async fn presence_counts_a_user_once_across_tabs() {
             break;
         }
     }
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -450,7 +450,7 @@ async fn login_checks_the_password() {
         .unwrap();
     assert!(response.status().is_redirection());
     assert_eq!(response.headers()["location"], "/login");
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -468,7 +468,7 @@ async fn one_clients_pipelined_posts_keep_their_order() {
         bodies.push(body_of(&client.next_event().await).to_owned());
     }
     assert_eq!(bodies, (0..60).map(|i| format!("m{i}")).collect::<Vec<_>>());
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -499,5 +499,5 @@ async fn logging_out_closes_that_sessions_sockets_with_4001() {
     );
     other.send(&ClientMsg::Ping).await;
     assert_eq!(other.recv_skip_presence().await, ServerMsg::Pong);
-    server.running.shutdown().await.unwrap();
+    server.stop().await;
 }

@@ -29,6 +29,7 @@ impl TestServer {
         let mut config = Config::defaults();
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.data_dir = dir.join("data");
+        config.database_url = postgres_database_for(dir).await;
         config.site_root = dir.join("site").display().to_string();
         config.post_rate = 10_000;
         tweak(&mut config);
@@ -37,6 +38,18 @@ impl TestServer {
             running,
             dir: dir.to_owned(),
         }
+    }
+
+    /// Stops the server and removes its PostgreSQL database (if the run uses PostgreSQL).
+    pub async fn stop(self) {
+        let dir = self.dir.clone();
+        self.running.shutdown().await.unwrap();
+        drop_postgres_database_for(&dir).await;
+    }
+
+    /// Stops the server, keeping its database for a restart on the same `dir`.
+    pub async fn stop_keep_data(self) {
+        self.running.shutdown().await.unwrap();
     }
 
     pub fn base(&self) -> String {
@@ -257,4 +270,52 @@ pub fn body_of(event: &xietong::Event) -> &str {
         xietong::EventBody::MessagePosted { message } => &message.body,
         other => panic!("not a message: {other:?}"),
     }
+}
+
+/// With `XIETONG_TEST_BACKEND=postgres`, every test server runs on a PostgreSQL database of its
+/// own (named after its temporary directory, so a restart on the same directory finds it).
+async fn postgres_database_for(dir: &std::path::Path) -> Option<String> {
+    use sqlx::Connection;
+    if std::env::var("XIETONG_TEST_BACKEND").as_deref() != Ok("postgres") {
+        return None;
+    }
+    let admin_url = postgres_admin_url();
+    let name = database_name(dir);
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is needed for XIETONG_TEST_BACKEND=postgres ({admin_url}): {e}"));
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&mut admin)
+        .await
+        .unwrap();
+    if exists.is_none() {
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    }
+    let (server, _) = admin_url.rsplit_once('/').expect("XIETONG_TEST_POSTGRES ends in /<database>");
+    Some(format!("{server}/{name}"))
+}
+
+async fn drop_postgres_database_for(dir: &std::path::Path) {
+    use sqlx::Connection;
+    if std::env::var("XIETONG_TEST_BACKEND").as_deref() != Ok("postgres") {
+        return;
+    }
+    if let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", database_name(dir)))
+            .execute(&mut admin)
+            .await;
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("XIETONG_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn database_name(dir: &std::path::Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut hasher);
+    format!("xietong_it_{}_{:x}", std::process::id(), hasher.finish())
 }
