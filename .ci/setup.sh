@@ -57,6 +57,8 @@ if [[ "${1:-}" == "--test" ]]; then
   missing=()
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v nginx >/dev/null 2>&1 || missing+=(nginx)
   # Any CJK font will do; without one Chinese text renders as boxes in screenshots.
   { dpkg -s fonts-noto-cjk || dpkg -s fonts-wqy-zenhei || fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 \
     || missing+=(fonts-noto-cjk)
@@ -83,6 +85,21 @@ if [[ "${1:-}" == "--test" ]]; then
     echo "       Start one (Debian: apt-get install postgresql; pg_ctlcluster 15 main start) and allow" >&2
     echo "       local connections, or point XIETONG_TEST_POSTGRES at one, e.g." >&2
     echo "       XIETONG_TEST_POSTGRES=postgres://user:password@127.0.0.1:5432/postgres make test" >&2
+    exit 1
+  fi
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # The cluster tests use Redis (XIETONG_TEST_REDIS, default below) next to PostgreSQL.
+  if [[ -z "${XIETONG_TEST_REDIS:-}" ]] && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    say "starting a local Redis on 127.0.0.1:6379"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
+    sleep 0.5
+  fi
+  redis_url="${XIETONG_TEST_REDIS:-redis://127.0.0.1:6379}"
+  if ! redis-cli -u "$redis_url" ping >/dev/null 2>&1; then
+    echo "error: the tests need Redis at $redis_url (Debian: apt-get install redis-server)," >&2
+    echo "       or point XIETONG_TEST_REDIS at one." >&2
     exit 1
   fi
 fi

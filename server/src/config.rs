@@ -21,6 +21,11 @@ pub struct Config {
     #[arg(long, env = "XIETONG_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Redis URL (e.g. redis://127.0.0.1:6379): run as one of several nodes sharing the
+    /// database; events and presence travel between nodes through Redis.
+    #[arg(long, env = "XIETONG_REDIS_URL")]
+    pub redis_url: Option<String>,
+
     /// Origins allowed to open /ws besides the server's own (comma-separated,
     /// e.g. https://chat.example.com).
     #[arg(

@@ -5,12 +5,10 @@
 //! a client sees or is told is saved is already in the database, and the hub receives each
 //! scope's events in sequence order.
 
-use std::sync::Arc;
-
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::Hub;
+use crate::backplane::Backplane;
 use crate::store::{Append, Committed, Store, StoreError};
 
 /// Most appends committed in one transaction.
@@ -38,11 +36,11 @@ impl EventLog {
     /// Starts the writer task. It stops when `stop` is cancelled, after draining what was queued.
     pub fn start(
         store: Store,
-        hub: Arc<Hub>,
+        backplane: Backplane,
         stop: CancellationToken,
     ) -> (EventLog, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        let task = tokio::spawn(write_loop(store, hub, rx, stop));
+        let task = tokio::spawn(write_loop(store, backplane, rx, stop));
         (EventLog { tx }, task)
     }
 
@@ -74,7 +72,7 @@ impl Submitted {
 
 async fn write_loop(
     store: Store,
-    hub: Arc<Hub>,
+    backplane: Backplane,
     mut rx: mpsc::Receiver<Pending>,
     stop: CancellationToken,
 ) {
@@ -100,7 +98,7 @@ async fn write_loop(
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     if let Ok(committed) = &outcome {
                         if !committed.duplicate {
-                            hub.publish(&committed.event);
+                            backplane.publish(&committed.event);
                         }
                     }
                     let _ = reply.send(outcome);

@@ -6,7 +6,7 @@
 //! `TOO_SLOW`) and it recovers by resuming from its last sequence numbers. The locks here are
 //! plain `std` locks held for short, non-async sections only.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -57,6 +57,8 @@ struct Inner {
     scopes: HashMap<Scope, HashMap<ConnId, mpsc::Sender<Outbound>>>,
     /// Online users and how many connections each has.
     online: BTreeMap<UserId, (UserRef, usize)>,
+    /// Users online on other nodes (from the backplane).
+    remote_online: BTreeMap<UserId, UserRef>,
 }
 
 pub struct Hub {
@@ -64,6 +66,8 @@ pub struct Hub {
     next_id: AtomicU64,
     queue_capacity: usize,
     presence_dirty: AtomicBool,
+    /// Woken when this node's online set changes or other nodes announce a change.
+    presence_activity: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -73,6 +77,7 @@ impl Hub {
             next_id: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
             presence_dirty: AtomicBool::new(false),
+            presence_activity: tokio::sync::Notify::new(),
         })
     }
 
@@ -109,6 +114,7 @@ impl Hub {
         entry.1 += 1;
         if entry.1 == 1 {
             self.presence_dirty.store(true, Ordering::Release);
+            self.presence_activity.notify_one();
         }
         (handle, rx)
     }
@@ -127,6 +133,7 @@ impl Hub {
             if entry.1 == 0 {
                 inner.online.remove(&handle.user.id);
                 self.presence_dirty.store(true, Ordering::Release);
+                self.presence_activity.notify_one();
             }
         }
     }
@@ -217,16 +224,43 @@ impl Hub {
         }
     }
 
+    /// Who is online workspace-wide: here and on the other nodes.
     pub fn online(&self) -> Vec<UserRef> {
-        self.read()
-            .online
-            .values()
-            .map(|(user, _)| user.clone())
-            .collect()
+        let inner = self.read();
+        let mut all: BTreeMap<UserId, UserRef> = inner.remote_online.clone();
+        for (id, (user, _)) in &inner.online {
+            all.insert(*id, user.clone());
+        }
+        all.into_values().collect()
     }
 
-    pub fn online_user_ids(&self) -> HashSet<UserId> {
-        self.read().online.keys().copied().collect()
+    /// Who is online on this node.
+    pub fn local_online(&self) -> Vec<UserRef> {
+        self.read().online.values().map(|(user, _)| user.clone()).collect()
+    }
+
+    /// Replaces the set of users online on other nodes.
+    pub fn set_remote_online(&self, remote: BTreeMap<UserId, UserRef>) {
+        let mut inner = self.write();
+        if inner.remote_online != remote {
+            inner.remote_online = remote;
+            self.presence_dirty.store(true, Ordering::Release);
+        }
+    }
+
+    /// Another node announced a presence change.
+    pub fn remote_presence_changed(&self) {
+        self.presence_activity.notify_one();
+    }
+
+    /// Resolves on the next presence change (here or announced by another node).
+    pub async fn presence_activity(&self) {
+        self.presence_activity.notified().await;
+    }
+
+    /// The scopes some connection of this node is subscribed to.
+    pub fn subscribed_scopes(&self) -> Vec<Scope> {
+        self.read().scopes.keys().copied().collect()
     }
 
     pub fn connection_count(&self) -> usize {

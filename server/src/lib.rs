@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod backend;
+pub mod backplane;
 pub mod config;
 pub mod events;
 pub mod hub;
@@ -60,6 +61,8 @@ pub enum ServerError {
     Serve(std::io::Error),
     #[error("creating the default channel failed: {0}")]
     Seed(#[from] events::AppendError),
+    #[error(transparent)]
+    Backplane(#[from] backplane::BackplaneError),
 }
 
 /// A running server: its address, and the handle to stop it.
@@ -97,7 +100,11 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
     let store = Store::open(&url, data_dir).await?;
     let stop = CancellationToken::new();
     let hub = Hub::new(config.outbound_queue);
-    let (log, log_task) = EventLog::start(store.clone(), hub.clone(), stop.child_token());
+    let backplane = match &config.redis_url {
+        Some(redis_url) => backplane::Backplane::redis(redis_url, &url, hub.clone(), store.clone(), stop.child_token()).await?,
+        None => backplane::Backplane::local(hub.clone()),
+    };
+    let (log, log_task) = EventLog::start(store.clone(), backplane, stop.child_token());
     if store.channels().await?.is_empty() {
         log.append(Append::CreateChannel {
             name: "general".into(),

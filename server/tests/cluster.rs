@@ -1,0 +1,178 @@
+//! Several `xietong` processes sharing PostgreSQL and Redis act as one workspace.
+//! Uses the machine's PostgreSQL (`XIETONG_TEST_POSTGRES`) and Redis (`XIETONG_TEST_REDIS`).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use sqlx::Connection;
+use xietong::{ClientMsg, Scope, Seq, ServerMsg};
+
+const GENERAL_SCOPE: Scope = Scope::Channel(GENERAL);
+
+fn redis_url() -> String {
+    std::env::var("XIETONG_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn admin_url() -> String {
+    std::env::var("XIETONG_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+struct Cluster {
+    database: String,
+    nodes: Vec<Option<(Child, u16)>>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Cluster {
+    async fn start(n: usize) -> Cluster {
+        let name = format!("xietong_cluster_{}_{}", std::process::id(), xietong_server::store::now_ms());
+        let mut admin = sqlx::PgConnection::connect(&admin_url()).await.expect("PostgreSQL for the cluster tests");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+        let (server, _) = admin_url().rsplit_once('/').map(|(s, d)| (s.to_owned(), d.to_owned())).unwrap();
+        let mut cluster = Cluster { database: format!("{server}/{name}"), nodes: Vec::new() };
+        for _ in 0..n {
+            // One after the other: the first applies the migrations and creates `general`.
+            let node = cluster.spawn_node().await;
+            cluster.nodes.push(Some(node));
+        }
+        cluster
+    }
+
+    async fn spawn_node(&self) -> (Child, u16) {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_xietong"))
+            .args(["--bind", &format!("127.0.0.1:{port}"), "--database-url", &self.database, "--redis-url", &redis_url()])
+            .args(["--log", "warn", "--site-root", "/nonexistent"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("node starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if http().get(format!("http://127.0.0.1:{port}/login")).send().await.is_ok() {
+                return (child, port);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("node on {port} did not start");
+    }
+
+    fn port(&self, i: usize) -> u16 {
+        self.nodes[i].as_ref().expect("node running").1
+    }
+
+    fn base(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.port(i))
+    }
+
+    async fn connect(&self, i: usize, cookie: &str) -> Client {
+        Client::connect(&format!("ws://127.0.0.1:{}/ws", self.port(i)), Some(cookie), Some(&self.base(i))).await.expect("connects")
+    }
+
+    /// SIGKILL: no goodbye to anyone.
+    fn kill(&mut self, i: usize) {
+        if let Some((mut child, _)) = self.nodes[i].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    async fn stop(mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill(i);
+        }
+        let name = self.database.rsplit('/').next().unwrap_or_default().to_owned();
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url()).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+        }
+    }
+}
+
+/// Reads events until `count` have arrived; returns (seq, body) in arrival order.
+async fn collect(client: &mut Client, count: usize) -> Vec<(u64, String)> {
+    let mut got = Vec::new();
+    while got.len() < count {
+        let e = client.next_event().await;
+        got.push((e.seq.0, body_of(&e).to_owned()));
+    }
+    got
+}
+
+async fn until_online(client: &mut Client, want: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(Instant::now() < deadline, "presence never showed {want:?}");
+        if let ServerMsg::Presence { online } = client.recv().await {
+            let mut names: Vec<String> = online.into_iter().map(|u| u.username).collect();
+            names.sort();
+            if names == want {
+                return;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn three_nodes_are_one_workspace_and_a_killed_node_costs_nothing() {
+    let mut cluster = Cluster::start(3).await;
+    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD).await.unwrap();
+    let bob = auth_request(&cluster.base(1), "signup", "bob", PASSWORD).await.unwrap();
+    let carol = auth_request(&cluster.base(2), "signup", "carol", PASSWORD).await.unwrap();
+    let mut a = cluster.connect(0, &alice).await;
+    let mut b = cluster.connect(1, &bob).await;
+    let mut c = cluster.connect(2, &carol).await;
+
+    // Presence is workspace-wide.
+    until_online(&mut a, &["alice", "bob", "carol"]).await;
+
+    for client in [&mut a, &mut b, &mut c] {
+        client.subscribe(GENERAL_SCOPE, None).await;
+    }
+    // Everyone posts at once, each through their own node.
+    for i in 0..20 {
+        a.post(GENERAL, &format!("a{i}")).await;
+        b.post(GENERAL, &format!("b{i}")).await;
+        c.post(GENERAL, &format!("c{i}")).await;
+    }
+    let (seen_a, seen_b, seen_c) = (collect(&mut a, 60).await, collect(&mut b, 60).await, collect(&mut c, 60).await);
+    assert_eq!(seen_a.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=60).collect::<Vec<_>>(), "gapless, in order");
+    assert_eq!(seen_a, seen_b, "the same order on every node");
+    assert_eq!(seen_a, seen_c, "the same order on every node");
+
+    // Kill bob's node while alice keeps posting; bob reconnects to another node and resumes.
+    cluster.kill(1);
+    drop(b);
+    for i in 0..10 {
+        a.post(GENERAL, &format!("after-kill {i}")).await;
+    }
+    let mut b = cluster.connect(2, &bob).await;
+    let (replayed, _) = b.subscribe(GENERAL_SCOPE, Some(Seq(60))).await;
+    let mut resumed: Vec<(u64, String)> = replayed.iter().map(|e| (e.seq.0, body_of(e).to_owned())).collect();
+    if resumed.len() < 10 {
+        resumed.extend(collect(&mut b, 10 - resumed.len()).await);
+    }
+    let expected: Vec<(u64, String)> = (0..10).map(|i| (61 + i as u64, format!("after-kill {i}"))).collect();
+    assert_eq!(resumed, expected, "exactly what was missed, once, in order");
+    assert_eq!(collect(&mut c, 10).await, expected);
+
+    b.send(&ClientMsg::Ping).await;
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_at_start_up_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xietong"))
+        .args(["--bind", "127.0.0.1:0", "--redis-url", "redis://127.0.0.1:1"])
+        .arg("--data-dir")
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot reach Redis at redis://127.0.0.1:1"), "{stderr}");
+}
