@@ -7,7 +7,7 @@
 //! only a fast path: connections fill any gap from the database (see `ws.rs`), and a periodic
 //! sweep (and one after every reconnect to Redis) offers each subscribed scope's latest event
 //! again, so an event lost on the way shows up within `SWEEP_EVERY`. Presence is shared through
-//! per-node keys with a TTL: a node that dies stops counting within `PRESENCE_TTL`.
+//! per-node keys with a TTL: a node that dies stops counting within `--presence-ttl-secs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,8 +24,6 @@ use crate::hub::Hub;
 use crate::store::Store;
 
 const SWEEP_EVERY: Duration = Duration::from_secs(3);
-const PRESENCE_EVERY: Duration = Duration::from_secs(5);
-const PRESENCE_TTL_SECS: u64 = 15;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +60,7 @@ impl Backplane {
         namespace_of: &str,
         hub: Arc<Hub>,
         store: Store,
+        presence_ttl: Duration,
         stop: CancellationToken,
     ) -> Result<Backplane, BackplaneError> {
         let unreachable = |source| BackplaneError::Unreachable { url: url.to_owned(), source };
@@ -76,7 +75,7 @@ impl Backplane {
         tokio::spawn(publisher(client.clone(), names.events.clone(), rx, stop.clone()));
         tokio::spawn(subscriber(client.clone(), names.clone(), node.clone(), hub.clone(), store.clone(), stop.clone()));
         tokio::spawn(sweeper(hub.clone(), store, stop.clone()));
-        tokio::spawn(presence(client, names, node.clone(), hub.clone(), stop));
+        tokio::spawn(presence(client, names, node.clone(), hub.clone(), presence_ttl, stop));
         tracing::info!(node = %node, "backplane: Redis at {url}");
         Ok(Backplane { hub, remote: Some(tx), node })
     }
@@ -226,10 +225,11 @@ async fn sweeper(hub: Arc<Hub>, store: Store, stop: CancellationToken) {
 
 /// Writes this node's online users under a key that expires unless refreshed, announces
 /// changes, and reads every node's keys into the hub's view of who is online elsewhere.
-async fn presence(client: redis::Client, names: Names, node: Arc<str>, hub: Arc<Hub>, stop: CancellationToken) {
+async fn presence(client: redis::Client, names: Names, node: Arc<str>, hub: Arc<Hub>, ttl: Duration, stop: CancellationToken) {
     let own_key = format!("{}:presence:{node}", names.namespace);
     let pattern = format!("{}:presence:*", names.namespace);
-    let mut tick = tokio::time::interval(PRESENCE_EVERY);
+    let ttl_secs = ttl.as_secs().max(1);
+    let mut tick = tokio::time::interval(Duration::from_millis(ttl_secs * 1000 / 3));
     let mut last_local: Option<Vec<UserRef>> = None;
     let mut conn = None;
     loop {
@@ -248,7 +248,7 @@ async fn presence(client: redis::Client, names: Names, node: Arc<str>, hub: Arc<
         let local = hub.local_online();
         let changed = last_local.as_ref() != Some(&local);
         let json = serde_json::to_string(&local).unwrap_or_else(|_| "[]".into());
-        let written: Result<(), redis::RedisError> = c.set_ex(&own_key, json, PRESENCE_TTL_SECS).await;
+        let written: Result<(), redis::RedisError> = c.set_ex(&own_key, json, ttl_secs).await;
         if let Err(e) = written {
             tracing::error!(error = %e, "backplane: cannot write presence to Redis");
             conn = None;

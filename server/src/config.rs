@@ -26,6 +26,11 @@ pub struct Config {
     #[arg(long, env = "XIETONG_REDIS_URL")]
     pub redis_url: Option<String>,
 
+    /// With Redis: seconds after which a node that stopped refreshing its presence (it died)
+    /// no longer counts; nodes refresh every third of it.
+    #[arg(long, env = "XIETONG_PRESENCE_TTL", default_value_t = 15)]
+    pub presence_ttl_secs: u64,
+
     /// Origins allowed to open /ws besides the server's own (comma-separated,
     /// e.g. https://chat.example.com).
     #[arg(

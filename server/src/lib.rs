@@ -101,7 +101,10 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
     let stop = CancellationToken::new();
     let hub = Hub::new(config.outbound_queue);
     let backplane = match &config.redis_url {
-        Some(redis_url) => backplane::Backplane::redis(redis_url, &url, hub.clone(), store.clone(), stop.child_token()).await?,
+        Some(redis_url) => {
+            let ttl = Duration::from_secs(config.presence_ttl_secs);
+            backplane::Backplane::redis(redis_url, &url, hub.clone(), store.clone(), ttl, stop.child_token()).await?
+        }
         None => backplane::Backplane::local(hub.clone()),
     };
     let (log, log_task) = EventLog::start(store.clone(), backplane, stop.child_token());

@@ -22,6 +22,8 @@ fn admin_url() -> String {
 
 struct Cluster {
     database: String,
+    redis: String,
+    args: Vec<String>,
     nodes: Vec<Option<(Child, u16)>>,
 }
 
@@ -31,11 +33,20 @@ fn free_port() -> u16 {
 
 impl Cluster {
     async fn start(n: usize) -> Cluster {
+        Cluster::start_with(n, &redis_url(), &[]).await
+    }
+
+    async fn start_with(n: usize, redis: &str, args: &[&str]) -> Cluster {
         let name = format!("xietong_cluster_{}_{}", std::process::id(), xietong_server::store::now_ms());
         let mut admin = sqlx::PgConnection::connect(&admin_url()).await.expect("PostgreSQL for the cluster tests");
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
         let (server, _) = admin_url().rsplit_once('/').map(|(s, d)| (s.to_owned(), d.to_owned())).unwrap();
-        let mut cluster = Cluster { database: format!("{server}/{name}"), nodes: Vec::new() };
+        let mut cluster = Cluster {
+            database: format!("{server}/{name}"),
+            redis: redis.to_owned(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            nodes: Vec::new(),
+        };
         for _ in 0..n {
             // One after the other: the first applies the migrations and creates `general`.
             let node = cluster.spawn_node().await;
@@ -47,7 +58,8 @@ impl Cluster {
     async fn spawn_node(&self) -> (Child, u16) {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_xietong"))
-            .args(["--bind", &format!("127.0.0.1:{port}"), "--database-url", &self.database, "--redis-url", &redis_url()])
+            .args(["--bind", &format!("127.0.0.1:{port}"), "--database-url", &self.database, "--redis-url", &self.redis])
+            .args(&self.args)
             .args(["--log", "warn", "--site-root", "/nonexistent"])
             .stdout(Stdio::null())
             .spawn()
@@ -175,4 +187,90 @@ async fn an_unreachable_redis_at_start_up_is_a_clear_error() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot reach Redis at redis://127.0.0.1:1"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_dead_nodes_users_drop_out_of_presence() {
+    let mut cluster = Cluster::start_with(2, &redis_url(), &["--presence-ttl-secs", "3"]).await;
+    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD).await.unwrap();
+    let dave = auth_request(&cluster.base(1), "signup", "dave", PASSWORD).await.unwrap();
+    let mut a = cluster.connect(0, &alice).await;
+    let _d = cluster.connect(1, &dave).await;
+    until_online(&mut a, &["alice", "dave"]).await;
+    cluster.kill(1);
+    // The dead node cannot say goodbye: its presence key expires (3 s here) and dave goes.
+    until_online(&mut a, &["alice"]).await;
+    cluster.stop().await;
+}
+
+/// A throwaway Redis on a free port, which the test may stop and start again.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> OwnRedis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        OwnRedis { port, child: Some(child) }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test]
+async fn restarting_redis_during_traffic_loses_nothing() {
+    let mut redis = OwnRedis::start(free_port());
+    let cluster = Cluster::start_with(2, &redis.url(), &[]).await;
+    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD).await.unwrap();
+    let bob = auth_request(&cluster.base(1), "signup", "bob", PASSWORD).await.unwrap();
+    let mut a = cluster.connect(0, &alice).await;
+    let mut b = cluster.connect(1, &bob).await;
+    a.subscribe(GENERAL_SCOPE, None).await;
+    b.subscribe(GENERAL_SCOPE, None).await;
+    for i in 0..10 {
+        a.post(GENERAL, &format!("before {i}")).await;
+    }
+    assert_eq!(collect(&mut b, 10).await.len(), 10);
+    redis.kill();
+    for i in 0..10 {
+        a.post(GENERAL, &format!("during {i}")).await;
+    }
+    let port = redis.port;
+    let _redis = OwnRedis::start(port);
+    for i in 0..10 {
+        a.post(GENERAL, &format!("after {i}")).await;
+    }
+    // Bob's node missed the "during" ones on Redis; it recovers them from the database.
+    let got = collect(&mut b, 20).await;
+    let expected: Vec<(u64, String)> = (0..10)
+        .map(|i| (11 + i as u64, format!("during {i}")))
+        .chain((0..10).map(|i| (21 + i as u64, format!("after {i}"))))
+        .collect();
+    assert_eq!(got, expected, "every message once, in order");
+    cluster.stop().await;
 }
