@@ -29,7 +29,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 #[derive(Debug, thiserror::Error)]
 pub enum BackplaneError {
     #[error("cannot reach Redis at {url}: {source}")]
-    Unreachable { url: String, source: redis::RedisError },
+    Unreachable {
+        url: String,
+        source: redis::RedisError,
+    },
 }
 
 /// Where committed events go. Cheap to clone.
@@ -49,7 +52,11 @@ struct Envelope {
 impl Backplane {
     /// The single-node backplane: the hub alone.
     pub fn local(hub: Arc<Hub>) -> Backplane {
-        Backplane { hub, remote: None, node: Arc::from("local") }
+        Backplane {
+            hub,
+            remote: None,
+            node: Arc::from("local"),
+        }
     }
 
     /// Connects to Redis (failing at once if it is unreachable) and starts the publisher,
@@ -63,28 +70,70 @@ impl Backplane {
         presence_ttl: Duration,
         stop: CancellationToken,
     ) -> Result<Backplane, BackplaneError> {
-        let unreachable = |source| BackplaneError::Unreachable { url: url.to_owned(), source };
+        let unreachable = |source| BackplaneError::Unreachable {
+            url: url.to_owned(),
+            source,
+        };
         let client = redis::Client::open(url).map_err(unreachable)?;
-        let mut conn = client.get_multiplexed_async_connection().await.map_err(unreachable)?;
-        let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unreachable)?;
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(unreachable)?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut conn)
+            .await
+            .map_err(unreachable)?;
         let digest = Sha256::digest(namespace_of.as_bytes());
-        let namespace = format!("xietong:{:02x}{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2], digest[3]);
+        let namespace = format!(
+            "xietong:{:02x}{:02x}{:02x}{:02x}",
+            digest[0], digest[1], digest[2], digest[3]
+        );
         let node: Arc<str> = Arc::from(crate::auth::new_token()[..12].to_owned());
         let (tx, rx) = mpsc::channel(16_384);
-        let names = Names { events: format!("{namespace}:events"), presence: format!("{namespace}:presence"), namespace };
-        tokio::spawn(publisher(client.clone(), names.events.clone(), rx, stop.clone()));
-        tokio::spawn(subscriber(client.clone(), names.clone(), node.clone(), hub.clone(), store.clone(), stop.clone()));
+        let names = Names {
+            events: format!("{namespace}:events"),
+            presence: format!("{namespace}:presence"),
+            namespace,
+        };
+        tokio::spawn(publisher(
+            client.clone(),
+            names.events.clone(),
+            rx,
+            stop.clone(),
+        ));
+        tokio::spawn(subscriber(
+            client.clone(),
+            names.clone(),
+            node.clone(),
+            hub.clone(),
+            store.clone(),
+            stop.clone(),
+        ));
         tokio::spawn(sweeper(hub.clone(), store, stop.clone()));
-        tokio::spawn(presence(client, names, node.clone(), hub.clone(), presence_ttl, stop));
+        tokio::spawn(presence(
+            client,
+            names,
+            node.clone(),
+            hub.clone(),
+            presence_ttl,
+            stop,
+        ));
         tracing::info!(node = %node, "backplane: Redis at {url}");
-        Ok(Backplane { hub, remote: Some(tx), node })
+        Ok(Backplane {
+            hub,
+            remote: Some(tx),
+            node,
+        })
     }
 
     /// Delivers a committed event to this node's connections and, with Redis, to the others.
     pub fn publish(&self, event: &Event) {
         self.hub.publish(event);
         if let Some(remote) = &self.remote {
-            let envelope = Envelope { node: self.node.to_string(), event: event.clone() };
+            let envelope = Envelope {
+                node: self.node.to_string(),
+                event: event.clone(),
+            };
             if let Ok(json) = serde_json::to_string(&envelope) {
                 if remote.try_send(json).is_err() {
                     tracing::warn!("backplane: outgoing queue full; other nodes will pick this event up from the database");
@@ -102,7 +151,8 @@ struct Names {
 }
 
 async fn backoff(attempt: &mut u32, stop: &CancellationToken) -> bool {
-    let wait = (Duration::from_millis(200) * 2u32.saturating_pow((*attempt).min(5))).min(MAX_BACKOFF);
+    let wait =
+        (Duration::from_millis(200) * 2u32.saturating_pow((*attempt).min(5))).min(MAX_BACKOFF);
     *attempt += 1;
     tokio::select! {
         _ = stop.cancelled() => false,
@@ -110,7 +160,12 @@ async fn backoff(attempt: &mut u32, stop: &CancellationToken) -> bool {
     }
 }
 
-async fn publisher(client: redis::Client, channel: String, mut rx: mpsc::Receiver<String>, stop: CancellationToken) {
+async fn publisher(
+    client: redis::Client,
+    channel: String,
+    mut rx: mpsc::Receiver<String>,
+    stop: CancellationToken,
+) {
     let mut attempt = 0;
     'connect: loop {
         let mut conn = match client.get_multiplexed_async_connection().await {
@@ -145,7 +200,14 @@ async fn publisher(client: redis::Client, channel: String, mut rx: mpsc::Receive
     }
 }
 
-async fn subscriber(client: redis::Client, names: Names, node: Arc<str>, hub: Arc<Hub>, store: Store, stop: CancellationToken) {
+async fn subscriber(
+    client: redis::Client,
+    names: Names,
+    node: Arc<str>,
+    hub: Arc<Hub>,
+    store: Store,
+    stop: CancellationToken,
+) {
     let mut attempt = 0;
     loop {
         let mut pubsub = match client.get_async_pubsub().await {
@@ -183,7 +245,9 @@ async fn subscriber(client: redis::Client, names: Names, node: Arc<str>, hub: Ar
                 hub.remote_presence_changed();
                 continue;
             }
-            let Ok(payload) = message.get_payload::<String>() else { continue };
+            let Ok(payload) = message.get_payload::<String>() else {
+                continue;
+            };
             match serde_json::from_str::<Envelope>(&payload) {
                 Ok(envelope) if *envelope.node != *node => hub.publish(&envelope.event),
                 Ok(_) => {}
@@ -201,7 +265,9 @@ async fn subscriber(client: redis::Client, names: Names, node: Arc<str>, hub: Ar
 /// are behind see the gap and fill it from the database; those that are not drop it.
 async fn sweep(hub: &Hub, store: &Store) {
     for scope in hub.subscribed_scopes() {
-        let Ok(head) = store.head(scope).await else { continue };
+        let Ok(head) = store.head(scope).await else {
+            continue;
+        };
         if head == Seq::ZERO {
             continue;
         }
@@ -225,7 +291,14 @@ async fn sweeper(hub: Arc<Hub>, store: Store, stop: CancellationToken) {
 
 /// Writes this node's online users under a key that expires unless refreshed, announces
 /// changes, and reads every node's keys into the hub's view of who is online elsewhere.
-async fn presence(client: redis::Client, names: Names, node: Arc<str>, hub: Arc<Hub>, ttl: Duration, stop: CancellationToken) {
+async fn presence(
+    client: redis::Client,
+    names: Names,
+    node: Arc<str>,
+    hub: Arc<Hub>,
+    ttl: Duration,
+    stop: CancellationToken,
+) {
     let own_key = format!("{}:presence:{node}", names.namespace);
     let pattern = format!("{}:presence:*", names.namespace);
     let ttl_secs = ttl.as_secs().max(1);
@@ -266,7 +339,11 @@ async fn presence(client: redis::Client, names: Names, node: Arc<str>, hub: Arc<
         let mut remote: BTreeMap<UserId, UserRef> = BTreeMap::new();
         if !others.is_empty() {
             let values: Vec<Option<String>> = c.mget(&others).await.unwrap_or_default();
-            for users in values.into_iter().flatten().filter_map(|v| serde_json::from_str::<Vec<UserRef>>(&v).ok()) {
+            for users in values
+                .into_iter()
+                .flatten()
+                .filter_map(|v| serde_json::from_str::<Vec<UserRef>>(&v).ok())
+            {
                 for user in users {
                     remote.insert(user.id, user);
                 }

@@ -236,7 +236,11 @@ impl Hub {
 
     /// Who is online on this node.
     pub fn local_online(&self) -> Vec<UserRef> {
-        self.read().online.values().map(|(user, _)| user.clone()).collect()
+        self.read()
+            .online
+            .values()
+            .map(|(user, _)| user.clone())
+            .collect()
     }
 
     /// Replaces the set of users online on other nodes.

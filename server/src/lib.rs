@@ -103,7 +103,15 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
     let backplane = match &config.redis_url {
         Some(redis_url) => {
             let ttl = Duration::from_secs(config.presence_ttl_secs);
-            backplane::Backplane::redis(redis_url, &url, hub.clone(), store.clone(), ttl, stop.child_token()).await?
+            backplane::Backplane::redis(
+                redis_url,
+                &url,
+                hub.clone(),
+                store.clone(),
+                ttl,
+                stop.child_token(),
+            )
+            .await?
         }
         None => backplane::Backplane::local(hub.clone()),
     };

@@ -17,7 +17,8 @@ fn redis_url() -> String {
 }
 
 fn admin_url() -> String {
-    std::env::var("XIETONG_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("XIETONG_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 struct Cluster {
@@ -28,7 +29,11 @@ struct Cluster {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Cluster {
@@ -37,10 +42,22 @@ impl Cluster {
     }
 
     async fn start_with(n: usize, redis: &str, args: &[&str]) -> Cluster {
-        let name = format!("xietong_cluster_{}_{}", std::process::id(), xietong_server::store::now_ms());
-        let mut admin = sqlx::PgConnection::connect(&admin_url()).await.expect("PostgreSQL for the cluster tests");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-        let (server, _) = admin_url().rsplit_once('/').map(|(s, d)| (s.to_owned(), d.to_owned())).unwrap();
+        let name = format!(
+            "xietong_cluster_{}_{}",
+            std::process::id(),
+            xietong_server::store::now_ms()
+        );
+        let mut admin = sqlx::PgConnection::connect(&admin_url())
+            .await
+            .expect("PostgreSQL for the cluster tests");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (server, _) = admin_url()
+            .rsplit_once('/')
+            .map(|(s, d)| (s.to_owned(), d.to_owned()))
+            .unwrap();
         let mut cluster = Cluster {
             database: format!("{server}/{name}"),
             redis: redis.to_owned(),
@@ -58,7 +75,14 @@ impl Cluster {
     async fn spawn_node(&self) -> (Child, u16) {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_xietong"))
-            .args(["--bind", &format!("127.0.0.1:{port}"), "--database-url", &self.database, "--redis-url", &self.redis])
+            .args([
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                &self.database,
+                "--redis-url",
+                &self.redis,
+            ])
             .args(&self.args)
             .args(["--log", "warn", "--site-root", "/nonexistent"])
             .stdout(Stdio::null())
@@ -66,7 +90,12 @@ impl Cluster {
             .expect("node starts");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if http().get(format!("http://127.0.0.1:{port}/login")).send().await.is_ok() {
+            if http()
+                .get(format!("http://127.0.0.1:{port}/login"))
+                .send()
+                .await
+                .is_ok()
+            {
                 return (child, port);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -83,7 +112,13 @@ impl Cluster {
     }
 
     async fn connect(&self, i: usize, cookie: &str) -> Client {
-        Client::connect(&format!("ws://127.0.0.1:{}/ws", self.port(i)), Some(cookie), Some(&self.base(i))).await.expect("connects")
+        Client::connect(
+            &format!("ws://127.0.0.1:{}/ws", self.port(i)),
+            Some(cookie),
+            Some(&self.base(i)),
+        )
+        .await
+        .expect("connects")
     }
 
     /// SIGKILL: no goodbye to anyone.
@@ -98,9 +133,16 @@ impl Cluster {
         for i in 0..self.nodes.len() {
             self.kill(i);
         }
-        let name = self.database.rsplit('/').next().unwrap_or_default().to_owned();
+        let name = self
+            .database
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url()).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
         }
     }
 }
@@ -132,9 +174,15 @@ async fn until_online(client: &mut Client, want: &[&str]) {
 #[tokio::test]
 async fn three_nodes_are_one_workspace_and_a_killed_node_costs_nothing() {
     let mut cluster = Cluster::start(3).await;
-    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD).await.unwrap();
-    let bob = auth_request(&cluster.base(1), "signup", "bob", PASSWORD).await.unwrap();
-    let carol = auth_request(&cluster.base(2), "signup", "carol", PASSWORD).await.unwrap();
+    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD)
+        .await
+        .unwrap();
+    let bob = auth_request(&cluster.base(1), "signup", "bob", PASSWORD)
+        .await
+        .unwrap();
+    let carol = auth_request(&cluster.base(2), "signup", "carol", PASSWORD)
+        .await
+        .unwrap();
     let mut a = cluster.connect(0, &alice).await;
     let mut b = cluster.connect(1, &bob).await;
     let mut c = cluster.connect(2, &carol).await;
@@ -151,8 +199,16 @@ async fn three_nodes_are_one_workspace_and_a_killed_node_costs_nothing() {
         b.post(GENERAL, &format!("b{i}")).await;
         c.post(GENERAL, &format!("c{i}")).await;
     }
-    let (seen_a, seen_b, seen_c) = (collect(&mut a, 60).await, collect(&mut b, 60).await, collect(&mut c, 60).await);
-    assert_eq!(seen_a.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=60).collect::<Vec<_>>(), "gapless, in order");
+    let (seen_a, seen_b, seen_c) = (
+        collect(&mut a, 60).await,
+        collect(&mut b, 60).await,
+        collect(&mut c, 60).await,
+    );
+    assert_eq!(
+        seen_a.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        (1..=60).collect::<Vec<_>>(),
+        "gapless, in order"
+    );
     assert_eq!(seen_a, seen_b, "the same order on every node");
     assert_eq!(seen_a, seen_c, "the same order on every node");
 
@@ -164,11 +220,16 @@ async fn three_nodes_are_one_workspace_and_a_killed_node_costs_nothing() {
     }
     let mut b = cluster.connect(2, &bob).await;
     let (replayed, _) = b.subscribe(GENERAL_SCOPE, Some(Seq(60))).await;
-    let mut resumed: Vec<(u64, String)> = replayed.iter().map(|e| (e.seq.0, body_of(e).to_owned())).collect();
+    let mut resumed: Vec<(u64, String)> = replayed
+        .iter()
+        .map(|e| (e.seq.0, body_of(e).to_owned()))
+        .collect();
     if resumed.len() < 10 {
         resumed.extend(collect(&mut b, 10 - resumed.len()).await);
     }
-    let expected: Vec<(u64, String)> = (0..10).map(|i| (61 + i as u64, format!("after-kill {i}"))).collect();
+    let expected: Vec<(u64, String)> = (0..10)
+        .map(|i| (61 + i as u64, format!("after-kill {i}")))
+        .collect();
     assert_eq!(resumed, expected, "exactly what was missed, once, in order");
     assert_eq!(collect(&mut c, 10).await, expected);
 
@@ -179,21 +240,33 @@ async fn three_nodes_are_one_workspace_and_a_killed_node_costs_nothing() {
 #[tokio::test]
 async fn an_unreachable_redis_at_start_up_is_a_clear_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_xietong"))
-        .args(["--bind", "127.0.0.1:0", "--redis-url", "redis://127.0.0.1:1"])
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--redis-url",
+            "redis://127.0.0.1:1",
+        ])
         .arg("--data-dir")
         .arg(tempfile::tempdir().unwrap().path())
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot reach Redis at redis://127.0.0.1:1"), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach Redis at redis://127.0.0.1:1"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
 async fn a_dead_nodes_users_drop_out_of_presence() {
     let mut cluster = Cluster::start_with(2, &redis_url(), &["--presence-ttl-secs", "3"]).await;
-    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD).await.unwrap();
-    let dave = auth_request(&cluster.base(1), "signup", "dave", PASSWORD).await.unwrap();
+    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD)
+        .await
+        .unwrap();
+    let dave = auth_request(&cluster.base(1), "signup", "dave", PASSWORD)
+        .await
+        .unwrap();
     let mut a = cluster.connect(0, &alice).await;
     let _d = cluster.connect(1, &dave).await;
     until_online(&mut a, &["alice", "dave"]).await;
@@ -212,7 +285,16 @@ struct OwnRedis {
 impl OwnRedis {
     fn start(port: u16) -> OwnRedis {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed");
@@ -221,7 +303,10 @@ impl OwnRedis {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        OwnRedis { port, child: Some(child) }
+        OwnRedis {
+            port,
+            child: Some(child),
+        }
     }
 
     fn url(&self) -> String {
@@ -246,8 +331,12 @@ impl Drop for OwnRedis {
 async fn restarting_redis_during_traffic_loses_nothing() {
     let mut redis = OwnRedis::start(free_port());
     let cluster = Cluster::start_with(2, &redis.url(), &[]).await;
-    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD).await.unwrap();
-    let bob = auth_request(&cluster.base(1), "signup", "bob", PASSWORD).await.unwrap();
+    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD)
+        .await
+        .unwrap();
+    let bob = auth_request(&cluster.base(1), "signup", "bob", PASSWORD)
+        .await
+        .unwrap();
     let mut a = cluster.connect(0, &alice).await;
     let mut b = cluster.connect(1, &bob).await;
     a.subscribe(GENERAL_SCOPE, None).await;
@@ -272,5 +361,135 @@ async fn restarting_redis_during_traffic_loses_nothing() {
         .chain((0..10).map(|i| (21 + i as u64, format!("after {i}"))))
         .collect();
     assert_eq!(got, expected, "every message once, in order");
+    cluster.stop().await;
+}
+
+/// nginx (Debian's package) with the repository's configuration in front of three nodes.
+struct Nginx {
+    port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(node_ports: &[u16]) -> Nginx {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let site =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nginx.conf"))
+                .unwrap();
+        let upstream: String = node_ports
+            .iter()
+            .map(|p| format!("    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n"))
+            .collect();
+        let start = site.find("    server 127.0.0.1:3001").unwrap();
+        let end = site.find("}\n\n# WebSocket upgrade").unwrap();
+        let site = format!("{}{}{}", &site[..start], upstream, &site[end..])
+            .replace("listen 8080;", &format!("listen 127.0.0.1:{port};"));
+        let d = dir.path().display();
+        let main = format!(
+            "worker_processes 1;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n{site}\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), main).unwrap();
+        let child = Command::new("nginx")
+            .args([
+                "-p",
+                &d.to_string(),
+                "-c",
+                &format!("{d}/nginx.conf"),
+                "-g",
+                "daemon off;",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx is installed (Debian package nginx)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not start: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Nginx {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn connect(&self, cookie: &str) -> Client {
+        Client::connect(
+            &format!("ws://127.0.0.1:{}/ws", self.port),
+            Some(cookie),
+            Some(&self.base()),
+        )
+        .await
+        .expect("connects through nginx")
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM via `nginx -s stop`, so the master takes its workers down with it.
+        let d = self._dir.path().display().to_string();
+        let _ = Command::new("nginx")
+            .args(["-p", &d, "-c", &format!("{d}/nginx.conf"), "-s", "stop"])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn behind_nginx_a_killed_node_costs_no_message() {
+    let mut cluster = Cluster::start(3).await;
+    let ports: Vec<u16> = (0..3).map(|i| cluster.port(i)).collect();
+    let nginx = Nginx::start(&ports);
+    let names = ["alice", "bob", "carol"];
+    let mut cookies = Vec::new();
+    for name in names {
+        cookies.push(
+            auth_request(&nginx.base(), "signup", name, PASSWORD)
+                .await
+                .expect("sign-up through nginx"),
+        );
+    }
+    let mut clients = Vec::new();
+    for cookie in &cookies {
+        let mut client = nginx.connect(cookie).await;
+        client.subscribe(GENERAL_SCOPE, None).await;
+        clients.push(client);
+    }
+    for i in 0..10 {
+        clients[0].post(GENERAL, &format!("m{i}")).await;
+    }
+    for client in clients.iter_mut() {
+        assert_eq!(collect(client, 10).await.last().map(|(s, _)| *s), Some(10));
+    }
+    cluster.kill(0);
+    // Every client reconnects through nginx (those on the dead node must; the others may) and
+    // resumes from what it has; then posting goes on.
+    let mut clients = Vec::new();
+    for cookie in &cookies {
+        let mut client = nginx.connect(cookie).await;
+        let (replayed, _) = client.subscribe(GENERAL_SCOPE, Some(Seq(10))).await;
+        assert!(replayed.is_empty());
+        clients.push(client);
+    }
+    for i in 10..20 {
+        clients[1].post(GENERAL, &format!("m{i}")).await;
+    }
+    let expected: Vec<(u64, String)> = (10..20).map(|i| (i as u64 + 1, format!("m{i}"))).collect();
+    for client in clients.iter_mut() {
+        assert_eq!(collect(client, 10).await, expected);
+    }
     cluster.stop().await;
 }

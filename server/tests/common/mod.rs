@@ -283,16 +283,23 @@ async fn postgres_database_for(dir: &std::path::Path) -> Option<String> {
     let name = database_name(dir);
     let mut admin = sqlx::PgConnection::connect(&admin_url)
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is needed for XIETONG_TEST_BACKEND=postgres ({admin_url}): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL is needed for XIETONG_TEST_BACKEND=postgres ({admin_url}): {e}")
+        });
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(&name)
         .fetch_optional(&mut admin)
         .await
         .unwrap();
     if exists.is_none() {
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
     }
-    let (server, _) = admin_url.rsplit_once('/').expect("XIETONG_TEST_POSTGRES ends in /<database>");
+    let (server, _) = admin_url
+        .rsplit_once('/')
+        .expect("XIETONG_TEST_POSTGRES ends in /<database>");
     Some(format!("{server}/{name}"))
 }
 
@@ -302,9 +309,12 @@ async fn drop_postgres_database_for(dir: &std::path::Path) {
         return;
     }
     if let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", database_name(dir)))
-            .execute(&mut admin)
-            .await;
+        let _ = sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            database_name(dir)
+        ))
+        .execute(&mut admin)
+        .await;
     }
 }
 
