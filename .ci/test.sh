@@ -18,3 +18,6 @@ cargo leptos build
 echo "==> browser tests"
 cd end2end
 npx playwright test
+
+echo "==> browser tests through nginx in front of three nodes (PostgreSQL + Redis)"
+npx playwright test -c playwright.cluster.config.ts

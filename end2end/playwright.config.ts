@@ -21,6 +21,8 @@ const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './tests',
+  // The cluster spec runs with playwright.cluster.config.ts.
+  testIgnore: /cluster\.spec\.ts/,
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
