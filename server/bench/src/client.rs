@@ -55,7 +55,8 @@ pub fn now_micros() -> u64 {
 #[derive(Clone)]
 pub struct Endpoint {
     pub kind: Kind,
-    pub port: u16,
+    /// Connection `i` goes to `ports[i % len]` (several for a Xietong cluster).
+    pub ports: Vec<u16>,
     /// Session cookies (Xietong): connection i uses `cookies[i % len]`, like tabs of a user.
     pub cookies: Vec<String>,
     /// Baselines get probes padded to the size of Xietong's event frame, so bytes match.
@@ -64,17 +65,18 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.ports[0])
     }
 
     /// Opens connection number `index`. Source addresses rotate over 127.0.0.x every 20,000
     /// connections (one address pair has ~28k ephemeral ports).
     pub async fn connect(&self, index: usize) -> Result<Ws, ClientError> {
         let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (index / 20_000) as u8));
+        let port = self.ports[index % self.ports.len()];
         let socket = TcpSocket::new_v4()?;
         socket.bind(SocketAddr::new(source, 0))?;
         let stream = socket
-            .connect(SocketAddr::from(([127, 0, 0, 1], self.port)))
+            .connect(SocketAddr::from(([127, 0, 0, 1], port)))
             .await?;
         stream.set_nodelay(true)?;
         let path = if self.kind == Kind::Xietong {
@@ -82,10 +84,10 @@ impl Endpoint {
         } else {
             "/"
         };
-        let mut request = format!("ws://127.0.0.1:{}{path}", self.port).into_client_request()?;
+        let mut request = format!("ws://127.0.0.1:{port}{path}").into_client_request()?;
         request.headers_mut().insert(
             "origin",
-            HeaderValue::from_str(&self.base())
+            HeaderValue::from_str(&format!("http://127.0.0.1:{port}"))
                 .map_err(|e| ClientError::Protocol(e.to_string()))?,
         );
         if !self.cookies.is_empty() {

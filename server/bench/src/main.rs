@@ -84,6 +84,15 @@ struct Args {
     /// The site built by `cargo leptos build --release` (for SSR pages and the bundle size).
     #[arg(long)]
     site_root: PathBuf,
+    /// Also run Xietong as this many nodes on PostgreSQL + Redis (1: single node only).
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// PostgreSQL server for --nodes (a database is created there and dropped afterwards).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
+    /// Redis for --nodes.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
     /// Where the JSON results and the SVG plot go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -156,12 +165,25 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             _ => None,
         })
         .collect();
+    // Each run: (results key, server kind, nodes). With --nodes N, Xietong also runs as N
+    // nodes on PostgreSQL + Redis, reported beside the single node.
+    let mut runs: Vec<(String, Kind, usize)> = Vec::new();
     for kind in kinds {
-        eprintln!("== {} ==", kind.label());
-        let target = Target::start(kind, &paths).await?;
+        runs.push((report::key(kind), kind, 1));
+        if kind == Kind::Xietong && args.nodes > 1 {
+            runs.push((report::nodes_key(args.nodes), kind, args.nodes));
+        }
+    }
+    for (key, kind, nodes) in runs {
+        eprintln!("== {key} ==");
+        let target = if nodes > 1 {
+            Target::start_nodes(nodes, &paths, &args.postgres_url, &args.redis_url).await?
+        } else {
+            Target::start(kind, &paths).await?
+        };
         let mut ep = Endpoint {
             kind,
-            port: target.port,
+            ports: target.ports.clone(),
             cookies: Vec::new(),
             pad: String::new(),
         };
@@ -195,7 +217,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             idle.connects_per_second,
             idle.failed
         );
-        report.server_mut(kind).idle = Some(idle);
+        report.server_mut(&key).idle = Some(idle);
 
         let first_index = args.idle_connections;
         let receivers =
@@ -220,7 +242,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             "  p50 {:.1} ms, p99 {:.1} ms, {:.0} deliveries/s, lost {}",
             fanout.latency_ms_p50, fanout.latency_ms_p99, fanout.deliveries_per_second, fanout.lost
         );
-        report.server_mut(kind).fanout = Some(fanout);
+        report.server_mut(&key).fanout = Some(fanout);
 
         eprintln!("saturation: from {} msg/s", args.saturation_start);
         let saturation = scenarios::saturation(
@@ -231,7 +253,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             args.saturation_max_rate,
         )
         .await;
-        report.server_mut(kind).saturation = Some(saturation);
+        report.server_mut(&key).saturation = Some(saturation);
         // Let the last step's backlog drain and cut-off receivers resume before measuring churn.
         receivers
             .settle(Duration::from_secs(2), Duration::from_secs(30))
@@ -253,10 +275,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             "  lost {}, duplicated {}, reconnects {}",
             churn.lost, churn.duplicates, churn.reconnects
         );
-        report.server_mut(kind).churn = Some(churn);
+        report.server_mut(&key).churn = Some(churn);
         receivers.stop();
 
-        if kind == Kind::Xietong {
+        if kind == Kind::Xietong && nodes == 1 {
             eprintln!(
                 "persistence: {} publishers × {} in flight, {} s",
                 args.persist_publishers, args.persist_window, args.persist_seconds
@@ -395,6 +417,7 @@ fn parameters(args: &Args) -> BTreeMap<String, String> {
         ("churn", args.churn.to_string()),
         ("churn_seconds", args.churn_seconds.to_string()),
         ("users", args.users.to_string()),
+        ("nodes", args.nodes.to_string()),
     ] {
         p.insert(k.to_owned(), v);
     }

@@ -48,7 +48,13 @@ pub struct Report {
     pub targets: Vec<Target>,
 }
 
-fn key(kind: Kind) -> String {
+/// The results key of Xietong run as several nodes.
+pub fn nodes_key(nodes: usize) -> String {
+    format!("xietong-{nodes}-nodes")
+}
+
+/// The results key of a server kind: `xietong`, `bare-rust`, `node-ws`.
+pub fn key(kind: Kind) -> String {
     serde_json::to_value(kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -60,8 +66,13 @@ impl Report {
         self.servers.get(&key(kind))
     }
 
-    pub fn server_mut(&mut self, kind: Kind) -> &mut ServerResults {
-        self.servers.entry(key(kind)).or_default()
+    pub fn server_mut(&mut self, key: &str) -> &mut ServerResults {
+        self.servers.entry(key.to_owned()).or_default()
+    }
+
+    /// The Xietong cluster run, if there was one: (key, results).
+    fn cluster(&self) -> Option<(&String, &ServerResults)> {
+        self.servers.iter().find(|(k, _)| k.ends_with("-nodes"))
     }
 
     /// Evaluates the targets against what was measured.
@@ -169,13 +180,20 @@ impl Report {
 
     pub fn table(&self) -> String {
         let kinds = [Kind::Xietong, Kind::BareRust, Kind::NodeWs];
-        let mut rows: Vec<(String, String, [Option<f64>; 3], bool)> = Vec::new();
+        let cluster = self.cluster();
+        type Row = (String, String, [Option<f64>; 3], Option<f64>);
+        let mut rows: Vec<Row> = Vec::new();
         let mut add = |scenario: &str,
                        metric: &str,
                        f: &dyn Fn(&ServerResults) -> Option<f64>,
-                       higher_better: bool| {
+                       _higher_better: bool| {
             let values = kinds.map(|k| self.server(k).and_then(f));
-            rows.push((scenario.into(), metric.into(), values, higher_better));
+            rows.push((
+                scenario.into(),
+                metric.into(),
+                values,
+                cluster.and_then(|(_, c)| f(c)),
+            ));
         };
         add(
             "idle hold",
@@ -263,17 +281,24 @@ impl Report {
         );
 
         let mut out = String::new();
-        let _ = writeln!(out, "| scenario | metric | xietong | bare tokio-tungstenite | node ws | xietong ÷ bare | xietong ÷ node |");
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
-        for (scenario, metric, v, _) in rows {
+        let cluster_header = cluster.map(|(k, _)| format!(" {k} |")).unwrap_or_default();
+        let cluster_rule = if cluster.is_some() { "---:|" } else { "" };
+        let _ = writeln!(out, "| scenario | metric | xietong |{cluster_header} bare tokio-tungstenite | node ws | xietong ÷ bare | xietong ÷ node |");
+        let _ = writeln!(out, "|---|---|---:|{cluster_rule}---:|---:|---:|---:|");
+        for (scenario, metric, v, c) in rows {
             let cell = |x: Option<f64>| x.map(fmt_num).unwrap_or_else(|| "—".into());
             let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
                 (Some(a), Some(b)) if b > 0.0 && a > 0.0 => format!("{:.2}×", a / b),
                 _ => "—".into(),
             };
+            let cluster_cell = if cluster.is_some() {
+                format!(" {} |", cell(c))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "| {scenario} | {metric} | {} | {} | {} | {} | {} |",
+                "| {scenario} | {metric} | {} |{cluster_cell} {} | {} | {} | {} |",
                 cell(v[0]),
                 cell(v[1]),
                 cell(v[2]),
@@ -281,17 +306,18 @@ impl Report {
                 ratio(v[0], v[2])
             );
         }
+        let blank = if cluster.is_some() { " — |" } else { "" };
         if let Some(p) = &self.persistence {
-            let _ = writeln!(out, "| persistence | committed messages/s (SQLite, {} publishers × {} in flight) | {} | — | — | — | — |", p.publishers, p.window, fmt_num(p.committed_per_second));
+            let _ = writeln!(out, "| persistence | committed messages/s (SQLite, {} publishers × {} in flight) | {} |{blank} — | — | — | — |", p.publishers, p.window, fmt_num(p.committed_per_second));
         }
         if let Some(f) = &self.first_screen {
-            let _ = writeln!(out, "| first screen | channel page, 50 messages, p50 / p99 (ms) | {:.1} / {:.1} | — | — | — | — |", f.page_ms_p50, f.page_ms_p99);
-            let _ = writeln!(out, "| first screen | static file (CSS), p50 / p99 (ms) | {:.1} / {:.1} | — | — | — | — |", f.static_ms_p50, f.static_ms_p99);
+            let _ = writeln!(out, "| first screen | channel page, 50 messages, p50 / p99 (ms) | {:.1} / {:.1} |{blank} — | — | — | — |", f.page_ms_p50, f.page_ms_p99);
+            let _ = writeln!(out, "| first screen | static file (CSS), p50 / p99 (ms) | {:.1} / {:.1} |{blank} — | — | — | — |", f.static_ms_p50, f.static_ms_p99);
         }
         if let Some(b) = &self.bundle {
             let _ = writeln!(
                 out,
-                "| bundle | release WASM raw / gzipped (KiB) | {:.0} / {:.0} | — | — | — | — |",
+                "| bundle | release WASM raw / gzipped (KiB) | {:.0} / {:.0} |{blank} — | — | — | — |",
                 b.wasm_bytes as f64 / 1024.0,
                 b.wasm_gzip_bytes as f64 / 1024.0
             );
@@ -316,7 +342,7 @@ impl Report {
     /// ("nines") so p99 and p99.9 are visible.
     pub fn latency_svg(&self) -> String {
         type Series<'a> = (&'a str, &'a str, &'a Vec<(f64, f64)>);
-        let series: Vec<Series> = [
+        let mut series: Vec<Series> = [
             (Kind::Xietong, "#2563eb"),
             (Kind::BareRust, "#16a34a"),
             (Kind::NodeWs, "#dc2626"),
@@ -328,6 +354,12 @@ impl Report {
                 .map(|f| (k.label(), *color, &f.percentiles))
         })
         .collect();
+        if let Some((key, fanout)) = self
+            .cluster()
+            .and_then(|(k, c)| c.fanout.as_ref().map(|f| (k, f)))
+        {
+            series.insert(1, (key.as_str(), "#7c3aed", &fanout.percentiles));
+        }
         let (w, h, left, right, top, bottom) = (860.0, 480.0, 70.0, 20.0, 40.0, 60.0);
         let nines = |p: f64| -(1.0 - (p / 100.0).min(0.9999)).log10();
         let x_max = nines(99.99);

@@ -48,10 +48,12 @@ pub struct Paths {
 }
 
 pub struct Target {
-    pub kind: Kind,
-    pub port: u16,
-    child: Child,
+    /// One port per process (several for a Xietong cluster).
+    pub ports: Vec<u16>,
+    children: Vec<Child>,
     _data: Option<TempDir>,
+    /// A cluster's PostgreSQL database: (admin URL, name), dropped on stop.
+    database: Option<(String, String)>,
 }
 
 /// A directory removed on drop.
@@ -105,47 +107,129 @@ impl Target {
             what: kind.label().into(),
             source,
         })?;
-        let target = Target {
-            kind,
-            port,
-            child,
+        wait_ready(port, kind.label()).await?;
+        Ok(Target {
+            ports: vec![port],
+            children: vec![child],
             _data: data,
+            database: None,
+        })
+    }
+
+    /// Starts `n` Xietong nodes on a fresh PostgreSQL database (created on `postgres_admin`'s
+    /// server) sharing `redis`: the deployment of README "Running several nodes".
+    pub async fn start_nodes(
+        n: usize,
+        paths: &Paths,
+        postgres_admin: &str,
+        redis: &str,
+    ) -> Result<Target, TargetError> {
+        let name = format!("xietong_bench_{}", std::process::id());
+        let psql = |sql: String| {
+            std::process::Command::new("psql")
+                .arg(postgres_admin)
+                .args(["-qc", &sql])
+                .output()
         };
-        target.wait_ready().await?;
+        let _ = psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        match psql(format!("CREATE DATABASE {name}")) {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                let message = String::from_utf8_lossy(&out.stderr).to_string();
+                return Err(TargetError::Spawn {
+                    what: "psql".into(),
+                    source: std::io::Error::other(message),
+                });
+            }
+            Err(source) => {
+                return Err(TargetError::Spawn {
+                    what: "psql".into(),
+                    source,
+                })
+            }
+        }
+        let server = postgres_admin
+            .rsplit_once('/')
+            .map(|(s, _)| s)
+            .unwrap_or(postgres_admin);
+        let database_url = format!("{server}/{name}");
+        let mut target = Target {
+            ports: Vec::new(),
+            children: Vec::new(),
+            _data: None,
+            database: Some((postgres_admin.to_owned(), name)),
+        };
+        for _ in 0..n {
+            let port = free_port()?;
+            let mut c = Command::new(&paths.xietong);
+            c.args([
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--log",
+                "warn",
+                "--post-rate",
+                "100000",
+            ])
+            .args(["--database-url", &database_url, "--redis-url", redis])
+            .arg("--site-root")
+            .arg(&paths.site_root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+            let child = c.spawn().map_err(|source| TargetError::Spawn {
+                what: "xietong node".into(),
+                source,
+            })?;
+            target.children.push(child);
+            target.ports.push(port);
+            // One after the other: the first applies the migrations.
+            wait_ready(port, "xietong node").await?;
+        }
         Ok(target)
     }
 
-    async fn wait_ready(&self) -> Result<(), TargetError> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(TargetError::NotReady(self.kind.label().into()))
+    fn pids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.children.iter().filter_map(|c| c.id())
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id().unwrap_or(0)
-    }
-
-    /// Resident memory, bytes.
+    /// Resident memory of all the target's processes, bytes.
     pub fn rss(&self) -> u64 {
-        proc_status_kib(self.pid(), "VmRSS:") * 1024
+        self.pids()
+            .map(|pid| proc_status_kib(pid, "VmRSS:") * 1024)
+            .sum()
     }
 
-    /// User + system CPU time used so far, seconds.
+    /// User + system CPU time used so far by all the target's processes, seconds.
     pub fn cpu_seconds(&self) -> f64 {
-        proc_cpu_seconds(self.pid())
+        self.pids().map(proc_cpu_seconds).sum()
     }
 
     pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+        for child in &mut self.children {
+            let _ = child.kill().await;
+        }
+        if let Some((admin, name)) = self.database.take() {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = std::process::Command::new("psql")
+                .arg(&admin)
+                .args(["-qc", &drop])
+                .output();
+        }
     }
+}
+
+async fn wait_ready(port: u16, what: &str) -> Result<(), TargetError> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(TargetError::NotReady(what.into()))
 }
 
 fn proc_status_kib(pid: u32, key: &str) -> u64 {
