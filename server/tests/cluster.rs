@@ -28,6 +28,15 @@ struct Cluster {
     nodes: Vec<Option<(Child, u16)>>,
 }
 
+/// Waits (10 s at most) until something listens on `port`; panics with `failure()` otherwise.
+fn wait_for_port(port: u16, failure: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{}", failure());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -121,6 +130,15 @@ impl Cluster {
         .expect("connects")
     }
 
+    /// Signs a new user up on node `i` and connects them there.
+    async fn join(&self, i: usize, name: &str) -> (String, Client) {
+        let cookie = auth_request(&self.base(i), "signup", name, PASSWORD)
+            .await
+            .expect("sign-up works");
+        let client = self.connect(i, &cookie).await;
+        (cookie, client)
+    }
+
     /// SIGKILL: no goodbye to anyone.
     fn kill(&mut self, i: usize) {
         if let Some((mut child, _)) = self.nodes[i].take() {
@@ -174,18 +192,9 @@ async fn until_online(client: &mut Client, want: &[&str]) {
 #[tokio::test]
 async fn three_nodes_are_one_workspace_and_a_killed_node_costs_nothing() {
     let mut cluster = Cluster::start(3).await;
-    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD)
-        .await
-        .unwrap();
-    let bob = auth_request(&cluster.base(1), "signup", "bob", PASSWORD)
-        .await
-        .unwrap();
-    let carol = auth_request(&cluster.base(2), "signup", "carol", PASSWORD)
-        .await
-        .unwrap();
-    let mut a = cluster.connect(0, &alice).await;
-    let mut b = cluster.connect(1, &bob).await;
-    let mut c = cluster.connect(2, &carol).await;
+    let (_, mut a) = cluster.join(0, "alice").await;
+    let (bob, mut b) = cluster.join(1, "bob").await;
+    let (_, mut c) = cluster.join(2, "carol").await;
 
     // Presence is workspace-wide.
     until_online(&mut a, &["alice", "bob", "carol"]).await;
@@ -261,14 +270,8 @@ async fn an_unreachable_redis_at_start_up_is_a_clear_error() {
 #[tokio::test]
 async fn a_dead_nodes_users_drop_out_of_presence() {
     let mut cluster = Cluster::start_with(2, &redis_url(), &["--presence-ttl-secs", "3"]).await;
-    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD)
-        .await
-        .unwrap();
-    let dave = auth_request(&cluster.base(1), "signup", "dave", PASSWORD)
-        .await
-        .unwrap();
-    let mut a = cluster.connect(0, &alice).await;
-    let _d = cluster.connect(1, &dave).await;
+    let (_, mut a) = cluster.join(0, "alice").await;
+    let (_, _dave) = cluster.join(1, "dave").await;
     until_online(&mut a, &["alice", "dave"]).await;
     cluster.kill(1);
     // The dead node cannot say goodbye: its presence key expires (3 s here) and dave goes.
@@ -298,11 +301,7 @@ impl OwnRedis {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_port(port, || "redis-server did not start".into());
         OwnRedis {
             port,
             child: Some(child),
@@ -331,14 +330,8 @@ impl Drop for OwnRedis {
 async fn restarting_redis_during_traffic_loses_nothing() {
     let mut redis = OwnRedis::start(free_port());
     let cluster = Cluster::start_with(2, &redis.url(), &[]).await;
-    let alice = auth_request(&cluster.base(0), "signup", "alice", PASSWORD)
-        .await
-        .unwrap();
-    let bob = auth_request(&cluster.base(1), "signup", "bob", PASSWORD)
-        .await
-        .unwrap();
-    let mut a = cluster.connect(0, &alice).await;
-    let mut b = cluster.connect(1, &bob).await;
+    let (_, mut a) = cluster.join(0, "alice").await;
+    let (_, mut b) = cluster.join(1, "bob").await;
     a.subscribe(GENERAL_SCOPE, None).await;
     b.subscribe(GENERAL_SCOPE, None).await;
     for i in 0..10 {
@@ -405,15 +398,10 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .expect("nginx is installed (Debian package nginx)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nginx did not start: {}",
-                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_port(port, || {
+            let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+            format!("nginx did not start: {log}")
+        });
         Nginx {
             port,
             child,
