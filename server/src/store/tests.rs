@@ -139,7 +139,7 @@ async fn sessions_resolve_until_deleted_or_expired(store: &Store) {
 async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(store: &Store) {
     let user = store.create_user("alice", "h").await.unwrap();
     let general = match one(
-        &store,
+        store,
         Append::CreateChannel {
             name: "general".into(),
             creator: None,
@@ -154,7 +154,7 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(stor
         other => panic!("{other:?}"),
     };
     let other = match one(
-        &store,
+        store,
         Append::CreateChannel {
             name: "产品".into(),
             creator: Some(user.id),
@@ -170,7 +170,7 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(stor
     };
     assert!(matches!(
         one(
-            &store,
+            store,
             Append::CreateChannel {
                 name: "GENERAL".into(),
                 creator: None
@@ -222,7 +222,7 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(stor
 async fn history_pages_walk_back_in_order(store: &Store) {
     let user = store.create_user("alice", "h").await.unwrap();
     one(
-        &store,
+        store,
         Append::CreateChannel {
             name: "general".into(),
             creator: None,
