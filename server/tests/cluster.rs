@@ -83,7 +83,7 @@ impl Cluster {
 
     async fn spawn_node(&self) -> (Child, u16) {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_xietong"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xietong"))
             .args([
                 "--bind",
                 &format!("127.0.0.1:{port}"),
@@ -109,6 +109,8 @@ impl Cluster {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("node on {port} did not start");
     }
 
