@@ -104,6 +104,18 @@ fn post(channel: ChannelId, author: &CurrentUser, body: &str, client_id: &str) -
     }
 }
 
+/// Creates a channel the way the event log does; its id.
+async fn create_channel(store: &Store, name: &str, creator: Option<UserId>) -> ChannelId {
+    let append = Append::CreateChannel {
+        name: name.into(),
+        creator,
+    };
+    match one(store, append).await.unwrap().event.body {
+        EventBody::ChannelCreated { channel } => channel.id,
+        other => panic!("{other:?}"),
+    }
+}
+
 async fn one(store: &Store, append: Append) -> Result<Committed, StoreError> {
     store.commit(&[append]).await.unwrap().pop().unwrap()
 }
@@ -138,36 +150,8 @@ async fn sessions_resolve_until_deleted_or_expired(store: &Store) {
 
 async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(store: &Store) {
     let user = store.create_user("alice", "h").await.unwrap();
-    let general = match one(
-        store,
-        Append::CreateChannel {
-            name: "general".into(),
-            creator: None,
-        },
-    )
-    .await
-    .unwrap()
-    .event
-    .body
-    {
-        EventBody::ChannelCreated { channel } => channel.id,
-        other => panic!("{other:?}"),
-    };
-    let other = match one(
-        store,
-        Append::CreateChannel {
-            name: "产品".into(),
-            creator: Some(user.id),
-        },
-    )
-    .await
-    .unwrap()
-    .event
-    .body
-    {
-        EventBody::ChannelCreated { channel } => channel.id,
-        other => panic!("{other:?}"),
-    };
+    let general = create_channel(store, "general", None).await;
+    let other = create_channel(store, "产品", Some(user.id)).await;
     assert!(matches!(
         one(
             store,
@@ -221,15 +205,7 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(stor
 
 async fn history_pages_walk_back_in_order(store: &Store) {
     let user = store.create_user("alice", "h").await.unwrap();
-    one(
-        store,
-        Append::CreateChannel {
-            name: "general".into(),
-            creator: None,
-        },
-    )
-    .await
-    .unwrap();
+    create_channel(store, "general", None).await;
     let batch: Vec<Append> = (0..120)
         .map(|i| {
             post(
@@ -296,15 +272,7 @@ async fn an_unreachable_postgres_is_a_clear_error() {
 /// 1, 2, 3, … with no gap and no repeat.
 async fn concurrent_batches_keep_sequence_numbers_gapless(store: &Store) {
     let user = store.create_user("alice", "h").await.unwrap();
-    one(
-        store,
-        Append::CreateChannel {
-            name: "general".into(),
-            creator: None,
-        },
-    )
-    .await
-    .unwrap();
+    create_channel(store, "general", None).await;
     let writers: Vec<_> = (0..4)
         .map(|w| {
             let store = store.clone();
