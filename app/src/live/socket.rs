@@ -2,7 +2,7 @@
 //! backoff.
 
 use futures::channel::mpsc;
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, WebSocketError};
 use gloo_timers::future::{IntervalStream, TimeoutFuture};
@@ -17,6 +17,8 @@ use super::{ConnState, Live};
 const PING_EVERY_MS: u32 = 15_000;
 const DEAD_AFTER_PINGS: u32 = 3;
 const MAX_BACKOFF_MS: u32 = 5_000;
+/// A connection that has not said `welcome` by then is abandoned and retried.
+const CONNECT_TIMEOUT_MS: u32 = 10_000;
 
 pub fn start(live: Live) {
     spawn_local(run(live));
@@ -85,62 +87,71 @@ async fn run(live: Live) {
 async fn connection(live: Live, ws: WebSocket) -> Ended {
     let (mut sink, stream) = ws.split();
     let mut stream = stream.fuse();
+    // Nothing is sent before the server's `welcome`: a send on a socket that never opens would
+    // wait forever. The outbox is handed to the page only then, and the resume goes first.
     let (tx, mut outbox) = mpsc::unbounded::<ClientMsg>();
-    live.outbox.set_value(Some(tx));
+    let mut tx = Some(tx);
+    let mut connect_deadline = TimeoutFuture::new(CONNECT_TIMEOUT_MS).fuse();
     let mut pings = IntervalStream::new(PING_EVERY_MS).fuse();
     let mut silent_pings = 0u32;
     let mut was_live = false;
 
-    let mut first = live
-        .resume_messages()
-        .into_iter()
-        .map(|m| Message::Text(m.to_json()));
-    let ended = 'conn: {
-        for msg in first.by_ref() {
-            if sink.send(msg).await.is_err() {
-                break 'conn Ended::Dropped { was_live };
-            }
-        }
-        loop {
-            futures::select! {
-                frame = stream.next() => match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        silent_pings = 0;
-                        let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else { continue };
-                        if matches!(msg, ServerMsg::Welcome { .. }) {
-                            was_live = true;
-                        }
-                        if let Some(reply) = live.receive(msg) {
-                            if sink.send(Message::Text(reply.to_json())).await.is_err() {
-                                break Ended::Dropped { was_live };
+    let ended = loop {
+        futures::select! {
+            frame = stream.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    silent_pings = 0;
+                    let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else { continue };
+                    if matches!(msg, ServerMsg::Welcome { .. }) && !was_live {
+                        was_live = true;
+                        let mut failed = false;
+                        for resume in live.resume_messages() {
+                            if sink.send(Message::Text(resume.to_json())).await.is_err() {
+                                failed = true;
+                                break;
                             }
                         }
+                        if failed {
+                            break Ended::Dropped { was_live };
+                        }
+                        live.outbox.set_value(tx.take());
                     }
-                    Some(Ok(Message::Bytes(_))) => silent_pings = 0,
-                    Some(Err(WebSocketError::ConnectionClose(event))) if event.code == close::SESSION_ENDED => {
-                        break Ended::SessionEnded;
-                    }
-                    Some(Err(_)) | None => break Ended::Dropped { was_live },
-                },
-                out = outbox.next() => {
-                    let Some(msg) = out else { break Ended::Dropped { was_live } };
-                    if sink.send(Message::Text(msg.to_json())).await.is_err() {
-                        break Ended::Dropped { was_live };
+                    if let Some(reply) = live.receive(msg) {
+                        if sink.send(Message::Text(reply.to_json())).await.is_err() {
+                            break Ended::Dropped { was_live };
+                        }
                     }
                 }
-                _ = pings.next() => {
-                    silent_pings += 1;
-                    if silent_pings > DEAD_AFTER_PINGS || live.is_stopped() {
-                        break Ended::Dropped { was_live };
-                    }
-                    if sink.send(Message::Text(ClientMsg::Ping.to_json())).await.is_err() {
-                        break Ended::Dropped { was_live };
-                    }
+                Some(Ok(Message::Bytes(_))) => silent_pings = 0,
+                Some(Err(WebSocketError::ConnectionClose(event))) if event.code == close::SESSION_ENDED => {
+                    break Ended::SessionEnded;
+                }
+                Some(Err(_)) | None => break Ended::Dropped { was_live },
+            },
+            out = outbox.next() => {
+                let Some(msg) = out else { break Ended::Dropped { was_live } };
+                if sink.send(Message::Text(msg.to_json())).await.is_err() {
+                    break Ended::Dropped { was_live };
+                }
+            }
+            _ = connect_deadline => {
+                if !was_live {
+                    break Ended::Dropped { was_live };
+                }
+            }
+            _ = pings.next() => {
+                silent_pings += 1;
+                if silent_pings > DEAD_AFTER_PINGS || live.is_stopped() {
+                    break Ended::Dropped { was_live };
+                }
+                if was_live && sink.send(Message::Text(ClientMsg::Ping.to_json())).await.is_err() {
+                    break Ended::Dropped { was_live };
                 }
             }
         }
     };
     live.outbox.set_value(None);
-    let _ = sink.close().await;
+    // Closing a socket that never opened must not hold up the reconnect either.
+    let _ = futures::future::select(Box::pin(sink.close()), TimeoutFuture::new(1_000)).await;
     ended
 }
