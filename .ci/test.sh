@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 source .ci/env.sh
 
 echo "==> unit and integration tests"
-cargo test --locked -p xietong -p app -p xietong-server -p xietong-bench
+cargo test --locked --workspace
 
 echo "==> the server integration tests again, on PostgreSQL"
-XIETONG_TEST_BACKEND=postgres cargo test --locked -p xietong-server --test realtime
+XIETONG_TEST_BACKEND=postgres cargo test --locked -p xietong-server --test realtime --test access --test security
 
 echo "==> building the site for the browser tests"
 cargo leptos build

@@ -30,6 +30,7 @@ upstream=""
 for i in 1 2 3; do
   p=$(free_port)
   "$bin" --bind "127.0.0.1:$p" --database-url "$db_url" --redis-url "$redis" \
+    --public-url "http://127.0.0.1:$port" --auth-rate 100000 \
     --site-root "$root/target/site" --log warn &
   echo $! >> "$pids_file"
   upstream+="    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;\n"

@@ -46,7 +46,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `"${binary}" --bind 127.0.0.1:${port} --data-dir "${process.env.XIETONG_E2E_DATA}" --site-root "${path.join(root, 'target', 'site')}"`,
+    command: `"${binary}" --bind 127.0.0.1:${port} --data-dir "${process.env.XIETONG_E2E_DATA}" --site-root "${path.join(root, 'target', 'site')}" --auth-rate 100000`,
     url: `${baseURL}/login`,
     reuseExistingServer: false,
     timeout: 60_000,

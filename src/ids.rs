@@ -31,7 +31,7 @@ int_id!(
     UserId
 );
 int_id!(
-    /// A channel (public conversation).
+    /// A channel: public, private, a direct message or a group direct message.
     ChannelId
 );
 int_id!(
@@ -84,8 +84,8 @@ impl fmt::Display for Seq {
     }
 }
 
-/// A client-generated id for a message being sent, so that a retry after a lost acknowledgement
-/// is recognised and stored once. Any string of 8..=64 ASCII letters, digits, `-` or `_`
+/// A client-generated id for a command being sent, so that a retry after a lost acknowledgement
+/// is recognised and applied once (commands are idempotent by user and client id). Any string of 8..=64 ASCII letters, digits, `-` or `_`
 /// (a UUID fits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -109,13 +109,17 @@ impl fmt::Display for ClientMsgId {
 
 /// An ordered event stream. Every event belongs to exactly one scope and carries that scope's
 /// next sequence number. On the wire and in the database a scope is a short string:
-/// `workspace` or `channel:<id>`.
+/// `workspace`, `channel:<id>` or `user:<id>`. A scope is also the unit of access: who may read
+/// it is decided per scope (see the server's access module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     /// Workspace-wide facts everyone sees: channels created, renamed, …
     Workspace,
     /// One channel's messages and their edits.
     Channel(ChannelId),
+    /// One user's own stream: private channels and DMs they were added to, their counts,
+    /// notifications. Only that user may read it.
+    User(UserId),
 }
 
 impl fmt::Display for Scope {
@@ -123,12 +127,13 @@ impl fmt::Display for Scope {
         match self {
             Scope::Workspace => f.write_str("workspace"),
             Scope::Channel(id) => write!(f, "channel:{id}"),
+            Scope::User(id) => write!(f, "user:{id}"),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a scope: {0:?} (expected `workspace` or `channel:<id>`)")]
+#[error("not a scope: {0:?} (expected `workspace`, `channel:<id>` or `user:<id>`)")]
 pub struct ScopeParseError(pub String);
 
 impl FromStr for Scope {
@@ -137,11 +142,19 @@ impl FromStr for Scope {
         if s == "workspace" {
             return Ok(Scope::Workspace);
         }
-        s.strip_prefix("channel:")
-            .and_then(|id| id.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-            .map(|id| Scope::Channel(ChannelId(id)))
-            .ok_or_else(|| ScopeParseError(s.to_owned()))
+        let id_after = |prefix: &str| {
+            s.strip_prefix(prefix)
+                .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|id| id.parse::<i64>().ok())
+                .filter(|id| *id > 0)
+        };
+        if let Some(id) = id_after("channel:") {
+            return Ok(Scope::Channel(ChannelId(id)));
+        }
+        if let Some(id) = id_after("user:") {
+            return Ok(Scope::User(UserId(id)));
+        }
+        Err(ScopeParseError(s.to_owned()))
     }
 }
 
@@ -164,7 +177,11 @@ mod tests {
 
     #[test]
     fn scope_round_trips_through_its_string_form() {
-        for scope in [Scope::Workspace, Scope::Channel(ChannelId(42))] {
+        for scope in [
+            Scope::Workspace,
+            Scope::Channel(ChannelId(42)),
+            Scope::User(UserId(7)),
+        ] {
             assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope);
             let json = serde_json::to_string(&scope).unwrap();
             assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), scope);
@@ -185,6 +202,9 @@ mod tests {
             "channel:0",
             "Workspace",
             "dm:3",
+            "user:",
+            "user:+3",
+            "channel:+3",
         ] {
             assert!(bad.parse::<Scope>().is_err(), "{bad:?} parsed");
         }

@@ -4,17 +4,19 @@
 //! once, and compiled into both the browser (wasm32) and the server. See `PROTOCOL.md` at the
 //! repository root for the prose description: message types, close codes, recovery and limits.
 
+pub mod chat;
 pub mod ids;
 pub mod limits;
 pub mod model;
 pub mod validate;
 pub mod wire;
 
+pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{ChannelId, ClientMsgId, MessageId, Scope, ScopeParseError, Seq, SeqOrder, UserId};
-pub use model::{Channel, CurrentUser, HistoryPage, Message, UserRef, WorkspaceSnapshot};
+pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};
 pub use validate::ValidationError;
-pub use wire::{ClientMsg, ErrorCode, Event, EventBody, ServerMsg};
+pub use wire::{ClientMsg, Command, CommandOutput, ErrorCode, Event, EventBody, ServerMsg};
 
 /// Version of the WebSocket protocol. Bumped on any incompatible change; the server announces it
 /// in `ServerMsg::Welcome` and a client built for another version asks the user to reload.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

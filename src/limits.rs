@@ -21,3 +21,5 @@ pub const HISTORY_PAGE: u32 = 50;
 pub const MAX_REPLAY_EVENTS: u64 = 1000;
 /// Scopes one connection may subscribe to at once.
 pub const MAX_SUBSCRIPTIONS: usize = 256;
+/// Most people one command may add to a channel (or start a conversation with).
+pub const MAX_MEMBERS_PER_COMMAND: usize = 256;

@@ -1,7 +1,13 @@
 //! The frames on `/ws`: JSON text frames, internally tagged by `"type"`.
+//!
+//! Every write a browser makes is a [`Command`] (over the socket, or through the `/api/command`
+//! server function: the same path either way), answered by one [`ServerMsg::Ack`] shape carrying
+//! the command's typed [`CommandOutput`]. Every change is an [`Event`] in one scope's log; its
+//! envelope says who caused it, when, and with which client id.
 
-use crate::ids::{ChannelId, ClientMsgId, MessageId, Scope, Seq};
-use crate::model::{Channel, CurrentUser, Message, UserRef};
+use crate::chat::{AddMembers, Channel, CreateChannel, Message, PostMessage, RemoveMember};
+use crate::ids::{ChannelId, ClientMsgId, MessageId, Scope, Seq, UserId};
+use crate::model::{CurrentUser, UserRef};
 use serde::{Deserialize, Serialize};
 
 /// Browser → server.
@@ -18,15 +24,42 @@ pub enum ClientMsg {
     },
     /// Stop receiving a scope's events.
     Unsubscribe { scope: Scope },
-    /// Post a message. Answered by `Ack` (also when `client_id` was already stored: the retry is
-    /// recognised and acknowledged with the original sequence number) or `Error`.
-    Post {
+    /// Run a command. Answered by `Ack` (also when `client_id` was used before: the retry is
+    /// recognised and answered with the original output) or `Error` with the `client_id`.
+    Command {
         client_id: ClientMsgId,
-        channel: ChannelId,
-        body: String,
+        command: Command,
     },
     /// Application-level keepalive (browsers cannot see WebSocket pings). Answered by `Pong`.
     Ping,
+}
+
+/// Every write, of every feature. A feature defines its command structs in its own module and
+/// adds one variant here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    PostMessage(PostMessage),
+    CreateChannel(CreateChannel),
+    AddMembers(AddMembers),
+    RemoveMember(RemoveMember),
+}
+
+/// What a command produced, returned in its `Ack` (and by `/api/command`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CommandOutput {
+    MessagePosted {
+        message: MessageId,
+        scope: Scope,
+        seq: Seq,
+    },
+    ChannelCreated {
+        channel: Channel,
+    },
+    MembersChanged {
+        channel: ChannelId,
+    },
 }
 
 /// Server → browser.
@@ -48,13 +81,15 @@ pub enum ServerMsg {
     /// The client is too far behind (or its position is unknown) for a replay: refetch the
     /// scope's snapshot, then subscribe again with its head.
     Resync { scope: Scope, head: Seq },
-    /// A `Post` is stored. `duplicate` is true when the client id had been stored before.
+    /// The server ended a subscription: the user may no longer read the scope (removed from a
+    /// private channel, say).
+    Unsubscribed { scope: Scope, reason: String },
+    /// A command is applied (its events are committed). `duplicate` is true when this client id
+    /// had been applied before; `output` is then the original one.
     Ack {
         client_id: ClientMsgId,
-        message_id: MessageId,
-        scope: Scope,
-        seq: Seq,
         duplicate: bool,
+        output: CommandOutput,
     },
     /// Who is online now, workspace-wide. Sent on connect and whenever it changes.
     Presence { online: Vec<UserRef> },
@@ -64,17 +99,27 @@ pub enum ServerMsg {
     Error {
         code: ErrorCode,
         message: String,
-        /// The `Post` this answers, if it answers one.
+        /// The command this answers, if it answers one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<ClientMsgId>,
     },
 }
 
-/// A committed event of some scope.
+/// A committed event of some scope, in its envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub scope: Scope,
     pub seq: Seq,
+    /// Who caused it (`None`: the server itself, e.g. the default channel at first start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<UserId>,
+    /// When it was committed, Unix milliseconds (server clock).
+    #[serde(default)]
+    pub at: i64,
+    /// The client id of the command that caused it, so the sending tab clears its pending copy
+    /// without looking inside the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientMsgId>,
     pub body: EventBody,
 }
 
@@ -84,8 +129,33 @@ pub struct Event {
 pub enum EventBody {
     /// In a channel scope.
     MessagePosted { message: Message },
-    /// In the workspace scope.
+    /// In the workspace scope: a public channel was created.
     ChannelCreated { channel: Channel },
+    /// In a user scope: the user can now see this members-only channel (created with them in
+    /// it, or they were added).
+    ChannelAdded { channel: Channel },
+    /// In a user scope: the user was removed from this channel.
+    ChannelRemoved { channel: ChannelId },
+    /// In a channel scope: who joined and who left.
+    MembersChanged {
+        channel: ChannelId,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        added: Vec<UserRef>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<UserRef>,
+    },
+}
+
+impl EventBody {
+    /// Users who lose read access to the event's scope with this event: their live
+    /// subscriptions to it end (on every node, since every node delivers what the database
+    /// holds).
+    pub fn revoked_readers(&self) -> Vec<UserId> {
+        match self {
+            EventBody::MembersChanged { removed, .. } => removed.iter().map(|u| u.id).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +167,8 @@ pub enum ErrorCode {
     Invalid,
     NotFound,
     Forbidden,
+    /// The command conflicts with what exists (a channel name that is taken, …).
+    Conflict,
     /// Too many requests; slow down.
     RateLimited,
     /// The server failed; the request may be retried.
@@ -117,6 +189,8 @@ pub mod close {
     pub const SESSION_ENDED: u16 = 4001;
     /// No frame from the client within the idle timeout.
     pub const IDLE_TIMEOUT: u16 = 4002;
+    /// The user has too many sockets open at once.
+    pub const TOO_MANY_CONNECTIONS: u16 = 4003;
     /// The connection could not keep up with its outbound queue: reconnect and resume.
     pub const TOO_SLOW: u16 = 4008;
 }
@@ -145,7 +219,7 @@ impl ClientMsg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::UserId;
+    use crate::chat::ChannelKind;
 
     fn message() -> Message {
         Message {
@@ -160,6 +234,35 @@ mod tests {
             created_at: 1_764_000_000_000,
             client_id: Some(ClientMsgId("abcdefgh-1".into())),
         }
+    }
+
+    fn event(scope: Scope, body: EventBody) -> Event {
+        Event {
+            scope,
+            seq: Seq(3),
+            actor: Some(UserId(2)),
+            at: 1_764_000_000_000,
+            client_id: Some(ClientMsgId("abcdefgh-1".into())),
+            body,
+        }
+    }
+
+    /// Events stored by protocol 1 (no envelope fields, channels without a kind) still read.
+    #[test]
+    fn events_stored_before_the_envelope_still_decode() {
+        let old = r#"{"type":"channel_created","channel":{"id":2,"name":"random","created_at":5}}"#;
+        let body: EventBody = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            body,
+            EventBody::ChannelCreated {
+                channel: Channel {
+                    id: ChannelId(2),
+                    name: "random".into(),
+                    kind: ChannelKind::Public,
+                    created_at: 5
+                }
+            }
+        );
     }
 
     fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(v: T) {
@@ -181,10 +284,20 @@ mod tests {
         round_trip(ClientMsg::Unsubscribe {
             scope: Scope::Workspace,
         });
-        round_trip(ClientMsg::Post {
+        round_trip(ClientMsg::Command {
             client_id: ClientMsgId("abcdefgh".into()),
-            channel: ChannelId(2),
-            body: "中文".into(),
+            command: Command::PostMessage(PostMessage {
+                channel: ChannelId(2),
+                body: "中文".into(),
+            }),
+        });
+        round_trip(ClientMsg::Command {
+            client_id: ClientMsgId("abcdefgh".into()),
+            command: Command::CreateChannel(CreateChannel {
+                name: "产品".into(),
+                kind: ChannelKind::Private,
+                members: vec![UserId(3)],
+            }),
         });
         round_trip(ClientMsg::Ping);
     }
@@ -201,22 +314,36 @@ mod tests {
             user,
             max_frame_bytes: 16384,
         });
-        round_trip(ServerMsg::Event(Event {
-            scope: Scope::Channel(ChannelId(1)),
-            seq: Seq(3),
-            body: EventBody::MessagePosted { message: message() },
-        }));
-        round_trip(ServerMsg::Event(Event {
-            scope: Scope::Workspace,
-            seq: Seq(1),
-            body: EventBody::ChannelCreated {
+        round_trip(ServerMsg::Event(event(
+            Scope::Channel(ChannelId(1)),
+            EventBody::MessagePosted { message: message() },
+        )));
+        round_trip(ServerMsg::Event(event(
+            Scope::Workspace,
+            EventBody::ChannelCreated {
                 channel: Channel {
                     id: ChannelId(5),
                     name: "产品".into(),
+                    kind: ChannelKind::Public,
                     created_at: 1,
                 },
             },
-        }));
+        )));
+        round_trip(ServerMsg::Event(event(
+            Scope::Channel(ChannelId(5)),
+            EventBody::MembersChanged {
+                channel: ChannelId(5),
+                added: vec![],
+                removed: vec![UserRef {
+                    id: UserId(2),
+                    username: "李雷".into(),
+                }],
+            },
+        )));
+        round_trip(ServerMsg::Unsubscribed {
+            scope: Scope::Channel(ChannelId(5)),
+            reason: "removed".into(),
+        });
         round_trip(ServerMsg::Subscribed {
             scope: Scope::Workspace,
             head: Seq(7),
@@ -227,10 +354,12 @@ mod tests {
         });
         round_trip(ServerMsg::Ack {
             client_id: ClientMsgId("abcdefgh".into()),
-            message_id: MessageId(1),
-            scope: Scope::Channel(ChannelId(1)),
-            seq: Seq(1),
             duplicate: false,
+            output: CommandOutput::MessagePosted {
+                message: MessageId(1),
+                scope: Scope::Channel(ChannelId(1)),
+                seq: Seq(1),
+            },
         });
         round_trip(ServerMsg::Presence {
             online: vec![UserRef {
@@ -244,25 +373,28 @@ mod tests {
 
     #[test]
     fn the_json_shape_is_the_documented_one() {
-        let json = ClientMsg::Post {
+        let json = ClientMsg::Command {
             client_id: ClientMsgId("abcdefgh".into()),
-            channel: ChannelId(2),
-            body: "hi".into(),
+            command: Command::PostMessage(PostMessage {
+                channel: ChannelId(2),
+                body: "hi".into(),
+            }),
         }
         .to_json();
         assert_eq!(
             json,
-            r#"{"type":"post","client_id":"abcdefgh","channel":2,"body":"hi"}"#
+            r#"{"type":"command","client_id":"abcdefgh","command":{"type":"post_message","channel":2,"body":"hi"}}"#
         );
-        let event = ServerMsg::Event(Event {
-            scope: Scope::Channel(ChannelId(1)),
-            seq: Seq(3),
-            body: EventBody::MessagePosted { message: message() },
-        });
+        let event = ServerMsg::Event(event(
+            Scope::Channel(ChannelId(1)),
+            EventBody::MessagePosted { message: message() },
+        ));
         let value: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
         assert_eq!(value["type"], "event");
         assert_eq!(value["scope"], "channel:1");
         assert_eq!(value["seq"], 3);
+        assert_eq!(value["actor"], 2);
+        assert_eq!(value["client_id"], "abcdefgh-1");
         assert_eq!(value["body"]["type"], "message_posted");
         assert_eq!(
             value["body"]["message"]["body"],
@@ -274,6 +406,10 @@ mod tests {
     fn unknown_types_and_missing_fields_are_errors() {
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch_rockets"}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"post","channel":1}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>(
+            r#"{"type":"command","client_id":"abcdefgh","command":{"type":"post_message"}}"#
+        )
+        .is_err());
         assert!(serde_json::from_str::<ClientMsg>("not json").is_err());
     }
 }

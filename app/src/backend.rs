@@ -1,10 +1,15 @@
 //! What the server binary provides to the server functions (server side only). The app never
-//! touches the database itself: the server implements this over its store, hub and event log.
+//! touches the database itself: the server implements this over its store, access module and
+//! command path.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use xietong::{Channel, ChannelId, CurrentUser, HistoryPage, Seq, WorkspaceSnapshot};
+use xietong::{
+    ChannelId, ClientMsgId, Command, CommandOutput, CurrentUser, HistoryPage, Seq,
+    WorkspaceSnapshot,
+};
 
 use crate::AppError;
 
@@ -14,13 +19,33 @@ pub struct Session {
     pub user: CurrentUser,
 }
 
+/// The address a request came from, put in the request's extensions by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    async fn sign_up(&self, username: &str, password: &str) -> Result<Session, AppError>;
-    async fn log_in(&self, username: &str, password: &str) -> Result<Session, AppError>;
+    async fn sign_up(
+        &self,
+        ip: Option<IpAddr>,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, AppError>;
+    async fn log_in(
+        &self,
+        ip: Option<IpAddr>,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, AppError>;
     async fn log_out(&self, token: &str) -> Result<(), AppError>;
     async fn workspace(&self, user: &CurrentUser) -> Result<WorkspaceSnapshot, AppError>;
-    async fn create_channel(&self, user: &CurrentUser, name: &str) -> Result<Channel, AppError>;
+    /// Runs a command through the same path as the socket's `command` frames.
+    async fn command(
+        &self,
+        user: &CurrentUser,
+        client_id: ClientMsgId,
+        command: Command,
+    ) -> Result<CommandOutput, AppError>;
     /// A page of history; `channel: None` is the default channel (`general`).
     async fn history(
         &self,
@@ -28,8 +53,8 @@ pub trait Backend: Send + Sync + 'static {
         channel: Option<ChannelId>,
         before: Option<Seq>,
     ) -> Result<HistoryPage, AppError>;
-    /// Whether cookies get the `Secure` attribute (the site is served over HTTPS).
-    fn secure_cookies(&self) -> bool;
+    /// Whether users reach the site over HTTPS (cookies are then Secure and `__Host-`).
+    fn https(&self) -> bool;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;
@@ -38,12 +63,19 @@ pub fn backend() -> Result<SharedBackend, AppError> {
     use_context::<SharedBackend>().ok_or(AppError::Internal)
 }
 
+fn parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
 /// The user the server's session middleware found for this request.
 pub fn current_user() -> Option<CurrentUser> {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+    parts().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
 }
 
 pub fn require_user() -> Result<CurrentUser, AppError> {
     current_user().ok_or(AppError::Unauthorized)
+}
+
+pub fn client_ip() -> Option<IpAddr> {
+    parts().and_then(|parts| parts.extensions.get::<ClientIp>().map(|ip| ip.0))
 }

@@ -1,4 +1,5 @@
 //! The app layer's one error type: what a server function can answer, shown to the user as is.
+//! Each kind has its HTTP status: expected refusals are 4xx, only real faults 500.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -12,10 +13,12 @@ pub enum AppError {
     BadCredentials,
     #[error("That username is taken")]
     UsernameTaken,
-    #[error("A channel with that name already exists")]
-    ChannelNameTaken,
-    #[error("No such channel")]
-    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("Please log in")]
     Unauthorized,
     #[error("Too many attempts; try again in a few minutes")]
@@ -24,6 +27,21 @@ pub enum AppError {
     Internal,
     #[error("Could not reach the server: {0}")]
     Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status a server function answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid(_) => 400,
+            AppError::BadCredentials | AppError::Unauthorized => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::UsernameTaken | AppError::Conflict(_) => 409,
+            AppError::RateLimited => 429,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
 }
 
 impl From<xietong::ValidationError> for AppError {
@@ -36,6 +54,10 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // The request never reached a handler that could judge it (bad form fields …).
+            ServerFnErrorErr::Args(e) | ServerFnErrorErr::MissingArg(e) => AppError::Invalid(e),
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod chat;
+pub mod command;
 pub mod error;
 pub mod live;
 

@@ -19,7 +19,11 @@ test('the first screen is server-rendered with the latest 50; scrolling up loads
         const msg = JSON.parse(ev.data);
         if (msg.type === 'welcome') {
           for (let i = 0; i < 60; i++) {
-            ws.send(JSON.stringify({ type: 'post', client_id: `seed-${i}-${Date.now()}`, channel, body: `m${i}` }));
+            ws.send(JSON.stringify({
+              type: 'command',
+              client_id: `seed-${i}-${Date.now()}`,
+              command: { type: 'post_message', channel, body: `m${i}` },
+            }));
           }
         } else if (msg.type === 'ack' && ++acks === 60) {
           resolve();

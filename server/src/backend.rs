@@ -1,70 +1,29 @@
-//! The app's server functions call into this: accounts, sessions, channels, history.
+//! The app's server functions call into this: accounts, sessions, the command path, reads.
+//! Access is decided by the access module (inside commands and queries), never here.
+
+use std::net::IpAddr;
 
 use app::backend::{Backend, Session};
 use app::AppError;
-use xietong::{Channel, ChannelId, CurrentUser, EventBody, HistoryPage, Seq, WorkspaceSnapshot};
+use xietong::{
+    ChannelId, ClientMsgId, Command, CommandOutput, CurrentUser, HistoryPage, Seq,
+    WorkspaceSnapshot,
+};
 
-use crate::auth;
+use crate::access::Denied;
+use crate::auth::{self, queries as accounts};
+use crate::command::{Actor, CommandError, Submission};
 use crate::events::AppendError;
-use crate::store::{now_ms, Append, StoreError};
+use crate::store::now_ms;
 use crate::AppState;
 
 pub struct ServerBackend {
     state: AppState,
-    login_failures: LoginThrottle,
 }
 
 impl ServerBackend {
     pub fn new(state: AppState) -> Self {
-        ServerBackend {
-            state,
-            login_failures: LoginThrottle::default(),
-        }
-    }
-}
-
-/// Failed log-ins allowed per username per window, before further attempts are refused
-/// (argon2 makes each guess slow; this bounds how many a botnet gets per account).
-const MAX_LOGIN_FAILURES: u32 = 10;
-const LOGIN_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
-
-#[derive(Default)]
-struct LoginThrottle(
-    std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
-);
-
-impl LoginThrottle {
-    fn key(username: &str) -> String {
-        username.trim().to_lowercase()
-    }
-
-    fn blocked(&self, username: &str) -> bool {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(&Self::key(username)) {
-            Some((_, since)) if since.elapsed() > LOGIN_FAILURE_WINDOW => {
-                map.remove(&Self::key(username));
-                false
-            }
-            Some((count, _)) => *count >= MAX_LOGIN_FAILURES,
-            None => false,
-        }
-    }
-
-    fn failed(&self, username: &str) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| since.elapsed() <= LOGIN_FAILURE_WINDOW);
-        }
-        map.entry(Self::key(username))
-            .or_insert((0, std::time::Instant::now()))
-            .0 += 1;
-    }
-
-    fn succeeded(&self, username: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&Self::key(username));
+        ServerBackend { state }
     }
 }
 
@@ -73,11 +32,41 @@ fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal
 }
 
+impl From<CommandError> for AppError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Invalid(m) => AppError::Invalid(m),
+            CommandError::NotFound(m) => AppError::NotFound(m),
+            CommandError::Forbidden(m) => AppError::Forbidden(m),
+            CommandError::Conflict(m) => AppError::Conflict(m),
+            CommandError::Store(e) => internal(e),
+        }
+    }
+}
+
 impl From<AppendError> for AppError {
     fn from(e: AppendError) -> Self {
         match e {
-            AppendError::Store(StoreError::ChannelNameTaken) => AppError::ChannelNameTaken,
-            AppendError::Store(StoreError::NoSuchChannel) => AppError::NotFound,
+            AppendError::Command(e) => e.into(),
+            AppendError::ShuttingDown => AppError::Internal,
+        }
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NotFound(_) => AppError::NotFound(d.to_string()),
+            Denied::Forbidden(_) => AppError::Forbidden(d.to_string()),
+            Denied::Store(e) => internal(e),
+        }
+    }
+}
+
+impl From<auth::AuthError> for AppError {
+    fn from(e: auth::AuthError) -> Self {
+        match e {
+            auth::AuthError::Busy => AppError::RateLimited,
             other => internal(other),
         }
     }
@@ -87,12 +76,23 @@ impl ServerBackend {
     async fn start_session(&self, user: CurrentUser) -> Result<Session, AppError> {
         let token = auth::new_token();
         let expires = now_ms() + app::auth::cookie::SESSION_MAX_AGE_SECS * 1000;
-        self.state
-            .store
-            .create_session(&auth::token_hash(&token), user.id, expires)
-            .await
-            .map_err(internal)?;
+        accounts::create_session(
+            &self.state.store,
+            &auth::token_hash(&token),
+            user.id,
+            expires,
+        )
+        .await
+        .map_err(internal)?;
         Ok(Session { token, user })
+    }
+
+    /// Per-IP limit on log-in and sign-up: argon2 is expensive by design.
+    fn admit(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
+            Some(ip) if !self.state.auth_per_ip.take(&ip) => Err(AppError::RateLimited),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -101,106 +101,117 @@ static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_
 
 #[async_trait::async_trait]
 impl Backend for ServerBackend {
-    async fn sign_up(&self, username: &str, password: &str) -> Result<Session, AppError> {
+    async fn sign_up(
+        &self,
+        ip: Option<IpAddr>,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, AppError> {
         let username = xietong::validate::username(username)?;
         let password = xietong::validate::password(password)?;
-        let hash = auth::hash_password(password.to_owned())
-            .await
-            .map_err(internal)?;
-        let user = match self.state.store.create_user(username, &hash).await {
+        self.admit(ip)?;
+        let hash = auth::hash_password(&self.state.passwords, password.to_owned()).await?;
+        let user = match accounts::create_user(&self.state.store, username, &hash).await {
             Ok(user) => user,
-            Err(StoreError::UsernameTaken) => return Err(AppError::UsernameTaken),
+            Err(accounts::AccountError::UsernameTaken) => return Err(AppError::UsernameTaken),
             Err(e) => return Err(internal(e)),
         };
         tracing::info!(user = %user.username, admin = user.is_admin, "account created");
         self.start_session(user).await
     }
 
-    async fn log_in(&self, username: &str, password: &str) -> Result<Session, AppError> {
-        if self.login_failures.blocked(username) {
+    async fn log_in(
+        &self,
+        ip: Option<IpAddr>,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, AppError> {
+        let throttle = &self.state.login_failures;
+        if throttle.blocked(username) {
             return Err(AppError::RateLimited);
         }
-        let found = self
-            .state
-            .store
-            .user_by_name(username)
+        self.admit(ip)?;
+        let found = accounts::user_by_name(&self.state.store, username)
             .await
             .map_err(internal)?;
+        let gate = &self.state.passwords;
         let (user, hash) = match found {
             Some(found) => found,
             None => {
                 let dummy = DUMMY_HASH
-                    .get_or_try_init(|| auth::hash_password("not a real password".into()))
-                    .await
-                    .map_err(internal)?;
-                let _ = auth::verify_password(password.to_owned(), dummy.clone()).await;
-                self.login_failures.failed(username);
+                    .get_or_try_init(|| auth::hash_password(gate, "not a real password".into()))
+                    .await?;
+                let _ = auth::verify_password(gate, password.to_owned(), dummy.clone()).await?;
+                throttle.failed(username);
                 return Err(AppError::BadCredentials);
             }
         };
-        if !auth::verify_password(password.to_owned(), hash)
-            .await
-            .map_err(internal)?
-        {
-            self.login_failures.failed(username);
+        if !auth::verify_password(gate, password.to_owned(), hash).await? {
+            throttle.failed(username);
             return Err(AppError::BadCredentials);
         }
-        self.login_failures.succeeded(username);
+        throttle.succeeded(username);
         self.start_session(user).await
     }
 
     async fn log_out(&self, token: &str) -> Result<(), AppError> {
         let hash = auth::token_hash(token);
-        self.state
-            .store
-            .delete_session(&hash)
+        accounts::delete_session(&self.state.store, &hash)
             .await
             .map_err(internal)?;
-        self.state.hub.end_session(&hash);
+        self.state.backplane.session_ended(&hash);
         Ok(())
     }
 
     async fn workspace(&self, user: &CurrentUser) -> Result<WorkspaceSnapshot, AppError> {
-        let (channels, head) = self.state.store.workspace().await.map_err(internal)?;
-        Ok(WorkspaceSnapshot {
-            me: user.clone(),
-            channels,
-            head,
-        })
+        crate::chat::queries::workspace(&self.state.store, user)
+            .await
+            .map_err(internal)
     }
 
-    async fn create_channel(&self, user: &CurrentUser, name: &str) -> Result<Channel, AppError> {
-        let name = xietong::validate::channel_name(name)?;
-        let committed = self
+    async fn command(
+        &self,
+        user: &CurrentUser,
+        client_id: ClientMsgId,
+        command: Command,
+    ) -> Result<CommandOutput, AppError> {
+        if !client_id.is_well_formed() {
+            return Err(AppError::Invalid(
+                "client_id must be 8 to 64 letters, digits, '-' or '_'".into(),
+            ));
+        }
+        if !self.state.hub.take_command_token(user.id) {
+            return Err(AppError::RateLimited);
+        }
+        let applied = self
             .state
             .log
-            .append(Append::CreateChannel {
-                name: name.to_owned(),
-                creator: Some(user.id),
+            .run(Submission {
+                actor: Actor::User(user.clone()),
+                client_id: Some(client_id),
+                command,
             })
             .await?;
-        match committed.event.body {
-            EventBody::ChannelCreated { channel } => Ok(channel),
-            _ => Err(AppError::Internal),
-        }
+        Ok(applied.output)
     }
 
     async fn history(
         &self,
-        _user: &CurrentUser,
+        user: &CurrentUser,
         channel: Option<ChannelId>,
         before: Option<Seq>,
     ) -> Result<HistoryPage, AppError> {
-        // Every channel is public to every member for now; private channels add a check here.
-        self.state
-            .store
-            .history(channel, before, xietong::limits::HISTORY_PAGE)
-            .await
-            .map_err(internal)?
-            .ok_or(AppError::NotFound)
+        Ok(crate::chat::queries::history(
+            &self.state.store,
+            user,
+            channel,
+            before,
+            xietong::limits::HISTORY_PAGE,
+        )
+        .await?)
     }
 
-    fn secure_cookies(&self) -> bool {
-        self.state.config.secure_cookies
+    fn https(&self) -> bool {
+        self.state.config.https()
     }
 }

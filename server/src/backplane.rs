@@ -2,12 +2,16 @@
 //!
 //! Without Redis there is one node and the in-process hub is all there is. With `--redis-url`,
 //! each node still delivers its own events to its own connections at once, and also publishes
-//! them on a Redis channel; every other node delivers what it receives to its connections.
-//! Redis pub/sub neither orders events from different nodes nor promises delivery, so it is
-//! only a fast path: connections fill any gap from the database (see `ws.rs`), and a periodic
-//! sweep (and one after every reconnect to Redis) offers each subscribed scope's latest event
-//! again, so an event lost on the way shows up within `SWEEP_EVERY`. Presence is shared through
-//! per-node keys with a TTL: a node that dies stops counting within `--presence-ttl-secs`.
+//! a hint — scope and sequence number, nothing else — on a Redis channel. Hints are not
+//! trusted: a node that receives one reads the events from the database and delivers those, so
+//! a forged publish cannot inject an event, an author or a sequence number. Redis pub/sub
+//! neither orders nor promises delivery, so it is only a fast path: connections fill any gap
+//! from the database (see `ws.rs`), and a periodic sweep (and one after every reconnect to
+//! Redis) offers each subscribed scope's latest event again, so an event whose hint was lost
+//! shows up within `SWEEP_EVERY`. Control messages (a session ended) are hints too: the
+//! receiving node checks the database before acting. Presence is shared through per-node keys
+//! with a TTL, listed in a sorted set (no `KEYS` scans): a node that dies stops counting within
+//! `--presence-ttl-secs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,8 +22,9 @@ use redis::AsyncCommands;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use xietong::{Event, Seq, UserId, UserRef};
+use xietong::{Event, Scope, Seq, UserId, UserRef};
 
+use crate::auth::SessionCache;
 use crate::hub::Hub;
 use crate::store::Store;
 
@@ -39,21 +44,39 @@ pub enum BackplaneError {
 #[derive(Clone)]
 pub struct Backplane {
     hub: Arc<Hub>,
-    remote: Option<mpsc::Sender<String>>,
+    sessions: Arc<SessionCache>,
+    remote: Option<mpsc::Sender<(Channel, String)>>,
     node: Arc<str>,
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Channel {
+    Events,
+    Control,
+}
+
+/// "This node committed event `seq` of `scope`": read it from the database.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Envelope {
+struct Hint {
     node: String,
-    event: Event,
+    scope: Scope,
+    seq: Seq,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Control {
+    /// A session was logged out: drop it from caches and close its sockets, if the database
+    /// agrees it is gone.
+    SessionEnded { node: String, session: String },
 }
 
 impl Backplane {
     /// The single-node backplane: the hub alone.
-    pub fn local(hub: Arc<Hub>) -> Backplane {
+    pub fn local(hub: Arc<Hub>, sessions: Arc<SessionCache>) -> Backplane {
         Backplane {
             hub,
+            sessions,
             remote: None,
             node: Arc::from("local"),
         }
@@ -66,12 +89,13 @@ impl Backplane {
         url: &str,
         namespace_of: &str,
         hub: Arc<Hub>,
+        sessions: Arc<SessionCache>,
         store: Store,
         presence_ttl: Duration,
         stop: CancellationToken,
     ) -> Result<Backplane, BackplaneError> {
         let unreachable = |source| BackplaneError::Unreachable {
-            url: url.to_owned(),
+            url: crate::store::redact_url(url),
             source,
         };
         let client = redis::Client::open(url).map_err(unreachable)?;
@@ -93,19 +117,17 @@ impl Backplane {
         let names = Names {
             events: format!("{namespace}:events"),
             presence: format!("{namespace}:presence"),
+            control: format!("{namespace}:control"),
+            nodes: format!("{namespace}:nodes"),
             namespace,
         };
-        tokio::spawn(publisher(
-            client.clone(),
-            names.events.clone(),
-            rx,
-            stop.clone(),
-        ));
+        tokio::spawn(publisher(client.clone(), names.clone(), rx, stop.clone()));
         tokio::spawn(subscriber(
             client.clone(),
             names.clone(),
             node.clone(),
             hub.clone(),
+            sessions.clone(),
             store.clone(),
             stop.clone(),
         ));
@@ -118,27 +140,45 @@ impl Backplane {
             presence_ttl,
             stop,
         ));
-        tracing::info!(node = %node, "backplane: Redis at {url}");
+        tracing::info!(node = %node, "backplane: Redis at {}", crate::store::redact_url(url));
         Ok(Backplane {
             hub,
+            sessions,
             remote: Some(tx),
             node,
         })
     }
 
-    /// Delivers a committed event to this node's connections and, with Redis, to the others.
+    /// Delivers a committed event to this node's connections and, with Redis, hints the others.
     pub fn publish(&self, event: &Event) {
         self.hub.publish(event);
-        if let Some(remote) = &self.remote {
-            let envelope = Envelope {
-                node: self.node.to_string(),
-                event: event.clone(),
-            };
-            if let Ok(json) = serde_json::to_string(&envelope) {
-                if remote.try_send(json).is_err() {
-                    tracing::warn!("backplane: outgoing queue full; other nodes will pick this event up from the database");
-                }
-            }
+        let hint = Hint {
+            node: self.node.to_string(),
+            scope: event.scope,
+            seq: event.seq,
+        };
+        self.send_remote(Channel::Events, serde_json::to_string(&hint));
+    }
+
+    /// A session was logged out here: forget it and close its sockets on every node.
+    pub fn session_ended(&self, session: &str) {
+        self.sessions.invalidate(session);
+        self.hub.end_session(session);
+        let control = Control::SessionEnded {
+            node: self.node.to_string(),
+            session: session.to_owned(),
+        };
+        self.send_remote(Channel::Control, serde_json::to_string(&control));
+    }
+
+    fn send_remote(&self, channel: Channel, payload: Result<String, serde_json::Error>) {
+        let (Some(remote), Ok(payload)) = (&self.remote, payload) else {
+            return;
+        };
+        if remote.try_send((channel, payload)).is_err() {
+            tracing::warn!(
+                "backplane: outgoing queue full; other nodes will catch up from the database"
+            );
         }
     }
 }
@@ -148,6 +188,9 @@ struct Names {
     namespace: String,
     events: String,
     presence: String,
+    control: String,
+    /// Sorted set: node id → when its presence key expires (Unix ms).
+    nodes: String,
 }
 
 async fn backoff(attempt: &mut u32, stop: &CancellationToken) -> bool {
@@ -162,8 +205,8 @@ async fn backoff(attempt: &mut u32, stop: &CancellationToken) -> bool {
 
 async fn publisher(
     client: redis::Client,
-    channel: String,
-    mut rx: mpsc::Receiver<String>,
+    names: Names,
+    mut rx: mpsc::Receiver<(Channel, String)>,
     stop: CancellationToken,
 ) {
     let mut attempt = 0;
@@ -185,11 +228,15 @@ async fn publisher(
             }
         };
         loop {
-            let payload = tokio::select! {
+            let (channel, payload) = tokio::select! {
                 _ = stop.cancelled() => return,
                 payload = rx.recv() => match payload { Some(p) => p, None => return },
             };
-            if let Err(e) = conn.publish::<_, _, ()>(&channel, payload).await {
+            let channel = match channel {
+                Channel::Events => &names.events,
+                Channel::Control => &names.control,
+            };
+            if let Err(e) = conn.publish::<_, _, ()>(channel, payload).await {
                 tracing::error!(error = %e, "backplane: publishing to Redis failed; other nodes will recover the event from the database");
                 if !backoff(&mut attempt, &stop).await {
                     return;
@@ -205,6 +252,7 @@ async fn subscriber(
     names: Names,
     node: Arc<str>,
     hub: Arc<Hub>,
+    sessions: Arc<SessionCache>,
     store: Store,
     stop: CancellationToken,
 ) {
@@ -220,7 +268,10 @@ async fn subscriber(
                 continue;
             }
         };
-        if let Err(e) = pubsub.subscribe(&[&names.events, &names.presence]).await {
+        if let Err(e) = pubsub
+            .subscribe(&[&names.events, &names.presence, &names.control])
+            .await
+        {
             tracing::error!(error = %e, "backplane: SUBSCRIBE failed; retrying");
             if !backoff(&mut attempt, &stop).await {
                 return;
@@ -234,30 +285,92 @@ async fn subscriber(
         // Whatever was published while we were not listening is in the database.
         sweep(&hub, &store).await;
         hub.remote_presence_changed();
-        let mut messages = pubsub.on_message();
+        let mut messages = pubsub.on_message().ready_chunks(256);
         loop {
-            let message = tokio::select! {
+            let chunk = tokio::select! {
                 _ = stop.cancelled() => return,
                 m = messages.next() => m,
             };
-            let Some(message) = message else { break };
-            if message.get_channel_name() == names.presence {
-                hub.remote_presence_changed();
-                continue;
+            let Some(chunk) = chunk else { break };
+            // Hints of one chunk are merged: one database read per scope, however many events.
+            let mut wanted: BTreeMap<Scope, Seq> = BTreeMap::new();
+            for message in chunk {
+                let channel = message.get_channel_name();
+                if channel == names.presence {
+                    hub.remote_presence_changed();
+                    continue;
+                }
+                let Ok(payload) = message.get_payload::<String>() else {
+                    continue;
+                };
+                if channel == names.control {
+                    match serde_json::from_str::<Control>(&payload) {
+                        Ok(Control::SessionEnded {
+                            node: from,
+                            session,
+                        }) if *from != *node => {
+                            end_session_if_gone(&hub, &sessions, &store, &session).await
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "backplane: ignoring a malformed control message")
+                        }
+                    }
+                    continue;
+                }
+                match serde_json::from_str::<Hint>(&payload) {
+                    Ok(hint) if *hint.node != *node => {
+                        let seq = wanted.entry(hint.scope).or_insert(hint.seq);
+                        *seq = (*seq).max(hint.seq);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "backplane: ignoring a malformed hint"),
+                }
             }
-            let Ok(payload) = message.get_payload::<String>() else {
-                continue;
-            };
-            match serde_json::from_str::<Envelope>(&payload) {
-                Ok(envelope) if *envelope.node != *node => hub.publish(&envelope.event),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "backplane: ignoring a malformed message"),
+            for (scope, seq) in wanted {
+                deliver_from_database(&hub, &store, scope, seq).await;
             }
         }
         tracing::error!("backplane: lost the Redis subscription; reconnecting");
         if !backoff(&mut attempt, &stop).await {
             return;
         }
+    }
+}
+
+/// Most events read for one hint; a connection further behind fills the rest itself.
+const MAX_EVENTS_PER_HINT: u64 = 64;
+
+/// Delivers what the database holds of `scope` up to `seq` (as hinted) to this node's
+/// subscribers: each connection drops what it has and fills any gap before it from the database.
+async fn deliver_from_database(hub: &Hub, store: &Store, scope: Scope, seq: Seq) {
+    if !hub.has_subscribers(scope) || seq == Seq::ZERO {
+        return;
+    }
+    let from = Seq(seq.0.saturating_sub(MAX_EVENTS_PER_HINT));
+    match store.events_after(scope, from, seq.0 - from.0).await {
+        Ok(events) => {
+            for event in events.iter().filter(|e| e.seq <= seq) {
+                hub.publish(event);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, %scope, "backplane: reading hinted events failed; the sweep will retry")
+        }
+    }
+}
+
+/// Another node logged a session out: trust the database, not the message.
+async fn end_session_if_gone(hub: &Hub, sessions: &SessionCache, store: &Store, session: &str) {
+    match crate::auth::queries::session(store, session).await {
+        Ok(None) => {
+            sessions.invalidate(session);
+            hub.end_session(session);
+        }
+        Ok(Some(_)) => {
+            tracing::warn!("backplane: ignoring a session-ended message for a live session")
+        }
+        Err(e) => tracing::warn!(error = %e, "backplane: cannot check an ended session"),
     }
 }
 
@@ -300,15 +413,17 @@ async fn presence(
     stop: CancellationToken,
 ) {
     let own_key = format!("{}:presence:{node}", names.namespace);
-    let pattern = format!("{}:presence:*", names.namespace);
     let ttl_secs = ttl.as_secs().max(1);
     let mut tick = tokio::time::interval(Duration::from_millis(ttl_secs * 1000 / 3));
     let mut last_local: Option<Vec<UserRef>> = None;
-    let mut conn = None;
+    let mut conn: Option<redis::aio::MultiplexedConnection> = None;
     loop {
         tokio::select! {
             _ = stop.cancelled() => {
-                if let Some(mut c) = conn.take() { let _: Result<(), _> = redis::AsyncCommands::del(&mut c, &own_key).await; }
+                if let Some(mut c) = conn.take() {
+                    let _: Result<(), _> = redis::AsyncCommands::del(&mut c, &own_key).await;
+                    let _: Result<(), _> = c.zrem(&names.nodes, &*node).await;
+                }
                 return;
             }
             _ = tick.tick() => {}
@@ -327,15 +442,31 @@ async fn presence(
             conn = None;
             continue;
         }
+        let now = crate::store::now_ms();
+        let listed: Result<(), redis::RedisError> = redis::pipe()
+            .zadd(&names.nodes, &*node, now + (ttl_secs * 1000) as i64)
+            .ignore()
+            .zrembyscore(&names.nodes, "-inf", now)
+            .ignore()
+            .query_async(c)
+            .await;
+        if listed.is_err() {
+            conn = None;
+            continue;
+        }
         if changed {
             let _: Result<(), _> = c.publish(&names.presence, "changed").await;
             last_local = Some(local);
         }
-        let keys: Vec<String> = match c.keys(&pattern).await {
-            Ok(keys) => keys,
+        let nodes: Vec<String> = match c.zrange(&names.nodes, 0, -1).await {
+            Ok(nodes) => nodes,
             Err(_) => continue,
         };
-        let others: Vec<String> = keys.into_iter().filter(|k| *k != own_key).collect();
+        let others: Vec<String> = nodes
+            .into_iter()
+            .filter(|n| **n != *node)
+            .map(|n| format!("{}:presence:{n}", names.namespace))
+            .collect();
         let mut remote: BTreeMap<UserId, UserRef> = BTreeMap::new();
         if !others.is_empty() {
             let values: Vec<Option<String>> = c.mget(&others).await.unwrap_or_default();

@@ -31,7 +31,14 @@ pub struct Config {
     #[arg(long, env = "XIETONG_PRESENCE_TTL", default_value_t = 15)]
     pub presence_ttl_secs: u64,
 
-    /// Origins allowed to open /ws besides the server's own (comma-separated,
+    /// The URL(s) users reach this server on (comma-separated), e.g. https://oa.example.com.
+    /// Only these hosts (plus the bind address, and localhost when bound to loopback) are
+    /// served; a browser's Origin must match one, scheme included. An https URL turns on
+    /// Secure `__Host-` cookies and HSTS.
+    #[arg(long = "public-url", env = "XIETONG_PUBLIC_URL", value_delimiter = ',')]
+    pub public_url: Vec<url::Url>,
+
+    /// Origins allowed to open /ws and send forms besides the server's own (comma-separated,
     /// e.g. https://chat.example.com).
     #[arg(
         long = "allowed-origins",
@@ -52,11 +59,25 @@ pub struct Config {
     #[arg(long, env = "XIETONG_IDLE_TIMEOUT", default_value_t = 60)]
     pub idle_timeout_secs: u64,
 
-    /// Messages a connection may post per second (sustained; bursts of 4x are allowed).
+    /// Commands (messages, …) a user may send per second across all their sockets on a node
+    /// (sustained; bursts of 4x are allowed).
     #[arg(long, env = "XIETONG_POST_RATE", default_value_t = 20)]
     pub post_rate: u32,
 
-    /// Mark cookies Secure (set when users reach the site over HTTPS).
+    /// Sockets one user may have open at once on a node (tabs, devices).
+    #[arg(long, env = "XIETONG_MAX_SOCKETS_PER_USER", default_value_t = 32)]
+    pub max_sockets_per_user: usize,
+
+    /// Seconds a write to a socket may take before the client counts as too slow (4008).
+    #[arg(long, env = "XIETONG_WRITE_TIMEOUT", default_value_t = 10)]
+    pub write_timeout_secs: u64,
+
+    /// Log-in and sign-up attempts allowed per client IP address per minute (answered 429
+    /// beyond).
+    #[arg(long, env = "XIETONG_AUTH_RATE", default_value_t = 20)]
+    pub auth_rate: u32,
+
+    /// Mark cookies Secure (implied by an https --public-url).
     #[arg(long, env = "XIETONG_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
@@ -78,6 +99,11 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("xietong.db").display()))
+    }
+
+    /// Whether cookies are Secure (and named `__Host-…`): users reach the site over HTTPS.
+    pub fn https(&self) -> bool {
+        self.secure_cookies || self.public_url.iter().any(|u| u.scheme() == "https")
     }
 
     /// A configuration with defaults, for tests and tools.

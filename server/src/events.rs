@@ -1,30 +1,33 @@
 //! The event log writer: the one path by which anything becomes an event.
 //!
-//! Appends queue up here; a single task commits them in batches (one transaction, one fsync per
-//! batch) and only then publishes each new event to the hub and acknowledges it. So every event
-//! a client sees or is told is saved is already in the database, and the hub receives each
-//! scope's events in sequence order.
+//! Commands queue up here; a single task applies them in batches (one transaction, one fsync
+//! per batch, each command in its own savepoint) and only then publishes the new events and
+//! answers each caller. So every event a client sees or is told is saved is already in the
+//! database, and the hub receives each scope's events in sequence order.
 
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::backplane::Backplane;
-use crate::store::{Append, Committed, Store, StoreError};
+use crate::command::{self, Applied, CommandError, Submission};
+use crate::store::{Store, StoreError};
 
-/// Most appends committed in one transaction.
+/// Most commands applied in one transaction.
 const MAX_BATCH: usize = 512;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Command(#[from] CommandError),
     #[error("the server is shutting down")]
     ShuttingDown,
 }
 
+type Reply = oneshot::Sender<Result<Applied, CommandError>>;
+
 struct Pending {
-    append: Append,
-    reply: oneshot::Sender<Result<Committed, StoreError>>,
+    submission: Submission,
+    reply: Reply,
 }
 
 #[derive(Clone)]
@@ -44,28 +47,28 @@ impl EventLog {
         (EventLog { tx }, task)
     }
 
-    /// Commits an append and, once it is durable, publishes it. Resolves after both.
-    pub async fn append(&self, append: Append) -> Result<Committed, AppendError> {
-        self.submit(append).await?.outcome().await
+    /// Applies a command and, once it is durable, publishes its events. Resolves after both.
+    pub async fn run(&self, submission: Submission) -> Result<Applied, AppendError> {
+        self.submit(submission).await?.outcome().await
     }
 
-    /// Queues an append and returns without waiting for its commit. Appends submitted one after
-    /// another are committed in that order, so one client's pipelined posts keep their order.
-    pub async fn submit(&self, append: Append) -> Result<Submitted, AppendError> {
+    /// Queues a command and returns without waiting for its commit. Commands submitted one after
+    /// another are applied in that order, so one client's pipelined posts keep their order.
+    pub async fn submit(&self, submission: Submission) -> Result<Submitted, AppendError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Pending { append, reply })
+            .send(Pending { submission, reply })
             .await
             .map_err(|_| AppendError::ShuttingDown)?;
         Ok(Submitted(answer))
     }
 }
 
-/// A queued append; `outcome` resolves once it is committed and published (or refused).
-pub struct Submitted(oneshot::Receiver<Result<Committed, StoreError>>);
+/// A queued command; `outcome` resolves once it is committed and published (or refused).
+pub struct Submitted(oneshot::Receiver<Result<Applied, CommandError>>);
 
 impl Submitted {
-    pub async fn outcome(self) -> Result<Committed, AppendError> {
+    pub async fn outcome(self) -> Result<Applied, AppendError> {
         Ok(self.0.await.map_err(|_| AppendError::ShuttingDown)??)
     }
 }
@@ -91,26 +94,43 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        let (appends, replies): (Vec<Append>, Vec<_>) =
-            batch.drain(..).map(|p| (p.append, p.reply)).unzip();
-        match store.commit(&appends).await {
+        let (submissions, replies): (Vec<Submission>, Vec<Reply>) =
+            batch.drain(..).map(|p| (p.submission, p.reply)).unzip();
+        match commit(&store, &submissions).await {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    if let Ok(committed) = &outcome {
-                        if !committed.duplicate {
-                            backplane.publish(&committed.event);
+                    if let Ok(applied) = &outcome {
+                        for event in &applied.events {
+                            backplane.publish(event);
                         }
                     }
                     let _ = reply.send(outcome);
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, batch = appends.len(), "committing a batch of events failed");
+                tracing::error!(error = %e, batch = submissions.len(), "committing a batch of commands failed");
                 let message = e.to_string();
                 for reply in replies {
-                    let _ = reply.send(Err(StoreError::Db(sqlx::Error::Protocol(message.clone()))));
+                    let _ = reply.send(Err(CommandError::Store(StoreError::Db(
+                        sqlx::Error::Protocol(message.clone()),
+                    ))));
                 }
             }
         }
     }
+}
+
+/// Applies a batch in one transaction. Each command gets its own outcome; a broken transaction
+/// (or a failed commit) fails the whole batch and nothing is written.
+pub(crate) async fn commit(
+    store: &Store,
+    batch: &[Submission],
+) -> Result<Vec<Result<Applied, CommandError>>, StoreError> {
+    let mut tx = store.write().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for submission in batch {
+        outcomes.push(command::apply(&mut tx, submission).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }

@@ -30,6 +30,8 @@ pub enum Outbound {
     },
     /// Anything else (acks, presence, errors).
     Frame(Utf8Bytes),
+    /// The user lost read access to the scope: end the subscription and say so.
+    Revoked(Scope),
 }
 
 /// The hub's end of a connection.
@@ -59,23 +61,37 @@ struct Inner {
     online: BTreeMap<UserId, (UserRef, usize)>,
     /// Users online on other nodes (from the backplane).
     remote_online: BTreeMap<UserId, UserRef>,
+    /// Per user: commands they may still send now, across all their sockets on this node.
+    command_tokens: HashMap<UserId, (f64, std::time::Instant)>,
+}
+
+/// Why a connection was not registered.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("too many connections for this user")]
+    TooManyConnections,
 }
 
 pub struct Hub {
     inner: RwLock<Inner>,
     next_id: AtomicU64,
     queue_capacity: usize,
+    max_sockets_per_user: usize,
+    /// Commands per second per user (sustained; bursts of 4x).
+    command_rate: f64,
     presence_dirty: AtomicBool,
     /// Woken when this node's online set changes or other nodes announce a change.
     presence_activity: tokio::sync::Notify,
 }
 
 impl Hub {
-    pub fn new(queue_capacity: usize) -> Arc<Hub> {
+    pub fn new(queue_capacity: usize, max_sockets_per_user: usize, command_rate: u32) -> Arc<Hub> {
         Arc::new(Hub {
             inner: RwLock::new(Inner::default()),
             next_id: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
+            max_sockets_per_user: max_sockets_per_user.max(1),
+            command_rate: f64::from(command_rate.max(1)),
             presence_dirty: AtomicBool::new(false),
             presence_activity: tokio::sync::Notify::new(),
         })
@@ -93,12 +109,17 @@ impl Hub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a connection; the returned receiver is its outbound queue.
+    /// Adds a connection; the returned receiver is its outbound queue. Refused when the user
+    /// already has `max_sockets_per_user` open on this node.
     pub fn register(
         &self,
         user: UserRef,
         session: Arc<str>,
-    ) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+    ) -> Result<(ConnHandle, mpsc::Receiver<Outbound>), RegisterError> {
+        let mut inner = self.write();
+        if inner.online.get(&user.id).map_or(0, |(_, n)| *n) >= self.max_sockets_per_user {
+            return Err(RegisterError::TooManyConnections);
+        }
         let (tx, rx) = mpsc::channel(self.queue_capacity);
         let handle = ConnHandle {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
@@ -108,7 +129,6 @@ impl Hub {
             kill: CancellationToken::new(),
             close_code: Arc::new(AtomicU16::new(close::NORMAL)),
         };
-        let mut inner = self.write();
         inner.conns.insert(handle.id, handle.clone());
         let entry = inner.online.entry(user.id).or_insert((user, 0));
         entry.1 += 1;
@@ -116,7 +136,24 @@ impl Hub {
             self.presence_dirty.store(true, Ordering::Release);
             self.presence_activity.notify_one();
         }
-        (handle, rx)
+        Ok((handle, rx))
+    }
+
+    /// Takes one command token of `user` (shared by all their sockets on this node); false when
+    /// they are sending faster than the configured rate.
+    pub fn take_command_token(&self, user: UserId) -> bool {
+        let now = std::time::Instant::now();
+        let burst = self.command_rate * 4.0;
+        let mut inner = self.write();
+        let (tokens, at) = inner.command_tokens.entry(user).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.command_rate).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
     }
 
     pub fn unregister(&self, id: ConnId) {
@@ -132,6 +169,7 @@ impl Hub {
             entry.1 -= 1;
             if entry.1 == 0 {
                 inner.online.remove(&handle.user.id);
+                inner.command_tokens.remove(&handle.user.id);
                 self.presence_dirty.store(true, Ordering::Release);
                 self.presence_activity.notify_one();
             }
@@ -156,8 +194,49 @@ impl Hub {
         }
     }
 
-    /// Fans a committed event out to the scope's subscribers. Serialised once.
+    /// Fans a committed event out to the scope's subscribers (serialised once), then ends the
+    /// subscriptions of users the event takes read access from.
     pub fn publish(&self, event: &Event) {
+        self.fan_out(event);
+        for user in event.body.revoked_readers() {
+            self.revoke(user, event.scope);
+        }
+    }
+
+    /// Ends every subscription of `user` to `scope` on this node; each connection says so to its
+    /// client after what was already queued.
+    pub fn revoke(&self, user: UserId, scope: Scope) {
+        let mut too_slow = Vec::new();
+        {
+            let mut inner = self.write();
+            let ids: Vec<ConnId> = inner
+                .conns
+                .values()
+                .filter(|c| c.user.id == user)
+                .map(|c| c.id)
+                .collect();
+            let Some(subscribers) = inner.scopes.get_mut(&scope) else {
+                return;
+            };
+            let mut revoked = Vec::new();
+            for id in ids {
+                if let Some(tx) = subscribers.remove(&id) {
+                    revoked.push((id, tx));
+                }
+            }
+            if subscribers.is_empty() {
+                inner.scopes.remove(&scope);
+            }
+            for (id, tx) in revoked {
+                if tx.try_send(Outbound::Revoked(scope)).is_err() {
+                    too_slow.push(id);
+                }
+            }
+        }
+        self.cut_off(&too_slow, close::TOO_SLOW);
+    }
+
+    fn fan_out(&self, event: &Event) {
         let scope = event.scope;
         let seq = event.seq;
         let text = Utf8Bytes::from(ServerMsg::Event(event.clone()).to_json());
@@ -260,6 +339,10 @@ impl Hub {
     /// Resolves on the next presence change (here or announced by another node).
     pub async fn presence_activity(&self) {
         self.presence_activity.notified().await;
+    }
+
+    pub fn has_subscribers(&self, scope: Scope) -> bool {
+        self.read().scopes.contains_key(&scope)
     }
 
     /// The scopes some connection of this node is subscribed to.

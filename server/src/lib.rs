@@ -1,10 +1,14 @@
 //! The Xietong server, top-down: configuration → storage → auth → hub and transport → features.
 
+pub mod access;
 pub mod auth;
 pub mod backend;
 pub mod backplane;
+pub mod chat;
+pub mod command;
 pub mod config;
 pub mod events;
+pub mod guard;
 pub mod hub;
 pub mod store;
 pub mod ws;
@@ -14,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::backend::SharedBackend;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
@@ -24,13 +29,20 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use auth::limits::{IpLimiter, LoginThrottle, PasswordGate};
+use auth::SessionCache;
+use backplane::Backplane;
 pub use config::Config;
 use events::EventLog;
 use hub::Hub;
-use store::{Append, Store, StoreError};
+use store::{Store, StoreError};
 
 /// Largest HTTP request body accepted (forms, server-function calls).
 pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
+
+/// Longest any HTTP response may take to start; nothing legitimate comes near it, and no
+/// request can hang a connection forever.
+pub const RESPONSE_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Everything a request handler can reach.
 #[derive(Clone)]
@@ -39,6 +51,12 @@ pub struct AppState {
     pub store: Store,
     pub hub: Arc<Hub>,
     pub log: EventLog,
+    pub backplane: Backplane,
+    pub sessions: Arc<SessionCache>,
+    pub sites: Arc<guard::Sites>,
+    pub passwords: Arc<PasswordGate>,
+    pub auth_per_ip: Arc<IpLimiter>,
+    pub login_failures: Arc<LoginThrottle>,
     pub leptos_options: LeptosOptions,
 }
 
@@ -99,29 +117,48 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         .then_some(config.data_dir.as_path());
     let store = Store::open(&url, data_dir).await?;
     let stop = CancellationToken::new();
-    let hub = Hub::new(config.outbound_queue);
+    let hub = Hub::new(
+        config.outbound_queue,
+        config.max_sockets_per_user,
+        config.post_rate,
+    );
+    let sessions = Arc::new(SessionCache::default());
     let backplane = match &config.redis_url {
         Some(redis_url) => {
             let ttl = Duration::from_secs(config.presence_ttl_secs);
-            backplane::Backplane::redis(
+            Backplane::redis(
                 redis_url,
                 &url,
                 hub.clone(),
+                sessions.clone(),
                 store.clone(),
                 ttl,
                 stop.child_token(),
             )
             .await?
         }
-        None => backplane::Backplane::local(hub.clone()),
+        None => Backplane::local(hub.clone(), sessions.clone()),
     };
-    let (log, log_task) = EventLog::start(store.clone(), backplane, stop.child_token());
-    if store.channels().await?.is_empty() {
-        log.append(Append::CreateChannel {
-            name: "general".into(),
-            creator: None,
-        })
-        .await?;
+    let (log, log_task) = EventLog::start(store.clone(), backplane.clone(), stop.child_token());
+    if !chat::queries::any_channel(&store).await? {
+        let seeded = log
+            .run(command::Submission {
+                actor: command::Actor::System,
+                client_id: None,
+                command: xietong::Command::CreateChannel(xietong::chat::CreateChannel {
+                    name: "general".into(),
+                    kind: xietong::ChannelKind::Public,
+                    members: Vec::new(),
+                }),
+            })
+            .await;
+        match seeded {
+            // Another node seeded it first.
+            Err(events::AppendError::Command(command::CommandError::Conflict(_))) => {}
+            other => {
+                other?;
+            }
+        }
     }
     tokio::spawn(
         hub.clone()
@@ -141,16 +178,24 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let sites = Arc::new(guard::Sites::new(&config, addr));
+    let auth_per_ip = Arc::new(IpLimiter::new(config.auth_rate));
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
         hub: hub.clone(),
         log,
+        backplane,
+        sessions,
+        sites,
+        passwords: Arc::new(PasswordGate::default()),
+        auth_per_ip,
+        login_failures: Arc::new(LoginThrottle::default()),
         leptos_options,
     };
     let router = router(state);
 
-    tracing::info!(%addr, database = %url, "Xietong is listening on http://{addr}");
+    tracing::info!(%addr, database = %store::redact_url(&url), "Xietong is listening on http://{addr}");
     let task = {
         let stop = stop.clone();
         tokio::spawn(async move {
@@ -185,6 +230,34 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
     Ok(Running { addr, stop, task })
 }
 
+/// Server functions answer errors with 500 whatever they are; this gives each the status of
+/// its kind (400 invalid, 401, 403, 404, 409, 429; 500 only for real faults).
+async fn api_error_status(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(req).await;
+    if !response.headers().contains_key("serverfnerror") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_REQUEST_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return (
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "error response too large",
+            )
+                .into_response()
+        }
+    };
+    if let Ok(error) = serde_json::from_slice::<app::AppError>(&bytes) {
+        parts.status = http::StatusCode::from_u16(error.status())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(backend::ServerBackend::new(state.clone()));
     let routes = generate_route_list(app::App);
@@ -200,9 +273,19 @@ fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        .layer(axum::middleware::from_fn(api_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_session,
+        ))
+        // Before anything else: is this our host, and (for writes) our site?
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::check_request,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            RESPONSE_DEADLINE,
         ))
         // Forms and server-function calls are small; nothing legitimate comes near this.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -220,6 +303,12 @@ fn router(state: AppState) -> Router {
             http::header::REFERRER_POLICY,
             http::HeaderValue::from_static("same-origin"),
         ))
+        .layer(tower::util::option_layer(state.config.https().then(|| {
+            SetResponseHeaderLayer::if_not_present(
+                http::header::STRICT_TRANSPORT_SECURITY,
+                http::HeaderValue::from_static("max-age=31536000"),
+            )
+        })))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }

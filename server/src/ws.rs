@@ -6,7 +6,6 @@
 //! each scope's events gapless, in order, exactly once, whatever order they reached the hub in.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -14,20 +13,28 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::SinkExt;
-use http::header::{HOST, ORIGIN};
 use http::{HeaderMap, StatusCode};
 use tokio::sync::mpsc;
 use xietong::limits::{MAX_REPLAY_EVENTS, MAX_SUBSCRIPTIONS};
 use xietong::wire::close;
 use xietong::{
-    ClientMsg, ClientMsgId, CurrentUser, ErrorCode, EventBody, Scope, Seq, SeqOrder, ServerMsg,
+    ClientMsg, ClientMsgId, Command, CurrentUser, ErrorCode, Scope, Seq, SeqOrder, ServerMsg,
 };
 
+use crate::access::{self, Denied, Need};
 use crate::auth::SessionKey;
+use crate::command::{Actor, Submission};
 use crate::events::AppendError;
 use crate::hub::{ConnHandle, Outbound};
-use crate::store::{Append, StoreError};
+use crate::store::StoreError;
 use crate::AppState;
+
+/// Stored events read and sent per step of a replay: a client far behind is served page by
+/// page, each page under the write deadline, never all at once from memory.
+const REPLAY_PAGE: u64 = 200;
+
+/// Subscriptions a connection may start per second (sustained), with bursts up to the cap.
+const SUBSCRIBE_RATE: f64 = 10.0;
 
 /// Most queued frames written together after the one that woke the connection.
 const MAX_FRAMES_PER_WRITE: usize = 64;
@@ -43,10 +50,10 @@ pub async fn upgrade(
     session: Option<Extension<SessionKey>>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let (Some(Extension(user)), Some(Extension(SessionKey(session)))) = (user, session) else {
+    let (Some(Extension(user)), Some(Extension(session))) = (user, session) else {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     };
-    if !origin_allowed(&headers, &state.config.allowed_origins) {
+    if !crate::guard::ws_origin_allowed(&state.sites, &headers) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     let limit = state.config.max_frame_bytes;
@@ -58,24 +65,6 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, state, user, session))
 }
 
-/// The server's own origin (the request's `Host`) and the configured ones are allowed; a
-/// request without `Origin` is not (every browser sends one).
-pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
-    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let host = headers.get(HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    if origin_host.is_some() && origin_host == host {
-        return true;
-    }
-    allowed
-        .iter()
-        .any(|a| a.trim().trim_end_matches('/').eq_ignore_ascii_case(origin))
-}
-
 /// Why a connection ended, and the close frame to send (if any).
 struct Closing(Option<(u16, &'static str)>);
 
@@ -85,22 +74,35 @@ struct Connection {
     user: CurrentUser,
     /// Per subscribed scope: the last sequence number sent to this client.
     sent: HashMap<Scope, Seq>,
-    posts: TokenBucket,
+    subscribes: TokenBucket,
     last_heard: Instant,
+    /// When the session ends by itself (Unix ms).
+    session_expires_at: i64,
     /// Frames queued on the socket but not yet flushed.
     unflushed: bool,
 }
 
-async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, session: Arc<str>) {
-    let (conn, mut rx) = state.hub.register(user.user_ref(), session);
-    let rate = f64::from(state.config.post_rate.max(1));
+async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, session: SessionKey) {
+    let registered = state.hub.register(user.user_ref(), session.hash.clone());
+    let (conn, mut rx) = match registered {
+        Ok(registered) => registered,
+        Err(e) => {
+            let frame = Message::Close(Some(CloseFrame {
+                code: close::TOO_MANY_CONNECTIONS,
+                reason: Utf8Bytes::from(e.to_string()),
+            }));
+            let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+            return;
+        }
+    };
     let mut connection = Connection {
         state: state.clone(),
         conn: conn.clone(),
         user,
         sent: HashMap::new(),
-        posts: TokenBucket::new(rate, rate * 4.0),
+        subscribes: TokenBucket::new(SUBSCRIBE_RATE, MAX_SUBSCRIPTIONS as f64),
         last_heard: Instant::now(),
+        session_expires_at: session.expires_at,
         unflushed: false,
     };
     let Closing(close_frame) = connection.run(&mut socket, &mut rx).await;
@@ -136,8 +138,13 @@ impl Connection {
         let mut keepalive = tokio::time::interval((idle / 3).max(Duration::from_millis(500)));
         keepalive.tick().await;
         let kill = self.conn.kill.clone();
+        let until_expiry =
+            Duration::from_millis((self.session_expires_at - crate::store::now_ms()).max(0) as u64);
+        let expiry = tokio::time::sleep(until_expiry);
+        tokio::pin!(expiry);
         loop {
             let step = tokio::select! {
+                _ = &mut expiry => return Closing(Some((close::SESSION_ENDED, "session expired"))),
                 _ = kill.cancelled() => {
                     let code = self.conn.close_code.load(std::sync::atomic::Ordering::Relaxed);
                     let reason = match code {
@@ -199,16 +206,21 @@ impl Connection {
     }
 
     /// Queues a frame on the socket (written at the latest by `flush` at the end of the loop
-    /// step), unless the hub cuts the connection off meanwhile: a client that stopped reading
-    /// would otherwise hold the task on a full TCP buffer forever.
+    /// step), unless the hub cuts the connection off meanwhile or the write misses its
+    /// deadline: a client that stopped reading would otherwise hold the task (and what it is
+    /// sending) on a full TCP buffer forever.
     async fn send_message(
         &mut self,
         socket: &mut WebSocket,
         message: Message,
     ) -> Result<(), Closing> {
         self.unflushed = true;
+        let deadline = self.write_deadline();
         tokio::select! {
-            sent = socket.feed(message) => sent.map_err(|_| Closing(None)),
+            sent = tokio::time::timeout(deadline, socket.feed(message)) => match sent {
+                Ok(sent) => sent.map_err(|_| Closing(None)),
+                Err(_) => Err(Closing(Some((close::TOO_SLOW, "too slow: reconnect and resume")))),
+            },
             _ = self.conn.kill.cancelled() => Err(self.killed()),
         }
     }
@@ -218,10 +230,18 @@ impl Connection {
             return Ok(());
         }
         self.unflushed = false;
+        let deadline = self.write_deadline();
         tokio::select! {
-            flushed = socket.flush() => flushed.map_err(|_| Closing(None)),
+            flushed = tokio::time::timeout(deadline, socket.flush()) => match flushed {
+                Ok(flushed) => flushed.map_err(|_| Closing(None)),
+                Err(_) => Err(Closing(Some((close::TOO_SLOW, "too slow: reconnect and resume")))),
+            },
             _ = self.conn.kill.cancelled() => Err(self.killed()),
         }
+    }
+
+    fn write_deadline(&self) -> Duration {
+        Duration::from_secs(self.state.config.write_timeout_secs.max(1))
     }
 
     fn killed(&self) -> Closing {
@@ -270,12 +290,8 @@ impl Connection {
                 self.sent.remove(&scope);
                 Ok(())
             }
-            ClientMsg::Post {
-                client_id,
-                channel,
-                body,
-            } => {
-                let reply = self.post(client_id, channel, body).await;
+            ClientMsg::Command { client_id, command } => {
+                let reply = self.command(client_id, command).await;
                 match reply {
                     Some(err) => self.send_msg(socket, &err).await,
                     None => Ok(()),
@@ -284,16 +300,11 @@ impl Connection {
         }
     }
 
-    /// Validates and queues a post. Queuing happens here, in order (one client's posts keep
-    /// their order); waiting for the commit happens in its own task so this connection keeps
-    /// reading and writing meanwhile. The ack (or error) comes back through the outbound queue,
-    /// after the event itself.
-    async fn post(
-        &mut self,
-        client_id: ClientMsgId,
-        channel: xietong::ChannelId,
-        body: String,
-    ) -> Option<ServerMsg> {
+    /// Queues a command. Queuing happens here, in order (one client's commands keep their
+    /// order); waiting for the commit happens in its own task so this connection keeps reading
+    /// and writing meanwhile. The ack (or error) comes back through the outbound queue, after
+    /// the command's events.
+    async fn command(&mut self, client_id: ClientMsgId, command: Command) -> Option<ServerMsg> {
         let refuse = |code, message: String| ServerMsg::Error {
             code,
             message,
@@ -305,23 +316,18 @@ impl Connection {
                 "client_id must be 8 to 64 letters, digits, '-' or '_'".into(),
             ));
         }
-        let body = match xietong::validate::message_body(&body) {
-            Ok(body) => body.to_owned(),
-            Err(e) => return Some(refuse(ErrorCode::Invalid, e.to_string())),
-        };
-        if !self.posts.take() {
+        if !self.state.hub.take_command_token(self.user.id) {
             return Some(refuse(
                 ErrorCode::RateLimited,
-                "too many messages; slow down".into(),
+                "too many requests; slow down".into(),
             ));
         }
-        let append = Append::PostMessage {
-            channel,
-            author: self.user.user_ref(),
-            body,
-            client_id: client_id.clone(),
+        let submission = Submission {
+            actor: Actor::User(self.user.clone()),
+            client_id: Some(client_id.clone()),
+            command,
         };
-        let submitted = match self.state.log.submit(append).await {
+        let submitted = match self.state.log.submit(submission).await {
             Ok(submitted) => submitted,
             Err(_) => {
                 return Some(refuse(
@@ -332,32 +338,27 @@ impl Connection {
         };
         let tx = self.conn.tx.clone();
         tokio::spawn(async move {
-            let refuse = |code, message: &str| ServerMsg::Error {
-                code,
-                message: message.into(),
-                client_id: Some(client_id.clone()),
-            };
             let reply = match submitted.outcome().await {
-                Ok(committed) => match committed.event.body {
-                    EventBody::MessagePosted { message } => ServerMsg::Ack {
-                        client_id: client_id.clone(),
-                        message_id: message.id,
-                        scope: committed.event.scope,
-                        seq: committed.event.seq,
-                        duplicate: committed.duplicate,
-                    },
-                    _ => refuse(ErrorCode::Internal, "unexpected event"),
+                Ok(applied) => ServerMsg::Ack {
+                    client_id,
+                    duplicate: applied.duplicate,
+                    output: applied.output,
                 },
-                Err(AppendError::Store(StoreError::NoSuchChannel)) => {
-                    refuse(ErrorCode::NotFound, "no such channel")
+                Err(AppendError::Command(e)) => {
+                    if e.code() == ErrorCode::Internal {
+                        tracing::error!(error = %e, "a command failed");
+                    }
+                    ServerMsg::Error {
+                        code: e.code(),
+                        message: e.public_message(),
+                        client_id: Some(client_id),
+                    }
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "storing a message failed");
-                    refuse(
-                        ErrorCode::Internal,
-                        "the message could not be stored; retry",
-                    )
-                }
+                Err(AppendError::ShuttingDown) => ServerMsg::Error {
+                    code: ErrorCode::Internal,
+                    message: "the server is shutting down; retry".into(),
+                    client_id: Some(client_id),
+                },
             };
             let _ = tx.send(Outbound::Frame(reply.to_json().into())).await;
         });
@@ -370,9 +371,6 @@ impl Connection {
         scope: Scope,
         after: Option<Seq>,
     ) -> Result<(), Closing> {
-        if let Err(err) = self.authorize(scope).await {
-            return self.send_msg(socket, &err).await;
-        }
         if !self.sent.contains_key(&scope) && self.sent.len() >= MAX_SUBSCRIPTIONS {
             let err = ServerMsg::error(
                 ErrorCode::RateLimited,
@@ -380,9 +378,20 @@ impl Connection {
             );
             return self.send_msg(socket, &err).await;
         }
-        // Join the fan-out before reading the head: whatever is committed after this point
-        // arrives through the queue, everything before is at or below the head.
+        if !self.subscribes.take() {
+            let err = ServerMsg::error(ErrorCode::RateLimited, "too many subscriptions; slow down");
+            return self.send_msg(socket, &err).await;
+        }
+        // Join the fan-out before checking access and reading the head: a removal committed
+        // after this point reaches this connection as a revocation, and whatever is committed
+        // after the head read arrives through the queue.
         self.state.hub.subscribe(&self.conn, scope);
+        if let Err(err) = self.authorize(scope).await {
+            if !self.sent.contains_key(&scope) {
+                self.state.hub.unsubscribe(self.conn.id, scope);
+            }
+            return self.send_msg(socket, &err).await;
+        }
         let head = match self.state.store.head(scope).await {
             Ok(head) => head,
             Err(e) => return self.internal(socket, e).await,
@@ -405,59 +414,65 @@ impl Connection {
     }
 
     async fn authorize(&self, scope: Scope) -> Result<(), ServerMsg> {
-        match scope {
-            // Every signed-in member sees the workspace scope and every (public) channel.
-            Scope::Workspace => Ok(()),
-            Scope::Channel(id) => match self.state.store.channel(id).await {
-                Ok(Some(_)) => Ok(()),
-                Ok(None) => Err(ServerMsg::error(
-                    ErrorCode::NotFound,
-                    format!("no channel {id}"),
-                )),
-                Err(e) => {
-                    tracing::error!(error = %e, "channel lookup failed");
-                    Err(ServerMsg::error(
-                        ErrorCode::Internal,
-                        "could not check the channel",
-                    ))
-                }
-            },
-        }
+        let checked = match self.state.store.pool().acquire().await {
+            Ok(mut conn) => access::check(&mut conn, &self.user, scope, Need::Read).await,
+            Err(e) => Err(Denied::Store(StoreError::Db(e))),
+        };
+        checked.map_err(|denied| match denied {
+            Denied::NotFound(_) => ServerMsg::error(ErrorCode::NotFound, denied.to_string()),
+            Denied::Forbidden(_) => ServerMsg::error(ErrorCode::Forbidden, denied.to_string()),
+            Denied::Store(e) => {
+                tracing::error!(error = %e, "access check failed");
+                ServerMsg::error(ErrorCode::Internal, "could not check access; retry")
+            }
+        })
     }
 
-    /// Sends the stored events of `scope` after what this client has, up to `until`.
+    /// Sends the stored events of `scope` after what this client has, up to `until`, a page at
+    /// a time.
     async fn catch_up(
         &mut self,
         socket: &mut WebSocket,
         scope: Scope,
         until: Seq,
     ) -> Result<(), Closing> {
-        let Some(&from) = self.sent.get(&scope) else {
-            return Ok(());
-        };
-        if until <= from {
-            return Ok(());
+        loop {
+            let Some(&from) = self.sent.get(&scope) else {
+                return Ok(());
+            };
+            if until <= from {
+                return Ok(());
+            }
+            let page = (until.0 - from.0).min(REPLAY_PAGE);
+            let events = match self.state.store.events_after(scope, from, page).await {
+                Ok(events) => events,
+                Err(e) => return self.internal(socket, e).await,
+            };
+            if events.is_empty() {
+                return Ok(());
+            }
+            for event in events {
+                let seq = event.seq;
+                self.send_msg(socket, &ServerMsg::Event(event)).await?;
+                self.sent.insert(scope, seq);
+            }
+            self.flush(socket).await?;
         }
-        let events = match self
-            .state
-            .store
-            .events_after(scope, from, until.0 - from.0)
-            .await
-        {
-            Ok(events) => events,
-            Err(e) => return self.internal(socket, e).await,
-        };
-        for event in events {
-            let seq = event.seq;
-            self.send_msg(socket, &ServerMsg::Event(event)).await?;
-            self.sent.insert(scope, seq);
-        }
-        Ok(())
     }
 
     async fn deliver(&mut self, socket: &mut WebSocket, item: Outbound) -> Result<(), Closing> {
         match item {
             Outbound::Frame(text) => self.send(socket, text).await,
+            Outbound::Revoked(scope) => {
+                if self.sent.remove(&scope).is_none() {
+                    return Ok(());
+                }
+                let msg = ServerMsg::Unsubscribed {
+                    scope,
+                    reason: "you no longer have access".into(),
+                };
+                self.send_msg(socket, &msg).await
+            }
             Outbound::Event { scope, seq, text } => {
                 let Some(&last) = self.sent.get(&scope) else {
                     return Ok(());
@@ -501,7 +516,7 @@ fn read_error_close(e: &axum::Error) -> Option<(u16, &'static str)> {
     }
 }
 
-/// Per-connection rate limit for posts.
+/// A per-connection rate limit.
 struct TokenBucket {
     rate: f64,
     burst: f64,

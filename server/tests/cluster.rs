@@ -51,10 +51,13 @@ impl Cluster {
     }
 
     async fn start_with(n: usize, redis: &str, args: &[&str]) -> Cluster {
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        // Tests run in parallel: the counter keeps two clusters started in one millisecond apart.
         let name = format!(
-            "xietong_cluster_{}_{}",
+            "xietong_cluster_{}_{}_{}",
             std::process::id(),
-            xietong_server::store::now_ms()
+            xietong_server::store::now_ms(),
+            STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
         let mut admin = sqlx::PgConnection::connect(&admin_url())
             .await
@@ -93,6 +96,8 @@ impl Cluster {
                 &self.redis,
             ])
             .args(&self.args)
+            // Every test user signs up from 127.0.0.1.
+            .args(["--auth-rate", "100000"])
             .args(["--log", "warn", "--site-root", "/nonexistent"])
             .stdout(Stdio::null())
             .spawn()
@@ -367,9 +372,9 @@ struct Nginx {
 }
 
 impl Nginx {
-    fn start(node_ports: &[u16]) -> Nginx {
+    /// nginx on `port`, which the nodes know as their `--public-url`.
+    fn start(node_ports: &[u16], port: u16) -> Nginx {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
         let site =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nginx.conf"))
                 .unwrap();
@@ -440,9 +445,11 @@ impl Drop for Nginx {
 
 #[tokio::test]
 async fn behind_nginx_a_killed_node_costs_no_message() {
-    let mut cluster = Cluster::start(3).await;
+    let nginx_port = free_port();
+    let public_url = format!("http://127.0.0.1:{nginx_port}");
+    let mut cluster = Cluster::start_with(3, &redis_url(), &["--public-url", &public_url]).await;
     let ports: Vec<u16> = (0..3).map(|i| cluster.port(i)).collect();
-    let nginx = Nginx::start(&ports);
+    let nginx = Nginx::start(&ports, nginx_port);
     let names = ["alice", "bob", "carol"];
     let mut cookies = Vec::new();
     for name in names {
@@ -481,5 +488,73 @@ async fn behind_nginx_a_killed_node_costs_no_message() {
     for client in clients.iter_mut() {
         assert_eq!(collect(client, 10).await, expected);
     }
+    cluster.stop().await;
+}
+
+/// The Redis namespace of a cluster (as the nodes derive it from their database URL).
+fn namespace(database: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(database.as_bytes());
+    format!(
+        "xietong:{:02x}{:02x}{:02x}{:02x}",
+        digest[0], digest[1], digest[2], digest[3]
+    )
+}
+
+/// Anyone who can PUBLISH on Redis still cannot inject an event, an author or a sequence
+/// number: nodes deliver what the database holds, and the real next message still arrives.
+#[tokio::test]
+async fn a_forged_redis_publish_injects_nothing() {
+    let cluster = Cluster::start(2).await;
+    let (_, mut alice) = cluster.join(0, "alice").await;
+    let (_, mut bob) = cluster.join(1, "bob").await;
+    bob.subscribe(GENERAL_SCOPE, None).await;
+    let channel = format!("{}:events", namespace(&cluster.database));
+    let forged_event = serde_json::json!({
+        "node": "forger",
+        "event": {"scope": "channel:1", "seq": 1, "body": {"type": "message_posted", "message": {
+            "id": 999, "channel": 1, "seq": 1, "author": {"id": 1, "username": "alice"},
+            "body": "forged", "created_at": 1}}}
+    });
+    let forged_hint = serde_json::json!({"node": "forger", "scope": "channel:1", "seq": 1});
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    for payload in [forged_event.to_string(), forged_hint.to_string()] {
+        let receivers: i64 = redis::cmd("PUBLISH")
+            .arg(&channel)
+            .arg(payload)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        assert!(receivers >= 1, "no node listens on {channel}");
+    }
+    // Nothing reaches bob (a ping round trip after the publishes proves the queue is empty).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bob.send(&ClientMsg::Ping).await;
+    let next = bob.recv_skip_presence().await;
+    assert_eq!(next, ServerMsg::Pong, "bob received {next:?}");
+    alice.post(GENERAL, "real").await;
+    let event = bob.next_event().await;
+    assert_eq!((event.seq, body_of(&event)), (Seq(1), "real"));
+    cluster.stop().await;
+}
+
+/// Logging out on one node closes that session's sockets on the others (4001).
+#[tokio::test]
+async fn logging_out_on_one_node_ends_the_session_everywhere() {
+    let cluster = Cluster::start(2).await;
+    let (cookie, _on_0) = cluster.join(0, "alice").await;
+    let mut on_1 = cluster.connect(1, &cookie).await;
+    let response = http()
+        .post(format!("{}/api/logout", cluster.base(0)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection() || response.status().is_success());
+    assert_eq!(
+        on_1.close_code().await,
+        Some(xietong::wire::close::SESSION_ENDED)
+    );
     cluster.stop().await;
 }

@@ -17,8 +17,9 @@ pub async fn sign_up(username: String, password: String) -> Result<(), AppError>
     let username = xietong::validate::username(&username)?;
     let password = xietong::validate::password(&password)?;
     let backend = crate::backend::backend()?;
-    let session = backend.sign_up(username, password).await?;
-    cookie::set_session(&session.token, backend.secure_cookies());
+    let ip = crate::backend::client_ip();
+    let session = backend.sign_up(ip, username, password).await?;
+    cookie::set_session(&session.token, backend.https());
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -26,19 +27,26 @@ pub async fn sign_up(username: String, password: String) -> Result<(), AppError>
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn log_in(username: String, password: String) -> Result<(), AppError> {
     let backend = crate::backend::backend()?;
-    let session = backend.log_in(username.trim(), &password).await?;
-    cookie::set_session(&session.token, backend.secure_cookies());
+    let ip = crate::backend::client_ip();
+    let session = backend.log_in(ip, username.trim(), &password).await?;
+    cookie::set_session(&session.token, backend.https());
     leptos_axum::redirect("/");
     Ok(())
+}
+
+/// Whether the request's session is still valid (the socket asks after failed reconnects).
+#[server(prefix = "/api", endpoint = "whoami")]
+pub async fn who_am_i() -> Result<xietong::CurrentUser, AppError> {
+    crate::backend::require_user()
 }
 
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn log_out() -> Result<(), AppError> {
     let backend = crate::backend::backend()?;
-    if let Some(token) = cookie::session_token_of_request() {
+    if let Some(token) = cookie::session_token_of_request(backend.https()) {
         backend.log_out(&token).await?;
     }
-    cookie::clear_session(backend.secure_cookies());
+    cookie::clear_session(backend.https());
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -1,11 +1,12 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use xietong::{ChannelId, Message};
+use xietong::chat::PostMessage;
+use xietong::{ChannelId, Command, Message, Scope};
 
 use super::channel_history;
-use crate::live::state::ChannelView;
-use crate::live::{Live, PendingPost};
+use super::state::ChannelView;
+use crate::live::{Live, PendingCommand};
 
 /// One channel: its history (server-rendered), live messages and the composer.
 #[component]
@@ -23,8 +24,9 @@ pub fn ChannelPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match history.await {
                     Ok(page) => {
+                        let scope = Scope::Channel(page.channel.id);
                         let view = RwSignal::new(ChannelView::from_page(page));
-                        expect_context::<Live>().watch_channel(view);
+                        expect_context::<Live>().watch(scope, view, move || history.refetch());
                         view! { <Channel view /> }.into_any()
                     }
                     Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
@@ -95,7 +97,7 @@ fn Channel(view: RwSignal<ChannelView>) -> impl IntoView {
         live.pending
             .get()
             .into_iter()
-            .filter(|p| p.channel == channel_id)
+            .filter(|p| matches!(&p.command, Command::PostMessage(m) if m.channel == channel_id))
             .collect::<Vec<_>>()
     };
 
@@ -163,10 +165,14 @@ fn MessageItem(message: Message) -> impl IntoView {
 }
 
 #[component]
-fn PendingItem(post: PendingPost) -> impl IntoView {
+fn PendingItem(post: PendingCommand) -> impl IntoView {
     let live = expect_context::<Live>();
     let client_id = post.client_id.clone();
     let failed = post.error.clone();
+    let body = match &post.command {
+        Command::PostMessage(m) => m.body.clone(),
+        _ => String::new(),
+    };
     let sending = failed.is_none();
     view! {
         <article class="message pending" aria-busy=sending.to_string()>
@@ -175,7 +181,7 @@ fn PendingItem(post: PendingPost) -> impl IntoView {
                 " "
                 <span class="sending">{if sending { "Sending…" } else { "Not sent" }}</span>
             </header>
-            <p class="body">{post.body}</p>
+            <p class="body">{body}</p>
             {failed.map(|e| view! {
                 <p role="alert" class="error">{e}</p>
                 <button type="button" on:click=move |_| live.dismiss(&client_id)>"Dismiss"</button>
@@ -199,7 +205,10 @@ fn Composer(channel: ChannelId, channel_name: String) -> impl IntoView {
             .unwrap_or_else(|| text.get_untracked());
         match xietong::validate::message_body(&body) {
             Ok(body) => {
-                live.post(channel, body.to_owned());
+                live.send_command(Command::PostMessage(PostMessage {
+                    channel,
+                    body: body.to_owned(),
+                }));
                 text.set(String::new());
                 if let Some(el) = input.get_untracked() {
                     el.set_value("");

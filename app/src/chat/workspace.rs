@@ -2,16 +2,19 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_navigate;
 
+use xietong::Scope;
+
+use super::state::WorkspaceView;
 use super::{workspace, CreateChannel};
 use crate::auth::LogoutButton;
-use crate::live::state::WorkspaceView;
 use crate::live::{ConnectionStatus, Live, OnlineList};
 
 /// The frame around every channel: sidebar with channels, people online, connection state.
 #[component]
 pub fn Workspace() -> impl IntoView {
     let live = Live::provide();
-    let snapshot = OnceResource::new(workspace());
+    let snapshot = Resource::new(|| (), |_| workspace());
+    let snapshot_refetch = move || snapshot.refetch();
     view! {
         <div class="workspace">
             <aside class="sidebar">
@@ -29,7 +32,11 @@ pub fn Workspace() -> impl IntoView {
                         match snapshot.await {
                             Ok(snapshot) => {
                                 let view = RwSignal::new(WorkspaceView::from_snapshot(&snapshot));
-                                live.watch_workspace(view);
+                                // Public channels come from the workspace scope, private ones and
+                                // direct messages from mine.
+                                for scope in [Scope::Workspace, Scope::User(snapshot.me.id)] {
+                                    live.watch(scope, view, snapshot_refetch);
+                                }
                                 view! { <ChannelNav view /> }.into_any()
                             }
                             Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
@@ -55,7 +62,9 @@ fn ChannelNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
                 <For each=move || view.get().channels key=|c| c.id let:channel>
                     <li>
                         <A href=format!("/c/{}", channel.id)>
-                            <span aria-hidden="true" class="hash">"# "</span>
+                            <span aria-hidden="true" class="hash">
+                                {if channel.kind.members_only() { "🔒 " } else { "# " }}
+                            </span>
                             {channel.name}
                         </A>
                     </li>
@@ -97,6 +106,10 @@ fn NewChannel() -> impl IntoView {
                         <label>
                             "Channel name"
                             <input type="text" name="name" required autofocus maxlength="64" />
+                        </label>
+                        <label class="checkbox">
+                            <input type="checkbox" name="private" value="on" />
+                            "Private"
                         </label>
                         <Show when=move || error().is_some()>
                             <p role="alert" class="error">{error}</p>

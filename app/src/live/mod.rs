@@ -1,20 +1,20 @@
 //! The live connection: one WebSocket per tab, shared by every live part of the page through
-//! context. It keeps the views that are open up to date, resumes them after a reconnect from
-//! their last sequence numbers, and resends posts that were not acknowledged.
+//! context. It knows no feature: a feature watches the scopes it needs with its own view (a
+//! [`ScopeView`]: snapshot + apply(event)), sends commands, and says how to refetch its snapshot
+//! when a scope must resync. It resumes every watched scope after a reconnect from its view's
+//! head, and resends commands that were not acknowledged (same client id: applied once).
 
 mod presence;
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 mod socket;
-pub mod state;
 
 pub use presence::{ConnectionStatus, OnlineList};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
-use xietong::{ChannelId, ClientMsg, ClientMsgId, Event, Scope, ServerMsg, UserRef};
-
-use state::{Applied, ChannelView, WorkspaceView};
+use xietong::{ClientMsg, ClientMsgId, Command, Event, Scope, Seq, ServerMsg, UserRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnState {
@@ -25,39 +25,43 @@ pub enum ConnState {
     Outdated,
 }
 
-/// A post not yet acknowledged; shown greyed out until its event arrives.
+/// What applying an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Applied,
+    /// Already applied (a replay overlap): ignored.
+    Duplicate,
+    /// Events are missing before this one: not applied; resubscribe from `head`.
+    Gap,
+}
+
+/// A feature's client-side state for one or more scopes: a snapshot plus the events applied
+/// since, in sequence order, exactly once.
+pub trait ScopeView: Send + Sync + 'static {
+    /// The last sequence number applied for `scope`.
+    fn head(&self, scope: Scope) -> Seq;
+    /// Applies the next event of one of its scopes (check its `seq` with `Seq::classify`).
+    fn apply(&mut self, event: &Event) -> Applied;
+}
+
+/// A command not yet acknowledged; features show it as pending (a greyed-out message, …).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PendingPost {
+pub struct PendingCommand {
     pub client_id: ClientMsgId,
-    pub channel: ChannelId,
-    pub body: String,
+    pub command: Command,
     /// Set when the server refused it.
     pub error: Option<String>,
 }
 
-/// Where a scope's events go.
-#[derive(Clone, Copy)]
-enum Sink {
-    Workspace(RwSignal<WorkspaceView>),
-    Channel(RwSignal<ChannelView>),
-}
+type ApplyFn = Arc<dyn Fn(&Event) -> Option<Applied> + Send + Sync>;
 
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-impl Sink {
-    /// Applies an event; `None` when the view is gone.
-    fn apply(&self, event: &Event) -> Option<Applied> {
-        match self {
-            Sink::Workspace(view) => view.try_update(|v| v.apply(event)),
-            Sink::Channel(view) => view.try_update(|v| v.apply(event)),
-        }
-    }
-
-    fn head(&self) -> Option<xietong::Seq> {
-        match self {
-            Sink::Workspace(view) => view.try_with_untracked(|v| v.head),
-            Sink::Channel(view) => view.try_with_untracked(|v| v.head),
-        }
-    }
+/// One scope's watcher: how to apply its events, read its head, and refetch its snapshot.
+#[derive(Clone)]
+struct Watcher {
+    id: u64,
+    apply: ApplyFn,
+    head: Arc<dyn Fn() -> Option<Seq> + Send + Sync>,
+    resync: Arc<dyn Fn() + Send + Sync>,
 }
 
 /// The tab's live service. Cheap to copy; get it with `expect_context::<Live>()`.
@@ -65,29 +69,32 @@ impl Sink {
 pub struct Live {
     pub status: RwSignal<ConnState>,
     pub online: RwSignal<Vec<UserRef>>,
-    pub pending: RwSignal<Vec<PendingPost>>,
+    pub pending: RwSignal<Vec<PendingCommand>>,
     /// Minutes east of UTC for showing times; 0 while server-rendering, the browser's after.
     pub utc_offset_minutes: RwSignal<i32>,
-    sinks: StoredValue<HashMap<Scope, Sink>>,
+    watchers: StoredValue<HashMap<Scope, Watcher>>,
+    next_watcher: StoredValue<u64>,
     outbox: StoredValue<Option<futures::channel::mpsc::UnboundedSender<ClientMsg>>>,
     stopped: StoredValue<bool>,
 }
 
 impl Live {
     /// Creates the service and provides it to the component tree below. In the browser it also
-    /// opens the socket; it stops when the providing component is cleaned up.
+    /// opens the socket; it stops when the providing component is cleaned up. While rendering
+    /// on the server nothing is started.
     pub fn provide() -> Live {
         let live = Live {
             status: RwSignal::new(ConnState::Connecting),
             online: RwSignal::new(Vec::new()),
             pending: RwSignal::new(Vec::new()),
             utc_offset_minutes: RwSignal::new(0),
-            sinks: StoredValue::new(HashMap::new()),
+            watchers: StoredValue::new(HashMap::new()),
+            next_watcher: StoredValue::new(0),
             outbox: StoredValue::new(None),
             stopped: StoredValue::new(false),
         };
         provide_context(live);
-        #[cfg(feature = "hydrate")]
+        #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
         {
             Effect::new(move |_| {
                 let offset = -js_sys::Date::new_0().get_timezone_offset() as i32;
@@ -106,86 +113,114 @@ impl Live {
         self.stopped.try_get_value().unwrap_or(true)
     }
 
-    /// Keeps the workspace view live from its snapshot's head.
-    pub fn watch_workspace(&self, view: RwSignal<WorkspaceView>) {
-        self.watch(Scope::Workspace, Sink::Workspace(view));
+    /// Keeps `view` live for `scope` from the view's head: replays what it missed, then streams.
+    /// `resync` refetches the view's snapshot when the scope cannot be replayed (too far
+    /// behind, or access ended); the refetched view watches again. The watch ends when the
+    /// calling component is cleaned up. A view may watch several scopes.
+    pub fn watch<V: ScopeView>(
+        &self,
+        scope: Scope,
+        view: RwSignal<V>,
+        resync: impl Fn() + Send + Sync + 'static,
+    ) {
+        let id = self.next_watcher.try_update_value(|n| {
+            *n += 1;
+            *n
+        });
+        let Some(id) = id else { return };
+        let watcher = Watcher {
+            id,
+            apply: Arc::new(move |event| view.try_update(|v| v.apply(event))),
+            head: Arc::new(move || view.try_with_untracked(|v| v.head(scope))),
+            resync: Arc::new(resync),
+        };
+        let after = (watcher.head)();
+        // `try_`: a page whose owner is already gone (a navigation during server rendering)
+        // watches nothing.
+        if self
+            .watchers
+            .try_update_value(|w| w.insert(scope, watcher))
+            .is_none()
+        {
+            return;
+        }
+        self.send(ClientMsg::Subscribe { scope, after });
+        let live = *self;
+        on_cleanup(move || live.unwatch(scope, id));
     }
 
-    /// Keeps a channel view live from its snapshot's head; stops watching the channel watched
-    /// before (one channel is open per tab).
-    pub fn watch_channel(&self, view: RwSignal<ChannelView>) {
-        let Some(id) = view.try_with_untracked(|v| v.channel.id) else {
-            return;
-        };
-        let stale: Vec<Scope> = self.sinks.with_value(|sinks| {
-            sinks
-                .keys()
-                .filter(|s| matches!(s, Scope::Channel(c) if *c != id))
-                .copied()
-                .collect()
-        });
-        for scope in stale {
-            self.sinks.update_value(|sinks| {
-                sinks.remove(&scope);
-            });
+    fn unwatch(&self, scope: Scope, id: u64) {
+        let removed = self
+            .watchers
+            .try_update_value(|w| {
+                if w.get(&scope).is_some_and(|x| x.id == id) {
+                    w.remove(&scope);
+                    true
+                } else {
+                    false
+                }
+            })
+            .unwrap_or(false);
+        if removed {
             self.send(ClientMsg::Unsubscribe { scope });
         }
-        self.watch(Scope::Channel(id), Sink::Channel(view));
     }
 
-    fn watch(&self, scope: Scope, sink: Sink) {
-        let after = sink.head();
-        self.sinks.update_value(|sinks| {
-            sinks.insert(scope, sink);
-        });
-        self.send(ClientMsg::Subscribe { scope, after });
-    }
-
-    /// Sends a message to a channel. It shows as pending until the server's event for it
-    /// arrives, and is resent (same client id, so stored once) after a reconnect.
-    pub fn post(&self, channel: ChannelId, body: String) {
+    /// Sends a command. It stays in `pending` until its event (or acknowledgement) arrives, and
+    /// is resent with the same client id after a reconnect.
+    pub fn send_command(&self, command: Command) -> ClientMsgId {
         let client_id = new_client_id();
         self.pending.update(|p| {
-            p.push(PendingPost {
+            p.push(PendingCommand {
                 client_id: client_id.clone(),
-                channel,
-                body: body.clone(),
+                command: command.clone(),
                 error: None,
             })
         });
-        self.send(ClientMsg::Post {
-            client_id,
-            channel,
-            body,
+        self.send(ClientMsg::Command {
+            client_id: client_id.clone(),
+            command,
         });
+        client_id
     }
 
-    /// Drops a refused post from the pending list.
+    /// Drops a command from the pending list (answered, or a refusal the user dismissed).
     pub fn dismiss(&self, client_id: &ClientMsgId) {
-        self.pending
-            .update(|p| p.retain(|x| &x.client_id != client_id));
+        if self
+            .pending
+            .try_with_untracked(|p| p.iter().any(|x| &x.client_id == client_id))
+            .unwrap_or(false)
+        {
+            self.pending
+                .try_update(|p| p.retain(|x| &x.client_id != client_id));
+        }
     }
 
     fn send(&self, msg: ClientMsg) {
-        self.outbox.with_value(|outbox| {
+        self.outbox.try_with_value(|outbox| {
             if let Some(tx) = outbox {
                 let _ = tx.unbounded_send(msg);
             }
         });
     }
 
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    /// What to send first on a new connection: resume every watched scope, resend every post
-    /// still pending.
+    fn watcher(&self, scope: Scope) -> Option<Watcher> {
+        self.watchers
+            .try_with_value(|w| w.get(&scope).cloned())
+            .flatten()
+    }
+
+    #[cfg_attr(not(all(feature = "hydrate", not(feature = "ssr"))), allow(dead_code))]
+    /// What to send first on a new connection: resume every watched scope, resend every
+    /// command still pending.
     fn resume_messages(&self) -> Vec<ClientMsg> {
-        let mut msgs: Vec<ClientMsg> = self
-            .sinks
-            .with_value(|sinks| {
-                sinks
-                    .iter()
-                    .map(|(scope, sink)| (*scope, sink.head()))
-                    .collect::<Vec<_>>()
-            })
+        let heads: Vec<(Scope, Option<Seq>)> = self
+            .watchers
+            .with_value(|w| w.iter().map(|(s, x)| (*s, x.clone())).collect::<Vec<_>>())
+            .into_iter()
+            .map(|(scope, watcher)| (scope, (watcher.head)()))
+            .collect();
+        let mut msgs: Vec<ClientMsg> = heads
             .into_iter()
             .map(|(scope, after)| ClientMsg::Subscribe { scope, after })
             .collect();
@@ -193,17 +228,16 @@ impl Live {
             pending
                 .iter()
                 .filter(|p| p.error.is_none())
-                .map(|p| ClientMsg::Post {
+                .map(|p| ClientMsg::Command {
                     client_id: p.client_id.clone(),
-                    channel: p.channel,
-                    body: p.body.clone(),
+                    command: p.command.clone(),
                 })
                 .collect::<Vec<_>>()
         }));
         msgs
     }
 
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    #[cfg_attr(not(all(feature = "hydrate", not(feature = "ssr"))), allow(dead_code))]
     /// Applies one frame from the server. Returns a message to send back, if any (a resubscribe
     /// after a gap).
     fn receive(&self, msg: ServerMsg) -> Option<ClientMsg> {
@@ -217,31 +251,27 @@ impl Live {
                 self.status.set(state);
             }
             ServerMsg::Event(event) => {
-                if let xietong::EventBody::MessagePosted { message } = &event.body {
-                    if let Some(id) = &message.client_id {
-                        if self
-                            .pending
-                            .with_untracked(|p| p.iter().any(|x| &x.client_id == id))
-                        {
-                            self.dismiss(id);
-                        }
-                    }
+                if let Some(id) = &event.client_id {
+                    self.dismiss(id);
                 }
-                let sink = self
-                    .sinks
-                    .with_value(|sinks| sinks.get(&event.scope).copied());
-                if let Some(sink) = sink {
-                    if sink.apply(&event) == Some(Applied::Gap) {
+                if let Some(watcher) = self.watcher(event.scope) {
+                    if (watcher.apply)(&event) == Some(Applied::Gap) {
                         return Some(ClientMsg::Subscribe {
                             scope: event.scope,
-                            after: sink.head(),
+                            after: (watcher.head)(),
                         });
                     }
                 }
             }
-            ServerMsg::Resync { scope, .. } => {
-                // Too far behind for a replay: the simplest correct refetch is a reload.
-                reload_page(scope);
+            // Too far behind for a replay, or no longer allowed: refetch that scope's snapshot
+            // (the refreshed view watches again).
+            ServerMsg::Resync { scope, .. } | ServerMsg::Unsubscribed { scope, .. } => {
+                if let Some(watcher) = self.watcher(scope) {
+                    self.watchers.update_value(|w| {
+                        w.remove(&scope);
+                    });
+                    (watcher.resync)();
+                }
             }
             ServerMsg::Presence { online } => self.online.set(online),
             ServerMsg::Error {
@@ -250,13 +280,11 @@ impl Live {
                 ..
             } => {
                 self.pending.update(|p| {
-                    if let Some(post) = p.iter_mut().find(|x| x.client_id == id) {
-                        post.error = Some(message);
+                    if let Some(command) = p.iter_mut().find(|x| x.client_id == id) {
+                        command.error = Some(message);
                     }
                 });
             }
-            // The event (sent before the ack) has replaced the pending copy already when the
-            // channel is open; this clears it when it is not.
             ServerMsg::Ack { client_id, .. } => self.dismiss(&client_id),
             ServerMsg::Subscribed { .. } | ServerMsg::Pong | ServerMsg::Error { .. } => {}
         }
@@ -264,23 +292,23 @@ impl Live {
     }
 }
 
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn reload_page(_scope: Scope) {
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().reload();
-    }
-}
-
-fn new_client_id() -> ClientMsgId {
-    #[cfg(feature = "hydrate")]
+/// A fresh client id for a command: random enough that two tabs never collide.
+pub fn new_client_id() -> ClientMsgId {
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
         let a = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
         let b = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
         ClientMsgId(format!("{:x}-{a:x}-{b:x}", js_sys::Date::now() as u64))
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
     {
-        ClientMsgId(String::from("server-rendered"))
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        ClientMsgId(format!("srv-{nanos:x}-{n:x}-{:x}", std::process::id()))
     }
 }

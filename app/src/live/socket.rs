@@ -67,7 +67,7 @@ async fn run(live: Live) {
         // whether the session is still valid, and go to the login page if it is not.
         if failures >= 3
             && matches!(
-                crate::chat::workspace().await,
+                crate::auth::who_am_i().await,
                 Err(crate::AppError::Unauthorized)
             )
         {

@@ -124,10 +124,12 @@ impl Endpoint {
             x: &'a str,
         }
         match self.kind {
-            Kind::Xietong => ClientMsg::Post {
+            Kind::Xietong => ClientMsg::Command {
                 client_id: ClientMsgId(format!("bench-{}-{}", probe.p, probe.c)),
-                channel,
-                body: serde_json::to_string(&probe).unwrap_or_default(),
+                command: xietong::Command::PostMessage(xietong::chat::PostMessage {
+                    channel,
+                    body: serde_json::to_string(&probe).unwrap_or_default(),
+                }),
             }
             .to_json(),
             _ => serde_json::to_string(&Padded {
@@ -381,6 +383,9 @@ mod tests {
         let frame = xietong::ServerMsg::Event(xietong::Event {
             scope: Scope::Channel(ChannelId(2)),
             seq: Seq(99),
+            actor: Some(xietong::UserId(1)),
+            at: 1,
+            client_id: None,
             body: xietong::EventBody::MessagePosted {
                 message: xietong::Message {
                     id: xietong::MessageId(5),

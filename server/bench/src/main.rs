@@ -337,6 +337,9 @@ fn pad_for_baselines() -> usize {
     let event = xietong::ServerMsg::Event(xietong::Event {
         scope: xietong::Scope::Channel(ChannelId(2)),
         seq: Seq(34567),
+        actor: Some(xietong::UserId(42)),
+        at: 1_764_000_000_000,
+        client_id: Some(xietong::ClientMsgId("bench-12-3456".into())),
         body: xietong::EventBody::MessagePosted {
             message: xietong::Message {
                 id: xietong::MessageId(34567),

@@ -80,11 +80,20 @@ impl Target {
                 let dir = std::env::temp_dir()
                     .join(format!("xietong-bench-{}-{port}", std::process::id()));
                 let mut c = Command::new(&paths.xietong);
-                c.args(["--bind", &bind, "--log", "warn", "--post-rate", "100000"])
-                    .arg("--data-dir")
-                    .arg(&dir)
-                    .arg("--site-root")
-                    .arg(&paths.site_root);
+                c.args([
+                    "--bind",
+                    &bind,
+                    "--log",
+                    "warn",
+                    "--post-rate",
+                    "100000",
+                    "--auth-rate",
+                    "1000000",
+                ])
+                .arg("--data-dir")
+                .arg(&dir)
+                .arg("--site-root")
+                .arg(&paths.site_root);
                 (c, Some(TempDir(dir)))
             }
             Kind::BareRust => {
@@ -169,6 +178,8 @@ impl Target {
                 "warn",
                 "--post-rate",
                 "100000",
+                "--auth-rate",
+                "1000000",
             ])
             .args(["--database-url", &database_url, "--redis-url", redis])
             .arg("--site-root")

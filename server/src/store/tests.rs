@@ -2,7 +2,11 @@
 //! database (on `XIETONG_TEST_POSTGRES`, default the local server) dropped afterwards.
 
 use super::*;
-use xietong::EventBody;
+use crate::auth::queries::{self as accounts, AccountError};
+use crate::command::{Actor, Applied, CommandError, Submission};
+use crate::events::commit;
+use xietong::chat::{AddMembers, CreateChannel, PostMessage, RemoveMember};
+use xietong::{ChannelId, ChannelKind, Command, CommandOutput, CurrentUser};
 
 /// What to clean up after a test's fresh database.
 enum Fresh {
@@ -90,78 +94,104 @@ macro_rules! on_both_backends {
 on_both_backends!(
     the_first_account_is_admin_and_usernames_are_unique,
     sessions_resolve_until_deleted_or_expired,
-    sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once,
+    sequence_numbers_are_gapless_per_scope_and_retries_are_applied_once,
+    a_failing_command_rolls_back_alone,
+    private_channels_are_announced_to_members_only,
+    direct_messages_are_found_again,
     history_pages_walk_back_in_order,
     concurrent_batches_keep_sequence_numbers_gapless,
 );
 
-fn post(channel: ChannelId, author: &CurrentUser, body: &str, client_id: &str) -> Append {
-    Append::PostMessage {
-        channel,
-        author: author.user_ref(),
-        body: body.into(),
-        client_id: ClientMsgId(client_id.into()),
+fn as_user(user: &CurrentUser, client_id: &str, command: Command) -> Submission {
+    Submission {
+        actor: Actor::User(user.clone()),
+        client_id: Some(ClientMsgId(client_id.into())),
+        command,
     }
 }
 
-/// Creates a channel the way the event log does; its id.
-async fn create_channel(store: &Store, name: &str, creator: Option<UserId>) -> ChannelId {
-    let append = Append::CreateChannel {
+fn post(channel: ChannelId, author: &CurrentUser, body: &str, client_id: &str) -> Submission {
+    as_user(
+        author,
+        client_id,
+        Command::PostMessage(PostMessage {
+            channel,
+            body: body.into(),
+        }),
+    )
+}
+
+fn create(name: &str, kind: ChannelKind, members: Vec<UserId>) -> Command {
+    Command::CreateChannel(CreateChannel {
         name: name.into(),
-        creator,
+        kind,
+        members,
+    })
+}
+
+async fn one(store: &Store, submission: Submission) -> Result<Applied, CommandError> {
+    commit(store, &[submission]).await.unwrap().pop().unwrap()
+}
+
+/// Creates a channel through the command path; its id.
+async fn create_channel(store: &Store, name: &str, creator: Option<&CurrentUser>) -> ChannelId {
+    let submission = Submission {
+        actor: creator.map_or(Actor::System, |u| Actor::User(u.clone())),
+        client_id: None,
+        command: create(name, ChannelKind::Public, vec![]),
     };
-    match one(store, append).await.unwrap().event.body {
-        EventBody::ChannelCreated { channel } => channel.id,
+    match one(store, submission).await.unwrap().output {
+        CommandOutput::ChannelCreated { channel } => channel.id,
         other => panic!("{other:?}"),
     }
 }
 
-async fn one(store: &Store, append: Append) -> Result<Committed, StoreError> {
-    store.commit(&[append]).await.unwrap().pop().unwrap()
+async fn user(store: &Store, name: &str) -> CurrentUser {
+    accounts::create_user(store, name, "h").await.unwrap()
 }
 
 async fn the_first_account_is_admin_and_usernames_are_unique(store: &Store) {
-    let admin = store.create_user("Alice", "h1").await.unwrap();
-    let member = store.create_user("bob", "h2").await.unwrap();
+    let admin = accounts::create_user(store, "Alice", "h1").await.unwrap();
+    let member = accounts::create_user(store, "bob", "h2").await.unwrap();
     assert!(admin.is_admin && !member.is_admin);
     assert!(matches!(
-        store.create_user("alice", "h3").await,
-        Err(StoreError::UsernameTaken)
+        accounts::create_user(store, "alice", "h3").await,
+        Err(AccountError::UsernameTaken)
     ));
-    let (found, hash) = store.user_by_name("ALICE").await.unwrap().unwrap();
+    let (found, hash) = accounts::user_by_name(store, "ALICE")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((found.id, hash.as_str()), (admin.id, "h1"));
 }
 
 async fn sessions_resolve_until_deleted_or_expired(store: &Store) {
-    let user = store.create_user("alice", "h").await.unwrap();
-    store
-        .create_session("live", user.id, now_ms() + 60_000)
+    let user = user(store, "alice").await;
+    accounts::create_session(store, "live", user.id, now_ms() + 60_000)
         .await
         .unwrap();
-    store
-        .create_session("old", user.id, now_ms() - 1)
+    accounts::create_session(store, "old", user.id, now_ms() - 1)
         .await
         .unwrap();
-    assert_eq!(store.session_user("live").await.unwrap(), Some(user));
-    assert_eq!(store.session_user("old").await.unwrap(), None);
-    store.delete_session("live").await.unwrap();
-    assert_eq!(store.session_user("live").await.unwrap(), None);
+    let live = accounts::session(store, "live").await.unwrap().unwrap();
+    assert_eq!(live.user, user);
+    assert!(accounts::session(store, "old").await.unwrap().is_none());
+    accounts::delete_session(store, "live").await.unwrap();
+    assert!(accounts::session(store, "live").await.unwrap().is_none());
 }
 
-async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(store: &Store) {
-    let user = store.create_user("alice", "h").await.unwrap();
+async fn sequence_numbers_are_gapless_per_scope_and_retries_are_applied_once(store: &Store) {
+    let user = user(store, "alice").await;
     let general = create_channel(store, "general", None).await;
-    let other = create_channel(store, "产品", Some(user.id)).await;
+    let other = create_channel(store, "产品", Some(&user)).await;
+    let again = Submission {
+        actor: Actor::System,
+        client_id: None,
+        command: create("GENERAL", ChannelKind::Public, vec![]),
+    };
     assert!(matches!(
-        one(
-            store,
-            Append::CreateChannel {
-                name: "GENERAL".into(),
-                creator: None
-            }
-        )
-        .await,
-        Err(StoreError::ChannelNameTaken)
+        one(store, again).await,
+        Err(CommandError::Conflict(_))
     ));
     assert_eq!(store.head(Scope::Workspace).await.unwrap(), Seq(2));
 
@@ -172,13 +202,14 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(stor
         post(general, &user, "a again", "client-0001"),
         post(ChannelId(999), &user, "nowhere", "client-0004"),
     ];
-    let outcomes = store.commit(&batch).await.unwrap();
+    let outcomes = commit(store, &batch).await.unwrap();
     let seqs: Vec<Option<(Scope, u64, bool)>> = outcomes
         .iter()
         .map(|o| {
-            o.as_ref()
-                .ok()
-                .map(|c| (c.event.scope, c.event.seq.0, c.duplicate))
+            o.as_ref().ok().map(|a| match &a.output {
+                CommandOutput::MessagePosted { scope, seq, .. } => (*scope, seq.0, a.duplicate),
+                other => panic!("{other:?}"),
+            })
         })
         .collect();
     assert_eq!(
@@ -191,7 +222,9 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(stor
             None,
         ]
     );
-    assert!(matches!(outcomes[4], Err(StoreError::NoSuchChannel)));
+    assert!(matches!(outcomes[4], Err(CommandError::NotFound(_))));
+    // The duplicate appended nothing; the envelope names the actor and the client id.
+    assert!(outcomes[3].as_ref().unwrap().events.is_empty());
     let events = store
         .events_after(Scope::Channel(general), Seq::ZERO, 100)
         .await
@@ -200,13 +233,184 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_stored_once(stor
         events.iter().map(|e| e.seq.0).collect::<Vec<_>>(),
         vec![1, 2]
     );
+    assert_eq!(events[0].actor, Some(user.id));
+    assert_eq!(events[0].client_id, Some(ClientMsgId("client-0001".into())));
+    assert!(events[0].at > 0);
     assert_eq!(store.head(Scope::Channel(general)).await.unwrap(), Seq(2));
 }
 
-async fn history_pages_walk_back_in_order(store: &Store) {
-    let user = store.create_user("alice", "h").await.unwrap();
+/// A command that fails after writing rows (here: its event collides with one planted in the
+/// log) leaves nothing behind, and its neighbours in the batch commit.
+async fn a_failing_command_rolls_back_alone(store: &Store) {
+    let user = user(store, "alice").await;
+    let general = create_channel(store, "general", None).await;
+    one(store, post(general, &user, "first", "client-0001"))
+        .await
+        .unwrap();
+    // Plant event 2 without moving the head: the next post takes seq 2, writes its message row,
+    // then fails on the event.
+    sqlx::query("INSERT INTO events (scope, seq, body, created_at) VALUES ($1, 2, '{}', 0)")
+        .bind(Scope::Channel(general).to_string())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let other = create_channel(store, "other", None).await;
+    let outcomes = commit(
+        store,
+        &[
+            post(other, &user, "before", "client-0002"),
+            post(general, &user, "doomed", "client-0003"),
+            post(other, &user, "after", "client-0004"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(outcomes[0].is_ok() && outcomes[2].is_ok(), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[1], Err(CommandError::Store(_))),
+        "{outcomes:?}"
+    );
+    let doomed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE body = 'doomed'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        doomed, 0,
+        "the failed command's message row was rolled back"
+    );
+    assert_eq!(store.head(Scope::Channel(general)).await.unwrap(), Seq(1));
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM commands WHERE client_id = 'client-0003'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        recorded, 0,
+        "a failed command is not remembered: a retry runs again"
+    );
+    assert_eq!(store.head(Scope::Channel(other)).await.unwrap(), Seq(2));
+}
+
+async fn private_channels_are_announced_to_members_only(store: &Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
     create_channel(store, "general", None).await;
-    let batch: Vec<Append> = (0..120)
+    let workspace_before = store.head(Scope::Workspace).await.unwrap();
+    let created = one(
+        store,
+        as_user(
+            &alice,
+            "client-0001",
+            create("secret", ChannelKind::Private, vec![bob.id]),
+        ),
+    )
+    .await
+    .unwrap();
+    let CommandOutput::ChannelCreated { channel } = created.output else {
+        panic!()
+    };
+    assert_eq!(
+        store.head(Scope::Workspace).await.unwrap(),
+        workspace_before
+    );
+    for member in [&alice, &bob] {
+        let events = store
+            .events_after(Scope::User(member.id), Seq::ZERO, 10)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                &events[..],
+                [e] if matches!(&e.body, xietong::EventBody::ChannelAdded { channel: c } if c.id == channel.id)
+            ),
+            "{events:?}"
+        );
+    }
+    assert_eq!(store.head(Scope::User(carol.id)).await.unwrap(), Seq::ZERO);
+    let scope = Scope::Channel(channel.id);
+    let mut conn = store.pool().acquire().await.unwrap();
+    for (who, may) in [(&alice, true), (&bob, true), (&carol, false)] {
+        let read = crate::access::check(&mut conn, who, scope, crate::access::Need::Read).await;
+        assert_eq!(read.is_ok(), may, "{} reading", who.username);
+    }
+    let visible = crate::chat::queries::visible_channels(&mut conn, &carol)
+        .await
+        .unwrap();
+    assert!(visible.iter().all(|c| c.id != channel.id));
+    drop(conn);
+    // Carol cannot post there, nor add herself.
+    assert!(matches!(
+        one(store, post(channel.id, &carol, "hi", "client-0002")).await,
+        Err(CommandError::Forbidden(_))
+    ));
+    let add_self = Command::AddMembers(AddMembers {
+        channel: channel.id,
+        users: vec![carol.id],
+    });
+    assert!(matches!(
+        one(store, as_user(&carol, "client-0003", add_self.clone())).await,
+        Err(CommandError::Forbidden(_))
+    ));
+    // Bob adds her; Alice (the creator) removes Bob; Bob may no longer read.
+    one(store, as_user(&bob, "client-0004", add_self))
+        .await
+        .unwrap();
+    let remove = Command::RemoveMember(RemoveMember {
+        channel: channel.id,
+        user: bob.id,
+    });
+    one(store, as_user(&alice, "client-0005", remove))
+        .await
+        .unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    assert!(
+        crate::access::check(&mut conn, &bob, scope, crate::access::Need::Read)
+            .await
+            .is_err()
+    );
+    assert!(
+        crate::access::check(&mut conn, &carol, scope, crate::access::Need::Read)
+            .await
+            .is_ok()
+    );
+    let log = store.events_after(scope, Seq::ZERO, 10).await.unwrap();
+    assert_eq!(log.last().unwrap().body.revoked_readers(), vec![bob.id]);
+}
+
+async fn direct_messages_are_found_again(store: &Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let start = |client: &str, who: &CurrentUser, with: UserId| {
+        as_user(who, client, create("", ChannelKind::Direct, vec![with]))
+    };
+    let first = one(store, start("client-0001", &alice, bob.id))
+        .await
+        .unwrap();
+    let again = one(store, start("client-0002", &bob, alice.id))
+        .await
+        .unwrap();
+    let (
+        CommandOutput::ChannelCreated { channel: a },
+        CommandOutput::ChannelCreated { channel: b },
+    ) = (first.output, again.output)
+    else {
+        panic!()
+    };
+    assert_eq!(a.id, b.id);
+    assert_eq!(a.name, "alice, bob");
+    assert!(again.events.is_empty());
+}
+
+async fn history_pages_walk_back_in_order(store: &Store) {
+    let user = user(store, "alice").await;
+    let outsider = CurrentUser {
+        id: UserId(999),
+        username: "ghost".into(),
+        is_admin: false,
+    };
+    create_channel(store, "general", None).await;
+    let batch: Vec<Submission> = (0..120)
         .map(|i| {
             post(
                 ChannelId(1),
@@ -216,19 +420,17 @@ async fn history_pages_walk_back_in_order(store: &Store) {
             )
         })
         .collect();
-    store.commit(&batch).await.unwrap();
-    let first = store.history(None, None, 50).await.unwrap().unwrap();
+    commit(store, &batch).await.unwrap();
+    let history =
+        |channel, before| crate::chat::queries::history(store, &user, channel, before, 50);
+    let first = history(None, None).await.unwrap();
     assert_eq!(first.channel.name, "general");
     assert_eq!(first.head, Seq(120));
     assert!(first.has_more);
     assert_eq!(first.messages.len(), 50);
     assert_eq!(first.messages.first().unwrap().seq, Seq(71));
     assert_eq!(first.messages.last().unwrap().body, "m119");
-    let second = store
-        .history(Some(ChannelId(1)), Some(Seq(71)), 50)
-        .await
-        .unwrap()
-        .unwrap();
+    let second = history(Some(ChannelId(1)), Some(Seq(71))).await.unwrap();
     assert_eq!(
         (
             second.messages.first().unwrap().seq,
@@ -236,31 +438,33 @@ async fn history_pages_walk_back_in_order(store: &Store) {
         ),
         (Seq(21), Seq(70))
     );
-    let third = store
-        .history(Some(ChannelId(1)), Some(Seq(21)), 50)
-        .await
-        .unwrap()
-        .unwrap();
+    let third = history(Some(ChannelId(1)), Some(Seq(21))).await.unwrap();
     assert_eq!(third.messages.len(), 20);
     assert!(!third.has_more);
-    assert!(store
-        .history(Some(ChannelId(42)), None, 50)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(matches!(
+        history(Some(ChannelId(42)), None).await,
+        Err(crate::access::Denied::NotFound(_))
+    ));
+    // A public channel is readable by any account.
+    assert!(
+        crate::chat::queries::history(store, &outsider, None, None, 50)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_postgres_is_a_clear_error() {
-    let err = Store::open("postgres://postgres@127.0.0.1:1/nope", None)
+    let err = Store::open("postgres://postgres:hunter2@127.0.0.1:1/nope", None)
         .await
         .err()
         .unwrap();
     assert!(
         err.to_string()
-            .starts_with("cannot open the database postgres://postgres@127.0.0.1:1/nope"),
+            .starts_with("cannot open the database postgres://postgres:***@127.0.0.1:1/nope"),
         "{err}"
     );
+    assert!(!err.to_string().contains("hunter2"), "{err}");
     let err = Store::open("mysql://localhost/x", None)
         .await
         .err()
@@ -271,7 +475,7 @@ async fn an_unreachable_postgres_is_a_clear_error() {
 /// Two writers committing to one scope at once (two nodes, in production) still produce
 /// 1, 2, 3, … with no gap and no repeat.
 async fn concurrent_batches_keep_sequence_numbers_gapless(store: &Store) {
-    let user = store.create_user("alice", "h").await.unwrap();
+    let user = user(store, "alice").await;
     create_channel(store, "general", None).await;
     let writers: Vec<_> = (0..4)
         .map(|w| {
@@ -280,11 +484,14 @@ async fn concurrent_batches_keep_sequence_numbers_gapless(store: &Store) {
             tokio::spawn(async move {
                 let mut seqs = Vec::new();
                 for b in 0..10 {
-                    let batch: Vec<Append> = (0..5)
+                    let batch: Vec<Submission> = (0..5)
                         .map(|i| post(ChannelId(1), &user, "x", &format!("client-{w}-{b}-{i}")))
                         .collect();
-                    for outcome in store.commit(&batch).await.unwrap() {
-                        seqs.push(outcome.unwrap().event.seq.0);
+                    for outcome in commit(&store, &batch).await.unwrap() {
+                        match outcome.unwrap().output {
+                            CommandOutput::MessagePosted { seq, .. } => seqs.push(seq.0),
+                            other => panic!("{other:?}"),
+                        }
                     }
                 }
                 seqs

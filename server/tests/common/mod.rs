@@ -32,6 +32,8 @@ impl TestServer {
         config.database_url = postgres_database_for(dir).await;
         config.site_root = dir.join("site").display().to_string();
         config.post_rate = 10_000;
+        // Every test user signs up from 127.0.0.1.
+        config.auth_rate = 100_000;
         tweak(&mut config);
         let running = xietong_server::start(config).await.expect("server starts");
         TestServer {
@@ -232,13 +234,43 @@ impl Client {
 
     pub async fn post(&mut self, channel: ChannelId, body: &str) -> ClientMsgId {
         let client_id = self.next_client_id();
-        self.send(&ClientMsg::Post {
+        self.send(&post_command(client_id.clone(), channel, body))
+            .await;
+        client_id
+    }
+
+    /// Sends a command; its client id.
+    pub async fn command(&mut self, command: xietong::Command) -> ClientMsgId {
+        let client_id = self.next_client_id();
+        self.send(&ClientMsg::Command {
             client_id: client_id.clone(),
-            channel,
-            body: body.to_owned(),
+            command,
         })
         .await;
         client_id
+    }
+
+    /// Reads until the answer to `client_id` (skipping events and presence): the ack's output,
+    /// or the error's code.
+    pub async fn answer(
+        &mut self,
+        client_id: &ClientMsgId,
+    ) -> Result<(xietong::CommandOutput, bool), xietong::ErrorCode> {
+        loop {
+            match self.recv().await {
+                ServerMsg::Ack {
+                    client_id: id,
+                    output,
+                    duplicate,
+                } if &id == client_id => return Ok((output, duplicate)),
+                ServerMsg::Error {
+                    client_id: Some(id),
+                    code,
+                    ..
+                } if &id == client_id => return Err(code),
+                _ => continue,
+            }
+        }
     }
 
     /// The next event of a scope, skipping anything else.
@@ -262,6 +294,29 @@ impl Client {
                 Some(Err(_)) | None => return None,
             }
         }
+    }
+}
+
+/// The socket frame that posts `body` to `channel`.
+pub fn post_command(client_id: ClientMsgId, channel: ChannelId, body: &str) -> ClientMsg {
+    ClientMsg::Command {
+        client_id,
+        command: xietong::Command::PostMessage(xietong::chat::PostMessage {
+            channel,
+            body: body.to_owned(),
+        }),
+    }
+}
+
+/// The sequence number an ack reports for a posted message.
+pub fn acked_seq(msg: &ServerMsg) -> Option<(Seq, bool)> {
+    match msg {
+        ServerMsg::Ack {
+            output: xietong::CommandOutput::MessagePosted { seq, .. },
+            duplicate,
+            ..
+        } => Some((*seq, *duplicate)),
+        _ => None,
     }
 }
 

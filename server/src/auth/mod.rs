@@ -1,6 +1,11 @@
-//! Passwords (argon2id), session tokens and the session middleware.
+//! Passwords (argon2id), session tokens, the session cache and the session middleware.
 
-use std::sync::Arc;
+pub mod limits;
+pub mod queries;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -21,11 +26,17 @@ pub enum AuthError {
     Hash(String),
     #[error("hashing task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("too many log-ins at once; try again shortly")]
+    Busy,
 }
 
-/// Hashes a password with argon2id (default parameters), off the async runtime.
-pub async fn hash_password(password: String) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(move || {
+/// Hashes a password with argon2id (default parameters), off the async runtime, when the gate
+/// has room.
+pub async fn hash_password(
+    gate: &limits::PasswordGate,
+    password: String,
+) -> Result<String, AuthError> {
+    gate.run(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -35,8 +46,12 @@ pub async fn hash_password(password: String) -> Result<String, AuthError> {
     .await?
 }
 
-pub async fn verify_password(password: String, hash: String) -> Result<bool, AuthError> {
-    tokio::task::spawn_blocking(move || {
+pub async fn verify_password(
+    gate: &limits::PasswordGate,
+    password: String,
+    hash: String,
+) -> Result<bool, AuthError> {
+    gate.run(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| AuthError::Hash(e.to_string()))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -60,9 +75,70 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-/// The session of a request, once the middleware resolved it.
+/// The session of a request, once the middleware resolved it: its token hash and when it
+/// expires (Unix milliseconds), so an open socket can end itself then.
 #[derive(Clone)]
-pub struct SessionKey(pub Arc<str>);
+pub struct SessionKey {
+    pub hash: Arc<str>,
+    pub expires_at: i64,
+}
+
+/// Session lookups, cached: every page, server function and socket upgrade needs one, and the
+/// database round trip dominated connection set-up. Entries live `SESSION_CACHE_TTL`; logging
+/// out removes the entry on this node at once and on the other nodes through the backplane
+/// (`Hub::end_session`), so the TTL only bounds how long a lost invalidation can matter.
+pub struct SessionCache {
+    entries: Mutex<HashMap<Arc<str>, (queries::SessionRow, Instant)>>,
+}
+
+const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
+const SESSION_CACHE_MAX: usize = 100_000;
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl SessionCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, (queries::SessionRow, Instant)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The session's user, from the cache or the database.
+    pub async fn lookup(
+        &self,
+        store: &crate::store::Store,
+        hash: &str,
+    ) -> Result<Option<queries::SessionRow>, crate::store::StoreError> {
+        let now = crate::store::now_ms();
+        if let Some((row, at)) = self.lock().get(hash) {
+            if at.elapsed() < SESSION_CACHE_TTL && row.expires_at > now {
+                return Ok(Some(row.clone()));
+            }
+        }
+        let found = queries::session(store, hash).await?;
+        let mut entries = self.lock();
+        if entries.len() >= SESSION_CACHE_MAX {
+            entries.retain(|_, (_, at)| at.elapsed() < SESSION_CACHE_TTL);
+        }
+        match &found {
+            Some(row) => {
+                entries.insert(Arc::from(hash), (row.clone(), Instant::now()));
+            }
+            None => {
+                entries.remove(hash);
+            }
+        }
+        Ok(found)
+    }
+
+    pub fn invalidate(&self, hash: &str) {
+        self.lock().remove(hash);
+    }
+}
 
 /// Resolves the session cookie to a user and puts `CurrentUser` (and `SessionKey`) in the
 /// request's extensions. Signed-out visitors asking for a page are sent to the login page.
@@ -74,15 +150,26 @@ pub async fn resolve_session(
     let path = req.uri().path();
     // Static files (the WASM bundle, CSS, icons) are public: no database round trip for them.
     let needs_session = path == "/ws" || path.starts_with("/api/") || is_page(path);
+    if let Some(axum::extract::ConnectInfo(peer)) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .copied()
+    {
+        req.extensions_mut()
+            .insert(app::backend::ClientIp(peer.ip()));
+    }
     let token = needs_session
-        .then(|| app::auth::cookie::session_token(req.headers()))
+        .then(|| app::auth::cookie::session_token(req.headers(), state.config.https()))
         .flatten();
     if let Some(token) = token {
         let hash = token_hash(&token);
-        match state.store.session_user(&hash).await {
-            Ok(Some(user)) => {
-                req.extensions_mut().insert(user);
-                req.extensions_mut().insert(SessionKey(hash.into()));
+        match state.sessions.lookup(&state.store, &hash).await {
+            Ok(Some(session)) => {
+                req.extensions_mut().insert(session.user);
+                req.extensions_mut().insert(SessionKey {
+                    hash: hash.into(),
+                    expires_at: session.expires_at,
+                });
             }
             Ok(None) => {}
             Err(e) => {
@@ -126,12 +213,15 @@ mod tests {
 
     #[tokio::test]
     async fn argon2id_round_trip() {
-        let hash = hash_password("correct horse".into()).await.unwrap();
+        let gate = limits::PasswordGate::default();
+        let hash = hash_password(&gate, "correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse".into(), hash.clone())
+        assert!(verify_password(&gate, "correct horse".into(), hash.clone())
             .await
             .unwrap());
-        assert!(!verify_password("wrong horse".into(), hash).await.unwrap());
+        assert!(!verify_password(&gate, "wrong horse".into(), hash)
+            .await
+            .unwrap());
     }
 
     #[test]

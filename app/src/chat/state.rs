@@ -1,24 +1,32 @@
-//! Client-side state as "snapshot + apply(event)": each view starts from a server snapshot and
-//! applies the scope's events in sequence order, exactly once. Plain Rust, so it is unit-tested
-//! natively.
+//! Chat's client-side state as "snapshot + apply(event)": each view starts from a server
+//! snapshot and applies its scopes' events in sequence order, exactly once. Plain Rust, so it
+//! is unit-tested natively.
 
-use xietong::{Channel, Event, EventBody, HistoryPage, Message, Seq, SeqOrder, WorkspaceSnapshot};
+use xietong::{
+    Channel, Event, EventBody, HistoryPage, Message, Scope, Seq, SeqOrder, WorkspaceSnapshot,
+};
 
-/// What applying an event did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    Applied,
-    /// Already applied (a replay overlap): ignored.
-    Duplicate,
-    /// Events are missing before this one: not applied; resubscribe from `head`.
-    Gap,
+use crate::live::{Applied, ScopeView};
+
+fn classify(head: &mut Seq, event: &Event) -> Option<Applied> {
+    match head.classify(event.seq) {
+        SeqOrder::Duplicate => Some(Applied::Duplicate),
+        SeqOrder::Gap => Some(Applied::Gap),
+        SeqOrder::Next => {
+            *head = event.seq;
+            None
+        }
+    }
 }
 
-/// The channel list (the workspace scope).
+/// The channels I can see: public ones (the workspace scope) and the private channels and
+/// direct conversations I am in (my user scope).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkspaceView {
+    /// Ordered by id.
     pub channels: Vec<Channel>,
     pub head: Seq,
+    pub user_head: Seq,
 }
 
 impl WorkspaceView {
@@ -26,20 +34,40 @@ impl WorkspaceView {
         WorkspaceView {
             channels: snapshot.channels.clone(),
             head: snapshot.head,
+            user_head: snapshot.user_head,
         }
     }
 
-    pub fn apply(&mut self, event: &Event) -> Applied {
-        match self.head.classify(event.seq) {
-            SeqOrder::Duplicate => return Applied::Duplicate,
-            SeqOrder::Gap => return Applied::Gap,
-            SeqOrder::Next => {}
+    fn add(&mut self, channel: &Channel) {
+        if let Err(at) = self.channels.binary_search_by_key(&channel.id, |c| c.id) {
+            self.channels.insert(at, channel.clone());
         }
-        self.head = event.seq;
-        if let EventBody::ChannelCreated { channel } = &event.body {
-            if !self.channels.iter().any(|c| c.id == channel.id) {
-                self.channels.push(channel.clone());
+    }
+}
+
+impl ScopeView for WorkspaceView {
+    fn head(&self, scope: Scope) -> Seq {
+        match scope {
+            Scope::Workspace => self.head,
+            _ => self.user_head,
+        }
+    }
+
+    fn apply(&mut self, event: &Event) -> Applied {
+        let head = match event.scope {
+            Scope::Workspace => &mut self.head,
+            Scope::User(_) => &mut self.user_head,
+            Scope::Channel(_) => return Applied::Duplicate,
+        };
+        if let Some(outcome) = classify(head, event) {
+            return outcome;
+        }
+        match &event.body {
+            EventBody::ChannelCreated { channel } | EventBody::ChannelAdded { channel } => {
+                self.add(channel)
             }
+            EventBody::ChannelRemoved { channel } => self.channels.retain(|c| c.id != *channel),
+            _ => {}
         }
         Applied::Applied
     }
@@ -66,19 +94,6 @@ impl ChannelView {
         }
     }
 
-    pub fn apply(&mut self, event: &Event) -> Applied {
-        match self.head.classify(event.seq) {
-            SeqOrder::Duplicate => return Applied::Duplicate,
-            SeqOrder::Gap => return Applied::Gap,
-            SeqOrder::Next => {}
-        }
-        self.head = event.seq;
-        if let EventBody::MessagePosted { message } = &event.body {
-            self.messages.push(message.clone());
-        }
-        Applied::Applied
-    }
-
     /// Adds an older page in front of what is loaded.
     pub fn prepend(&mut self, older: HistoryPage) {
         let first = self
@@ -101,16 +116,44 @@ impl ChannelView {
     }
 }
 
+impl ScopeView for ChannelView {
+    fn head(&self, _scope: Scope) -> Seq {
+        self.head
+    }
+
+    fn apply(&mut self, event: &Event) -> Applied {
+        if let Some(outcome) = classify(&mut self.head, event) {
+            return outcome;
+        }
+        if let EventBody::MessagePosted { message } = &event.body {
+            self.messages.push(message.clone());
+        }
+        Applied::Applied
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xietong::{ChannelId, ClientMsgId, MessageId, Scope, UserId, UserRef};
+    use xietong::{ChannelId, ChannelKind, ClientMsgId, MessageId, UserId, UserRef};
 
     fn channel() -> Channel {
         Channel {
             id: ChannelId(1),
             name: "general".into(),
+            kind: ChannelKind::Public,
             created_at: 0,
+        }
+    }
+
+    fn event(scope: Scope, seq: u64, body: EventBody) -> Event {
+        Event {
+            scope,
+            seq: Seq(seq),
+            actor: Some(UserId(1)),
+            at: 0,
+            client_id: None,
+            body,
         }
     }
 
@@ -130,13 +173,13 @@ mod tests {
     }
 
     fn posted(seq: u64) -> Event {
-        Event {
-            scope: Scope::Channel(ChannelId(1)),
-            seq: Seq(seq),
-            body: EventBody::MessagePosted {
+        event(
+            Scope::Channel(ChannelId(1)),
+            seq,
+            EventBody::MessagePosted {
                 message: message(seq),
             },
-        }
+        )
     }
 
     fn page(range: std::ops::RangeInclusive<u64>, head: u64, has_more: bool) -> HistoryPage {
@@ -191,22 +234,50 @@ mod tests {
             },
             channels: vec![channel()],
             head: Seq(1),
+            user_head: Seq(0),
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
         let created = Channel {
-            id: ChannelId(2),
+            id: ChannelId(3),
             name: "产品".into(),
+            kind: ChannelKind::Public,
             created_at: 1,
         };
-        let event = Event {
-            scope: Scope::Workspace,
-            seq: Seq(2),
-            body: EventBody::ChannelCreated {
+        let created_event = event(
+            Scope::Workspace,
+            2,
+            EventBody::ChannelCreated {
                 channel: created.clone(),
             },
+        );
+        assert_eq!(view.apply(&created_event), Applied::Applied);
+        assert_eq!(view.apply(&created_event), Applied::Duplicate);
+        // A private channel I was added to, in my own scope, sorts by id.
+        let private = Channel {
+            id: ChannelId(2),
+            name: "secret".into(),
+            kind: ChannelKind::Private,
+            created_at: 1,
         };
-        assert_eq!(view.apply(&event), Applied::Applied);
-        assert_eq!(view.apply(&event), Applied::Duplicate);
+        let me = Scope::User(UserId(1));
+        let added = event(
+            me,
+            1,
+            EventBody::ChannelAdded {
+                channel: private.clone(),
+            },
+        );
+        assert_eq!(view.apply(&added), Applied::Applied);
+        assert_eq!(view.channels, vec![channel(), private, created.clone()]);
+        let removed = event(
+            me,
+            2,
+            EventBody::ChannelRemoved {
+                channel: ChannelId(2),
+            },
+        );
+        assert_eq!(view.apply(&removed), Applied::Applied);
         assert_eq!(view.channels, vec![channel(), created]);
+        assert_eq!(view.head(me), Seq(2));
     }
 }

@@ -1,0 +1,83 @@
+//! Who may read and write what: the one place that decides, per scope.
+//!
+//! Every way in asks here: the socket's subscribe, every command, every server function and
+//! history page (later file downloads and search). A feature decides nothing about access on
+//! its own; it names the scope a thing lives in.
+
+use xietong::{ChannelId, ChannelKind, CurrentUser, Scope};
+
+use crate::store::{Conn, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Read,
+    Write,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Denied {
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("you do not have access to this {0}")]
+    Forbidden(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for Denied {
+    fn from(e: sqlx::Error) -> Self {
+        Denied::Store(StoreError::Db(e))
+    }
+}
+
+/// Allows or refuses `user` reading or writing `scope`.
+pub async fn check(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    scope: Scope,
+    need: Need,
+) -> Result<(), Denied> {
+    match scope {
+        // Workspace-wide facts: everyone signed in reads them; only commands write them.
+        Scope::Workspace => match need {
+            Need::Read => Ok(()),
+            Need::Write => Err(Denied::Forbidden("workspace")),
+        },
+        // A user's own stream: theirs alone.
+        Scope::User(id) if id == user.id => Ok(()),
+        Scope::User(_) => Err(Denied::Forbidden("user's stream")),
+        Scope::Channel(id) => channel(conn, user, id).await,
+    }
+}
+
+/// Public channels are open to everyone; the other kinds to their members only.
+async fn channel(conn: &mut Conn, user: &CurrentUser, id: ChannelId) -> Result<(), Denied> {
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM channels WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(kind) = kind else {
+        return Err(Denied::NotFound("channel"));
+    };
+    let kind = ChannelKind::parse(&kind).unwrap_or(ChannelKind::Private);
+    if !kind.members_only() || is_member(conn, id, user).await? {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden("channel"))
+    }
+}
+
+pub async fn is_member(
+    conn: &mut Conn,
+    channel: ChannelId,
+    user: &CurrentUser,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM channel_members WHERE channel_id = $1 AND user_id = $2",
+    )
+    .bind(channel.0)
+    .bind(user.id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}

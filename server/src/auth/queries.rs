@@ -1,0 +1,163 @@
+//! Accounts and sessions in the database.
+
+use sqlx::Row;
+use xietong::{CurrentUser, UserId, UserRef};
+
+use crate::store::{flag, now_ms, Conn, DbRow, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(e: sqlx::Error) -> Self {
+        AccountError::Store(StoreError::Db(e))
+    }
+}
+
+/// A session found by its token hash.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user: CurrentUser,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+fn user_from_row(r: &DbRow) -> Result<CurrentUser, sqlx::Error> {
+    Ok(CurrentUser {
+        id: UserId(r.try_get("id")?),
+        username: r.try_get("username")?,
+        is_admin: flag(r, "is_admin")?,
+    })
+}
+
+/// Creates an account. The first account of the workspace is its admin: the count and the
+/// insert happen in one write transaction, so two concurrent first sign-ups cannot both be.
+pub async fn create_user(
+    store: &Store,
+    username: &str,
+    password_hash: &str,
+) -> Result<CurrentUser, AccountError> {
+    let mut tx = store.write().await?;
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1)")
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if taken.is_some() {
+        return Err(AccountError::UsernameTaken);
+    }
+    if store.engine() == crate::store::Engine::Postgres {
+        // PostgreSQL's row locks do not cover "no rows yet": serialise account creation.
+        sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut *tx)
+        .await?;
+    let is_admin = count == 0;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(username)
+    .bind(password_hash)
+    .bind(is_admin)
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => AccountError::UsernameTaken,
+        _ => e.into(),
+    })?;
+    tx.commit().await?;
+    Ok(CurrentUser {
+        id: UserId(id),
+        username: username.to_owned(),
+        is_admin,
+    })
+}
+
+/// The account and its password hash, by username (ASCII case-insensitive).
+pub async fn user_by_name(
+    store: &Store,
+    username: &str,
+) -> Result<Option<(CurrentUser, String)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, username, is_admin, password_hash FROM users WHERE lower(username) = lower($1)",
+    )
+    .bind(username)
+    .fetch_optional(store.pool())
+    .await?;
+    match row {
+        Some(r) => Ok(Some((user_from_row(&r)?, r.try_get("password_hash")?))),
+        None => Ok(None),
+    }
+}
+
+/// The users with these ids that exist, as others see them.
+pub async fn user_refs(conn: &mut Conn, ids: &[UserId]) -> Result<Vec<UserRef>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = sqlx::query("SELECT id, username FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = row {
+            out.push(UserRef {
+                id: UserId(r.try_get("id")?),
+                username: r.try_get("username")?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub async fn create_session(
+    store: &Store,
+    token_hash: &str,
+    user: UserId,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user.0)
+    .bind(now_ms())
+    .bind(expires_at)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// The user of an unexpired session.
+pub async fn session(store: &Store, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT u.id, u.username, u.is_admin, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now_ms())
+    .fetch_optional(store.pool())
+    .await?;
+    match row {
+        Some(r) => Ok(Some(SessionRow {
+            user: user_from_row(&r)?,
+            expires_at: r.try_get("expires_at")?,
+        })),
+        None => Ok(None),
+    }
+}
+
+pub async fn delete_session(store: &Store, token_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! Chat: channels (public, private, direct, group direct), members and messages. Commands in
+//! `commands.rs` (the only code that writes these tables), reads in `queries.rs`.
+
+pub mod commands;
+pub mod queries;

@@ -1,0 +1,258 @@
+//! The one write path. A command runs inside its own savepoint of the event log writer's batch
+//! transaction: it checks access, writes its rows, and appends zero or more events to one or
+//! more scopes through [`Ctx`]. Either all of that commits or none of it does, and a failing
+//! command never fails its neighbours. Commands with a client id are idempotent by
+//! (user, client id): a retry returns the first run's output without running again.
+
+use sqlx::Acquire;
+use xietong::{
+    ClientMsgId, Command, CommandOutput, CurrentUser, ErrorCode, Event, EventBody, Scope, Seq,
+};
+
+use crate::access::{self, Denied, Need};
+use crate::store::{self, now_ms, Conn, StoreError, Tx};
+
+/// Who runs a command.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// The server itself (first-start seeding).
+    System,
+    User(CurrentUser),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for CommandError {
+    fn from(e: sqlx::Error) -> Self {
+        CommandError::Store(StoreError::Db(e))
+    }
+}
+
+impl From<Denied> for CommandError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NotFound(_) => CommandError::NotFound(d.to_string()),
+            Denied::Forbidden(_) => CommandError::Forbidden(d.to_string()),
+            Denied::Store(e) => CommandError::Store(e),
+        }
+    }
+}
+
+impl From<xietong::ValidationError> for CommandError {
+    fn from(e: xietong::ValidationError) -> Self {
+        CommandError::Invalid(e.to_string())
+    }
+}
+
+impl CommandError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CommandError::Invalid(_) => ErrorCode::Invalid,
+            CommandError::NotFound(_) => ErrorCode::NotFound,
+            CommandError::Forbidden(_) => ErrorCode::Forbidden,
+            CommandError::Conflict(_) => ErrorCode::Conflict,
+            CommandError::Store(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// What the client is told: the reason for expected refusals, nothing internal.
+    pub fn public_message(&self) -> String {
+        match self {
+            CommandError::Store(_) => "the server could not apply this; retry".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// What a command sees while it runs: its transaction (a savepoint), its actor, and the events
+/// it has appended so far.
+pub struct Ctx<'c> {
+    conn: &'c mut Conn,
+    actor: &'c Actor,
+    client_id: Option<&'c ClientMsgId>,
+    at: i64,
+    events: Vec<Event>,
+}
+
+impl<'c> Ctx<'c> {
+    pub fn conn(&mut self) -> &mut Conn {
+        self.conn
+    }
+
+    pub fn actor(&self) -> &Actor {
+        self.actor
+    }
+
+    /// The signed-in user running this command; refused for the server's own commands that
+    /// need one.
+    pub fn user(&self) -> Result<&'c CurrentUser, CommandError> {
+        match self.actor {
+            Actor::User(user) => Ok(user),
+            Actor::System => Err(CommandError::Forbidden("needs a user".into())),
+        }
+    }
+
+    pub fn client_id(&self) -> Option<&'c ClientMsgId> {
+        self.client_id
+    }
+
+    /// The command's time: every row and event it writes carries the same one.
+    pub fn now(&self) -> i64 {
+        self.at
+    }
+
+    /// Refuses unless the actor may `need` the scope (the server may do anything).
+    pub async fn require(&mut self, scope: Scope, need: Need) -> Result<(), CommandError> {
+        match self.actor {
+            Actor::System => Ok(()),
+            Actor::User(user) => Ok(access::check(self.conn, user, scope, need).await?),
+        }
+    }
+
+    /// Takes the next sequence number of `scope`, for an event whose body must name it (a
+    /// message carries its own seq). Pass it to `append_at` before the command ends.
+    pub async fn next_seq(&mut self, scope: Scope) -> Result<Seq, CommandError> {
+        Ok(store::next_seq(self.conn, scope).await?)
+    }
+
+    /// Appends an event at a sequence number taken with `next_seq`.
+    pub async fn append_at(
+        &mut self,
+        scope: Scope,
+        seq: Seq,
+        body: EventBody,
+    ) -> Result<(), CommandError> {
+        let event = Event {
+            scope,
+            seq,
+            actor: match self.actor {
+                Actor::User(u) => Some(u.id),
+                Actor::System => None,
+            },
+            at: self.at,
+            client_id: self.client_id.cloned(),
+            body,
+        };
+        store::insert_event(self.conn, &event).await?;
+        self.events.push(event);
+        Ok(())
+    }
+
+    /// Appends an event to a scope's log.
+    pub async fn append(&mut self, scope: Scope, body: EventBody) -> Result<Seq, CommandError> {
+        let seq = self.next_seq(scope).await?;
+        self.append_at(scope, seq, body).await?;
+        Ok(seq)
+    }
+}
+
+/// Routes a command to the feature that owns it. A feature adds one line here.
+async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, CommandError> {
+    match command {
+        Command::PostMessage(c) => crate::chat::commands::post_message(ctx, c).await,
+        Command::CreateChannel(c) => crate::chat::commands::create_channel(ctx, c).await,
+        Command::AddMembers(c) => crate::chat::commands::add_members(ctx, c).await,
+        Command::RemoveMember(c) => crate::chat::commands::remove_member(ctx, c).await,
+    }
+}
+
+/// A command waiting in the writer's queue.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub actor: Actor,
+    pub client_id: Option<ClientMsgId>,
+    pub command: Command,
+}
+
+/// A command's result once committed.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub output: CommandOutput,
+    /// The events it appended, in order (none for a duplicate: they were published the first
+    /// time).
+    pub events: Vec<Event>,
+    /// The client id had been applied before; `output` is the first run's.
+    pub duplicate: bool,
+}
+
+/// Runs one command inside `tx` in a savepoint of its own. The inner result is the command's
+/// own (a refusal or a failure rolled back to its savepoint); the outer error means the
+/// transaction itself is broken and the whole batch must be abandoned.
+pub async fn apply(
+    tx: &mut Tx,
+    submission: &Submission,
+) -> Result<Result<Applied, CommandError>, StoreError> {
+    let user_id = match &submission.actor {
+        Actor::User(u) => Some(u.id),
+        Actor::System => None,
+    };
+    let key = user_id.zip(submission.client_id.as_ref());
+    if let Some((user, client_id)) = key {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT output FROM commands WHERE user_id = $1 AND client_id = $2")
+                .bind(user.0)
+                .bind(&client_id.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some(stored) = stored {
+            let output = serde_json::from_str(&stored)?;
+            return Ok(Ok(Applied {
+                output,
+                events: Vec::new(),
+                duplicate: true,
+            }));
+        }
+    }
+    let mut savepoint = tx.begin().await?;
+    let mut ctx = Ctx {
+        conn: &mut savepoint,
+        actor: &submission.actor,
+        client_id: submission.client_id.as_ref(),
+        at: now_ms(),
+        events: Vec::new(),
+    };
+    let run = execute(&mut ctx, &submission.command).await;
+    let at = ctx.at;
+    let events = std::mem::take(&mut ctx.events);
+    let run = match (run, key) {
+        (Ok(output), Some((user, client_id))) => {
+            let recorded = sqlx::query(
+                "INSERT INTO commands (user_id, client_id, output, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(user.0)
+            .bind(&client_id.0)
+            .bind(serde_json::to_string(&output)?)
+            .bind(at)
+            .execute(&mut *savepoint)
+            .await;
+            recorded.map(|_| output).map_err(CommandError::from)
+        }
+        (run, _) => run,
+    };
+    match run {
+        Ok(output) => {
+            savepoint.commit().await?;
+            Ok(Ok(Applied {
+                output,
+                events,
+                duplicate: false,
+            }))
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            Ok(Err(e))
+        }
+    }
+}

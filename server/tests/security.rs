@@ -1,0 +1,332 @@
+//! Attacks tried against a real server, each through its public surface.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use xietong::{ClientMsg, ErrorCode, Scope, Seq, ServerMsg};
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn form(base: &str, endpoint: &str, body: &str) -> reqwest::Response {
+    http()
+        .post(format!("{base}/api/{endpoint}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("request sent")
+}
+
+/// 300 concurrent log-ins with unknown users: password hashing is bounded, so memory stays
+/// flat and pages stay fast meanwhile; every attempt gets a 4xx, none a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bogus_logins_neither_exhausts_memory_nor_stalls_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let base = server.base();
+    // Warm up (the dummy hash, the page) before measuring.
+    assert_eq!(
+        form(&base, "login", "username=nobody&password=whatever1")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        http()
+            .get(format!("{base}/login"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let before = rss_kib();
+    let flood: Vec<_> = (0..300)
+        .map(|i| {
+            let base = base.clone();
+            tokio::spawn(async move {
+                form(
+                    &base,
+                    "login",
+                    &format!("username=ghost{i}&password=whatever{i}"),
+                )
+                .await
+                .status()
+                .as_u16()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let page = http().get(format!("{base}/login")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        page.text().await.unwrap();
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let peak = rss_kib();
+    let mut statuses = std::collections::BTreeMap::new();
+    for task in flood {
+        *statuses.entry(task.await.unwrap()).or_insert(0) += 1;
+    }
+    let grown_mib = peak.saturating_sub(before) / 1024;
+    assert!(grown_mib < 200, "RSS grew {grown_mib} MiB during the flood");
+    assert!(
+        slowest < Duration::from_millis(200),
+        "a page took {slowest:?} during the flood"
+    );
+    assert!(
+        statuses.keys().all(|s| *s == 401 || *s == 429),
+        "answers: {statuses:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn log_in_and_sign_up_are_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.auth_rate = 3).await;
+    let base = server.base();
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let r = form(
+            &base,
+            "login",
+            &format!("username=nobody{i}&password=whatever1"),
+        )
+        .await;
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+    let r = form(&base, "signup", "username=newbie&password=correct horse").await;
+    assert_eq!(r.status(), 429);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn expected_failures_answer_4xx_not_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let base = server.base();
+    server.sign_up("alice").await;
+    let wrong = form(&base, "login", "username=alice&password=not the password").await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap().contains("BadCredentials"));
+    assert_eq!(
+        form(&base, "signup", "username=bob&password=short")
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(form(&base, "signup", "username=bob").await.status(), 400);
+    assert_eq!(
+        form(&base, "signup", "username=ALICE&password=correct horse")
+            .await
+            .status(),
+        409
+    );
+    let anonymous = form(&base, "create_channel", "name=x").await;
+    assert_eq!(anonymous.status(), 401);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let post = |origin: Option<&'static str>, fetch_site: Option<&'static str>, name: &str| {
+        let mut request = http()
+            .post(format!("{}/api/create_channel", server.base()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &cookie)
+            .body(format!("name={name}"));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(site) = fetch_site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.send()
+    };
+    let evil = post(Some("http://evil.example"), Some("cross-site"), "evil1")
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    let evil = post(None, Some("cross-site"), "evil2").await.unwrap();
+    assert_eq!(evil.status(), 403);
+    let own = server.origin();
+    let own: &'static str = Box::leak(own.into_boxed_str());
+    let ok = post(Some(own), Some("same-origin"), "fine").await.unwrap();
+    assert_eq!(ok.status(), 200);
+    // Only the same-origin one exists.
+    let mut client = server.connect(&cookie).await;
+    let (events, _) = client.subscribe(Scope::Workspace, Some(Seq::ZERO)).await;
+    let names: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            xietong::EventBody::ChannelCreated { channel } => Some(channel.name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["general", "fine"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_host_names_are_not_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let signup = http()
+        .post(format!("{}/api/signup", server.base()))
+        .header(
+            "host",
+            format!("rebind.evil:{}", server.running.addr.port()),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=mallory&password=correct horse")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), 421);
+    assert!(signup.headers().get("set-cookie").is_none());
+    let page = http()
+        .get(format!("{}/login", server.base()))
+        .header("host", "rebind.evil")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 421);
+    let own = http()
+        .get(format!("{}/login", server.base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    let local = http()
+        .get(format!("{}/login", server.base()))
+        .header("host", format!("localhost:{}", server.running.addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), 200);
+    server.stop().await;
+}
+
+/// Ten people sign up at once on a fresh workspace: exactly one becomes admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_one_first_account_becomes_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let signups: Vec<_> = (0..10)
+        .map(|i| {
+            let base = server.base();
+            tokio::spawn(async move {
+                auth_request(&base, "signup", &format!("first{i}"), PASSWORD)
+                    .await
+                    .expect("signed up")
+            })
+        })
+        .collect();
+    let mut admins = 0;
+    for signup in signups {
+        let cookie = signup.await.unwrap();
+        let me: xietong::CurrentUser = http()
+            .post(format!("{}/api/whoami", server.base()))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        admins += usize::from(me.is_admin);
+    }
+    assert_eq!(admins, 1);
+    server.stop().await;
+}
+
+/// Commands are limited per user across all their sockets, not per socket.
+#[tokio::test]
+async fn the_posting_limit_counts_every_socket_of_a_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.post_rate = 2).await;
+    let cookie = server.sign_up("alice").await;
+    let mut tabs = Vec::new();
+    for _ in 0..3 {
+        tabs.push(server.connect(&cookie).await);
+    }
+    // A burst of 4x the rate is allowed in all; the 9th within the second is refused.
+    let mut answers = Vec::new();
+    for i in 0..9 {
+        let tab = &mut tabs[i % 3];
+        let id = tab.post(GENERAL, &format!("m{i}")).await;
+        answers.push(tab.answer(&id).await.err());
+    }
+    let refused = answers
+        .iter()
+        .filter(|a| **a == Some(ErrorCode::RateLimited))
+        .count();
+    assert_eq!(refused, 1, "{answers:?}");
+    server.stop().await;
+}
+
+/// A client that asks for a long replay and stops reading is cut off at the write deadline
+/// instead of holding the replay in memory forever.
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.write_timeout_secs = 1).await;
+    let cookie = server.sign_up("alice").await;
+    let mut writer = server.connect(&cookie).await;
+    let body = "满".repeat(xietong::limits::MAX_MESSAGE_CHARS);
+    let mut last = None;
+    for _ in 0..1000 {
+        last = Some(writer.post(GENERAL, &body).await);
+    }
+    writer.answer(&last.unwrap()).await.expect("all stored");
+    let mut reader = server.connect(&cookie).await;
+    reader
+        .send(&ClientMsg::Subscribe {
+            scope: Scope::Channel(GENERAL),
+            after: Some(Seq::ZERO),
+        })
+        .await;
+    // Not reading: 12 MB of replay fills every buffer between us.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut events = 0;
+    let ended = loop {
+        use futures::StreamExt;
+        match tokio::time::timeout(Duration::from_secs(10), reader.ws.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => {
+                match serde_json::from_str::<ServerMsg>(text.as_str()) {
+                    Ok(ServerMsg::Event(_)) => events += 1,
+                    Ok(ServerMsg::Subscribed { .. }) => break false,
+                    _ => {}
+                }
+            }
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))))
+            | Ok(Some(Err(_)))
+            | Ok(None) => break true,
+            Ok(Some(Ok(_))) => {}
+            Err(_) => panic!("neither cut off nor finished after {events} events"),
+        }
+    };
+    assert!(
+        ended,
+        "the replay completed ({events} events) although the client did not read"
+    );
+    assert!(events < 1000, "{events}");
+    server.stop().await;
+}
