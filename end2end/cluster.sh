@@ -35,7 +35,12 @@ for i in 1 2 3; do
   echo $! >> "$pids_file"
   upstream+="    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;\n"
   # The first node applies the migrations; wait for each before starting the next.
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$p/login" && break; sleep 0.1; done
+  up=""
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$p/login" && { up=1; break; }; sleep 0.1; done
+  if [[ -z "$up" ]]; then
+    echo "cluster.sh: node $i on 127.0.0.1:$p did not answer within 10 s" >&2
+    exit 1
+  fi
 done
 
 # The repository's site configuration with this run's nodes and port.

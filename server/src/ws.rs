@@ -112,7 +112,14 @@ async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, sessio
             code,
             reason: Utf8Bytes::from_static(reason),
         }));
-        let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+        // A client that is behind gets its close code once it reads what is queued before it,
+        // within the write deadline; shutdown does not wait that long.
+        let wait = if code == close::TOO_SLOW {
+            Duration::from_secs(state.config.write_timeout_secs.max(1))
+        } else {
+            Duration::from_secs(1)
+        };
+        let _ = tokio::time::timeout(wait, socket.send(frame)).await;
     }
 }
 

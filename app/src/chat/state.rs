@@ -114,6 +114,18 @@ impl ChannelView {
     pub fn oldest(&self) -> Option<Seq> {
         self.messages.first().map(|m| m.seq)
     }
+
+    /// The view as a fresh first page would show it: the newest `limit` messages (a live view
+    /// keeps what it has loaded and received, which may be more).
+    pub fn latest_page(&self, limit: usize) -> ChannelView {
+        let skip = self.messages.len().saturating_sub(limit);
+        ChannelView {
+            channel: self.channel.clone(),
+            messages: self.messages[skip..].to_vec(),
+            head: self.head,
+            has_more: self.has_more || skip > 0,
+        }
+    }
 }
 
 impl ScopeView for ChannelView {

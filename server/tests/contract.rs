@@ -1,0 +1,186 @@
+//! Zulip's contract, against the real server and with the browser's own reducers: the state
+//! fetched before, plus the events that arrived in between, equals a state fetched after.
+//! Every feature adds a case here as it lands: its snapshot fetch, its scopes, its commands.
+
+mod common;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::time::Duration;
+
+use app::chat::state::{ChannelView, WorkspaceView};
+use app::live::{Applied, ScopeView};
+use common::*;
+use serde::de::DeserializeOwned;
+use xietong::chat::{AddMembers, CreateChannel, RemoveMember};
+use xietong::{ChannelKind, Command, CommandOutput, HistoryPage, Scope, UserId, WorkspaceSnapshot};
+
+/// A server function's JSON answer.
+async fn fetch<T: DeserializeOwned>(
+    server: &TestServer,
+    cookie: &str,
+    endpoint: &str,
+    form: &str,
+) -> T {
+    let response = http()
+        .post(format!("{}/api/{endpoint}", server.base()))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{endpoint}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// Fetches a snapshot, watches its scopes from its heads, runs `actions` (from other clients),
+/// applies every event the observer receives, and compares with a fresh snapshot, both
+/// seen through `compare` (what a fresh fetch can show: the latest page, say).
+async fn holds<V, C, Fut>(
+    observer: &mut Client,
+    scopes: &[Scope],
+    snapshot: impl Fn() -> Fut,
+    compare: impl Fn(&V) -> C,
+    actions: impl Future<Output = ()>,
+) where
+    V: ScopeView + Debug,
+    C: PartialEq + Debug,
+    Fut: Future<Output = V>,
+{
+    let mut view = snapshot().await;
+    for scope in scopes {
+        let (replayed, _) = observer.subscribe(*scope, Some(view.head(*scope))).await;
+        for event in replayed {
+            assert_eq!(view.apply(&event), Applied::Applied, "{event:?}");
+        }
+    }
+    actions.await;
+    let after = snapshot().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while scopes.iter().any(|s| view.head(*s) < after.head(*s)) {
+        let event = tokio::time::timeout_at(deadline, observer.next_event())
+            .await
+            .unwrap_or_else(|_| panic!("events stopped short of {after:?}"));
+        assert_eq!(view.apply(&event), Applied::Applied, "{event:?}");
+    }
+    for scope in scopes {
+        assert_eq!(view.head(*scope), after.head(*scope), "{scope}");
+    }
+    assert_eq!(compare(&view), compare(&after));
+}
+
+async fn create(
+    client: &mut Client,
+    name: &str,
+    kind: ChannelKind,
+    members: Vec<UserId>,
+) -> xietong::Channel {
+    let id = client
+        .command(Command::CreateChannel(CreateChannel {
+            name: name.into(),
+            kind,
+            members,
+        }))
+        .await;
+    match client.answer(&id).await {
+        Ok((CommandOutput::ChannelCreated { channel }, _)) => channel,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn user_id(server: &TestServer, cookie: &str) -> UserId {
+    let me: xietong::CurrentUser = fetch(server, cookie, "whoami", "").await;
+    me.id
+}
+
+#[tokio::test]
+async fn a_channel_page_plus_its_events_equals_the_page_fetched_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let mut observer = server.connect(&bob).await;
+    let mut actor = server.connect(&alice).await;
+    let channel = create(
+        &mut actor,
+        "project",
+        ChannelKind::Private,
+        vec![user_id(&server, &bob).await],
+    )
+    .await;
+    // More than two history pages of messages, and a membership change, while bob watches.
+    let form = format!("channel={}", channel.id);
+    let snapshot = || async {
+        ChannelView::from_page(fetch::<HistoryPage>(&server, &bob, "history", &form).await)
+    };
+    let page = xietong::limits::HISTORY_PAGE as usize;
+    let carol = server.sign_up("carol").await;
+    let carol_id = user_id(&server, &carol).await;
+    holds(
+        &mut observer,
+        &[Scope::Channel(channel.id)],
+        snapshot,
+        |v: &ChannelView| v.latest_page(page),
+        async {
+            let mut last = None;
+            for i in 0..(2 * page + 7) {
+                last = Some(actor.post(channel.id, &format!("消息 {i}")).await);
+            }
+            actor.answer(&last.unwrap()).await.unwrap();
+            let add = actor
+                .command(Command::AddMembers(AddMembers {
+                    channel: channel.id,
+                    users: vec![carol_id],
+                }))
+                .await;
+            actor.answer(&add).await.unwrap();
+            let last = actor.post(channel.id, "the end").await;
+            actor.answer(&last).await.unwrap();
+        },
+    )
+    .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_channel_list_plus_its_events_equals_the_list_fetched_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let bob_id = user_id(&server, &bob).await;
+    let mut observer = server.connect(&bob).await;
+    let mut actor = server.connect(&alice).await;
+    let snapshot = || async {
+        WorkspaceView::from_snapshot(
+            &fetch::<WorkspaceSnapshot>(&server, &bob, "workspace", "").await,
+        )
+    };
+    holds(
+        &mut observer,
+        &[Scope::Workspace, Scope::User(bob_id)],
+        snapshot,
+        |v: &WorkspaceView| v.channels.clone(),
+        async {
+            create(&mut actor, "public one", ChannelKind::Public, vec![]).await;
+            create(&mut actor, "with bob", ChannelKind::Private, vec![bob_id]).await;
+            create(&mut actor, "without bob", ChannelKind::Private, vec![]).await;
+            let left = create(&mut actor, "bob leaves", ChannelKind::Private, vec![bob_id]).await;
+            create(&mut actor, "", ChannelKind::Direct, vec![bob_id]).await;
+            let remove = actor
+                .command(Command::RemoveMember(RemoveMember {
+                    channel: left.id,
+                    user: bob_id,
+                }))
+                .await;
+            actor.answer(&remove).await.unwrap();
+        },
+    )
+    .await;
+    server.stop().await;
+}
