@@ -588,3 +588,72 @@ async fn logging_out_on_one_node_ends_the_session_everywhere() {
     );
     cluster.stop().await;
 }
+
+/// A node dies while a client is posting to it: the client reconnects elsewhere and resends
+/// what was not acknowledged (same client ids), and every message is stored and delivered
+/// exactly once, in one gapless order.
+#[tokio::test]
+async fn a_node_killed_mid_traffic_loses_and_doubles_nothing() {
+    use futures::StreamExt;
+    let mut cluster = Cluster::start(3).await;
+    let (alice, mut sender) = cluster.join(0, "alice").await;
+    let (_, mut observer) = cluster.join(2, "bob").await;
+    observer.subscribe(GENERAL_SCOPE, None).await;
+    let total = 100;
+    let mut unacked: Vec<(xietong::ClientMsgId, String)> = Vec::new();
+    for i in 0..total {
+        let body = format!("m{i:03}");
+        let id = sender.post(GENERAL, &body).await;
+        unacked.push((id, body));
+    }
+    let mut acked = 0;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), sender.ws.next()).await;
+        let text = match frame {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => t,
+            Ok(Some(Ok(_))) => continue,
+            _ => break, // the node is gone
+        };
+        if let Ok(ServerMsg::Ack { client_id, .. }) = serde_json::from_str(text.as_str()) {
+            unacked.retain(|(id, _)| *id != client_id);
+            acked += 1;
+            if acked == 30 {
+                cluster.kill(0);
+            }
+        }
+    }
+    assert!(
+        acked >= 30 && !unacked.is_empty(),
+        "acked {acked} before the kill"
+    );
+    // Reconnect to another node and resend the rest with the same client ids.
+    let mut sender = cluster.connect(1, &alice).await;
+    for (id, body) in &unacked {
+        sender.send(&post_command(id.clone(), GENERAL, body)).await;
+    }
+    let mut waiting: std::collections::HashSet<_> =
+        unacked.iter().map(|(id, _)| id.clone()).collect();
+    while !waiting.is_empty() {
+        match sender.recv_skip_presence().await {
+            ServerMsg::Ack { client_id, .. } => {
+                waiting.remove(&client_id);
+            }
+            ServerMsg::Error { message, .. } => panic!("a resent post failed: {message}"),
+            _ => {}
+        }
+    }
+    let mut seen: Vec<(u64, String)> = collect(&mut observer, total).await;
+    seen.sort();
+    assert_eq!(
+        seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        (1..=total as u64).collect::<Vec<_>>(),
+        "gapless"
+    );
+    let mut bodies: Vec<String> = seen.into_iter().map(|(_, b)| b).collect();
+    bodies.sort();
+    let expected: Vec<String> = (0..total).map(|i| format!("m{i:03}")).collect();
+    assert_eq!(bodies, expected, "every message exactly once");
+    observer.send(&ClientMsg::Ping).await;
+    assert_eq!(observer.recv_skip_presence().await, ServerMsg::Pong);
+    cluster.stop().await;
+}
