@@ -52,9 +52,13 @@ pub fn channel_name(name: &str) -> Result<&str, ValidationError> {
     Ok(name)
 }
 
-/// A username: trimmed, letters (any script) and digits plus `.`, `-`, `_`.
-pub fn username(name: &str) -> Result<&str, ValidationError> {
-    let name = name.trim();
+/// A username: NFKC-normalised (so `ａｌｉｃｅ` is `alice`), trimmed, letters (any script) and
+/// digits plus `.`, `-`, `_`. Format characters (bidi overrides, zero-width joiners) are not
+/// letters and are refused, so no name can look like another or reorder its neighbours.
+pub fn username(name: &str) -> Result<String, ValidationError> {
+    use unicode_normalization::UnicodeNormalization;
+    let normalised: String = name.nfkc().collect();
+    let name = normalised.trim();
     let chars = name.chars().count();
     if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&chars) {
         return Err(ValidationError::UsernameLength);
@@ -65,7 +69,13 @@ pub fn username(name: &str) -> Result<&str, ValidationError> {
     {
         return Err(ValidationError::UsernameBadCharacter);
     }
-    Ok(name)
+    Ok(name.to_owned())
+}
+
+/// The form a username is looked up by at log-in: NFKC and trimmed, like `username`.
+pub fn username_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkc().collect::<String>().trim().to_owned()
 }
 
 pub fn password(password: &str) -> Result<&str, ValidationError> {
@@ -118,8 +128,21 @@ mod tests {
 
     #[test]
     fn usernames_and_passwords() {
-        assert_eq!(username("alice"), Ok("alice"));
-        assert_eq!(username("张伟"), Ok("张伟"));
+        assert_eq!(username("alice").as_deref(), Ok("alice"));
+        assert_eq!(username("张伟").as_deref(), Ok("张伟"));
+        assert_eq!(username("ａｌｉｃｅ").as_deref(), Ok("alice"));
+        for sneaky in [
+            "ali\u{200B}ce",
+            "ali\u{202E}ec",
+            "al\u{2066}ice",
+            "\u{FEFF}alice",
+        ] {
+            assert_eq!(
+                username(sneaky),
+                Err(ValidationError::UsernameBadCharacter),
+                "{sneaky:?}"
+            );
+        }
         assert_eq!(username("a"), Err(ValidationError::UsernameLength));
         assert_eq!(
             username("bob smith"),

@@ -25,12 +25,17 @@ pub struct ClientIp(pub IpAddr);
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
+    /// Creates an account, as the configured sign-up mode allows (`invite`: the token of an
+    /// invitation link).
     async fn sign_up(
         &self,
         ip: Option<IpAddr>,
         username: &str,
         password: &str,
+        invite: Option<&str>,
     ) -> Result<Session, AppError>;
+    /// A new invitation token (admins only).
+    async fn create_invite(&self, user: &CurrentUser) -> Result<String, AppError>;
     async fn log_in(
         &self,
         ip: Option<IpAddr>,

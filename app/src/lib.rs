@@ -1,6 +1,8 @@
-//! Xietong's Leptos app. One folder per feature (`auth`, `chat`, `live`), each with its server
-//! functions next to the components that call them.
+//! Xietong's Leptos app. One folder per feature (`auth`, `admin`, `chat`), each with its
+//! server functions next to the components that call them; `shell` is the frame around them
+//! and `live` the one WebSocket every live screen shares.
 
+pub mod admin;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -8,6 +10,7 @@ pub mod chat;
 pub mod command;
 pub mod error;
 pub mod live;
+pub mod shell;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -18,6 +21,8 @@ pub use error::AppError;
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="zh-CN">
@@ -36,6 +41,35 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// A Content-Security-Policy for the page: scripts only from this site or with this response's
+/// nonce (the hydration script), WebAssembly allowed, no plugins, no framing, forms and
+/// connections to this site only. User content can never run as script, even if some
+/// rendering bug let HTML through.
+#[cfg(feature = "ssr")]
+fn content_security_policy(options: &LeptosOptions) {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    // `cargo leptos watch` reloads the page through its own socket.
+    let reload = if std::env::var("LEPTOS_WATCH").is_ok() {
+        let host = options.site_addr.ip();
+        format!(" ws://{host}:{}", options.reload_port)
+    } else {
+        String::new()
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data: blob:; connect-src 'self'{reload}; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -48,7 +82,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=auth::SignupPage />
                 // Async SSR: the first response is the complete page with its 50 messages,
                 // readable before (or without) the WASM.
-                <ParentRoute path=path!("") view=chat::Workspace ssr=SsrMode::Async>
+                <ParentRoute path=path!("") view=shell::Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=chat::ChannelPage ssr=SsrMode::Async />
                     <Route path=path!("c/:id") view=chat::ChannelPage ssr=SsrMode::Async />
                 </ParentRoute>

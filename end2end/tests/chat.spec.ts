@@ -131,3 +131,26 @@ test('auth: wrong password shows an error, signed-out visitors land on login, lo
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('status')).toHaveText('Connected');
 });
+
+test('a private channel is listed and readable for its members only', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const name = `私密-${Date.now()}`;
+  await a.page.getByRole('button', { name: 'New channel' }).click();
+  await a.page.getByLabel('Channel name').fill(name);
+  await a.page.getByRole('checkbox', { name: 'Private' }).check();
+  await a.page.getByRole('button', { name: 'Create' }).click();
+  await expect(a.page).toHaveURL(/\/c\/\d+$/);
+  const nav = (page: typeof a.page) => page.getByRole('navigation', { name: 'Channels' });
+  await expect(nav(a.page).getByRole('link', { name })).toHaveCount(1);
+  const text = `secret ${Date.now()}`;
+  await send(a.page, text);
+  await expect(messages(a.page).filter({ hasText: text })).toHaveCount(1);
+  // B never sees it: not in the list, not by URL.
+  await b.page.reload();
+  await expect(b.page.getByRole('status')).toHaveText('Connected');
+  await expect(nav(b.page).getByRole('link', { name })).toHaveCount(0);
+  await b.page.goto(a.page.url());
+  await expect(b.page.getByRole('alert')).toContainText('access');
+  await expect(b.page.getByText(text)).toHaveCount(0);
+});

@@ -11,8 +11,10 @@ use xietong::{
 };
 
 use crate::access::Denied;
-use crate::auth::{self, queries as accounts};
+use crate::auth::queries::{self as accounts, Admission};
+use crate::auth::{self};
 use crate::command::{Actor, CommandError, Submission};
+use crate::config::SignupMode;
 use crate::events::AppendError;
 use crate::store::now_ms;
 use crate::AppState;
@@ -96,6 +98,9 @@ impl ServerBackend {
     }
 }
 
+/// How long an invitation link stays valid.
+const INVITE_DAYS: i64 = 7;
+
 /// Verified against when the username does not exist, so both failures take as long.
 static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
@@ -106,14 +111,36 @@ impl Backend for ServerBackend {
         ip: Option<IpAddr>,
         username: &str,
         password: &str,
+        invite: Option<&str>,
     ) -> Result<Session, AppError> {
         let username = xietong::validate::username(username)?;
         let password = xietong::validate::password(password)?;
+        let invite_hash = invite.map(auth::token_hash);
+        let admission = match (self.state.config.signup, &invite_hash) {
+            (SignupMode::Open, _) => Admission::Open,
+            (SignupMode::Invite, Some(hash)) => Admission::Invite(hash),
+            (SignupMode::Invite, None) => {
+                return Err(AppError::Forbidden(
+                    "Sign-up is by invitation: ask an administrator for a link".into(),
+                ))
+            }
+            (SignupMode::Closed, _) => {
+                return Err(AppError::Forbidden(
+                    "Accounts are created by the administrator".into(),
+                ))
+            }
+        };
         self.admit(ip)?;
         let hash = auth::hash_password(&self.state.passwords, password.to_owned()).await?;
-        let user = match accounts::create_user(&self.state.store, username, &hash).await {
+        let user = match accounts::create_user(&self.state.store, &username, &hash, admission).await
+        {
             Ok(user) => user,
             Err(accounts::AccountError::UsernameTaken) => return Err(AppError::UsernameTaken),
+            Err(accounts::AccountError::BadInvite) => {
+                return Err(AppError::Forbidden(
+                    "This invitation is not valid (used, expired or mistyped)".into(),
+                ))
+            }
             Err(e) => return Err(internal(e)),
         };
         tracing::info!(user = %user.username, admin = user.is_admin, "account created");
@@ -152,6 +179,25 @@ impl Backend for ServerBackend {
         }
         throttle.succeeded(username);
         self.start_session(user).await
+    }
+
+    async fn create_invite(&self, user: &CurrentUser) -> Result<String, AppError> {
+        if !user.is_admin {
+            return Err(AppError::Forbidden(
+                "Only administrators invite people".into(),
+            ));
+        }
+        let token = auth::new_token();
+        let expires = now_ms() + INVITE_DAYS * 24 * 3600 * 1000;
+        accounts::create_invite(
+            &self.state.store,
+            &auth::token_hash(&token),
+            user.id,
+            expires,
+        )
+        .await
+        .map_err(internal)?;
+        Ok(token)
     }
 
     async fn log_out(&self, token: &str) -> Result<(), AppError> {

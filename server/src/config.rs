@@ -3,7 +3,18 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+
+/// Who may create an account through the sign-up page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignupMode {
+    /// Anyone who reaches the site (the first account becomes the admin).
+    Open,
+    /// Only with an invitation link made by an admin.
+    Invite,
+    /// Nobody: accounts come from `xietong admin create NAME`.
+    Closed,
+}
 
 /// 协同 Xietong: a self-hosted, real-time team office.
 #[derive(Parser, Debug, Clone)]
@@ -76,6 +87,11 @@ pub struct Config {
     /// beyond).
     #[arg(long, env = "XIETONG_AUTH_RATE", default_value_t = 20)]
     pub auth_rate: u32,
+
+    /// Who may sign up: open (anyone), invite (with a link an admin made) or closed (accounts
+    /// come from `xietong admin create NAME`).
+    #[arg(long, env = "XIETONG_SIGNUP", value_enum, default_value_t = SignupMode::Open)]
+    pub signup: SignupMode,
 
     /// Mark cookies Secure (implied by an https --public-url).
     #[arg(long, env = "XIETONG_SECURE_COOKIES")]

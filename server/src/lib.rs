@@ -108,6 +108,40 @@ impl Running {
     }
 }
 
+/// Why `xietong admin create` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Invalid(#[from] xietong::ValidationError),
+    #[error("cannot hash the password: {0}")]
+    Hash(#[from] auth::AuthError),
+    #[error("cannot create the account: {0}")]
+    Account(#[from] auth::queries::AccountError),
+}
+
+/// Creates an administrator account in the configured database (the command line's
+/// `xietong admin create NAME`).
+pub async fn create_admin(
+    config: &Config,
+    name: &str,
+    password: &str,
+) -> Result<xietong::CurrentUser, AdminError> {
+    let username = xietong::validate::username(name)?;
+    let password = xietong::validate::password(password)?;
+    let data_dir = config
+        .database_url
+        .is_none()
+        .then_some(config.data_dir.as_path());
+    let store = Store::open(&config.database_url(), data_dir).await?;
+    let hash = auth::hash_password(&PasswordGate::default(), password.to_owned()).await?;
+    let user =
+        auth::queries::create_user(&store, &username, &hash, auth::queries::Admission::Admin).await;
+    store.close().await;
+    Ok(user?)
+}
+
 /// Opens the database, binds the address and starts serving.
 pub async fn start(config: Config) -> Result<Running, ServerError> {
     let url = config.database_url();
@@ -262,7 +296,11 @@ fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(backend::ServerBackend::new(state.clone()));
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
-    let context = move || provide_context(backend.clone());
+    let context = move || {
+        provide_context(backend.clone());
+        // The page's hydration script carries it; the Content-Security-Policy names it.
+        leptos::nonce::provide_nonce();
+    };
     Router::new()
         .route("/ws", get(ws::upgrade))
         .leptos_routes_with_context(&state, routes, context.clone(), {

@@ -330,3 +330,146 @@ async fn a_client_that_stops_reading_is_cut_off() {
     assert!(events < 1000, "{events}");
     server.stop().await;
 }
+
+/// `xietong admin create NAME` against the directory (or PostgreSQL database) a test server
+/// will use; the password comes on stdin.
+async fn create_admin_on_the_command_line(dir: &std::path::Path, name: &str) {
+    use std::io::Write;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_xietong"));
+    match postgres_database_for(dir).await {
+        Some(url) => command.args(["--database-url", &url]),
+        None => command.arg("--data-dir").arg(dir.join("data")),
+    };
+    let mut child = command
+        .args(["--log", "warn", "admin", "create", name])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "admin create failed");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created administrator"));
+}
+
+#[tokio::test]
+async fn with_signup_by_invitation_only_an_admins_link_opens_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    create_admin_on_the_command_line(dir.path(), "boss").await;
+    let server = TestServer::start_with(dir.path(), |c| {
+        c.signup = xietong_server::config::SignupMode::Invite
+    })
+    .await;
+    let base = server.base();
+    let refused = form(&base, "signup", "username=walkin&password=correct horse").await;
+    assert_eq!(refused.status(), 403);
+    let bogus = form(
+        &base,
+        "signup",
+        "username=walkin&password=correct horse&invite=nope",
+    )
+    .await;
+    assert_eq!(bogus.status(), 403);
+    let boss = server
+        .log_in("boss", PASSWORD)
+        .await
+        .expect("the CLI's admin logs in");
+    // A member may not invite; the admin may.
+    let link: String = http()
+        .post(format!("{base}/api/create_invite"))
+        .header("cookie", &boss)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = link
+        .strip_prefix("/signup?invite=")
+        .expect("a sign-up link");
+    let joined = form(
+        &base,
+        "signup",
+        &format!(
+            "username=newbie&password={}&invite={token}",
+            urlencode(PASSWORD)
+        ),
+    )
+    .await;
+    assert!(
+        joined.status().is_success() || joined.status().is_redirection(),
+        "{}",
+        joined.status()
+    );
+    let newbie = server.log_in("newbie", PASSWORD).await.unwrap();
+    let member_invite = http()
+        .post(format!("{base}/api/create_invite"))
+        .header("cookie", &newbie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(member_invite.status(), 403);
+    let again = form(
+        &base,
+        "signup",
+        &format!("username=second&password=correct horse&invite={token}"),
+    )
+    .await;
+    assert_eq!(again.status(), 403, "an invitation opens one account");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_closed_workspace_takes_no_sign_ups() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| {
+        c.signup = xietong_server::config::SignupMode::Closed
+    })
+    .await;
+    let r = form(
+        &server.base(),
+        "signup",
+        "username=walkin&password=correct horse",
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    server.stop().await;
+}
+
+/// Every page carries a Content-Security-Policy whose nonce is the one on its hydration
+/// script, different on every response.
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_a_fresh_nonce() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let page = http()
+            .get(format!("{}/login", server.base()))
+            .send()
+            .await
+            .unwrap();
+        let csp = page
+            .headers()
+            .get("content-security-policy")
+            .expect("a CSP header")
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce")
+            .to_owned();
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(&format!("nonce=\"{nonce}\"")),
+            "the script carries the nonce"
+        );
+        assert!(csp.contains("object-src 'none'") && csp.contains("frame-ancestors 'none'"));
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1]);
+    server.stop().await;
+}

@@ -13,12 +13,19 @@ use crate::AppError;
 /// Creates an account (the first one becomes the workspace admin), signs it in and goes to the
 /// workspace.
 #[server(prefix = "/api", endpoint = "signup")]
-pub async fn sign_up(username: String, password: String) -> Result<(), AppError> {
+pub async fn sign_up(
+    username: String,
+    password: String,
+    invite: Option<String>,
+) -> Result<(), AppError> {
     let username = xietong::validate::username(&username)?;
     let password = xietong::validate::password(&password)?;
     let backend = crate::backend::backend()?;
     let ip = crate::backend::client_ip();
-    let session = backend.sign_up(ip, username, password).await?;
+    let invite = invite.filter(|i| !i.is_empty());
+    let session = backend
+        .sign_up(ip, &username, password, invite.as_deref())
+        .await?;
     cookie::set_session(&session.token, backend.https());
     leptos_axum::redirect("/");
     Ok(())
@@ -28,7 +35,8 @@ pub async fn sign_up(username: String, password: String) -> Result<(), AppError>
 pub async fn log_in(username: String, password: String) -> Result<(), AppError> {
     let backend = crate::backend::backend()?;
     let ip = crate::backend::client_ip();
-    let session = backend.log_in(ip, username.trim(), &password).await?;
+    let username = xietong::validate::username_key(&username);
+    let session = backend.log_in(ip, &username, &password).await?;
     cookie::set_session(&session.token, backend.https());
     leptos_axum::redirect("/");
     Ok(())

@@ -31,11 +31,14 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
+    let query = leptos_router::hooks::use_query_map();
+    let invite = move || query.read().get("invite").unwrap_or_default();
     view! {
         <main class="auth">
             <h1>"协同 Xietong"</h1>
             <h2>"Create account"</h2>
             <ActionForm action>
+                <input type="hidden" name="invite" prop:value=invite />
                 <label>"Username" <input type="text" name="username" autocomplete="username" required /></label>
                 <label>"Password" <input type="password" name="password" autocomplete="new-password" required /></label>
                 <Show when=move || error_of(action.value().get()).is_some()>

@@ -1,11 +1,11 @@
-//! Channels and messages: the workspace frame, the channel page, the composer.
+//! Channels and messages: the channel list in the sidebar, the channel page, the composer.
 
 mod channel;
 pub mod state;
 mod workspace;
 
 pub use channel::ChannelPage;
-pub use workspace::Workspace;
+pub use workspace::ChannelSidebar;
 
 use leptos::prelude::*;
 use xietong::{Channel, ChannelId, HistoryPage, Seq, WorkspaceSnapshot};

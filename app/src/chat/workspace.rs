@@ -1,56 +1,38 @@
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, A};
+use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use xietong::Scope;
 
 use super::state::WorkspaceView;
 use super::{workspace, CreateChannel};
-use crate::auth::LogoutButton;
-use crate::live::{ConnectionStatus, Live, OnlineList};
+use crate::live::Live;
 
-/// The frame around every channel: sidebar with channels, people online, connection state.
+/// Chat's part of the sidebar: the channels I can see (live from the workspace scope and my
+/// own) and the "New channel" button.
 #[component]
-pub fn Workspace() -> impl IntoView {
-    let live = Live::provide();
+pub fn ChannelSidebar() -> impl IntoView {
+    let live = expect_context::<Live>();
     let snapshot = Resource::new(|| (), |_| workspace());
     let snapshot_refetch = move || snapshot.refetch();
     view! {
-        <div class="workspace">
-            <aside class="sidebar">
-                <header class="brand">
-                    <span class="logo">"协同"</span>
-                    <Suspense>
-                        {move || Suspend::new(async move {
-                            snapshot.await.ok().map(|s| view! { <span class="me">{s.me.username}</span> })
-                        })}
-                    </Suspense>
-                    <LogoutButton />
-                </header>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match snapshot.await {
-                            Ok(snapshot) => {
-                                let view = RwSignal::new(WorkspaceView::from_snapshot(&snapshot));
-                                // Public channels come from the workspace scope, private ones and
-                                // direct messages from mine.
-                                for scope in [Scope::Workspace, Scope::User(snapshot.me.id)] {
-                                    live.watch(scope, view, snapshot_refetch);
-                                }
-                                view! { <ChannelNav view /> }.into_any()
-                            }
-                            Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match snapshot.await {
+                    Ok(snapshot) => {
+                        let view = RwSignal::new(WorkspaceView::from_snapshot(&snapshot));
+                        // Public channels come from the workspace scope, private ones and
+                        // direct messages from mine.
+                        for scope in [Scope::Workspace, Scope::User(snapshot.me.id)] {
+                            live.watch(scope, view, snapshot_refetch);
                         }
-                    })}
-                </Suspense>
-                <NewChannel />
-                <OnlineList />
-                <ConnectionStatus />
-            </aside>
-            <main class="channel">
-                <Outlet />
-            </main>
-        </div>
+                        view! { <ChannelNav view /> }.into_any()
+                    }
+                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <NewChannel />
     }
 }
 

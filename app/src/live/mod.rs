@@ -4,11 +4,8 @@
 //! when a scope must resync. It resumes every watched scope after a reconnect from its view's
 //! head, and resends commands that were not acknowledged (same client id: applied once).
 
-mod presence;
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 mod socket;
-
-pub use presence::{ConnectionStatus, OnlineList};
 
 use std::collections::HashMap;
 use std::sync::Arc;

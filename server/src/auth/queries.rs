@@ -9,6 +9,8 @@ use crate::store::{flag, now_ms, Conn, DbRow, Store, StoreError};
 pub enum AccountError {
     #[error("that username is taken")]
     UsernameTaken,
+    #[error("this invitation is not valid (used, expired or mistyped)")]
+    BadInvite,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -35,14 +37,38 @@ fn user_from_row(r: &DbRow) -> Result<CurrentUser, sqlx::Error> {
     })
 }
 
+/// How an account comes to be.
+#[derive(Debug, Clone, Copy)]
+pub enum Admission<'a> {
+    /// Open sign-up.
+    Open,
+    /// With an invitation (the SHA-256 of its token), used up by this account.
+    Invite(&'a str),
+    /// By the operator on the command line: an admin.
+    Admin,
+}
+
 /// Creates an account. The first account of the workspace is its admin: the count and the
 /// insert happen in one write transaction, so two concurrent first sign-ups cannot both be.
 pub async fn create_user(
     store: &Store,
     username: &str,
     password_hash: &str,
+    admission: Admission<'_>,
 ) -> Result<CurrentUser, AccountError> {
     let mut tx = store.write().await?;
+    if let Admission::Invite(token_hash) = admission {
+        let usable: Option<String> = sqlx::query_scalar(
+            "SELECT token_hash FROM invites WHERE token_hash = $1 AND used_by IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if usable.is_none() {
+            return Err(AccountError::BadInvite);
+        }
+    }
     let taken: Option<i64> =
         sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1)")
             .bind(username)
@@ -60,7 +86,7 @@ pub async fn create_user(
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(&mut *tx)
         .await?;
-    let is_admin = count == 0;
+    let is_admin = count == 0 || matches!(admission, Admission::Admin);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -74,6 +100,13 @@ pub async fn create_user(
         sqlx::Error::Database(d) if d.is_unique_violation() => AccountError::UsernameTaken,
         _ => e.into(),
     })?;
+    if let Admission::Invite(token_hash) = admission {
+        sqlx::query("UPDATE invites SET used_by = $1 WHERE token_hash = $2")
+            .bind(id)
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(CurrentUser {
         id: UserId(id),
@@ -159,5 +192,24 @@ pub async fn delete_session(store: &Store, token_hash: &str) -> Result<(), Store
         .bind(token_hash)
         .execute(store.pool())
         .await?;
+    Ok(())
+}
+
+/// Records an invitation (by the hash of its token), valid until `expires_at`.
+pub async fn create_invite(
+    store: &Store,
+    token_hash: &str,
+    by: UserId,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO invites (token_hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(by.0)
+    .bind(now_ms())
+    .bind(expires_at)
+    .execute(store.pool())
+    .await?;
     Ok(())
 }

@@ -147,15 +147,21 @@ async fn create_channel(store: &Store, name: &str, creator: Option<&CurrentUser>
 }
 
 async fn user(store: &Store, name: &str) -> CurrentUser {
-    accounts::create_user(store, name, "h").await.unwrap()
+    accounts::create_user(store, name, "h", accounts::Admission::Open)
+        .await
+        .unwrap()
 }
 
 async fn the_first_account_is_admin_and_usernames_are_unique(store: &Store) {
-    let admin = accounts::create_user(store, "Alice", "h1").await.unwrap();
-    let member = accounts::create_user(store, "bob", "h2").await.unwrap();
+    let admin = accounts::create_user(store, "Alice", "h1", accounts::Admission::Open)
+        .await
+        .unwrap();
+    let member = accounts::create_user(store, "bob", "h2", accounts::Admission::Open)
+        .await
+        .unwrap();
     assert!(admin.is_admin && !member.is_admin);
     assert!(matches!(
-        accounts::create_user(store, "alice", "h3").await,
+        accounts::create_user(store, "alice", "h3", accounts::Admission::Open).await,
         Err(AccountError::UsernameTaken)
     ));
     let (found, hash) = accounts::user_by_name(store, "ALICE")

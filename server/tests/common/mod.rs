@@ -329,7 +329,7 @@ pub fn body_of(event: &xietong::Event) -> &str {
 
 /// With `XIETONG_TEST_BACKEND=postgres`, every test server runs on a PostgreSQL database of its
 /// own (named after its temporary directory, so a restart on the same directory finds it).
-async fn postgres_database_for(dir: &std::path::Path) -> Option<String> {
+pub async fn postgres_database_for(dir: &std::path::Path) -> Option<String> {
     use sqlx::Connection;
     if std::env::var("XIETONG_TEST_BACKEND").as_deref() != Ok("postgres") {
         return None;

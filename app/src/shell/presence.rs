@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{ConnState, Live};
+use crate::live::{ConnState, Live};
 
 #[component]
 pub fn OnlineList() -> impl IntoView {

@@ -1,0 +1,20 @@
+import { expect, test } from '@playwright/test';
+import { messages, send, signUp, uniqueName } from './helpers';
+
+test('the app works under its Content-Security-Policy, with no violation', async ({ page }) => {
+  const violations: string[] = [];
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
+  });
+  const response = await page.goto('/login');
+  const csp = response!.headers()['content-security-policy'];
+  expect(csp).toContain("script-src 'self' 'nonce-");
+  expect(csp).toContain("frame-ancestors 'none'");
+  await signUp(page, uniqueName('csp'));
+  const text = `under CSP ${Date.now()}`;
+  await send(page, text);
+  await expect(messages(page).filter({ hasText: text })).toHaveCount(1);
+  await page.reload();
+  await expect(page.getByRole('status')).toHaveText('Connected');
+  expect(violations).toEqual([]);
+});
