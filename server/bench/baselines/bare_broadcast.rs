@@ -1,6 +1,8 @@
 //! Baseline for the benchmark: the plainest broadcast server on our stack (tokio +
 //! tokio-tungstenite). Every text frame any client sends is sent to every connected client.
 //! No authentication, no storage, no ordering guarantees beyond TCP: the ceiling of this machine.
+//! With `--batched` it writes every frame already queued for a connection in one system call
+//! (feed, then one flush), as Xietong does: the floor to compare Xietong's throughput with.
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
@@ -13,6 +15,7 @@ async fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let batched = std::env::args().any(|a| a == "--batched");
     let listener = TcpListener::bind(&addr).await?;
     let (tx, _) = broadcast::channel::<Utf8Bytes>(4096);
     loop {
@@ -37,6 +40,17 @@ async fn main() -> std::io::Result<()> {
                         _ => break,
                     },
                     outgoing = rx.recv() => match outgoing {
+                        Ok(text) if batched => {
+                            let mut ok = sink.feed(Message::Text(text)).await.is_ok();
+                            // Up to 64 more already queued, like Xietong, then one write.
+                            for _ in 0..64 {
+                                match rx.try_recv() {
+                                    Ok(more) if ok => ok = sink.feed(Message::Text(more)).await.is_ok(),
+                                    _ => break,
+                                }
+                            }
+                            if !ok || sink.flush().await.is_err() { break }
+                        }
                         Ok(text) => if sink.send(Message::Text(text)).await.is_err() { break },
                         // A receiver that fell 4096 frames behind is cut off, like Xietong's rule.
                         Err(_) => break,

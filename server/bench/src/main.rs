@@ -27,7 +27,7 @@ use target::{Kind, Paths, Target};
 )]
 struct Args {
     /// Servers to measure (xietong, bare, node).
-    #[arg(long, value_delimiter = ',', default_value = "xietong,bare,node")]
+    #[arg(long, value_delimiter = ',', default_value = "xietong,bare,bare-batched,node")]
     servers: Vec<String>,
     /// Scenario 1: idle connections held.
     #[arg(long, default_value_t = 10_000)]
@@ -161,6 +161,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .filter_map(|s| match s.as_str() {
             "xietong" => Some(Kind::Xietong),
             "bare" => Some(Kind::BareRust),
+            "bare-batched" => Some(Kind::BareBatched),
             "node" => Some(Kind::NodeWs),
             _ => None,
         })

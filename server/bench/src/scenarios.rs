@@ -605,6 +605,8 @@ pub async fn persistence(
 #[derive(Debug, Clone, Serialize)]
 pub struct FirstScreenResult {
     pub requests: usize,
+    /// Requests that failed: an error status, a broken connection, or no answer within 5 s.
+    pub failed: usize,
     pub messages_rendered: usize,
     pub page_ms_p50: f64,
     pub page_ms_p99: f64,
@@ -624,24 +626,45 @@ pub async fn first_screen(
     let mut page = client::new_histogram();
     let mut file = client::new_histogram();
     let mut rendered = 0;
+    let mut failed = 0;
+    const DEADLINE: Duration = Duration::from_secs(5);
     for _ in 0..requests {
         let t = Instant::now();
-        if let Ok(r) = http.get(&page_url).header("cookie", &cookie).send().await {
-            if let Ok(body) = r.text().await {
+        let fetched = tokio::time::timeout(DEADLINE, async {
+            let r = http.get(&page_url).header("cookie", &cookie).send().await.ok()?;
+            if !r.status().is_success() {
+                return None;
+            }
+            r.text().await.ok()
+        })
+        .await;
+        match fetched {
+            Ok(Some(body)) => {
                 let _ = page.record(t.elapsed().as_micros().max(1) as u64);
                 rendered = body.matches("<article class=\"message\"").count();
             }
+            _ => failed += 1,
         }
         let t = Instant::now();
-        if let Ok(r) = http.get(&static_url).send().await {
-            if r.bytes().await.is_ok() {
+        let fetched = tokio::time::timeout(DEADLINE, async {
+            let r = http.get(&static_url).send().await.ok()?;
+            if !r.status().is_success() {
+                return None;
+            }
+            r.bytes().await.ok()
+        })
+        .await;
+        match fetched {
+            Ok(Some(_)) => {
                 let _ = file.record(t.elapsed().as_micros().max(1) as u64);
             }
+            _ => failed += 1,
         }
     }
     let ms = |h: &hdrhistogram::Histogram<u64>, q| h.value_at_quantile(q) as f64 / 1000.0;
     FirstScreenResult {
         requests,
+        failed,
         messages_rendered: rendered,
         page_ms_p50: ms(&page, 0.5),
         page_ms_p99: ms(&page, 0.99),

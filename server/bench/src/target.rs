@@ -11,8 +11,10 @@ use tokio::process::{Child, Command};
 pub enum Kind {
     /// Xietong itself: auth, storage, ordering, recovery.
     Xietong,
-    /// tokio-tungstenite broadcast, nothing else.
+    /// tokio-tungstenite broadcast, nothing else; flushes frame by frame.
     BareRust,
+    /// The same, writing every queued frame in one system call (as Xietong does): the floor.
+    BareBatched,
     /// Node.js `ws` broadcast, nothing else.
     NodeWs,
 }
@@ -22,6 +24,7 @@ impl Kind {
         match self {
             Kind::Xietong => "xietong",
             Kind::BareRust => "bare tokio-tungstenite",
+            Kind::BareBatched => "bare batched",
             Kind::NodeWs => "node ws",
         }
     }
@@ -99,6 +102,11 @@ impl Target {
             Kind::BareRust => {
                 let mut c = Command::new(&paths.bare);
                 c.arg(&bind);
+                (c, None)
+            }
+            Kind::BareBatched => {
+                let mut c = Command::new(&paths.bare);
+                c.arg(&bind).arg("--batched");
                 (c, None)
             }
             Kind::NodeWs => {
