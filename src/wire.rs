@@ -30,6 +30,10 @@ pub enum ClientMsg {
         client_id: ClientMsgId,
         command: Command,
     },
+    /// "I am typing in this channel": ephemeral, never stored, relayed to the channel's other
+    /// subscribers as `typing`. Only for a scope this connection is subscribed to; a few per
+    /// second at most (more are dropped).
+    Typing { scope: Scope },
     /// Application-level keepalive (browsers cannot see WebSocket pings). Answered by `Pong`.
     Ping,
 }
@@ -91,8 +95,18 @@ pub enum ServerMsg {
         duplicate: bool,
         output: CommandOutput,
     },
-    /// Who is online now, workspace-wide. Sent on connect and whenever it changes.
+    /// Who is online now, workspace-wide: the snapshot, sent on connect.
     Presence { online: Vec<UserRef> },
+    /// Who came online and who went offline since the last presence frame (at most 4×/s).
+    PresenceChanged {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        joined: Vec<UserRef>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left: Vec<UserId>,
+    },
+    /// Someone is typing in a subscribed scope. Ephemeral: not stored, not replayed, and the
+    /// first thing dropped when a connection falls behind.
+    Typing { scope: Scope, user: UserRef },
     /// Answer to `Ping`.
     Pong,
     /// A request could not be served. The connection stays open.
@@ -299,6 +313,9 @@ mod tests {
                 members: vec![UserId(3)],
             }),
         });
+        round_trip(ClientMsg::Typing {
+            scope: Scope::Channel(ChannelId(1)),
+        });
         round_trip(ClientMsg::Ping);
     }
 
@@ -366,6 +383,20 @@ mod tests {
                 id: UserId(1),
                 username: "a".into(),
             }],
+        });
+        round_trip(ServerMsg::PresenceChanged {
+            joined: vec![UserRef {
+                id: UserId(3),
+                username: "韩梅梅".into(),
+            }],
+            left: vec![UserId(4)],
+        });
+        round_trip(ServerMsg::Typing {
+            scope: Scope::Channel(ChannelId(1)),
+            user: UserRef {
+                id: UserId(3),
+                username: "韩梅梅".into(),
+            },
         });
         round_trip(ServerMsg::Pong);
         round_trip(ServerMsg::error(ErrorCode::BadFrame, "nope"));

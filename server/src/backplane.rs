@@ -344,7 +344,7 @@ const MAX_EVENTS_PER_HINT: u64 = 64;
 /// Delivers what the database holds of `scope` up to `seq` (as hinted) to this node's
 /// subscribers: each connection drops what it has and fills any gap before it from the database.
 async fn deliver_from_database(hub: &Hub, store: &Store, scope: Scope, seq: Seq) {
-    if !hub.has_subscribers(scope) || seq == Seq::ZERO {
+    if !hub.has_subscribers(scope) || seq == Seq::ZERO || seq.0 > i64::MAX as u64 {
         return;
     }
     let from = Seq(seq.0.saturating_sub(MAX_EVENTS_PER_HINT));

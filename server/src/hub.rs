@@ -27,9 +27,19 @@ pub enum Outbound {
         scope: Scope,
         seq: Seq,
         text: Utf8Bytes,
+        /// Users who lose read access with this event (see `EventBody::revoked_readers`):
+        /// a connection of theirs ends the subscription right after sending it.
+        revokes: Arc<[UserId]>,
     },
-    /// Anything else (acks, presence, errors).
+    /// Anything else (acks, errors, presence snapshots).
     Frame(Utf8Bytes),
+    /// Ephemeral (typing, presence changes): dropped rather than queued when the connection
+    /// is behind, and never a reason to cut it off. With a scope, delivered only while the
+    /// connection is subscribed to it (access checked).
+    Ephemeral {
+        scope: Option<Scope>,
+        text: Utf8Bytes,
+    },
     /// The user lost read access to the scope: end the subscription and say so.
     Revoked(Scope),
 }
@@ -145,6 +155,14 @@ impl Hub {
         let now = std::time::Instant::now();
         let burst = self.command_rate * 4.0;
         let mut inner = self.write();
+        // Kept after a user's last socket closes (reconnecting must not refill the bucket);
+        // pruned once full again, which takes no longer than a refill.
+        if inner.command_tokens.len() > 10_000 {
+            let refill = std::time::Duration::from_secs_f64(burst / self.command_rate);
+            inner
+                .command_tokens
+                .retain(|_, (_, at)| now.duration_since(*at) < refill);
+        }
         let (tokens, at) = inner.command_tokens.entry(user).or_insert((burst, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.command_rate).min(burst);
         *at = now;
@@ -169,7 +187,6 @@ impl Hub {
             entry.1 -= 1;
             if entry.1 == 0 {
                 inner.online.remove(&handle.user.id);
-                inner.command_tokens.remove(&handle.user.id);
                 self.presence_dirty.store(true, Ordering::Release);
                 self.presence_activity.notify_one();
             }
@@ -240,6 +257,7 @@ impl Hub {
         let scope = event.scope;
         let seq = event.seq;
         let text = Utf8Bytes::from(ServerMsg::Event(event.clone()).to_json());
+        let revokes: Arc<[UserId]> = event.body.revoked_readers().into();
         let mut too_slow = Vec::new();
         {
             let inner = self.read();
@@ -251,6 +269,7 @@ impl Hub {
                     scope,
                     seq,
                     text: text.clone(),
+                    revokes: revokes.clone(),
                 };
                 if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(item) {
                     too_slow.push(*id);
@@ -260,13 +279,39 @@ impl Hub {
         self.cut_off(&too_slow, close::TOO_SLOW);
     }
 
-    /// Sends one frame to every connection. Frames that do not fit a full queue are dropped:
-    /// they are the cheap, ephemeral kind (presence), and the full queue's connection is about to
-    /// be cut off anyway.
+    /// Whether an ephemeral frame may go into a queue: only while it is less than half full, so
+    /// ephemeral frames are dropped first and stored events keep the room they need.
+    fn has_room_for_ephemeral(&self, tx: &mpsc::Sender<Outbound>) -> bool {
+        tx.capacity() * 2 > self.queue_capacity
+    }
+
+    /// Sends an ephemeral frame to every connection that has room for it.
     fn send_to_all(&self, text: Utf8Bytes) {
         let inner = self.read();
         for conn in inner.conns.values() {
-            let _ = conn.tx.try_send(Outbound::Frame(text.clone()));
+            if self.has_room_for_ephemeral(&conn.tx) {
+                let _ = conn.tx.try_send(Outbound::Ephemeral {
+                    scope: None,
+                    text: text.clone(),
+                });
+            }
+        }
+    }
+
+    /// Relays an ephemeral frame (typing) to a scope's subscribers on this node except the
+    /// sending connection; dropped for those that are behind.
+    pub fn relay_ephemeral(&self, scope: Scope, from: ConnId, text: Utf8Bytes) {
+        let inner = self.read();
+        let Some(subscribers) = inner.scopes.get(&scope) else {
+            return;
+        };
+        for (id, tx) in subscribers {
+            if *id != from && self.has_room_for_ephemeral(tx) {
+                let _ = tx.try_send(Outbound::Ephemeral {
+                    scope: Some(scope),
+                    text: text.clone(),
+                });
+            }
         }
     }
 
@@ -280,6 +325,19 @@ impl Hub {
             .map(|c| c.id)
             .collect();
         self.cut_off(&ids, close::SESSION_ENDED);
+    }
+
+    /// The distinct sessions of this node's connections.
+    pub fn sessions(&self) -> Vec<Arc<str>> {
+        let mut all: Vec<Arc<str>> = self
+            .read()
+            .conns
+            .values()
+            .map(|c| c.session.clone())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
     }
 
     /// Closes every connection (shutdown).
@@ -354,22 +412,35 @@ impl Hub {
         self.read().conns.len()
     }
 
-    /// Broadcasts the online list whenever it changed, at most once per `period`, so a burst of
-    /// connects costs one frame per connection rather than one per connect.
+    /// Broadcasts who joined and who left whenever the online set changed, at most once per
+    /// `period`, so a burst of connects costs one small frame per connection rather than the
+    /// whole list per connect. (Each connection got the whole list once, on connect.)
     pub async fn run_presence(self: Arc<Self>, period: Duration, stop: CancellationToken) {
         let mut tick = tokio::time::interval(period);
+        let mut last: BTreeMap<UserId, UserRef> = BTreeMap::new();
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
             if self.presence_dirty.swap(false, Ordering::AcqRel) {
-                let text = Utf8Bytes::from(
-                    ServerMsg::Presence {
-                        online: self.online(),
-                    }
-                    .to_json(),
-                );
+                let now: BTreeMap<UserId, UserRef> =
+                    self.online().into_iter().map(|u| (u.id, u)).collect();
+                let joined: Vec<UserRef> = now
+                    .values()
+                    .filter(|u| !last.contains_key(&u.id))
+                    .cloned()
+                    .collect();
+                let left: Vec<UserId> = last
+                    .keys()
+                    .filter(|id| !now.contains_key(id))
+                    .copied()
+                    .collect();
+                last = now;
+                if joined.is_empty() && left.is_empty() {
+                    continue;
+                }
+                let text = Utf8Bytes::from(ServerMsg::PresenceChanged { joined, left }.to_json());
                 self.send_to_all(text);
             }
         }

@@ -198,6 +198,12 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         hub.clone()
             .run_presence(Duration::from_millis(250), stop.child_token()),
     );
+    tokio::spawn(auth::sweep_sessions(
+        hub.clone(),
+        sessions.clone(),
+        store.clone(),
+        stop.child_token(),
+    ));
 
     let listener = TcpListener::bind(config.bind)
         .await

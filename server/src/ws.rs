@@ -36,6 +36,9 @@ const REPLAY_PAGE: u64 = 200;
 /// Subscriptions a connection may start per second (sustained), with bursts up to the cap.
 const SUBSCRIBE_RATE: f64 = 10.0;
 
+/// Typing notices a connection may send per second; more are dropped.
+const TYPING_RATE: f64 = 3.0;
+
 /// Most queued frames written together after the one that woke the connection.
 const MAX_FRAMES_PER_WRITE: usize = 64;
 
@@ -75,6 +78,7 @@ struct Connection {
     /// Per subscribed scope: the last sequence number sent to this client.
     sent: HashMap<Scope, Seq>,
     subscribes: TokenBucket,
+    typing: TokenBucket,
     last_heard: Instant,
     /// When the session ends by itself (Unix ms).
     session_expires_at: i64,
@@ -101,6 +105,7 @@ async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, sessio
         user,
         sent: HashMap::new(),
         subscribes: TokenBucket::new(SUBSCRIBE_RATE, MAX_SUBSCRIPTIONS as f64),
+        typing: TokenBucket::new(TYPING_RATE, TYPING_RATE),
         last_heard: Instant::now(),
         session_expires_at: session.expires_at,
         unflushed: false,
@@ -291,6 +296,21 @@ impl Connection {
         };
         match msg {
             ClientMsg::Ping => self.send_msg(socket, &ServerMsg::Pong).await,
+            ClientMsg::Typing { scope } => {
+                // Only where this connection reads (access was checked on subscribe), and a few
+                // per second: typing is a hint, so extra ones are dropped without an error.
+                let in_a_channel = matches!(scope, Scope::Channel(_));
+                if in_a_channel && self.sent.contains_key(&scope) && self.typing.take() {
+                    let frame = ServerMsg::Typing {
+                        scope,
+                        user: self.user.user_ref(),
+                    };
+                    self.state
+                        .hub
+                        .relay_ephemeral(scope, self.conn.id, frame.to_json().into());
+                }
+                Ok(())
+            }
             ClientMsg::Subscribe { scope, after } => self.subscribe(socket, scope, after).await,
             ClientMsg::Unsubscribe { scope } => {
                 self.state.hub.unsubscribe(self.conn.id, scope);
@@ -394,9 +414,8 @@ impl Connection {
         // after the head read arrives through the queue.
         self.state.hub.subscribe(&self.conn, scope);
         if let Err(err) = self.authorize(scope).await {
-            if !self.sent.contains_key(&scope) {
-                self.state.hub.unsubscribe(self.conn.id, scope);
-            }
+            self.state.hub.unsubscribe(self.conn.id, scope);
+            self.sent.remove(&scope);
             return self.send_msg(socket, &err).await;
         }
         let head = match self.state.store.head(scope).await {
@@ -460,8 +479,12 @@ impl Connection {
             }
             for event in events {
                 let seq = event.seq;
+                let revoked = event.body.revoked_readers().contains(&self.user.id);
                 self.send_msg(socket, &ServerMsg::Event(event)).await?;
                 self.sent.insert(scope, seq);
+                if revoked {
+                    return self.end_subscription(socket, scope).await;
+                }
             }
             self.flush(socket).await?;
         }
@@ -470,36 +493,61 @@ impl Connection {
     async fn deliver(&mut self, socket: &mut WebSocket, item: Outbound) -> Result<(), Closing> {
         match item {
             Outbound::Frame(text) => self.send(socket, text).await,
-            Outbound::Revoked(scope) => {
-                if self.sent.remove(&scope).is_none() {
+            Outbound::Ephemeral { scope, text } => {
+                // A scoped one only while subscribed: the subscription is where access was
+                // checked (and a refused or ended one leaves nothing behind).
+                if scope.is_some_and(|s| !self.sent.contains_key(&s)) {
                     return Ok(());
                 }
-                let msg = ServerMsg::Unsubscribed {
-                    scope,
-                    reason: "you no longer have access".into(),
-                };
-                self.send_msg(socket, &msg).await
+                self.send(socket, text).await
             }
-            Outbound::Event { scope, seq, text } => {
+            Outbound::Revoked(scope) => self.end_subscription(socket, scope).await,
+            Outbound::Event {
+                scope,
+                seq,
+                text,
+                revokes,
+            } => {
                 let Some(&last) = self.sent.get(&scope) else {
                     return Ok(());
                 };
                 match last.classify(seq) {
-                    SeqOrder::Duplicate => Ok(()),
+                    SeqOrder::Duplicate => return Ok(()),
                     SeqOrder::Gap => {
                         self.catch_up(socket, scope, Seq(seq.0 - 1)).await?;
-                        self.send(socket, text).await?;
-                        self.sent.insert(scope, seq);
-                        Ok(())
+                        if !self.sent.contains_key(&scope) {
+                            // The replay ended the subscription (a removal in between).
+                            return Ok(());
+                        }
                     }
-                    SeqOrder::Next => {
-                        self.send(socket, text).await?;
-                        self.sent.insert(scope, seq);
-                        Ok(())
-                    }
+                    SeqOrder::Next => {}
                 }
+                self.send(socket, text).await?;
+                self.sent.insert(scope, seq);
+                if revokes.contains(&self.user.id) {
+                    self.end_subscription(socket, scope).await?;
+                }
+                Ok(())
             }
         }
+    }
+
+    /// The user lost read access to `scope` (an event said so, however it reached this
+    /// connection: live, replayed, or filled in from the database): stop and say so, once.
+    async fn end_subscription(
+        &mut self,
+        socket: &mut WebSocket,
+        scope: Scope,
+    ) -> Result<(), Closing> {
+        self.state.hub.unsubscribe(self.conn.id, scope);
+        if self.sent.remove(&scope).is_none() {
+            return Ok(());
+        }
+        let msg = ServerMsg::Unsubscribed {
+            scope,
+            reason: "you no longer have access".into(),
+        };
+        self.send_msg(socket, &msg).await
     }
 
     async fn internal(&mut self, socket: &mut WebSocket, e: StoreError) -> Result<(), Closing> {

@@ -202,3 +202,40 @@ async fn a_command_over_http_and_its_retry_over_the_socket_apply_once() {
     assert_eq!((events.len(), head), (1, Seq(1)));
     server.stop().await;
 }
+
+/// Someone who may not read a channel learns nothing from it, not even who is typing, however
+/// often they try to subscribe.
+#[tokio::test]
+async fn non_members_do_not_see_typing_in_a_private_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (_, mut alice, _) = join(&server, "alice").await;
+    let (_, mut carol, _) = join(&server, "carol").await;
+    let id = alice
+        .command(Command::CreateChannel(CreateChannel {
+            name: "hush".into(),
+            kind: ChannelKind::Private,
+            members: vec![],
+        }))
+        .await;
+    let Ok((CommandOutput::ChannelCreated { channel }, _)) = alice.answer(&id).await else {
+        panic!()
+    };
+    let scope = Scope::Channel(channel.id);
+    alice.subscribe(scope, None).await;
+    for _ in 0..5 {
+        carol
+            .send(&ClientMsg::Subscribe { scope, after: None })
+            .await;
+        alice.send(&ClientMsg::Typing { scope }).await;
+    }
+    carol.send(&ClientMsg::Ping).await;
+    loop {
+        match carol.recv_skip_presence().await {
+            ServerMsg::Error { code, .. } => assert_eq!(code, ErrorCode::Forbidden),
+            ServerMsg::Pong => break,
+            other => panic!("carol received {other:?}"),
+        }
+    }
+    server.stop().await;
+}

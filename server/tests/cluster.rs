@@ -182,16 +182,19 @@ async fn collect(client: &mut Client, count: usize) -> Vec<(u64, String)> {
     got
 }
 
-async fn until_online(client: &mut Client, want: &[&str]) {
+/// Who a client sees online: the snapshot it got on connect plus the changes since.
+type Online = std::collections::BTreeMap<xietong::UserId, String>;
+
+async fn until_online(client: &mut Client, online: &mut Online, want: &[&str]) {
     let deadline = Instant::now() + Duration::from_secs(20);
+    if names(online) == want {
+        return;
+    }
     loop {
         assert!(Instant::now() < deadline, "presence never showed {want:?}");
-        if let ServerMsg::Presence { online } = client.recv().await {
-            let mut names: Vec<String> = online.into_iter().map(|u| u.username).collect();
-            names.sort();
-            if names == want {
-                return;
-            }
+        let msg = client.recv().await;
+        if apply_presence(online, &msg) && names(online) == want {
+            return;
         }
     }
 }
@@ -204,7 +207,7 @@ async fn three_nodes_are_one_workspace_and_a_killed_node_costs_nothing() {
     let (_, mut c) = cluster.join(2, "carol").await;
 
     // Presence is workspace-wide.
-    until_online(&mut a, &["alice", "bob", "carol"]).await;
+    until_online(&mut a, &mut Online::new(), &["alice", "bob", "carol"]).await;
 
     for client in [&mut a, &mut b, &mut c] {
         client.subscribe(GENERAL_SCOPE, None).await;
@@ -281,10 +284,11 @@ async fn a_dead_nodes_users_drop_out_of_presence() {
     let mut cluster = Cluster::start_with(2, &redis_url(), &["--presence-ttl-secs", "3"]).await;
     let (_, mut a) = cluster.join(0, "alice").await;
     let (_, _dave) = cluster.join(1, "dave").await;
-    until_online(&mut a, &["alice", "dave"]).await;
+    let mut online = Online::new();
+    until_online(&mut a, &mut online, &["alice", "dave"]).await;
     cluster.kill(1);
     // The dead node cannot say goodbye: its presence key expires (3 s here) and dave goes.
-    until_online(&mut a, &["alice"]).await;
+    until_online(&mut a, &mut online, &["alice"]).await;
     cluster.stop().await;
 }
 

@@ -373,40 +373,115 @@ async fn presence_counts_a_user_once_across_tabs() {
     let alice = server.sign_up("alice").await;
     let bob = server.sign_up("bob").await;
     let mut watcher = server.connect(&alice).await;
-    let online = |msg: ServerMsg| match msg {
-        ServerMsg::Presence { online } => {
-            Some(online.into_iter().map(|u| u.username).collect::<Vec<_>>())
-        }
-        _ => None,
-    };
+    let mut online = std::collections::BTreeMap::new();
     async fn until(
         client: &mut Client,
+        online: &mut std::collections::BTreeMap<xietong::UserId, String>,
         want: &[&str],
-        online: impl Fn(ServerMsg) -> Option<Vec<String>>,
     ) {
-        loop {
-            if let Some(names) = online(client.recv().await) {
-                if names == want {
-                    return;
-                }
-            }
+        while names(online) != want {
+            let msg = client.recv().await;
+            apply_presence(online, &msg);
         }
     }
-    until(&mut watcher, &["alice"], online).await;
+    until(&mut watcher, &mut online, &["alice"]).await;
     let tab1 = server.connect(&bob).await;
-    until(&mut watcher, &["alice", "bob"], online).await;
+    until(&mut watcher, &mut online, &["alice", "bob"]).await;
     let tab2 = server.connect(&bob).await;
     drop(tab1);
     // Still bob, once, while a tab is open: no presence frame in the next second may say
-    // otherwise (presence is sent at most every 250 ms).
+    // otherwise (presence changes are sent at most every 250 ms).
     let quiet_until = tokio::time::Instant::now() + Duration::from_secs(1);
     while let Ok(msg) = tokio::time::timeout_at(quiet_until, watcher.recv()).await {
-        if let Some(names) = online(msg) {
-            assert_eq!(names, ["alice", "bob"], "bob left while a tab was open");
+        if apply_presence(&mut online, &msg) {
+            assert_eq!(
+                names(&online),
+                ["alice", "bob"],
+                "bob left while a tab was open: {msg:?}"
+            );
         }
     }
     drop(tab2);
-    until(&mut watcher, &["alice"], online).await;
+    // The change comes as a diff, not the whole list again.
+    let change = loop {
+        let msg = watcher.recv().await;
+        if matches!(
+            msg,
+            ServerMsg::PresenceChanged { .. } | ServerMsg::Presence { .. }
+        ) {
+            break msg;
+        }
+    };
+    assert!(
+        matches!(&change, ServerMsg::PresenceChanged { joined, left } if joined.is_empty() && left.len() == 1),
+        "{change:?}"
+    );
+    apply_presence(&mut online, &change);
+    assert_eq!(names(&online), ["alice"]);
+    server.stop().await;
+}
+
+/// Typing notices reach the scope's other subscribers, are never stored, and only flow in
+/// scopes the sender reads.
+#[tokio::test]
+async fn typing_is_relayed_to_subscribers_and_never_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let mut typist = server.connect(&alice).await;
+    let mut reader = server.connect(&bob).await;
+    let mut bystander = server.connect(&bob).await;
+    typist.subscribe(GENERAL_SCOPE, None).await;
+    reader.subscribe(GENERAL_SCOPE, None).await;
+    // Not subscribed: refused silently, nothing relayed.
+    typist
+        .send(&ClientMsg::Typing {
+            scope: Scope::Workspace,
+        })
+        .await;
+    typist
+        .send(&ClientMsg::Typing {
+            scope: GENERAL_SCOPE,
+        })
+        .await;
+    match reader.recv_skip_presence().await {
+        ServerMsg::Typing { scope, user } => {
+            assert_eq!((scope, user.username.as_str()), (GENERAL_SCOPE, "alice"));
+        }
+        other => panic!("expected typing, got {other:?}"),
+    }
+    // A burst is cut to a few per second.
+    for _ in 0..20 {
+        typist
+            .send(&ClientMsg::Typing {
+                scope: GENERAL_SCOPE,
+            })
+            .await;
+    }
+    typist.send(&ClientMsg::Ping).await;
+    assert_eq!(
+        typist.recv_skip_presence().await,
+        ServerMsg::Pong,
+        "not echoed to the typist"
+    );
+    reader.send(&ClientMsg::Ping).await;
+    let mut relayed = 0;
+    loop {
+        match reader.recv_skip_presence().await {
+            ServerMsg::Typing { .. } => relayed += 1,
+            ServerMsg::Pong => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        relayed <= 3,
+        "{relayed} typing notices relayed from a burst of 20"
+    );
+    bystander.send(&ClientMsg::Ping).await;
+    assert_eq!(bystander.recv_skip_presence().await, ServerMsg::Pong);
+    let (stored, head) = reader.subscribe(GENERAL_SCOPE, Some(Seq::ZERO)).await;
+    assert_eq!((stored.len(), head), (0, Seq::ZERO));
     server.stop().await;
 }
 

@@ -39,6 +39,9 @@ pub trait ScopeView: Send + Sync + 'static {
     fn head(&self, scope: Scope) -> Seq;
     /// Applies the next event of one of its scopes (check its `seq` with `Seq::classify`).
     fn apply(&mut self, event: &Event) -> Applied;
+
+    /// Someone is typing in one of its scopes (ephemeral: nothing to store or replay).
+    fn typing(&mut self, _user: &UserRef) {}
 }
 
 /// A command not yet acknowledged; features show it as pending (a greyed-out message, …).
@@ -59,6 +62,7 @@ struct Watcher {
     apply: ApplyFn,
     head: Arc<dyn Fn() -> Option<Seq> + Send + Sync>,
     resync: Arc<dyn Fn() + Send + Sync>,
+    typing: Arc<dyn Fn(&UserRef) + Send + Sync>,
 }
 
 /// The tab's live service. Cheap to copy; get it with `expect_context::<Live>()`.
@@ -130,6 +134,9 @@ impl Live {
             apply: Arc::new(move |event| view.try_update(|v| v.apply(event))),
             head: Arc::new(move || view.try_with_untracked(|v| v.head(scope))),
             resync: Arc::new(resync),
+            typing: Arc::new(move |user| {
+                view.try_update(|v| v.typing(user));
+            }),
         };
         let after = (watcher.head)();
         // `try_`: a page whose owner is already gone (a navigation during server rendering)
@@ -179,6 +186,12 @@ impl Live {
             command,
         });
         client_id
+    }
+
+    /// Tells the others watching `scope` that I am typing (ephemeral; call at most every
+    /// couple of seconds while typing).
+    pub fn typing(&self, scope: Scope) {
+        self.send(ClientMsg::Typing { scope });
     }
 
     /// Drops a command from the pending list (answered, or a refusal the user dismissed).
@@ -271,6 +284,16 @@ impl Live {
                 }
             }
             ServerMsg::Presence { online } => self.online.set(online),
+            ServerMsg::PresenceChanged { joined, left } => self.online.update(|online| {
+                online.retain(|u| !left.contains(&u.id) && !joined.iter().any(|j| j.id == u.id));
+                online.extend(joined);
+                online.sort_by_key(|u| u.id);
+            }),
+            ServerMsg::Typing { scope, user } => {
+                if let Some(watcher) = self.watcher(scope) {
+                    (watcher.typing)(&user);
+                }
+            }
             ServerMsg::Error {
                 message,
                 client_id: Some(id),

@@ -27,7 +27,11 @@ use target::{Kind, Paths, Target};
 )]
 struct Args {
     /// Servers to measure (xietong, bare, node).
-    #[arg(long, value_delimiter = ',', default_value = "xietong,bare,bare-batched,node")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "xietong,bare,bare-batched,node"
+    )]
     servers: Vec<String>,
     /// Scenario 1: idle connections held.
     #[arg(long, default_value_t = 10_000)]

@@ -128,7 +128,12 @@ impl Report {
             };
             for (name, base, goal, min) in [
                 ("saturation vs bare", &bare.saturation, "≥ 0.6×", 0.6),
-                ("saturation vs bare batched (the floor)", &batched.saturation, "≥ 0.8×", 0.8),
+                (
+                    "saturation vs bare batched (the floor)",
+                    &batched.saturation,
+                    "≥ 0.8×",
+                    0.8,
+                ),
                 ("saturation vs node ws", &node.saturation, "≥ 3×", 3.0),
             ] {
                 if base.is_some() {
@@ -192,7 +197,12 @@ impl Report {
     }
 
     pub fn table(&self) -> String {
-        let kinds = [Kind::Xietong, Kind::BareRust, Kind::BareBatched, Kind::NodeWs];
+        let kinds = [
+            Kind::Xietong,
+            Kind::BareRust,
+            Kind::BareBatched,
+            Kind::NodeWs,
+        ];
         let cluster = self.cluster();
         type Row = (String, String, [Option<f64>; 4], Option<f64>);
         let mut rows: Vec<Row> = Vec::new();
@@ -297,7 +307,10 @@ impl Report {
         let cluster_header = cluster.map(|(k, _)| format!(" {k} |")).unwrap_or_default();
         let cluster_rule = if cluster.is_some() { "---:|" } else { "" };
         let _ = writeln!(out, "| scenario | metric | xietong |{cluster_header} bare tokio-tungstenite | bare batched | node ws | xietong ÷ bare | xietong ÷ bare batched | xietong ÷ node |");
-        let _ = writeln!(out, "|---|---|---:|{cluster_rule}---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "|---|---|---:|{cluster_rule}---:|---:|---:|---:|---:|---:|"
+        );
         for (scenario, metric, v, c) in rows {
             let cell = |x: Option<f64>| x.map(fmt_num).unwrap_or_else(|| "—".into());
             let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {

@@ -631,7 +631,12 @@ pub async fn first_screen(
     for _ in 0..requests {
         let t = Instant::now();
         let fetched = tokio::time::timeout(DEADLINE, async {
-            let r = http.get(&page_url).header("cookie", &cookie).send().await.ok()?;
+            let r = http
+                .get(&page_url)
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .ok()?;
             if !r.status().is_success() {
                 return None;
             }

@@ -92,6 +92,9 @@ impl Target {
                     "100000",
                     "--auth-rate",
                     "1000000",
+                    // The harness spreads 10,000+ connections over 100 users.
+                    "--max-sockets-per-user",
+                    "1000",
                 ])
                 .arg("--data-dir")
                 .arg(&dir)
@@ -188,6 +191,8 @@ impl Target {
                 "100000",
                 "--auth-rate",
                 "1000000",
+                "--max-sockets-per-user",
+                "1000",
             ])
             .args(["--database-url", &database_url, "--redis-url", redis])
             .arg("--site-root")

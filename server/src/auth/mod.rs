@@ -89,6 +89,9 @@ pub struct SessionKey {
 /// (`Hub::end_session`), so the TTL only bounds how long a lost invalidation can matter.
 pub struct SessionCache {
     entries: Mutex<HashMap<Arc<str>, (queries::SessionRow, Instant)>>,
+    /// Sessions ended here recently: a lookup already under way when one ended must not put
+    /// it back in the cache.
+    ended: Mutex<HashMap<Arc<str>, Instant>>,
 }
 
 const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
@@ -98,6 +101,7 @@ impl Default for SessionCache {
     fn default() -> Self {
         SessionCache {
             entries: Mutex::new(HashMap::new()),
+            ended: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -107,12 +111,21 @@ impl SessionCache {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn recently_ended(&self, hash: &str) -> bool {
+        let mut ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        ended.retain(|_, at| at.elapsed() < SESSION_ENDED_MEMORY);
+        ended.contains_key(hash)
+    }
+
     /// The session's user, from the cache or the database.
     pub async fn lookup(
         &self,
         store: &crate::store::Store,
         hash: &str,
     ) -> Result<Option<queries::SessionRow>, crate::store::StoreError> {
+        if self.recently_ended(hash) {
+            return Ok(None);
+        }
         let now = crate::store::now_ms();
         if let Some((row, at)) = self.lock().get(hash) {
             if at.elapsed() < SESSION_CACHE_TTL && row.expires_at > now {
@@ -120,6 +133,9 @@ impl SessionCache {
             }
         }
         let found = queries::session(store, hash).await?;
+        if self.recently_ended(hash) {
+            return Ok(None);
+        }
         let mut entries = self.lock();
         if entries.len() >= SESSION_CACHE_MAX {
             entries.retain(|_, (_, at)| at.elapsed() < SESSION_CACHE_TTL);
@@ -135,8 +151,51 @@ impl SessionCache {
         Ok(found)
     }
 
+    /// Forgets a session that ended (logged out here or elsewhere, or found gone).
     pub fn invalidate(&self, hash: &str) {
+        self.ended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(Arc::from(hash), Instant::now());
         self.lock().remove(hash);
+    }
+}
+
+/// How long an ended session is remembered against lookups that were already under way.
+const SESSION_ENDED_MEMORY: Duration = Duration::from_secs(60);
+
+/// How often open sockets' sessions are checked against the database.
+pub const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Closes the sockets of sessions that no longer exist, whatever the reason (logged out on a
+/// node whose message was lost, deleted by an admin, expired): every `SESSION_SWEEP_EVERY`,
+/// one query for all sessions with an open socket on this node.
+pub async fn sweep_sessions(
+    hub: Arc<crate::hub::Hub>,
+    sessions: Arc<SessionCache>,
+    store: crate::store::Store,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let mut tick = tokio::time::interval(SESSION_SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let open = hub.sessions();
+        if open.is_empty() {
+            continue;
+        }
+        let hashes: Vec<&str> = open.iter().map(|s| &**s).collect();
+        match queries::live_sessions(&store, &hashes).await {
+            Ok(live) => {
+                for session in open.iter().filter(|s| !live.iter().any(|l| **l == ***s)) {
+                    sessions.invalidate(session);
+                    hub.end_session(session);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "checking open sessions failed; retrying"),
+        }
     }
 }
 

@@ -101,11 +101,19 @@ pub async fn create_user(
         _ => e.into(),
     })?;
     if let Admission::Invite(token_hash) = admission {
-        sqlx::query("UPDATE invites SET used_by = $1 WHERE token_hash = $2")
-            .bind(id)
-            .bind(token_hash)
-            .execute(&mut *tx)
-            .await?;
+        // Conditional, so two concurrent sign-ups with one invitation cannot both use it
+        // (PostgreSQL's default isolation would let both pass the check above).
+        let used = sqlx::query(
+            "UPDATE invites SET used_by = $1 WHERE token_hash = $2 AND used_by IS NULL AND expires_at > $3",
+        )
+        .bind(id)
+        .bind(token_hash)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Err(AccountError::BadInvite);
+        }
     }
     tx.commit().await?;
     Ok(CurrentUser {
@@ -212,4 +220,22 @@ pub async fn create_invite(
     .execute(store.pool())
     .await?;
     Ok(())
+}
+
+/// Which of these sessions still exist (unexpired).
+pub async fn live_sessions(store: &Store, hashes: &[&str]) -> Result<Vec<String>, StoreError> {
+    let mut live = Vec::new();
+    for chunk in hashes.chunks(100) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT token_hash FROM sessions WHERE expires_at > $1 AND token_hash IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(now_ms());
+        for hash in chunk {
+            query = query.bind(*hash);
+        }
+        live.extend(query.fetch_all(store.pool()).await?);
+    }
+    Ok(live)
 }

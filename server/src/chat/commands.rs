@@ -196,6 +196,16 @@ async fn insert_member(
     Ok(())
 }
 
+/// A group conversation whose members changed is no longer "the conversation between these
+/// people": starting one with the original set makes a new one.
+async fn forget_dm_key(ctx: &mut Ctx<'_>, channel: ChannelId) -> Result<(), CommandError> {
+    sqlx::query("UPDATE channels SET dm_key = NULL WHERE id = $1")
+        .bind(channel.0)
+        .execute(ctx.conn())
+        .await?;
+    Ok(())
+}
+
 /// The channel, which must be one whose membership can change (private or group direct).
 async fn membership_channel(ctx: &mut Ctx<'_>, id: ChannelId) -> Result<Channel, CommandError> {
     ctx.require(Scope::Channel(id), Need::Write).await?;
@@ -235,6 +245,9 @@ pub async fn add_members(
         .into_iter()
         .filter(|u| !current.iter().any(|m| m.id == u.id))
         .collect();
+    if !added.is_empty() {
+        forget_dm_key(ctx, channel.id).await?;
+    }
     for user in &added {
         insert_member(ctx, channel.id, user.id).await?;
         ctx.append(
@@ -287,6 +300,7 @@ pub async fn remove_member(
     if removed.rows_affected() == 0 {
         return Err(CommandError::NotFound("not a member".into()));
     }
+    forget_dm_key(ctx, channel.id).await?;
     let user = user_refs(ctx.conn(), &[command.user])
         .await?
         .into_iter()

@@ -221,7 +221,7 @@ pub async fn events_after(
          WHERE scope = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
     .bind(scope.to_string())
-    .bind(after.0 as i64)
+    .bind(after.0.min(i64::MAX as u64) as i64)
     .bind(limit.min(i64::MAX as u64) as i64)
     .fetch_all(&mut *conn)
     .await?;

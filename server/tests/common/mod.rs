@@ -204,7 +204,7 @@ impl Client {
     pub async fn recv_skip_presence(&mut self) -> ServerMsg {
         loop {
             match self.recv().await {
-                ServerMsg::Presence { .. } => continue,
+                ServerMsg::Presence { .. } | ServerMsg::PresenceChanged { .. } => continue,
                 other => return other,
             }
         }
@@ -295,6 +295,37 @@ impl Client {
             }
         }
     }
+}
+
+/// Who is online, as a client sees it: the snapshot on connect, then the changes. Applies
+/// `msg` if it is presence; returns whether it was.
+pub fn apply_presence(
+    online: &mut std::collections::BTreeMap<xietong::UserId, String>,
+    msg: &ServerMsg,
+) -> bool {
+    match msg {
+        ServerMsg::Presence { online: all } => {
+            *online = all.iter().map(|u| (u.id, u.username.clone())).collect();
+            true
+        }
+        ServerMsg::PresenceChanged { joined, left } => {
+            for id in left {
+                online.remove(id);
+            }
+            for u in joined {
+                online.insert(u.id, u.username.clone());
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The usernames in a presence view, sorted.
+pub fn names(online: &std::collections::BTreeMap<xietong::UserId, String>) -> Vec<String> {
+    let mut names: Vec<String> = online.values().cloned().collect();
+    names.sort();
+    names
 }
 
 /// The socket frame that posts `body` to `channel`.
