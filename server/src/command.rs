@@ -187,13 +187,43 @@ pub struct Applied {
     pub duplicate: bool,
 }
 
-/// Runs one command inside `tx` in a savepoint of its own. The inner result is the command's
-/// own (a refusal or a failure rolled back to its savepoint); the outer error means the
-/// transaction itself is broken and the whole batch must be abandoned.
+/// How a command is fenced off from its neighbours in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fence {
+    /// In a savepoint of its own: its failure rolls back only its own writes.
+    Savepoint,
+    /// Straight in the batch's transaction: cheaper (two statements fewer per command), and
+    /// only used when a failure makes the caller abandon and redo the whole batch fenced.
+    None,
+}
+
+/// Runs one command inside `tx`. The inner result is the command's own (a refusal, or a
+/// failure rolled back to its savepoint when fenced); the outer error means the transaction
+/// itself is broken and the whole batch must be abandoned.
 pub async fn apply(
     tx: &mut Tx,
     submission: &Submission,
+    fence: Fence,
 ) -> Result<Result<Applied, CommandError>, StoreError> {
+    if fence == Fence::None {
+        return Ok(run_once(tx, submission).await);
+    }
+    let mut savepoint = tx.begin().await?;
+    match run_once(&mut savepoint, submission).await {
+        Ok(applied) => {
+            savepoint.commit().await?;
+            Ok(Ok(applied))
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            Ok(Err(e))
+        }
+    }
+}
+
+/// Answers a retry from the `commands` table, or runs the command and records its output
+/// there.
+async fn run_once(conn: &mut Conn, submission: &Submission) -> Result<Applied, CommandError> {
     let user_id = match &submission.actor {
         Actor::User(u) => Some(u.id),
         Actor::System => None,
@@ -204,55 +234,41 @@ pub async fn apply(
             sqlx::query_scalar("SELECT output FROM commands WHERE user_id = $1 AND client_id = $2")
                 .bind(user.0)
                 .bind(&client_id.0)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *conn)
                 .await?;
         if let Some(stored) = stored {
-            let output = serde_json::from_str(&stored)?;
-            return Ok(Ok(Applied {
+            let output = serde_json::from_str(&stored).map_err(StoreError::CorruptEvent)?;
+            return Ok(Applied {
                 output,
                 events: Vec::new(),
                 duplicate: true,
-            }));
+            });
         }
     }
-    let mut savepoint = tx.begin().await?;
     let mut ctx = Ctx {
-        conn: &mut savepoint,
+        conn: &mut *conn,
         actor: &submission.actor,
         client_id: submission.client_id.as_ref(),
         at: now_ms(),
         events: Vec::new(),
     };
-    let run = execute(&mut ctx, &submission.command).await;
+    let output = execute(&mut ctx, &submission.command).await?;
     let at = ctx.at;
     let events = std::mem::take(&mut ctx.events);
-    let run = match (run, key) {
-        (Ok(output), Some((user, client_id))) => {
-            let recorded = sqlx::query(
-                "INSERT INTO commands (user_id, client_id, output, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(user.0)
-            .bind(&client_id.0)
-            .bind(serde_json::to_string(&output)?)
-            .bind(at)
-            .execute(&mut *savepoint)
-            .await;
-            recorded.map(|_| output).map_err(CommandError::from)
-        }
-        (run, _) => run,
-    };
-    match run {
-        Ok(output) => {
-            savepoint.commit().await?;
-            Ok(Ok(Applied {
-                output,
-                events,
-                duplicate: false,
-            }))
-        }
-        Err(e) => {
-            savepoint.rollback().await?;
-            Ok(Err(e))
-        }
+    if let Some((user, client_id)) = key {
+        sqlx::query(
+            "INSERT INTO commands (user_id, client_id, output, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user.0)
+        .bind(&client_id.0)
+        .bind(serde_json::to_string(&output).map_err(StoreError::CorruptEvent)?)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
     }
+    Ok(Applied {
+        output,
+        events,
+        duplicate: false,
+    })
 }

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::backplane::Backplane;
-use crate::command::{self, Applied, CommandError, Submission};
+use crate::command::{self, Applied, CommandError, Fence, Submission};
 use crate::store::{Store, StoreError};
 
 /// Most commands applied in one transaction.
@@ -122,6 +122,10 @@ async fn write_loop(
 
 /// Applies a batch in one transaction. Each command gets its own outcome; a broken transaction
 /// (or a failed commit) fails the whole batch and nothing is written.
+///
+/// Most batches have no failing command, so the batch is first applied without a savepoint
+/// per command; if any command fails, that attempt is rolled back and the batch applied again
+/// with every command in its own savepoint, so the failure costs only itself.
 pub(crate) async fn commit(
     store: &Store,
     batch: &[Submission],
@@ -129,7 +133,25 @@ pub(crate) async fn commit(
     let mut tx = store.write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for submission in batch {
-        outcomes.push(command::apply(&mut tx, submission).await?);
+        match command::apply(&mut tx, submission, Fence::None).await? {
+            Ok(applied) => outcomes.push(Ok(applied)),
+            // Alone in its batch, the command's failure is the batch's: nothing to redo.
+            Err(e) if batch.len() == 1 => {
+                tx.rollback().await?;
+                return Ok(vec![Err(e)]);
+            }
+            Err(_) => break,
+        }
+    }
+    if outcomes.len() == batch.len() {
+        tx.commit().await?;
+        return Ok(outcomes);
+    }
+    tx.rollback().await?;
+    let mut tx = store.write().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for submission in batch {
+        outcomes.push(command::apply(&mut tx, submission, Fence::Savepoint).await?);
     }
     tx.commit().await?;
     Ok(outcomes)
