@@ -44,6 +44,11 @@ impl AppError {
     }
 }
 
+/// The message of a failed server action, for its form's alert (`None` while pending or fine).
+pub fn failure_text<T>(result: Option<Result<T, AppError>>) -> Option<String> {
+    result.and_then(|r| r.err()).map(|e| e.to_string())
+}
+
 impl From<xietong::ValidationError> for AppError {
     fn from(e: xietong::ValidationError) -> Self {
         AppError::Invalid(e.to_string())

@@ -12,22 +12,9 @@ use xietong::{
 async fn join(server: &TestServer, name: &str) -> (String, Client, UserId) {
     let cookie = server.sign_up(name).await;
     let mut client = server.connect(&cookie).await;
-    let me = whoami(server, &cookie).await;
+    let me = server.whoami(&cookie).await.id;
     client.subscribe(Scope::User(me), None).await;
     (cookie, client, me)
-}
-
-async fn whoami(server: &TestServer, cookie: &str) -> UserId {
-    let me: xietong::CurrentUser = http()
-        .post(format!("{}/api/whoami", server.base()))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    me.id
 }
 
 async fn subscribe_error(client: &mut Client, scope: Scope) -> ErrorCode {

@@ -93,11 +93,6 @@ async fn create(
     }
 }
 
-async fn user_id(server: &TestServer, cookie: &str) -> UserId {
-    let me: xietong::CurrentUser = fetch(server, cookie, "whoami", "").await;
-    me.id
-}
-
 #[tokio::test]
 async fn a_channel_page_plus_its_events_equals_the_page_fetched_after() {
     let dir = tempfile::tempdir().unwrap();
@@ -110,7 +105,7 @@ async fn a_channel_page_plus_its_events_equals_the_page_fetched_after() {
         &mut actor,
         "project",
         ChannelKind::Private,
-        vec![user_id(&server, &bob).await],
+        vec![server.whoami(&bob).await.id],
     )
     .await;
     // More than two history pages of messages, and a membership change, while bob watches.
@@ -120,7 +115,7 @@ async fn a_channel_page_plus_its_events_equals_the_page_fetched_after() {
     };
     let page = xietong::limits::HISTORY_PAGE as usize;
     let carol = server.sign_up("carol").await;
-    let carol_id = user_id(&server, &carol).await;
+    let carol_id = server.whoami(&carol).await.id;
     holds(
         &mut observer,
         &[Scope::Channel(channel.id)],
@@ -153,7 +148,7 @@ async fn the_channel_list_plus_its_events_equals_the_list_fetched_after() {
     let server = TestServer::start(dir.path()).await;
     let alice = server.sign_up("alice").await;
     let bob = server.sign_up("bob").await;
-    let bob_id = user_id(&server, &bob).await;
+    let bob_id = server.whoami(&bob).await.id;
     let mut observer = server.connect(&bob).await;
     let mut actor = server.connect(&alice).await;
     let snapshot = || async {

@@ -16,16 +16,6 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-async fn form(base: &str, endpoint: &str, body: &str) -> reqwest::Response {
-    http()
-        .post(format!("{base}/api/{endpoint}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("request sent")
-}
-
 /// 300 concurrent log-ins with unknown users: password hashing is bounded, so memory stays
 /// flat and pages stay fast meanwhile; every attempt gets a 4xx, none a 500.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,7 +25,7 @@ async fn a_flood_of_bogus_logins_neither_exhausts_memory_nor_stalls_pages() {
     let base = server.base();
     // Warm up (the dummy hash, the page) before measuring.
     assert_eq!(
-        form(&base, "login", "username=nobody&password=whatever1")
+        post_form(&base, "login", "username=nobody&password=whatever1")
             .await
             .status(),
         401
@@ -54,7 +44,7 @@ async fn a_flood_of_bogus_logins_neither_exhausts_memory_nor_stalls_pages() {
         .map(|i| {
             let base = base.clone();
             tokio::spawn(async move {
-                form(
+                post_form(
                     &base,
                     "login",
                     &format!("username=ghost{i}&password=whatever{i}"),
@@ -92,4 +82,3 @@ async fn a_flood_of_bogus_logins_neither_exhausts_memory_nor_stalls_pages() {
     );
     server.stop().await;
 }
-

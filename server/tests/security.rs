@@ -7,16 +7,6 @@ use std::time::Duration;
 use common::*;
 use xietong::{ClientMsg, ErrorCode, Scope, Seq, ServerMsg};
 
-async fn form(base: &str, endpoint: &str, body: &str) -> reqwest::Response {
-    http()
-        .post(format!("{base}/api/{endpoint}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("request sent")
-}
-
 #[tokio::test]
 async fn log_in_and_sign_up_are_limited_per_address() {
     let dir = tempfile::tempdir().unwrap();
@@ -24,7 +14,7 @@ async fn log_in_and_sign_up_are_limited_per_address() {
     let base = server.base();
     let mut statuses = Vec::new();
     for i in 0..5 {
-        let r = form(
+        let r = post_form(
             &base,
             "login",
             &format!("username=nobody{i}&password=whatever1"),
@@ -33,7 +23,7 @@ async fn log_in_and_sign_up_are_limited_per_address() {
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, [401, 401, 401, 429, 429]);
-    let r = form(&base, "signup", "username=newbie&password=correct horse").await;
+    let r = post_form(&base, "signup", "username=newbie&password=correct horse").await;
     assert_eq!(r.status(), 429);
     server.stop().await;
 }
@@ -44,23 +34,26 @@ async fn expected_failures_answer_4xx_not_500() {
     let server = TestServer::start(dir.path()).await;
     let base = server.base();
     server.sign_up("alice").await;
-    let wrong = form(&base, "login", "username=alice&password=not the password").await;
+    let wrong = post_form(&base, "login", "username=alice&password=not the password").await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.text().await.unwrap().contains("BadCredentials"));
     assert_eq!(
-        form(&base, "signup", "username=bob&password=short")
+        post_form(&base, "signup", "username=bob&password=short")
             .await
             .status(),
         400
     );
-    assert_eq!(form(&base, "signup", "username=bob").await.status(), 400);
     assert_eq!(
-        form(&base, "signup", "username=ALICE&password=correct horse")
+        post_form(&base, "signup", "username=bob").await.status(),
+        400
+    );
+    assert_eq!(
+        post_form(&base, "signup", "username=ALICE&password=correct horse")
             .await
             .status(),
         409
     );
-    let anonymous = form(&base, "create_channel", "name=x").await;
+    let anonymous = post_form(&base, "create_channel", "name=x").await;
     assert_eq!(anonymous.status(), 401);
     server.stop().await;
 }
@@ -166,16 +159,7 @@ async fn only_one_first_account_becomes_admin() {
     let mut admins = 0;
     for signup in signups {
         let cookie = signup.await.unwrap();
-        let me: xietong::CurrentUser = http()
-            .post(format!("{}/api/whoami", server.base()))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        admins += usize::from(me.is_admin);
+        admins += usize::from(server.whoami(&cookie).await.is_admin);
     }
     assert_eq!(admins, 1);
     server.stop().await;
@@ -276,6 +260,22 @@ async fn create_admin_on_the_command_line(dir: &std::path::Path, name: &str) {
     assert!(String::from_utf8_lossy(&out.stdout).contains("created administrator"));
 }
 
+/// A fresh invitation's token, made by the admin whose cookie this is.
+async fn invitation(base: &str, admin: &str) -> String {
+    let link: String = http()
+        .post(format!("{base}/api/create_invite"))
+        .header("cookie", admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    link.strip_prefix("/signup?invite=")
+        .expect("a sign-up link")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn with_signup_by_invitation_only_an_admins_link_opens_an_account() {
     let dir = tempfile::tempdir().unwrap();
@@ -285,9 +285,9 @@ async fn with_signup_by_invitation_only_an_admins_link_opens_an_account() {
     })
     .await;
     let base = server.base();
-    let refused = form(&base, "signup", "username=walkin&password=correct horse").await;
+    let refused = post_form(&base, "signup", "username=walkin&password=correct horse").await;
     assert_eq!(refused.status(), 403);
-    let bogus = form(
+    let bogus = post_form(
         &base,
         "signup",
         "username=walkin&password=correct horse&invite=nope",
@@ -311,7 +311,7 @@ async fn with_signup_by_invitation_only_an_admins_link_opens_an_account() {
     let token = link
         .strip_prefix("/signup?invite=")
         .expect("a sign-up link");
-    let joined = form(
+    let joined = post_form(
         &base,
         "signup",
         &format!(
@@ -333,7 +333,7 @@ async fn with_signup_by_invitation_only_an_admins_link_opens_an_account() {
         .await
         .unwrap();
     assert_eq!(member_invite.status(), 403);
-    let again = form(
+    let again = post_form(
         &base,
         "signup",
         &format!("username=second&password=correct horse&invite={token}"),
@@ -350,7 +350,7 @@ async fn a_closed_workspace_takes_no_sign_ups() {
         c.signup = xietong_server::config::SignupMode::Closed
     })
     .await;
-    let r = form(
+    let r = post_form(
         &server.base(),
         "signup",
         "username=walkin&password=correct horse",
@@ -409,16 +409,7 @@ async fn an_invitation_used_at_once_by_several_opens_one_account() {
     .await;
     let base = server.base();
     let boss = server.log_in("boss", PASSWORD).await.unwrap();
-    let link: String = http()
-        .post(format!("{base}/api/create_invite"))
-        .header("cookie", &boss)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = link.strip_prefix("/signup?invite=").unwrap().to_owned();
+    let token = invitation(&base, &boss).await;
     let attempts: Vec<_> = (0..6)
         .map(|i| {
             let base = base.clone();
@@ -428,7 +419,7 @@ async fn an_invitation_used_at_once_by_several_opens_one_account() {
                     "username=rush{i}&password={}&invite={token}",
                     urlencode(PASSWORD)
                 );
-                form(&base, "signup", &body).await.status()
+                post_form(&base, "signup", &body).await.status()
             })
         })
         .collect();
@@ -461,5 +452,43 @@ async fn reconnecting_does_not_refill_the_command_allowance() {
     let mut tab = server.connect(&cookie).await;
     let id = tab.post(GENERAL, "one too many").await;
     assert_eq!(tab.answer(&id).await, Err(ErrorCode::RateLimited));
+    server.stop().await;
+}
+
+/// An open socket ends (4001) when its session expires, without any request in between.
+#[tokio::test]
+async fn a_socket_closes_when_its_session_expires() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.sign_up("alice").await;
+    // A session that ends in two seconds, written where the server keeps its sessions.
+    let token = "short-lived-session-token-for-the-expiry-test";
+    let hash: String = sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let url = match postgres_database_for(dir.path()).await {
+        Some(url) => url,
+        None => format!("sqlite://{}", dir.path().join("data/xietong.db").display()),
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let expires = xietong_server::store::now_ms() + 2_000;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, 1, 0, $2)",
+    )
+    .bind(&hash)
+    .bind(expires)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let mut client = server.connect(&format!("xietong_session={token}")).await;
+    assert_eq!(
+        client.close_code().await,
+        Some(xietong::wire::close::SESSION_ENDED)
+    );
+    assert!(xietong_server::store::now_ms() >= expires);
     server.stop().await;
 }

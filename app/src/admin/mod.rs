@@ -24,13 +24,7 @@ pub fn InvitePeople() -> impl IntoView {
             format!("{origin}{path}")
         })
     };
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    };
+    let error = move || crate::error::failure_text(action.value().get());
     view! {
         <button type="button" class="invite" on:click=move |_| { open.set(true); action.dispatch(CreateInvite {}); }>
             "Invite people"

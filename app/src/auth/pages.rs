@@ -2,11 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::{LogIn, LogOut, SignUp};
-use crate::AppError;
-
-fn error_of(result: Option<Result<(), AppError>>) -> Option<String> {
-    result.and_then(|r| r.err()).map(|e| e.to_string())
-}
+use crate::error::failure_text as error_of;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {

@@ -69,13 +69,7 @@ fn NewChannel() -> impl IntoView {
             navigate(&format!("/c/{}", channel.id), Default::default());
         }
     });
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    };
+    let error = move || crate::error::failure_text(action.value().get());
     view! {
         <button type="button" class="new-channel" on:click=move |_| open.set(true)>
             "New channel"

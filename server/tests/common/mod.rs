@@ -77,6 +77,19 @@ impl TestServer {
         auth_request(&self.base(), "login", username, password).await
     }
 
+    /// Who a session cookie belongs to (`/api/whoami`).
+    pub async fn whoami(&self, cookie: &str) -> xietong::CurrentUser {
+        http()
+            .post(format!("{}/api/whoami", self.base()))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn connect(&self, cookie: &str) -> Client {
         Client::connect(&self.ws_url(), Some(cookie), Some(&self.origin()))
             .await
@@ -89,6 +102,17 @@ pub fn http() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+/// POSTs a form to a server function.
+pub async fn post_form(base: &str, endpoint: &str, body: &str) -> reqwest::Response {
+    http()
+        .post(format!("{base}/api/{endpoint}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("request sent")
 }
 
 /// POSTs the login/signup form; the session cookie when it succeeded.
