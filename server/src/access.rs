@@ -30,12 +30,27 @@ impl From<sqlx::Error> for Denied {
     }
 }
 
+/// Channel kinds already read (a channel's kind never changes), so a batch of commands asks
+/// once per channel.
+pub type KindMemo = std::collections::HashMap<ChannelId, ChannelKind>;
+
 /// Allows or refuses `user` reading or writing `scope`.
 pub async fn check(
     conn: &mut Conn,
     user: &CurrentUser,
     scope: Scope,
     need: Need,
+) -> Result<(), Denied> {
+    check_with(conn, user, scope, need, &mut KindMemo::new()).await
+}
+
+/// `check`, reusing channel kinds read before.
+pub async fn check_with(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    scope: Scope,
+    need: Need,
+    kinds: &mut KindMemo,
 ) -> Result<(), Denied> {
     match scope {
         // Workspace-wide facts: everyone signed in reads them; only commands write them.
@@ -46,20 +61,33 @@ pub async fn check(
         // A user's own stream: theirs alone.
         Scope::User(id) if id == user.id => Ok(()),
         Scope::User(_) => Err(Denied::Forbidden("user's stream")),
-        Scope::Channel(id) => channel(conn, user, id).await,
+        Scope::Channel(id) => channel(conn, user, id, kinds).await,
     }
 }
 
 /// Public channels are open to everyone; the other kinds to their members only.
-async fn channel(conn: &mut Conn, user: &CurrentUser, id: ChannelId) -> Result<(), Denied> {
-    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM channels WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(kind) = kind else {
-        return Err(Denied::NotFound("channel"));
+async fn channel(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    id: ChannelId,
+    kinds: &mut KindMemo,
+) -> Result<(), Denied> {
+    let kind = match kinds.get(&id) {
+        Some(kind) => *kind,
+        None => {
+            let kind: Option<String> =
+                sqlx::query_scalar("SELECT kind FROM channels WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let Some(kind) = kind else {
+                return Err(Denied::NotFound("channel"));
+            };
+            let kind = ChannelKind::parse(&kind).unwrap_or(ChannelKind::Private);
+            kinds.insert(id, kind);
+            kind
+        }
     };
-    let kind = ChannelKind::parse(&kind).unwrap_or(ChannelKind::Private);
     if !kind.members_only() || is_member(conn, id, user).await? {
         Ok(())
     } else {

@@ -84,6 +84,7 @@ pub struct Ctx<'c> {
     client_id: Option<&'c ClientMsgId>,
     at: i64,
     events: Vec<Event>,
+    kinds: &'c mut access::KindMemo,
 }
 
 impl<'c> Ctx<'c> {
@@ -117,7 +118,9 @@ impl<'c> Ctx<'c> {
     pub async fn require(&mut self, scope: Scope, need: Need) -> Result<(), CommandError> {
         match self.actor {
             Actor::System => Ok(()),
-            Actor::User(user) => Ok(access::check(self.conn, user, scope, need).await?),
+            Actor::User(user) => {
+                Ok(access::check_with(self.conn, user, scope, need, self.kinds).await?)
+            }
         }
     }
 
@@ -187,6 +190,53 @@ pub struct Applied {
     pub duplicate: bool,
 }
 
+/// What one batch of commands reads once and every command in it reuses.
+#[derive(Default)]
+pub struct BatchMemo {
+    /// Stored outputs of commands applied before, by (user, client id), read for the whole
+    /// batch in one query (`None`: look each command up on its own).
+    applied: Option<std::collections::HashMap<(i64, String), String>>,
+    kinds: access::KindMemo,
+}
+
+/// Client ids looked up per query when preloading a batch's earlier outputs.
+const LOOKUP_CHUNK: usize = 200;
+
+impl BatchMemo {
+    /// Reads the stored outputs of every command in `batch` that has a client id, in one
+    /// query per `LOOKUP_CHUNK` commands.
+    pub async fn preload(conn: &mut Conn, batch: &[Submission]) -> Result<BatchMemo, StoreError> {
+        let keys: Vec<(i64, &str)> = batch
+            .iter()
+            .filter_map(|s| match (&s.actor, &s.client_id) {
+                (Actor::User(u), Some(c)) => Some((u.id.0, c.0.as_str())),
+                _ => None,
+            })
+            .collect();
+        let mut applied = std::collections::HashMap::new();
+        for chunk in keys.chunks(LOOKUP_CHUNK) {
+            let terms: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(user_id = ${} AND client_id = ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!(
+                "SELECT user_id, client_id, output FROM commands WHERE {}",
+                terms.join(" OR ")
+            );
+            let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql);
+            for (user, client_id) in chunk {
+                query = query.bind(*user).bind(*client_id);
+            }
+            for (user, client_id, output) in query.fetch_all(&mut *conn).await? {
+                applied.insert((user, client_id), output);
+            }
+        }
+        Ok(BatchMemo {
+            applied: Some(applied),
+            kinds: access::KindMemo::new(),
+        })
+    }
+}
+
 /// How a command is fenced off from its neighbours in a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fence {
@@ -204,18 +254,21 @@ pub async fn apply(
     tx: &mut Tx,
     submission: &Submission,
     fence: Fence,
+    memo: &mut BatchMemo,
 ) -> Result<Result<Applied, CommandError>, StoreError> {
     if fence == Fence::None {
-        return Ok(run_once(tx, submission).await);
+        return Ok(run_once(tx, submission, memo).await);
     }
     let mut savepoint = tx.begin().await?;
-    match run_once(&mut savepoint, submission).await {
+    match run_once(&mut savepoint, submission, memo).await {
         Ok(applied) => {
             savepoint.commit().await?;
             Ok(Ok(applied))
         }
         Err(e) => {
             savepoint.rollback().await?;
+            // What the command read or wrote is gone with it.
+            memo.kinds.clear();
             Ok(Err(e))
         }
     }
@@ -223,19 +276,29 @@ pub async fn apply(
 
 /// Answers a retry from the `commands` table, or runs the command and records its output
 /// there.
-async fn run_once(conn: &mut Conn, submission: &Submission) -> Result<Applied, CommandError> {
+async fn run_once(
+    conn: &mut Conn,
+    submission: &Submission,
+    memo: &mut BatchMemo,
+) -> Result<Applied, CommandError> {
     let user_id = match &submission.actor {
         Actor::User(u) => Some(u.id),
         Actor::System => None,
     };
     let key = user_id.zip(submission.client_id.as_ref());
     if let Some((user, client_id)) = key {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT output FROM commands WHERE user_id = $1 AND client_id = $2")
+        let stored: Option<String> = match &memo.applied {
+            Some(applied) => applied.get(&(user.0, client_id.0.clone())).cloned(),
+            None => {
+                sqlx::query_scalar(
+                    "SELECT output FROM commands WHERE user_id = $1 AND client_id = $2",
+                )
                 .bind(user.0)
                 .bind(&client_id.0)
                 .fetch_optional(&mut *conn)
-                .await?;
+                .await?
+            }
+        };
         if let Some(stored) = stored {
             let output = serde_json::from_str(&stored).map_err(StoreError::CorruptEvent)?;
             return Ok(Applied {
@@ -251,20 +314,26 @@ async fn run_once(conn: &mut Conn, submission: &Submission) -> Result<Applied, C
         client_id: submission.client_id.as_ref(),
         at: now_ms(),
         events: Vec::new(),
+        kinds: &mut memo.kinds,
     };
     let output = execute(&mut ctx, &submission.command).await?;
     let at = ctx.at;
     let events = std::mem::take(&mut ctx.events);
     if let Some((user, client_id)) = key {
+        let json = serde_json::to_string(&output).map_err(StoreError::CorruptEvent)?;
         sqlx::query(
             "INSERT INTO commands (user_id, client_id, output, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(user.0)
         .bind(&client_id.0)
-        .bind(serde_json::to_string(&output).map_err(StoreError::CorruptEvent)?)
+        .bind(&json)
         .bind(at)
         .execute(&mut *conn)
         .await?;
+        // A retry later in the same batch is answered from here.
+        if let Some(applied) = &mut memo.applied {
+            applied.insert((user.0, client_id.0.clone()), json);
+        }
     }
     Ok(Applied {
         output,

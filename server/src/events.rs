@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::backplane::Backplane;
-use crate::command::{self, Applied, CommandError, Fence, Submission};
+use crate::command::{self, Applied, BatchMemo, CommandError, Fence, Submission};
 use crate::store::{Store, StoreError};
 
 /// Most commands applied in one transaction.
@@ -131,9 +131,10 @@ pub(crate) async fn commit(
     batch: &[Submission],
 ) -> Result<Vec<Result<Applied, CommandError>>, StoreError> {
     let mut tx = store.write().await?;
+    let mut memo = BatchMemo::preload(&mut tx, batch).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for submission in batch {
-        match command::apply(&mut tx, submission, Fence::None).await? {
+        match command::apply(&mut tx, submission, Fence::None, &mut memo).await? {
             Ok(applied) => outcomes.push(Ok(applied)),
             // Alone in its batch, the command's failure is the batch's: nothing to redo.
             Err(e) if batch.len() == 1 => {
@@ -149,9 +150,10 @@ pub(crate) async fn commit(
     }
     tx.rollback().await?;
     let mut tx = store.write().await?;
+    let mut memo = BatchMemo::default();
     let mut outcomes = Vec::with_capacity(batch.len());
     for submission in batch {
-        outcomes.push(command::apply(&mut tx, submission, Fence::Savepoint).await?);
+        outcomes.push(command::apply(&mut tx, submission, Fence::Savepoint, &mut memo).await?);
     }
     tx.commit().await?;
     Ok(outcomes)
