@@ -12,7 +12,7 @@ test:
 # An optimised build: the server binary and the site (target/site) for `xietong --site-root`.
 release:
 	bash .ci/setup.sh
-	. .ci/env.sh && cargo leptos build --release
+	. .ci/env.sh && cargo leptos build --release --split
 
 # The load harness with its baselines (see README "Performance"); ARGS go to xietong-bench.
 bench:

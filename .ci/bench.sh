@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 source .ci/env.sh
 
 echo "==> building Xietong (release) and the harness"
-cargo leptos build --release
+cargo leptos build --release --split
 cargo build --release --locked -p xietong-bench
 
 echo "==> installing the Node.js baseline (npm ws)"

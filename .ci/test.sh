@@ -13,7 +13,7 @@ echo "==> the server integration tests again, on PostgreSQL"
 XIETONG_TEST_BACKEND=postgres cargo test --locked -p xietong-server --test realtime --test access --test security --test contract
 
 echo "==> building the site for the browser tests"
-cargo leptos build
+cargo leptos build --split
 
 echo "==> browser tests"
 cd end2end

@@ -15,7 +15,7 @@ pub mod shell;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 pub use error::AppError;
 
@@ -78,8 +78,8 @@ pub fn App() -> impl IntoView {
         <Title text="协同 Xietong" />
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                <Route path=path!("/login") view=auth::LoginPage />
-                <Route path=path!("/signup") view=auth::SignupPage />
+                <Route path=path!("/login") view={Lazy::<auth::LoginRoute>::new()} />
+                <Route path=path!("/signup") view={Lazy::<auth::SignupRoute>::new()} />
                 // Async SSR: the first response is the complete page with its 50 messages,
                 // readable before (or without) the WASM.
                 <ParentRoute path=path!("") view=shell::Shell ssr=SsrMode::Async>

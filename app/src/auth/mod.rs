@@ -6,6 +6,38 @@ mod pages;
 
 pub use pages::{LoginPage, LogoutButton, SignupPage};
 
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The log-in page, loaded on demand (its own WASM chunk with `cargo leptos --split`).
+#[derive(Debug)]
+pub struct LoginRoute;
+
+#[lazy_route]
+impl LazyRoute for LoginRoute {
+    fn data() -> Self {
+        LoginRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <LoginPage /> }.into_any()
+    }
+}
+
+/// The sign-up page, loaded on demand.
+#[derive(Debug)]
+pub struct SignupRoute;
+
+#[lazy_route]
+impl LazyRoute for SignupRoute {
+    fn data() -> Self {
+        SignupRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SignupPage /> }.into_any()
+    }
+}
+
 use leptos::prelude::*;
 
 use crate::AppError;

@@ -364,14 +364,29 @@ fn pad_for_baselines() -> usize {
     event.len().saturating_sub(body.len() + 8)
 }
 
+/// The first screen's WASM module and every lazily loaded chunk, raw and gzipped.
 fn bundle(site_root: &std::path::Path) -> Option<Bundle> {
-    let wasm = std::fs::read(site_root.join("pkg/xietong.wasm")).ok()?;
-    let mut encoder = flate2::read::GzEncoder::new(&wasm[..], flate2::Compression::best());
-    let mut gz = Vec::new();
-    encoder.read_to_end(&mut gz).ok()?;
+    let gzipped = |bytes: &[u8]| -> Option<u64> {
+        let mut encoder = flate2::read::GzEncoder::new(bytes, flate2::Compression::best());
+        let mut gz = Vec::new();
+        encoder.read_to_end(&mut gz).ok()?;
+        Some(gz.len() as u64)
+    };
+    let pkg = site_root.join("pkg");
+    let wasm = std::fs::read(pkg.join("xietong.wasm")).ok()?;
+    let mut lazy_chunks = Vec::new();
+    for entry in std::fs::read_dir(&pkg).ok()?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".wasm") && name != "xietong.wasm" {
+            let bytes = std::fs::read(entry.path()).ok()?;
+            lazy_chunks.push((name, bytes.len() as u64, gzipped(&bytes)?));
+        }
+    }
+    lazy_chunks.sort();
     Some(Bundle {
         wasm_bytes: wasm.len() as u64,
-        wasm_gzip_bytes: gz.len() as u64,
+        wasm_gzip_bytes: gzipped(&wasm)?,
+        lazy_chunks,
     })
 }
 
