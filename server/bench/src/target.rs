@@ -68,6 +68,17 @@ impl Drop for TempDir {
     }
 }
 
+/// Xietong's user-facing limits, raised for the harness: it pipelines far more than 20 posts/s
+/// per user, signs 100 users up from one address, and spreads 10,000+ connections over them.
+const XIETONG_LIMITS: [&str; 6] = [
+    "--post-rate",
+    "100000",
+    "--auth-rate",
+    "1000000",
+    "--max-sockets-per-user",
+    "1000",
+];
+
 fn free_port() -> Result<u16, TargetError> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(TargetError::Port)?;
     Ok(listener.local_addr().map_err(TargetError::Port)?.port())
@@ -83,23 +94,12 @@ impl Target {
                 let dir = std::env::temp_dir()
                     .join(format!("xietong-bench-{}-{port}", std::process::id()));
                 let mut c = Command::new(&paths.xietong);
-                c.args([
-                    "--bind",
-                    &bind,
-                    "--log",
-                    "warn",
-                    "--post-rate",
-                    "100000",
-                    "--auth-rate",
-                    "1000000",
-                    // The harness spreads 10,000+ connections over 100 users.
-                    "--max-sockets-per-user",
-                    "1000",
-                ])
-                .arg("--data-dir")
-                .arg(&dir)
-                .arg("--site-root")
-                .arg(&paths.site_root);
+                c.args(["--bind", &bind, "--log", "warn"])
+                    .args(XIETONG_LIMITS)
+                    .arg("--data-dir")
+                    .arg(&dir)
+                    .arg("--site-root")
+                    .arg(&paths.site_root);
                 (c, Some(TempDir(dir)))
             }
             Kind::BareRust => {
@@ -182,24 +182,14 @@ impl Target {
         for _ in 0..n {
             let port = free_port()?;
             let mut c = Command::new(&paths.xietong);
-            c.args([
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--log",
-                "warn",
-                "--post-rate",
-                "100000",
-                "--auth-rate",
-                "1000000",
-                "--max-sockets-per-user",
-                "1000",
-            ])
-            .args(["--database-url", &database_url, "--redis-url", redis])
-            .arg("--site-root")
-            .arg(&paths.site_root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
+            c.args(["--bind", &format!("127.0.0.1:{port}"), "--log", "warn"])
+                .args(XIETONG_LIMITS)
+                .args(["--database-url", &database_url, "--redis-url", redis])
+                .arg("--site-root")
+                .arg(&paths.site_root)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true);
             let child = c.spawn().map_err(|source| TargetError::Spawn {
                 what: "xietong node".into(),
                 source,
