@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 use xietong::wire::close;
 use xietong::{Event, Scope, Seq, ServerMsg, UserId, UserRef};
 
+use crate::rate::RateByKey;
+
 pub type ConnId = u64;
 
 /// What a connection's writer receives.
@@ -29,7 +31,7 @@ pub enum Outbound {
         text: Utf8Bytes,
         /// Users who lose read access with this event (see `EventBody::revoked_readers`):
         /// a connection of theirs ends the subscription right after sending it.
-        revokes: Arc<[UserId]>,
+        revokes: Option<Arc<[UserId]>>,
     },
     /// Anything else (acks, errors, presence snapshots).
     Frame(Utf8Bytes),
@@ -71,8 +73,6 @@ struct Inner {
     online: BTreeMap<UserId, (UserRef, usize)>,
     /// Users online on other nodes (from the backplane).
     remote_online: BTreeMap<UserId, UserRef>,
-    /// Per user: commands they may still send now, across all their sockets on this node.
-    command_tokens: HashMap<UserId, (f64, std::time::Instant)>,
 }
 
 /// Why a connection was not registered.
@@ -87,8 +87,9 @@ pub struct Hub {
     next_id: AtomicU64,
     queue_capacity: usize,
     max_sockets_per_user: usize,
-    /// Commands per second per user (sustained; bursts of 4x).
-    command_rate: f64,
+    /// Per user: commands they may still send, across all their sockets on this node (its own
+    /// lock: commands never wait for the fan-out).
+    commands: RateByKey<UserId>,
     presence_dirty: AtomicBool,
     /// Woken when this node's online set changes or other nodes announce a change.
     presence_activity: tokio::sync::Notify,
@@ -101,7 +102,10 @@ impl Hub {
             next_id: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
             max_sockets_per_user: max_sockets_per_user.max(1),
-            command_rate: f64::from(command_rate.max(1)),
+            commands: {
+                let rate = f64::from(command_rate.max(1));
+                RateByKey::new(rate, rate * 4.0)
+            },
             presence_dirty: AtomicBool::new(false),
             presence_activity: tokio::sync::Notify::new(),
         })
@@ -152,26 +156,7 @@ impl Hub {
     /// Takes one command token of `user` (shared by all their sockets on this node); false when
     /// they are sending faster than the configured rate.
     pub fn take_command_token(&self, user: UserId) -> bool {
-        let now = std::time::Instant::now();
-        let burst = self.command_rate * 4.0;
-        let mut inner = self.write();
-        // Kept after a user's last socket closes (reconnecting must not refill the bucket);
-        // pruned once full again, which takes no longer than a refill.
-        if inner.command_tokens.len() > 10_000 {
-            let refill = std::time::Duration::from_secs_f64(burst / self.command_rate);
-            inner
-                .command_tokens
-                .retain(|_, (_, at)| now.duration_since(*at) < refill);
-        }
-        let (tokens, at) = inner.command_tokens.entry(user).or_insert((burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.command_rate).min(burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        self.commands.take(&user)
     }
 
     pub fn unregister(&self, id: ConnId) {
@@ -257,7 +242,8 @@ impl Hub {
         let scope = event.scope;
         let seq = event.seq;
         let text = Utf8Bytes::from(ServerMsg::Event(event.clone()).to_json());
-        let revokes: Arc<[UserId]> = event.body.revoked_readers().into();
+        let revoked = event.body.revoked_readers();
+        let revokes: Option<Arc<[UserId]>> = (!revoked.is_empty()).then(|| revoked.into());
         let mut too_slow = Vec::new();
         {
             let inner = self.read();

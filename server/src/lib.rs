@@ -10,6 +10,7 @@ pub mod config;
 pub mod events;
 pub mod guard;
 pub mod hub;
+pub mod rate;
 pub mod store;
 pub mod ws;
 
@@ -219,7 +220,7 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         .site_addr(addr)
         .build();
     let sites = Arc::new(guard::Sites::new(&config, addr));
-    let auth_per_ip = Arc::new(IpLimiter::new(config.auth_rate));
+    let auth_per_ip = Arc::new(IpLimiter::per_minute(config.auth_rate));
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),

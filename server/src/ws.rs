@@ -26,6 +26,7 @@ use crate::auth::SessionKey;
 use crate::command::{Actor, Submission};
 use crate::events::AppendError;
 use crate::hub::{ConnHandle, Outbound};
+use crate::rate::TokenBucket;
 use crate::store::StoreError;
 use crate::AppState;
 
@@ -524,7 +525,7 @@ impl Connection {
                 }
                 self.send(socket, text).await?;
                 self.sent.insert(scope, seq);
-                if revokes.contains(&self.user.id) {
+                if revokes.is_some_and(|r| r.contains(&self.user.id)) {
                     self.end_subscription(socket, scope).await?;
                 }
                 Ok(())
@@ -568,37 +569,5 @@ fn read_error_close(e: &axum::Error) -> Option<(u16, &'static str)> {
         Some((close::TOO_BIG, "frame too large"))
     } else {
         None
-    }
-}
-
-/// A per-connection rate limit.
-struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    at: Instant,
-}
-
-impl TokenBucket {
-    fn new(rate: f64, burst: f64) -> Self {
-        TokenBucket {
-            rate,
-            burst,
-            tokens: burst,
-            at: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
     }
 }

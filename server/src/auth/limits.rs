@@ -58,42 +58,8 @@ impl PasswordGate {
     }
 }
 
-/// A token bucket per key: `rate` per minute sustained, bursts of `rate`.
-pub struct RateByKey<K> {
-    per_minute: f64,
-    buckets: Mutex<HashMap<K, (f64, Instant)>>,
-}
-
-impl<K: std::hash::Hash + Eq + Clone> RateByKey<K> {
-    pub fn new(per_minute: u32) -> Self {
-        RateByKey {
-            per_minute: f64::from(per_minute.max(1)),
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes one token for `key`; false when its bucket is empty.
-    pub fn take(&self, key: &K) -> bool {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() > 100_000 {
-            let full = Duration::from_secs(60);
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < full);
-        }
-        let (tokens, at) = buckets.entry(key.clone()).or_insert((self.per_minute, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_minute / 60.0)
-            .min(self.per_minute);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-pub type IpLimiter = RateByKey<IpAddr>;
+/// Log-in and sign-up attempts per client IP address.
+pub type IpLimiter = crate::rate::RateByKey<IpAddr>;
 
 /// Failed log-ins allowed per username per window, before further attempts are refused
 /// (argon2 makes each guess slow; this bounds how many a botnet gets per account).
@@ -141,16 +107,6 @@ impl LoginThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_bucket_allows_its_burst_then_refuses() {
-        let limiter = RateByKey::new(3);
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!(limiter.take(&ip) && limiter.take(&ip) && limiter.take(&ip));
-        assert!(!limiter.take(&ip));
-        let other: IpAddr = "10.0.0.2".parse().unwrap();
-        assert!(limiter.take(&other));
-    }
 
     #[tokio::test]
     async fn the_gate_refuses_when_too_many_wait() {
