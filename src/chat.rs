@@ -25,6 +25,11 @@ impl ChannelKind {
         !matches!(self, ChannelKind::Public)
     }
 
+    /// A direct conversation (two people, or a group without a name of its own).
+    pub fn is_direct(self) -> bool {
+        matches!(self, ChannelKind::Direct | ChannelKind::GroupDirect)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Public => "public",
@@ -56,7 +61,23 @@ pub struct Channel {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl Channel {
+    /// How `me` sees the channel named: a direct conversation by the other people in it (its
+    /// stored name lists everyone), anything else by its name.
+    pub fn display_name(&self, me: &str) -> String {
+        if !self.kind.is_direct() {
+            return self.name.clone();
+        }
+        let others: Vec<&str> = self.name.split(", ").filter(|n| *n != me).collect();
+        if others.is_empty() {
+            me.to_owned()
+        } else {
+            others.join(", ")
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
     pub channel: ChannelId,
@@ -70,6 +91,77 @@ pub struct Message {
     /// The sender's id for this message, so the sending tab can match its pending copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientMsgId>,
+    /// The thread's first message when this is a reply in a thread. Replies are not part of
+    /// the channel's main list; their root counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<MessageId>,
+    /// Replies in this message's thread.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reply_count: u32,
+    /// When the body was last edited (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+    /// Deleted: the body is gone, the place in the conversation stays.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pinned: bool,
+    /// In the order each emoji was first used on this message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// One emoji on a message and who reacted with it (in the order they did).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub users: Vec<UserId>,
+}
+
+impl Message {
+    /// A reply in a thread (not shown in the channel's main list).
+    pub fn is_reply(&self) -> bool {
+        self.thread.is_some()
+    }
+
+    /// Applies a reaction change (the same rule for the server's rows and every browser's view).
+    pub fn set_reaction(&mut self, emoji: &str, user: UserId, on: bool) {
+        let at = self.reactions.iter().position(|r| r.emoji == emoji);
+        match (at, on) {
+            (Some(i), true) => {
+                if !self.reactions[i].users.contains(&user) {
+                    self.reactions[i].users.push(user);
+                }
+            }
+            (None, true) => self.reactions.push(Reaction {
+                emoji: emoji.to_owned(),
+                users: vec![user],
+            }),
+            (Some(i), false) => {
+                self.reactions[i].users.retain(|u| *u != user);
+                if self.reactions[i].users.is_empty() {
+                    self.reactions.remove(i);
+                }
+            }
+            (None, false) => {}
+        }
+    }
+
+    /// What deleting leaves: the message's place, without its content.
+    pub fn mark_deleted(&mut self) {
+        self.deleted = true;
+        self.body.clear();
+        self.reactions.clear();
+        self.pinned = false;
+    }
 }
 
 /// One page of a channel's history, oldest first, plus where the log stood when it was read.
@@ -84,11 +176,55 @@ pub struct HistoryPage {
     pub has_more: bool,
 }
 
-/// Command: post a message to a channel the user may write to.
+/// Command: post a message to a channel the user may write to (`thread`: as a reply in the
+/// thread of that top-level message).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostMessage {
     pub channel: ChannelId,
     pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<MessageId>,
+}
+
+/// Command: replace the body of one's own message (within the workspace's edit window).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditMessage {
+    pub message: MessageId,
+    pub body: String,
+}
+
+/// Command: delete one's own message (within the delete window), or any message as an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteMessage {
+    pub message: MessageId,
+}
+
+/// Command: add (`on: true`) or take back one's reaction. Explicit rather than a toggle, so a
+/// retried command means the same thing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct React {
+    pub message: MessageId,
+    pub emoji: String,
+    pub on: bool,
+}
+
+/// Command: pin a message to its channel, or unpin it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinMessage {
+    pub message: MessageId,
+    pub pinned: bool,
+}
+
+/// The reactions the picker offers (any single emoji is accepted).
+pub const QUICK_REACTIONS: [&str; 8] = ["👍", "❤️", "😄", "🎉", "😮", "😢", "👀", "✅"];
+
+/// A thread: its first message and every reply, oldest first, with the channel log's head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadPage {
+    pub channel: Channel,
+    pub root: Message,
+    pub replies: Vec<Message>,
+    pub head: Seq,
 }
 
 /// Command: create a channel. `members` (besides the creator) matter for the members-only kinds;

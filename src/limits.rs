@@ -23,3 +23,7 @@ pub const MAX_REPLAY_EVENTS: u64 = 1000;
 pub const MAX_SUBSCRIPTIONS: usize = 256;
 /// Most people one command may add to a channel (or start a conversation with).
 pub const MAX_MEMBERS_PER_COMMAND: usize = 256;
+/// Longest emoji sequence a reaction may be, in characters (a ZWJ family is up to 11).
+pub const MAX_EMOJI_CHARS: usize = 12;
+/// Different emoji on one message.
+pub const MAX_REACTIONS_PER_MESSAGE: usize = 32;

@@ -5,7 +5,7 @@ use crate::ids::{Seq, UserId};
 use serde::{Deserialize, Serialize};
 
 /// How a user is shown to others.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserRef {
     pub id: UserId,
     pub username: String,

@@ -20,6 +20,40 @@ pub enum ValidationError {
     UsernameBadCharacter,
     #[error("Password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")]
     PasswordLength,
+    #[error("A reaction is one emoji")]
+    NotAnEmoji,
+}
+
+/// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —
+/// no letters, digits, spaces or markup.
+pub fn emoji(emoji: &str) -> Result<&str, ValidationError> {
+    let chars = emoji.chars().count();
+    let pictographic = |c: char| {
+        let c = c as u32;
+        // Symbols, dingbats, arrows, emoji blocks, regional indicators.
+        (0x2190..=0x2BFF).contains(&c)
+            || (0x1F000..=0x1FAFF).contains(&c)
+            || c == 0x00A9
+            || c == 0x00AE
+            || c == 0x3030
+            || c == 0x303D
+    };
+    let joiner = |c: char| {
+        let c = c as u32;
+        // ZWJ, variation selectors, skin tones, keycap, tags.
+        c == 0x200D
+            || (0xFE00..=0xFE0F).contains(&c)
+            || c == 0x20E3
+            || (0xE0020..=0xE007F).contains(&c)
+    };
+    let ok = (1..=MAX_EMOJI_CHARS).contains(&chars)
+        && emoji.chars().next().is_some_and(pictographic)
+        && emoji.chars().all(|c| pictographic(c) || joiner(c));
+    if ok {
+        Ok(emoji)
+    } else {
+        Err(ValidationError::NotAnEmoji)
+    }
 }
 
 /// A message body: not blank, at most `MAX_MESSAGE_CHARS`. Returned unchanged (leading

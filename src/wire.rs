@@ -5,7 +5,10 @@
 //! the command's typed [`CommandOutput`]. Every change is an [`Event`] in one scope's log; its
 //! envelope says who caused it, when, and with which client id.
 
-use crate::chat::{AddMembers, Channel, CreateChannel, Message, PostMessage, RemoveMember};
+use crate::chat::{
+    AddMembers, Channel, CreateChannel, DeleteMessage, EditMessage, Message, PinMessage,
+    PostMessage, React, RemoveMember,
+};
 use crate::ids::{ChannelId, ClientMsgId, MessageId, Scope, Seq, UserId};
 use crate::model::{CurrentUser, UserRef};
 use serde::{Deserialize, Serialize};
@@ -47,6 +50,10 @@ pub enum Command {
     CreateChannel(CreateChannel),
     AddMembers(AddMembers),
     RemoveMember(RemoveMember),
+    EditMessage(EditMessage),
+    DeleteMessage(DeleteMessage),
+    React(React),
+    PinMessage(PinMessage),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -63,6 +70,13 @@ pub enum CommandOutput {
     },
     MembersChanged {
         channel: ChannelId,
+    },
+    /// An edit, delete, reaction or pin was applied (or changed nothing: the same state
+    /// already held).
+    MessageChanged {
+        message: MessageId,
+        scope: Scope,
+        seq: Option<Seq>,
     },
 }
 
@@ -150,6 +164,23 @@ pub enum EventBody {
     ChannelAdded { channel: Channel },
     /// In a user scope: the user was removed from this channel.
     ChannelRemoved { channel: ChannelId },
+    /// In a channel scope: a message's new body.
+    MessageEdited {
+        message: MessageId,
+        body: String,
+        edited_at: i64,
+    },
+    /// In a channel scope: a message was deleted.
+    MessageDeleted { message: MessageId },
+    /// In a channel scope: `user` added (`on`) or took back a reaction.
+    ReactionChanged {
+        message: MessageId,
+        emoji: String,
+        user: UserId,
+        on: bool,
+    },
+    /// In a channel scope: pinned or unpinned.
+    MessagePinned { message: MessageId, pinned: bool },
     /// In a channel scope: who joined and who left.
     MembersChanged {
         channel: ChannelId,
@@ -247,6 +278,12 @@ mod tests {
             body: "你好 <b>world</b>\n第二行".into(),
             created_at: 1_764_000_000_000,
             client_id: Some(ClientMsgId("abcdefgh-1".into())),
+            reactions: vec![crate::chat::Reaction {
+                emoji: "👍".into(),
+                users: vec![UserId(2)],
+            }],
+            edited_at: Some(1_764_000_000_001),
+            ..Default::default()
         }
     }
 
@@ -303,6 +340,7 @@ mod tests {
             command: Command::PostMessage(PostMessage {
                 channel: ChannelId(2),
                 body: "中文".into(),
+                thread: Some(MessageId(7)),
             }),
         });
         round_trip(ClientMsg::Command {
@@ -409,6 +447,7 @@ mod tests {
             command: Command::PostMessage(PostMessage {
                 channel: ChannelId(2),
                 body: "hi".into(),
+                thread: None,
             }),
         }
         .to_json();

@@ -6,9 +6,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use xietong::chat::ThreadPage;
 use xietong::{
-    ChannelId, ClientMsgId, Command, CommandOutput, CurrentUser, HistoryPage, Seq,
-    WorkspaceSnapshot,
+    ChannelId, ClientMsgId, Command, CommandOutput, CurrentUser, HistoryPage, Message, MessageId,
+    Seq, UserRef, WorkspaceSnapshot,
 };
 
 use crate::AppError;
@@ -58,6 +59,28 @@ pub trait Backend: Send + Sync + 'static {
         channel: Option<ChannelId>,
         before: Option<Seq>,
     ) -> Result<HistoryPage, AppError>;
+    /// A thread (its root message's id) and its replies.
+    async fn thread(&self, user: &CurrentUser, root: MessageId) -> Result<ThreadPage, AppError>;
+    /// A channel's pinned messages, newest first.
+    async fn pinned(
+        &self,
+        user: &CurrentUser,
+        channel: ChannelId,
+    ) -> Result<Vec<Message>, AppError>;
+    /// A channel's members (for a channel the user may read).
+    async fn members(
+        &self,
+        user: &CurrentUser,
+        channel: ChannelId,
+    ) -> Result<Vec<UserRef>, AppError>;
+    /// A message's earlier bodies, oldest first (its author and admins).
+    async fn edit_history(
+        &self,
+        user: &CurrentUser,
+        message: MessageId,
+    ) -> Result<Vec<String>, AppError>;
+    /// Everyone in the workspace, by username (people pickers).
+    async fn people(&self, user: &CurrentUser) -> Result<Vec<UserRef>, AppError>;
     /// Whether users reach the site over HTTPS (cookies are then Secure and `__Host-`).
     fn https(&self) -> bool;
 }

@@ -5,9 +5,10 @@ use std::net::IpAddr;
 
 use app::backend::{Backend, Session};
 use app::AppError;
+use xietong::chat::ThreadPage;
 use xietong::{
-    ChannelId, ClientMsgId, Command, CommandOutput, CurrentUser, HistoryPage, Seq,
-    WorkspaceSnapshot,
+    ChannelId, ClientMsgId, Command, CommandOutput, CurrentUser, HistoryPage, Message, MessageId,
+    Seq, UserRef, WorkspaceSnapshot,
 };
 
 use crate::access::Denied;
@@ -255,6 +256,38 @@ impl Backend for ServerBackend {
             xietong::limits::HISTORY_PAGE,
         )
         .await?)
+    }
+
+    async fn thread(&self, user: &CurrentUser, root: MessageId) -> Result<ThreadPage, AppError> {
+        Ok(crate::chat::queries::thread(&self.state.store, user, root).await?)
+    }
+
+    async fn pinned(
+        &self,
+        user: &CurrentUser,
+        channel: ChannelId,
+    ) -> Result<Vec<Message>, AppError> {
+        Ok(crate::chat::queries::pinned(&self.state.store, user, channel).await?)
+    }
+
+    async fn members(
+        &self,
+        user: &CurrentUser,
+        channel: ChannelId,
+    ) -> Result<Vec<UserRef>, AppError> {
+        Ok(crate::chat::queries::channel_members(&self.state.store, user, channel).await?)
+    }
+
+    async fn edit_history(
+        &self,
+        user: &CurrentUser,
+        message: MessageId,
+    ) -> Result<Vec<String>, AppError> {
+        Ok(crate::chat::queries::edit_history(&self.state.store, user, message).await?)
+    }
+
+    async fn people(&self, _user: &CurrentUser) -> Result<Vec<UserRef>, AppError> {
+        accounts::people(&self.state.store).await.map_err(internal)
     }
 
     fn https(&self) -> bool {

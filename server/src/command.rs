@@ -168,6 +168,10 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::CreateChannel(c) => crate::chat::commands::create_channel(ctx, c).await,
         Command::AddMembers(c) => crate::chat::commands::add_members(ctx, c).await,
         Command::RemoveMember(c) => crate::chat::commands::remove_member(ctx, c).await,
+        Command::EditMessage(c) => crate::chat::messages::edit_message(ctx, c).await,
+        Command::DeleteMessage(c) => crate::chat::messages::delete_message(ctx, c).await,
+        Command::React(c) => crate::chat::messages::react(ctx, c).await,
+        Command::PinMessage(c) => crate::chat::messages::pin_message(ctx, c).await,
     }
 }
 

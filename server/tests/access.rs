@@ -161,6 +161,7 @@ async fn a_command_over_http_and_its_retry_over_the_socket_apply_once() {
     let command = Command::PostMessage(xietong::chat::PostMessage {
         channel: GENERAL,
         body: "once".into(),
+        thread: None,
     });
     let body = serde_json::json!({ "client_id": client_id, "command": command });
     let response = http()

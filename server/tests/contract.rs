@@ -179,3 +179,170 @@ async fn the_channel_list_plus_its_events_equals_the_list_fetched_after() {
     .await;
     server.stop().await;
 }
+
+/// Sends a command and expects it applied.
+async fn run(client: &mut Client, command: Command) -> CommandOutput {
+    let id = client.command(command).await;
+    client.answer(&id).await.expect("applied").0
+}
+
+async fn post_id(
+    client: &mut Client,
+    channel: xietong::ChannelId,
+    body: &str,
+    thread: Option<xietong::MessageId>,
+) -> xietong::MessageId {
+    let output = run(
+        client,
+        Command::PostMessage(xietong::chat::PostMessage {
+            channel,
+            body: body.into(),
+            thread,
+        }),
+    )
+    .await;
+    match output {
+        CommandOutput::MessagePosted { message, .. } => message,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Threads, edits, deletes, reactions and pins: the channel page and the open thread, each
+/// with its own reducer on the one channel scope, equal fresh fetches afterwards.
+#[tokio::test]
+async fn message_changes_and_threads_keep_the_contract() {
+    use app::chat::state::ThreadView;
+    use xietong::chat::{DeleteMessage, EditMessage, PinMessage, React, ThreadPage};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let mut actor = server.connect(&alice).await;
+    let mut other = server.connect(&bob).await;
+    let bob_id = server.whoami(&bob).await.id;
+    let channel = create(&mut actor, "im", ChannelKind::Private, vec![bob_id]).await;
+    let root = post_id(&mut actor, channel.id, "root", None).await;
+    let doomed = post_id(&mut actor, channel.id, "doomed", None).await;
+
+    let mut observer = server.connect(&bob).await;
+    let form = format!("channel={}", channel.id);
+    let page = xietong::limits::HISTORY_PAGE as usize;
+    holds(
+        &mut observer,
+        &[Scope::Channel(channel.id)],
+        || async {
+            ChannelView::from_page(fetch::<HistoryPage>(&server, &bob, "history", &form).await)
+        },
+        |v: &ChannelView| v.latest_page(page),
+        async {
+            let reply = post_id(&mut actor, channel.id, "first reply", Some(root)).await;
+            post_id(&mut other, channel.id, "second reply", Some(root)).await;
+            for (by_alice, emoji, on) in [
+                (true, "👍", true),
+                (false, "🎉", true),
+                (false, "👍", true),
+                (true, "👍", false),
+                (true, "👍", true),
+                (false, "👍", true),
+            ] {
+                let client = if by_alice { &mut actor } else { &mut other };
+                run(
+                    client,
+                    Command::React(React {
+                        message: root,
+                        emoji: emoji.into(),
+                        on,
+                    }),
+                )
+                .await;
+            }
+            run(
+                &mut actor,
+                Command::EditMessage(EditMessage {
+                    message: root,
+                    body: "root, edited".into(),
+                }),
+            )
+            .await;
+            run(
+                &mut other,
+                Command::PinMessage(PinMessage {
+                    message: root,
+                    pinned: true,
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::React(React {
+                    message: doomed,
+                    emoji: "❤️".into(),
+                    on: true,
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::PinMessage(PinMessage {
+                    message: doomed,
+                    pinned: true,
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::DeleteMessage(DeleteMessage { message: doomed }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::EditMessage(EditMessage {
+                    message: reply,
+                    body: "reply, edited".into(),
+                }),
+            )
+            .await;
+        },
+    )
+    .await;
+
+    // The thread panel's view of the same scope.
+    let thread_form = format!("root={root}");
+    holds(
+        &mut observer,
+        &[Scope::Channel(channel.id)],
+        || async {
+            ThreadView::from_page(fetch::<ThreadPage>(&server, &bob, "thread", &thread_form).await)
+        },
+        |v: &ThreadView| v.clone(),
+        async {
+            let reply = post_id(&mut other, channel.id, "third reply", Some(root)).await;
+            run(
+                &mut actor,
+                Command::React(React {
+                    message: reply,
+                    emoji: "👀".into(),
+                    on: true,
+                }),
+            )
+            .await;
+            run(
+                &mut other,
+                Command::DeleteMessage(DeleteMessage { message: reply }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::React(React {
+                    message: root,
+                    emoji: "🎉".into(),
+                    on: true,
+                }),
+            )
+            .await;
+            post_id(&mut actor, channel.id, "not in the thread", None).await;
+        },
+    )
+    .await;
+    server.stop().await;
+}

@@ -2,9 +2,10 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use xietong::chat::PostMessage;
-use xietong::{ChannelId, Command, Message, Scope};
+use xietong::{ChannelId, Command, MessageId, Scope};
 
 use super::channel_history;
+use super::message::{MessageItem, ThreadPanel};
 use super::state::ChannelView;
 use crate::live::{Live, PendingCommand};
 
@@ -27,7 +28,15 @@ pub fn ChannelPage() -> impl IntoView {
                         let scope = Scope::Channel(page.channel.id);
                         let view = RwSignal::new(ChannelView::from_page(page));
                         expect_context::<Live>().watch(scope, view, move || history.refetch());
-                        view! { <Channel view /> }.into_any()
+                        let thread = RwSignal::new(None::<MessageId>);
+                        view! {
+                            <div class="channel-main">
+                                <Channel view thread />
+                            </div>
+                            {move || thread.get().map(|root| view! {
+                                <ThreadPanel root on_close=Callback::new(move |_| thread.set(None)) />
+                            })}
+                        }.into_any()
                     }
                     Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
                 }
@@ -37,7 +46,7 @@ pub fn ChannelPage() -> impl IntoView {
 }
 
 #[component]
-fn Channel(view: RwSignal<ChannelView>) -> impl IntoView {
+fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> impl IntoView {
     let live = expect_context::<Live>();
     let channel = view.with_untracked(|v| v.channel.clone());
     let channel_id = channel.id;
@@ -97,14 +106,12 @@ fn Channel(view: RwSignal<ChannelView>) -> impl IntoView {
         live.pending
             .get()
             .into_iter()
-            .filter(|p| matches!(&p.command, Command::PostMessage(m) if m.channel == channel_id))
+            .filter(|p| matches!(&p.command, Command::PostMessage(m) if m.channel == channel_id && m.thread.is_none()))
             .collect::<Vec<_>>()
     };
 
     view! {
-        <header class="channel-header">
-            <h1><span aria-hidden="true" class="hash">"# "</span>{channel.name.clone()}</h1>
-        </header>
+        <super::header::ChannelHeader channel=channel.clone() view />
         <div class="log" role="log" aria-label="Messages" node_ref=log on:scroll=on_scroll>
             <Show when=move || view.with(|v| v.has_more)>
                 <button type="button" class="older" on:click=move |_| load_older()
@@ -115,57 +122,23 @@ fn Channel(view: RwSignal<ChannelView>) -> impl IntoView {
             <Show when=move || older_error.get().is_some()>
                 <p role="alert" class="error">{move || older_error.get()}</p>
             </Show>
-            <For each=move || view.with(|v| v.messages.clone()) key=|m| m.seq let:message>
-                <MessageItem message />
+            <For each=move || view.with(|v| v.messages.iter().map(|m| m.id).collect::<Vec<_>>())
+                key=|id| *id let:id>
+                <MessageItem
+                    message=Memo::new(move |_| view.with(|v| v.messages.iter().find(|m| m.id == id).cloned()))
+                    on_thread=Callback::new(move |root| thread.set(Some(root))) />
             </For>
             <For each=pending key=|p| (p.client_id.clone(), p.error.clone()) let:post>
                 <PendingItem post />
             </For>
         </div>
-        <Composer channel=channel_id channel_name=channel.name />
-    }
-}
-
-fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
-    use chrono::{DateTime, FixedOffset};
-    let offset = FixedOffset::east_opt(offset_minutes * 60)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
-    match DateTime::from_timestamp_millis(ms) {
-        Some(t) => {
-            let local = t.with_timezone(&offset);
-            (
-                local.format("%H:%M").to_string(),
-                local.format("%Y-%m-%d %H:%M:%S").to_string(),
-            )
-        }
-        None => (String::new(), String::new()),
+        <Composer channel=channel_id thread=None label="Message"
+            placeholder=format!("Message {}", channel.display_name("")) />
     }
 }
 
 #[component]
-fn MessageItem(message: Message) -> impl IntoView {
-    let live = expect_context::<Live>();
-    let at = message.created_at;
-    let iso = chrono::DateTime::from_timestamp_millis(at)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default();
-    let short = move || format_time(at, live.utc_offset_minutes.get()).0;
-    let long = move || format_time(at, live.utc_offset_minutes.get()).1;
-    view! {
-        <article class="message" data-seq=message.seq.0>
-            <header>
-                <span class="author">{message.author.username}</span>
-                " "
-                <time datetime=iso title=long>{short}</time>
-            </header>
-            // Text, never HTML: Leptos escapes it.
-            <p class="body">{message.body}</p>
-        </article>
-    }
-}
-
-#[component]
-fn PendingItem(post: PendingCommand) -> impl IntoView {
+pub(super) fn PendingItem(post: PendingCommand) -> impl IntoView {
     let live = expect_context::<Live>();
     let client_id = post.client_id.clone();
     let failed = post.error.clone();
@@ -190,9 +163,15 @@ fn PendingItem(post: PendingCommand) -> impl IntoView {
     }
 }
 
-/// The message box: Enter sends, Shift+Enter is a newline.
+/// The message box: Enter sends, Shift+Enter is a newline. With `thread`, it replies there.
 #[component]
-fn Composer(channel: ChannelId, channel_name: String) -> impl IntoView {
+pub(super) fn Composer(
+    channel: ChannelId,
+    thread: Option<MessageId>,
+    /// Its accessible name ("Message", "Reply").
+    label: &'static str,
+    placeholder: String,
+) -> impl IntoView {
     let live = expect_context::<Live>();
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -208,6 +187,7 @@ fn Composer(channel: ChannelId, channel_name: String) -> impl IntoView {
                 live.send_command(Command::PostMessage(PostMessage {
                     channel,
                     body: body.to_owned(),
+                    thread,
                 }));
                 text.set(String::new());
                 if let Some(el) = input.get_untracked() {
@@ -228,8 +208,8 @@ fn Composer(channel: ChannelId, channel_name: String) -> impl IntoView {
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
             <textarea
                 node_ref=input
-                aria-label="Message"
-                placeholder=format!("Message #{channel_name}")
+                aria-label=label
+                placeholder=placeholder
                 rows="2"
                 prop:value=move || text.get()
                 on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); }

@@ -1,6 +1,9 @@
 //! Channels and messages: the channel list in the sidebar, the channel page, the composer.
 
 mod channel;
+mod header;
+mod message;
+mod people;
 pub mod state;
 mod workspace;
 
@@ -8,7 +11,10 @@ pub use channel::ChannelPage;
 pub use workspace::ChannelSidebar;
 
 use leptos::prelude::*;
-use xietong::{Channel, ChannelId, HistoryPage, Seq, WorkspaceSnapshot};
+use xietong::chat::ThreadPage;
+use xietong::{
+    Channel, ChannelId, HistoryPage, Message, MessageId, Seq, UserId, UserRef, WorkspaceSnapshot,
+};
 
 use crate::AppError;
 
@@ -55,4 +61,73 @@ pub async fn channel_history(
     crate::backend::backend()?
         .history(&user, channel, before)
         .await
+}
+
+/// A thread: its first message and every reply.
+#[server(prefix = "/api", endpoint = "thread")]
+pub async fn thread(root: MessageId) -> Result<ThreadPage, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.thread(&user, root).await
+}
+
+/// A channel's pinned messages, newest first.
+#[server(prefix = "/api", endpoint = "pinned")]
+pub async fn pinned(channel: ChannelId) -> Result<Vec<Message>, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.pinned(&user, channel).await
+}
+
+/// A channel's members.
+#[server(prefix = "/api", endpoint = "members")]
+pub async fn members(channel: ChannelId) -> Result<Vec<UserRef>, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.members(&user, channel).await
+}
+
+/// A message's earlier bodies, oldest first (for its author and admins).
+#[server(prefix = "/api", endpoint = "edit_history")]
+pub async fn edit_history(message: MessageId) -> Result<Vec<String>, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?
+        .edit_history(&user, message)
+        .await
+}
+
+/// Everyone in the workspace (the people picker's list).
+#[server(prefix = "/api", endpoint = "people")]
+pub async fn people() -> Result<Vec<UserRef>, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.people(&user).await
+}
+
+/// Opens the direct conversation with `with` (one person: a DM; several: a group DM),
+/// starting it if it does not exist yet.
+#[server(prefix = "/api", endpoint = "start_conversation", input = leptos::server_fn::codec::Json)]
+pub async fn start_conversation(with: Vec<UserId>) -> Result<Channel, AppError> {
+    use xietong::{ChannelKind, Command, CommandOutput};
+    let user = crate::backend::require_user()?;
+    let mut people = with;
+    people.retain(|id| *id != user.id);
+    people.sort();
+    people.dedup();
+    if people.is_empty() {
+        return Err(AppError::Invalid("Pick at least one person".into()));
+    }
+    let kind = if people.len() == 1 {
+        ChannelKind::Direct
+    } else {
+        ChannelKind::GroupDirect
+    };
+    let command = Command::CreateChannel(xietong::chat::CreateChannel {
+        name: String::new(),
+        kind,
+        members: people,
+    });
+    let output = crate::backend::backend()?
+        .command(&user, crate::live::new_client_id(), command)
+        .await?;
+    match output {
+        CommandOutput::ChannelCreated { channel } => Ok(channel),
+        _ => Err(AppError::Internal),
+    }
 }

@@ -2,6 +2,7 @@
 //! snapshot and applies its scopes' events in sequence order, exactly once. Plain Rust, so it
 //! is unit-tested natively.
 
+use xietong::chat::ThreadPage;
 use xietong::{
     Channel, Event, EventBody, HistoryPage, Message, Scope, Seq, SeqOrder, WorkspaceSnapshot,
 };
@@ -23,6 +24,7 @@ fn classify(head: &mut Seq, event: &Event) -> Option<Applied> {
 /// direct conversations I am in (my user scope).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkspaceView {
+    pub me: xietong::CurrentUser,
     /// Ordered by id.
     pub channels: Vec<Channel>,
     pub head: Seq,
@@ -32,6 +34,7 @@ pub struct WorkspaceView {
 impl WorkspaceView {
     pub fn from_snapshot(snapshot: &WorkspaceSnapshot) -> Self {
         WorkspaceView {
+            me: snapshot.me.clone(),
             channels: snapshot.channels.clone(),
             head: snapshot.head,
             user_head: snapshot.user_head,
@@ -137,8 +140,90 @@ impl ScopeView for ChannelView {
         if let Some(outcome) = classify(&mut self.head, event) {
             return outcome;
         }
-        if let EventBody::MessagePosted { message } = &event.body {
-            self.messages.push(message.clone());
+        match &event.body {
+            EventBody::MessagePosted { message } => match message.thread {
+                None => self.messages.push(message.clone()),
+                Some(root) => {
+                    if let Some(root) = self.messages.iter_mut().find(|m| m.id == root) {
+                        root.reply_count += 1;
+                    }
+                }
+            },
+            other => {
+                change_message(&mut self.messages, other);
+            }
+        }
+        Applied::Applied
+    }
+}
+
+/// Applies an edit, delete, reaction or pin to whichever of `messages` it names. The same
+/// rules as the server's rows (`Message::set_reaction`, `Message::mark_deleted`).
+pub fn change_message(messages: &mut [Message], body: &EventBody) {
+    let (EventBody::MessageEdited { message, .. }
+    | EventBody::MessageDeleted { message }
+    | EventBody::ReactionChanged { message, .. }
+    | EventBody::MessagePinned { message, .. }) = body
+    else {
+        return;
+    };
+    let Some(target) = messages.iter_mut().find(|m| m.id == *message) else {
+        return;
+    };
+    match body {
+        EventBody::MessageEdited {
+            body, edited_at, ..
+        } => {
+            target.body = body.clone();
+            target.edited_at = Some(*edited_at);
+        }
+        EventBody::MessageDeleted { .. } => target.mark_deleted(),
+        EventBody::ReactionChanged {
+            emoji, user, on, ..
+        } => target.set_reaction(emoji, *user, *on),
+        EventBody::MessagePinned { pinned, .. } => target.pinned = *pinned,
+        _ => {}
+    }
+}
+
+/// An open thread: its first message and replies, live from the channel's scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadView {
+    pub channel: Channel,
+    pub root: Message,
+    pub replies: Vec<Message>,
+    pub head: Seq,
+}
+
+impl ThreadView {
+    pub fn from_page(page: ThreadPage) -> Self {
+        ThreadView {
+            channel: page.channel,
+            root: page.root,
+            replies: page.replies,
+            head: page.head,
+        }
+    }
+}
+
+impl ScopeView for ThreadView {
+    fn head(&self, _scope: Scope) -> Seq {
+        self.head
+    }
+
+    fn apply(&mut self, event: &Event) -> Applied {
+        if let Some(outcome) = classify(&mut self.head, event) {
+            return outcome;
+        }
+        match &event.body {
+            EventBody::MessagePosted { message } if message.thread == Some(self.root.id) => {
+                self.root.reply_count += 1;
+                self.replies.push(message.clone());
+            }
+            other => {
+                change_message(std::slice::from_mut(&mut self.root), other);
+                change_message(&mut self.replies, other);
+            }
         }
         Applied::Applied
     }
@@ -181,6 +266,12 @@ mod tests {
             body: format!("m{seq}"),
             created_at: 0,
             client_id: Some(ClientMsgId(format!("client-{seq:04}"))),
+            thread: None,
+            reply_count: 0,
+            edited_at: None,
+            deleted: false,
+            pinned: false,
+            reactions: Vec::new(),
         }
     }
 

@@ -4,8 +4,9 @@ use leptos_router::hooks::use_navigate;
 
 use xietong::Scope;
 
+use super::people::PeoplePicker;
 use super::state::WorkspaceView;
-use super::{workspace, CreateChannel};
+use super::{workspace, CreateChannel, StartConversation};
 use crate::live::Live;
 
 /// Chat's part of the sidebar: the channels I can see (live from the workspace scope and my
@@ -26,13 +27,19 @@ pub fn ChannelSidebar() -> impl IntoView {
                         for scope in [Scope::Workspace, Scope::User(snapshot.me.id)] {
                             live.watch(scope, view, snapshot_refetch);
                         }
-                        view! { <ChannelNav view /> }.into_any()
+                        view! {
+                            <ChannelNav view />
+                            <DirectNav view />
+                        }.into_any()
                     }
                     Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Suspense>
-        <NewChannel />
+        <div class="sidebar-actions">
+            <NewChannel />
+            <NewMessage />
+        </div>
     }
 }
 
@@ -41,7 +48,8 @@ fn ChannelNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
     view! {
         <nav aria-label="Channels">
             <ul>
-                <For each=move || view.get().channels key=|c| c.id let:channel>
+                <For each=move || view.with(|v| v.channels.iter().filter(|c| !c.kind.is_direct()).cloned().collect::<Vec<_>>())
+                    key=|c| c.id let:channel>
                     <li>
                         <A href=format!("/c/{}", channel.id)>
                             <span aria-hidden="true" class="hash">
@@ -97,6 +105,66 @@ fn NewChannel() -> impl IntoView {
                     </ActionForm>
                 </div>
             </div>
+        </Show>
+    }
+}
+
+/// The direct conversations I am in, named by the other people in them, and "New message".
+#[component]
+fn DirectNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
+    let me = view.with_untracked(|v| v.me.username.clone());
+    let me_name = StoredValue::new(me);
+    let direct = move || {
+        view.with(|v| {
+            v.channels
+                .iter()
+                .filter(|c| c.kind.is_direct())
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <nav aria-label="Direct messages" class="direct">
+            <h2 class="nav-title">"Direct messages"</h2>
+            <ul>
+                <For each=direct key=|c| c.id let:channel>
+                    <li>
+                        <A href=format!("/c/{}", channel.id)>
+                            {me_name.with_value(|me| channel.display_name(me))}
+                        </A>
+                    </li>
+                </For>
+            </ul>
+        </nav>
+    }
+}
+
+/// "New message": pick people, "Start" opens the conversation with them (the existing one if
+/// there is one).
+#[component]
+fn NewMessage() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let open = RwSignal::new(false);
+    let action = ServerAction::<StartConversation>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(channel)) = action.value().get() {
+            open.set(false);
+            action.value().set(None);
+            navigate(&format!("/c/{}", channel.id), Default::default());
+        }
+    });
+    let error = Signal::derive(move || crate::error::failure_text(action.value().get()));
+    view! {
+        <button type="button" class="new-message" on:click=move |_| open.set(true)>
+            "New message"
+        </button>
+        <Show when=move || open.get()>
+            <PeoplePicker title="New message".to_string() confirm="Start"
+                exclude=live.me.get_untracked().map(|me| vec![me.id]).unwrap_or_default()
+                on_pick=Callback::new(move |with| { action.dispatch(StartConversation { with }); })
+                on_close=Callback::new(move |_| open.set(false))
+                busy=action.pending() error />
         </Show>
     }
 }

@@ -71,9 +71,14 @@ pub struct Live {
     pub status: RwSignal<ConnState>,
     pub online: RwSignal<Vec<UserRef>>,
     pub pending: RwSignal<Vec<PendingCommand>>,
+    /// Who this tab is signed in as, from the socket's welcome (`None` until connected, and
+    /// while rendering on the server): controls only for one's own things appear once known.
+    pub me: RwSignal<Option<xietong::CurrentUser>>,
     /// Minutes east of UTC for showing times; 0 while server-rendering, the browser's after.
     pub utc_offset_minutes: RwSignal<i32>,
-    watchers: StoredValue<HashMap<Scope, Watcher>>,
+    /// Several views may watch one scope (a channel and its open thread): one subscription,
+    /// from the least advanced view's head; each view drops what it already has.
+    watchers: StoredValue<HashMap<Scope, Vec<Watcher>>>,
     next_watcher: StoredValue<u64>,
     outbox: StoredValue<Option<futures::channel::mpsc::UnboundedSender<ClientMsg>>>,
     stopped: StoredValue<bool>,
@@ -88,6 +93,7 @@ impl Live {
             status: RwSignal::new(ConnState::Connecting),
             online: RwSignal::new(Vec::new()),
             pending: RwSignal::new(Vec::new()),
+            me: RwSignal::new(None),
             utc_offset_minutes: RwSignal::new(0),
             watchers: StoredValue::new(HashMap::new()),
             next_watcher: StoredValue::new(0),
@@ -138,17 +144,19 @@ impl Live {
                 view.try_update(|v| v.typing(user));
             }),
         };
-        let after = (watcher.head)();
         // `try_`: a page whose owner is already gone (a navigation during server rendering)
         // watches nothing.
         if self
             .watchers
-            .try_update_value(|w| w.insert(scope, watcher))
+            .try_update_value(|w| w.entry(scope).or_default().push(watcher))
             .is_none()
         {
             return;
         }
-        self.send(ClientMsg::Subscribe { scope, after });
+        self.send(ClientMsg::Subscribe {
+            scope,
+            after: self.head(scope),
+        });
         let live = *self;
         on_cleanup(move || live.unwatch(scope, id));
     }
@@ -156,13 +164,17 @@ impl Live {
     fn unwatch(&self, scope: Scope, id: u64) {
         let removed = self
             .watchers
-            .try_update_value(|w| {
-                if w.get(&scope).is_some_and(|x| x.id == id) {
-                    w.remove(&scope);
-                    true
-                } else {
-                    false
+            .try_update_value(|w| match w.get_mut(&scope) {
+                Some(list) if list.iter().any(|x| x.id == id) => {
+                    list.retain(|x| x.id != id);
+                    if list.is_empty() {
+                        w.remove(&scope);
+                        true
+                    } else {
+                        false
+                    }
                 }
+                _ => false,
             })
             .unwrap_or(false);
         if removed {
@@ -214,21 +226,29 @@ impl Live {
         });
     }
 
-    fn watcher(&self, scope: Scope) -> Option<Watcher> {
+    fn watchers_of(&self, scope: Scope) -> Vec<Watcher> {
         self.watchers
             .try_with_value(|w| w.get(&scope).cloned())
             .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Where a scope's subscription resumes: the least advanced of its views.
+    fn head(&self, scope: Scope) -> Option<Seq> {
+        self.watchers_of(scope)
+            .iter()
+            .filter_map(|w| (w.head)())
+            .min()
     }
 
     #[cfg_attr(not(all(feature = "hydrate", not(feature = "ssr"))), allow(dead_code))]
     /// What to send first on a new connection: resume every watched scope, resend every
     /// command still pending.
     fn resume_messages(&self) -> Vec<ClientMsg> {
-        let heads: Vec<(Scope, Option<Seq>)> = self
-            .watchers
-            .with_value(|w| w.iter().map(|(s, x)| (*s, x.clone())).collect::<Vec<_>>())
+        let scopes: Vec<Scope> = self.watchers.with_value(|w| w.keys().copied().collect());
+        let heads: Vec<(Scope, Option<Seq>)> = scopes
             .into_iter()
-            .map(|(scope, watcher)| (scope, (watcher.head)()))
+            .map(|scope| (scope, self.head(scope)))
             .collect();
         let mut msgs: Vec<ClientMsg> = heads
             .into_iter()
@@ -252,7 +272,10 @@ impl Live {
     /// after a gap).
     fn receive(&self, msg: ServerMsg) -> Option<ClientMsg> {
         match msg {
-            ServerMsg::Welcome { protocol, .. } => {
+            ServerMsg::Welcome { protocol, user, .. } => {
+                if self.me.with_untracked(|me| me.as_ref() != Some(&user)) {
+                    self.me.set(Some(user));
+                }
                 let state = if protocol == xietong::PROTOCOL_VERSION {
                     ConnState::Connected
                 } else {
@@ -264,23 +287,28 @@ impl Live {
                 if let Some(id) = &event.client_id {
                     self.dismiss(id);
                 }
-                if let Some(watcher) = self.watcher(event.scope) {
-                    if (watcher.apply)(&event) == Some(Applied::Gap) {
-                        return Some(ClientMsg::Subscribe {
-                            scope: event.scope,
-                            after: (watcher.head)(),
-                        });
-                    }
+                let mut gap = false;
+                for watcher in self.watchers_of(event.scope) {
+                    gap |= (watcher.apply)(&event) == Some(Applied::Gap);
+                }
+                if gap {
+                    return Some(ClientMsg::Subscribe {
+                        scope: event.scope,
+                        after: self.head(event.scope),
+                    });
                 }
             }
             // Too far behind for a replay, or no longer allowed: refetch that scope's snapshot
             // (the refreshed view watches again).
             ServerMsg::Resync { scope, .. } | ServerMsg::Unsubscribed { scope, .. } => {
-                if let Some(watcher) = self.watcher(scope) {
+                let watchers = self.watchers_of(scope);
+                if !watchers.is_empty() {
                     self.watchers.update_value(|w| {
                         w.remove(&scope);
                     });
-                    (watcher.resync)();
+                    for watcher in watchers {
+                        (watcher.resync)();
+                    }
                 }
             }
             ServerMsg::Presence { online } => self.online.set(online),
@@ -290,7 +318,7 @@ impl Live {
                 online.sort_by_key(|u| u.id);
             }),
             ServerMsg::Typing { scope, user } => {
-                if let Some(watcher) = self.watcher(scope) {
+                for watcher in self.watchers_of(scope) {
                     (watcher.typing)(&user);
                 }
             }

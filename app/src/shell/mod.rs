@@ -2,8 +2,10 @@
 //! contributes, who is online, and the connection state. It knows features only as the nav
 //! sections it places; the live service is provided here, once per tab.
 
+mod dialog;
 mod presence;
 
+pub use dialog::Modal;
 pub use presence::{ConnectionStatus, OnlineList};
 
 use leptos::prelude::*;

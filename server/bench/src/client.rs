@@ -129,6 +129,7 @@ impl Endpoint {
                 command: xietong::Command::PostMessage(xietong::chat::PostMessage {
                     channel,
                     body: serde_json::to_string(&probe).unwrap_or_default(),
+                    thread: None,
                 }),
             }
             .to_json(),
@@ -398,6 +399,7 @@ mod tests {
                     body,
                     created_at: 1,
                     client_id: None,
+                    ..Default::default()
                 },
             },
         })

@@ -357,6 +357,7 @@ fn pad_for_baselines() -> usize {
                 body: body.clone(),
                 created_at: 1_764_000_000_000,
                 client_id: Some(xietong::ClientMsgId("bench-12-3456".into())),
+                ..Default::default()
             },
         },
     })

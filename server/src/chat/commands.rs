@@ -20,12 +20,15 @@ pub async fn post_message(
     let author = ctx.user()?.user_ref();
     let scope = Scope::Channel(command.channel);
     ctx.require(scope, Need::Write).await?;
+    if let Some(root) = command.thread {
+        start_or_join_thread(ctx, command.channel, root).await?;
+    }
     let seq = ctx.next_seq(scope).await?;
     let at = ctx.now();
     let client_id = ctx.client_id().cloned();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (channel_id, seq, author_id, body, created_at, client_id)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO messages (channel_id, seq, author_id, body, created_at, client_id, thread_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(command.channel.0)
     .bind(seq.0 as i64)
@@ -33,6 +36,7 @@ pub async fn post_message(
     .bind(body)
     .bind(at)
     .bind(client_id.as_ref().map(|c| c.0.clone()))
+    .bind(command.thread.map(|t| t.0))
     .fetch_one(ctx.conn())
     .await?;
     let message = Message {
@@ -43,6 +47,12 @@ pub async fn post_message(
         body: body.to_owned(),
         created_at: at,
         client_id,
+        thread: command.thread,
+        reply_count: 0,
+        edited_at: None,
+        deleted: false,
+        pinned: false,
+        reactions: Vec::new(),
     };
     ctx.append_at(scope, seq, EventBody::MessagePosted { message })
         .await?;
@@ -51,6 +61,29 @@ pub async fn post_message(
         scope,
         seq,
     })
+}
+
+/// Checks that a reply's root is a live top-level message of the same channel, and counts the
+/// reply on it.
+async fn start_or_join_thread(
+    ctx: &mut Ctx<'_>,
+    channel: ChannelId,
+    root: MessageId,
+) -> Result<(), CommandError> {
+    let updated = sqlx::query(
+        "UPDATE messages SET reply_count = reply_count + 1
+         WHERE id = $1 AND channel_id = $2 AND thread_id IS NULL AND deleted = 0",
+    )
+    .bind(root.0)
+    .bind(channel.0)
+    .execute(ctx.conn())
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(CommandError::NotFound(
+            "no such message to reply to in this channel".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Creates a channel. Public ones are announced to everyone (the workspace scope); the others

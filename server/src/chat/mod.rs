@@ -1,5 +1,6 @@
 //! Chat: channels (public, private, direct, group direct), members and messages. Commands in
-//! `commands.rs` (the only code that writes these tables), reads in `queries.rs`.
+//! `commands.rs` and `messages.rs` (the only code that writes these tables), reads in `queries.rs`.
 
 pub mod commands;
+pub mod messages;
 pub mod queries;

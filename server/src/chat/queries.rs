@@ -2,6 +2,7 @@
 //! module first.
 
 use sqlx::Row;
+use xietong::chat::ThreadPage;
 use xietong::{
     Channel, ChannelId, ChannelKind, ClientMsgId, CurrentUser, HistoryPage, Message, MessageId,
     Scope, Seq, UserId, UserRef, WorkspaceSnapshot,
@@ -130,7 +131,8 @@ pub async fn history(
 }
 
 const MESSAGE_COLUMNS: &str =
-    "SELECT m.id, m.channel_id, m.seq, m.author_id, u.username, m.body, m.created_at, m.client_id
+    "SELECT m.id, m.channel_id, m.seq, m.author_id, u.username, m.body, m.created_at, m.client_id,
+            m.thread_id, m.reply_count, m.edited_at, m.deleted, m.pinned
      FROM messages m JOIN users u ON u.id = m.author_id";
 
 fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
@@ -147,11 +149,61 @@ fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
         client_id: r
             .try_get::<Option<String>, _>("client_id")?
             .map(ClientMsgId),
+        thread: r.try_get::<Option<i64>, _>("thread_id")?.map(MessageId),
+        reply_count: u32::try_from(r.try_get::<i64, _>("reply_count")?).unwrap_or(0),
+        edited_at: r.try_get("edited_at")?,
+        deleted: r.try_get::<i64, _>("deleted")? != 0,
+        pinned: r.try_get::<i64, _>("pinned")? != 0,
+        reactions: Vec::new(),
     })
 }
 
-/// The newest `limit` messages of a channel older than `before` (all when `None`), oldest
-/// first, and whether more exist before them.
+/// Reads messages and fills in their reactions, in the order a browser applying the events
+/// would hold them (emoji by appearance, users by when they reacted).
+async fn messages_where(
+    conn: &mut Conn,
+    condition: &str,
+    binds: &[i64],
+) -> Result<Vec<Message>, StoreError> {
+    let sql = format!("{MESSAGE_COLUMNS} WHERE {condition}");
+    let mut query = sqlx::query(&sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    let mut messages: Vec<Message> = rows
+        .iter()
+        .map(message_from_row)
+        .collect::<Result<_, _>>()?;
+    add_reactions(conn, &mut messages).await?;
+    Ok(messages)
+}
+
+async fn add_reactions(conn: &mut Conn, messages: &mut [Message]) -> Result<(), StoreError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (1..=messages.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT message_id, emoji, user_id FROM message_reactions
+         WHERE message_id IN ({}) ORDER BY emoji_since, seq",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+    for m in messages.iter() {
+        query = query.bind(m.id.0);
+    }
+    for (message, emoji, user) in query.fetch_all(&mut *conn).await? {
+        if let Some(m) = messages.iter_mut().find(|m| m.id.0 == message) {
+            m.set_reaction(&emoji, UserId(user), true);
+        }
+    }
+    Ok(())
+}
+
+/// The newest `limit` top-level messages of a channel older than `before` (all when `None`),
+/// oldest first, and whether more exist before them. Thread replies are not in the list; their
+/// roots count them.
 async fn messages_before(
     conn: &mut Conn,
     channel: ChannelId,
@@ -159,20 +211,124 @@ async fn messages_before(
     limit: u32,
 ) -> Result<(Vec<Message>, bool), StoreError> {
     let before = before.map(|s| s.0 as i64).unwrap_or(i64::MAX);
-    let rows = sqlx::query(&format!(
-        "{MESSAGE_COLUMNS} WHERE m.channel_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
-    ))
-    .bind(channel.0)
-    .bind(before)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *conn)
+    let mut messages = messages_where(
+        conn,
+        "m.channel_id = $1 AND m.seq < $2 AND m.thread_id IS NULL ORDER BY m.seq DESC LIMIT $3",
+        &[channel.0, before, i64::from(limit) + 1],
+    )
     .await?;
-    let has_more = rows.len() > limit as usize;
-    let mut messages: Vec<Message> = rows
-        .iter()
-        .take(limit as usize)
-        .map(message_from_row)
-        .collect::<Result<_, _>>()?;
+    let has_more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
     messages.reverse();
     Ok((messages, has_more))
+}
+
+/// A message's channel, for the access check before reading anything about it.
+async fn channel_of(conn: &mut Conn, message: MessageId) -> Result<Channel, Denied> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT channel_id FROM messages WHERE id = $1")
+        .bind(message.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(id) = found else {
+        return Err(Denied::NotFound("message"));
+    };
+    channel(conn, ChannelId(id))
+        .await?
+        .ok_or(Denied::NotFound("message"))
+}
+
+/// A thread: its root and all replies, with the channel's head, from one snapshot. A thread in
+/// a channel the user cannot read does not exist for them.
+pub async fn thread(
+    store: &Store,
+    user: &CurrentUser,
+    root: MessageId,
+) -> Result<ThreadPage, Denied> {
+    let mut tx = store.read().await?;
+    let channel = channel_of(&mut tx, root).await?;
+    let scope = Scope::Channel(channel.id);
+    access::check(&mut tx, user, scope, Need::Read)
+        .await
+        .map_err(hide_forbidden)?;
+    let head = store::head(&mut tx, scope).await?;
+    let mut found = messages_where(&mut tx, "m.id = $1", &[root.0]).await?;
+    let root_message = match found.pop() {
+        Some(m) if m.thread.is_none() => m,
+        _ => return Err(Denied::NotFound("thread")),
+    };
+    let replies = messages_where(&mut tx, "m.thread_id = $1 ORDER BY m.seq", &[root.0]).await?;
+    tx.commit().await?;
+    Ok(ThreadPage {
+        channel,
+        root: root_message,
+        replies,
+        head,
+    })
+}
+
+/// The channel's pinned messages, newest first.
+pub async fn pinned(
+    store: &Store,
+    user: &CurrentUser,
+    channel: ChannelId,
+) -> Result<Vec<Message>, Denied> {
+    let mut tx = store.read().await?;
+    access::check(&mut tx, user, Scope::Channel(channel), Need::Read).await?;
+    let messages = messages_where(
+        &mut tx,
+        "m.channel_id = $1 AND m.pinned = 1 ORDER BY m.seq DESC",
+        &[channel.0],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(messages)
+}
+
+/// The members of a channel the user may read.
+pub async fn channel_members(
+    store: &Store,
+    user: &CurrentUser,
+    channel: ChannelId,
+) -> Result<Vec<UserRef>, Denied> {
+    let mut tx = store.read().await?;
+    access::check(&mut tx, user, Scope::Channel(channel), Need::Read).await?;
+    let found = members(&mut tx, channel).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Something the user may not read is, to them, something that does not exist.
+fn hide_forbidden(d: Denied) -> Denied {
+    match d {
+        Denied::Forbidden(_) => Denied::NotFound("message"),
+        other => other,
+    }
+}
+
+/// A message's earlier bodies, oldest first: for its author and admins (a deleted message's
+/// text is not for everyone).
+pub async fn edit_history(
+    store: &Store,
+    user: &CurrentUser,
+    message: MessageId,
+) -> Result<Vec<String>, Denied> {
+    let mut tx = store.read().await?;
+    let channel = channel_of(&mut tx, message).await?;
+    access::check(&mut tx, user, Scope::Channel(channel.id), Need::Read)
+        .await
+        .map_err(hide_forbidden)?;
+    let author: i64 = sqlx::query_scalar("SELECT author_id FROM messages WHERE id = $1")
+        .bind(message.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    if author != user.id.0 && !user.is_admin {
+        return Err(Denied::Forbidden("message's history"));
+    }
+    let bodies: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM message_edits WHERE message_id = $1 ORDER BY id")
+            .bind(message.0)
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(bodies)
 }

@@ -117,6 +117,7 @@ fn post(channel: ChannelId, author: &CurrentUser, body: &str, client_id: &str) -
         Command::PostMessage(PostMessage {
             channel,
             body: body.into(),
+            thread: None,
         }),
     )
 }

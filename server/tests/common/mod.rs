@@ -359,6 +359,7 @@ pub fn post_command(client_id: ClientMsgId, channel: ChannelId, body: &str) -> C
         command: xietong::Command::PostMessage(xietong::chat::PostMessage {
             channel,
             body: body.to_owned(),
+            thread: None,
         }),
     }
 }

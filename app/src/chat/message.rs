@@ -1,0 +1,248 @@
+//! One message with everything one can do to it (reply in thread, react, pin, edit, delete),
+//! and the thread panel.
+
+use leptos::html;
+use leptos::prelude::*;
+use xietong::chat::{DeleteMessage, EditMessage, PinMessage, React, Reaction, QUICK_REACTIONS};
+use xietong::{Command, Message, MessageId, Scope, UserId};
+
+use super::channel::{Composer, PendingItem};
+use super::state::ThreadView;
+use crate::live::Live;
+use crate::shell::Modal;
+
+pub(super) fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
+    use chrono::{DateTime, FixedOffset};
+    let offset = FixedOffset::east_opt(offset_minutes * 60)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    match DateTime::from_timestamp_millis(ms) {
+        Some(t) => {
+            let local = t.with_timezone(&offset);
+            (
+                local.format("%H:%M").to_string(),
+                local.format("%Y-%m-%d %H:%M:%S").to_string(),
+            )
+        }
+        None => (String::new(), String::new()),
+    }
+}
+
+/// "1 reply", "3 replies".
+fn replies_text(n: u32) -> String {
+    if n == 1 {
+        "1 reply".into()
+    } else {
+        format!("{n} replies")
+    }
+}
+
+/// A message, live: `message` follows the view it comes from. `on_thread`: open its thread
+/// (top-level messages only).
+#[component]
+pub fn MessageItem(
+    message: Memo<Option<Message>>,
+    #[prop(optional)] on_thread: Option<Callback<MessageId>>,
+) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let editing = RwSignal::new(false);
+    let picking = RwSignal::new(false);
+    let confirming_delete = RwSignal::new(false);
+    move || {
+        let m = message.get()?;
+        let id = m.id;
+        let me = live.me.get();
+        let mine = me.as_ref().is_some_and(|u| u.id == m.author.id);
+        let may_delete = mine || me.as_ref().is_some_and(|u| u.is_admin);
+        let me_id = me.as_ref().map(|u| u.id);
+        let at = m.created_at;
+        let iso = chrono::DateTime::from_timestamp_millis(at)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        let short = move || format_time(at, live.utc_offset_minutes.get()).0;
+        let long = move || format_time(at, live.utc_offset_minutes.get()).1;
+        let deleted = m.deleted;
+        let body = m.body.clone();
+        let reactions = m.reactions.clone();
+        let any_reactions = !reactions.is_empty();
+        let reply_count = m.reply_count;
+        let pinned = m.pinned;
+        let top_level = m.thread.is_none();
+        Some(view! {
+            <article class="message" class:pinned=pinned data-seq=m.seq.0 data-id=id.0>
+                <header>
+                    <span class="author">{m.author.username.clone()}</span>
+                    " "
+                    <time datetime=iso title=long>{short}</time>
+                    {m.edited_at.filter(|_| !deleted).map(|_| view! { " " <span class="edited">"(edited)"</span> })}
+                    {pinned.then(|| view! { " " <span class="pin-mark">"📌 Pinned"</span> })}
+                </header>
+                {if deleted {
+                    view! { <p class="body deleted">"This message was deleted"</p> }.into_any()
+                } else if editing.get() {
+                    view! { <EditBox id body=body.clone() editing /> }.into_any()
+                } else {
+                    // Text, never HTML: Leptos escapes it.
+                    view! { <p class="body">{body.clone()}</p> }.into_any()
+                }}
+                <Show when=move || any_reactions>
+                    <div class="reactions">
+                        {reactions.iter().map(|r| view! { <ReactionButton message=id reaction=r.clone() me=me_id /> }).collect_view()}
+                    </div>
+                </Show>
+                {(top_level && reply_count > 0).then(|| on_thread.map(|open| view! {
+                    <button type="button" class="replies" on:click=move |_| open.run(id)>
+                        {replies_text(reply_count)}
+                    </button>
+                }))}
+                {(!deleted).then(|| view! {
+                    <div class="message-actions">
+                        {(top_level).then(|| on_thread.map(|open| view! {
+                            <button type="button" on:click=move |_| open.run(id)>"Reply in thread"</button>
+                        }))}
+                        <button type="button" aria-expanded=move || picking.get().to_string()
+                            on:click=move |_| picking.update(|p| *p = !*p)>"Add reaction"</button>
+                        <button type="button" on:click=move |_| {
+                            live.send_command(Command::PinMessage(PinMessage { message: id, pinned: !pinned }));
+                        }>{if pinned { "Unpin" } else { "Pin" }}</button>
+                        {mine.then(|| view! {
+                            <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
+                        })}
+                        {may_delete.then(|| view! {
+                            <button type="button" on:click=move |_| confirming_delete.set(true)>"Delete"</button>
+                        })}
+                    </div>
+                })}
+                <Show when=move || picking.get()>
+                    <div class="emoji-picker" role="group" aria-label="Reactions">
+                        {QUICK_REACTIONS.iter().map(|emoji| view! {
+                            <button type="button" on:click=move |_| {
+                                picking.set(false);
+                                live.send_command(Command::React(React { message: id, emoji: (*emoji).to_owned(), on: true }));
+                            }>{*emoji}</button>
+                        }).collect_view()}
+                    </div>
+                </Show>
+                <Show when=move || confirming_delete.get()>
+                    <Modal title="Delete message".to_string() on_close=Callback::new(move |_| confirming_delete.set(false))>
+                        <p>"Delete this message for everyone? This cannot be undone."</p>
+                        <div class="actions">
+                            <button type="button" on:click=move |_| confirming_delete.set(false)>"Cancel"</button>
+                            <button type="button" class="danger" on:click=move |_| {
+                                confirming_delete.set(false);
+                                live.send_command(Command::DeleteMessage(DeleteMessage { message: id }));
+                            }>"Delete"</button>
+                        </div>
+                    </Modal>
+                </Show>
+            </article>
+        })
+    }
+}
+
+/// "👍 2": pressed when it includes me; a click adds or takes back my reaction.
+#[component]
+fn ReactionButton(message: MessageId, reaction: Reaction, me: Option<UserId>) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let mine = me.is_some_and(|me| reaction.users.contains(&me));
+    let emoji = reaction.emoji.clone();
+    view! {
+        <button type="button" class="reaction" aria-pressed=mine.to_string()
+            on:click=move |_| {
+                live.send_command(Command::React(React { message, emoji: emoji.clone(), on: !mine }));
+            }>
+            {format!("{} {}", reaction.emoji, reaction.users.len())}
+        </button>
+    }
+}
+
+/// The message becomes a textbox: Enter saves, Escape cancels.
+#[component]
+fn EditBox(id: MessageId, body: String, editing: RwSignal<bool>) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let input = NodeRef::<html::Textarea>::new();
+    let error = RwSignal::new(None::<String>);
+    let save = move || {
+        let text = input
+            .get_untracked()
+            .map(|el| el.value())
+            .unwrap_or_default();
+        match xietong::validate::message_body(&text) {
+            Ok(text) => {
+                live.send_command(Command::EditMessage(EditMessage {
+                    message: id,
+                    body: text.to_owned(),
+                }));
+                editing.set(false);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+    view! {
+        <div class="edit">
+            <textarea node_ref=input aria-label="Edit message" rows="2" prop:value=body
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        save();
+                    } else if ev.key() == "Escape" {
+                        ev.prevent_default();
+                        editing.set(false);
+                    }
+                }></textarea>
+            <Show when=move || error.get().is_some()>
+                <p role="alert" class="error">{move || error.get()}</p>
+            </Show>
+        </div>
+    }
+}
+
+/// The open thread beside the channel: its first message, the replies (live), and a reply box.
+#[component]
+pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let thread_page = Resource::new(move || root, super::thread);
+    view! {
+        <aside class="thread" aria-label="Thread">
+            <header class="thread-header">
+                <h2>"Thread"</h2>
+                <button type="button" aria-label="Close thread" on:click=move |_| on_close.run(())>"×"</button>
+            </header>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match thread_page.await {
+                        Ok(page) => {
+                            let scope = Scope::Channel(page.channel.id);
+                            let channel = page.channel.id;
+                            let view = RwSignal::new(ThreadView::from_page(page));
+                            live.watch(scope, view, move || thread_page.refetch());
+                            let pending = move || {
+                                live.pending.get().into_iter()
+                                    .filter(|p| matches!(&p.command, Command::PostMessage(m) if m.thread == Some(root)))
+                                    .collect::<Vec<_>>()
+                            };
+                            view! {
+                                <MessageItem message=Memo::new(move |_| view.with(|v| Some(v.root.clone()))) />
+                                <div class="log" role="log" aria-label="Thread messages">
+                                    <For each=move || view.with(|v| v.replies.iter().map(|m| m.id).collect::<Vec<_>>())
+                                        key=|id| *id let:id>
+                                        <MessageItem message=Memo::new(move |_| view.with(|v| v.replies.iter().find(|m| m.id == id).cloned())) />
+                                    </For>
+                                    <For each=pending key=|p| (p.client_id.clone(), p.error.clone()) let:post>
+                                        <PendingItem post />
+                                    </For>
+                                </div>
+                                <Composer channel thread=Some(root) label="Reply" placeholder="Reply…".to_string() />
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </aside>
+    }
+}

@@ -1,0 +1,167 @@
+import { expect, test, type Page } from '@playwright/test';
+import { messages, newUser, send, uniqueName } from './helpers';
+
+/** The message (an article in the channel's log) holding `text`. */
+function message(page: Page, text: string) {
+  return page.getByRole('log', { name: 'Messages' }).locator('article.message:not(.pending)', { hasText: text });
+}
+
+async function pickPeople(page: Page, names: string[], confirm: string) {
+  const dialog = page.getByRole('dialog', { name: confirm === 'Start' ? 'New message' : 'Add member' });
+  for (const name of names) {
+    await dialog.getByRole('searchbox', { name: 'Find people' }).fill(name);
+    await dialog.getByRole('checkbox', { name }).check();
+  }
+  await dialog.getByRole('button', { name: confirm, exact: true }).click();
+}
+
+test('direct messages: New message starts one, the other sees it live, outsiders cannot read it', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const c = await newUser(browser, 'c');
+  await a.page.getByRole('button', { name: 'New message' }).click();
+  await pickPeople(a.page, [b.name], 'Start');
+  await expect(a.page).toHaveURL(/\/c\/\d+$/);
+  const dmUrl = a.page.url();
+  await expect(a.page.getByRole('heading', { level: 1 })).toContainText(b.name);
+  const text = `悄悄话 ${Date.now()}`;
+  await send(a.page, text);
+  // B's "Direct messages" list gains the conversation, named after A.
+  const link = b.page.getByRole('navigation', { name: 'Direct messages' }).getByRole('link', { name: a.name });
+  await expect(link).toBeVisible();
+  await link.click();
+  await expect(messages(b.page).filter({ hasText: text })).toHaveCount(1);
+  // Starting it again opens the same conversation.
+  await a.page.goto('/');
+  await expect(a.page.getByRole('status')).toHaveText('Connected');
+  await a.page.getByRole('button', { name: 'New message' }).click();
+  await pickPeople(a.page, [b.name], 'Start');
+  await expect(a.page).toHaveURL(dmUrl);
+  // C: not in the list, not by URL.
+  await expect(c.page.getByRole('navigation', { name: 'Direct messages' }).getByRole('link')).toHaveCount(0);
+  await c.page.goto(dmUrl);
+  await expect(c.page.getByRole('alert')).toBeVisible();
+  await expect(c.page.getByText(text)).toHaveCount(0);
+});
+
+test('private channel: Members adds and removes; a removed member loses it at once', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const name = uniqueName('secret');
+  await a.page.getByRole('button', { name: 'New channel' }).click();
+  await a.page.getByLabel('Channel name').fill(name);
+  await a.page.getByRole('checkbox', { name: 'Private' }).check();
+  await a.page.getByRole('button', { name: 'Create' }).click();
+  await expect(a.page.getByRole('heading', { level: 1 })).toContainText(name);
+  const channels = b.page.getByRole('navigation', { name: 'Channels' });
+  await expect(channels.getByRole('link', { name })).toHaveCount(0);
+
+  await a.page.getByRole('button', { name: 'Members' }).click();
+  const members = a.page.getByRole('dialog', { name: 'Members' });
+  await members.getByRole('button', { name: 'Add member' }).click();
+  await pickPeople(a.page, [b.name], 'Add');
+  await expect(members.getByRole('listitem').filter({ hasText: b.name })).toHaveCount(1);
+  // B sees it appear live and opens it.
+  await channels.getByRole('link', { name }).click();
+  const before = `before removal ${Date.now()}`;
+  await send(a.page, before);
+  await expect(messages(b.page).filter({ hasText: before })).toHaveCount(1);
+
+  await members.getByRole('listitem').filter({ hasText: b.name }).getByRole('button', { name: 'Remove' }).click();
+  await expect(members.getByRole('listitem').filter({ hasText: b.name })).toHaveCount(0);
+  await expect(channels.getByRole('link', { name })).toHaveCount(0);
+  await members.getByRole('button', { name: 'Close' }).click();
+  const after = `after removal ${Date.now()}`;
+  await send(a.page, after);
+  await expect(messages(a.page).filter({ hasText: after })).toHaveCount(1);
+  await b.page.waitForTimeout(500);
+  await expect(b.page.getByText(after)).toHaveCount(0);
+  await b.page.reload();
+  await expect(b.page.getByText(before)).toHaveCount(0);
+});
+
+test('threads: Reply in thread opens the Thread panel; the parent shows the reply count live', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const root = `thread root ${Date.now()}`;
+  await send(a.page, root);
+  await message(b.page, root).getByRole('button', { name: 'Reply in thread' }).click();
+  const thread = b.page.getByRole('complementary', { name: 'Thread' });
+  await expect(thread).toContainText(root);
+  const reply = b.page.getByRole('textbox', { name: 'Reply' });
+  await reply.fill('回复一');
+  await reply.press('Enter');
+  await expect(thread.getByRole('log', { name: 'Thread messages' }).locator('article.message:not(.pending)')).toHaveText([/回复一/]);
+  // The reply is not in the channel's main list; its root counts it, live, for A.
+  await expect(message(a.page, root).getByRole('button', { name: '1 reply' })).toBeVisible();
+  await expect(messages(a.page).filter({ hasText: '回复一' })).toHaveCount(0);
+  await message(a.page, root).getByRole('button', { name: '1 reply' }).click();
+  const aThread = a.page.getByRole('complementary', { name: 'Thread' });
+  await expect(aThread.getByRole('log', { name: 'Thread messages' })).toContainText('回复一');
+  await a.page.getByRole('textbox', { name: 'Reply' }).fill('reply two');
+  await a.page.getByRole('textbox', { name: 'Reply' }).press('Enter');
+  await expect(thread.getByRole('log', { name: 'Thread messages' })).toContainText('reply two');
+  await expect(message(b.page, root).getByRole('button', { name: '2 replies' })).toBeVisible();
+  await b.page.reload();
+  await expect(message(b.page, root).getByRole('button', { name: '2 replies' })).toBeVisible();
+});
+
+test('reactions: Add reaction, counts live, aria-pressed for mine, a click toggles', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const text = `react ${Date.now()}`;
+  await send(a.page, text);
+  await message(b.page, text).getByRole('button', { name: 'Add reaction' }).click();
+  await message(b.page, text).getByRole('button', { name: '👍', exact: true }).click();
+  const onA = message(a.page, text).getByRole('button', { name: /^👍 / });
+  await expect(onA).toHaveText('👍 1');
+  await expect(onA).toHaveAttribute('aria-pressed', 'false');
+  await onA.click();
+  await expect(onA).toHaveText('👍 2');
+  await expect(onA).toHaveAttribute('aria-pressed', 'true');
+  const onB = message(b.page, text).getByRole('button', { name: /^👍 / });
+  await expect(onB).toHaveText('👍 2');
+  await onB.click();
+  await expect(onA).toHaveText('👍 1');
+  await b.page.reload();
+  await expect(message(b.page, text).getByRole('button', { name: /^👍 / })).toHaveAttribute('aria-pressed', 'false');
+});
+
+test('edit and delete: (edited) and the deletion reach everyone; Escape cancels an edit', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const text = `edit me ${Date.now()}`;
+  await send(a.page, text);
+  // Only the author has Edit.
+  await expect(message(b.page, text).getByRole('button', { name: 'Edit' })).toHaveCount(0);
+  await message(a.page, text).getByRole('button', { name: 'Edit' }).click();
+  const box = a.page.getByRole('textbox', { name: 'Edit message' });
+  await box.fill('never saved');
+  await box.press('Escape');
+  await expect(box).toHaveCount(0);
+  await expect(message(a.page, text)).toHaveCount(1);
+  await message(a.page, text).getByRole('button', { name: 'Edit' }).click();
+  await box.fill(`${text} 已修改`);
+  await box.press('Enter');
+  await expect(message(b.page, `${text} 已修改`)).toContainText('(edited)');
+  await message(a.page, text).getByRole('button', { name: 'Delete' }).click();
+  await a.page.getByRole('dialog', { name: 'Delete message' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(b.page.getByText(`${text} 已修改`)).toHaveCount(0);
+  await expect(b.page.getByRole('log', { name: 'Messages' })).toContainText('This message was deleted');
+  await b.page.reload();
+  await expect(b.page.getByText(`${text} 已修改`)).toHaveCount(0);
+});
+
+test('pins: Pin shows in the Pinned list for others; Unpin takes it out', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const text = `pin me ${Date.now()}`;
+  await send(a.page, text);
+  await message(a.page, text).getByRole('button', { name: 'Pin', exact: true }).click();
+  await expect(message(b.page, text).getByRole('button', { name: 'Unpin' })).toBeVisible();
+  await b.page.getByRole('button', { name: 'Pinned' }).click();
+  const pinned = b.page.getByRole('dialog', { name: 'Pinned messages' });
+  await expect(pinned.getByRole('listitem').filter({ hasText: text })).toHaveCount(1);
+  await message(a.page, text).getByRole('button', { name: 'Unpin' }).click();
+  await expect(pinned.getByRole('listitem').filter({ hasText: text })).toHaveCount(0);
+});

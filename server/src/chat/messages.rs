@@ -1,0 +1,251 @@
+//! Changes to posted messages: edits (the earlier body kept), deletes, reactions and pins. Each
+//! is one event in the message's channel scope, applied by every browser with the same rules
+//! the rows below follow, so a fresh read equals the events applied.
+
+use xietong::chat::{DeleteMessage, EditMessage, PinMessage, React};
+use xietong::limits::MAX_REACTIONS_PER_MESSAGE;
+use xietong::{ChannelId, CommandOutput, EventBody, MessageId, Scope};
+
+use crate::access::Need;
+use crate::command::{CommandError, Ctx};
+
+/// What a change needs to know about its message.
+struct Target {
+    channel: ChannelId,
+    author: i64,
+    deleted: bool,
+    pinned: bool,
+}
+
+impl Target {
+    fn scope(&self) -> Scope {
+        Scope::Channel(self.channel)
+    }
+}
+
+/// The message, once the actor may `need` its channel. A message in a channel the actor cannot
+/// read is "not found", as if it did not exist.
+async fn target(ctx: &mut Ctx<'_>, id: MessageId, need: Need) -> Result<Target, CommandError> {
+    let row: Option<(i64, i64, i64, i64)> =
+        sqlx::query_as("SELECT channel_id, author_id, deleted, pinned FROM messages WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(ctx.conn())
+            .await?;
+    let Some((channel, author, deleted, pinned)) = row else {
+        return Err(CommandError::NotFound("no such message".into()));
+    };
+    let target = Target {
+        channel: ChannelId(channel),
+        author,
+        deleted: deleted != 0,
+        pinned: pinned != 0,
+    };
+    ctx.require(target.scope(), need)
+        .await
+        .map_err(|e| match e {
+            CommandError::Forbidden(_) => CommandError::NotFound("no such message".into()),
+            other => other,
+        })?;
+    Ok(target)
+}
+
+fn changed(message: MessageId, scope: Scope, seq: Option<xietong::Seq>) -> CommandOutput {
+    CommandOutput::MessageChanged {
+        message,
+        scope,
+        seq,
+    }
+}
+
+/// Keeps the body being replaced in `message_edits`.
+async fn keep_old_body(ctx: &mut Ctx<'_>, id: MessageId) -> Result<(), CommandError> {
+    let user = ctx.user()?.id;
+    let at = ctx.now();
+    sqlx::query(
+        "INSERT INTO message_edits (message_id, body, replaced_at, replaced_by)
+         SELECT id, body, $2, $3 FROM messages WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(at)
+    .bind(user.0)
+    .execute(ctx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn edit_message(
+    ctx: &mut Ctx<'_>,
+    command: &EditMessage,
+) -> Result<CommandOutput, CommandError> {
+    let body = xietong::validate::message_body(&command.body)?.to_owned();
+    let user = ctx.user()?;
+    let target = target(ctx, command.message, Need::Write).await?;
+    if target.author != user.id.0 {
+        return Err(CommandError::Forbidden(
+            "only the author may edit a message".into(),
+        ));
+    }
+    if target.deleted {
+        return Err(CommandError::NotFound("the message was deleted".into()));
+    }
+    keep_old_body(ctx, command.message).await?;
+    let at = ctx.now();
+    sqlx::query("UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1")
+        .bind(command.message.0)
+        .bind(&body)
+        .bind(at)
+        .execute(ctx.conn())
+        .await?;
+    let seq = ctx
+        .append(
+            target.scope(),
+            EventBody::MessageEdited {
+                message: command.message,
+                body,
+                edited_at: at,
+            },
+        )
+        .await?;
+    Ok(changed(command.message, target.scope(), Some(seq)))
+}
+
+/// The author deletes their own message; an admin any. The body is kept in the edit history.
+pub async fn delete_message(
+    ctx: &mut Ctx<'_>,
+    command: &DeleteMessage,
+) -> Result<CommandOutput, CommandError> {
+    let user = ctx.user()?;
+    let target = target(ctx, command.message, Need::Read).await?;
+    if target.author != user.id.0 && !user.is_admin {
+        return Err(CommandError::Forbidden(
+            "only the author or an admin may delete a message".into(),
+        ));
+    }
+    if target.deleted {
+        return Ok(changed(command.message, target.scope(), None));
+    }
+    keep_old_body(ctx, command.message).await?;
+    sqlx::query("UPDATE messages SET body = '', deleted = 1, pinned = 0 WHERE id = $1")
+        .bind(command.message.0)
+        .execute(ctx.conn())
+        .await?;
+    sqlx::query("DELETE FROM message_reactions WHERE message_id = $1")
+        .bind(command.message.0)
+        .execute(ctx.conn())
+        .await?;
+    let seq = ctx
+        .append(
+            target.scope(),
+            EventBody::MessageDeleted {
+                message: command.message,
+            },
+        )
+        .await?;
+    Ok(changed(command.message, target.scope(), Some(seq)))
+}
+
+/// Anyone who may write the channel reacts; adding a reaction one has (or taking back one
+/// one has not) changes nothing and appends nothing.
+pub async fn react(ctx: &mut Ctx<'_>, command: &React) -> Result<CommandOutput, CommandError> {
+    let emoji = xietong::validate::emoji(&command.emoji)?.to_owned();
+    let user = ctx.user()?.id;
+    let target = target(ctx, command.message, Need::Write).await?;
+    if target.deleted {
+        return Err(CommandError::NotFound("the message was deleted".into()));
+    }
+    let mine: Option<i64> = sqlx::query_scalar(
+        "SELECT seq FROM message_reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3",
+    )
+    .bind(command.message.0)
+    .bind(&emoji)
+    .bind(user.0)
+    .fetch_optional(ctx.conn())
+    .await?;
+    if mine.is_some() == command.on {
+        return Ok(changed(command.message, target.scope(), None));
+    }
+    let seq = ctx.next_seq(target.scope()).await?;
+    if command.on {
+        let since: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(emoji_since) FROM message_reactions WHERE message_id = $1 AND emoji = $2",
+        )
+        .bind(command.message.0)
+        .bind(&emoji)
+        .fetch_one(ctx.conn())
+        .await?;
+        if since.is_none() {
+            let kinds: i64 = sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT emoji) FROM message_reactions WHERE message_id = $1",
+            )
+            .bind(command.message.0)
+            .fetch_one(ctx.conn())
+            .await?;
+            if kinds as usize >= MAX_REACTIONS_PER_MESSAGE {
+                return Err(CommandError::Invalid(format!(
+                    "at most {MAX_REACTIONS_PER_MESSAGE} different reactions on a message"
+                )));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO message_reactions (message_id, emoji, user_id, seq, emoji_since)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(command.message.0)
+        .bind(&emoji)
+        .bind(user.0)
+        .bind(seq.0 as i64)
+        .bind(since.unwrap_or(seq.0 as i64))
+        .execute(ctx.conn())
+        .await?;
+    } else {
+        sqlx::query(
+            "DELETE FROM message_reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3",
+        )
+        .bind(command.message.0)
+        .bind(&emoji)
+        .bind(user.0)
+        .execute(ctx.conn())
+        .await?;
+    }
+    ctx.append_at(
+        target.scope(),
+        seq,
+        EventBody::ReactionChanged {
+            message: command.message,
+            emoji,
+            user,
+            on: command.on,
+        },
+    )
+    .await?;
+    Ok(changed(command.message, target.scope(), Some(seq)))
+}
+
+/// Anyone who may write the channel pins and unpins (as in Mattermost and Slack).
+pub async fn pin_message(
+    ctx: &mut Ctx<'_>,
+    command: &PinMessage,
+) -> Result<CommandOutput, CommandError> {
+    let target = target(ctx, command.message, Need::Write).await?;
+    if target.deleted {
+        return Err(CommandError::NotFound("the message was deleted".into()));
+    }
+    if target.pinned == command.pinned {
+        return Ok(changed(command.message, target.scope(), None));
+    }
+    sqlx::query("UPDATE messages SET pinned = $2 WHERE id = $1")
+        .bind(command.message.0)
+        .bind(i64::from(command.pinned))
+        .execute(ctx.conn())
+        .await?;
+    let seq = ctx
+        .append(
+            target.scope(),
+            EventBody::MessagePinned {
+                message: command.message,
+                pinned: command.pinned,
+            },
+        )
+        .await?;
+    Ok(changed(command.message, target.scope(), Some(seq)))
+}

@@ -1,0 +1,270 @@
+//! Instant messaging through real sockets and server functions: who may edit, delete, react,
+//! pin and reply, and that nothing about a conversation reaches someone outside it.
+
+mod common;
+
+use common::*;
+use xietong::chat::{CreateChannel, DeleteMessage, EditMessage, PinMessage, PostMessage, React};
+use xietong::{ChannelKind, Command, CommandOutput, ErrorCode, EventBody, MessageId, Scope};
+
+async fn applied(client: &mut Client, command: Command) -> Result<CommandOutput, ErrorCode> {
+    let id = client.command(command).await;
+    client.answer(&id).await.map(|(output, _)| output)
+}
+
+async fn post(
+    client: &mut Client,
+    channel: xietong::ChannelId,
+    body: &str,
+    thread: Option<MessageId>,
+) -> Result<MessageId, ErrorCode> {
+    match applied(
+        client,
+        Command::PostMessage(PostMessage {
+            channel,
+            body: body.into(),
+            thread,
+        }),
+    )
+    .await?
+    {
+        CommandOutput::MessagePosted { message, .. } => Ok(message),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A server function's status and body.
+async fn call(server: &TestServer, cookie: &str, endpoint: &str, form: &str) -> (u16, String) {
+    let response = http()
+        .post(format!("{}/api/{endpoint}", server.base()))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin_cookie = server.sign_up("admin").await; // the first account is the admin
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let mut admin = server.connect(&admin_cookie).await;
+    let mut alice = server.connect(&alice_cookie).await;
+    let mut bob = server.connect(&bob_cookie).await;
+    let mine = post(&mut alice, GENERAL, "alice's", None).await.unwrap();
+    let edit = |body: &str| {
+        Command::EditMessage(EditMessage {
+            message: mine,
+            body: body.into(),
+        })
+    };
+    let delete = Command::DeleteMessage(DeleteMessage { message: mine });
+    assert_eq!(
+        applied(&mut bob, edit("bob was here")).await,
+        Err(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        applied(&mut admin, edit("admin was here")).await,
+        Err(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        applied(&mut bob, delete.clone()).await,
+        Err(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        applied(&mut alice, edit("   ")).await,
+        Err(ErrorCode::Invalid)
+    );
+    assert!(applied(&mut alice, edit("alice's, edited")).await.is_ok());
+
+    // Bob watches the channel: the edit history is kept, the delete arrives as an event.
+    bob.subscribe(Scope::Channel(GENERAL), None).await;
+    assert!(applied(&mut admin, delete.clone()).await.is_ok());
+    let event = bob.next_event().await;
+    assert_eq!(event.body, EventBody::MessageDeleted { message: mine });
+    // Deleting again changes nothing and says so (no second event); editing a deleted one fails.
+    match applied(&mut alice, delete).await {
+        Ok(CommandOutput::MessageChanged { seq: None, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        applied(&mut alice, edit("back")).await,
+        Err(ErrorCode::NotFound)
+    );
+    // The earlier bodies are kept, for the author and admins only.
+    let form = format!("message={mine}");
+    let (status, body) = call(&server, &alice_cookie, "edit_history", &form).await;
+    assert_eq!(status, 200, "{body}");
+    let kept: Vec<String> = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        kept,
+        vec!["alice's".to_string(), "alice's, edited".to_string()]
+    );
+    let (status, _) = call(&server, &admin_cookie, "edit_history", &form).await;
+    assert_eq!(status, 200);
+    let (status, body) = call(&server, &bob_cookie, "edit_history", &form).await;
+    assert_eq!(status, 403, "{body}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn reactions_are_idempotent_and_only_emoji() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let mut alice = server.connect(&alice).await;
+    let message = post(&mut alice, GENERAL, "react to me", None)
+        .await
+        .unwrap();
+    let react = |emoji: &str, on| {
+        Command::React(React {
+            message,
+            emoji: emoji.into(),
+            on,
+        })
+    };
+    match applied(&mut alice, react("👍", true)).await {
+        Ok(CommandOutput::MessageChanged { seq: Some(_), .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    // The same reaction again, or taking back one never given: no event.
+    for command in [react("👍", true), react("🎉", false)] {
+        match applied(&mut alice, command).await {
+            Ok(CommandOutput::MessageChanged { seq: None, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    for not_emoji in ["", "a", "👍x", "<b>", "👍 ", "1"] {
+        assert_eq!(
+            applied(&mut alice, react(not_emoji, true)).await,
+            Err(ErrorCode::Invalid),
+            "{not_emoji:?}"
+        );
+    }
+    assert!(applied(&mut alice, react("👩‍👩‍👧", true)).await.is_ok());
+    assert!(applied(&mut alice, react("❤️", true)).await.is_ok());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn replies_need_a_top_level_message_of_the_same_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let mut alice = server.connect(&alice).await;
+    let root = post(&mut alice, GENERAL, "root", None).await.unwrap();
+    let reply = post(&mut alice, GENERAL, "reply", Some(root))
+        .await
+        .unwrap();
+    assert_eq!(
+        post(&mut alice, GENERAL, "reply to a reply", Some(reply)).await,
+        Err(ErrorCode::NotFound)
+    );
+    assert_eq!(
+        post(&mut alice, GENERAL, "no such root", Some(MessageId(9999))).await,
+        Err(ErrorCode::NotFound)
+    );
+    let other = match applied(
+        &mut alice,
+        Command::CreateChannel(CreateChannel {
+            name: "other".into(),
+            kind: ChannelKind::Public,
+            members: vec![],
+        }),
+    )
+    .await
+    {
+        Ok(CommandOutput::ChannelCreated { channel }) => channel,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        post(&mut alice, other.id, "wrong channel", Some(root)).await,
+        Err(ErrorCode::NotFound)
+    );
+    server.stop().await;
+}
+
+/// Carol is in neither conversation: no thread, pin list, member list, reaction, pin, edit or
+/// reply reaches her or is taken from her, and the messages are "not found" rather than
+/// "forbidden" (which would confirm they exist).
+#[tokio::test]
+async fn a_private_conversation_s_messages_do_not_exist_for_outsiders() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let carol_cookie = server.sign_up("carol").await;
+    let bob_id = server.whoami(&bob_cookie).await.id;
+    let mut alice = server.connect(&alice_cookie).await;
+    let mut carol = server.connect(&carol_cookie).await;
+    let dm = match applied(
+        &mut alice,
+        Command::CreateChannel(CreateChannel {
+            name: String::new(),
+            kind: ChannelKind::Direct,
+            members: vec![bob_id],
+        }),
+    )
+    .await
+    {
+        Ok(CommandOutput::ChannelCreated { channel }) => channel,
+        other => panic!("{other:?}"),
+    };
+    let secret = post(&mut alice, dm.id, "just between us", None)
+        .await
+        .unwrap();
+    for (endpoint, form) in [
+        ("thread", format!("root={secret}")),
+        ("pinned", format!("channel={}", dm.id)),
+        ("members", format!("channel={}", dm.id)),
+        ("history", format!("channel={}", dm.id)),
+    ] {
+        let (status, body) = call(&server, &carol_cookie, endpoint, &form).await;
+        assert!(
+            status == 403 || status == 404,
+            "{endpoint}: {status} {body}"
+        );
+        assert!(!body.contains("just between us"), "{endpoint}: {body}");
+        // Bob, a member, may.
+        let (status, body) = call(&server, &bob_cookie, endpoint, &form).await;
+        assert_eq!(status, 200, "{endpoint}: {body}");
+    }
+    for command in [
+        Command::React(React {
+            message: secret,
+            emoji: "👍".into(),
+            on: true,
+        }),
+        Command::PinMessage(PinMessage {
+            message: secret,
+            pinned: true,
+        }),
+        Command::EditMessage(EditMessage {
+            message: secret,
+            body: "mine now".into(),
+        }),
+        Command::DeleteMessage(DeleteMessage { message: secret }),
+    ] {
+        assert_eq!(applied(&mut carol, command).await, Err(ErrorCode::NotFound));
+    }
+    assert_eq!(
+        post(&mut carol, dm.id, "butting in", Some(secret)).await,
+        Err(ErrorCode::Forbidden)
+    );
+    let (status, body) = call(
+        &server,
+        &alice_cookie,
+        "history",
+        &format!("channel={}", dm.id),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.contains("just between us") && !body.contains("mine now"));
+    server.stop().await;
+}
