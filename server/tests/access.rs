@@ -65,14 +65,9 @@ async fn a_private_channel_is_announced_to_and_readable_by_its_members_only() {
         subscribe_error(&mut carol, Scope::User(bob_id)).await,
         ErrorCode::Forbidden
     );
-    let history = http()
-        .post(format!("{}/api/history", server.base()))
-        .header("cookie", &carol_cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("channel={}", channel.id))
-        .send()
-        .await
-        .unwrap();
+    let history = server
+        .server_fn(&carol_cookie, "history", &format!("channel={}", channel.id))
+        .await;
     assert_eq!(history.status(), 403);
     let posted = carol.post(channel.id, "let me in").await;
     assert_eq!(carol.answer(&posted).await, Err(ErrorCode::Forbidden));

@@ -22,14 +22,7 @@ async fn fetch<T: DeserializeOwned>(
     endpoint: &str,
     form: &str,
 ) -> T {
-    let response = http()
-        .post(format!("{}/api/{endpoint}", server.base()))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.to_owned())
-        .send()
-        .await
-        .unwrap();
+    let response = server.server_fn(cookie, endpoint, form).await;
     assert!(
         response.status().is_success(),
         "{endpoint}: {}",

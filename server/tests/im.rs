@@ -35,14 +35,7 @@ async fn post(
 
 /// A server function's status and body.
 async fn call(server: &TestServer, cookie: &str, endpoint: &str, form: &str) -> (u16, String) {
-    let response = http()
-        .post(format!("{}/api/{endpoint}", server.base()))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.to_owned())
-        .send()
-        .await
-        .unwrap();
+    let response = server.server_fn(cookie, endpoint, form).await;
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
 }

@@ -47,20 +47,40 @@ pub fn ChannelSidebar() -> impl IntoView {
 fn ChannelNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
     view! {
         <nav aria-label="Channels">
-            <ul>
-                <For each=move || view.with(|v| v.channels.iter().filter(|c| !c.kind.is_direct()).cloned().collect::<Vec<_>>())
-                    key=|c| c.id let:channel>
-                    <li>
-                        <A href=format!("/c/{}", channel.id)>
+            <ChannelLinks view direct=false />
+        </nav>
+    }
+}
+
+/// Links to my channels of one sort: named ones (`direct: false`, marked # or 🔒) or direct
+/// conversations (named by the other people in them).
+#[component]
+fn ChannelLinks(view: RwSignal<WorkspaceView>, direct: bool) -> impl IntoView {
+    let me = StoredValue::new(view.with_untracked(|v| v.me.username.clone()));
+    let listed = move || {
+        view.with(|v| {
+            v.channels
+                .iter()
+                .filter(|c| c.kind.is_direct() == direct)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <ul>
+            <For each=listed key=|c| c.id let:channel>
+                <li>
+                    <A href=format!("/c/{}", channel.id)>
+                        {(!direct).then(|| view! {
                             <span aria-hidden="true" class="hash">
                                 {if channel.kind.members_only() { "🔒 " } else { "# " }}
                             </span>
-                            {channel.name}
-                        </A>
-                    </li>
-                </For>
-            </ul>
-        </nav>
+                        })}
+                        {me.with_value(|me| channel.display_name(me))}
+                    </A>
+                </li>
+            </For>
+        </ul>
     }
 }
 
@@ -109,32 +129,13 @@ fn NewChannel() -> impl IntoView {
     }
 }
 
-/// The direct conversations I am in, named by the other people in them, and "New message".
+/// The direct conversations I am in.
 #[component]
 fn DirectNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
-    let me = view.with_untracked(|v| v.me.username.clone());
-    let me_name = StoredValue::new(me);
-    let direct = move || {
-        view.with(|v| {
-            v.channels
-                .iter()
-                .filter(|c| c.kind.is_direct())
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
     view! {
         <nav aria-label="Direct messages" class="direct">
             <h2 class="nav-title">"Direct messages"</h2>
-            <ul>
-                <For each=direct key=|c| c.id let:channel>
-                    <li>
-                        <A href=format!("/c/{}", channel.id)>
-                            {me_name.with_value(|me| channel.display_name(me))}
-                        </A>
-                    </li>
-                </For>
-            </ul>
+            <ChannelLinks view direct=true />
         </nav>
     }
 }

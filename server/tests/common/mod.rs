@@ -115,6 +115,20 @@ pub async fn post_form(base: &str, endpoint: &str, body: &str) -> reqwest::Respo
         .expect("request sent")
 }
 
+impl TestServer {
+    /// Calls a server function as the signed-in `cookie`, with a form body.
+    pub async fn server_fn(&self, cookie: &str, endpoint: &str, form: &str) -> reqwest::Response {
+        http()
+            .post(format!("{}/api/{endpoint}", self.base()))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
 /// POSTs the login/signup form; the session cookie when it succeeded.
 pub async fn auth_request(
     base: &str,
