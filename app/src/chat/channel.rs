@@ -5,7 +5,7 @@ use xietong::chat::PostMessage;
 use xietong::{ChannelId, Command, MessageId, Scope};
 
 use super::channel_history;
-use super::message::{MessageItem, ThreadPanel};
+use super::message::{thread_panel, MessageItem};
 use super::state::ChannelView;
 use crate::live::{Live, PendingCommand};
 
@@ -33,9 +33,11 @@ pub fn ChannelPage() -> impl IntoView {
                             <div class="channel-main">
                                 <Channel view thread />
                             </div>
-                            {move || thread.get().map(|root| view! {
-                                <ThreadPanel root on_close=Callback::new(move |_| thread.set(None)) />
-                            })}
+                            <Suspense>
+                                {move || thread.get().map(|root| Suspend::new(
+                                    thread_panel(root, Callback::new(move |_| thread.set(None)))
+                                ))}
+                            </Suspense>
                         }.into_any()
                     }
                     Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),

@@ -45,13 +45,34 @@ pub fn ChannelHeader(channel: Channel, view: RwSignal<ChannelView>) -> impl Into
                 })}
             </div>
         </header>
-        <Show when=move || show_pinned.get()>
-            <PinnedDialog channel=id view on_close=Callback::new(move |_| show_pinned.set(false)) />
-        </Show>
-        <Show when=move || show_members.get()>
-            <MembersDialog channel=id view on_close=Callback::new(move |_| show_members.set(false)) />
-        </Show>
+        <Suspense>
+            <Show when=move || show_pinned.get()>
+                {move || Suspend::new(pinned_dialog(id, view, Callback::new(move |_| show_pinned.set(false))))}
+            </Show>
+            <Show when=move || show_members.get()>
+                {move || Suspend::new(members_dialog(id, view, Callback::new(move |_| show_members.set(false))))}
+            </Show>
+        </Suspense>
     }
+}
+
+/// The dialogs, loaded on demand: their code is not in the first screen's module.
+#[lazy]
+fn pinned_dialog(
+    channel: xietong::ChannelId,
+    view: RwSignal<ChannelView>,
+    on_close: Callback<()>,
+) -> AnyView {
+    view! { <PinnedDialog channel view on_close /> }.into_any()
+}
+
+#[lazy]
+fn members_dialog(
+    channel: xietong::ChannelId,
+    view: RwSignal<ChannelView>,
+    on_close: Callback<()>,
+) -> AnyView {
+    view! { <MembersDialog channel view on_close /> }.into_any()
 }
 
 /// The channel's pinned messages, read again whenever the channel's log moves.

@@ -201,6 +201,12 @@ fn EditBox(id: MessageId, body: String, editing: RwSignal<bool>) -> impl IntoVie
     }
 }
 
+/// [`ThreadPanel`], loaded on demand: its code is not in the first screen's module.
+#[lazy]
+pub fn thread_panel(root: MessageId, on_close: Callback<()>) -> AnyView {
+    view! { <ThreadPanel root on_close /> }.into_any()
+}
+
 /// The open thread beside the channel: its first message, the replies (live), and a reply box.
 #[component]
 pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {

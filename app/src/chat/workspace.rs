@@ -4,7 +4,7 @@ use leptos_router::hooks::use_navigate;
 
 use xietong::Scope;
 
-use super::people::PeoplePicker;
+use super::people::people_picker;
 use super::state::WorkspaceView;
 use super::{workspace, CreateChannel, StartConversation};
 use crate::live::Live;
@@ -160,12 +160,18 @@ fn NewMessage() -> impl IntoView {
         <button type="button" class="new-message" on:click=move |_| open.set(true)>
             "New message"
         </button>
-        <Show when=move || open.get()>
-            <PeoplePicker title="New message".to_string() confirm="Start"
-                exclude=live.me.get_untracked().map(|me| vec![me.id]).unwrap_or_default()
-                on_pick=Callback::new(move |with| { action.dispatch(StartConversation { with }); })
-                on_close=Callback::new(move |_| open.set(false))
-                busy=action.pending() error />
-        </Show>
+        <Suspense>
+            <Show when=move || open.get()>
+                {move || Suspend::new(people_picker(
+                    "New message".to_string(),
+                    "Start",
+                    live.me.get_untracked().map(|me| vec![me.id]).unwrap_or_default(),
+                    Callback::new(move |with| { action.dispatch(StartConversation { with }); }),
+                    Callback::new(move |_| open.set(false)),
+                    action.pending().into(),
+                    error,
+                ))}
+            </Show>
+        </Suspense>
     }
 }
