@@ -165,3 +165,21 @@ test('pins: Pin shows in the Pinned list for others; Unpin takes it out', async 
   await message(a.page, text).getByRole('button', { name: 'Unpin' }).click();
   await expect(pinned.getByRole('listitem').filter({ hasText: text })).toHaveCount(0);
 });
+
+test('typing: the other user sees "NAME is typing…" while one types, and it goes once they post', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const typing = a.page.locator('p.typing');
+  await expect(typing).toHaveText('');
+  const box = b.page.getByRole('textbox', { name: 'Message' });
+  await box.pressSequentially('正在输入', { delay: 50 });
+  await expect(typing).toHaveText(`${b.name} is typing…`);
+  // Never about oneself.
+  await expect(b.page.locator('p.typing')).toHaveText('');
+  await box.press('Enter');
+  await expect(typing).toHaveText('');
+  // Typing and stopping: the notice goes by itself a few seconds later.
+  await box.pressSequentially('again', { delay: 50 });
+  await expect(typing).toHaveText(`${b.name} is typing…`);
+  await expect(typing).toHaveText('', { timeout: 9_000 });
+});

@@ -134,6 +134,7 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
                 <PendingItem post />
             </For>
         </div>
+        <TypingLine view />
         <Composer channel=channel_id thread=None label="Message"
             placeholder=format!("Message {}", channel.display_name("")) />
     }
@@ -165,6 +166,35 @@ pub(super) fn PendingItem(post: PendingCommand) -> impl IntoView {
     }
 }
 
+/// "NAME is typing…" under the log, gone a few seconds after the last notice.
+#[component]
+fn TypingLine(view: RwSignal<ChannelView>) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let now = RwSignal::new(0.0_f64);
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        now.set(crate::live::now_ms());
+        if let Ok(tick) = set_interval_with_handle(
+            move || now.set(crate::live::now_ms()),
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || tick.clear());
+        }
+    }
+    let text = move || {
+        let me = live.me.with(|me| me.as_ref().map(|u| u.id));
+        // A notice that just arrived counts from its own time, not the last tick.
+        let now = now
+            .get()
+            .max(view.with(|v| v.typing.iter().map(|(_, at)| *at).fold(0.0, f64::max)));
+        view.with(|v| v.typing_text(now, me))
+    };
+    view! { <p class="typing" aria-live="polite">{text}</p> }
+}
+
+/// How often a composer tells the others it is being typed in, at most (ms).
+const TYPING_EVERY_MS: f64 = 3000.0;
+
 /// The message box: Enter sends, Shift+Enter is a newline. With `thread`, it replies there.
 #[component]
 pub(super) fn Composer(
@@ -178,6 +208,14 @@ pub(super) fn Composer(
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let input = NodeRef::<html::Textarea>::new();
+    let typing_sent = StoredValue::new(0.0_f64);
+    let typing = move || {
+        let now = crate::live::now_ms();
+        if now - typing_sent.get_value() > TYPING_EVERY_MS {
+            typing_sent.set_value(now);
+            live.typing(Scope::Channel(channel));
+        }
+    };
 
     let send = move || {
         let body = input
@@ -192,6 +230,7 @@ pub(super) fn Composer(
                     thread,
                 }));
                 text.set(String::new());
+                typing_sent.set_value(0.0);
                 if let Some(el) = input.get_untracked() {
                     el.set_value("");
                 }
@@ -214,7 +253,7 @@ pub(super) fn Composer(
                 placeholder=placeholder
                 rows="2"
                 prop:value=move || text.get()
-                on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); }
+                on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); typing(); }
                 on:keydown=on_keydown
             ></textarea>
             <button type="submit">"Send"</button>

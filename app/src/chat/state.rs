@@ -76,10 +76,15 @@ impl ScopeView for WorkspaceView {
     }
 }
 
+/// How long a typing notice shows without a new one (senders repeat every few seconds).
+pub const TYPING_SHOWN_MS: f64 = 5000.0;
+
 /// One channel's loaded messages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelView {
     pub channel: Channel,
+    /// Who was last seen typing, and when (browser clock, ms). Ephemeral: never in a snapshot.
+    pub typing: Vec<(xietong::UserRef, f64)>,
     /// Oldest first, ordered by `seq`.
     pub messages: Vec<Message>,
     pub head: Seq,
@@ -91,6 +96,7 @@ impl ChannelView {
     pub fn from_page(page: HistoryPage) -> Self {
         ChannelView {
             channel: page.channel,
+            typing: Vec::new(),
             messages: page.messages,
             head: page.head,
             has_more: page.has_more,
@@ -124,9 +130,28 @@ impl ChannelView {
         let skip = self.messages.len().saturating_sub(limit);
         ChannelView {
             channel: self.channel.clone(),
+            typing: Vec::new(),
             messages: self.messages[skip..].to_vec(),
             head: self.head,
             has_more: self.has_more || skip > 0,
+        }
+    }
+}
+
+impl ChannelView {
+    /// Who is typing now (at `now`, ms), without `me`: "NAME is typing…".
+    pub fn typing_text(&self, now: f64, me: Option<xietong::UserId>) -> Option<String> {
+        let names: Vec<&str> = self
+            .typing
+            .iter()
+            .filter(|(u, at)| Some(u.id) != me && now - at < TYPING_SHOWN_MS)
+            .map(|(u, _)| u.username.as_str())
+            .collect();
+        match names.as_slice() {
+            [] => None,
+            [one] => Some(format!("{one} is typing…")),
+            [a, b] => Some(format!("{a} and {b} are typing…")),
+            _ => Some("Several people are typing…".into()),
         }
     }
 }
@@ -136,9 +161,20 @@ impl ScopeView for ChannelView {
         self.head
     }
 
+    fn typing(&mut self, user: &xietong::UserRef) {
+        let now = crate::live::now_ms();
+        self.typing
+            .retain(|(u, at)| u.id != user.id && now - at < TYPING_SHOWN_MS);
+        self.typing.push((user.clone(), now));
+    }
+
     fn apply(&mut self, event: &Event) -> Applied {
         if let Some(outcome) = classify(&mut self.head, event) {
             return outcome;
+        }
+        if let EventBody::MessagePosted { message } = &event.body {
+            // Whoever just posted has stopped typing.
+            self.typing.retain(|(u, _)| u.id != message.author.id);
         }
         match &event.body {
             EventBody::MessagePosted { message } => match message.thread {
@@ -382,5 +418,34 @@ mod tests {
         assert_eq!(view.apply(&removed), Applied::Applied);
         assert_eq!(view.channels, vec![channel(), created]);
         assert_eq!(view.head(me), Seq(2));
+    }
+
+    #[test]
+    fn typing_names_others_only_and_expires() {
+        let mut view = ChannelView::from_page(page(1..=1, 1, false));
+        let user = |id, name: &str| UserRef {
+            id: UserId(id),
+            username: name.into(),
+        };
+        view.typing = vec![(user(1, "me"), 1000.0), (user(2, "李雷"), 1000.0)];
+        assert_eq!(
+            view.typing_text(1000.0, Some(UserId(1))).as_deref(),
+            Some("李雷 is typing…")
+        );
+        view.typing.push((user(3, "韩梅梅"), 3000.0));
+        assert_eq!(
+            view.typing_text(3000.0, Some(UserId(1))).as_deref(),
+            Some("李雷 and 韩梅梅 are typing…")
+        );
+        assert_eq!(
+            view.typing_text(1000.0 + TYPING_SHOWN_MS, Some(UserId(1)))
+                .as_deref(),
+            Some("韩梅梅 is typing…")
+        );
+        // Posting ends one's typing notice.
+        view.typing.push((user(4, "x"), 3000.0));
+        view.apply(&posted(2));
+        assert!(view.typing.iter().all(|(u, _)| u.id != UserId(1)));
+        assert_eq!(view.typing_text(9000.0 + TYPING_SHOWN_MS, None), None);
     }
 }

@@ -340,6 +340,21 @@ impl Live {
     }
 }
 
+/// The browser's clock in milliseconds (the system clock off the browser).
+pub fn now_ms() -> f64 {
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    }
+}
+
 /// A fresh client id for a command: random enough that two tabs never collide.
 pub fn new_client_id() -> ClientMsgId {
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
