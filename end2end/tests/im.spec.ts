@@ -183,3 +183,26 @@ test('typing: the other user sees "NAME is typing…" while one types, and it go
   await expect(typing).toHaveText(`${b.name} is typing…`);
   await expect(typing).toHaveText('', { timeout: 9_000 });
 });
+
+test('a phone-sized screen: Menu opens the navigation, and nothing overlaps', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  await a.page.setViewportSize({ width: 390, height: 844 });
+  const menu = a.page.getByRole('button', { name: 'Menu' });
+  await expect(menu).toBeVisible();
+  await expect(a.page.getByRole('navigation', { name: 'Channels' })).toBeHidden();
+  const title = a.page.getByRole('heading', { level: 1 });
+  const overlap = (p: { x: number; y: number; width: number; height: number }, q: typeof p) =>
+    p.x < q.x + q.width && q.x < p.x + p.width && p.y < q.y + q.height && q.y < p.y + p.height;
+  const boxes = await Promise.all([menu, title, a.page.getByRole('textbox', { name: 'Message' })].map((l) => l.boundingBox()));
+  for (const box of boxes) expect(box).not.toBeNull();
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) expect(overlap(boxes[i]!, boxes[j]!)).toBe(false);
+  // Everything fits the width: no sideways scrolling.
+  expect(await a.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await menu.click();
+  const channels = a.page.getByRole('navigation', { name: 'Channels' });
+  await expect(channels).toBeVisible();
+  await channels.getByRole('link', { name: 'general' }).click();
+  await expect(channels).toBeHidden();
+  await expect(a.page.getByRole('textbox', { name: 'Message' })).toBeVisible();
+});

@@ -19,9 +19,34 @@ use crate::live::Live;
 pub fn Shell() -> impl IntoView {
     Live::provide();
     let me = Resource::new(|| (), |_| who_am_i());
+    // On a narrow screen the navigation is a panel opened by "Menu"; following a link closes it.
+    let menu_open = RwSignal::new(false);
+    let close_on_link = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+        {
+            use wasm_bindgen::JsCast;
+            let on_link = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("a").ok().flatten())
+                .is_some();
+            if on_link {
+                menu_open.set(false);
+            }
+        }
+        #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
+        let _ = ev;
+    };
     view! {
         <div class="workspace">
-            <aside class="sidebar">
+            <header class="topbar">
+                <button type="button" class="menu" aria-expanded=move || menu_open.get().to_string()
+                    aria-controls="sidebar" on:click=move |_| menu_open.update(|o| *o = !*o)>
+                    "Menu"
+                </button>
+                <span class="logo">"协同"</span>
+            </header>
+            <aside class="sidebar" id="sidebar" class:open=move || menu_open.get() on:click=close_on_link>
                 <header class="brand">
                     <span class="logo">"协同"</span>
                     <Suspense>
