@@ -84,8 +84,12 @@ pub struct Message {
     /// The sequence number of the event that posted it in its channel's log.
     pub seq: Seq,
     pub author: UserRef,
-    /// Plain text as typed; clients render it as text, never as HTML.
+    /// The text as typed (Markdown).
     pub body: String,
+    /// `body` rendered from Markdown and sanitised by the server: the only HTML a client shows
+    /// (empty in events stored before rendering existed: show `body` as text then).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub html: String,
     /// Unix milliseconds, server clock.
     pub created_at: i64,
     /// The sender's id for this message, so the sending tab can match its pending copy.
@@ -159,6 +163,7 @@ impl Message {
     pub fn mark_deleted(&mut self) {
         self.deleted = true;
         self.body.clear();
+        self.html.clear();
         self.reactions.clear();
         self.pinned = false;
     }

@@ -168,6 +168,9 @@ pub enum EventBody {
     MessageEdited {
         message: MessageId,
         body: String,
+        /// `body` rendered and sanitised, as in [`Message::html`].
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        html: String,
         edited_at: i64,
     },
     /// In a channel scope: a message was deleted.

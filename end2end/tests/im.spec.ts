@@ -206,3 +206,20 @@ test('a phone-sized screen: Menu opens the navigation, and nothing overlaps', as
   await expect(channels).toBeHidden();
   await expect(a.page.getByRole('textbox', { name: 'Message' })).toBeVisible();
 });
+
+test('Markdown: emphasis, code blocks and links render for everyone; links open safely', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const stamp = Date.now();
+  const box = a.page.getByRole('textbox', { name: 'Message' });
+  await box.fill(`**重要** ${stamp} see [the site](https://example.com/x)\n\`\`\`\nlet x = 1;\n\`\`\``);
+  await box.press('Enter');
+  const item = message(b.page, String(stamp));
+  await expect(item.locator('strong')).toHaveText('重要');
+  await expect(item.locator('pre code')).toHaveText('let x = 1;');
+  const link = item.getByRole('link', { name: 'the site' });
+  await expect(link).toHaveAttribute('href', 'https://example.com/x');
+  await expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+  await b.page.reload();
+  await expect(message(b.page, String(stamp)).locator('strong')).toHaveText('重要');
+});

@@ -62,6 +62,7 @@ pub fn MessageItem(
         let long = move || format_time(at, live.utc_offset_minutes.get()).1;
         let deleted = m.deleted;
         let body = m.body.clone();
+        let html = m.html.clone();
         let reactions = m.reactions.clone();
         let any_reactions = !reactions.is_empty();
         let reply_count = m.reply_count;
@@ -80,9 +81,13 @@ pub fn MessageItem(
                     view! { <p class="body deleted">"This message was deleted"</p> }.into_any()
                 } else if editing.get() {
                     view! { <EditBox id body=body.clone() editing /> }.into_any()
-                } else {
+                } else if html.is_empty() {
                     // Text, never HTML: Leptos escapes it.
                     view! { <p class="body">{body.clone()}</p> }.into_any()
+                } else {
+                    // Rendered from Markdown and sanitised by the server (ammonia), never
+                    // the author's own HTML.
+                    view! { <div class="body markdown" inner_html=html.clone()></div> }.into_any()
                 }}
                 <Show when=move || any_reactions>
                     <div class="reactions">

@@ -208,9 +208,13 @@ pub fn change_message(messages: &mut [Message], body: &EventBody) {
     };
     match body {
         EventBody::MessageEdited {
-            body, edited_at, ..
+            body,
+            html,
+            edited_at,
+            ..
         } => {
             target.body = body.clone();
+            target.html = html.clone();
             target.edited_at = Some(*edited_at);
         }
         EventBody::MessageDeleted { .. } => target.mark_deleted(),
@@ -300,6 +304,7 @@ mod tests {
                 username: "a".into(),
             },
             body: format!("m{seq}"),
+            html: format!("<p>m{seq}</p>"),
             created_at: 0,
             client_id: Some(ClientMsgId(format!("client-{seq:04}"))),
             thread: None,

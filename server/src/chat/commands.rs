@@ -45,6 +45,7 @@ pub async fn post_message(
         seq,
         author,
         body: body.to_owned(),
+        html: super::markdown::render(body),
         created_at: at,
         client_id,
         thread: command.thread,

@@ -101,6 +101,7 @@ pub async fn edit_message(
             target.scope(),
             EventBody::MessageEdited {
                 message: command.message,
+                html: super::markdown::render(&body),
                 body,
                 edited_at: at,
             },

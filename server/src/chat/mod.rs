@@ -2,5 +2,6 @@
 //! `commands.rs` and `messages.rs` (the only code that writes these tables), reads in `queries.rs`.
 
 pub mod commands;
+pub mod markdown;
 pub mod messages;
 pub mod queries;

@@ -136,7 +136,13 @@ const MESSAGE_COLUMNS: &str =
      FROM messages m JOIN users u ON u.id = m.author_id";
 
 fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
+    let body: String = r.try_get("body")?;
     Ok(Message {
+        html: if body.is_empty() {
+            String::new()
+        } else {
+            super::markdown::render(&body)
+        },
         id: MessageId(r.try_get("id")?),
         channel: ChannelId(r.try_get("channel_id")?),
         seq: Seq(r.try_get::<i64, _>("seq")? as u64),
@@ -144,7 +150,7 @@ fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
             id: UserId(r.try_get("author_id")?),
             username: r.try_get("username")?,
         },
-        body: r.try_get("body")?,
+        body,
         created_at: r.try_get("created_at")?,
         client_id: r
             .try_get::<Option<String>, _>("client_id")?
