@@ -113,6 +113,12 @@ pub struct Message {
     /// In the order each emoji was first used on this message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// The people the message mentions by name (`@name`), resolved when it was posted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
+    /// It mentions everyone in the channel (`@channel`, `@all` or `@here`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mentions_all: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -159,6 +165,11 @@ impl Message {
         }
     }
 
+    /// Whether the message mentions `user` (by name, or everyone).
+    pub fn mentions_user(&self, user: UserId) -> bool {
+        self.author.id != user && (self.mentions_all || self.mentions.contains(&user))
+    }
+
     /// What deleting leaves: the message's place, without its content.
     pub fn mark_deleted(&mut self) {
         self.deleted = true;
@@ -166,6 +177,8 @@ impl Message {
         self.html.clear();
         self.reactions.clear();
         self.pinned = false;
+        self.mentions.clear();
+        self.mentions_all = false;
     }
 }
 
@@ -256,4 +269,135 @@ pub struct AddMembers {
 pub struct RemoveMember {
     pub channel: ChannelId,
     pub user: UserId,
+}
+
+/// Command: I have read a channel up to `seq` (its log's head as my tab shows it). Clears its
+/// unread count in every tab of mine; opening a public channel also makes me a member, so its
+/// new messages count as unread for me from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkRead {
+    pub channel: ChannelId,
+    pub seq: Seq,
+}
+
+/// Where I stand in one channel: read up to `last_read`; `unread` messages after it for me
+/// (`mentions` of them mention me).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelUnread {
+    pub channel: ChannelId,
+    pub last_read: Seq,
+    pub unread: u32,
+    pub mentions: u32,
+}
+
+/// The words after `@` that mention everyone in the channel.
+pub const MENTION_EVERYONE: [&str; 3] = ["channel", "all", "here"];
+
+/// What follows each `@` that could be a mention: the run of username characters after an `@`
+/// that does not continue a word (so `a@b.com` is
+/// no mention; `你好@张伟` is one). A run may be longer than the name (`@张伟你好`: names are matched as prefixes,
+/// see [`mention_prefixes`]); a trailing `.` or `-` ends a sentence, not a name.
+pub fn mention_runs(text: &str) -> Vec<(usize, &str)> {
+    let mut runs = Vec::new();
+    let mut prev: Option<char> = None;
+    for (at, c) in text.char_indices() {
+        let starts = c == '@' && prev.is_none_or(|p| !continues_word(p));
+        prev = Some(c);
+        if !starts {
+            continue;
+        }
+        let rest = &text[at + 1..];
+        let len = rest
+            .char_indices()
+            .find(|(_, c)| !is_username_char(*c))
+            .map_or(rest.len(), |(i, _)| i);
+        let run = rest[..len].trim_end_matches(['.', '-']);
+        if !run.is_empty() {
+            runs.push((at, run));
+        }
+    }
+    runs
+}
+
+/// The mention being typed at the end of `before_caret` (the composer's text up to the caret):
+/// the byte offset of its `@` and what follows it so far. `None` when the caret is not in one.
+pub fn mention_at_caret(before_caret: &str) -> Option<(usize, &str)> {
+    let at = before_caret.rfind('@')?;
+    let typed = &before_caret[at + 1..];
+    let starts = before_caret[..at]
+        .chars()
+        .next_back()
+        .is_none_or(|p| !continues_word(p));
+    (starts
+        && typed.chars().all(is_username_char)
+        && typed.chars().count() <= crate::limits::MAX_USERNAME_CHARS)
+        .then_some((at, typed))
+}
+
+/// The names a mention run could mean, longest first (at least the shortest username long).
+pub fn mention_prefixes(run: &str) -> impl Iterator<Item = &str> {
+    use crate::limits::{MAX_USERNAME_CHARS, MIN_USERNAME_CHARS};
+    let mut ends: Vec<usize> = run
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .enumerate()
+        .filter(|(n, _)| (MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&(n + 1)))
+        .map(|(_, end)| end)
+        .collect();
+    ends.reverse();
+    ends.into_iter().map(move |end| &run[..end])
+}
+
+/// A character before `@` that makes it part of a word (`a@b.com`), not a mention. Chinese
+/// text has no spaces, so `你好@张伟` is a mention.
+fn continues_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
+}
+
+/// A character a username may hold (the rule of `validate::username`).
+pub fn is_username_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '.' | '-' | '_')
+}
+
+#[cfg(test)]
+mod mention_tests {
+    use super::*;
+
+    #[test]
+    fn finds_mentions_but_not_addresses() {
+        let runs: Vec<&str> = mention_runs("@bob hi, mail a@b.com or @张伟你好. (@here)")
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        assert_eq!(runs, ["bob", "张伟你好", "here"]);
+        assert_eq!(mention_runs("@ alone and @.").len(), 0);
+        assert_eq!(mention_runs("end @carol.")[0].1, "carol");
+    }
+
+    #[test]
+    fn mention_being_typed() {
+        assert_eq!(mention_at_caret("hi @bo"), Some((3, "bo")));
+        assert_eq!(mention_at_caret("@"), Some((0, "")));
+        assert_eq!(mention_at_caret("你好@张"), Some((6, "张")));
+        assert_eq!(mention_at_caret("你好 @张"), Some((7, "张")));
+        assert_eq!(mention_at_caret("mail a@b"), None);
+        assert_eq!(mention_at_caret("@bob done"), None);
+    }
+
+    #[test]
+    fn prefixes_are_longest_first() {
+        let p: Vec<&str> = mention_prefixes("张伟你").collect();
+        assert_eq!(p, ["张伟你", "张伟"]);
+    }
+
+    #[test]
+    fn own_message_does_not_mention_me() {
+        let mut m = Message {
+            mentions_all: true,
+            ..Default::default()
+        };
+        m.author.id = UserId(1);
+        assert!(!m.mentions_user(UserId(1)));
+        assert!(m.mentions_user(UserId(2)));
+    }
 }

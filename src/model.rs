@@ -38,4 +38,7 @@ pub struct WorkspaceSnapshot {
     pub head: Seq,
     #[serde(default)]
     pub user_head: Seq,
+    /// Where I stand in each channel I have read or have unread messages in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<crate::chat::ChannelUnread>,
 }

@@ -6,7 +6,7 @@
 //! envelope says who caused it, when, and with which client id.
 
 use crate::chat::{
-    AddMembers, Channel, CreateChannel, DeleteMessage, EditMessage, Message, PinMessage,
+    AddMembers, Channel, CreateChannel, DeleteMessage, EditMessage, MarkRead, Message, PinMessage,
     PostMessage, React, RemoveMember,
 };
 use crate::ids::{ChannelId, ClientMsgId, MessageId, Scope, Seq, UserId};
@@ -54,6 +54,7 @@ pub enum Command {
     DeleteMessage(DeleteMessage),
     React(React),
     PinMessage(PinMessage),
+    MarkRead(MarkRead),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -76,6 +77,11 @@ pub enum CommandOutput {
     MessageChanged {
         message: MessageId,
         scope: Scope,
+        seq: Option<Seq>,
+    },
+    /// The channel is read up to `seq` (`None`: it already was; nothing changed).
+    MarkedRead {
+        channel: ChannelId,
         seq: Option<Seq>,
     },
 }
@@ -172,6 +178,11 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         html: String,
         edited_at: i64,
+        /// The new body's mentions (see [`Message::mentions`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<UserId>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        mentions_all: bool,
     },
     /// In a channel scope: a message was deleted.
     MessageDeleted { message: MessageId },
@@ -184,6 +195,24 @@ pub enum EventBody {
     },
     /// In a channel scope: pinned or unpinned.
     MessagePinned { message: MessageId, pinned: bool },
+    /// In a user scope: a message the user has not read yet (in a channel they are a member
+    /// of, a thread they follow, or one that mentions them). `seq` is the message's place in
+    /// its channel's log.
+    MessageUnread {
+        channel: ChannelId,
+        message: MessageId,
+        seq: Seq,
+        #[serde(default, skip_serializing_if = "is_false")]
+        mention: bool,
+    },
+    /// In a user scope: the user read the channel up to `seq`; what is still unread after it
+    /// (absolute counts, so every tab shows the same).
+    ChannelRead {
+        channel: ChannelId,
+        seq: Seq,
+        unread: u32,
+        mentions: u32,
+    },
     /// In a channel scope: who joined and who left.
     MembersChanged {
         channel: ChannelId,
@@ -192,6 +221,10 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removed: Vec<UserRef>,
     },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl EventBody {

@@ -75,7 +75,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/xietong.css" />
-        <Title text="协同 Xietong" />
+        <Title text="协同" />
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=path!("/login") view={Lazy::<auth::LoginRoute>::new()} />

@@ -223,3 +223,81 @@ test('Markdown: emphasis, code blocks and links render for everyone; links open 
   await b.page.reload();
   await expect(message(b.page, String(stamp)).locator('strong')).toHaveText('重要');
 });
+
+test('unread: badges and title count live, "New" marks the first unread, opening clears every tab', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b'); // b opened general on arrival: a member of it now
+  // B works in another channel, in two tabs.
+  const side = uniqueName('side');
+  await b.page.getByRole('button', { name: 'New channel' }).click();
+  await b.page.getByLabel('Channel name').fill(side);
+  await b.page.getByRole('button', { name: 'Create' }).click();
+  await expect(b.page.getByRole('heading', { level: 1 })).toContainText(side);
+  const tab2 = await b.context.newPage();
+  await tab2.goto(b.page.url());
+  await expect(tab2.getByRole('status')).toHaveText('Connected');
+
+  const first = `第一条 ${Date.now()}`;
+  await send(a.page, first);
+  await send(a.page, 'second');
+  await send(a.page, 'third');
+  for (const page of [b.page, tab2]) {
+    const nav = page.getByRole('navigation', { name: 'Channels' });
+    await expect(nav.getByRole('link', { name: 'general, 3 unread' })).toBeVisible();
+    await expect(page).toHaveTitle('(3) 协同');
+  }
+  await send(a.page, `@${b.name} 请看`);
+  const channels = b.page.getByRole('navigation', { name: 'Channels' });
+  await expect(channels.getByRole('link', { name: 'general, 4 unread, 1 mention' })).toBeVisible();
+
+  await channels.getByRole('link', { name: /^general/ }).click();
+  await expect(b.page.getByRole('separator', { name: 'New' })).toBeVisible();
+  await expect(b.page.locator('.new-line + article.message')).toContainText(first);
+  const mention = message(b.page, '请看');
+  await expect(mention.locator('.markdown .mention')).toHaveText(`@${b.name}`);
+  await expect(mention.getByText('Mentions you')).toBeVisible();
+  await expect(message(a.page, '请看').getByText('Mentions you')).toHaveCount(0);
+  // The other tab clears at once, and stays clear after a reload.
+  const nav2 = tab2.getByRole('navigation', { name: 'Channels' });
+  await expect(nav2.getByRole('link', { name: 'general', exact: true })).toBeVisible();
+  await expect(tab2).toHaveTitle('协同');
+  await tab2.reload();
+  await expect(tab2.getByRole('status')).toHaveText('Connected');
+  await expect(nav2.getByRole('link', { name: 'general', exact: true })).toBeVisible();
+  // While B reads general, new messages do not pile up as unread.
+  await send(a.page, 'while b reads');
+  await expect(message(b.page, 'while b reads')).toBeVisible();
+  await expect(nav2.getByRole('link', { name: 'general', exact: true })).toBeVisible();
+  await expect(b.page).toHaveTitle('协同');
+});
+
+test('mentions: "@" opens Mention suggestions; arrows, Enter and Tab pick', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const box = a.page.getByRole('textbox', { name: 'Message' });
+  await box.pressSequentially(`hi @${b.name.slice(0, -1)}`);
+  const list = a.page.getByRole('listbox', { name: 'Mention suggestions' });
+  await expect(list.getByRole('option', { name: `@${b.name}` })).toBeVisible();
+  await expect(list.getByRole('option').first()).toHaveAttribute('aria-selected', 'true');
+  await box.press('Enter');
+  await expect(box).toHaveValue(`hi @${b.name} `);
+  await expect(list).toHaveCount(0);
+  await box.pressSequentially('and @cha');
+  await expect(list.getByRole('option', { name: '@channel' })).toBeVisible();
+  await box.press('Tab');
+  await expect(box).toHaveValue(`hi @${b.name} and @channel `);
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+  const sent = message(b.page, 'and @channel');
+  await expect(sent.locator('.mention')).toHaveText([`@${b.name}`, '@channel']);
+  await expect(sent.getByText('Mentions you')).toBeVisible();
+
+  // Arrow keys move the choice; Escape closes the list.
+  await box.pressSequentially('@');
+  await expect(list.getByRole('option').nth(1)).toBeVisible();
+  await box.press('ArrowDown');
+  await expect(list.getByRole('option').nth(1)).toHaveAttribute('aria-selected', 'true');
+  await expect(list.getByRole('option').first()).toHaveAttribute('aria-selected', 'false');
+  await box.press('Escape');
+  await expect(list).toHaveCount(0);
+});

@@ -172,6 +172,7 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::DeleteMessage(c) => crate::chat::messages::delete_message(ctx, c).await,
         Command::React(c) => crate::chat::messages::react(ctx, c).await,
         Command::PinMessage(c) => crate::chat::messages::pin_message(ctx, c).await,
+        Command::MarkRead(c) => crate::chat::unread::mark_read(ctx, c).await,
     }
 }
 

@@ -109,7 +109,7 @@ async fn a_removed_member_stops_receiving_at_once() {
     alice.subscribe(scope, None).await;
     let first = alice.post(channel.id, "before").await;
     alice.answer(&first).await.unwrap();
-    assert_eq!(body_of(&bob.next_event().await), "before");
+    assert_eq!(body_of(&bob.next_event_in(scope).await), "before");
 
     let removal = alice
         .command(Command::RemoveMember(RemoveMember {

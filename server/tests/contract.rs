@@ -339,3 +339,57 @@ async fn message_changes_and_threads_keep_the_contract() {
     .await;
     server.stop().await;
 }
+
+/// Unread counts: messages, mentions, a DM, reading in another tab, and losing a channel, as
+/// my user scope tells them, equal the counts fetched after.
+#[tokio::test]
+async fn unread_counts_plus_their_events_equal_the_counts_fetched_after() {
+    use xietong::chat::MarkRead;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let mut observer = server.connect(&bob).await;
+    let mut other_tab = server.connect(&bob).await;
+    let mut actor = server.connect(&alice).await;
+    let read = |channel| {
+        Command::MarkRead(MarkRead {
+            channel,
+            seq: xietong::Seq(u64::MAX),
+        })
+    };
+    run(&mut other_tab, read(GENERAL)).await;
+    let snapshot = || async {
+        WorkspaceView::from_snapshot(
+            &fetch::<WorkspaceSnapshot>(&server, &bob, "workspace", "").await,
+        )
+    };
+    holds(
+        &mut observer,
+        &[Scope::Workspace, Scope::User(bob_id)],
+        snapshot,
+        |v: &WorkspaceView| v.unread.clone(),
+        async {
+            post_id(&mut actor, GENERAL, "one", None).await;
+            let root = post_id(&mut actor, GENERAL, "two @bob", None).await;
+            let dm = create(&mut actor, "", ChannelKind::Direct, vec![bob_id]).await;
+            post_id(&mut actor, dm.id, "私信", None).await;
+            run(&mut other_tab, read(GENERAL)).await;
+            post_id(&mut actor, GENERAL, "after reading", None).await;
+            post_id(&mut actor, GENERAL, "in the thread @bob", Some(root)).await;
+            let gone = create(&mut actor, "leaving", ChannelKind::Private, vec![bob_id]).await;
+            post_id(&mut actor, gone.id, "soon gone", None).await;
+            run(
+                &mut actor,
+                Command::RemoveMember(RemoveMember {
+                    channel: gone.id,
+                    user: bob_id,
+                }),
+            )
+            .await;
+        },
+    )
+    .await;
+    server.stop().await;
+}

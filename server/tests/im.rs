@@ -261,3 +261,194 @@ async fn a_private_conversation_s_messages_do_not_exist_for_outsiders() {
     assert!(body.contains("just between us") && !body.contains("mine now"));
     server.stop().await;
 }
+
+/// The unread part of a user's workspace snapshot: (unread, mentions, last read) in `channel`.
+async fn unread_in(
+    server: &TestServer,
+    cookie: &str,
+    channel: xietong::ChannelId,
+) -> Option<(u32, u32, u64)> {
+    let (status, body) = call(server, cookie, "workspace", "").await;
+    assert_eq!(status, 200, "{body}");
+    let snapshot: xietong::WorkspaceSnapshot = serde_json::from_str(&body).unwrap();
+    snapshot
+        .unread
+        .iter()
+        .find(|u| u.channel == channel)
+        .map(|u| (u.unread, u.mentions, u.last_read.0))
+}
+
+async fn mark_read(client: &mut Client, channel: xietong::ChannelId) -> Option<xietong::Seq> {
+    match applied(
+        client,
+        Command::MarkRead(xietong::chat::MarkRead {
+            channel,
+            seq: xietong::Seq(u64::MAX),
+        }),
+    )
+    .await
+    .unwrap()
+    {
+        CommandOutput::MarkedRead { seq, .. } => seq,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The next event of the user scope a client watches: (channel, seq, mention) of a
+/// `message_unread`, or panics on anything else.
+async fn next_unread(client: &mut Client) -> (xietong::ChannelId, xietong::MessageId, bool) {
+    let event = client.next_event().await;
+    match event.body {
+        EventBody::MessageUnread {
+            channel,
+            message,
+            mention,
+            ..
+        } => (channel, message, mention),
+        other => panic!("expected message_unread, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unread_counts_and_mentions_live_in_each_readers_own_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let carol_cookie = server.sign_up("carol").await;
+    let bob_id = server.whoami(&bob_cookie).await.id;
+    let carol_id = server.whoami(&carol_cookie).await.id;
+    let mut alice = server.connect(&alice_cookie).await;
+    let mut bob = server.connect(&bob_cookie).await;
+    // Bob's second tab watches only his own scope: it never sees `general` itself.
+    let mut bob_tab = server.connect(&bob_cookie).await;
+    bob_tab.subscribe(Scope::User(bob_id), None).await;
+    let mut carol = server.connect(&carol_cookie).await;
+    carol.subscribe(Scope::User(carol_id), None).await;
+
+    // Opening general makes bob a member: alice's messages count for him from now on.
+    assert!(mark_read(&mut bob, GENERAL).await.is_some());
+    assert!(matches!(
+        bob_tab.next_event().await.body,
+        EventBody::ChannelRead { unread: 0, .. }
+    ));
+    let hi = post(&mut alice, GENERAL, "hi all", None).await.unwrap();
+    assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, hi, false));
+    let ping = post(&mut alice, GENERAL, "@Bob, 看一下", None)
+        .await
+        .unwrap();
+    assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, ping, true));
+    let (_, last_read) = unread_in(&server, &bob_cookie, GENERAL)
+        .await
+        .map(|u| (u.0, u.2))
+        .unwrap();
+    assert_eq!(
+        unread_in(&server, &bob_cookie, GENERAL).await,
+        Some((2, 1, last_read))
+    );
+    // Carol never opened general: not counted for her, but a mention reaches her.
+    let to_carol = post(&mut alice, GENERAL, "你好@carol", None).await.unwrap();
+    assert_eq!(next_unread(&mut carol).await, (GENERAL, to_carol, true));
+    assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, to_carol, false));
+
+    // A mention in a channel bob cannot read reaches him not at all; the DM that follows is
+    // the next thing in his scope.
+    let secret = match applied(
+        &mut alice,
+        Command::CreateChannel(CreateChannel {
+            name: "secret".into(),
+            kind: ChannelKind::Private,
+            members: vec![],
+        }),
+    )
+    .await
+    .unwrap()
+    {
+        CommandOutput::ChannelCreated { channel } => channel,
+        other => panic!("{other:?}"),
+    };
+    post(&mut alice, secret.id, "@bob @channel", None)
+        .await
+        .unwrap();
+    let dm = match applied(
+        &mut alice,
+        Command::CreateChannel(CreateChannel {
+            name: String::new(),
+            kind: ChannelKind::Direct,
+            members: vec![bob_id],
+        }),
+    )
+    .await
+    .unwrap()
+    {
+        CommandOutput::ChannelCreated { channel } => channel,
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(
+        bob_tab.next_event().await.body,
+        EventBody::ChannelAdded { .. }
+    ));
+    let dm_message = post(&mut alice, dm.id, "在吗", None).await.unwrap();
+    assert_eq!(next_unread(&mut bob_tab).await, (dm.id, dm_message, false));
+    assert_eq!(unread_in(&server, &bob_cookie, secret.id).await, None);
+
+    // Reading general in one tab clears it in the other, with what is left after it.
+    mark_read(&mut bob, GENERAL).await.unwrap();
+    match bob_tab.next_event().await.body {
+        EventBody::ChannelRead {
+            channel,
+            unread,
+            mentions,
+            ..
+        } => assert_eq!((channel, unread, mentions), (GENERAL, 0, 0)),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        unread_in(&server, &bob_cookie, GENERAL).await,
+        Some((0, 0, _))
+    ));
+    assert_eq!(
+        unread_in(&server, &bob_cookie, dm.id)
+            .await
+            .map(|u| (u.0, u.1)),
+        Some((1, 0))
+    );
+    // Reading again changes nothing and writes nothing.
+    assert_eq!(mark_read(&mut bob, GENERAL).await, None);
+
+    // Threads: replies count for the thread's followers only (its first author, whoever
+    // replied or was mentioned in it), not for every member.
+    // Carol joins general (the `channel_read` comes before the answer, which skips it).
+    mark_read(&mut carol, GENERAL).await.unwrap();
+    let root = post(&mut bob, GENERAL, "thread start", None).await.unwrap();
+    assert_eq!(next_unread(&mut carol).await.1, root);
+    let reply = post(&mut alice, GENERAL, "a reply", Some(root))
+        .await
+        .unwrap();
+    assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, reply, false));
+    let with_carol = post(&mut alice, GENERAL, "@carol see", Some(root))
+        .await
+        .unwrap();
+    // Carol's next event is the mention: the first reply did not count for her.
+    assert_eq!(next_unread(&mut carol).await, (GENERAL, with_carol, true));
+    assert_eq!(
+        next_unread(&mut bob_tab).await,
+        (GENERAL, with_carol, false)
+    );
+    // Now she follows the thread.
+    let third = post(&mut bob, GENERAL, "third", Some(root)).await.unwrap();
+    assert_eq!(next_unread(&mut carol).await, (GENERAL, third, false));
+
+    // The history shows the mention, marked, with whom it names.
+    let (_, body) = call(&server, &bob_cookie, "history", "channel=1").await;
+    let page: xietong::HistoryPage = serde_json::from_str(&body).unwrap();
+    let pinged = page.messages.iter().find(|m| m.id == ping).unwrap();
+    assert_eq!(pinged.mentions, vec![bob_id]);
+    assert!(
+        pinged.html.contains(r#"<span class="mention">@Bob</span>"#),
+        "{}",
+        pinged.html
+    );
+    assert!(pinged.mentions_user(bob_id));
+    server.stop().await;
+}

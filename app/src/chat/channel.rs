@@ -1,12 +1,13 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use xietong::chat::PostMessage;
-use xietong::{ChannelId, Command, MessageId, Scope};
+use xietong::chat::{MarkRead, PostMessage};
+use xietong::{ChannelId, Command, MessageId, Scope, Seq};
 
 use super::channel_history;
 use super::message::{thread_panel, MessageItem};
 use super::state::ChannelView;
+use super::ChatState;
 use crate::live::{Live, PendingCommand};
 
 /// One channel: its history (server-rendered), live messages and the composer.
@@ -104,6 +105,9 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
         }
     };
 
+    let first_unread = first_unread_message(view);
+    mark_read_while_shown(view);
+
     let pending = move || {
         live.pending
             .get()
@@ -126,6 +130,9 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
             </Show>
             <For each=move || view.with(|v| v.messages.iter().map(|m| m.id).collect::<Vec<_>>())
                 key=|id| *id let:id>
+                <Show when=move || first_unread.get() == Some(id)>
+                    <div class="new-line" role="separator" aria-label="New">"New"</div>
+                </Show>
                 <MessageItem
                     message=Memo::new(move |_| view.with(|v| v.messages.iter().find(|m| m.id == id).cloned()))
                     on_thread=Callback::new(move |root| thread.set(Some(root))) />
@@ -138,6 +145,73 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
         <Composer channel=channel_id thread=None label="Message"
             placeholder=format!("Message {}", channel.display_name("")) />
     }
+}
+
+/// The first message that was unread when the channel opened (someone else's, after where I
+/// had read to): the "New" line goes above it and stays while the channel is open. Known only
+/// in the browser, once my channel list has loaded.
+fn first_unread_message(view: RwSignal<ChannelView>) -> Memo<Option<MessageId>> {
+    let chat = expect_context::<ChatState>();
+    let live = expect_context::<Live>();
+    let channel = view.with_untracked(|v| v.channel.id);
+    // Where I had read to when the channel opened (`None`: not known yet).
+    let read_at_open = RwSignal::new(None::<Option<Seq>>);
+    Effect::new(move |_| {
+        if read_at_open.get_untracked().is_some() {
+            return;
+        }
+        if let Some(workspace) = chat.workspace.get() {
+            let unread = workspace.with_untracked(|w| w.unread_in(channel));
+            read_at_open.set(Some((unread.unread > 0).then_some(unread.last_read)));
+        }
+    });
+    Memo::new(move |_| {
+        let last_read = read_at_open.get().flatten()?;
+        let me = live.me.with(|me| me.as_ref().map(|u| u.id));
+        view.with(|v| {
+            v.messages
+                .iter()
+                .find(|m| m.seq > last_read && Some(m.author.id) != me)
+                .map(|m| m.id)
+        })
+    })
+}
+
+/// Marks the channel read while it is on screen: once on opening, then whenever something
+/// unread arrives while the tab is visible (a hidden tab leaves it unread, so its title counts).
+fn mark_read_while_shown(view: RwSignal<ChannelView>) {
+    let chat = expect_context::<ChatState>();
+    let live = expect_context::<Live>();
+    let channel = view.with_untracked(|v| v.channel.id);
+    let visible = RwSignal::new(true);
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        let shown = || document().visibility_state() == web_sys::VisibilityState::Visible;
+        visible.set(shown());
+        let handle = window_event_listener_untyped("visibilitychange", move |_| {
+            visible.set(shown());
+        });
+        on_cleanup(move || handle.remove());
+    }
+    let sent = StoredValue::new(None::<Seq>);
+    Effect::new(move |_| {
+        let head = view.with(|v| v.head);
+        let Some(workspace) = chat.workspace.get() else {
+            return;
+        };
+        if !visible.get() || live.me.with(|me| me.is_none()) {
+            return;
+        }
+        let (unread, ever_read) =
+            workspace.with(|w| (w.unread_in(channel), w.unread.contains_key(&channel)));
+        // Opening a channel never read (an empty one too: that makes me a member of it).
+        let opening = sent.get_value().is_none() && (!ever_read || unread.last_read < head);
+        let newer = sent.get_value().is_none_or(|s| s < head);
+        if (opening || unread.unread > 0) && newer {
+            sent.set_value(Some(head));
+            live.send_command(Command::MarkRead(MarkRead { channel, seq: head }));
+        }
+    });
 }
 
 #[component]
@@ -239,7 +313,11 @@ pub(super) fn Composer(
             Err(e) => error.set(Some(e.to_string())),
         }
     };
+    let mentions = MentionPicker::new(label);
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if mentions.on_keydown(&ev, input, text) {
+            return;
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             send();
@@ -252,14 +330,206 @@ pub(super) fn Composer(
                 aria-label=label
                 placeholder=placeholder
                 rows="2"
+                aria-autocomplete="list"
+                aria-controls=mentions.list_id()
+                aria-activedescendant=move || mentions.active_id()
                 prop:value=move || text.get()
-                on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); typing(); }
+                on:input=move |ev| {
+                    text.set(event_target_value(&ev));
+                    error.set(None);
+                    typing();
+                    mentions.follow_caret(input);
+                }
                 on:keydown=on_keydown
+                on:blur=move |_| mentions.close()
             ></textarea>
+            {mentions.view(input, text)}
             <button type="submit">"Send"</button>
             <Show when=move || error.get().is_some()>
                 <p role="alert" class="error">{move || error.get()}</p>
             </Show>
         </form>
     }
+}
+
+/// The "Mention suggestions" list under a composer: typing `@` offers people (and `@channel`,
+/// `@here`, `@all`) whose names start with what follows; arrow keys move, Enter or Tab picks,
+/// Escape closes.
+#[derive(Clone, Copy)]
+struct MentionPicker {
+    /// Its composer's accessible name, which names the list's element ids.
+    label: &'static str,
+    /// The `@`'s byte offset and what is typed after it, while the caret is in a mention.
+    typing: RwSignal<Option<(usize, String)>>,
+    active: RwSignal<usize>,
+    /// Everyone, loaded on the first `@`.
+    people: RwSignal<Option<Vec<xietong::UserRef>>>,
+    live: Live,
+}
+
+/// At most this many suggestions show.
+const MAX_SUGGESTIONS: usize = 8;
+
+impl MentionPicker {
+    fn new(label: &'static str) -> Self {
+        MentionPicker {
+            label,
+            typing: RwSignal::new(None),
+            active: RwSignal::new(0),
+            people: RwSignal::new(None),
+            live: expect_context::<Live>(),
+        }
+    }
+
+    fn suggestions(&self) -> Vec<String> {
+        let Some((_, typed)) = self.typing.get() else {
+            return Vec::new();
+        };
+        let typed = typed.to_lowercase();
+        let me = self.live.me.with(|me| me.as_ref().map(|u| u.id));
+        let people = self.people.get().unwrap_or_default();
+        people
+            .iter()
+            .filter(|p| Some(p.id) != me)
+            .map(|p| p.username.clone())
+            .chain(
+                xietong::chat::MENTION_EVERYONE
+                    .iter()
+                    .map(|s| (*s).to_owned()),
+            )
+            .filter(|name| name.to_lowercase().starts_with(&typed))
+            .take(MAX_SUGGESTIONS)
+            .collect()
+    }
+
+    fn list_id(&self) -> String {
+        format!("mention-suggestions-{}", self.label.to_lowercase())
+    }
+
+    fn option_id(&self, i: usize) -> String {
+        format!("{}-{i}", self.list_id())
+    }
+
+    fn active_id(&self) -> Option<String> {
+        (!self.suggestions().is_empty()).then(|| self.option_id(self.active.get()))
+    }
+
+    fn close(&self) {
+        self.typing.set(None);
+    }
+
+    /// Opens, narrows or closes the list after an edit, from the text before the caret.
+    fn follow_caret(&self, input: NodeRef<html::Textarea>) {
+        let Some(el) = input.get_untracked() else {
+            return;
+        };
+        let value = el.value();
+        let caret = el
+            .selection_start()
+            .ok()
+            .flatten()
+            .map_or(value.len(), |units| byte_offset(&value, units as usize));
+        let found =
+            xietong::chat::mention_at_caret(&value[..caret]).map(|(at, t)| (at, t.to_owned()));
+        if found.is_some() && self.people.get_untracked().is_none() {
+            let people = self.people;
+            people.set(Some(Vec::new()));
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = super::people().await {
+                    people.set(Some(list));
+                }
+            });
+        }
+        if found.as_ref().map(|(at, _)| *at) != self.typing.get_untracked().map(|(at, _)| at) {
+            self.active.set(0);
+        }
+        self.typing.set(found);
+    }
+
+    /// Replaces the mention being typed with `@name `.
+    fn pick(&self, name: &str, input: NodeRef<html::Textarea>, text: RwSignal<String>) {
+        let (Some((at, typed)), Some(el)) = (self.typing.get_untracked(), input.get_untracked())
+        else {
+            return;
+        };
+        let value = el.value();
+        let end = (at + 1 + typed.len()).min(value.len());
+        let inserted = format!("@{name} ");
+        let new_value = format!("{}{inserted}{}", &value[..at], &value[end..]);
+        el.set_value(&new_value);
+        text.set(new_value.clone());
+        let caret = new_value[..at + inserted.len()].encode_utf16().count() as u32;
+        let _ = el.set_selection_range(caret, caret);
+        let _ = el.focus();
+        self.close();
+    }
+
+    /// Handles the list's keys; true when the key was for the list.
+    fn on_keydown(
+        &self,
+        ev: &leptos::ev::KeyboardEvent,
+        input: NodeRef<html::Textarea>,
+        text: RwSignal<String>,
+    ) -> bool {
+        let suggestions = self.suggestions();
+        if suggestions.is_empty() || ev.is_composing() {
+            return false;
+        }
+        let n = suggestions.len();
+        match ev.key().as_str() {
+            "ArrowDown" => self.active.update(|a| *a = (*a + 1) % n),
+            "ArrowUp" => self.active.update(|a| *a = (*a + n - 1) % n),
+            "Enter" | "Tab" => {
+                let i = self.active.get_untracked().min(n - 1);
+                self.pick(&suggestions[i], input, text);
+            }
+            "Escape" => self.close(),
+            _ => return false,
+        }
+        ev.prevent_default();
+        true
+    }
+
+    fn view(&self, input: NodeRef<html::Textarea>, text: RwSignal<String>) -> impl IntoView {
+        let picker = *self;
+        let list_id = self.list_id();
+        move || {
+            let suggestions = picker.suggestions();
+            (!suggestions.is_empty()).then(|| {
+                let options = suggestions
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, name)| {
+                        let selected = move || (picker.active.get() == i).to_string();
+                        let pick = picker;
+                        let shown = format!("@{name}");
+                        view! {
+                            <li role="option" id=picker.option_id(i) aria-selected=selected
+                                on:mousedown=move |ev| { ev.prevent_default(); pick.pick(&name, input, text); }>
+                                {shown}
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <ul role="listbox" id=list_id.clone() aria-label="Mention suggestions"
+                        class="mention-suggestions">
+                        {options}
+                    </ul>
+                }
+            })
+        }
+    }
+}
+
+/// The byte offset of a UTF-16 offset (a textarea's caret) in `s`.
+fn byte_offset(s: &str, utf16_units: usize) -> usize {
+    let mut units = 0;
+    for (i, c) in s.char_indices() {
+        if units >= utf16_units {
+            return i;
+        }
+        units += c.len_utf16();
+    }
+    s.len()
 }

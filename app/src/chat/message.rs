@@ -68,10 +68,13 @@ pub fn MessageItem(
         let reply_count = m.reply_count;
         let pinned = m.pinned;
         let top_level = m.thread.is_none();
+        let mentions_me = me_id.is_some_and(|me| m.mentions_user(me));
         Some(view! {
-            <article class="message" class:pinned=pinned data-seq=m.seq.0 data-id=id.0>
+            <article class="message" class:pinned=pinned class:mentions-me=mentions_me
+                data-seq=m.seq.0 data-id=id.0>
                 <header>
                     <span class="author">{m.author.username.clone()}</span>
+                    {mentions_me.then(|| view! { " " <span class="mention-mark">"Mentions you"</span> })}
                     " "
                     <time datetime=iso title=long>{short}</time>
                     {m.edited_at.filter(|_| !deleted).map(|_| view! { " " <span class="edited">"(edited)"</span> })}

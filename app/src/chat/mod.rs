@@ -18,6 +18,22 @@ use xietong::{
 
 use crate::AppError;
 
+/// What every chat screen of a tab shares: my channel list and where I stand in each channel
+/// (set once the sidebar's snapshot has loaded). Provided by the shell above the sidebar and
+/// the page.
+#[derive(Clone, Copy)]
+pub struct ChatState {
+    pub workspace: RwSignal<Option<RwSignal<state::WorkspaceView>>>,
+}
+
+impl ChatState {
+    pub fn provide() {
+        provide_context(ChatState {
+            workspace: RwSignal::new(None),
+        });
+    }
+}
+
 #[server(prefix = "/api", endpoint = "workspace")]
 pub async fn workspace() -> Result<WorkspaceSnapshot, AppError> {
     let user = crate::backend::require_user()?;

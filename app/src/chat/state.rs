@@ -2,9 +2,12 @@
 //! snapshot and applies its scopes' events in sequence order, exactly once. Plain Rust, so it
 //! is unit-tested natively.
 
-use xietong::chat::ThreadPage;
+use std::collections::BTreeMap;
+
+use xietong::chat::{ChannelUnread, ThreadPage};
 use xietong::{
-    Channel, Event, EventBody, HistoryPage, Message, Scope, Seq, SeqOrder, WorkspaceSnapshot,
+    Channel, ChannelId, Event, EventBody, HistoryPage, Message, Scope, Seq, SeqOrder,
+    WorkspaceSnapshot,
 };
 
 use crate::live::{Applied, ScopeView};
@@ -27,6 +30,8 @@ pub struct WorkspaceView {
     pub me: xietong::CurrentUser,
     /// Ordered by id.
     pub channels: Vec<Channel>,
+    /// Where I stand in each channel I have read or have unread messages in (my user scope).
+    pub unread: BTreeMap<ChannelId, ChannelUnread>,
     pub head: Seq,
     pub user_head: Seq,
 }
@@ -36,8 +41,37 @@ impl WorkspaceView {
         WorkspaceView {
             me: snapshot.me.clone(),
             channels: snapshot.channels.clone(),
+            unread: snapshot
+                .unread
+                .iter()
+                .map(|u| (u.channel, u.clone()))
+                .collect(),
             head: snapshot.head,
             user_head: snapshot.user_head,
+        }
+    }
+
+    /// My unread and mention counts in a channel, and how far I have read it.
+    pub fn unread_in(&self, channel: ChannelId) -> ChannelUnread {
+        self.unread.get(&channel).cloned().unwrap_or(ChannelUnread {
+            channel,
+            ..Default::default()
+        })
+    }
+
+    /// Unread messages in all my channels (the document title's count).
+    pub fn total_unread(&self) -> u32 {
+        self.unread.values().map(|u| u.unread).sum()
+    }
+
+    fn count_unread(&mut self, channel: ChannelId, seq: Seq, mention: bool) {
+        let entry = self.unread.entry(channel).or_insert_with(|| ChannelUnread {
+            channel,
+            ..Default::default()
+        });
+        if seq > entry.last_read {
+            entry.unread += 1;
+            entry.mentions += u32::from(mention);
         }
     }
 
@@ -69,7 +103,32 @@ impl ScopeView for WorkspaceView {
             EventBody::ChannelCreated { channel } | EventBody::ChannelAdded { channel } => {
                 self.add(channel)
             }
-            EventBody::ChannelRemoved { channel } => self.channels.retain(|c| c.id != *channel),
+            EventBody::ChannelRemoved { channel } => {
+                self.channels.retain(|c| c.id != *channel);
+                self.unread.remove(channel);
+            }
+            EventBody::MessageUnread {
+                channel,
+                seq,
+                mention,
+                ..
+            } => self.count_unread(*channel, *seq, *mention),
+            EventBody::ChannelRead {
+                channel,
+                seq,
+                unread,
+                mentions,
+            } => {
+                self.unread.insert(
+                    *channel,
+                    ChannelUnread {
+                        channel: *channel,
+                        last_read: *seq,
+                        unread: *unread,
+                        mentions: *mentions,
+                    },
+                );
+            }
             _ => {}
         }
         Applied::Applied
@@ -211,11 +270,15 @@ pub fn change_message(messages: &mut [Message], body: &EventBody) {
             body,
             html,
             edited_at,
+            mentions,
+            mentions_all,
             ..
         } => {
             target.body = body.clone();
             target.html = html.clone();
             target.edited_at = Some(*edited_at);
+            target.mentions = mentions.clone();
+            target.mentions_all = *mentions_all;
         }
         EventBody::MessageDeleted { .. } => target.mark_deleted(),
         EventBody::ReactionChanged {
@@ -307,12 +370,7 @@ mod tests {
             html: format!("<p>m{seq}</p>"),
             created_at: 0,
             client_id: Some(ClientMsgId(format!("client-{seq:04}"))),
-            thread: None,
-            reply_count: 0,
-            edited_at: None,
-            deleted: false,
-            pinned: false,
-            reactions: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -369,6 +427,60 @@ mod tests {
     }
 
     #[test]
+    fn unread_counts_only_after_what_was_read() {
+        let me = Scope::User(UserId(1));
+        let snapshot = WorkspaceSnapshot {
+            me: xietong::CurrentUser {
+                id: UserId(1),
+                username: "a".into(),
+                is_admin: false,
+            },
+            channels: vec![channel()],
+            head: Seq(0),
+            user_head: Seq(0),
+            unread: vec![ChannelUnread {
+                channel: ChannelId(1),
+                last_read: Seq(10),
+                unread: 1,
+                mentions: 0,
+            }],
+        };
+        let mut view = WorkspaceView::from_snapshot(&snapshot);
+        let unread = |seq, mention| EventBody::MessageUnread {
+            channel: ChannelId(1),
+            message: MessageId(seq as i64),
+            seq: Seq(seq),
+            mention,
+        };
+        assert_eq!(
+            view.apply(&event(me, 1, unread(12, true))),
+            Applied::Applied
+        );
+        // Committed before a read that already covered it: not counted again.
+        assert_eq!(
+            view.apply(&event(me, 2, unread(9, false))),
+            Applied::Applied
+        );
+        assert_eq!(
+            (
+                view.unread_in(ChannelId(1)).unread,
+                view.unread_in(ChannelId(1)).mentions
+            ),
+            (2, 1)
+        );
+        assert_eq!(view.total_unread(), 2);
+        let read = EventBody::ChannelRead {
+            channel: ChannelId(1),
+            seq: Seq(12),
+            unread: 0,
+            mentions: 0,
+        };
+        assert_eq!(view.apply(&event(me, 3, read)), Applied::Applied);
+        assert_eq!(view.total_unread(), 0);
+        assert_eq!(view.unread_in(ChannelId(1)).last_read, Seq(12));
+    }
+
+    #[test]
     fn workspace_view_adds_created_channels() {
         let snapshot = WorkspaceSnapshot {
             me: xietong::CurrentUser {
@@ -379,6 +491,7 @@ mod tests {
             channels: vec![channel()],
             head: Seq(1),
             user_head: Seq(0),
+            unread: Vec::new(),
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
         let created = Channel {

@@ -6,7 +6,7 @@ use xietong::Scope;
 
 use super::people::people_picker;
 use super::state::WorkspaceView;
-use super::{workspace, CreateChannel, StartConversation};
+use super::{workspace, ChatState, CreateChannel, StartConversation};
 use crate::live::Live;
 
 /// Chat's part of the sidebar: the channels I can see (live from the workspace scope and my
@@ -14,14 +14,31 @@ use crate::live::Live;
 #[component]
 pub fn ChannelSidebar() -> impl IntoView {
     let live = expect_context::<Live>();
+    let chat = expect_context::<ChatState>();
     let snapshot = Resource::new(|| (), |_| workspace());
     let snapshot_refetch = move || snapshot.refetch();
+    // The document title counts my unread messages: "(3) 协同".
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    Effect::new(move |_| {
+        let total = chat
+            .workspace
+            .get()
+            .map(|view| view.with(|v| v.total_unread()))
+            .unwrap_or(0);
+        let title = if total > 0 {
+            format!("({total}) 协同")
+        } else {
+            "协同".to_owned()
+        };
+        document().set_title(&title);
+    });
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match snapshot.await {
                     Ok(snapshot) => {
                         let view = RwSignal::new(WorkspaceView::from_snapshot(&snapshot));
+                        chat.workspace.set(Some(view));
                         // Public channels come from the workspace scope, private ones and
                         // direct messages from mine.
                         for scope in [Scope::Workspace, Scope::User(snapshot.me.id)] {
@@ -69,18 +86,52 @@ fn ChannelLinks(view: RwSignal<WorkspaceView>, direct: bool) -> impl IntoView {
     view! {
         <ul>
             <For each=listed key=|c| c.id let:channel>
-                <li>
-                    <A href=format!("/c/{}", channel.id)>
-                        {(!direct).then(|| view! {
-                            <span aria-hidden="true" class="hash">
-                                {if channel.kind.members_only() { "🔒 " } else { "# " }}
-                            </span>
-                        })}
-                        {me.with_value(|me| channel.display_name(me))}
-                    </A>
-                </li>
+                {
+                    let id = channel.id;
+                    let unread = Memo::new(move |_| view.with(|v| v.unread_in(id)));
+                    let name = me.with_value(|me| channel.display_name(me));
+                    let shown = name.clone();
+                    // The badge is for the eye; the link's name says it in words.
+                    let label = move || {
+                        unread.with(|u| format!("{name}{}", unread_label(u.unread, u.mentions)))
+                    };
+                    view! {
+                        <li>
+                            <A href=format!("/c/{}", channel.id) attr:aria-label=label>
+                                {(!direct).then(|| view! {
+                                    <span aria-hidden="true" class="hash">
+                                        {if channel.kind.members_only() { "🔒 " } else { "# " }}
+                                    </span>
+                                })}
+                                <span class="name" class:unread=move || unread.with(|u| u.unread > 0)>
+                                    {shown}
+                                </span>
+                                {move || unread.with(|u| (u.unread > 0).then(|| {
+                                    let mentioned = u.mentions > 0;
+                                    let badge = if mentioned { format!("@{}", u.mentions) } else { u.unread.to_string() };
+                                    view! {
+                                        <span class="badge" class:mention=mentioned aria-hidden="true">{badge}</span>
+                                    }
+                                }))}
+                            </A>
+                        </li>
+                    }
+                }
             </For>
         </ul>
+    }
+}
+
+/// What a channel link's accessible name ends with: ", 3 unread", ", 3 unread, 1 mention"
+/// (nothing when all is read).
+fn unread_label(unread: u32, mentions: u32) -> String {
+    if unread == 0 {
+        return String::new();
+    }
+    match mentions {
+        0 => format!(", {unread} unread"),
+        1 => format!(", {unread} unread, 1 mention"),
+        n => format!(", {unread} unread, {n} mentions"),
     }
 }
 

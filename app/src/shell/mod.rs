@@ -18,6 +18,7 @@ use crate::live::Live;
 #[component]
 pub fn Shell() -> impl IntoView {
     Live::provide();
+    crate::chat::ChatState::provide();
     let me = Resource::new(|| (), |_| who_am_i());
     // On a narrow screen the navigation is a panel opened by "Menu"; following a link closes it.
     let menu_open = RwSignal::new(false);

@@ -23,12 +23,14 @@ pub async fn post_message(
     if let Some(root) = command.thread {
         start_or_join_thread(ctx, command.channel, root).await?;
     }
+    let mentions = super::mentions::Mentions::resolve(ctx.conn(), body).await?;
     let seq = ctx.next_seq(scope).await?;
     let at = ctx.now();
     let client_id = ctx.client_id().cloned();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (channel_id, seq, author_id, body, created_at, client_id, thread_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO messages (channel_id, seq, author_id, body, created_at, client_id, thread_id,
+                               mentions, mentions_all)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(command.channel.0)
     .bind(seq.0 as i64)
@@ -37,6 +39,8 @@ pub async fn post_message(
     .bind(at)
     .bind(client_id.as_ref().map(|c| c.0.clone()))
     .bind(command.thread.map(|t| t.0))
+    .bind(mentions.column())
+    .bind(i64::from(mentions.all))
     .fetch_one(ctx.conn())
     .await?;
     let message = Message {
@@ -45,7 +49,7 @@ pub async fn post_message(
         seq,
         author,
         body: body.to_owned(),
-        html: super::markdown::render(body),
+        html: super::markdown::render(body, &mentions.names()),
         created_at: at,
         client_id,
         thread: command.thread,
@@ -54,7 +58,10 @@ pub async fn post_message(
         deleted: false,
         pinned: false,
         reactions: Vec::new(),
+        mentions: mentions.ids(),
+        mentions_all: mentions.all,
     };
+    super::unread::count_unread(ctx, &message).await?;
     ctx.append_at(scope, seq, EventBody::MessagePosted { message })
         .await?;
     Ok(CommandOutput::MessagePosted {
@@ -215,7 +222,7 @@ pub async fn create_channel(
     Ok(CommandOutput::ChannelCreated { channel })
 }
 
-async fn insert_member(
+pub(super) async fn insert_member(
     ctx: &mut Ctx<'_>,
     channel: ChannelId,
     user: UserId,
@@ -349,6 +356,7 @@ pub async fn remove_member(
         },
     )
     .await?;
+    super::unread::forget(ctx, command.user, channel.id).await?;
     ctx.append(
         Scope::User(command.user),
         EventBody::ChannelRemoved {

@@ -4,32 +4,103 @@
 //! Raw HTML in a message is never HTML: pulldown-cmark's HTML events are turned back into text,
 //! and ammonia cleans the result anyway (allowed tags only, links `rel="noopener noreferrer"`,
 //! only http, https and mailto URLs).
+//!
+//! Mentions the server resolved (`@name` of a real user, `@channel` …) are wrapped in
+//! `<span class="mention">`, outside code only.
 
-use pulldown_cmark::{Event, Options, Parser};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
+use xietong::chat::{mention_prefixes, mention_runs};
 
-/// The sanitised HTML of a message body. Line breaks are kept as typed (chat, not prose).
-pub fn render(body: &str) -> String {
+/// The sanitised HTML of a message body, with `mentioned` names (lowercase, without `@`)
+/// marked. Line breaks are kept as typed (chat, not prose).
+pub fn render(body: &str, mentioned: &[String]) -> String {
     let options =
         Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
-    let events = Parser::new_ext(body, options).map(|event| match event {
-        Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
-        Event::SoftBreak => Event::HardBreak,
-        other => other,
+    let mut in_code = false;
+    let events = Parser::new_ext(body, options).flat_map(|event| {
+        let out: Vec<Event> = match event {
+            Event::Html(html) | Event::InlineHtml(html) => vec![Event::Text(html)],
+            Event::SoftBreak => vec![Event::HardBreak],
+            Event::Start(Tag::CodeBlock(kind)) => {
+                in_code = true;
+                vec![Event::Start(Tag::CodeBlock(kind))]
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code = false;
+                vec![Event::End(TagEnd::CodeBlock)]
+            }
+            Event::Text(text) if !in_code && !mentioned.is_empty() => {
+                mark_mentions(text, mentioned)
+            }
+            other => vec![other],
+        };
+        out
     });
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
     let clean = ammonia::Builder::default()
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer"))
+        .add_allowed_classes("span", &["mention"])
         .clean(&html)
         .to_string();
     // No whitespace around the blocks: a one-line message's text is exactly what was typed.
     clean.trim().to_owned()
 }
 
+/// Splits a text run so each resolved mention becomes its own marked piece (the longest
+/// resolved name wins: `@张伟你好` marks `@张伟`).
+fn mark_mentions<'a>(text: CowStr<'a>, mentioned: &[String]) -> Vec<Event<'a>> {
+    let mut out = Vec::new();
+    let mut done = 0;
+    for (at, run) in mention_runs(&text) {
+        let Some(name) = mention_prefixes(run).find(|p| mentioned.contains(&p.to_lowercase()))
+        else {
+            continue;
+        };
+        if at > done {
+            out.push(Event::Text(CowStr::from(text[done..at].to_owned())));
+        }
+        let end = at + 1 + name.len();
+        out.push(Event::InlineHtml(CowStr::Borrowed(
+            r#"<span class="mention">"#,
+        )));
+        out.push(Event::Text(CowStr::from(text[at..end].to_owned())));
+        out.push(Event::InlineHtml(CowStr::Borrowed("</span>")));
+        done = end;
+    }
+    if done == 0 {
+        return vec![Event::Text(text)];
+    }
+    if done < text.len() {
+        out.push(Event::Text(CowStr::from(text[done..].to_owned())));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::render;
+    fn render(body: &str) -> String {
+        super::render(body, &[])
+    }
+
+    #[test]
+    fn mentions_are_marked_outside_code() {
+        let names = vec!["bob".to_owned(), "张伟".to_owned(), "here".to_owned()];
+        let html = super::render(
+            "hi @Bob and @张伟你好, @here `@bob` a@bob.com @nobody",
+            &names,
+        );
+        assert_eq!(
+            html,
+            r#"<p>hi <span class="mention">@Bob</span> and <span class="mention">@张伟</span>你好, <span class="mention">@here</span> <code>@bob</code> a@bob.com @nobody</p>"#
+        );
+        let html = super::render("```\n@bob\n```", &names);
+        assert!(!html.contains("mention"), "{html}");
+        // A user's own span is text, never markup.
+        let html = super::render(r#"<span class="mention">@x</span>"#, &names);
+        assert!(!html.contains("<span"), "{html}");
+    }
 
     #[test]
     fn markdown_renders() {

@@ -90,20 +90,28 @@ pub async fn edit_message(
     }
     keep_old_body(ctx, command.message).await?;
     let at = ctx.now();
-    sqlx::query("UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1")
-        .bind(command.message.0)
-        .bind(&body)
-        .bind(at)
-        .execute(ctx.conn())
-        .await?;
+    // The new text's mentions are marked; nobody is notified again for an edit.
+    let mentions = super::mentions::Mentions::resolve(ctx.conn(), &body).await?;
+    sqlx::query(
+        "UPDATE messages SET body = $2, edited_at = $3, mentions = $4, mentions_all = $5 WHERE id = $1",
+    )
+    .bind(command.message.0)
+    .bind(&body)
+    .bind(at)
+    .bind(mentions.column())
+    .bind(i64::from(mentions.all))
+    .execute(ctx.conn())
+    .await?;
     let seq = ctx
         .append(
             target.scope(),
             EventBody::MessageEdited {
                 message: command.message,
-                html: super::markdown::render(&body),
+                html: super::markdown::render(&body, &mentions.names()),
                 body,
                 edited_at: at,
+                mentions: mentions.ids(),
+                mentions_all: mentions.all,
             },
         )
         .await?;
@@ -126,7 +134,7 @@ pub async fn delete_message(
         return Ok(changed(command.message, target.scope(), None));
     }
     keep_old_body(ctx, command.message).await?;
-    sqlx::query("UPDATE messages SET body = '', deleted = 1, pinned = 0 WHERE id = $1")
+    sqlx::query("UPDATE messages SET body = '', deleted = 1, pinned = 0, mentions = '', mentions_all = 0 WHERE id = $1")
         .bind(command.message.0)
         .execute(ctx.conn())
         .await?;

@@ -1,7 +1,10 @@
 //! Chat: channels (public, private, direct, group direct), members and messages. Commands in
-//! `commands.rs` and `messages.rs` (the only code that writes these tables), reads in `queries.rs`.
+//! `commands.rs`, `messages.rs` and `unread.rs` (the only code that writes these tables),
+//! reads in `queries.rs`.
 
 pub mod commands;
 pub mod markdown;
+pub mod mentions;
 pub mod messages;
 pub mod queries;
+pub mod unread;

@@ -84,12 +84,15 @@ pub async fn workspace(store: &Store, user: &CurrentUser) -> Result<WorkspaceSna
     let head = store::head(&mut tx, Scope::Workspace).await?;
     let user_head = store::head(&mut tx, Scope::User(user.id)).await?;
     let channels = visible_channels(&mut tx, user).await?;
+    let ids: Vec<ChannelId> = channels.iter().map(|c| c.id).collect();
+    let unread = super::unread::snapshot(&mut tx, user, &ids).await?;
     tx.commit().await?;
     Ok(WorkspaceSnapshot {
         me: user.clone(),
         channels,
         head,
         user_head,
+        unread,
     })
 }
 
@@ -132,17 +135,24 @@ pub async fn history(
 
 const MESSAGE_COLUMNS: &str =
     "SELECT m.id, m.channel_id, m.seq, m.author_id, u.username, m.body, m.created_at, m.client_id,
-            m.thread_id, m.reply_count, m.edited_at, m.deleted, m.pinned
+            m.thread_id, m.reply_count, m.edited_at, m.deleted, m.pinned, m.mentions,
+            m.mentions_all
      FROM messages m JOIN users u ON u.id = m.author_id";
 
 fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
     let body: String = r.try_get("body")?;
+    let mentions = super::mentions::Mentions::from_columns(
+        &r.try_get::<String, _>("mentions")?,
+        r.try_get::<i64, _>("mentions_all")? != 0,
+    );
     Ok(Message {
         html: if body.is_empty() {
             String::new()
         } else {
-            super::markdown::render(&body)
+            super::markdown::render(&body, &mentions.names())
         },
+        mentions: mentions.ids(),
+        mentions_all: mentions.all,
         id: MessageId(r.try_get("id")?),
         channel: ChannelId(r.try_get("channel_id")?),
         seq: Seq(r.try_get::<i64, _>("seq")? as u64),

@@ -320,6 +320,16 @@ impl Client {
         }
     }
 
+    /// The next event of `scope`, skipping anything else (events of other scopes too).
+    pub async fn next_event_in(&mut self, scope: Scope) -> xietong::Event {
+        loop {
+            let event = self.next_event().await;
+            if event.scope == scope {
+                return event;
+            }
+        }
+    }
+
     /// Reads until the server closes; the close code, if a close frame came.
     pub async fn close_code(&mut self) -> Option<u16> {
         loop {

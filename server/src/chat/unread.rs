@@ -1,0 +1,279 @@
+//! Unread counts and mentions. A message counts as unread for the people it concerns — the
+//! channel's members, a thread's followers, whoever it mentions — each in their own user scope
+//! (`message_unread`), so every tab of theirs shows the count without watching the channel.
+//! Reading a channel (`mark_read`) writes `channel_read` with what is still unread after it.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+use xietong::chat::{ChannelUnread, MarkRead};
+use xietong::{
+    ChannelId, ChannelKind, CommandOutput, CurrentUser, EventBody, Message, Scope, Seq, UserId,
+};
+
+use super::queries;
+use crate::access::Need;
+use crate::command::{CommandError, Ctx};
+use crate::store::{self, Conn, StoreError};
+
+/// Counts a new message as unread for everyone it concerns (never its author), and makes the
+/// author of a reply, the thread's first author and anyone mentioned in it follow the thread.
+pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), CommandError> {
+    let channel = queries::channel(ctx.conn(), message.channel)
+        .await?
+        .ok_or_else(|| CommandError::NotFound("no such channel".into()))?;
+    let members: Vec<UserId> =
+        sqlx::query_scalar("SELECT user_id FROM channel_members WHERE channel_id = $1")
+            .bind(channel.id.0)
+            .fetch_all(ctx.conn())
+            .await?
+            .into_iter()
+            .map(UserId)
+            .collect();
+    let may_read = |user: &UserId| !channel.kind.members_only() || members.contains(user);
+    // Reader → whether the message mentions them.
+    let mut readers: BTreeMap<UserId, bool> = BTreeMap::new();
+    match message.thread {
+        None => readers.extend(members.iter().map(|m| (*m, false))),
+        Some(root) => {
+            sqlx::query(
+                "INSERT INTO thread_followers (root_id, user_id)
+                 SELECT id, author_id FROM messages WHERE id = $1
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(root.0)
+            .execute(ctx.conn())
+            .await?;
+            let followers: Vec<i64> =
+                sqlx::query_scalar("SELECT user_id FROM thread_followers WHERE root_id = $1")
+                    .bind(root.0)
+                    .fetch_all(ctx.conn())
+                    .await?;
+            readers.extend(
+                followers
+                    .into_iter()
+                    .map(UserId)
+                    .filter(may_read)
+                    .map(|f| (f, false)),
+            );
+        }
+    }
+    let mut mentioned = message.mentions.clone();
+    if message.mentions_all {
+        mentioned.extend(members.iter().copied());
+    }
+    for user in mentioned.into_iter().filter(may_read) {
+        readers.insert(user, true);
+    }
+    if let Some(root) = message.thread {
+        let followers = readers
+            .iter()
+            .filter(|(_, mention)| **mention)
+            .map(|(u, _)| *u)
+            .chain([message.author.id]);
+        for user in followers.collect::<Vec<_>>() {
+            sqlx::query(
+                "INSERT INTO thread_followers (root_id, user_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(root.0)
+            .bind(user.0)
+            .execute(ctx.conn())
+            .await?;
+        }
+    }
+    readers.remove(&message.author.id);
+    for (user, mention) in readers {
+        sqlx::query(
+            "INSERT INTO unread_messages (user_id, channel_id, seq, mention) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user.0)
+        .bind(channel.id.0)
+        .bind(message.seq.0 as i64)
+        .bind(i64::from(mention))
+        .execute(ctx.conn())
+        .await?;
+        ctx.append(
+            Scope::User(user),
+            EventBody::MessageUnread {
+                channel: channel.id,
+                message: message.id,
+                seq: message.seq,
+                mention,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks a channel read up to `seq` (at most its head). Opening a public channel makes the
+/// reader a member: its messages count as unread for them from then on.
+pub async fn mark_read(
+    ctx: &mut Ctx<'_>,
+    command: &MarkRead,
+) -> Result<CommandOutput, CommandError> {
+    let user = ctx.user()?;
+    let scope = Scope::Channel(command.channel);
+    ctx.require(scope, Need::Read).await?;
+    let channel = queries::channel(ctx.conn(), command.channel)
+        .await?
+        .ok_or_else(|| CommandError::NotFound("no such channel".into()))?;
+    let mut seq = command.seq.min(store::head(ctx.conn(), scope).await?);
+    if channel.kind == ChannelKind::Public
+        && !crate::access::is_member(ctx.conn(), channel.id, user).await?
+    {
+        super::commands::insert_member(ctx, channel.id, user.id).await?;
+        // Joining is part of what the reader has now seen.
+        seq = ctx
+            .append(
+                scope,
+                EventBody::MembersChanged {
+                    channel: channel.id,
+                    added: vec![user.user_ref()],
+                    removed: Vec::new(),
+                },
+            )
+            .await?;
+    }
+    let last_read: Option<i64> = sqlx::query_scalar(
+        "SELECT last_read FROM channel_reads WHERE user_id = $1 AND channel_id = $2",
+    )
+    .bind(user.id.0)
+    .bind(channel.id.0)
+    .fetch_optional(ctx.conn())
+    .await?;
+    if last_read.is_some_and(|last| last >= seq.0 as i64) {
+        return Ok(CommandOutput::MarkedRead {
+            channel: channel.id,
+            seq: None,
+        });
+    }
+    // Take my scope's next number first: it orders this read after every `message_unread` of
+    // mine already committed and before any still to come, so the counts below are exact.
+    let mine = Scope::User(user.id);
+    let at = ctx.next_seq(mine).await?;
+    sqlx::query(
+        "INSERT INTO channel_reads (user_id, channel_id, last_read) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read = excluded.last_read",
+    )
+    .bind(user.id.0)
+    .bind(channel.id.0)
+    .bind(seq.0 as i64)
+    .execute(ctx.conn())
+    .await?;
+    sqlx::query("DELETE FROM unread_messages WHERE user_id = $1 AND channel_id = $2 AND seq <= $3")
+        .bind(user.id.0)
+        .bind(channel.id.0)
+        .bind(seq.0 as i64)
+        .execute(ctx.conn())
+        .await?;
+    let (unread, mentions) = counts_after(ctx.conn(), user.id, channel.id, seq).await?;
+    ctx.append_at(
+        mine,
+        at,
+        EventBody::ChannelRead {
+            channel: channel.id,
+            seq,
+            unread,
+            mentions,
+        },
+    )
+    .await?;
+    Ok(CommandOutput::MarkedRead {
+        channel: channel.id,
+        seq: Some(seq),
+    })
+}
+
+async fn counts_after(
+    conn: &mut Conn,
+    user: UserId,
+    channel: ChannelId,
+    seq: Seq,
+) -> Result<(u32, u32), StoreError> {
+    let row = sqlx::query(
+        "SELECT count(*) AS unread, CAST(coalesce(sum(mention), 0) AS BIGINT) AS mentions FROM unread_messages
+         WHERE user_id = $1 AND channel_id = $2 AND seq > $3",
+    )
+    .bind(user.0)
+    .bind(channel.0)
+    .bind(seq.0 as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    let unread: i64 = row.try_get("unread")?;
+    let mentions: i64 = row.try_get("mentions")?;
+    Ok((
+        u32::try_from(unread).unwrap_or(u32::MAX),
+        u32::try_from(mentions).unwrap_or(u32::MAX),
+    ))
+}
+
+/// Drops what a user who lost access to a channel had unread or followed in it.
+pub async fn forget(
+    ctx: &mut Ctx<'_>,
+    user: UserId,
+    channel: ChannelId,
+) -> Result<(), CommandError> {
+    for sql in [
+        "DELETE FROM unread_messages WHERE user_id = $1 AND channel_id = $2",
+        "DELETE FROM channel_reads WHERE user_id = $1 AND channel_id = $2",
+        "DELETE FROM thread_followers WHERE user_id = $1
+           AND root_id IN (SELECT id FROM messages WHERE channel_id = $2)",
+    ] {
+        sqlx::query(sql)
+            .bind(user.0)
+            .bind(channel.0)
+            .execute(ctx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Where `user` stands in each of `channels` they have read or have unread messages in (the
+/// workspace snapshot's part; read in the snapshot's transaction).
+pub async fn snapshot(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    channels: &[ChannelId],
+) -> Result<Vec<ChannelUnread>, StoreError> {
+    let mut by_channel: BTreeMap<ChannelId, ChannelUnread> = BTreeMap::new();
+    let reads: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT channel_id, last_read FROM channel_reads WHERE user_id = $1")
+            .bind(user.id.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    for (channel, last_read) in reads {
+        by_channel.insert(
+            ChannelId(channel),
+            ChannelUnread {
+                channel: ChannelId(channel),
+                last_read: Seq(last_read.max(0) as u64),
+                ..Default::default()
+            },
+        );
+    }
+    let counts = sqlx::query(
+        "SELECT u.channel_id, count(*) AS unread, CAST(coalesce(sum(u.mention), 0) AS BIGINT) AS mentions
+         FROM unread_messages u
+         LEFT JOIN channel_reads r ON r.user_id = u.user_id AND r.channel_id = u.channel_id
+         WHERE u.user_id = $1 AND u.seq > coalesce(r.last_read, 0)
+         GROUP BY u.channel_id",
+    )
+    .bind(user.id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in counts {
+        let channel = ChannelId(row.try_get("channel_id")?);
+        let entry = by_channel.entry(channel).or_insert_with(|| ChannelUnread {
+            channel,
+            ..Default::default()
+        });
+        entry.unread = u32::try_from(row.try_get::<i64, _>("unread")?).unwrap_or(u32::MAX);
+        entry.mentions = u32::try_from(row.try_get::<i64, _>("mentions")?).unwrap_or(u32::MAX);
+    }
+    Ok(by_channel
+        .into_values()
+        .filter(|u| channels.contains(&u.channel))
+        .collect())
+}
