@@ -192,6 +192,16 @@ pub struct HistoryPage {
     pub head: Seq,
     /// Whether older messages exist before the first one in `messages`.
     pub has_more: bool,
+    /// In a direct conversation: how far each member who sends read receipts has read it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<SeenBy>,
+}
+
+/// How far a member has read a direct conversation (a read receipt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenBy {
+    pub user: UserId,
+    pub seq: Seq,
 }
 
 /// Command: post a message to a channel the user may write to (`thread`: as a reply in the
@@ -334,7 +344,9 @@ pub fn mention_at_caret(before_caret: &str) -> Option<(usize, &str)> {
         .then_some((at, typed))
 }
 
-/// The names a mention run could mean, longest first (at least the shortest username long).
+/// The names a mention run could mean, longest first: the whole run, or a shorter name where
+/// the run goes on in a script written without spaces (`@张伟你好` may mean `张伟`; `@bob的` may
+/// mean `bob`), never where it goes on in a word (`@johnny` does not mean `jo`).
 pub fn mention_prefixes(run: &str) -> impl Iterator<Item = &str> {
     use crate::limits::{MAX_USERNAME_CHARS, MIN_USERNAME_CHARS};
     let mut ends: Vec<usize> = run
@@ -343,6 +355,12 @@ pub fn mention_prefixes(run: &str) -> impl Iterator<Item = &str> {
         .enumerate()
         .filter(|(n, _)| (MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&(n + 1)))
         .map(|(_, end)| end)
+        .filter(|end| {
+            run[*end..]
+                .chars()
+                .next()
+                .is_none_or(|next| !continues_word(next))
+        })
         .collect();
     ends.reverse();
     ends.into_iter().map(move |end| &run[..end])
@@ -351,7 +369,7 @@ pub fn mention_prefixes(run: &str) -> impl Iterator<Item = &str> {
 /// A character before `@` that makes it part of a word (`a@b.com`), not a mention. Chinese
 /// text has no spaces, so `你好@张伟` is a mention.
 fn continues_word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '=' | '?' | '&')
 }
 
 /// A character a username may hold (the rule of `validate::username`).
@@ -372,6 +390,7 @@ mod mention_tests {
         assert_eq!(runs, ["bob", "张伟你好", "here"]);
         assert_eq!(mention_runs("@ alone and @.").len(), 0);
         assert_eq!(mention_runs("end @carol.")[0].1, "carol");
+        assert_eq!(mention_runs("https://medium.com/@alice/x").len(), 0);
     }
 
     #[test]
@@ -388,6 +407,10 @@ mod mention_tests {
     fn prefixes_are_longest_first() {
         let p: Vec<&str> = mention_prefixes("张伟你").collect();
         assert_eq!(p, ["张伟你", "张伟"]);
+        let p: Vec<&str> = mention_prefixes("bob的").collect();
+        assert_eq!(p, ["bob的", "bob"]);
+        let p: Vec<&str> = mention_prefixes("johnny").collect();
+        assert_eq!(p, ["johnny"]);
     }
 
     #[test]

@@ -41,4 +41,6 @@ pub struct WorkspaceSnapshot {
     /// Where I stand in each channel I have read or have unread messages in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<crate::chat::ChannelUnread>,
+    #[serde(default)]
+    pub settings: crate::settings::UserSettings,
 }

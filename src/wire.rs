@@ -55,6 +55,7 @@ pub enum Command {
     React(React),
     PinMessage(PinMessage),
     MarkRead(MarkRead),
+    UpdateSettings(crate::settings::UpdateSettings),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -84,6 +85,7 @@ pub enum CommandOutput {
         channel: ChannelId,
         seq: Option<Seq>,
     },
+    SettingsSaved,
 }
 
 /// Server → browser.
@@ -212,6 +214,13 @@ pub enum EventBody {
         seq: Seq,
         unread: u32,
         mentions: u32,
+    },
+    /// In a direct conversation's scope: `user` has read it up to `seq` (this event's own
+    /// number). Only from members who send read receipts.
+    MessagesSeen { user: UserId, seq: Seq },
+    /// In a user scope: the user's settings changed (in another tab, say).
+    SettingsChanged {
+        settings: crate::settings::UserSettings,
     },
     /// In a channel scope: who joined and who left.
     MembersChanged {

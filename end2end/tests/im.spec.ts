@@ -301,3 +301,51 @@ test('mentions: "@" opens Mention suggestions; arrows, Enter and Tab pick', asyn
   await box.press('Escape');
   await expect(list).toHaveCount(0);
 });
+
+test('seen: the sender sees "Seen" (groups: "Seen by N"); Settings turns read receipts off', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const c = await newUser(browser, 'c');
+  // A group conversation: "Seen by N" counts the readers.
+  await a.page.getByRole('button', { name: 'New message' }).click();
+  await pickPeople(a.page, [b.name, c.name], 'Start');
+  await expect(a.page).toHaveURL(/\/c\/\d+$/);
+  await send(a.page, 'group hello');
+  const seen = a.page.locator('.seen');
+  await expect(seen).toHaveText('');
+  for (const reader of [b, c]) {
+    await reader.page.getByRole('navigation', { name: 'Direct messages' }).getByRole('link', { name: new RegExp(a.name) }).click();
+    await expect(message(reader.page, 'group hello')).toBeVisible();
+  }
+  await expect(seen).toHaveText('Seen by 2');
+
+  // A direct message: "Seen" once B has read it; gone under A's next message until read again.
+  await a.page.getByRole('button', { name: 'New message' }).click();
+  await pickPeople(a.page, [b.name], 'Start');
+  await send(a.page, 'just you');
+  const dmLink = b.page.getByRole('navigation', { name: 'Direct messages' }).getByRole('link', { name: `${a.name}, 1 unread` });
+  await dmLink.click();
+  await expect(message(b.page, 'just you')).toBeVisible();
+  await expect(seen).toHaveText('Seen');
+  await send(a.page, 'and again');
+  await expect(message(b.page, 'and again')).toBeVisible();
+  await expect(seen).toHaveText('Seen');
+
+  // B turns read receipts off: A's next message stays unseen even though B reads it.
+  await b.page.getByRole('button', { name: 'Settings' }).click();
+  const settings = b.page.getByRole('dialog', { name: 'Settings' });
+  const receipts = settings.getByRole('checkbox', { name: 'Send read receipts' });
+  await expect(receipts).toBeChecked();
+  await receipts.uncheck();
+  await settings.getByRole('button', { name: 'Close' }).click();
+  // The setting is kept: a reload shows it off.
+  await b.page.reload();
+  await expect(b.page.getByRole('status')).toHaveText('Connected');
+  await b.page.getByRole('button', { name: 'Settings' }).click();
+  await expect(b.page.getByRole('checkbox', { name: 'Send read receipts' })).not.toBeChecked();
+  await b.page.getByRole('button', { name: 'Close' }).click();
+  await send(a.page, 'unseen now');
+  await expect(message(b.page, 'unseen now')).toBeVisible();
+  await expect(b.page.getByRole('navigation', { name: 'Direct messages' }).getByRole('link', { name: a.name, exact: true })).toBeVisible();
+  await expect(seen).toHaveText('');
+});

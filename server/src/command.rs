@@ -173,6 +173,7 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::React(c) => crate::chat::messages::react(ctx, c).await,
         Command::PinMessage(c) => crate::chat::messages::pin_message(ctx, c).await,
         Command::MarkRead(c) => crate::chat::unread::mark_read(ctx, c).await,
+        Command::UpdateSettings(c) => crate::settings::update_settings(ctx, c).await,
     }
 }
 

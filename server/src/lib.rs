@@ -11,6 +11,7 @@ pub mod events;
 pub mod guard;
 pub mod hub;
 pub mod rate;
+pub mod settings;
 pub mod store;
 pub mod ws;
 

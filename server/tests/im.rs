@@ -452,3 +452,88 @@ async fn unread_counts_and_mentions_live_in_each_readers_own_scope() {
     assert!(pinged.mentions_user(bob_id));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn read_receipts_in_direct_messages_follow_the_readers_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob_cookie).await.id;
+    let mut alice = server.connect(&alice_cookie).await;
+    let mut bob = server.connect(&bob_cookie).await;
+    let dm = match applied(
+        &mut alice,
+        Command::CreateChannel(CreateChannel {
+            name: String::new(),
+            kind: ChannelKind::Direct,
+            members: vec![bob_id],
+        }),
+    )
+    .await
+    .unwrap()
+    {
+        CommandOutput::ChannelCreated { channel } => channel,
+        other => panic!("{other:?}"),
+    };
+    let scope = Scope::Channel(dm.id);
+    // Alice's other tab watches the conversation (a tab that sends commands skips events
+    // while it waits for their answers).
+    let mut alice_tab = server.connect(&alice_cookie).await;
+    alice_tab.subscribe(scope, None).await;
+    post(&mut alice, dm.id, "one", None).await.unwrap();
+    assert_eq!(body_of(&alice_tab.next_event_in(scope).await), "one");
+    mark_read(&mut bob, dm.id).await.unwrap();
+    let seen = alice_tab.next_event_in(scope).await;
+    match seen.body {
+        EventBody::MessagesSeen { user, seq } => {
+            assert_eq!((user, seq), (bob_id, seen.seq));
+        }
+        other => panic!("{other:?}"),
+    }
+    let history = |cookie: String| {
+        let server = &server;
+        async move {
+            let (_, body) = call(server, &cookie, "history", &format!("channel={}", dm.id)).await;
+            serde_json::from_str::<xietong::HistoryPage>(&body).unwrap()
+        }
+    };
+    assert_eq!(
+        history(alice_cookie.clone()).await.seen,
+        vec![xietong::chat::SeenBy {
+            user: bob_id,
+            seq: seen.seq
+        }]
+    );
+
+    // Bob stops sending receipts: his reading is no longer announced.
+    let off = xietong::settings::UserSettings {
+        read_receipts: false,
+    };
+    applied(
+        &mut bob,
+        Command::UpdateSettings(xietong::settings::UpdateSettings {
+            settings: off.clone(),
+        }),
+    )
+    .await
+    .unwrap();
+    let (_, body) = call(&server, &bob_cookie, "workspace", "").await;
+    let snapshot: xietong::WorkspaceSnapshot = serde_json::from_str(&body).unwrap();
+    assert_eq!(snapshot.settings, off);
+    post(&mut alice, dm.id, "two", None).await.unwrap();
+    assert!(mark_read(&mut bob, dm.id).await.is_some());
+    post(&mut alice, dm.id, "three", None).await.unwrap();
+    // Alice's next events in the conversation are her own two messages: no receipt between.
+    for expected in ["two", "three"] {
+        assert_eq!(body_of(&alice_tab.next_event_in(scope).await), expected);
+    }
+    assert_eq!(history(alice_cookie.clone()).await.seen.len(), 1);
+    // Receipts exist in direct conversations only.
+    mark_read(&mut bob, GENERAL).await.unwrap();
+    assert!(history(bob_cookie.clone()).await.seen.len() <= 1);
+    let (_, body) = call(&server, &bob_cookie, "history", "channel=1").await;
+    let general: xietong::HistoryPage = serde_json::from_str(&body).unwrap();
+    assert!(general.seen.is_empty());
+    server.stop().await;
+}

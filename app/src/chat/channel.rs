@@ -137,6 +137,7 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
                     message=Memo::new(move |_| view.with(|v| v.messages.iter().find(|m| m.id == id).cloned()))
                     on_thread=Callback::new(move |root| thread.set(Some(root))) />
             </For>
+            <p class="seen">{move || view.with(|v| v.seen_text(live.me.with(|me| me.as_ref().map(|u| u.id))))}</p>
             <For each=pending key=|p| (p.client_id.clone(), p.error.clone()) let:post>
                 <PendingItem post />
             </For>
@@ -291,7 +292,9 @@ pub(super) fn Composer(
         }
     };
 
+    let mentions = MentionPicker::new(label);
     let send = move || {
+        mentions.close();
         let body = input
             .get_untracked()
             .map(|el| el.value())
@@ -313,7 +316,6 @@ pub(super) fn Composer(
             Err(e) => error.set(Some(e.to_string())),
         }
     };
-    let mentions = MentionPicker::new(label);
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if mentions.on_keydown(&ev, input, text) {
             return;
@@ -453,7 +455,12 @@ impl MentionPicker {
             return;
         };
         let value = el.value();
-        let end = (at + 1 + typed.len()).min(value.len());
+        // The text may have changed since (sent, say): only replace the mention still there.
+        let end = at + 1 + typed.len();
+        if value.get(at..end) != Some(&format!("@{typed}")) {
+            self.close();
+            return;
+        }
         let inserted = format!("@{name} ");
         let new_value = format!("{}{inserted}{}", &value[..at], &value[end..]);
         el.set_value(&new_value);

@@ -32,6 +32,7 @@ pub struct WorkspaceView {
     pub channels: Vec<Channel>,
     /// Where I stand in each channel I have read or have unread messages in (my user scope).
     pub unread: BTreeMap<ChannelId, ChannelUnread>,
+    pub settings: xietong::settings::UserSettings,
     pub head: Seq,
     pub user_head: Seq,
 }
@@ -46,6 +47,7 @@ impl WorkspaceView {
                 .iter()
                 .map(|u| (u.channel, u.clone()))
                 .collect(),
+            settings: snapshot.settings.clone(),
             head: snapshot.head,
             user_head: snapshot.user_head,
         }
@@ -107,6 +109,7 @@ impl ScopeView for WorkspaceView {
                 self.channels.retain(|c| c.id != *channel);
                 self.unread.remove(channel);
             }
+            EventBody::SettingsChanged { settings } => self.settings = settings.clone(),
             EventBody::MessageUnread {
                 channel,
                 seq,
@@ -149,6 +152,8 @@ pub struct ChannelView {
     pub head: Seq,
     /// Whether older messages exist than the first loaded one.
     pub has_more: bool,
+    /// In a direct conversation: how far each member has read it (read receipts).
+    pub seen: BTreeMap<xietong::UserId, Seq>,
 }
 
 impl ChannelView {
@@ -159,6 +164,30 @@ impl ChannelView {
             messages: page.messages,
             head: page.head,
             has_more: page.has_more,
+            seen: page.seen.iter().map(|s| (s.user, s.seq)).collect(),
+        }
+    }
+
+    /// Under my latest message in a direct conversation: "Seen" once the other person has read
+    /// it, "Seen by N" in a group. `None` when the latest message is not mine or nobody has.
+    pub fn seen_text(&self, me: Option<xietong::UserId>) -> Option<String> {
+        if !self.channel.kind.is_direct() {
+            return None;
+        }
+        let me = me?;
+        let latest = self
+            .messages
+            .last()
+            .filter(|m| m.author.id == me && !m.deleted)?;
+        let readers = self
+            .seen
+            .iter()
+            .filter(|(user, seq)| **user != me && **seq >= latest.seq)
+            .count();
+        match (readers, self.channel.kind) {
+            (0, _) => None,
+            (_, xietong::ChannelKind::Direct) => Some("Seen".into()),
+            (n, _) => Some(format!("Seen by {n}")),
         }
     }
 
@@ -193,6 +222,7 @@ impl ChannelView {
             messages: self.messages[skip..].to_vec(),
             head: self.head,
             has_more: self.has_more || skip > 0,
+            seen: self.seen.clone(),
         }
     }
 }
@@ -244,6 +274,14 @@ impl ScopeView for ChannelView {
                     }
                 }
             },
+            EventBody::MessagesSeen { user, seq } => {
+                self.seen.insert(*user, *seq);
+            }
+            EventBody::MembersChanged { removed, .. } => {
+                for user in removed {
+                    self.seen.remove(&user.id);
+                }
+            }
             other => {
                 change_message(&mut self.messages, other);
             }
@@ -390,6 +428,7 @@ mod tests {
             messages: range.map(message).collect(),
             head: Seq(head),
             has_more,
+            seen: Vec::new(),
         }
     }
 
@@ -427,6 +466,28 @@ mod tests {
     }
 
     #[test]
+    fn seen_shows_under_my_latest_direct_message_once_read() {
+        let mut page = page(1..=2, 2, false);
+        page.channel.kind = ChannelKind::GroupDirect;
+        let mut view = ChannelView::from_page(page);
+        let me = Some(UserId(1)); // the author of every message in `page`
+        assert_eq!(view.seen_text(me), None);
+        let seen = |user, seq| EventBody::MessagesSeen {
+            user: UserId(user),
+            seq: Seq(seq),
+        };
+        let scope = Scope::Channel(ChannelId(1));
+        assert_eq!(view.apply(&event(scope, 3, seen(2, 3))), Applied::Applied);
+        assert_eq!(view.seen_text(me), Some("Seen by 1".into()));
+        assert_eq!(view.apply(&event(scope, 4, seen(3, 4))), Applied::Applied);
+        assert_eq!(view.seen_text(me), Some("Seen by 2".into()));
+        // Not for someone else's message, nor my own receipt.
+        assert_eq!(view.seen_text(Some(UserId(2))), None);
+        view.channel.kind = ChannelKind::Direct;
+        assert_eq!(view.seen_text(me), Some("Seen".into()));
+    }
+
+    #[test]
     fn unread_counts_only_after_what_was_read() {
         let me = Scope::User(UserId(1));
         let snapshot = WorkspaceSnapshot {
@@ -444,6 +505,7 @@ mod tests {
                 unread: 1,
                 mentions: 0,
             }],
+            settings: Default::default(),
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
         let unread = |seq, mention| EventBody::MessageUnread {
@@ -492,6 +554,7 @@ mod tests {
             head: Seq(1),
             user_head: Seq(0),
             unread: Vec::new(),
+            settings: Default::default(),
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
         let created = Channel {

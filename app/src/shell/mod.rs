@@ -55,7 +55,7 @@ pub fn Shell() -> impl IntoView {
                             me.await.ok().map(|me| view! { <span class="me">{me.username}</span> })
                         })}
                     </Suspense>
-                    <LogoutButton />
+                    {view! { <crate::settings::SettingsButton /> <LogoutButton /> }.into_any()}
                 </header>
                 {view! { <crate::chat::ChannelSidebar /> }.into_any()}
                 <Suspense>

@@ -14,22 +14,13 @@ use xietong::chat::{mention_prefixes, mention_runs};
 /// The sanitised HTML of a message body, with `mentioned` names (lowercase, without `@`)
 /// marked. Line breaks are kept as typed (chat, not prose).
 pub fn render(body: &str, mentioned: &[String]) -> String {
-    let options =
-        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
-    let mut in_code = false;
-    let events = Parser::new_ext(body, options).flat_map(|event| {
+    let mut place = TextPlace::default();
+    let events = parse(body).flat_map(|event| {
+        let mentionable = place.follow(&event);
         let out: Vec<Event> = match event {
             Event::Html(html) | Event::InlineHtml(html) => vec![Event::Text(html)],
             Event::SoftBreak => vec![Event::HardBreak],
-            Event::Start(Tag::CodeBlock(kind)) => {
-                in_code = true;
-                vec![Event::Start(Tag::CodeBlock(kind))]
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                in_code = false;
-                vec![Event::End(TagEnd::CodeBlock)]
-            }
-            Event::Text(text) if !in_code && !mentioned.is_empty() => {
+            Event::Text(text) if mentionable && !mentioned.is_empty() => {
                 mark_mentions(text, mentioned)
             }
             other => vec![other],
@@ -46,6 +37,49 @@ pub fn render(body: &str, mentioned: &[String]) -> String {
         .to_string();
     // No whitespace around the blocks: a one-line message's text is exactly what was typed.
     clean.trim().to_owned()
+}
+
+fn parse(body: &str) -> Parser<'_> {
+    let options =
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
+    Parser::new_ext(body, options)
+}
+
+/// Where the parser is: inside a code block or an image's alt text, an `@` is no mention.
+#[derive(Default)]
+struct TextPlace {
+    in_code: bool,
+    in_image: bool,
+}
+
+impl TextPlace {
+    /// Follows one event; true when it is text a mention may be in.
+    fn follow(&mut self, event: &Event) -> bool {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => self.in_code = true,
+            Event::End(TagEnd::CodeBlock) => self.in_code = false,
+            Event::Start(Tag::Image { .. }) => self.in_image = true,
+            Event::End(TagEnd::Image) => self.in_image = false,
+            Event::Text(_) => return !self.in_code && !self.in_image,
+            _ => {}
+        }
+        false
+    }
+}
+
+/// The pieces of a body's text where mentions count (not code, not raw HTML, not alt text),
+/// the same pieces `render` marks them in.
+pub fn mentionable_text(body: &str) -> Vec<String> {
+    let mut place = TextPlace::default();
+    parse(body)
+        .filter_map(|event| {
+            let mentionable = place.follow(&event);
+            match event {
+                Event::Text(text) if mentionable => Some(text.into_string()),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Splits a text run so each resolved mention becomes its own marked piece (the longest
@@ -97,6 +131,13 @@ mod tests {
         );
         let html = super::render("```\n@bob\n```", &names);
         assert!(!html.contains("mention"), "{html}");
+        let html = super::render("![@bob](https://example.com/a.png)", &names);
+        assert!(!html.contains("span"), "{html}");
+        assert_eq!(
+            super::mentionable_text("hi @bob `@carol`\n```\n@dave\n```\n<b>@erin</b>"),
+            // Raw HTML shows as text, so a mention in it is a mention.
+            vec!["hi @bob ".to_owned(), "@erin".to_owned()]
+        );
         // A user's own span is text, never markup.
         let html = super::render(r#"<span class="mention">@x</span>"#, &names);
         assert!(!html.contains("<span"), "{html}");

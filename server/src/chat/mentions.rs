@@ -21,15 +21,17 @@ pub struct Mentions {
 impl Mentions {
     /// Finds the mentions in `body`: for each `@run`, the longest prefix that is a username.
     pub async fn resolve(conn: &mut Conn, body: &str) -> Result<Mentions, StoreError> {
-        let runs = mention_runs(body);
+        let texts = super::markdown::mentionable_text(body);
+        let runs: Vec<(usize, &str)> = texts.iter().flat_map(|t| mention_runs(t)).collect();
         let all = runs
             .iter()
             .any(|(_, run)| MENTION_EVERYONE.contains(&run.to_lowercase().as_str()));
+        // As typed and lowercased: SQLite's lower() folds ASCII letters only.
         let wanted: BTreeSet<String> = runs
             .iter()
             .flat_map(|(_, run)| mention_prefixes(run))
-            .map(str::to_lowercase)
-            .filter(|name| !MENTION_EVERYONE.contains(&name.as_str()))
+            .flat_map(|name| [name.to_owned(), name.to_lowercase()])
+            .filter(|name| !MENTION_EVERYONE.contains(&name.to_lowercase().as_str()))
             .collect();
         if wanted.is_empty() {
             return Ok(Mentions {
@@ -38,9 +40,9 @@ impl Mentions {
             });
         }
         let placeholders: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
+        let list = placeholders.join(", ");
         let sql = format!(
-            "SELECT id, username FROM users WHERE lower(username) IN ({})",
-            placeholders.join(", ")
+            "SELECT id, username FROM users WHERE username IN ({list}) OR lower(username) IN ({list})"
         );
         let mut query = sqlx::query(&sql);
         for name in &wanted {

@@ -86,6 +86,7 @@ pub async fn workspace(store: &Store, user: &CurrentUser) -> Result<WorkspaceSna
     let channels = visible_channels(&mut tx, user).await?;
     let ids: Vec<ChannelId> = channels.iter().map(|c| c.id).collect();
     let unread = super::unread::snapshot(&mut tx, user, &ids).await?;
+    let settings = crate::settings::of(&mut tx, user.id).await?;
     tx.commit().await?;
     Ok(WorkspaceSnapshot {
         me: user.clone(),
@@ -93,6 +94,7 @@ pub async fn workspace(store: &Store, user: &CurrentUser) -> Result<WorkspaceSna
         head,
         user_head,
         unread,
+        settings,
     })
 }
 
@@ -124,12 +126,18 @@ pub async fn history(
     access::check(&mut tx, user, scope, Need::Read).await?;
     let head = store::head(&mut tx, scope).await?;
     let (messages, has_more) = messages_before(&mut tx, channel.id, before, limit).await?;
+    let seen = if channel.kind.is_direct() {
+        super::unread::receipts(&mut tx, channel.id).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     Ok(HistoryPage {
         channel,
         messages,
         head,
         has_more,
+        seen,
     })
 }
 

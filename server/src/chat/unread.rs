@@ -120,10 +120,7 @@ pub async fn mark_read(
         .await?
         .ok_or_else(|| CommandError::NotFound("no such channel".into()))?;
     let mut seq = command.seq.min(store::head(ctx.conn(), scope).await?);
-    if channel.kind == ChannelKind::Public
-        && !crate::access::is_member(ctx.conn(), channel.id, user).await?
-    {
-        super::commands::insert_member(ctx, channel.id, user.id).await?;
+    if channel.kind == ChannelKind::Public && join(ctx, channel.id, user.id).await? {
         // Joining is part of what the reader has now seen.
         seq = ctx
             .append(
@@ -149,19 +146,43 @@ pub async fn mark_read(
             seq: None,
         });
     }
+    if channel.kind.is_direct()
+        && crate::settings::of(ctx.conn(), user.id)
+            .await?
+            .read_receipts
+    {
+        // "Seen" for the others: the receipt is itself part of what I have read.
+        seq = ctx.next_seq(scope).await?;
+        sqlx::query(
+            "INSERT INTO read_receipts (channel_id, user_id, seq) VALUES ($1, $2, $3)
+             ON CONFLICT (channel_id, user_id) DO UPDATE SET seq = excluded.seq",
+        )
+        .bind(channel.id.0)
+        .bind(user.id.0)
+        .bind(seq.0 as i64)
+        .execute(ctx.conn())
+        .await?;
+        ctx.append_at(scope, seq, EventBody::MessagesSeen { user: user.id, seq })
+            .await?;
+    }
     // Take my scope's next number first: it orders this read after every `message_unread` of
     // mine already committed and before any still to come, so the counts below are exact.
     let mine = Scope::User(user.id);
     let at = ctx.next_seq(mine).await?;
-    sqlx::query(
+    // Never backwards, even when two tabs' reads race: the stored position is the one used.
+    let stored: i64 = sqlx::query_scalar(
         "INSERT INTO channel_reads (user_id, channel_id, last_read) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read = excluded.last_read",
+         ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read = CASE
+             WHEN excluded.last_read > channel_reads.last_read THEN excluded.last_read
+             ELSE channel_reads.last_read END
+         RETURNING last_read",
     )
     .bind(user.id.0)
     .bind(channel.id.0)
     .bind(seq.0 as i64)
-    .execute(ctx.conn())
+    .fetch_one(ctx.conn())
     .await?;
+    let seq = Seq(stored.max(0) as u64);
     sqlx::query("DELETE FROM unread_messages WHERE user_id = $1 AND channel_id = $2 AND seq <= $3")
         .bind(user.id.0)
         .bind(channel.id.0)
@@ -209,6 +230,22 @@ async fn counts_after(
     ))
 }
 
+/// Makes `user` a member of a public channel; false when they already were (also when another
+/// node's command just made them one).
+async fn join(ctx: &mut Ctx<'_>, channel: ChannelId, user: UserId) -> Result<bool, CommandError> {
+    let at = ctx.now();
+    let added = sqlx::query(
+        "INSERT INTO channel_members (channel_id, user_id, joined_at) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(channel.0)
+    .bind(user.0)
+    .bind(at)
+    .execute(ctx.conn())
+    .await?;
+    Ok(added.rows_affected() > 0)
+}
+
 /// Drops what a user who lost access to a channel had unread or followed in it.
 pub async fn forget(
     ctx: &mut Ctx<'_>,
@@ -218,6 +255,7 @@ pub async fn forget(
     for sql in [
         "DELETE FROM unread_messages WHERE user_id = $1 AND channel_id = $2",
         "DELETE FROM channel_reads WHERE user_id = $1 AND channel_id = $2",
+        "DELETE FROM read_receipts WHERE user_id = $1 AND channel_id = $2",
         "DELETE FROM thread_followers WHERE user_id = $1
            AND root_id IN (SELECT id FROM messages WHERE channel_id = $2)",
     ] {
@@ -275,5 +313,25 @@ pub async fn snapshot(
     Ok(by_channel
         .into_values()
         .filter(|u| channels.contains(&u.channel))
+        .collect())
+}
+
+/// The read receipts of a direct conversation (the history page's `seen`).
+pub async fn receipts(
+    conn: &mut Conn,
+    channel: ChannelId,
+) -> Result<Vec<xietong::chat::SeenBy>, StoreError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT user_id, seq FROM read_receipts WHERE channel_id = $1 ORDER BY user_id",
+    )
+    .bind(channel.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, seq)| xietong::chat::SeenBy {
+            user: UserId(user),
+            seq: Seq(seq.max(0) as u64),
+        })
         .collect())
 }
