@@ -8,6 +8,7 @@ pub mod chat;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod search;
 pub mod settings;
 pub mod validate;
 pub mod wire;

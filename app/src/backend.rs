@@ -81,6 +81,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Vec<String>, AppError>;
     /// Everyone in the workspace, by username (people pickers).
     async fn people(&self, user: &CurrentUser) -> Result<Vec<UserRef>, AppError>;
+    /// Messages matching a search (words, `from:`, `in:`) among those the user may read.
+    async fn search(
+        &self,
+        user: &CurrentUser,
+        query: &str,
+    ) -> Result<Vec<xietong::search::SearchHit>, AppError>;
     /// Whether users reach the site over HTTPS (cookies are then Secure and `__Host-`).
     fn https(&self) -> bool;
 }

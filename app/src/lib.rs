@@ -10,6 +10,7 @@ pub mod chat;
 pub mod command;
 pub mod error;
 pub mod live;
+pub mod search;
 pub mod settings;
 pub mod shell;
 

@@ -349,3 +349,33 @@ test('seen: the sender sees "Seen" (groups: "Seen by N"); Settings turns read re
   await expect(b.page.getByRole('navigation', { name: 'Direct messages' }).getByRole('link', { name: a.name, exact: true })).toBeVisible();
   await expect(seen).toHaveText('');
 });
+
+test('search: Chinese inside a sentence, from: and in:; a result opens its message highlighted', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const tag = uniqueName('x');
+  const target = `我家在上海东边 ${tag}`;
+  await send(a.page, target);
+  for (let i = 0; i < 60; i++) await send(a.page, `filler ${i} ${tag}`); // the target scrolls out of the first page
+  const box = b.page.getByRole('searchbox', { name: 'Search' });
+  await box.fill(`上海 ${tag}`);
+  await box.press('Enter');
+  const results = b.page.getByRole('list', { name: 'Search results' });
+  await expect(results.getByRole('link')).toHaveCount(1);
+  await expect(results.getByRole('link')).toContainText(target);
+  await box.fill(`${tag} from:${b.name}`);
+  await box.press('Enter');
+  await expect(b.page.getByText('No messages found')).toBeVisible();
+  await box.fill(`filler ${tag} in:general`);
+  await box.press('Enter');
+  await expect(results.getByRole('link')).toHaveCount(30);
+
+  await box.fill(`上海东 ${tag}`);
+  await box.press('Enter');
+  await results.getByRole('link').first().click();
+  await expect(b.page).toHaveURL(/\/c\/1\?m=\d+$/);
+  const found = message(b.page, target);
+  await expect(found).toHaveAttribute('aria-current', 'true');
+  await expect(found).toBeInViewport();
+  await expect(results).toHaveCount(0);
+});

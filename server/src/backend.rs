@@ -290,6 +290,23 @@ impl Backend for ServerBackend {
         accounts::people(&self.state.store).await.map_err(internal)
     }
 
+    async fn search(
+        &self,
+        user: &CurrentUser,
+        query: &str,
+    ) -> Result<Vec<xietong::search::SearchHit>, AppError> {
+        // A search costs more than a message: it spends from the same per-user budget.
+        if !self.state.hub.take_command_token(user.id) {
+            return Err(AppError::RateLimited);
+        }
+        crate::search::search(&self.state.store, user, query)
+            .await
+            .map_err(|e| match e {
+                crate::search::SearchError::TooLong => AppError::Invalid(e.to_string()),
+                other => internal(other),
+            })
+    }
+
     fn https(&self) -> bool {
         self.state.config.https()
     }

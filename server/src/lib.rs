@@ -11,6 +11,7 @@ pub mod events;
 pub mod guard;
 pub mod hub;
 pub mod rate;
+pub mod search;
 pub mod settings;
 pub mod store;
 pub mod ws;
@@ -200,6 +201,16 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         hub.clone()
             .run_presence(Duration::from_millis(250), stop.child_token()),
     );
+    // Messages stored before the search index existed (after an upgrade) join it in the
+    // background; search finds them as they are done.
+    let indexing = store.clone();
+    tokio::spawn(async move {
+        match search::backfill(&indexing).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "search index: earlier messages added"),
+            Err(e) => tracing::warn!(error = %e, "search index: earlier messages not added"),
+        }
+    });
     tokio::spawn(auth::sweep_sessions(
         hub.clone(),
         sessions.clone(),

@@ -537,3 +537,129 @@ async fn read_receipts_in_direct_messages_follow_the_readers_setting() {
     assert!(general.seen.is_empty());
     server.stop().await;
 }
+
+/// The bodies a search finds for `cookie`, newest first.
+async fn search(server: &TestServer, cookie: &str, query: &str) -> Vec<String> {
+    let (status, body) = call(server, cookie, "search", &format!("q={}", urlencode(query))).await;
+    assert_eq!(status, 200, "{query}: {body}");
+    let hits: Vec<xietong::search::SearchHit> = serde_json::from_str(&body).unwrap();
+    hits.into_iter().map(|h| h.message.body).collect()
+}
+
+#[tokio::test]
+async fn search_finds_chinese_inside_sentences_and_words_by_prefix_only_where_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let carol_cookie = server.sign_up("carol").await;
+    let bob_id = server.whoami(&bob_cookie).await.id;
+    let mut alice = server.connect(&alice_cookie).await;
+    let mut bob = server.connect(&bob_cookie).await;
+    for body in [
+        "我家在上海东边",
+        "明天下午开会议",
+        "The Meeting is at 3pm",
+        "上海和海东是两个地方",
+    ] {
+        post(&mut alice, GENERAL, body, None).await.unwrap();
+    }
+    post(&mut bob, GENERAL, "bob says 上海", None)
+        .await
+        .unwrap();
+    let dm = match applied(
+        &mut alice,
+        Command::CreateChannel(CreateChannel {
+            name: String::new(),
+            kind: ChannelKind::Direct,
+            members: vec![bob_id],
+        }),
+    )
+    .await
+    .unwrap()
+    {
+        CommandOutput::ChannelCreated { channel } => channel,
+        other => panic!("{other:?}"),
+    };
+    post(&mut alice, dm.id, "私下说上海的事", None)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        search(&server, &bob_cookie, "上海").await,
+        [
+            "私下说上海的事",
+            "bob says 上海",
+            "上海和海东是两个地方",
+            "我家在上海东边"
+        ]
+    );
+    assert_eq!(
+        search(&server, &bob_cookie, "会议").await,
+        ["明天下午开会议"]
+    );
+    // Three characters: every pair must be there, and the run itself.
+    assert_eq!(
+        search(&server, &bob_cookie, "上海东").await,
+        ["我家在上海东边"]
+    );
+    assert_eq!(
+        search(&server, &bob_cookie, "meet").await,
+        ["The Meeting is at 3pm"]
+    );
+    assert_eq!(
+        search(&server, &bob_cookie, "MEETING 3PM").await,
+        ["The Meeting is at 3pm"]
+    );
+    assert!(search(&server, &bob_cookie, "meetings").await.is_empty());
+    assert_eq!(
+        search(&server, &bob_cookie, "上海 from:bob").await,
+        ["bob says 上海"]
+    );
+    assert_eq!(
+        search(&server, &bob_cookie, "上海 in:general").await.len(),
+        3,
+        "in: leaves the DM out"
+    );
+    // Carol is not in the DM: it does not exist for her.
+    assert_eq!(
+        search(&server, &carol_cookie, "上海").await,
+        ["bob says 上海", "上海和海东是两个地方", "我家在上海东边"]
+    );
+    assert!(search(&server, &carol_cookie, "私下").await.is_empty());
+
+    // Edits and deletes keep the index true.
+    let edited = post(&mut alice, GENERAL, "旧的文字", None).await.unwrap();
+    applied(
+        &mut alice,
+        Command::EditMessage(EditMessage {
+            message: edited,
+            body: "新的内容".into(),
+        }),
+    )
+    .await
+    .unwrap();
+    assert!(search(&server, &bob_cookie, "旧的").await.is_empty());
+    assert_eq!(search(&server, &bob_cookie, "新的").await, ["新的内容"]);
+    applied(
+        &mut alice,
+        Command::DeleteMessage(DeleteMessage { message: edited }),
+    )
+    .await
+    .unwrap();
+    assert!(search(&server, &bob_cookie, "新的").await.is_empty());
+
+    // A query too long is refused with a clear error; an empty one finds nothing.
+    let (status, _) = call(
+        &server,
+        &bob_cookie,
+        "search",
+        &format!("q={}", "字".repeat(201)),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(search(&server, &bob_cookie, "   ").await.is_empty());
+    let (status, _) = call(&server, "", "search", "q=上海").await;
+    assert_eq!(status, 401);
+    server.stop().await;
+}

@@ -1,6 +1,6 @@
 use leptos::html;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use xietong::chat::{MarkRead, PostMessage};
 use xietong::{ChannelId, Command, MessageId, Scope, Seq};
 
@@ -22,6 +22,7 @@ pub fn ChannelPage() -> impl IntoView {
     };
     let history = Resource::new(channel_id, |id| channel_history(id, None));
     view! {
+        <div class="channel-page">
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match history.await {
@@ -45,6 +46,7 @@ pub fn ChannelPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        </div>
     }
 }
 
@@ -107,6 +109,9 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
 
     let first_unread = first_unread_message(view);
     mark_read_while_shown(view);
+    let highlight = RwSignal::new(None::<MessageId>);
+    provide_context(Highlight(highlight));
+    jump_to_linked_message(view, highlight, stick_to_bottom, load_older_page(view));
 
     let pending = move || {
         live.pending
@@ -146,6 +151,77 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
         <Composer channel=channel_id thread=None label="Message"
             placeholder=format!("Message {}", channel.display_name("")) />
     }
+}
+
+/// The message a link pointed at (`?m=ID`, from a search result), highlighted.
+#[derive(Clone, Copy)]
+pub(super) struct Highlight(pub RwSignal<Option<MessageId>>);
+
+/// Earlier pages a link to an old message loads at most, looking for it.
+const MAX_JUMP_PAGES: usize = 40;
+
+/// Loads the page of history before the oldest loaded message; false when there is none.
+fn load_older_page(
+    view: RwSignal<ChannelView>,
+) -> impl Fn() -> futures::future::LocalBoxFuture<'static, bool> + Copy {
+    move || {
+        Box::pin(async move {
+            let channel = view.with_untracked(|v| v.channel.id);
+            let Some(before) = view.with_untracked(|v| v.has_more.then(|| v.oldest()).flatten())
+            else {
+                return false;
+            };
+            match channel_history(Some(channel), Some(before)).await {
+                Ok(page) => {
+                    view.update(|v| v.prepend(page));
+                    true
+                }
+                Err(_) => false,
+            }
+        })
+    }
+}
+
+/// Follows `?m=ID`: loads earlier pages until the message is there, scrolls to it and
+/// highlights it.
+fn jump_to_linked_message(
+    view: RwSignal<ChannelView>,
+    highlight: RwSignal<Option<MessageId>>,
+    stick_to_bottom: RwSignal<bool>,
+    load_older: impl Fn() -> futures::future::LocalBoxFuture<'static, bool> + Copy + 'static,
+) {
+    let query = use_query_map();
+    Effect::new(move |_| {
+        let Some(target) = query
+            .read()
+            .get("m")
+            .and_then(|m| m.parse::<i64>().ok())
+            .map(MessageId)
+        else {
+            return;
+        };
+        let has = move || view.with_untracked(|v| v.messages.iter().any(|m| m.id == target));
+        leptos::task::spawn_local(async move {
+            let mut pages = 0;
+            while !has() && pages < MAX_JUMP_PAGES && load_older().await {
+                pages += 1;
+            }
+            if !has() {
+                return;
+            }
+            stick_to_bottom.set(false);
+            highlight.set(Some(target));
+            #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+            request_animation_frame(move || {
+                let selector = format!(r#"article.message[data-id="{}"]"#, target.0);
+                if let Ok(Some(el)) = document().query_selector(&selector) {
+                    let options = web_sys::ScrollIntoViewOptions::new();
+                    options.set_block(web_sys::ScrollLogicalPosition::Center);
+                    el.scroll_into_view_with_scroll_into_view_options(&options);
+                }
+            });
+        });
+    });
 }
 
 /// The first message that was unread when the channel opened (someone else's, after where I

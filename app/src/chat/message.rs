@@ -47,6 +47,7 @@ pub fn MessageItem(
     let editing = RwSignal::new(false);
     let picking = RwSignal::new(false);
     let confirming_delete = RwSignal::new(false);
+    let highlight = use_context::<super::channel::Highlight>();
     move || {
         let m = message.get()?;
         let id = m.id;
@@ -69,8 +70,10 @@ pub fn MessageItem(
         let pinned = m.pinned;
         let top_level = m.thread.is_none();
         let mentions_me = me_id.is_some_and(|me| m.mentions_user(me));
+        let highlighted = move || highlight.is_some_and(|h| h.0.get() == Some(id));
         Some(view! {
             <article class="message" class:pinned=pinned class:mentions-me=mentions_me
+                class:highlight=highlighted aria-current=move || highlighted().then_some("true")
                 data-seq=m.seq.0 data-id=id.0>
                 <header>
                     <span class="author">{m.author.username.clone()}</span>

@@ -66,6 +66,7 @@ pub fn Shell() -> impl IntoView {
                 {view! { <OnlineList /> <ConnectionStatus /> }.into_any()}
             </aside>
             <main class="channel">
+                {view! { <crate::search::SearchBox /> }.into_any()}
                 <Outlet />
             </main>
         </div>

@@ -29,8 +29,8 @@ pub async fn post_message(
     let client_id = ctx.client_id().cloned();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (channel_id, seq, author_id, body, created_at, client_id, thread_id,
-                               mentions, mentions_all)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                               mentions, mentions_all, indexed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) RETURNING id",
     )
     .bind(command.channel.0)
     .bind(seq.0 as i64)
@@ -61,6 +61,7 @@ pub async fn post_message(
         mentions: mentions.ids(),
         mentions_all: mentions.all,
     };
+    crate::search::index(ctx.conn(), message.id, body).await?;
     super::unread::count_unread(ctx, &message).await?;
     ctx.append_at(scope, seq, EventBody::MessagePosted { message })
         .await?;

@@ -49,6 +49,20 @@ async fn target(ctx: &mut Ctx<'_>, id: MessageId, need: Need) -> Result<Target, 
     Ok(target)
 }
 
+/// Takes a message's current text out of the search index; whether it was in it (a message
+/// the background pass has not reached yet is indexed by it, with its text as it then is).
+async fn drop_from_search(ctx: &mut Ctx<'_>, id: MessageId) -> Result<bool, CommandError> {
+    let (body, indexed): (String, i64) =
+        sqlx::query_as("SELECT body, indexed FROM messages WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(ctx.conn())
+            .await?;
+    if indexed != 0 {
+        crate::search::unindex(ctx.conn(), id, &body).await?;
+    }
+    Ok(indexed != 0)
+}
+
 fn changed(message: MessageId, scope: Scope, seq: Option<xietong::Seq>) -> CommandOutput {
     CommandOutput::MessageChanged {
         message,
@@ -89,6 +103,9 @@ pub async fn edit_message(
         return Err(CommandError::NotFound("the message was deleted".into()));
     }
     keep_old_body(ctx, command.message).await?;
+    if drop_from_search(ctx, command.message).await? {
+        crate::search::index(ctx.conn(), command.message, &body).await?;
+    }
     let at = ctx.now();
     // The new text's mentions are marked; nobody is notified again for an edit.
     let mentions = super::mentions::Mentions::resolve(ctx.conn(), &body).await?;
@@ -134,6 +151,7 @@ pub async fn delete_message(
         return Ok(changed(command.message, target.scope(), None));
     }
     keep_old_body(ctx, command.message).await?;
+    drop_from_search(ctx, command.message).await?;
     sqlx::query("UPDATE messages SET body = '', deleted = 1, pinned = 0, mentions = '', mentions_all = 0 WHERE id = $1")
         .bind(command.message.0)
         .execute(ctx.conn())

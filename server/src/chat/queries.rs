@@ -203,6 +203,25 @@ async fn messages_where(
     Ok(messages)
 }
 
+/// Messages by id (any order; those that do not exist are left out). The caller has checked
+/// the user may read them.
+pub async fn messages_by_id(
+    conn: &mut Conn,
+    ids: &[MessageId],
+) -> Result<Vec<Message>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let binds: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    messages_where(
+        conn,
+        &format!("m.id IN ({})", placeholders.join(", ")),
+        &binds,
+    )
+    .await
+}
+
 async fn add_reactions(conn: &mut Conn, messages: &mut [Message]) -> Result<(), StoreError> {
     if messages.is_empty() {
         return Ok(());
