@@ -5,6 +5,7 @@
 mod client;
 mod report;
 mod scenarios;
+mod search;
 mod target;
 
 use std::collections::BTreeMap;
@@ -97,6 +98,16 @@ struct Args {
     /// Redis for --nodes.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
+    /// The search benchmark instead of the real-time scenarios: a channel with this many
+    /// messages of history (0: do not run it).
+    #[arg(long, default_value_t = 0)]
+    search_messages: u64,
+    /// Databases the search benchmark runs on (sqlite, postgres).
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+    search_engines: Vec<String>,
+    /// Times each search query is sent.
+    #[arg(long, default_value_t = 10)]
+    search_rounds: usize,
     /// Where the JSON results and the SVG plot go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -148,6 +159,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
         .build()?;
+    if args.search_messages > 0 {
+        return run_search(&args, &paths, &http).await;
+    }
     let mut report = Report {
         schema: report::SCHEMA_VERSION,
         date: today(),
@@ -327,6 +341,71 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         json_path.display(),
         svg_path.display()
     );
+    Ok(())
+}
+
+/// The search benchmark on each engine, printed as one table and kept as JSON.
+async fn run_search(
+    args: &Args,
+    paths: &Paths,
+    http: &reqwest::Client,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut results = Vec::new();
+    for engine in &args.search_engines {
+        eprintln!(
+            "== search on {engine}: {} messages ==",
+            args.search_messages
+        );
+        results.push(
+            search::run(
+                paths,
+                http,
+                engine,
+                args.search_messages,
+                args.search_rounds,
+                &args.postgres_url,
+            )
+            .await?,
+        );
+    }
+    std::fs::create_dir_all(&args.out)?;
+    let stamp = today().replace(':', "-");
+    let json_path = args.out.join(format!("search-{stamp}.json"));
+    std::fs::write(&json_path, serde_json::to_string_pretty(&results)?)?;
+    println!(
+        "\nXietong search benchmark, {} ({} cores)\n",
+        today(),
+        machine().get("cores").cloned().unwrap_or_default()
+    );
+    println!("| engine | messages | index build | search p50 | search p99 | scan p50 (baseline) | scan p99 | p99 vs scan | first screen p50 / p99 |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for r in &results {
+        println!(
+            "| {} | {} | {:.0} s | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.2}× | {:.1} / {:.1} ms ({} messages) |",
+            r.engine,
+            r.messages,
+            r.index_seconds,
+            r.search_ms_p50,
+            r.search_ms_p99,
+            r.scan_ms_p50,
+            r.scan_ms_p99,
+            r.search_ms_p99 / r.scan_ms_p99.max(0.001),
+            r.first_screen.page_ms_p50,
+            r.first_screen.page_ms_p99,
+            r.first_screen.messages_rendered,
+        );
+    }
+    for r in &results {
+        let mut slowest = r.per_query.clone();
+        slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let listed: Vec<String> = slowest
+            .iter()
+            .take(4)
+            .map(|(q, ms, hits)| format!("\"{q}\" {ms:.1} ms ({hits} results)"))
+            .collect();
+        println!("slowest on {}: {}", r.engine, listed.join(", "));
+    }
+    println!("raw results: {}", json_path.display());
     Ok(())
 }
 

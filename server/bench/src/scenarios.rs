@@ -646,7 +646,7 @@ pub async fn first_screen(
         match fetched {
             Ok(Some(body)) => {
                 let _ = page.record(t.elapsed().as_micros().max(1) as u64);
-                rendered = body.matches("<article class=\"message\"").count();
+                rendered = body.matches("<article ").count();
             }
             _ => failed += 1,
         }

@@ -202,6 +202,35 @@ impl Target {
         Ok(target)
     }
 
+    /// Starts one Xietong process on storage the caller keeps (a data directory or a
+    /// PostgreSQL database), so it can be stopped, changed and started again.
+    pub async fn start_on(
+        paths: &Paths,
+        storage: &[&std::ffi::OsStr],
+    ) -> Result<Target, TargetError> {
+        let port = free_port()?;
+        let mut c = Command::new(&paths.xietong);
+        c.args(["--bind", &format!("127.0.0.1:{port}"), "--log", "warn"])
+            .args(XIETONG_LIMITS)
+            .args(storage)
+            .arg("--site-root")
+            .arg(&paths.site_root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let child = c.spawn().map_err(|source| TargetError::Spawn {
+            what: "xietong".into(),
+            source,
+        })?;
+        wait_ready(port, "xietong").await?;
+        Ok(Target {
+            ports: vec![port],
+            children: vec![child],
+            _data: None,
+            database: None,
+        })
+    }
+
     fn pids(&self) -> impl Iterator<Item = u32> + '_ {
         self.children.iter().filter_map(|c| c.id())
     }

@@ -21,6 +21,8 @@ const MAX_TERM_BYTES: usize = 64;
 const MIN_PREFIX_CHARS: usize = 3;
 /// Candidates read before checking them against the text.
 const CANDIDATES: usize = 300;
+/// A term with fewer index entries than this drives a search from its entries.
+const DRIVE_LIMIT: i64 = 20_000;
 /// Messages indexed per transaction by the background pass.
 const BACKFILL_BATCH: i64 = 500;
 
@@ -117,6 +119,10 @@ pub async fn backfill(store: &Store) -> Result<u64, StoreError> {
                 .fetch_all(&mut *tx)
                 .await?;
         if rows.is_empty() {
+            if done > 0 {
+                // Fresh statistics, so the planner knows the index is there and how big.
+                sqlx::query("ANALYZE").execute(store.pool()).await?;
+            }
             return Ok(done);
         }
         for (id, body) in &rows {
@@ -135,19 +141,57 @@ pub async fn backfill(store: &Store) -> Result<u64, StoreError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Term {
     Exact(String),
+    /// Any word starting with this; turned into `AnyOf` the words in the index (`expand`).
     Prefix(String),
+    AnyOf(Vec<String>),
 }
 
+/// A prefix matches at most this many different words (the first ones, in byte order).
+const MAX_PREFIX_WORDS: usize = 64;
+
 impl Term {
-    /// The SQL condition on `alias.term`, binding from `$n`; the values to bind.
+    /// The SQL condition on `alias.term`, binding from `$n`; the values to bind. Every form is
+    /// index lookups of whole terms, so a database can check it per message cheaply.
     fn condition(&self, alias: &str, n: usize) -> (String, Vec<String>) {
         match self {
             Term::Exact(t) => (format!("{alias}.term = ${n}"), vec![t.clone()]),
-            Term::Prefix(p) => (
-                format!("{alias}.term >= ${n} AND {alias}.term < ${}", n + 1),
-                vec![p.clone(), format!("{p}\u{10FFFF}")],
-            ),
+            Term::Prefix(p) => (format!("{alias}.term = ${n}"), vec![p.clone()]),
+            Term::AnyOf(words) => {
+                let list: Vec<String> = (0..words.len()).map(|i| format!("${}", n + i)).collect();
+                (
+                    format!("{alias}.term IN ({})", list.join(", ")),
+                    words.clone(),
+                )
+            }
         }
+    }
+
+    /// Replaces a prefix by the words of the index that start with it, one index seek each.
+    async fn expand(self, conn: &mut Conn) -> Result<Term, StoreError> {
+        let Term::Prefix(prefix) = self else {
+            return Ok(self);
+        };
+        let upper = format!("{prefix}\u{10FFFF}");
+        let mut words: Vec<String> = Vec::new();
+        let mut after = prefix.clone();
+        let mut first = true;
+        while words.len() < MAX_PREFIX_WORDS {
+            let sql = if first {
+                "SELECT min(term) FROM search_terms WHERE term >= $1 AND term < $2"
+            } else {
+                "SELECT min(term) FROM search_terms WHERE term > $1 AND term < $2"
+            };
+            let next: Option<String> = sqlx::query_scalar(sql)
+                .bind(&after)
+                .bind(&upper)
+                .fetch_one(&mut *conn)
+                .await?;
+            let Some(word) = next else { break };
+            first = false;
+            after = word.clone();
+            words.push(word);
+        }
+        Ok(Term::AnyOf(words))
     }
 }
 
@@ -253,51 +297,54 @@ async fn candidates(
     channels: &[xietong::Channel],
     author: Option<i64>,
 ) -> Result<Vec<(i64, String)>, SearchError> {
+    let mut expanded = Vec::with_capacity(terms.len());
+    for term in terms {
+        match term.clone().expand(conn).await? {
+            // A word nothing starts with: nothing matches.
+            Term::AnyOf(words) if words.is_empty() => return Ok(Vec::new()),
+            term => expanded.push(term),
+        }
+    }
+    let terms = &expanded;
     let mut binds: Vec<String> = Vec::new();
     let mut ints: Vec<i64> = Vec::new();
+    // A rare term drives: its entries, newest first. When every term is common, the newest
+    // messages are walked instead and each checked by index lookups: matches come soon.
     let mut driver: Option<usize> = None;
-    if terms.len() > 1 {
-        let mut fewest = i64::MAX;
-        for (i, term) in terms.iter().enumerate() {
-            let (cond, values) = term.condition("t", 1);
-            let sql = format!(
-                "SELECT count(*) FROM (SELECT 1 FROM search_terms t WHERE {cond} LIMIT 100000) x"
-            );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
-            for v in &values {
-                q = q.bind(v.clone());
-            }
-            let n = q.fetch_one(&mut *conn).await?;
-            if n < fewest {
-                fewest = n;
-                driver = Some(i);
-            }
+    let mut fewest = i64::MAX;
+    for (i, term) in terms.iter().enumerate() {
+        let (cond, values) = term.condition("t", 1);
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM search_terms t WHERE {cond} LIMIT {DRIVE_LIMIT}) x"
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for v in values {
+            q = q.bind(v);
         }
-    } else if !terms.is_empty() {
-        driver = Some(0);
+        let n = q.fetch_one(&mut *conn).await?;
+        if n < fewest && n < DRIVE_LIMIT {
+            fewest = n;
+            driver = Some(i);
+        }
     }
-    // Placeholders: strings first ($1…), then integers.
     let mut conditions: Vec<String> = vec!["m.deleted = 0".into()];
     let mut from = "messages m".to_owned();
-    let mut order = "m.id DESC".to_owned();
     for (i, term) in terms.iter().enumerate() {
-        let alias = if Some(i) == driver {
-            "d".to_owned()
-        } else {
-            format!("t{i}")
-        };
+        let alias = format!("t{i}");
         let (cond, values) = term.condition(&alias, binds.len() + 1);
         binds.extend(values);
         if Some(i) == driver {
-            from = format!("search_terms d JOIN messages m ON m.id = d.message_id");
-            conditions.push(cond);
-            order = "d.message_id DESC".into();
+            from = format!(
+                "(SELECT DISTINCT {alias}.message_id FROM search_terms {alias} WHERE {cond}) d
+                 JOIN messages m ON m.id = d.message_id"
+            );
         } else {
             conditions.push(format!(
                 "EXISTS (SELECT 1 FROM search_terms {alias} WHERE {cond} AND {alias}.message_id = m.id)"
             ));
         }
     }
+    let order = "m.id DESC";
     let first_int = binds.len() + 1;
     let channel_list: Vec<String> = channels
         .iter()
