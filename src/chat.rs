@@ -300,6 +300,65 @@ pub struct ChannelUnread {
     pub mentions: u32,
 }
 
+/// Why a message is worth telling its reader about (beyond counting it unread).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// It mentions them.
+    Mention,
+    /// A message in a direct conversation of theirs.
+    Direct,
+    /// A reply in a thread they follow.
+    Reply,
+}
+
+/// What the "Notifications" list shows of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub author: UserRef,
+    /// The start of the message's text.
+    pub excerpt: String,
+    /// The thread's first message, for a reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<MessageId>,
+}
+
+/// One entry of the "Notifications" list: a `message_unread` event that carried a notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The event's sequence number in the user's scope (its place in the list).
+    pub id: Seq,
+    pub channel: ChannelId,
+    pub message: MessageId,
+    pub notice: Notice,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+impl Notification {
+    /// Where following it leads: the message in its channel (a reply: its thread's first
+    /// message).
+    pub fn href(&self) -> String {
+        format!(
+            "/c/{}?m={}",
+            self.channel,
+            self.notice.thread.unwrap_or(self.message)
+        )
+    }
+}
+
+/// The newest this many notifications are listed.
+pub const RECENT_NOTIFICATIONS: usize = 30;
+/// A notice's excerpt holds at most this many characters of the message.
+pub const NOTICE_EXCERPT_CHARS: usize = 140;
+
+/// Command: I have seen my notifications up to `up_to` (the newest one listed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeeNotifications {
+    pub up_to: Seq,
+}
+
 /// The words after `@` that mention everyone in the channel.
 pub const MENTION_EVERYONE: [&str; 3] = ["channel", "all", "here"];
 

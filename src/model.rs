@@ -43,4 +43,13 @@ pub struct WorkspaceSnapshot {
     pub unread: Vec<crate::chat::ChannelUnread>,
     #[serde(default)]
     pub settings: crate::settings::UserSettings,
+    /// My newest notifications, newest first (at most `RECENT_NOTIFICATIONS`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<crate::chat::Notification>,
+    /// Notifications seen up to this one (a seq of my user scope).
+    #[serde(default)]
+    pub notifications_seen: crate::ids::Seq,
+    /// Notifications after `notifications_seen`.
+    #[serde(default)]
+    pub notifications_unseen: u32,
 }

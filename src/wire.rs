@@ -56,6 +56,7 @@ pub enum Command {
     PinMessage(PinMessage),
     MarkRead(MarkRead),
     UpdateSettings(crate::settings::UpdateSettings),
+    SeeNotifications(crate::chat::SeeNotifications),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -86,6 +87,10 @@ pub enum CommandOutput {
         seq: Option<Seq>,
     },
     SettingsSaved,
+    /// Notifications are seen up to `up_to` (`None`: they already were).
+    NotificationsSeen {
+        up_to: Option<Seq>,
+    },
 }
 
 /// Server → browser.
@@ -206,7 +211,13 @@ pub enum EventBody {
         seq: Seq,
         #[serde(default, skip_serializing_if = "is_false")]
         mention: bool,
+        /// Set when it goes in the user's "Notifications" list (a mention, a direct message,
+        /// a reply in a followed thread).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice: Option<crate::chat::Notice>,
     },
+    /// In a user scope: notifications are seen up to `up_to`; `unseen` are left after it.
+    NotificationsSeen { up_to: Seq, unseen: u32 },
     /// In a user scope: the user read the channel up to `seq`; what is still unread after it
     /// (absolute counts, so every tab shows the same).
     ChannelRead {

@@ -379,3 +379,44 @@ test('search: Chinese inside a sentence, from: and in:; a result opens its messa
   await expect(found).toBeInViewport();
   await expect(results).toHaveCount(0);
 });
+
+test('notifications: mentions, DMs and replies listed with an unseen count; desktop notifications only when asked', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b', async (page) => {
+    // The browser's Notification API, watched: the app may offer it, never ask unprompted.
+    await page.addInitScript(() => {
+      const w = window as unknown as { asked: number; Notification: unknown };
+      w.asked = 0;
+      class Fake { static permission = 'default'; static async requestPermission() { w.asked += 1; Fake.permission = 'granted'; return 'granted'; } }
+      w.Notification = Fake;
+    });
+  });
+  const button = b.page.getByRole('button', { name: /^Notifications/ });
+  await expect(button).toHaveText('Notifications');
+  await send(a.page, `@${b.name} 看这里`);
+  await expect(button).toHaveText('Notifications 1');
+  await button.click();
+  const list = b.page.getByRole('list', { name: 'Notifications' });
+  await expect(list.getByRole('link')).toHaveCount(1);
+  await expect(list.getByRole('link')).toHaveText(`${a.name} mentioned you: @${b.name} 看这里`);
+  await expect(button).toHaveText('Notifications');
+  expect(await b.page.evaluate(() => (window as unknown as { asked: number }).asked)).toBe(0);
+  await b.page.getByRole('button', { name: 'Enable desktop notifications' }).click();
+  await expect.poll(() => b.page.evaluate(() => (window as unknown as { asked: number }).asked)).toBe(1);
+  await expect(b.page.getByRole('button', { name: 'Enable desktop notifications' })).toHaveCount(0);
+  await list.getByRole('link').click();
+  await expect(b.page).toHaveURL(/\/c\/1\?m=\d+$/);
+  await expect(message(b.page, '看这里')).toHaveAttribute('aria-current', 'true');
+  // A direct message notifies too, and a second tab of B sees the count clear at once.
+  const tab2 = await b.context.newPage();
+  await tab2.goto('/');
+  await expect(tab2.getByRole('status')).toHaveText('Connected');
+  await a.page.getByRole('button', { name: 'New message' }).click();
+  await pickPeople(a.page, [b.name], 'Start');
+  await send(a.page, '私聊一下');
+  const button2 = tab2.getByRole('button', { name: /^Notifications/ });
+  await expect(button2).toHaveText('Notifications 1');
+  await button.click();
+  await expect(list.getByRole('link').first()).toHaveText(`${a.name}: 私聊一下`);
+  await expect(button2).toHaveText('Notifications');
+});

@@ -174,6 +174,7 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::PinMessage(c) => crate::chat::messages::pin_message(ctx, c).await,
         Command::MarkRead(c) => crate::chat::unread::mark_read(ctx, c).await,
         Command::UpdateSettings(c) => crate::settings::update_settings(ctx, c).await,
+        Command::SeeNotifications(c) => crate::chat::notifications::see(ctx, c).await,
     }
 }
 

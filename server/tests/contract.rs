@@ -369,7 +369,14 @@ async fn unread_counts_plus_their_events_equal_the_counts_fetched_after() {
         &mut observer,
         &[Scope::Workspace, Scope::User(bob_id)],
         snapshot,
-        |v: &WorkspaceView| v.unread.clone(),
+        |v: &WorkspaceView| {
+            (
+                v.unread.clone(),
+                v.notifications.clone(),
+                v.notifications_seen,
+                v.notifications_unseen,
+            )
+        },
         async {
             post_id(&mut actor, GENERAL, "one", None).await;
             let root = post_id(&mut actor, GENERAL, "two @bob", None).await;
@@ -378,6 +385,15 @@ async fn unread_counts_plus_their_events_equal_the_counts_fetched_after() {
             run(&mut other_tab, read(GENERAL)).await;
             post_id(&mut actor, GENERAL, "after reading", None).await;
             post_id(&mut actor, GENERAL, "in the thread @bob", Some(root)).await;
+            // Bob looks at his notifications in the other tab; one more arrives after.
+            run(
+                &mut other_tab,
+                Command::SeeNotifications(xietong::chat::SeeNotifications {
+                    up_to: xietong::Seq(u64::MAX),
+                }),
+            )
+            .await;
+            post_id(&mut actor, dm.id, "还有一件事", None).await;
             let gone = create(&mut actor, "leaving", ChannelKind::Private, vec![bob_id]).await;
             post_id(&mut actor, gone.id, "soon gone", None).await;
             run(

@@ -33,6 +33,29 @@ async fn post(
     }
 }
 
+/// Creates a channel (or starts a conversation) and returns it.
+async fn create(
+    client: &mut Client,
+    name: impl Into<String>,
+    kind: ChannelKind,
+    members: Vec<xietong::UserId>,
+) -> xietong::Channel {
+    match applied(
+        client,
+        Command::CreateChannel(CreateChannel {
+            name: name.into(),
+            kind,
+            members,
+        }),
+    )
+    .await
+    .unwrap()
+    {
+        CommandOutput::ChannelCreated { channel } => channel,
+        other => panic!("{other:?}"),
+    }
+}
+
 /// A server function's status and body.
 async fn call(server: &TestServer, cookie: &str, endpoint: &str, form: &str) -> (u16, String) {
     let response = server.server_fn(cookie, endpoint, form).await;
@@ -163,19 +186,7 @@ async fn replies_need_a_top_level_message_of_the_same_channel() {
         post(&mut alice, GENERAL, "no such root", Some(MessageId(9999))).await,
         Err(ErrorCode::NotFound)
     );
-    let other = match applied(
-        &mut alice,
-        Command::CreateChannel(CreateChannel {
-            name: "other".into(),
-            kind: ChannelKind::Public,
-            members: vec![],
-        }),
-    )
-    .await
-    {
-        Ok(CommandOutput::ChannelCreated { channel }) => channel,
-        other => panic!("{other:?}"),
-    };
+    let other = create(&mut alice, "other", ChannelKind::Public, vec![]).await;
     assert_eq!(
         post(&mut alice, other.id, "wrong channel", Some(root)).await,
         Err(ErrorCode::NotFound)
@@ -196,19 +207,7 @@ async fn a_private_conversation_s_messages_do_not_exist_for_outsiders() {
     let bob_id = server.whoami(&bob_cookie).await.id;
     let mut alice = server.connect(&alice_cookie).await;
     let mut carol = server.connect(&carol_cookie).await;
-    let dm = match applied(
-        &mut alice,
-        Command::CreateChannel(CreateChannel {
-            name: String::new(),
-            kind: ChannelKind::Direct,
-            members: vec![bob_id],
-        }),
-    )
-    .await
-    {
-        Ok(CommandOutput::ChannelCreated { channel }) => channel,
-        other => panic!("{other:?}"),
-    };
+    let dm = create(&mut alice, String::new(), ChannelKind::Direct, vec![bob_id]).await;
     let secret = post(&mut alice, dm.id, "just between us", None)
         .await
         .unwrap();
@@ -353,37 +352,11 @@ async fn unread_counts_and_mentions_live_in_each_readers_own_scope() {
 
     // A mention in a channel bob cannot read reaches him not at all; the DM that follows is
     // the next thing in his scope.
-    let secret = match applied(
-        &mut alice,
-        Command::CreateChannel(CreateChannel {
-            name: "secret".into(),
-            kind: ChannelKind::Private,
-            members: vec![],
-        }),
-    )
-    .await
-    .unwrap()
-    {
-        CommandOutput::ChannelCreated { channel } => channel,
-        other => panic!("{other:?}"),
-    };
+    let secret = create(&mut alice, "secret", ChannelKind::Private, vec![]).await;
     post(&mut alice, secret.id, "@bob @channel", None)
         .await
         .unwrap();
-    let dm = match applied(
-        &mut alice,
-        Command::CreateChannel(CreateChannel {
-            name: String::new(),
-            kind: ChannelKind::Direct,
-            members: vec![bob_id],
-        }),
-    )
-    .await
-    .unwrap()
-    {
-        CommandOutput::ChannelCreated { channel } => channel,
-        other => panic!("{other:?}"),
-    };
+    let dm = create(&mut alice, String::new(), ChannelKind::Direct, vec![bob_id]).await;
     assert!(matches!(
         bob_tab.next_event().await.body,
         EventBody::ChannelAdded { .. }
@@ -462,20 +435,7 @@ async fn read_receipts_in_direct_messages_follow_the_readers_setting() {
     let bob_id = server.whoami(&bob_cookie).await.id;
     let mut alice = server.connect(&alice_cookie).await;
     let mut bob = server.connect(&bob_cookie).await;
-    let dm = match applied(
-        &mut alice,
-        Command::CreateChannel(CreateChannel {
-            name: String::new(),
-            kind: ChannelKind::Direct,
-            members: vec![bob_id],
-        }),
-    )
-    .await
-    .unwrap()
-    {
-        CommandOutput::ChannelCreated { channel } => channel,
-        other => panic!("{other:?}"),
-    };
+    let dm = create(&mut alice, String::new(), ChannelKind::Direct, vec![bob_id]).await;
     let scope = Scope::Channel(dm.id);
     // Alice's other tab watches the conversation (a tab that sends commands skips events
     // while it waits for their answers).
@@ -567,20 +527,7 @@ async fn search_finds_chinese_inside_sentences_and_words_by_prefix_only_where_re
     post(&mut bob, GENERAL, "bob says 上海", None)
         .await
         .unwrap();
-    let dm = match applied(
-        &mut alice,
-        Command::CreateChannel(CreateChannel {
-            name: String::new(),
-            kind: ChannelKind::Direct,
-            members: vec![bob_id],
-        }),
-    )
-    .await
-    .unwrap()
-    {
-        CommandOutput::ChannelCreated { channel } => channel,
-        other => panic!("{other:?}"),
-    };
+    let dm = create(&mut alice, String::new(), ChannelKind::Direct, vec![bob_id]).await;
     post(&mut alice, dm.id, "私下说上海的事", None)
         .await
         .unwrap();
@@ -661,5 +608,83 @@ async fn search_finds_chinese_inside_sentences_and_words_by_prefix_only_where_re
     assert!(search(&server, &bob_cookie, "   ").await.is_empty());
     let (status, _) = call(&server, "", "search", "q=上海").await;
     assert_eq!(status, 401);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn notifications_list_mentions_direct_messages_and_replies_and_clear_when_seen() {
+    use xietong::chat::NoticeKind;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob_cookie).await.id;
+    let mut alice = server.connect(&alice_cookie).await;
+    let mut bob = server.connect(&bob_cookie).await;
+    let mut bob_tab = server.connect(&bob_cookie).await;
+    bob_tab.subscribe(Scope::User(bob_id), None).await;
+    mark_read(&mut bob, GENERAL).await.unwrap();
+    let root = post(&mut bob, GENERAL, "my question", None).await.unwrap();
+    post(&mut alice, GENERAL, "no notice for this one", None)
+        .await
+        .unwrap();
+    post(&mut alice, GENERAL, "an answer", Some(root))
+        .await
+        .unwrap();
+    post(&mut alice, GENERAL, "hey @bob", None).await.unwrap();
+    let dm = create(&mut alice, String::new(), ChannelKind::Direct, vec![bob_id]).await;
+    post(&mut alice, dm.id, "私信内容", None).await.unwrap();
+
+    let snapshot = || async {
+        let (_, body) = call(&server, &bob_cookie, "workspace", "").await;
+        serde_json::from_str::<xietong::WorkspaceSnapshot>(&body).unwrap()
+    };
+    let before = snapshot().await;
+    let kinds: Vec<(NoticeKind, String)> = before
+        .notifications
+        .iter()
+        .map(|n| (n.notice.kind, n.notice.excerpt.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (NoticeKind::Direct, "私信内容".to_owned()),
+            (NoticeKind::Mention, "hey @bob".to_owned()),
+            (NoticeKind::Reply, "an answer".to_owned()),
+        ]
+    );
+    assert_eq!(before.notifications[2].href(), format!("/c/1?m={}", root));
+    assert_eq!(before.notifications_unseen, 3);
+    // Alice has none: her own messages never notify her.
+    let (_, body) = call(&server, &alice_cookie, "workspace", "").await;
+    let alice_view: xietong::WorkspaceSnapshot = serde_json::from_str(&body).unwrap();
+    assert!(alice_view.notifications.is_empty());
+
+    // Seen in one tab: the other tab is told, with nothing left unseen.
+    let seen = applied(
+        &mut bob,
+        Command::SeeNotifications(xietong::chat::SeeNotifications {
+            up_to: before.notifications[0].id,
+        }),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        seen,
+        CommandOutput::NotificationsSeen { up_to: Some(_) }
+    ));
+    loop {
+        match bob_tab.next_event().await.body {
+            EventBody::NotificationsSeen { unseen, .. } => {
+                assert_eq!(unseen, 0);
+                break;
+            }
+            EventBody::MessageUnread { .. }
+            | EventBody::ChannelAdded { .. }
+            | EventBody::ChannelRead { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(snapshot().await.notifications_unseen, 0);
     server.stop().await;
 }

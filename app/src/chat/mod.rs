@@ -3,11 +3,13 @@
 mod channel;
 mod header;
 mod message;
+mod notifications;
 mod people;
 pub mod state;
 mod workspace;
 
 pub use channel::ChannelPage;
+pub use notifications::NotificationsButton;
 pub use workspace::ChannelSidebar;
 
 use leptos::prelude::*;

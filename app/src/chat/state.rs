@@ -33,6 +33,10 @@ pub struct WorkspaceView {
     /// Where I stand in each channel I have read or have unread messages in (my user scope).
     pub unread: BTreeMap<ChannelId, ChannelUnread>,
     pub settings: xietong::settings::UserSettings,
+    /// My newest notifications, newest first.
+    pub notifications: Vec<xietong::chat::Notification>,
+    pub notifications_seen: Seq,
+    pub notifications_unseen: u32,
     pub head: Seq,
     pub user_head: Seq,
 }
@@ -48,6 +52,9 @@ impl WorkspaceView {
                 .map(|u| (u.channel, u.clone()))
                 .collect(),
             settings: snapshot.settings.clone(),
+            notifications: snapshot.notifications.clone(),
+            notifications_seen: snapshot.notifications_seen,
+            notifications_unseen: snapshot.notifications_unseen,
             head: snapshot.head,
             user_head: snapshot.user_head,
         }
@@ -112,10 +119,34 @@ impl ScopeView for WorkspaceView {
             EventBody::SettingsChanged { settings } => self.settings = settings.clone(),
             EventBody::MessageUnread {
                 channel,
+                message,
                 seq,
                 mention,
-                ..
-            } => self.count_unread(*channel, *seq, *mention),
+                notice,
+            } => {
+                self.count_unread(*channel, *seq, *mention);
+                if let Some(notice) = notice {
+                    self.notifications.insert(
+                        0,
+                        xietong::chat::Notification {
+                            id: event.seq,
+                            channel: *channel,
+                            message: *message,
+                            notice: notice.clone(),
+                            at: event.at,
+                        },
+                    );
+                    self.notifications
+                        .truncate(xietong::chat::RECENT_NOTIFICATIONS);
+                    if event.seq > self.notifications_seen {
+                        self.notifications_unseen += 1;
+                    }
+                }
+            }
+            EventBody::NotificationsSeen { up_to, unseen } => {
+                self.notifications_seen = *up_to;
+                self.notifications_unseen = *unseen;
+            }
             EventBody::ChannelRead {
                 channel,
                 seq,
@@ -506,6 +537,9 @@ mod tests {
                 mentions: 0,
             }],
             settings: Default::default(),
+            notifications: Vec::new(),
+            notifications_seen: Seq(0),
+            notifications_unseen: 0,
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
         let unread = |seq, mention| EventBody::MessageUnread {
@@ -513,6 +547,7 @@ mod tests {
             message: MessageId(seq as i64),
             seq: Seq(seq),
             mention,
+            notice: None,
         };
         assert_eq!(
             view.apply(&event(me, 1, unread(12, true))),
@@ -555,6 +590,9 @@ mod tests {
             user_head: Seq(0),
             unread: Vec::new(),
             settings: Default::default(),
+            notifications: Vec::new(),
+            notifications_seen: Seq(0),
+            notifications_unseen: 0,
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
         let created = Channel {

@@ -55,7 +55,11 @@ pub fn Shell() -> impl IntoView {
                             me.await.ok().map(|me| view! { <span class="me">{me.username}</span> })
                         })}
                     </Suspense>
-                    {view! { <crate::settings::SettingsButton /> <LogoutButton /> }.into_any()}
+                    {view! {
+                        <crate::chat::NotificationsButton />
+                        <crate::settings::SettingsButton />
+                        <LogoutButton />
+                    }.into_any()}
                 </header>
                 {view! { <crate::chat::ChannelSidebar /> }.into_any()}
                 <Suspense>

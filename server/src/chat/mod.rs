@@ -6,5 +6,6 @@ pub mod commands;
 pub mod markdown;
 pub mod mentions;
 pub mod messages;
+pub mod notifications;
 pub mod queries;
 pub mod unread;

@@ -87,6 +87,8 @@ pub async fn workspace(store: &Store, user: &CurrentUser) -> Result<WorkspaceSna
     let ids: Vec<ChannelId> = channels.iter().map(|c| c.id).collect();
     let unread = super::unread::snapshot(&mut tx, user, &ids).await?;
     let settings = crate::settings::of(&mut tx, user.id).await?;
+    let (notifications, notifications_seen, notifications_unseen) =
+        super::notifications::snapshot(&mut tx, user.id).await?;
     tx.commit().await?;
     Ok(WorkspaceSnapshot {
         me: user.clone(),
@@ -95,6 +97,9 @@ pub async fn workspace(store: &Store, user: &CurrentUser) -> Result<WorkspaceSna
         user_head,
         unread,
         settings,
+        notifications,
+        notifications_seen,
+        notifications_unseen,
     })
 }
 

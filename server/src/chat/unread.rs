@@ -84,6 +84,7 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
     }
     readers.remove(&message.author.id);
     for (user, mention) in readers {
+        let notice = super::notifications::notice_for(&channel, message, mention);
         sqlx::query(
             "INSERT INTO unread_messages (user_id, channel_id, seq, mention) VALUES ($1, $2, $3, $4)",
         )
@@ -93,13 +94,19 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
         .bind(i64::from(mention))
         .execute(ctx.conn())
         .await?;
-        ctx.append(
+        let at = ctx.next_seq(Scope::User(user)).await?;
+        if let Some(notice) = &notice {
+            super::notifications::keep(ctx, user, at, message, notice).await?;
+        }
+        ctx.append_at(
             Scope::User(user),
+            at,
             EventBody::MessageUnread {
                 channel: channel.id,
                 message: message.id,
                 seq: message.seq,
                 mention,
+                notice,
             },
         )
         .await?;
