@@ -52,4 +52,6 @@ pub struct WorkspaceSnapshot {
     /// Notifications after `notifications_seen`.
     #[serde(default)]
     pub notifications_unseen: u32,
+    #[serde(default)]
+    pub workspace_settings: crate::settings::WorkspaceSettings,
 }

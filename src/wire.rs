@@ -57,6 +57,7 @@ pub enum Command {
     MarkRead(MarkRead),
     UpdateSettings(crate::settings::UpdateSettings),
     SeeNotifications(crate::chat::SeeNotifications),
+    UpdateWorkspaceSettings(crate::settings::UpdateWorkspaceSettings),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -215,6 +216,10 @@ pub enum EventBody {
         /// a reply in a followed thread).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notice: Option<crate::chat::Notice>,
+    },
+    /// In the workspace scope: an admin changed the workspace settings.
+    WorkspaceSettingsChanged {
+        settings: crate::settings::WorkspaceSettings,
     },
     /// In a user scope: notifications are seen up to `up_to`; `unseen` are left after it.
     NotificationsSeen { up_to: Seq, unseen: u32 },

@@ -69,3 +69,27 @@ export async function switchableSocket(page: Page) {
     },
   };
 }
+
+/**
+ * An administrator: created with the binary's `admin create` on the test server's data
+ * directory (as an operator would), then logged in through the UI.
+ */
+export async function newAdmin(browser: Browser) {
+  const { execFileSync } = await import('node:child_process');
+  const path = await import('node:path');
+  const root = path.resolve(__dirname, '..', '..');
+  const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
+  const binary = process.env.XIETONG_BIN ?? path.join(targetDir, 'debug', 'xietong');
+  const name = uniqueName('admin');
+  execFileSync(binary, ['--data-dir', process.env.XIETONG_E2E_DATA ?? '', 'admin', 'create', name], {
+    input: `${PASSWORD}\n`,
+  });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('status')).toHaveText('Connected');
+  return { context, page, name };
+}

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { messages, newUser, send, uniqueName } from './helpers';
+import { messages, newAdmin, newUser, send, uniqueName } from './helpers';
 
 /** The message (an article in the channel's log) holding `text`. */
 function message(page: Page, text: string) {
@@ -419,4 +419,31 @@ test('notifications: mentions, DMs and replies listed with an unseen count; desk
   await button.click();
   await expect(list.getByRole('link').first()).toHaveText(`${a.name}: 私聊一下`);
   await expect(button2).toHaveText('Notifications');
+});
+
+test('time limits: an admin sets them in Workspace settings; Edit and Delete go from older messages, live', async ({ browser }) => {
+  const admin = await newAdmin(browser);
+  const a = await newUser(browser, 'a');
+  await send(a.page, 'my words');
+  const mine = message(a.page, 'my words');
+  await expect(mine.getByRole('button', { name: 'Edit' })).toHaveCount(1);
+  await admin.page.getByRole('button', { name: 'Workspace settings' }).click();
+  const dialog = admin.page.getByRole('dialog', { name: 'Workspace settings' });
+  await dialog.getByLabel('Edit time limit (minutes)').fill('0');
+  await dialog.getByLabel('Delete time limit (minutes)').fill('0');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(mine.getByRole('button', { name: 'Edit' })).toHaveCount(0);
+  await expect(mine.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+  // The admin still deletes it.
+  const theirs = message(admin.page, 'my words');
+  await theirs.getByRole('button', { name: 'Delete' }).click();
+  await admin.page.getByRole('dialog', { name: 'Delete message' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(message(a.page, 'This message was deleted')).toHaveCount(1);
+  // Limits lifted: Edit is back on new messages.
+  await admin.page.getByRole('button', { name: 'Workspace settings' }).click();
+  await dialog.getByLabel('Edit time limit (minutes)').fill('');
+  await dialog.getByLabel('Delete time limit (minutes)').fill('');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await send(a.page, 'new words');
+  await expect(message(a.page, 'new words').getByRole('button', { name: 'Edit' })).toHaveCount(1);
 });

@@ -175,6 +175,9 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::MarkRead(c) => crate::chat::unread::mark_read(ctx, c).await,
         Command::UpdateSettings(c) => crate::settings::update_settings(ctx, c).await,
         Command::SeeNotifications(c) => crate::chat::notifications::see(ctx, c).await,
+        Command::UpdateWorkspaceSettings(c) => {
+            crate::settings::update_workspace_settings(ctx, c).await
+        }
     }
 }
 

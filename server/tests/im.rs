@@ -688,3 +688,61 @@ async fn notifications_list_mentions_direct_messages_and_replies_and_clear_when_
     assert_eq!(snapshot().await.notifications_unseen, 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn admins_set_time_limits_for_editing_and_deleting_own_messages() {
+    use xietong::settings::{UpdateWorkspaceSettings, WorkspaceSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin_cookie = server.sign_up("admin").await; // the first account is the admin
+    let alice_cookie = server.sign_up("alice").await;
+    let mut admin = server.connect(&admin_cookie).await;
+    let mut alice = server.connect(&alice_cookie).await;
+    let set = |edit, delete| {
+        Command::UpdateWorkspaceSettings(UpdateWorkspaceSettings {
+            settings: WorkspaceSettings {
+                edit_window_minutes: edit,
+                delete_window_minutes: delete,
+            },
+        })
+    };
+    assert_eq!(
+        applied(&mut alice, set(Some(0), None)).await,
+        Err(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        applied(&mut admin, set(Some(600_000), None)).await,
+        Err(ErrorCode::Invalid)
+    );
+    let mine = post(&mut alice, GENERAL, "typo", None).await.unwrap();
+    applied(&mut admin, set(Some(0), Some(0))).await.unwrap();
+    let (_, body) = call(&server, &alice_cookie, "workspace", "").await;
+    let snapshot: xietong::WorkspaceSnapshot = serde_json::from_str(&body).unwrap();
+    assert_eq!(snapshot.workspace_settings.edit_window_minutes, Some(0));
+    let edit = Command::EditMessage(EditMessage {
+        message: mine,
+        body: "fixed".into(),
+    });
+    assert_eq!(
+        applied(&mut alice, edit.clone()).await,
+        Err(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        applied(
+            &mut alice,
+            Command::DeleteMessage(DeleteMessage { message: mine })
+        )
+        .await,
+        Err(ErrorCode::Forbidden)
+    );
+    // No limit again: the edit goes through; an admin deletes any message at any time.
+    applied(&mut admin, set(None, Some(0))).await.unwrap();
+    applied(&mut alice, edit).await.unwrap();
+    applied(
+        &mut admin,
+        Command::DeleteMessage(DeleteMessage { message: mine }),
+    )
+    .await
+    .unwrap();
+    server.stop().await;
+}

@@ -1,4 +1,5 @@
-//! Workspace administration. For now: invitations, when sign-up is by invitation.
+//! Workspace administration: invitations (when sign-up is by invitation) and the workspace
+//! settings (time limits for editing and deleting one's own messages).
 
 use leptos::prelude::*;
 
@@ -47,6 +48,103 @@ pub fn InvitePeople() -> impl IntoView {
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// The "Workspace settings" button and dialog (admins; the server refuses everyone else).
+#[component]
+pub fn WorkspaceSettingsButton() -> impl IntoView {
+    let open = RwSignal::new(false);
+    view! {
+        <button type="button" class="workspace-settings" on:click=move |_| open.set(true)>
+            "Workspace settings"
+        </button>
+        <Suspense>
+            <Show when=move || open.get()>
+                {move || Suspend::new(workspace_settings_dialog(Callback::new(move |_| open.set(false))))}
+            </Show>
+        </Suspense>
+    }
+}
+
+/// Loaded on demand: not in the first screen's module.
+#[lazy]
+fn workspace_settings_dialog(on_close: Callback<()>) -> AnyView {
+    view! { <WorkspaceSettingsDialog on_close /> }.into_any()
+}
+
+#[component]
+fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
+    use xietong::settings::{UpdateWorkspaceSettings, WorkspaceSettings, MAX_WINDOW_MINUTES};
+    let live = expect_context::<crate::live::Live>();
+    let chat = expect_context::<crate::chat::ChatState>();
+    let current = chat
+        .workspace
+        .get_untracked()
+        .map(|w| w.with_untracked(|w| w.workspace_settings.clone()))
+        .unwrap_or_default();
+    let shown = |m: Option<u32>| m.map(|m| m.to_string()).unwrap_or_default();
+    let edit = RwSignal::new(shown(current.edit_window_minutes));
+    let delete = RwSignal::new(shown(current.delete_window_minutes));
+    let error = RwSignal::new(None::<String>);
+    // Empty: no limit.
+    let minutes = |text: &str| -> Result<Option<u32>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<u32>() {
+            Ok(m) if m <= MAX_WINDOW_MINUTES => Ok(Some(m)),
+            _ => Err(format!(
+                "Enter whole minutes from 0 to {MAX_WINDOW_MINUTES}, or leave it empty"
+            )),
+        }
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match (
+            minutes(&edit.get_untracked()),
+            minutes(&delete.get_untracked()),
+        ) {
+            (Ok(edit_window_minutes), Ok(delete_window_minutes)) => {
+                live.send_command(xietong::Command::UpdateWorkspaceSettings(
+                    UpdateWorkspaceSettings {
+                        settings: WorkspaceSettings {
+                            edit_window_minutes,
+                            delete_window_minutes,
+                        },
+                    },
+                ));
+                on_close.run(());
+            }
+            (Err(e), _) | (_, Err(e)) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <crate::shell::Modal title="Workspace settings".to_string() on_close>
+            <form on:submit=save>
+                <label>
+                    "Edit time limit (minutes)"
+                    <input type="number" min="0" inputmode="numeric" placeholder="No limit"
+                        prop:value=move || edit.get()
+                        on:input=move |ev| edit.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    "Delete time limit (minutes)"
+                    <input type="number" min="0" inputmode="numeric" placeholder="No limit"
+                        prop:value=move || delete.get()
+                        on:input=move |ev| delete.set(event_target_value(&ev)) />
+                </label>
+                <p class="hint">"How long after posting people may edit or delete their own messages. Empty: no limit. Admins may always delete any message."</p>
+                <Show when=move || error.get().is_some()>
+                    <p role="alert" class="error">{move || error.get()}</p>
+                </Show>
+                <div class="actions">
+                    <button type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="submit">"Save"</button>
+                </div>
+            </form>
+        </crate::shell::Modal>
     }
 }
 

@@ -4,6 +4,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use xietong::chat::{DeleteMessage, EditMessage, PinMessage, React, Reaction, QUICK_REACTIONS};
+use xietong::settings::WorkspaceSettings;
 use xietong::{Command, Message, MessageId, Scope, UserId};
 
 use super::channel::{Composer, PendingItem};
@@ -48,12 +49,26 @@ pub fn MessageItem(
     let picking = RwSignal::new(false);
     let confirming_delete = RwSignal::new(false);
     let highlight = use_context::<super::channel::Highlight>();
+    let chat = use_context::<super::ChatState>();
+    // Only the admin's time limits, so other changes to my workspace view (unread counts on
+    // every message) do not rebuild every message.
+    let limits = Memo::new(move |_| {
+        chat.and_then(|c| c.workspace.get())
+            .map(|w| w.with(|w| w.workspace_settings.clone()))
+            .unwrap_or_default()
+    });
     move || {
         let m = message.get()?;
         let id = m.id;
         let me = live.me.get();
         let mine = me.as_ref().is_some_and(|u| u.id == m.author.id);
-        let may_delete = mine || me.as_ref().is_some_and(|u| u.is_admin);
+        // The admin's time limits (the server enforces them; past them the buttons go).
+        let limits = limits.get();
+        let now = crate::live::now_ms() as i64;
+        let within = |window| WorkspaceSettings::within(window, m.created_at, now);
+        let may_edit = mine && within(limits.edit_window_minutes);
+        let may_delete = (mine && within(limits.delete_window_minutes))
+            || me.as_ref().is_some_and(|u| u.is_admin);
         let me_id = me.as_ref().map(|u| u.id);
         let at = m.created_at;
         let iso = chrono::DateTime::from_timestamp_millis(at)
@@ -115,7 +130,7 @@ pub fn MessageItem(
                         <button type="button" on:click=move |_| {
                             live.send_command(Command::PinMessage(PinMessage { message: id, pinned: !pinned }));
                         }>{if pinned { "Unpin" } else { "Pin" }}</button>
-                        {mine.then(|| view! {
+                        {may_edit.then(|| view! {
                             <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
                         })}
                         {may_delete.then(|| view! {

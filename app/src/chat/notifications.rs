@@ -47,10 +47,18 @@ pub fn NotificationsButton() -> impl IntoView {
             "Notifications"
             {move || (unseen() > 0).then(|| view! { " " <span class="badge mention">{unseen()}</span> })}
         </button>
-        <Show when=move || open.get()>
-            <NotificationsDialog on_close=Callback::new(move |_| open.set(false)) />
-        </Show>
+        <Suspense>
+            <Show when=move || open.get()>
+                {move || Suspend::new(notifications_dialog(Callback::new(move |_| open.set(false))))}
+            </Show>
+        </Suspense>
     }
+}
+
+/// The list, loaded on demand: its code is not in the first screen's module.
+#[lazy]
+fn notifications_dialog(on_close: Callback<()>) -> AnyView {
+    view! { <NotificationsDialog on_close /> }.into_any()
 }
 
 #[component]

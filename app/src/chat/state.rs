@@ -37,6 +37,7 @@ pub struct WorkspaceView {
     pub notifications: Vec<xietong::chat::Notification>,
     pub notifications_seen: Seq,
     pub notifications_unseen: u32,
+    pub workspace_settings: xietong::settings::WorkspaceSettings,
     pub head: Seq,
     pub user_head: Seq,
 }
@@ -55,6 +56,7 @@ impl WorkspaceView {
             notifications: snapshot.notifications.clone(),
             notifications_seen: snapshot.notifications_seen,
             notifications_unseen: snapshot.notifications_unseen,
+            workspace_settings: snapshot.workspace_settings.clone(),
             head: snapshot.head,
             user_head: snapshot.user_head,
         }
@@ -117,6 +119,9 @@ impl ScopeView for WorkspaceView {
                 self.unread.remove(channel);
             }
             EventBody::SettingsChanged { settings } => self.settings = settings.clone(),
+            EventBody::WorkspaceSettingsChanged { settings } => {
+                self.workspace_settings = settings.clone()
+            }
             EventBody::MessageUnread {
                 channel,
                 message,
@@ -540,6 +545,7 @@ mod tests {
             notifications: Vec::new(),
             notifications_seen: Seq(0),
             notifications_unseen: 0,
+            workspace_settings: Default::default(),
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
         let unread = |seq, mention| EventBody::MessageUnread {
@@ -593,6 +599,7 @@ mod tests {
             notifications: Vec::new(),
             notifications_seen: Seq(0),
             notifications_unseen: 0,
+            workspace_settings: Default::default(),
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
         let created = Channel {

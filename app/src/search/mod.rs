@@ -1,6 +1,6 @@
 //! The "Search" box above every page and its results: words (Chinese inside sentences too),
 //! `from:NAME`, `in:CHANNEL`. Each result links to its message in its channel, which opens
-//! scrolled to it and highlighted.
+//! scrolled to it and highlighted. The results' code loads on demand, with the first search.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -16,43 +16,67 @@ pub async fn search(q: String) -> Result<Vec<SearchHit>, AppError> {
 
 #[component]
 pub fn SearchBox() -> impl IntoView {
-    let action = ServerAction::<Search>::new();
-    let open = RwSignal::new(false);
-    Effect::new(move |_| {
-        if action.version().get() > 0 {
-            open.set(true);
+    // The query whose results show (each submit asks again, even for the same words).
+    let query = RwSignal::new(None::<(String, u32)>);
+    let close = Callback::new(move |_| query.set(None));
+    let input = NodeRef::<leptos::html::Input>::new();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = input
+            .get_untracked()
+            .map(|el| el.value())
+            .unwrap_or_default();
+        if !text.trim().is_empty() {
+            let asked = query.get_untracked().map_or(0, |(_, n)| n + 1);
+            query.set(Some((text, asked)));
         }
-    });
-    let close = move || open.set(false);
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
-            close();
+            close.run(());
         }
     };
     view! {
         <div class="searchbar" on:keydown=on_keydown>
-            <ActionForm action attr:role="search">
-                <input type="search" name="q" aria-label="Search" required
+            <form role="search" on:submit=on_submit>
+                <input type="search" name="q" aria-label="Search" required node_ref=input
                     maxlength=xietong::search::MAX_QUERY_CHARS.to_string()
                     placeholder="Search  (from:name  in:channel)" />
-            </ActionForm>
-            <Show when=move || open.get()>
-                <div class="search-results">
-                    {move || match action.value().get() {
-                        None => view! { <p class="loading">"Searching…"</p> }.into_any(),
-                        Some(Err(e)) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
-                        Some(Ok(hits)) if hits.is_empty() => {
+            </form>
+            <Suspense>
+                {move || query.get().map(|(q, _)| Suspend::new(search_results(q, close)))}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The results panel, loaded on demand.
+#[lazy]
+fn search_results(query: String, close: Callback<()>) -> AnyView {
+    view! { <SearchResults query close /> }.into_any()
+}
+
+#[component]
+fn SearchResults(query: String, close: Callback<()>) -> impl IntoView {
+    let results = Resource::new(move || query.clone(), search);
+    view! {
+        <div class="search-results">
+            <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                        Ok(hits) if hits.is_empty() => {
                             view! { <p class="empty" role="status">"No messages found"</p> }.into_any()
                         }
-                        Some(Ok(hits)) => view! {
+                        Ok(hits) => view! {
                             <ul aria-label="Search results">
-                                {hits.into_iter().map(|hit| view! { <Hit hit close=Callback::new(move |_| close()) /> }).collect_view()}
+                                {hits.into_iter().map(|hit| view! { <Hit hit close /> }).collect_view()}
                             </ul>
                         }.into_any(),
-                    }}
-                    <button type="button" class="close" on:click=move |_| close()>"Close"</button>
-                </div>
-            </Show>
+                    }
+                })}
+            </Suspense>
+            <button type="button" class="close" on:click=move |_| close.run(())>"Close"</button>
         </div>
     }
 }

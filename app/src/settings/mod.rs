@@ -14,10 +14,18 @@ pub fn SettingsButton() -> impl IntoView {
     let open = RwSignal::new(false);
     view! {
         <button type="button" class="settings" on:click=move |_| open.set(true)>"Settings"</button>
-        <Show when=move || open.get()>
-            <SettingsDialog on_close=Callback::new(move |_| open.set(false)) />
-        </Show>
+        <Suspense>
+            <Show when=move || open.get()>
+                {move || Suspend::new(settings_dialog(Callback::new(move |_| open.set(false))))}
+            </Show>
+        </Suspense>
     }
+}
+
+/// Loaded on demand: not in the first screen's module.
+#[lazy]
+fn settings_dialog(on_close: Callback<()>) -> AnyView {
+    view! { <SettingsDialog on_close /> }.into_any()
 }
 
 #[component]

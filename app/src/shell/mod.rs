@@ -64,7 +64,10 @@ pub fn Shell() -> impl IntoView {
                 {view! { <crate::chat::ChannelSidebar /> }.into_any()}
                 <Suspense>
                     {move || Suspend::new(async move {
-                        me.await.ok().filter(|me| me.is_admin).map(|_| view! { <InvitePeople /> })
+                        me.await.ok().filter(|me| me.is_admin).map(|_| view! {
+                            <InvitePeople />
+                            <crate::admin::WorkspaceSettingsButton />
+                        })
                     })}
                 </Suspense>
                 {view! { <OnlineList /> <ConnectionStatus /> }.into_any()}

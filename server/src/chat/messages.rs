@@ -6,6 +6,8 @@ use xietong::chat::{DeleteMessage, EditMessage, PinMessage, React};
 use xietong::limits::MAX_REACTIONS_PER_MESSAGE;
 use xietong::{ChannelId, CommandOutput, EventBody, MessageId, Scope};
 
+use xietong::settings::WorkspaceSettings;
+
 use crate::access::Need;
 use crate::command::{CommandError, Ctx};
 
@@ -15,6 +17,7 @@ struct Target {
     author: i64,
     deleted: bool,
     pinned: bool,
+    created_at: i64,
 }
 
 impl Target {
@@ -26,12 +29,13 @@ impl Target {
 /// The message, once the actor may `need` its channel. A message in a channel the actor cannot
 /// read is "not found", as if it did not exist.
 async fn target(ctx: &mut Ctx<'_>, id: MessageId, need: Need) -> Result<Target, CommandError> {
-    let row: Option<(i64, i64, i64, i64)> =
-        sqlx::query_as("SELECT channel_id, author_id, deleted, pinned FROM messages WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(ctx.conn())
-            .await?;
-    let Some((channel, author, deleted, pinned)) = row else {
+    let row: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT channel_id, author_id, deleted, pinned, created_at FROM messages WHERE id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(ctx.conn())
+    .await?;
+    let Some((channel, author, deleted, pinned, created_at)) = row else {
         return Err(CommandError::NotFound("no such message".into()));
     };
     let target = Target {
@@ -39,6 +43,7 @@ async fn target(ctx: &mut Ctx<'_>, id: MessageId, need: Need) -> Result<Target, 
         author,
         deleted: deleted != 0,
         pinned: pinned != 0,
+        created_at,
     };
     ctx.require(target.scope(), need)
         .await
@@ -61,6 +66,23 @@ async fn drop_from_search(ctx: &mut Ctx<'_>, id: MessageId) -> Result<bool, Comm
         crate::search::unindex(ctx.conn(), id, &body).await?;
     }
     Ok(indexed != 0)
+}
+
+/// Refuses a change to one's own message after the admin's time limit for it.
+fn within_window(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    window: Option<u32>,
+    what: &str,
+) -> Result<(), CommandError> {
+    if WorkspaceSettings::within(window, target.created_at, ctx.now()) {
+        return Ok(());
+    }
+    Err(CommandError::Forbidden(match window {
+        Some(0) => format!("messages cannot be {what} in this workspace"),
+        Some(n) => format!("messages can be {what} for {n} minutes after posting"),
+        None => String::new(),
+    }))
 }
 
 fn changed(message: MessageId, scope: Scope, seq: Option<xietong::Seq>) -> CommandOutput {
@@ -102,6 +124,10 @@ pub async fn edit_message(
     if target.deleted {
         return Err(CommandError::NotFound("the message was deleted".into()));
     }
+    let window = crate::settings::workspace(ctx.conn())
+        .await?
+        .edit_window_minutes;
+    within_window(ctx, &target, window, "edited")?;
     keep_old_body(ctx, command.message).await?;
     if drop_from_search(ctx, command.message).await? {
         crate::search::index(ctx.conn(), command.message, &body).await?;
@@ -149,6 +175,12 @@ pub async fn delete_message(
     }
     if target.deleted {
         return Ok(changed(command.message, target.scope(), None));
+    }
+    if !user.is_admin {
+        let window = crate::settings::workspace(ctx.conn())
+            .await?
+            .delete_window_minutes;
+        within_window(ctx, &target, window, "deleted")?;
     }
     keep_old_body(ctx, command.message).await?;
     drop_from_search(ctx, command.message).await?;

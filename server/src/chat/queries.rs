@@ -87,6 +87,7 @@ pub async fn workspace(store: &Store, user: &CurrentUser) -> Result<WorkspaceSna
     let ids: Vec<ChannelId> = channels.iter().map(|c| c.id).collect();
     let unread = super::unread::snapshot(&mut tx, user, &ids).await?;
     let settings = crate::settings::of(&mut tx, user.id).await?;
+    let workspace_settings = crate::settings::workspace(&mut tx).await?;
     let (notifications, notifications_seen, notifications_unseen) =
         super::notifications::snapshot(&mut tx, user.id).await?;
     tx.commit().await?;
@@ -100,6 +101,7 @@ pub async fn workspace(store: &Store, user: &CurrentUser) -> Result<WorkspaceSna
         notifications,
         notifications_seen,
         notifications_unseen,
+        workspace_settings,
     })
 }
 

@@ -228,6 +228,16 @@ pub async fn search(
     user: &CurrentUser,
     query: &str,
 ) -> Result<Vec<SearchHit>, SearchError> {
+    search_with(store, user, query, DRIVE_LIMIT).await
+}
+
+/// `search`, with the count under which a term drives (tests force each way of searching).
+pub async fn search_with(
+    store: &Store,
+    user: &CurrentUser,
+    query: &str,
+    drive_limit: i64,
+) -> Result<Vec<SearchHit>, SearchError> {
     if query.chars().count() > MAX_QUERY_CHARS {
         return Err(SearchError::TooLong);
     }
@@ -261,7 +271,7 @@ pub async fn search(
         return Ok(Vec::new());
     }
     let (terms, runs) = plan(&parsed.words);
-    let candidates = candidates(&mut tx, &terms, &channels, author).await?;
+    let candidates = candidates(&mut tx, &terms, &channels, author, drive_limit).await?;
     let mut found: Vec<MessageId> = Vec::new();
     for (id, body) in candidates {
         let lower = body.to_lowercase();
@@ -296,6 +306,7 @@ async fn candidates(
     terms: &[Term],
     channels: &[xietong::Channel],
     author: Option<i64>,
+    drive_limit: i64,
 ) -> Result<Vec<(i64, String)>, SearchError> {
     let mut expanded = Vec::with_capacity(terms.len());
     for term in terms {
@@ -308,28 +319,46 @@ async fn candidates(
     let terms = &expanded;
     let mut binds: Vec<String> = Vec::new();
     let mut ints: Vec<i64> = Vec::new();
-    // A rare term drives: its entries, newest first. When every term is common, the newest
-    // messages are walked instead and each checked by index lookups: matches come soon.
+    // A rare term drives: its entries, newest first. When every term is common, one term is
+    // walked newest first with the others checked by index lookups; several common terms are
+    // intersected as sets (each entry list read once, in index order).
     let mut driver: Option<usize> = None;
     let mut fewest = i64::MAX;
     for (i, term) in terms.iter().enumerate() {
         let (cond, values) = term.condition("t", 1);
         let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM search_terms t WHERE {cond} LIMIT {DRIVE_LIMIT}) x"
+            "SELECT count(*) FROM (SELECT 1 FROM search_terms t WHERE {cond} LIMIT {drive_limit}) x"
         );
         let mut q = sqlx::query_scalar::<_, i64>(&sql);
         for v in values {
             q = q.bind(v);
         }
         let n = q.fetch_one(&mut *conn).await?;
-        if n < fewest && n < DRIVE_LIMIT {
+        if n < fewest && n < drive_limit {
             fewest = n;
             driver = Some(i);
         }
     }
     let mut conditions: Vec<String> = vec!["m.deleted = 0".into()];
     let mut from = "messages m".to_owned();
-    for (i, term) in terms.iter().enumerate() {
+    if driver.is_none() && terms.len() > 1 {
+        let sets: Vec<String> = terms
+            .iter()
+            .enumerate()
+            .map(|(i, term)| {
+                let alias = format!("t{i}");
+                let (cond, values) = term.condition(&alias, binds.len() + 1);
+                binds.extend(values);
+                format!("SELECT {alias}.message_id FROM search_terms {alias} WHERE {cond}")
+            })
+            .collect();
+        from = format!(
+            "({}) d JOIN messages m ON m.id = d.message_id",
+            sets.join(" INTERSECT ")
+        );
+    }
+    let intersected = driver.is_none() && terms.len() > 1;
+    for (i, term) in terms.iter().enumerate().filter(|_| !intersected) {
         let alias = format!("t{i}");
         let (cond, values) = term.condition(&alias, binds.len() + 1);
         binds.extend(values);

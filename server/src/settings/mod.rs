@@ -1,7 +1,10 @@
-//! A user's own settings: read on the workspace snapshot, changed by the `update_settings`
-//! command, announced in the user's scope so every tab of theirs follows.
+//! Settings: a user's own (read on the workspace snapshot, changed by `update_settings`,
+//! announced in the user's scope so every tab of theirs follows) and the workspace's, set by
+//! an admin (`update_workspace_settings`, announced in the workspace scope).
 
-use xietong::settings::{UpdateSettings, UserSettings};
+use xietong::settings::{
+    UpdateSettings, UpdateWorkspaceSettings, UserSettings, WorkspaceSettings, MAX_WINDOW_MINUTES,
+};
 use xietong::{CommandOutput, EventBody, Scope, UserId};
 
 use crate::command::{CommandError, Ctx};
@@ -39,6 +42,66 @@ pub async fn update_settings(
         Scope::User(user),
         EventBody::SettingsChanged {
             settings: command.settings.clone(),
+        },
+    )
+    .await?;
+    Ok(CommandOutput::SettingsSaved)
+}
+
+/// The workspace settings (no limits until an admin sets some).
+pub async fn workspace(conn: &mut Conn) -> Result<WorkspaceSettings, StoreError> {
+    let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT edit_window_minutes, delete_window_minutes FROM workspace_settings WHERE id = 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let minutes = |m: Option<i64>| m.and_then(|m| u32::try_from(m).ok());
+    Ok(row
+        .map(|(edit, delete)| WorkspaceSettings {
+            edit_window_minutes: minutes(edit),
+            delete_window_minutes: minutes(delete),
+        })
+        .unwrap_or_default())
+}
+
+/// Admins only: replaces the workspace settings and tells every tab.
+pub async fn update_workspace_settings(
+    ctx: &mut Ctx<'_>,
+    command: &UpdateWorkspaceSettings,
+) -> Result<CommandOutput, CommandError> {
+    if !ctx.user()?.is_admin {
+        return Err(CommandError::Forbidden(
+            "only an admin may change the workspace settings".into(),
+        ));
+    }
+    let settings = &command.settings;
+    for window in [settings.edit_window_minutes, settings.delete_window_minutes]
+        .into_iter()
+        .flatten()
+    {
+        if window > MAX_WINDOW_MINUTES {
+            return Err(CommandError::Invalid(format!(
+                "a time limit is at most {MAX_WINDOW_MINUTES} minutes"
+            )));
+        }
+    }
+    if workspace(ctx.conn()).await? == *settings {
+        return Ok(CommandOutput::SettingsSaved);
+    }
+    sqlx::query(
+        "INSERT INTO workspace_settings (id, edit_window_minutes, delete_window_minutes)
+         VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET edit_window_minutes = excluded.edit_window_minutes,
+                                        delete_window_minutes = excluded.delete_window_minutes",
+    )
+    .bind(settings.edit_window_minutes.map(i64::from))
+    .bind(settings.delete_window_minutes.map(i64::from))
+    .execute(ctx.conn())
+    .await?;
+    ctx.append(
+        Scope::Workspace,
+        EventBody::WorkspaceSettingsChanged {
+            settings: settings.clone(),
         },
     )
     .await?;

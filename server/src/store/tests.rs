@@ -100,6 +100,7 @@ on_both_backends!(
     direct_messages_are_found_again,
     history_pages_walk_back_in_order,
     concurrent_batches_keep_sequence_numbers_gapless,
+    every_way_of_searching_finds_the_same_messages,
 );
 
 fn as_user(user: &CurrentUser, client_id: &str, command: Command) -> Submission {
@@ -523,4 +524,82 @@ async fn opening_a_bad_path_is_a_clear_error() {
     .err()
     .unwrap();
     assert!(err.to_string().contains("/proc/nope"), "{err}");
+}
+
+/// Search drives from a rare term, walks the newest messages, or intersects entry lists,
+/// depending on how common its terms are; each way, and the index the background pass builds
+/// for older messages, finds the same messages.
+async fn every_way_of_searching_finds_the_same_messages(store: &Store) {
+    let alice = user(store, "alice").await;
+    let channel = create_channel(store, "general", None).await;
+    let bodies = [
+        "我家在上海东边 meeting",
+        "明天下午开会议",
+        "project 上海 team update",
+        "the team meets in 上海",
+        "budget review for the project team",
+        "上海和海东 budget",
+        "会议 release notes",
+        "Meeting moved, team",
+    ];
+    let posts: Vec<Submission> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| post(channel, &alice, body, &format!("search-{i:04}")))
+        .collect();
+    for applied in commit(store, &posts).await.unwrap() {
+        applied.unwrap();
+    }
+    let queries = [
+        "上海",
+        "上海东",
+        "team",
+        "meet",
+        "project team",
+        "上海 team",
+        "budget project team",
+        "会议",
+        "meet 上海",
+        "nothing here",
+    ];
+    let found = |limit: i64| {
+        let alice = alice.clone();
+        async move {
+            let mut all = Vec::new();
+            for q in queries {
+                let hits = crate::search::search_with(store, &alice, q, limit)
+                    .await
+                    .unwrap();
+                all.push((
+                    q,
+                    hits.into_iter().map(|h| h.message.body).collect::<Vec<_>>(),
+                ));
+            }
+            all
+        }
+    };
+    let driven = found(1_000).await;
+    assert_eq!(driven[0].1.len(), 4, "{driven:?}");
+    assert_eq!(driven[6].1, ["budget review for the project team"]);
+    assert_eq!(
+        driven[8].1,
+        ["the team meets in 上海", "我家在上海东边 meeting"]
+    );
+    assert!(driven[9].1.is_empty());
+    // No term counts as rare: one term walks the messages, several intersect.
+    assert_eq!(found(0).await, driven);
+    // Indexed again by the background pass, as after an upgrade.
+    sqlx::query("DELETE FROM search_terms")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE messages SET indexed = 0")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::search::backfill(store).await.unwrap(),
+        bodies.len() as u64
+    );
+    assert_eq!(found(1_000).await, driven);
 }
