@@ -271,9 +271,14 @@ pub async fn search_with(
         return Ok(Vec::new());
     }
     let (terms, runs) = plan(&parsed.words);
-    let candidates = candidates(&mut tx, &terms, &channels, author, drive_limit).await?;
+    let merge = store.engine() == crate::store::Engine::Postgres;
+    let candidates = candidates(&mut tx, &terms, &channels, author, drive_limit, merge).await?;
     let mut found: Vec<MessageId> = Vec::new();
     for (id, body) in candidates {
+        // A message holding two words of one prefix comes once per word when lists are joined.
+        if found.last() == Some(&MessageId(id)) {
+            continue;
+        }
         let lower = body.to_lowercase();
         if runs.iter().all(|run| lower.contains(run.as_str())) {
             found.push(MessageId(id));
@@ -307,6 +312,10 @@ async fn candidates(
     channels: &[xietong::Channel],
     author: Option<i64>,
     drive_limit: i64,
+    // Intersect by joining the entry lists on message id (PostgreSQL merges them in index
+    // order, newest first, and stops at the limit) rather than with INTERSECT (which SQLite
+    // does well and PostgreSQL sorts).
+    merge: bool,
 ) -> Result<Vec<(i64, String)>, SearchError> {
     let mut expanded = Vec::with_capacity(terms.len());
     for term in terms {
@@ -352,10 +361,29 @@ async fn candidates(
                 format!("SELECT {alias}.message_id FROM search_terms {alias} WHERE {cond}")
             })
             .collect();
-        from = format!(
-            "({}) d JOIN messages m ON m.id = d.message_id",
-            sets.join(" INTERSECT ")
-        );
+        from = if merge {
+            let mut joined = "search_terms t0".to_owned();
+            let mut conds: Vec<String> = Vec::new();
+            for (i, set) in sets.iter().enumerate() {
+                let cond = set
+                    .split_once(" WHERE ")
+                    .map(|(_, c)| c.to_owned())
+                    .unwrap_or_default();
+                if i > 0 {
+                    joined.push_str(&format!(
+                        " JOIN search_terms t{i} ON t{i}.message_id = t0.message_id"
+                    ));
+                }
+                conds.push(cond);
+            }
+            conditions.extend(conds);
+            format!("{joined} JOIN messages m ON m.id = t0.message_id")
+        } else {
+            format!(
+                "({}) d JOIN messages m ON m.id = d.message_id",
+                sets.join(" INTERSECT ")
+            )
+        };
     }
     let intersected = driver.is_none() && terms.len() > 1;
     for (i, term) in terms.iter().enumerate().filter(|_| !intersected) {
@@ -373,7 +401,11 @@ async fn candidates(
             ));
         }
     }
-    let order = "m.id DESC";
+    let order = if intersected && merge {
+        "t0.message_id DESC"
+    } else {
+        "m.id DESC"
+    };
     let first_int = binds.len() + 1;
     let channel_list: Vec<String> = channels
         .iter()
