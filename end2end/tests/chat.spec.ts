@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { messages, newUser, send, signUp, switchableSocket, uniqueName, PASSWORD } from './helpers';
+import { PASSWORD, closeUsers, messages, newUser, send, signUp, switchableSocket, uniqueName } from './helpers';
+
+test.afterEach(closeUsers);
 
 test('a message appears for the other user live, and survives a reload', async ({ browser }) => {
   const a = await newUser(browser, 'a');

@@ -1,6 +1,8 @@
 import { expect, test } from '@playwright/test';
 import fs from 'node:fs';
-import { messages, newUser, send } from './helpers';
+import { closeUsers, messages, newUser, send } from './helpers';
+
+test.afterEach(closeUsers);
 
 // Runs first: the next test kills nodes.
 test('across nodes: a direct message and a reaction reach the other user live', async ({ browser }) => {

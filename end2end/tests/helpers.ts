@@ -1,4 +1,14 @@
-import { expect, type Browser, type Page, type WebSocketRoute } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page, type WebSocketRoute } from '@playwright/test';
+
+/**
+ * Every user's browser context is closed when its test ends (each spec calls
+ * `test.afterEach(closeUsers)`): pages left open would stay signed in, live on the socket and
+ * on `general`, and slow every later test down.
+ */
+const openContexts: BrowserContext[] = [];
+export async function closeUsers(): Promise<void> {
+  for (const context of openContexts.splice(0)) await context.close();
+}
 
 let counter = 0;
 
@@ -23,6 +33,7 @@ export async function signUp(page: Page, username: string): Promise<void> {
 /** A new browser context (its own cookies) with a signed-up user on the workspace. */
 export async function newUser(browser: Browser, prefix: string, setup?: (page: Page) => Promise<void>) {
   const context = await browser.newContext();
+  openContexts.push(context);
   const page = await context.newPage();
   if (setup) await setup(page);
   const name = uniqueName(prefix);
@@ -85,6 +96,7 @@ export async function newAdmin(browser: Browser) {
     input: `${PASSWORD}\n`,
   });
   const context = await browser.newContext();
+  openContexts.push(context);
   const page = await context.newPage();
   await page.goto('/login');
   await page.getByLabel('Username').fill(name);

@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { messages, signUp, uniqueName } from './helpers';
+import { closeUsers, messages, signUp, uniqueName } from './helpers';
+
+test.afterEach(closeUsers);
 
 test('the first screen is server-rendered with the latest 50; scrolling up loads older', async ({ page, browser }) => {
   await signUp(page, uniqueName('h'));

@@ -1,5 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import { messages, newAdmin, newUser, send, uniqueName } from './helpers';
+import { closeUsers, messages, newAdmin, newUser, send, uniqueName } from './helpers';
+
+test.afterEach(closeUsers);
 
 /** The message (an article in the channel's log) holding `text`. */
 function message(page: Page, text: string) {

@@ -1,5 +1,7 @@
 import { expect, test, type Page, type WebSocketRoute } from '@playwright/test';
-import { messages, newUser } from './helpers';
+import { closeUsers, messages, newUser } from './helpers';
+
+test.afterEach(closeUsers);
 
 /**
  * Puts the page's socket behind a proxy that can lose the next command: either before the

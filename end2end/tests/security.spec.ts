@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { messages, send, signUp, uniqueName } from './helpers';
+import { closeUsers, messages, send, signUp, uniqueName } from './helpers';
+
+test.afterEach(closeUsers);
 
 test('the app works under its Content-Security-Policy, with no violation', async ({ page }) => {
   const violations: string[] = [];
