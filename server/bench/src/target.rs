@@ -79,6 +79,30 @@ const XIETONG_LIMITS: [&str; 6] = [
     "1000",
 ];
 
+/// Starts one Xietong process on `storage` (its database flags) and waits until it serves.
+async fn spawn_xietong(
+    paths: &Paths,
+    storage: &[&std::ffi::OsStr],
+    what: &str,
+) -> Result<(u16, Child), TargetError> {
+    let port = free_port()?;
+    let mut c = Command::new(&paths.xietong);
+    c.args(["--bind", &format!("127.0.0.1:{port}"), "--log", "warn"])
+        .args(XIETONG_LIMITS)
+        .args(storage)
+        .arg("--site-root")
+        .arg(&paths.site_root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    let child = c.spawn().map_err(|source| TargetError::Spawn {
+        what: what.into(),
+        source,
+    })?;
+    wait_ready(port, what).await?;
+    Ok((port, child))
+}
+
 fn free_port() -> Result<u16, TargetError> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(TargetError::Port)?;
     Ok(listener.local_addr().map_err(TargetError::Port)?.port())
@@ -179,25 +203,13 @@ impl Target {
             _data: None,
             database: Some((postgres_admin.to_owned(), name)),
         };
+        let storage = ["--database-url", &database_url, "--redis-url", redis];
+        let storage: Vec<&std::ffi::OsStr> = storage.iter().map(std::ffi::OsStr::new).collect();
         for _ in 0..n {
-            let port = free_port()?;
-            let mut c = Command::new(&paths.xietong);
-            c.args(["--bind", &format!("127.0.0.1:{port}"), "--log", "warn"])
-                .args(XIETONG_LIMITS)
-                .args(["--database-url", &database_url, "--redis-url", redis])
-                .arg("--site-root")
-                .arg(&paths.site_root)
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .kill_on_drop(true);
-            let child = c.spawn().map_err(|source| TargetError::Spawn {
-                what: "xietong node".into(),
-                source,
-            })?;
+            // One after the other: the first applies the migrations.
+            let (port, child) = spawn_xietong(paths, &storage, "xietong node").await?;
             target.children.push(child);
             target.ports.push(port);
-            // One after the other: the first applies the migrations.
-            wait_ready(port, "xietong node").await?;
         }
         Ok(target)
     }
@@ -208,21 +220,7 @@ impl Target {
         paths: &Paths,
         storage: &[&std::ffi::OsStr],
     ) -> Result<Target, TargetError> {
-        let port = free_port()?;
-        let mut c = Command::new(&paths.xietong);
-        c.args(["--bind", &format!("127.0.0.1:{port}"), "--log", "warn"])
-            .args(XIETONG_LIMITS)
-            .args(storage)
-            .arg("--site-root")
-            .arg(&paths.site_root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        let child = c.spawn().map_err(|source| TargetError::Spawn {
-            what: "xietong".into(),
-            source,
-        })?;
-        wait_ready(port, "xietong").await?;
+        let (port, child) = spawn_xietong(paths, storage, "xietong").await?;
         Ok(Target {
             ports: vec![port],
             children: vec![child],
