@@ -63,18 +63,14 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
         if loading_older.get_untracked() || !view.with_untracked(|v| v.has_more) {
             return;
         }
-        let Some(before) = view.with_untracked(|v| v.oldest()) else {
-            return;
-        };
         loading_older.set(true);
         leptos::task::spawn_local(async move {
             let height_before = log
                 .get_untracked()
                 .map(|el| el.scroll_height())
                 .unwrap_or(0);
-            match channel_history(Some(channel_id), Some(before)).await {
-                Ok(page) => {
-                    view.update(|v| v.prepend(page));
+            match load_older_page(view).await {
+                Ok(_) => {
                     // Keep the message the reader was looking at in place.
                     if let Some(el) = log.get_untracked() {
                         let grown = el.scroll_height() - height_before;
@@ -111,7 +107,7 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
     mark_read_while_shown(view);
     let highlight = RwSignal::new(None::<MessageId>);
     provide_context(Highlight(highlight));
-    jump_to_linked_message(view, highlight, stick_to_bottom, load_older_page(view));
+    jump_to_linked_message(view, highlight, stick_to_bottom);
 
     let pending = move || {
         live.pending
@@ -161,25 +157,14 @@ pub(super) struct Highlight(pub RwSignal<Option<MessageId>>);
 const MAX_JUMP_PAGES: usize = 40;
 
 /// Loads the page of history before the oldest loaded message; false when there is none.
-fn load_older_page(
-    view: RwSignal<ChannelView>,
-) -> impl Fn() -> futures::future::LocalBoxFuture<'static, bool> + Copy {
-    move || {
-        Box::pin(async move {
-            let channel = view.with_untracked(|v| v.channel.id);
-            let Some(before) = view.with_untracked(|v| v.has_more.then(|| v.oldest()).flatten())
-            else {
-                return false;
-            };
-            match channel_history(Some(channel), Some(before)).await {
-                Ok(page) => {
-                    view.update(|v| v.prepend(page));
-                    true
-                }
-                Err(_) => false,
-            }
-        })
-    }
+async fn load_older_page(view: RwSignal<ChannelView>) -> Result<bool, crate::AppError> {
+    let channel = view.with_untracked(|v| v.channel.id);
+    let Some(before) = view.with_untracked(|v| v.has_more.then(|| v.oldest()).flatten()) else {
+        return Ok(false);
+    };
+    let page = channel_history(Some(channel), Some(before)).await?;
+    view.update(|v| v.prepend(page));
+    Ok(true)
 }
 
 /// Follows `?m=ID`: loads earlier pages until the message is there, scrolls to it and
@@ -188,7 +173,6 @@ fn jump_to_linked_message(
     view: RwSignal<ChannelView>,
     highlight: RwSignal<Option<MessageId>>,
     stick_to_bottom: RwSignal<bool>,
-    load_older: impl Fn() -> futures::future::LocalBoxFuture<'static, bool> + Copy + 'static,
 ) {
     let query = use_query_map();
     Effect::new(move |_| {
@@ -203,7 +187,7 @@ fn jump_to_linked_message(
         let has = move || view.with_untracked(|v| v.messages.iter().any(|m| m.id == target));
         leptos::task::spawn_local(async move {
             let mut pages = 0;
-            while !has() && pages < MAX_JUMP_PAGES && load_older().await {
+            while !has() && pages < MAX_JUMP_PAGES && load_older_page(view).await == Ok(true) {
                 pages += 1;
             }
             if !has() {
