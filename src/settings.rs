@@ -8,6 +8,60 @@ pub struct UserSettings {
     /// Tell the others in a direct conversation when I have read it ("Seen").
     #[serde(default = "yes")]
     pub read_receipts: bool,
+    /// The language of the interface (`None`: follow the browser's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+}
+
+/// A language the interface speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "en")]
+    English,
+    #[serde(rename = "zh-CN")]
+    Chinese,
+}
+
+impl Language {
+    /// The BCP 47 tag (`<html lang>`, the setting's stored value).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Chinese => "zh-CN",
+        }
+    }
+
+    /// The language a tag names, if the interface speaks it (`zh`, `zh-Hans-CN`, `en-GB` …).
+    pub fn from_tag(tag: &str) -> Option<Language> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "zh" => Some(Language::Chinese),
+            "en" => Some(Language::English),
+            _ => None,
+        }
+    }
+
+    /// The first language of a browser's preference list that the interface speaks: an
+    /// `Accept-Language` header (`zh-CN,zh;q=0.9,en;q=0.8`) or `navigator.languages` joined
+    /// by commas. English when none is.
+    pub fn preferred(list: &str) -> Language {
+        let mut best: Option<(u16, Language)> = None;
+        for item in list.split(',') {
+            let mut parts = item.split(';');
+            let Some(language) = parts.next().and_then(Language::from_tag) else {
+                continue;
+            };
+            // Weights are 0.000..1.000; compare them in thousandths. Earlier wins a tie.
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(1000, |q| (q.trim().parse::<f32>().unwrap_or(0.0) * 1000.0) as u16);
+            if weight > 0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, language));
+            }
+        }
+        best.map_or(Language::English, |(_, language)| language)
+    }
 }
 
 fn yes() -> bool {
@@ -18,6 +72,7 @@ impl Default for UserSettings {
     fn default() -> Self {
         UserSettings {
             read_receipts: true,
+            language: None,
         }
     }
 }
@@ -58,6 +113,19 @@ pub const MAX_WINDOW_MINUTES: u32 = 525_600;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_browser_s_first_spoken_language_wins() {
+        assert_eq!(Language::preferred("zh-CN,zh;q=0.9,en;q=0.8"), Language::Chinese);
+        assert_eq!(Language::preferred("en-US,en;q=0.9"), Language::English);
+        assert_eq!(Language::preferred("fr-FR,zh-Hans;q=0.5,en;q=0.4"), Language::Chinese);
+        assert_eq!(Language::preferred("en;q=0.5,zh-TW;q=0.8"), Language::Chinese);
+        assert_eq!(Language::preferred("fr, de;q=0.5"), Language::English);
+        assert_eq!(Language::preferred(""), Language::English);
+        assert_eq!(Language::preferred("zh;q=0, en"), Language::English);
+        let json = serde_json::to_string(&Language::Chinese).unwrap();
+        assert_eq!(json, r#""zh-CN""#);
+    }
 
     #[test]
     fn windows_count_from_posting() {

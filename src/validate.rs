@@ -2,7 +2,10 @@
 
 use crate::limits::*;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Which rule a value broke. It crosses the wire (a server function's refusal), so each
+/// side can say it in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ValidationError {
     #[error("Message is empty")]
     EmptyMessage,

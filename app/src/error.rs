@@ -5,10 +5,15 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Texts;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
     Invalid(String),
+    /// A value broke one of the protocol's rules (said in the reader's language).
+    #[error("{0}")]
+    Rule(xietong::ValidationError),
     #[error("Wrong username or password")]
     BadCredentials,
     #[error("That username is taken")]
@@ -33,7 +38,7 @@ impl AppError {
     /// The HTTP status a server function answers with.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Invalid(_) => 400,
+            AppError::Invalid(_) | AppError::Rule(_) => 400,
             AppError::BadCredentials | AppError::Unauthorized => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
@@ -44,14 +49,34 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The message in the page's language. Refusals that carry the server's own words
+    /// (a validation rule, a conflict) keep them.
+    pub fn text(&self, t: &Texts) -> String {
+        match self {
+            AppError::Invalid(m)
+            | AppError::Conflict(m)
+            | AppError::NotFound(m)
+            | AppError::Forbidden(m) => m.clone(),
+            AppError::Rule(rule) => (t.invalid)(rule),
+            AppError::BadCredentials => t.bad_credentials.to_owned(),
+            AppError::UsernameTaken => t.username_taken.to_owned(),
+            AppError::Unauthorized => t.please_log_in.to_owned(),
+            AppError::RateLimited => t.rate_limited.to_owned(),
+            AppError::Internal => t.server_fault.to_owned(),
+            AppError::Transport(why) => (t.unreachable)(why),
+        }
+    }
+}
+
 /// The message of a failed server action, for its form's alert (`None` while pending or fine).
-pub fn failure_text<T>(result: Option<Result<T, AppError>>) -> Option<String> {
-    result.and_then(|r| r.err()).map(|e| e.to_string())
+pub fn failure_text<T>(t: &Texts, result: Option<Result<T, AppError>>) -> Option<String> {
+    result.and_then(|r| r.err()).map(|e| e.text(t))
 }
 
 impl From<xietong::ValidationError> for AppError {
     fn from(e: xietong::ValidationError) -> Self {
-        AppError::Invalid(e.to_string())
+        AppError::Rule(e)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod chat;
 pub mod command;
 pub mod error;
+pub mod i18n;
 pub mod live;
 pub mod search;
 pub mod settings;
@@ -25,9 +26,10 @@ pub use error::AppError;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy(&options);
+    let language = i18n::provide_page_language();
     view! {
         <!DOCTYPE html>
-        <html lang="zh-CN">
+        <html lang=language.tag()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -75,11 +77,13 @@ fn content_security_policy(options: &LeptosOptions) {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    i18n::provide_page_language();
+    let t = i18n::t();
     view! {
         <Stylesheet id="leptos" href="/pkg/xietong.css" />
         <Title text="协同" />
         <Router>
-            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+            <Routes fallback=move || view! { <p class="not-found">{t.page_not_found}</p> }>
                 <Route path=path!("/login") view={Lazy::<auth::LoginRoute>::new()} />
                 <Route path=path!("/signup") view={Lazy::<auth::SignupRoute>::new()} />
                 // Async SSR: the first response is the complete page with its 50 messages,

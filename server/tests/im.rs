@@ -469,6 +469,7 @@ async fn read_receipts_in_direct_messages_follow_the_readers_setting() {
     // Bob stops sending receipts: his reading is no longer announced.
     let off = xietong::settings::UserSettings {
         read_receipts: false,
+        ..Default::default()
     };
     applied(
         &mut bob,

@@ -25,25 +25,26 @@ pub fn InvitePeople() -> impl IntoView {
             format!("{origin}{path}")
         })
     };
-    let error = move || crate::error::failure_text(action.value().get());
+    let t = crate::i18n::t();
+    let error = move || crate::error::failure_text(t, action.value().get());
     view! {
         <button type="button" class="invite" on:click=move |_| { open.set(true); action.dispatch(CreateInvite {}); }>
-            "Invite people"
+            {t.invite_people}
         </button>
         <Show when=move || open.get()>
             <div class="dialog-backdrop">
                 <div role="dialog" aria-modal="true" aria-labelledby="invite-title" class="dialog">
-                    <h2 id="invite-title">"Invite people"</h2>
-                    <p>"Anyone with this link can create one account in the next 7 days."</p>
+                    <h2 id="invite-title">{t.invite_people}</h2>
+                    <p>{t.invite_hint}</p>
                     <label>
-                        "Invitation link"
+                        {t.invitation_link}
                         <input type="text" readonly prop:value=move || link().unwrap_or_default() />
                     </label>
                     <Show when=move || error().is_some()>
                         <p role="alert" class="error">{error}</p>
                     </Show>
                     <div class="actions">
-                        <button type="button" on:click=move |_| open.set(false)>"Close"</button>
+                        <button type="button" on:click=move |_| open.set(false)>{t.close}</button>
                     </div>
                 </div>
             </div>
@@ -55,9 +56,10 @@ pub fn InvitePeople() -> impl IntoView {
 #[component]
 pub fn WorkspaceSettingsButton() -> impl IntoView {
     let open = RwSignal::new(false);
+    let t = crate::i18n::t();
     view! {
         <button type="button" class="workspace-settings" on:click=move |_| open.set(true)>
-            "Workspace settings"
+            {t.workspace_settings}
         </button>
         <Suspense>
             <Show when=move || open.get()>
@@ -78,6 +80,7 @@ fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
     use xietong::settings::{UpdateWorkspaceSettings, WorkspaceSettings, MAX_WINDOW_MINUTES};
     let live = expect_context::<crate::live::Live>();
     let chat = expect_context::<crate::chat::ChatState>();
+    let t = crate::i18n::t();
     let current = chat
         .workspace
         .get_untracked()
@@ -88,16 +91,14 @@ fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
     let delete = RwSignal::new(shown(current.delete_window_minutes));
     let error = RwSignal::new(None::<String>);
     // Empty: no limit.
-    let minutes = |text: &str| -> Result<Option<u32>, String> {
+    let minutes = move |text: &str| -> Result<Option<u32>, String> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(None);
         }
         match text.parse::<u32>() {
             Ok(m) if m <= MAX_WINDOW_MINUTES => Ok(Some(m)),
-            _ => Err(format!(
-                "Enter whole minutes from 0 to {MAX_WINDOW_MINUTES}, or leave it empty"
-            )),
+            _ => Err((t.whole_minutes)(MAX_WINDOW_MINUTES)),
         }
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -121,27 +122,27 @@ fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
         }
     };
     view! {
-        <crate::shell::Modal title="Workspace settings".to_string() on_close>
+        <crate::shell::Modal title=t.workspace_settings.to_string() on_close>
             <form on:submit=save>
                 <label>
-                    "Edit time limit (minutes)"
-                    <input type="number" min="0" inputmode="numeric" placeholder="No limit"
+                    {t.edit_limit}
+                    <input type="number" min="0" inputmode="numeric" placeholder=t.no_limit
                         prop:value=move || edit.get()
                         on:input=move |ev| edit.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    "Delete time limit (minutes)"
-                    <input type="number" min="0" inputmode="numeric" placeholder="No limit"
+                    {t.delete_limit}
+                    <input type="number" min="0" inputmode="numeric" placeholder=t.no_limit
                         prop:value=move || delete.get()
                         on:input=move |ev| delete.set(event_target_value(&ev)) />
                 </label>
-                <p class="hint">"How long after posting people may edit or delete their own messages. Empty: no limit. Admins may always delete any message."</p>
+                <p class="hint">{t.limits_hint}</p>
                 <Show when=move || error.get().is_some()>
                     <p role="alert" class="error">{move || error.get()}</p>
                 </Show>
                 <div class="actions">
-                    <button type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                    <button type="submit">"Save"</button>
+                    <button type="button" on:click=move |_| on_close.run(())>{t.cancel}</button>
+                    <button type="submit">{t.save}</button>
                 </div>
             </form>
         </crate::shell::Modal>

@@ -7,19 +7,20 @@ use crate::error::failure_text as error_of;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
+    let t = crate::i18n::t();
     view! {
         <main class="auth">
             <h1>"协同 Xietong"</h1>
-            <h2>"Log in"</h2>
+            <h2>{t.log_in}</h2>
             <ActionForm action>
-                <label>"Username" <input type="text" name="username" autocomplete="username" required /></label>
-                <label>"Password" <input type="password" name="password" autocomplete="current-password" required /></label>
-                <Show when=move || error_of(action.value().get()).is_some()>
-                    <p role="alert" class="error">{move || error_of(action.value().get())}</p>
+                <label>{t.username}" "<input type="text" name="username" autocomplete="username" required /></label>
+                <label>{t.password}" "<input type="password" name="password" autocomplete="current-password" required /></label>
+                <Show when=move || error_of(t, action.value().get()).is_some()>
+                    <p role="alert" class="error">{move || error_of(t, action.value().get())}</p>
                 </Show>
-                <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
+                <button type="submit" disabled=move || action.pending().get()>{t.log_in}</button>
             </ActionForm>
-            <p>"New here? " <A href="/signup">"Create account"</A></p>
+            <p>{t.new_here}<A href="/signup">{t.create_account}</A></p>
         </main>
     }
 }
@@ -29,20 +30,21 @@ pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let query = leptos_router::hooks::use_query_map();
     let invite = move || query.read().get("invite").unwrap_or_default();
+    let t = crate::i18n::t();
     view! {
         <main class="auth">
             <h1>"协同 Xietong"</h1>
-            <h2>"Create account"</h2>
+            <h2>{t.create_account}</h2>
             <ActionForm action>
                 <input type="hidden" name="invite" prop:value=invite />
-                <label>"Username" <input type="text" name="username" autocomplete="username" required /></label>
-                <label>"Password" <input type="password" name="password" autocomplete="new-password" required /></label>
-                <Show when=move || error_of(action.value().get()).is_some()>
-                    <p role="alert" class="error">{move || error_of(action.value().get())}</p>
+                <label>{t.username}" "<input type="text" name="username" autocomplete="username" required /></label>
+                <label>{t.password}" "<input type="password" name="password" autocomplete="new-password" required /></label>
+                <Show when=move || error_of(t, action.value().get()).is_some()>
+                    <p role="alert" class="error">{move || error_of(t, action.value().get())}</p>
                 </Show>
-                <button type="submit" disabled=move || action.pending().get()>"Sign up"</button>
+                <button type="submit" disabled=move || action.pending().get()>{t.sign_up}</button>
             </ActionForm>
-            <p>"Have an account? " <A href="/login">"Log in"</A></p>
+            <p>{t.have_account}<A href="/login">{t.log_in}</A></p>
         </main>
     }
 }
@@ -50,9 +52,10 @@ pub fn SignupPage() -> impl IntoView {
 #[component]
 pub fn LogoutButton() -> impl IntoView {
     let action = ServerAction::<LogOut>::new();
+    let t = crate::i18n::t();
     view! {
         <ActionForm action attr:class="logout">
-            <button type="submit">"Log out"</button>
+            <button type="submit">{t.log_out}</button>
         </ActionForm>
     }
 }

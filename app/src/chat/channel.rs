@@ -21,9 +21,10 @@ pub fn ChannelPage() -> impl IntoView {
             .and_then(|id| id.parse::<ChannelId>().ok())
     };
     let history = Resource::new(channel_id, |id| channel_history(id, None));
+    let t = crate::i18n::t();
     view! {
         <div class="channel-page">
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match history.await {
                     Ok(page) => {
@@ -42,7 +43,7 @@ pub fn ChannelPage() -> impl IntoView {
                             </Suspense>
                         }.into_any()
                     }
-                    Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -53,6 +54,7 @@ pub fn ChannelPage() -> impl IntoView {
 #[component]
 fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> impl IntoView {
     let live = expect_context::<Live>();
+    let t = crate::i18n::t();
     let channel = view.with_untracked(|v| v.channel.clone());
     let channel_id = channel.id;
     let log = NodeRef::<html::Div>::new();
@@ -77,7 +79,7 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
                         el.set_scroll_top(el.scroll_top() + grown);
                     }
                 }
-                Err(e) => older_error.set(Some(e.to_string())),
+                Err(e) => older_error.set(Some(e.text(t))),
             }
             loading_older.set(false);
         });
@@ -119,11 +121,11 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
 
     view! {
         <super::header::ChannelHeader channel=channel.clone() view />
-        <div class="log" role="log" aria-label="Messages" node_ref=log on:scroll=on_scroll>
+        <div class="log" role="log" aria-label=t.messages node_ref=log on:scroll=on_scroll>
             <Show when=move || view.with(|v| v.has_more)>
                 <button type="button" class="older" on:click=move |_| load_older()
                     disabled=move || loading_older.get()>
-                    "Load older messages"
+                    {t.load_older}
                 </button>
             </Show>
             <Show when=move || older_error.get().is_some()>
@@ -132,20 +134,20 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
             <For each=move || view.with(|v| v.messages.iter().map(|m| m.id).collect::<Vec<_>>())
                 key=|id| *id let:id>
                 <Show when=move || first_unread.get() == Some(id)>
-                    <div class="new-line" role="separator" aria-label="New">"New"</div>
+                    <div class="new-line" role="separator" aria-label=t.new_line>{t.new_line}</div>
                 </Show>
                 <MessageItem
                     message=Memo::new(move |_| view.with(|v| v.messages.iter().find(|m| m.id == id).cloned()))
                     on_thread=Callback::new(move |root| thread.set(Some(root))) />
             </For>
-            <p class="seen">{move || view.with(|v| v.seen_text(live.me.with(|me| me.as_ref().map(|u| u.id))))}</p>
+            <p class="seen">{move || view.with(|v| v.seen_text(t, live.me.with(|me| me.as_ref().map(|u| u.id))))}</p>
             <For each=pending key=|p| (p.client_id.clone(), p.error.clone()) let:post>
                 <PendingItem post />
             </For>
         </div>
         <TypingLine view />
-        <Composer channel=channel_id thread=None label="Message"
-            placeholder=format!("Message {}", channel.display_name("")) />
+        <Composer channel=channel_id thread=None label=t.message
+            placeholder=(t.message_to)(&channel.display_name("")) />
     }
 }
 
@@ -285,17 +287,18 @@ pub(super) fn PendingItem(post: PendingCommand) -> impl IntoView {
         _ => String::new(),
     };
     let sending = failed.is_none();
+    let t = crate::i18n::t();
     view! {
         <article class="message pending" aria-busy=sending.to_string()>
             <header>
-                <span class="author">"You"</span>
+                <span class="author">{t.you}</span>
                 " "
-                <span class="sending">{if sending { "Sending…" } else { "Not sent" }}</span>
+                <span class="sending">{if sending { t.sending } else { t.not_sent }}</span>
             </header>
             <p class="body">{body}</p>
             {failed.map(|e| view! {
                 <p role="alert" class="error">{e}</p>
-                <button type="button" on:click=move |_| live.dismiss(&client_id)>"Dismiss"</button>
+                <button type="button" on:click=move |_| live.dismiss(&client_id)>{t.dismiss}</button>
             })}
         </article>
     }
@@ -305,6 +308,7 @@ pub(super) fn PendingItem(post: PendingCommand) -> impl IntoView {
 #[component]
 fn TypingLine(view: RwSignal<ChannelView>) -> impl IntoView {
     let live = expect_context::<Live>();
+    let t = crate::i18n::t();
     let now = RwSignal::new(0.0_f64);
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
@@ -322,7 +326,7 @@ fn TypingLine(view: RwSignal<ChannelView>) -> impl IntoView {
         let now = now
             .get()
             .max(view.with(|v| v.typing.iter().map(|(_, at)| *at).fold(0.0, f64::max)));
-        view.with(|v| v.typing_text(now, me))
+        view.with(|v| v.typing_text(t, now, me))
     };
     view! { <p class="typing" aria-live="polite">{text}</p> }
 }
@@ -340,6 +344,7 @@ pub(super) fn Composer(
     placeholder: String,
 ) -> impl IntoView {
     let live = expect_context::<Live>();
+    let t = crate::i18n::t();
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let input = NodeRef::<html::Textarea>::new();
@@ -352,7 +357,7 @@ pub(super) fn Composer(
         }
     };
 
-    let mentions = MentionPicker::new(label);
+    let mentions = MentionPicker::new(if thread.is_some() { "reply" } else { "message" });
     let send = move || {
         mentions.close();
         let body = input
@@ -373,7 +378,7 @@ pub(super) fn Composer(
                 }
                 error.set(None);
             }
-            Err(e) => error.set(Some(e.to_string())),
+            Err(e) => error.set(Some((t.invalid)(&e))),
         }
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
@@ -406,7 +411,7 @@ pub(super) fn Composer(
                 on:blur=move |_| mentions.close()
             ></textarea>
             {mentions.view(input, text)}
-            <button type="submit">"Send"</button>
+            <button type="submit">{t.send}</button>
             <Show when=move || error.get().is_some()>
                 <p role="alert" class="error">{move || error.get()}</p>
             </Show>
@@ -419,8 +424,8 @@ pub(super) fn Composer(
 /// Escape closes.
 #[derive(Clone, Copy)]
 struct MentionPicker {
-    /// Its composer's accessible name, which names the list's element ids.
-    label: &'static str,
+    /// Names the list's element ids (one picker per kind of composer on a page).
+    key: &'static str,
     /// The `@`'s byte offset and what is typed after it, while the caret is in a mention.
     typing: RwSignal<Option<(usize, String)>>,
     active: RwSignal<usize>,
@@ -433,9 +438,9 @@ struct MentionPicker {
 const MAX_SUGGESTIONS: usize = 8;
 
 impl MentionPicker {
-    fn new(label: &'static str) -> Self {
+    fn new(key: &'static str) -> Self {
         MentionPicker {
-            label,
+            key,
             typing: RwSignal::new(None),
             active: RwSignal::new(0),
             people: RwSignal::new(None),
@@ -465,7 +470,7 @@ impl MentionPicker {
     }
 
     fn list_id(&self) -> String {
-        format!("mention-suggestions-{}", self.label.to_lowercase())
+        format!("mention-suggestions-{}", self.key)
     }
 
     fn option_id(&self, i: usize) -> String {
@@ -560,6 +565,7 @@ impl MentionPicker {
     fn view(&self, input: NodeRef<html::Textarea>, text: RwSignal<String>) -> impl IntoView {
         let picker = *self;
         let list_id = self.list_id();
+        let label = crate::i18n::t().mention_suggestions;
         move || {
             let suggestions = picker.suggestions();
             (!suggestions.is_empty()).then(|| {
@@ -579,7 +585,7 @@ impl MentionPicker {
                     })
                     .collect_view();
                 view! {
-                    <ul role="listbox" id=list_id.clone() aria-label="Mention suggestions"
+                    <ul role="listbox" id=list_id.clone() aria-label=label
                         class="mention-suggestions">
                         {options}
                     </ul>

@@ -35,13 +35,14 @@ pub fn ChannelHeader(channel: Channel, view: RwSignal<ChannelView>) -> impl Into
             })
         }
     };
+    let t = crate::i18n::t();
     view! {
         <header class="channel-header">
             <h1><span aria-hidden="true" class="hash">{mark}</span>{title}</h1>
             <div class="header-actions">
-                <button type="button" on:click=move |_| show_pinned.set(true)>"Pinned"</button>
+                <button type="button" on:click=move |_| show_pinned.set(true)>{t.pinned}</button>
                 {with_members.then(|| view! {
-                    <button type="button" on:click=move |_| show_members.set(true)>"Members"</button>
+                    <button type="button" on:click=move |_| show_members.set(true)>{t.members}</button>
                 })}
             </div>
         </header>
@@ -83,14 +84,15 @@ fn PinnedDialog(
     on_close: Callback<()>,
 ) -> impl IntoView {
     let list = Resource::new(move || view.with(|v| v.head), move |_| pinned(channel));
+    let t = crate::i18n::t();
     view! {
-        <Modal title="Pinned messages".to_string() on_close>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Modal title=t.pinned_messages.to_string() on_close>
+            <Transition fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok(messages) if messages.is_empty() => view! { <p>"Nothing is pinned yet."</p> }.into_any(),
+                        Ok(messages) if messages.is_empty() => view! { <p>{t.nothing_pinned}</p> }.into_any(),
                         Ok(messages) => view! {
-                            <ul class="pinned" aria-label="Pinned messages">
+                            <ul class="pinned" aria-label=t.pinned_messages>
                                 {messages.into_iter().map(|m| view! {
                                     <li>
                                         <span class="author">{m.author.username}</span>
@@ -100,12 +102,12 @@ fn PinnedDialog(
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
                     }
                 })}
             </Transition>
             <div class="actions">
-                <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                <button type="button" on:click=move |_| on_close.run(())>{t.close}</button>
             </div>
         </Modal>
     }
@@ -127,7 +129,8 @@ fn MembersDialog(
             adding.set(false);
         }
     });
-    let error = Signal::derive(move || crate::error::failure_text(action.value().get()));
+    let t = crate::i18n::t();
+    let error = Signal::derive(move || crate::error::failure_text(t, action.value().get()));
     let run = move |command: Command| {
         action.dispatch(RunCommand {
             client_id: crate::live::new_client_id(),
@@ -135,36 +138,36 @@ fn MembersDialog(
         });
     };
     view! {
-        <Modal title="Members".to_string() on_close>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Modal title=t.members.to_string() on_close>
+            <Transition fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(people) => {
                             let ids: Vec<UserId> = people.iter().map(|p| p.id).collect();
                             view! {
-                                <ul class="members" aria-label="Members">
+                                <ul class="members" aria-label=t.members>
                                     {people.into_iter().map(|person| {
                                         let user = person.id;
                                         view! {
                                             <li>
                                                 <span>{person.username.clone()}</span>
-                                                <button type="button" aria-label=format!("Remove {}", person.username)
+                                                <button type="button" aria-label=(t.remove_person)(&person.username)
                                                     on:click=move |_| run(Command::RemoveMember(RemoveMember { channel, user }))>
-                                                    "Remove"
+                                                    {t.remove}
                                                 </button>
                                             </li>
                                         }
                                     }).collect_view()}
                                 </ul>
                                 <Show when=move || adding.get()>
-                                    <PeoplePicker title="Add member".to_string() confirm="Add" exclude=ids.clone()
+                                    <PeoplePicker title=t.add_member.to_string() confirm=t.add exclude=ids.clone()
                                         on_pick=Callback::new(move |users| run(Command::AddMembers(AddMembers { channel, users })))
                                         on_close=Callback::new(move |_| adding.set(false))
                                         busy=action.pending() error />
                                 </Show>
                             }.into_any()
                         }
-                        Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -172,8 +175,8 @@ fn MembersDialog(
                 <p role="alert" class="error">{move || error.get()}</p>
             </Show>
             <div class="actions">
-                <button type="button" on:click=move |_| adding.set(true)>"Add member"</button>
-                <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                <button type="button" on:click=move |_| adding.set(true)>{t.add_member}</button>
+                <button type="button" on:click=move |_| on_close.run(())>{t.close}</button>
             </div>
         </Modal>
     }

@@ -28,15 +28,6 @@ pub(super) fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
     }
 }
 
-/// "1 reply", "3 replies".
-fn replies_text(n: u32) -> String {
-    if n == 1 {
-        "1 reply".into()
-    } else {
-        format!("{n} replies")
-    }
-}
-
 /// A message, live: `message` follows the view it comes from. `on_thread`: open its thread
 /// (top-level messages only).
 #[component]
@@ -45,6 +36,7 @@ pub fn MessageItem(
     #[prop(optional)] on_thread: Option<Callback<MessageId>>,
 ) -> impl IntoView {
     let live = expect_context::<Live>();
+    let t = crate::i18n::t();
     let editing = RwSignal::new(false);
     let picking = RwSignal::new(false);
     let confirming_delete = RwSignal::new(false);
@@ -92,14 +84,14 @@ pub fn MessageItem(
                 data-seq=m.seq.0 data-id=id.0>
                 <header>
                     <span class="author">{m.author.username.clone()}</span>
-                    {mentions_me.then(|| view! { " " <span class="mention-mark">"Mentions you"</span> })}
+                    {mentions_me.then(|| view! { " " <span class="mention-mark">{t.mentions_you}</span> })}
                     " "
                     <time datetime=iso title=long>{short}</time>
-                    {m.edited_at.filter(|_| !deleted).map(|_| view! { " " <span class="edited">"(edited)"</span> })}
-                    {pinned.then(|| view! { " " <span class="pin-mark">"📌 Pinned"</span> })}
+                    {m.edited_at.filter(|_| !deleted).map(|_| view! { " " <span class="edited">{t.edited}</span> })}
+                    {pinned.then(|| view! { " " <span class="pin-mark">"📌 "{t.pinned}</span> })}
                 </header>
                 {if deleted {
-                    view! { <p class="body deleted">"This message was deleted"</p> }.into_any()
+                    view! { <p class="body deleted">{t.deleted}</p> }.into_any()
                 } else if editing.get() {
                     view! { <EditBox id body=body.clone() editing /> }.into_any()
                 } else if html.is_empty() {
@@ -117,29 +109,29 @@ pub fn MessageItem(
                 </Show>
                 {(top_level && reply_count > 0).then(|| on_thread.map(|open| view! {
                     <button type="button" class="replies" on:click=move |_| open.run(id)>
-                        {replies_text(reply_count)}
+                        {(t.replies)(reply_count)}
                     </button>
                 }))}
                 {(!deleted).then(|| view! {
                     <div class="message-actions">
                         {(top_level).then(|| on_thread.map(|open| view! {
-                            <button type="button" on:click=move |_| open.run(id)>"Reply in thread"</button>
+                            <button type="button" on:click=move |_| open.run(id)>{t.reply_in_thread}</button>
                         }))}
                         <button type="button" aria-expanded=move || picking.get().to_string()
-                            on:click=move |_| picking.update(|p| *p = !*p)>"Add reaction"</button>
+                            on:click=move |_| picking.update(|p| *p = !*p)>{t.add_reaction}</button>
                         <button type="button" on:click=move |_| {
                             live.send_command(Command::PinMessage(PinMessage { message: id, pinned: !pinned }));
-                        }>{if pinned { "Unpin" } else { "Pin" }}</button>
+                        }>{if pinned { t.unpin } else { t.pin }}</button>
                         {may_edit.then(|| view! {
-                            <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
+                            <button type="button" on:click=move |_| editing.set(true)>{t.edit}</button>
                         })}
                         {may_delete.then(|| view! {
-                            <button type="button" on:click=move |_| confirming_delete.set(true)>"Delete"</button>
+                            <button type="button" on:click=move |_| confirming_delete.set(true)>{t.delete}</button>
                         })}
                     </div>
                 })}
                 <Show when=move || picking.get()>
-                    <div class="emoji-picker" role="group" aria-label="Reactions">
+                    <div class="emoji-picker" role="group" aria-label=t.reactions>
                         {QUICK_REACTIONS.iter().map(|emoji| view! {
                             <button type="button" on:click=move |_| {
                                 picking.set(false);
@@ -149,14 +141,14 @@ pub fn MessageItem(
                     </div>
                 </Show>
                 <Show when=move || confirming_delete.get()>
-                    <Modal title="Delete message".to_string() on_close=Callback::new(move |_| confirming_delete.set(false))>
-                        <p>"Delete this message for everyone? This cannot be undone."</p>
+                    <Modal title=t.delete_message.to_string() on_close=Callback::new(move |_| confirming_delete.set(false))>
+                        <p>{t.delete_confirm}</p>
                         <div class="actions">
-                            <button type="button" on:click=move |_| confirming_delete.set(false)>"Cancel"</button>
+                            <button type="button" on:click=move |_| confirming_delete.set(false)>{t.cancel}</button>
                             <button type="button" class="danger" on:click=move |_| {
                                 confirming_delete.set(false);
                                 live.send_command(Command::DeleteMessage(DeleteMessage { message: id }));
-                            }>"Delete"</button>
+                            }>{t.delete}</button>
                         </div>
                     </Modal>
                 </Show>
@@ -185,6 +177,7 @@ fn ReactionButton(message: MessageId, reaction: Reaction, me: Option<UserId>) ->
 #[component]
 fn EditBox(id: MessageId, body: String, editing: RwSignal<bool>) -> impl IntoView {
     let live = expect_context::<Live>();
+    let t = crate::i18n::t();
     let input = NodeRef::<html::Textarea>::new();
     let error = RwSignal::new(None::<String>);
     let save = move || {
@@ -200,7 +193,7 @@ fn EditBox(id: MessageId, body: String, editing: RwSignal<bool>) -> impl IntoVie
                 }));
                 editing.set(false);
             }
-            Err(e) => error.set(Some(e.to_string())),
+            Err(e) => error.set(Some((t.invalid)(&e))),
         }
     };
     Effect::new(move |_| {
@@ -210,7 +203,7 @@ fn EditBox(id: MessageId, body: String, editing: RwSignal<bool>) -> impl IntoVie
     });
     view! {
         <div class="edit">
-            <textarea node_ref=input aria-label="Edit message" rows="2" prop:value=body
+            <textarea node_ref=input aria-label=t.edit_message rows="2" prop:value=body
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
@@ -238,13 +231,14 @@ pub fn thread_panel(root: MessageId, on_close: Callback<()>) -> AnyView {
 pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();
     let thread_page = Resource::new(move || root, super::thread);
+    let t = crate::i18n::t();
     view! {
-        <aside class="thread" aria-label="Thread">
+        <aside class="thread" aria-label=t.thread>
             <header class="thread-header">
-                <h2>"Thread"</h2>
-                <button type="button" aria-label="Close thread" on:click=move |_| on_close.run(())>"×"</button>
+                <h2>{t.thread}</h2>
+                <button type="button" aria-label=t.close_thread on:click=move |_| on_close.run(())>"×"</button>
             </header>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match thread_page.await {
                         Ok(page) => {
@@ -259,7 +253,7 @@ pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
                             };
                             view! {
                                 <MessageItem message=Memo::new(move |_| view.with(|v| Some(v.root.clone()))) />
-                                <div class="log" role="log" aria-label="Thread messages">
+                                <div class="log" role="log" aria-label=t.thread_messages>
                                     <For each=move || view.with(|v| v.replies.iter().map(|m| m.id).collect::<Vec<_>>())
                                         key=|id| *id let:id>
                                         <MessageItem message=Memo::new(move |_| view.with(|v| v.replies.iter().find(|m| m.id == id).cloned())) />
@@ -268,10 +262,10 @@ pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
                                         <PendingItem post />
                                     </For>
                                 </div>
-                                <Composer channel thread=Some(root) label="Reply" placeholder="Reply…".to_string() />
+                                <Composer channel thread=Some(root) label=t.reply placeholder=t.reply_placeholder.to_string() />
                             }.into_any()
                         }
-                        Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
                     }
                 })}
             </Suspense>

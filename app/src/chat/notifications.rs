@@ -17,6 +17,7 @@ pub fn NotificationsButton() -> impl IntoView {
     let chat = expect_context::<ChatState>();
     let live = expect_context::<Live>();
     let open = RwSignal::new(false);
+    let t = crate::i18n::t();
     let unseen = move || {
         chat.workspace
             .get()
@@ -44,7 +45,7 @@ pub fn NotificationsButton() -> impl IntoView {
     });
     view! {
         <button type="button" class="notifications-button" on:click=move |_| open.set(true)>
-            "Notifications"
+            {t.notifications}
             {move || (unseen() > 0).then(|| view! { " " <span class="badge mention">{unseen()}</span> })}
         </button>
         <Suspense>
@@ -71,14 +72,15 @@ fn NotificationsDialog(on_close: Callback<()>) -> impl IntoView {
             .unwrap_or_default()
     };
     let permission = RwSignal::new(desktop::permission());
+    let t = crate::i18n::t();
     view! {
-        <Modal title="Notifications".to_string() on_close>
+        <Modal title=t.notifications.to_string() on_close>
             <Show when=move || !items().is_empty()
-                fallback=|| view! { <p class="empty">"Nothing yet: mentions, direct messages and replies to your threads show here."</p> }>
-                <ul aria-label="Notifications" class="notifications">
+                fallback=move || view! { <p class="empty">{t.no_notifications}</p> }>
+                <ul aria-label=t.notifications class="notifications">
                     <For each=items key=|n| n.id let:item>
                         <li on:click=move |_| on_close.run(())>
-                            <A href=item.href()>{describe(&item)}</A>
+                            <A href=item.href()>{describe(t, &item)}</A>
                         </li>
                     </For>
                 </ul>
@@ -86,23 +88,23 @@ fn NotificationsDialog(on_close: Callback<()>) -> impl IntoView {
             <div class="actions">
                 <Show when=move || permission.get() == desktop::Permission::Ask>
                     <button type="button" on:click=move |_| desktop::ask(permission)>
-                        "Enable desktop notifications"
+                        {t.enable_desktop_notifications}
                     </button>
                 </Show>
-                <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                <button type="button" on:click=move |_| on_close.run(())>{t.close}</button>
             </div>
         </Modal>
     }
 }
 
 /// "alice mentioned you: …", "alice: …", "alice replied in a thread: …".
-fn describe(n: &Notification) -> String {
+fn describe(t: &crate::i18n::Texts, n: &Notification) -> String {
     let who = &n.notice.author.username;
     let text = &n.notice.excerpt;
     match n.notice.kind {
-        NoticeKind::Mention => format!("{who} mentioned you: {text}"),
+        NoticeKind::Mention => (t.mentioned_you)(who, text),
         NoticeKind::Direct => format!("{who}: {text}"),
-        NoticeKind::Reply => format!("{who} replied in a thread: {text}"),
+        NoticeKind::Reply => (t.replied_in_thread)(who, text),
     }
 }
 

@@ -20,6 +20,7 @@ pub fn PeoplePicker(
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let everyone = Resource::new(|| (), |_| people());
+    let t = crate::i18n::t();
     let filter = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<UserId>::new());
     let toggle = move |id: UserId| {
@@ -45,16 +46,16 @@ pub fn PeoplePicker(
                 on_pick.run(chosen.get_untracked());
             }>
                 <label>
-                    "Find people"
+                    {t.find_people}
                     <input type="search" autofocus
                         prop:value=move || filter.get()
                         on:input=move |ev| filter.set(event_target_value(&ev)) />
                 </label>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                     {move || Suspend::new(async move {
                         match everyone.await {
                             Ok(all) => view! {
-                                <ul class="people" aria-label="People">
+                                <ul class="people" aria-label=t.people>
                                     <For each=move || shown(all.clone()) key=|u| u.id let:person>
                                         <li>
                                             <label class="checkbox">
@@ -67,7 +68,7 @@ pub fn PeoplePicker(
                                     </For>
                                 </ul>
                             }.into_any(),
-                            Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                            Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
                         }
                     })}
                 </Suspense>
@@ -75,7 +76,7 @@ pub fn PeoplePicker(
                     <p role="alert" class="error">{move || error.get()}</p>
                 </Show>
                 <div class="actions">
-                    <button type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="button" on:click=move |_| on_close.run(())>{t.cancel}</button>
                     <button type="submit"
                         disabled=move || busy.get() || chosen.with(|c| c.is_empty())>
                         {confirm}

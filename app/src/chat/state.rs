@@ -10,6 +10,7 @@ use xietong::{
     WorkspaceSnapshot,
 };
 
+use crate::i18n::Texts;
 use crate::live::{Applied, ScopeView};
 
 fn classify(head: &mut Seq, event: &Event) -> Option<Applied> {
@@ -206,7 +207,7 @@ impl ChannelView {
 
     /// Under my latest message in a direct conversation: "Seen" once the other person has read
     /// it, "Seen by N" in a group. `None` when the latest message is not mine or nobody has.
-    pub fn seen_text(&self, me: Option<xietong::UserId>) -> Option<String> {
+    pub fn seen_text(&self, t: &Texts, me: Option<xietong::UserId>) -> Option<String> {
         if !self.channel.kind.is_direct() {
             return None;
         }
@@ -222,8 +223,8 @@ impl ChannelView {
             .count();
         match (readers, self.channel.kind) {
             (0, _) => None,
-            (_, xietong::ChannelKind::Direct) => Some("Seen".into()),
-            (n, _) => Some(format!("Seen by {n}")),
+            (_, xietong::ChannelKind::Direct) => Some(t.seen.into()),
+            (n, _) => Some((t.seen_by)(n)),
         }
     }
 
@@ -265,7 +266,12 @@ impl ChannelView {
 
 impl ChannelView {
     /// Who is typing now (at `now`, ms), without `me`: "NAME is typing…".
-    pub fn typing_text(&self, now: f64, me: Option<xietong::UserId>) -> Option<String> {
+    pub fn typing_text(
+        &self,
+        t: &Texts,
+        now: f64,
+        me: Option<xietong::UserId>,
+    ) -> Option<String> {
         let names: Vec<&str> = self
             .typing
             .iter()
@@ -274,9 +280,9 @@ impl ChannelView {
             .collect();
         match names.as_slice() {
             [] => None,
-            [one] => Some(format!("{one} is typing…")),
-            [a, b] => Some(format!("{a} and {b} are typing…")),
-            _ => Some("Several people are typing…".into()),
+            [one] => Some((t.typing_one)(one)),
+            [a, b] => Some((t.typing_two)(a, b)),
+            _ => Some(t.typing_many.into()),
         }
     }
 }
@@ -409,6 +415,7 @@ impl ScopeView for ThreadView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::ENGLISH;
     use xietong::{ChannelId, ChannelKind, ClientMsgId, MessageId, UserId, UserRef};
 
     fn channel() -> Channel {
@@ -507,20 +514,20 @@ mod tests {
         page.channel.kind = ChannelKind::GroupDirect;
         let mut view = ChannelView::from_page(page);
         let me = Some(UserId(1)); // the author of every message in `page`
-        assert_eq!(view.seen_text(me), None);
+        assert_eq!(view.seen_text(&ENGLISH, me), None);
         let seen = |user, seq| EventBody::MessagesSeen {
             user: UserId(user),
             seq: Seq(seq),
         };
         let scope = Scope::Channel(ChannelId(1));
         assert_eq!(view.apply(&event(scope, 3, seen(2, 3))), Applied::Applied);
-        assert_eq!(view.seen_text(me), Some("Seen by 1".into()));
+        assert_eq!(view.seen_text(&ENGLISH, me), Some("Seen by 1".into()));
         assert_eq!(view.apply(&event(scope, 4, seen(3, 4))), Applied::Applied);
-        assert_eq!(view.seen_text(me), Some("Seen by 2".into()));
+        assert_eq!(view.seen_text(&ENGLISH, me), Some("Seen by 2".into()));
         // Not for someone else's message, nor my own receipt.
-        assert_eq!(view.seen_text(Some(UserId(2))), None);
+        assert_eq!(view.seen_text(&ENGLISH, Some(UserId(2))), None);
         view.channel.kind = ChannelKind::Direct;
-        assert_eq!(view.seen_text(me), Some("Seen".into()));
+        assert_eq!(view.seen_text(&ENGLISH, me), Some("Seen".into()));
     }
 
     #[test]
@@ -655,16 +662,16 @@ mod tests {
         };
         view.typing = vec![(user(1, "me"), 1000.0), (user(2, "李雷"), 1000.0)];
         assert_eq!(
-            view.typing_text(1000.0, Some(UserId(1))).as_deref(),
+            view.typing_text(&ENGLISH, 1000.0, Some(UserId(1))).as_deref(),
             Some("李雷 is typing…")
         );
         view.typing.push((user(3, "韩梅梅"), 3000.0));
         assert_eq!(
-            view.typing_text(3000.0, Some(UserId(1))).as_deref(),
+            view.typing_text(&ENGLISH, 3000.0, Some(UserId(1))).as_deref(),
             Some("李雷 and 韩梅梅 are typing…")
         );
         assert_eq!(
-            view.typing_text(1000.0 + TYPING_SHOWN_MS, Some(UserId(1)))
+            view.typing_text(&ENGLISH, 1000.0 + TYPING_SHOWN_MS, Some(UserId(1)))
                 .as_deref(),
             Some("韩梅梅 is typing…")
         );
@@ -672,6 +679,6 @@ mod tests {
         view.typing.push((user(4, "x"), 3000.0));
         view.apply(&posted(2));
         assert!(view.typing.iter().all(|(u, _)| u.id != UserId(1)));
-        assert_eq!(view.typing_text(9000.0 + TYPING_SHOWN_MS, None), None);
+        assert_eq!(view.typing_text(&ENGLISH, 9000.0 + TYPING_SHOWN_MS, None), None);
     }
 }

@@ -17,6 +17,7 @@ pub fn ChannelSidebar() -> impl IntoView {
     let chat = expect_context::<ChatState>();
     let snapshot = Resource::new(|| (), |_| workspace());
     let snapshot_refetch = move || snapshot.refetch();
+    let t = crate::i18n::t();
     // The document title counts my unread messages: "(3) 协同".
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     Effect::new(move |_| {
@@ -33,7 +34,7 @@ pub fn ChannelSidebar() -> impl IntoView {
         document().set_title(&title);
     });
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match snapshot.await {
                     Ok(snapshot) => {
@@ -49,7 +50,7 @@ pub fn ChannelSidebar() -> impl IntoView {
                             <DirectNav view />
                         }.into_any()
                     }
-                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert">{e.text(t)}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -63,7 +64,7 @@ pub fn ChannelSidebar() -> impl IntoView {
 #[component]
 fn ChannelNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
     view! {
-        <nav aria-label="Channels">
+        <nav aria-label=crate::i18n::t().channels>
             <ChannelLinks view direct=false />
         </nav>
     }
@@ -74,6 +75,7 @@ fn ChannelNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
 #[component]
 fn ChannelLinks(view: RwSignal<WorkspaceView>, direct: bool) -> impl IntoView {
     let me = StoredValue::new(view.with_untracked(|v| v.me.username.clone()));
+    let t = crate::i18n::t();
     let listed = move || {
         view.with(|v| {
             v.channels
@@ -93,7 +95,7 @@ fn ChannelLinks(view: RwSignal<WorkspaceView>, direct: bool) -> impl IntoView {
                     let shown = name.clone();
                     // The badge is for the eye; the link's name says it in words.
                     let label = move || {
-                        unread.with(|u| format!("{name}{}", unread_label(u.unread, u.mentions)))
+                        unread.with(|u| format!("{name}{}", unread_label(t, u.unread, u.mentions)))
                     };
                     view! {
                         <li>
@@ -124,15 +126,15 @@ fn ChannelLinks(view: RwSignal<WorkspaceView>, direct: bool) -> impl IntoView {
 
 /// What a channel link's accessible name ends with: ", 3 unread", ", 3 unread, 1 mention"
 /// (nothing when all is read).
-fn unread_label(unread: u32, mentions: u32) -> String {
+fn unread_label(t: &crate::i18n::Texts, unread: u32, mentions: u32) -> String {
     if unread == 0 {
         return String::new();
     }
-    match mentions {
-        0 => format!(", {unread} unread"),
-        1 => format!(", {unread} unread, 1 mention"),
-        n => format!(", {unread} unread, {n} mentions"),
+    let mut label = (t.unread)(unread);
+    if mentions > 0 {
+        label.push_str(&(t.mentions)(mentions));
     }
+    label
 }
 
 /// The "New channel" button and its dialog.
@@ -148,30 +150,31 @@ fn NewChannel() -> impl IntoView {
             navigate(&format!("/c/{}", channel.id), Default::default());
         }
     });
-    let error = move || crate::error::failure_text(action.value().get());
+    let t = crate::i18n::t();
+    let error = move || crate::error::failure_text(t, action.value().get());
     view! {
         <button type="button" class="new-channel" on:click=move |_| open.set(true)>
-            "New channel"
+            {t.new_channel}
         </button>
         <Show when=move || open.get()>
             <div class="dialog-backdrop">
                 <div role="dialog" aria-modal="true" aria-labelledby="new-channel-title" class="dialog">
-                    <h2 id="new-channel-title">"New channel"</h2>
+                    <h2 id="new-channel-title">{t.new_channel}</h2>
                     <ActionForm action>
                         <label>
-                            "Channel name"
+                            {t.channel_name}
                             <input type="text" name="name" required autofocus maxlength="64" />
                         </label>
                         <label class="checkbox">
                             <input type="checkbox" name="private" value="on" />
-                            "Private"
+                            {t.private}
                         </label>
                         <Show when=move || error().is_some()>
                             <p role="alert" class="error">{error}</p>
                         </Show>
                         <div class="actions">
-                            <button type="button" on:click=move |_| open.set(false)>"Cancel"</button>
-                            <button type="submit" disabled=move || action.pending().get()>"Create"</button>
+                            <button type="button" on:click=move |_| open.set(false)>{t.cancel}</button>
+                            <button type="submit" disabled=move || action.pending().get()>{t.create}</button>
                         </div>
                     </ActionForm>
                 </div>
@@ -183,9 +186,10 @@ fn NewChannel() -> impl IntoView {
 /// The direct conversations I am in.
 #[component]
 fn DirectNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
+    let t = crate::i18n::t();
     view! {
-        <nav aria-label="Direct messages" class="direct">
-            <h2 class="nav-title">"Direct messages"</h2>
+        <nav aria-label=t.direct_messages class="direct">
+            <h2 class="nav-title">{t.direct_messages}</h2>
             <ChannelLinks view direct=true />
         </nav>
     }
@@ -206,16 +210,17 @@ fn NewMessage() -> impl IntoView {
             navigate(&format!("/c/{}", channel.id), Default::default());
         }
     });
-    let error = Signal::derive(move || crate::error::failure_text(action.value().get()));
+    let t = crate::i18n::t();
+    let error = Signal::derive(move || crate::error::failure_text(t, action.value().get()));
     view! {
         <button type="button" class="new-message" on:click=move |_| open.set(true)>
-            "New message"
+            {t.new_message}
         </button>
         <Suspense>
             <Show when=move || open.get()>
                 {move || Suspend::new(people_picker(
-                    "New message".to_string(),
-                    "Start",
+                    t.new_message.to_string(),
+                    t.start,
                     live.me.get_untracked().map(|me| vec![me.id]).unwrap_or_default(),
                     Callback::new(move |with| { action.dispatch(StartConversation { with }); }),
                     Callback::new(move |_| open.set(false)),

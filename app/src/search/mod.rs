@@ -19,6 +19,7 @@ pub fn SearchBox() -> impl IntoView {
     // The query whose results show (each submit asks again, even for the same words).
     let query = RwSignal::new(None::<(String, u32)>);
     let close = Callback::new(move |_| query.set(None));
+    let t = crate::i18n::t();
     let input = NodeRef::<leptos::html::Input>::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -39,9 +40,9 @@ pub fn SearchBox() -> impl IntoView {
     view! {
         <div class="searchbar" on:keydown=on_keydown>
             <form role="search" on:submit=on_submit>
-                <input type="search" name="q" aria-label="Search" required node_ref=input
+                <input type="search" name="q" aria-label=t.search required node_ref=input
                     maxlength=xietong::search::MAX_QUERY_CHARS.to_string()
-                    placeholder="Search  (from:name  in:channel)" />
+                    placeholder=t.search_placeholder />
             </form>
             <Suspense>
                 {move || query.get().map(|(q, _)| Suspend::new(search_results(q, close)))}
@@ -59,24 +60,25 @@ fn search_results(query: String, close: Callback<()>) -> AnyView {
 #[component]
 fn SearchResults(query: String, close: Callback<()>) -> impl IntoView {
     let results = Resource::new(move || query.clone(), search);
+    let t = crate::i18n::t();
     view! {
         <div class="search-results">
-            <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>
+            <Suspense fallback=move || view! { <p class="loading">{t.searching}</p> }>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
                         Ok(hits) if hits.is_empty() => {
-                            view! { <p class="empty" role="status">"No messages found"</p> }.into_any()
+                            view! { <p class="empty" role="status">{t.no_messages_found}</p> }.into_any()
                         }
                         Ok(hits) => view! {
-                            <ul aria-label="Search results">
+                            <ul aria-label=t.search_results>
                                 {hits.into_iter().map(|hit| view! { <Hit hit close /> }).collect_view()}
                             </ul>
                         }.into_any(),
                     }
                 })}
             </Suspense>
-            <button type="button" class="close" on:click=move |_| close.run(())>"Close"</button>
+            <button type="button" class="close" on:click=move |_| close.run(())>{t.close}</button>
         </div>
     }
 }

@@ -2,7 +2,7 @@
 //! every tab of mine follows through my user scope (`settings_changed`).
 
 use leptos::prelude::*;
-use xietong::settings::{UpdateSettings, UserSettings};
+use xietong::settings::{Language, UpdateSettings, UserSettings};
 use xietong::Command;
 
 use crate::chat::ChatState;
@@ -12,8 +12,10 @@ use crate::shell::Modal;
 #[component]
 pub fn SettingsButton() -> impl IntoView {
     let open = RwSignal::new(false);
+    let t = crate::i18n::t();
+    follow_language_setting();
     view! {
-        <button type="button" class="settings" on:click=move |_| open.set(true)>"Settings"</button>
+        <button type="button" class="settings" on:click=move |_| open.set(true)>{t.settings}</button>
         <Suspense>
             <Show when=move || open.get()>
                 {move || Suspend::new(settings_dialog(Callback::new(move |_| open.set(false))))}
@@ -43,20 +45,59 @@ fn SettingsDialog(on_close: Callback<()>) -> impl IntoView {
         change(&mut next);
         live.send_command(Command::UpdateSettings(UpdateSettings { settings: next }));
     };
+    let t = crate::i18n::t();
+    let language = move || settings.get().language.map_or("", Language::tag);
     view! {
-        <Modal title="Settings".to_string() on_close>
+        <Modal title=t.settings.to_string() on_close>
+            <label>
+                {t.interface_language}
+                <select prop:value=language on:change=move |ev| {
+                    let chosen = Language::from_tag(&event_target_value(&ev));
+                    save(&move |s: &mut UserSettings| s.language = chosen);
+                }>
+                    <option value="" selected=move || language().is_empty()>{t.follow_browser}</option>
+                    <option value="en" selected=move || language() == "en">"English"</option>
+                    <option value="zh-CN" selected=move || language() == "zh-CN">"简体中文"</option>
+                </select>
+            </label>
             <label class="checkbox">
                 <input type="checkbox" prop:checked=move || settings.get().read_receipts
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
                         save(&move |s: &mut UserSettings| s.read_receipts = on);
                     } />
-                "Send read receipts"
+                {t.send_read_receipts}
             </label>
-            <p class="hint">"When on, the people in a direct message see “Seen” once you have read it."</p>
+            <p class="hint">{t.read_receipts_hint}</p>
             <div class="actions">
-                <button type="button" on:click=move |_| on_close.run(())>"Close"</button>
+                <button type="button" on:click=move |_| on_close.run(())>{t.close}</button>
             </div>
         </Modal>
+    }
+}
+
+/// When my language setting changes (in this tab or another of mine), the page reloads in the
+/// language it now names: a page renders in one language from start to end.
+fn follow_language_setting() {
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        let chat = expect_context::<ChatState>();
+        let page = crate::i18n::t().language;
+        let chosen = Memo::new(move |_| {
+            chat.workspace
+                .get()
+                .map(|w| w.with(|w| w.settings.language))
+        });
+        Effect::new(move |before: Option<Option<Option<Language>>>| {
+            let now = chosen.get();
+            // Only a change: the first settings a tab learns are the ones its page was made with.
+            if let (Some(Some(before)), Some(now)) = (before, now) {
+                let wanted = now.unwrap_or_else(crate::i18n::browser_language);
+                if before != now && wanted != page {
+                    let _ = window().location().reload();
+                }
+            }
+            now
+        });
     }
 }

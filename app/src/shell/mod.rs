@@ -22,6 +22,7 @@ pub fn Shell() -> impl IntoView {
     let me = Resource::new(|| (), |_| who_am_i());
     // On a narrow screen the navigation is a panel opened by "Menu"; following a link closes it.
     let menu_open = RwSignal::new(false);
+    let t = crate::i18n::t();
     let close_on_link = move |ev: leptos::ev::MouseEvent| {
         #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
         {
@@ -43,7 +44,7 @@ pub fn Shell() -> impl IntoView {
             <header class="topbar">
                 <button type="button" class="menu" aria-expanded=move || menu_open.get().to_string()
                     aria-controls="sidebar" on:click=move |_| menu_open.update(|o| *o = !*o)>
-                    "Menu"
+                    {t.menu}
                 </button>
                 <span class="logo">"协同"</span>
             </header>

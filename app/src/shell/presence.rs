@@ -7,10 +7,11 @@ use crate::live::{ConnState, Live};
 #[component]
 pub fn OnlineList() -> impl IntoView {
     let live = expect_context::<Live>();
+    let t = crate::i18n::t();
     view! {
         <section class="online">
-            <h2 id="online-heading">"Online"</h2>
-            <ul aria-label="Online">
+            <h2 id="online-heading">{t.online}</h2>
+            <ul aria-label=t.online>
                 <For each=move || live.online.get() key=|u| u.id let:user>
                     <li>{user.username}</li>
                 </For>
@@ -22,11 +23,12 @@ pub fn OnlineList() -> impl IntoView {
 #[component]
 pub fn ConnectionStatus() -> impl IntoView {
     let live = expect_context::<Live>();
+    let t = crate::i18n::t();
     let text = move || match live.status.get() {
-        ConnState::Connecting => "Connecting…",
-        ConnState::Connected => "Connected",
-        ConnState::Reconnecting => "Reconnecting…",
-        ConnState::Outdated => "Xietong was updated: please reload the page",
+        ConnState::Connecting => t.connecting,
+        ConnState::Connected => t.connected,
+        ConnState::Reconnecting => t.reconnecting,
+        ConnState::Outdated => t.outdated,
     };
     let class = move || match live.status.get() {
         ConnState::Connected => "status ok",

@@ -251,8 +251,43 @@ pub async fn resolve_session(
         if signed_in && is_auth_page {
             return Redirect::to("/").into_response();
         }
+        let user = req.extensions().get::<xietong::CurrentUser>().map(|u| u.id);
+        let accepted = req
+            .headers()
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let language = match page_language(&state, user, &accepted).await {
+            Ok(language) => language,
+            Err(e) => {
+                tracing::error!(error = %e, "settings lookup failed");
+                return (
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    "database unavailable",
+                )
+                    .into_response();
+            }
+        };
+        req.extensions_mut().insert(language);
     }
     next.run(req).await
+}
+
+/// The language a page renders in: the signed-in user's choice, else the browser's
+/// (`Accept-Language`). The browser reads it back from `<html lang>` when it hydrates.
+async fn page_language(
+    state: &AppState,
+    user: Option<xietong::UserId>,
+    accepted: &str,
+) -> Result<xietong::settings::Language, crate::store::StoreError> {
+    if let Some(user) = user {
+        let mut conn = state.store.pool().acquire().await?;
+        if let Some(chosen) = crate::settings::of(&mut conn, user).await?.language {
+            return Ok(chosen);
+        }
+    }
+    Ok(xietong::settings::Language::preferred(accepted))
 }
 
 /// Pages are every GET path that is not the API, the socket or a static file.

@@ -3,7 +3,8 @@
 //! an admin (`update_workspace_settings`, announced in the workspace scope).
 
 use xietong::settings::{
-    UpdateSettings, UpdateWorkspaceSettings, UserSettings, WorkspaceSettings, MAX_WINDOW_MINUTES,
+    Language, UpdateSettings, UpdateWorkspaceSettings, UserSettings, WorkspaceSettings,
+    MAX_WINDOW_MINUTES,
 };
 use xietong::{CommandOutput, EventBody, Scope, UserId};
 
@@ -12,14 +13,17 @@ use crate::store::{Conn, StoreError};
 
 /// A user's settings (the defaults until they change one).
 pub async fn of(conn: &mut Conn, user: UserId) -> Result<UserSettings, StoreError> {
-    let read_receipts: Option<i64> =
-        sqlx::query_scalar("SELECT read_receipts FROM user_settings WHERE user_id = $1")
+    let row: Option<(i64, Option<String>)> =
+        sqlx::query_as("SELECT read_receipts, language FROM user_settings WHERE user_id = $1")
             .bind(user.0)
             .fetch_optional(&mut *conn)
             .await?;
-    Ok(UserSettings {
-        read_receipts: read_receipts.is_none_or(|on| on != 0),
-    })
+    Ok(row
+        .map(|(read_receipts, language)| UserSettings {
+            read_receipts: read_receipts != 0,
+            language: language.as_deref().and_then(Language::from_tag),
+        })
+        .unwrap_or_default())
 }
 
 pub async fn update_settings(
@@ -31,11 +35,13 @@ pub async fn update_settings(
         return Ok(CommandOutput::SettingsSaved);
     }
     sqlx::query(
-        "INSERT INTO user_settings (user_id, read_receipts) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET read_receipts = excluded.read_receipts",
+        "INSERT INTO user_settings (user_id, read_receipts, language) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id) DO UPDATE SET read_receipts = excluded.read_receipts,
+                                             language = excluded.language",
     )
     .bind(user.0)
     .bind(i64::from(command.settings.read_receipts))
+    .bind(command.settings.language.map(Language::tag))
     .execute(ctx.conn())
     .await?;
     ctx.append(
