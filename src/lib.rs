@@ -21,4 +21,4 @@ pub use wire::{ClientMsg, Command, CommandOutput, ErrorCode, Event, EventBody, S
 
 /// Version of the WebSocket protocol. Bumped on any incompatible change; the server announces it
 /// in `ServerMsg::Welcome` and a client built for another version asks the user to reload.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;

@@ -1,4 +1,5 @@
-//! The frames on `/ws`: JSON text frames, internally tagged by `"type"`.
+//! The frames on `/ws`: JSON text frames, each an object whose one key names its kind
+//! (serde's external tagging: the browser decodes it in one pass, with no buffering).
 //!
 //! Every write a browser makes is a [`Command`] (over the socket, or through the `/api/command`
 //! server function: the same path either way), answered by one [`ServerMsg::Ack`] shape carrying
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// Browser → server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ClientMsg {
     /// Start (or resume) receiving a scope's events. With `after`, the server first replays every
     /// stored event with a larger sequence number, then streams live ones; without it, only live
@@ -44,7 +45,7 @@ pub enum ClientMsg {
 /// Every write, of every feature. A feature defines its command structs in its own module and
 /// adds one variant here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     PostMessage(PostMessage),
     CreateChannel(CreateChannel),
@@ -62,7 +63,7 @@ pub enum Command {
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CommandOutput {
     MessagePosted {
         message: MessageId,
@@ -96,7 +97,7 @@ pub enum CommandOutput {
 
 /// Server → browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ServerMsg {
     /// First frame on every connection.
     Welcome {
@@ -167,7 +168,7 @@ pub struct Event {
 
 /// What happened. Every live feature adds its variants here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum EventBody {
     /// In a channel scope.
     MessagePosted { message: Message },
@@ -301,6 +302,35 @@ pub mod close {
     pub const TOO_SLOW: u16 = 4008;
 }
 
+/// Reads an event body or a command output from the database. Protocol 2 and earlier stored
+/// them with the kind in a `"type"` field (`{"type":"message_posted","message":…}`); those rows
+/// are read as `{"message_posted":{"message":…}}` (a kind without fields as `"settings_saved"`).
+pub fn decode_stored<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, serde_json::Error> {
+    use serde_json::Value;
+    let current = serde_json::from_str(json);
+    let Err(error) = current else {
+        return current;
+    };
+    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(json) else {
+        return Err(error);
+    };
+    let Some(Value::String(kind)) = fields.remove("type") else {
+        return Err(error);
+    };
+    let without_fields = fields.is_empty();
+    let tagged = Value::Object(serde_json::Map::from_iter([(
+        kind.clone(),
+        Value::Object(fields),
+    )]));
+    serde_json::from_value(tagged).or_else(|e| {
+        if without_fields {
+            serde_json::from_value(Value::String(kind))
+        } else {
+            Err(e)
+        }
+    })
+}
+
 impl ServerMsg {
     pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
         ServerMsg::Error {
@@ -312,7 +342,7 @@ impl ServerMsg {
 
     pub fn to_json(&self) -> String {
         // Serialising these plain data types cannot fail (no maps with non-string keys).
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"type\":\"pong\"}"))
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("\"pong\""))
     }
 }
 
@@ -363,7 +393,7 @@ mod tests {
     #[test]
     fn events_stored_before_the_envelope_still_decode() {
         let old = r#"{"type":"channel_created","channel":{"id":2,"name":"random","created_at":5}}"#;
-        let body: EventBody = serde_json::from_str(old).unwrap();
+        let body: EventBody = decode_stored(old).unwrap();
         assert_eq!(
             body,
             EventBody::ChannelCreated {
@@ -514,33 +544,63 @@ mod tests {
         .to_json();
         assert_eq!(
             json,
-            r#"{"type":"command","client_id":"abcdefgh","command":{"type":"post_message","channel":2,"body":"hi"}}"#
+            r#"{"command":{"client_id":"abcdefgh","command":{"post_message":{"channel":2,"body":"hi"}}}}"#
         );
+        assert_eq!(ClientMsg::Ping.to_json(), r#""ping""#);
         let event = ServerMsg::Event(event(
             Scope::Channel(ChannelId(1)),
             EventBody::MessagePosted { message: message() },
         ));
         let value: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
-        assert_eq!(value["type"], "event");
-        assert_eq!(value["scope"], "channel:1");
-        assert_eq!(value["seq"], 3);
-        assert_eq!(value["actor"], 2);
-        assert_eq!(value["client_id"], "abcdefgh-1");
-        assert_eq!(value["body"]["type"], "message_posted");
+        let event = &value["event"];
+        assert_eq!(event["scope"], "channel:1");
+        assert_eq!(event["seq"], 3);
+        assert_eq!(event["actor"], 2);
+        assert_eq!(event["client_id"], "abcdefgh-1");
         assert_eq!(
-            value["body"]["message"]["body"],
+            event["body"]["message_posted"]["message"]["body"],
             "你好 <b>world</b>\n第二行"
         );
     }
 
+    /// Rows written by protocol 2 (kind in a `"type"` field) read as what they were; rows
+    /// written now read too; anything else is still an error.
+    #[test]
+    fn event_bodies_and_outputs_stored_by_protocol_2_still_decode() {
+        let body = EventBody::MessageDeleted {
+            message: MessageId(7),
+        };
+        let stored_v2 = r#"{"type":"message_deleted","message":7}"#;
+        assert_eq!(decode_stored::<EventBody>(stored_v2).unwrap(), body);
+        let stored_now = serde_json::to_string(&body).unwrap();
+        assert_eq!(decode_stored::<EventBody>(&stored_now).unwrap(), body);
+        assert_eq!(
+            decode_stored::<CommandOutput>(r#"{"type":"settings_saved"}"#).unwrap(),
+            CommandOutput::SettingsSaved
+        );
+        assert_eq!(
+            decode_stored::<CommandOutput>(r#"{"type":"marked_read","channel":3,"seq":9}"#)
+                .unwrap(),
+            CommandOutput::MarkedRead {
+                channel: ChannelId(3),
+                seq: Some(Seq(9))
+            }
+        );
+        assert!(decode_stored::<EventBody>(r#"{"type":"message_deleted"}"#).is_err());
+        assert!(decode_stored::<EventBody>(r#"{"type":"launch_rockets","message":7}"#).is_err());
+        assert!(decode_stored::<EventBody>("[]").is_err());
+    }
+
     #[test]
     fn unknown_types_and_missing_fields_are_errors() {
-        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch_rockets"}"#).is_err());
-        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"post","channel":1}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"launch_rockets":{}}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"subscribe":{}}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>(
-            r#"{"type":"command","client_id":"abcdefgh","command":{"type":"post_message"}}"#
+            r#"{"command":{"client_id":"abcdefgh","command":{"post_message":{}}}}"#
         )
         .is_err());
+        // Protocol 2's framing is refused on the socket (an old tab reloads on `welcome`).
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"ping"}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>("not json").is_err());
     }
 }

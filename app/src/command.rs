@@ -7,7 +7,7 @@ use xietong::{ClientMsgId, Command, CommandOutput};
 
 use crate::AppError;
 
-#[server(prefix = "/api", endpoint = "command", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "command", input = leptos::server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn run_command(
     client_id: ClientMsgId,
     command: Command,

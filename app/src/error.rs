@@ -1,7 +1,6 @@
 //! The app layer's one error type: what a server function can answer, shown to the user as is.
 //! Each kind has its HTTP status: expected refusals are 4xx, only real faults 500.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +80,7 @@ impl From<xietong::ValidationError> for AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::codec::TextJsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -7,6 +7,7 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod chat;
+pub mod codec;
 pub mod command;
 pub mod error;
 pub mod i18n;

@@ -18,19 +18,21 @@ test('the first screen is server-rendered with the latest 50; scrolling up loads
     await new Promise<void>((resolve, reject) => {
       let acks = 0;
       ws.onmessage = (ev) => {
+        // Each frame is an object whose one key names its kind (PROTOCOL.md).
         const msg = JSON.parse(ev.data);
-        if (msg.type === 'welcome') {
+        if (msg.welcome) {
           for (let i = 0; i < 60; i++) {
             ws.send(JSON.stringify({
-              type: 'command',
-              client_id: `seed-${i}-${Date.now()}`,
-              command: { type: 'post_message', channel, body: `m${i}` },
+              command: {
+                client_id: `seed-${i}-${Date.now()}`,
+                command: { post_message: { channel, body: `m${i}` } },
+              },
             }));
           }
-        } else if (msg.type === 'ack' && ++acks === 60) {
+        } else if (msg.ack && ++acks === 60) {
           resolve();
-        } else if (msg.type === 'error') {
-          reject(new Error(msg.message));
+        } else if (msg.error) {
+          reject(new Error(msg.error.message));
         }
       };
     });

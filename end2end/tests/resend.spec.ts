@@ -17,7 +17,7 @@ async function lossySocket(page: Page) {
     live = { client, server };
     swallowAnswers = false;
     client.onMessage((message) => {
-      const isCommand = typeof message === 'string' && message.includes('"type":"command"');
+      const isCommand = typeof message === 'string' && message.startsWith('{"command":');
       if (isCommand && lose === 'request') {
         lose = null;
         void cut();

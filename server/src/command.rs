@@ -310,7 +310,8 @@ async fn run_once(
             }
         };
         if let Some(stored) = stored {
-            let output = serde_json::from_str(&stored).map_err(StoreError::CorruptEvent)?;
+            let output =
+                xietong::wire::decode_stored(&stored).map_err(StoreError::CorruptEvent)?;
             return Ok(Applied {
                 output,
                 events: Vec::new(),

@@ -546,9 +546,9 @@ async fn a_forged_redis_publish_injects_nothing() {
     let channel = format!("{}:events", namespace(&cluster.database));
     let forged_event = serde_json::json!({
         "node": "forger",
-        "event": {"scope": "channel:1", "seq": 1, "body": {"type": "message_posted", "message": {
+        "event": {"scope": "channel:1", "seq": 1, "body": {"message_posted": {"message": {
             "id": 999, "channel": 1, "seq": 1, "author": {"id": 1, "username": "alice"},
-            "body": "forged", "created_at": 1}}}
+            "body": "forged", "created_at": 1}}}}
     });
     let forged_hint = serde_json::json!({"node": "forger", "scope": "channel:1", "seq": 1});
     let client = redis::Client::open(redis_url()).unwrap();

@@ -7,7 +7,7 @@ use crate::AppError;
 
 /// Makes an invitation link (admins only): one account, valid for 7 days. Returns the path to
 /// hand out, e.g. `/signup?invite=…`.
-#[server(prefix = "/api", endpoint = "create_invite")]
+#[server(prefix = "/api", endpoint = "create_invite", output = crate::codec::TextJson)]
 pub async fn create_invite() -> Result<String, AppError> {
     let user = crate::backend::require_user()?;
     let token = crate::backend::backend()?.create_invite(&user).await?;

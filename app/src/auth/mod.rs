@@ -44,7 +44,7 @@ use crate::AppError;
 
 /// Creates an account (the first one becomes the workspace admin), signs it in and goes to the
 /// workspace.
-#[server(prefix = "/api", endpoint = "signup")]
+#[server(prefix = "/api", endpoint = "signup", output = crate::codec::TextJson)]
 pub async fn sign_up(
     username: String,
     password: String,
@@ -63,7 +63,7 @@ pub async fn sign_up(
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "login")]
+#[server(prefix = "/api", endpoint = "login", output = crate::codec::TextJson)]
 pub async fn log_in(username: String, password: String) -> Result<(), AppError> {
     let backend = crate::backend::backend()?;
     let ip = crate::backend::client_ip();
@@ -75,12 +75,12 @@ pub async fn log_in(username: String, password: String) -> Result<(), AppError> 
 }
 
 /// Whether the request's session is still valid (the socket asks after failed reconnects).
-#[server(prefix = "/api", endpoint = "whoami")]
+#[server(prefix = "/api", endpoint = "whoami", output = crate::codec::TextJson)]
 pub async fn who_am_i() -> Result<xietong::CurrentUser, AppError> {
     crate::backend::require_user()
 }
 
-#[server(prefix = "/api", endpoint = "logout")]
+#[server(prefix = "/api", endpoint = "logout", output = crate::codec::TextJson)]
 pub async fn log_out() -> Result<(), AppError> {
     let backend = crate::backend::backend()?;
     if let Some(token) = cookie::session_token_of_request(backend.https()) {

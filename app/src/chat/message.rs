@@ -12,16 +12,25 @@ use super::state::ThreadView;
 use crate::live::Live;
 use crate::shell::Modal;
 
+/// "14:05" and "2026-11-26 14:05:09" in the reader's time zone. Written out by hand rather than
+/// with chrono's `format`, whose format-string parser is sizeable in the WASM bundle.
 pub(super) fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
-    use chrono::{DateTime, FixedOffset};
+    use chrono::{DateTime, Datelike, FixedOffset, Timelike};
     let offset = FixedOffset::east_opt(offset_minutes * 60)
         .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
     match DateTime::from_timestamp_millis(ms) {
         Some(t) => {
-            let local = t.with_timezone(&offset);
+            let t = t.with_timezone(&offset);
+            let (hour, minute) = (t.hour(), t.minute());
             (
-                local.format("%H:%M").to_string(),
-                local.format("%Y-%m-%d %H:%M:%S").to_string(),
+                format!("{hour:02}:{minute:02}"),
+                format!(
+                    "{}-{:02}-{:02} {hour:02}:{minute:02}:{:02}",
+                    t.year(),
+                    t.month(),
+                    t.day(),
+                    t.second()
+                ),
             )
         }
         None => (String::new(), String::new()),
@@ -63,9 +72,8 @@ pub fn MessageItem(
             || me.as_ref().is_some_and(|u| u.is_admin);
         let me_id = me.as_ref().map(|u| u.id);
         let at = m.created_at;
-        let iso = chrono::DateTime::from_timestamp_millis(at)
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_default();
+        // The machine-readable time (UTC): "2026-11-26T14:05:09Z".
+        let iso = format!("{}Z", format_time(at, 0).1.replacen(' ', "T", 1));
         let short = move || format_time(at, live.utc_offset_minutes.get()).0;
         let long = move || format_time(at, live.utc_offset_minutes.get()).1;
         let deleted = m.deleted;
@@ -270,5 +278,25 @@ pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
                 })}
             </Suspense>
         </aside>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+
+    #[test]
+    fn times_read_in_the_reader_s_zone() {
+        // 2026-11-26 06:05:09.500 UTC
+        let ms = 1_795_673_109_500;
+        assert_eq!(
+            format_time(ms, 0),
+            ("06:05".to_owned(), "2026-11-26 06:05:09".to_owned())
+        );
+        assert_eq!(
+            format_time(ms, 8 * 60),
+            ("14:05".to_owned(), "2026-11-26 14:05:09".to_owned())
+        );
+        assert_eq!(format_time(ms, -7 * 60).1, "2026-11-25 23:05:09");
     }
 }

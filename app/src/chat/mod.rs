@@ -36,7 +36,7 @@ impl ChatState {
     }
 }
 
-#[server(prefix = "/api", endpoint = "workspace")]
+#[server(prefix = "/api", endpoint = "workspace", output = crate::codec::TextJson)]
 pub async fn workspace() -> Result<WorkspaceSnapshot, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?.workspace(&user).await
@@ -44,7 +44,7 @@ pub async fn workspace() -> Result<WorkspaceSnapshot, AppError> {
 
 /// The "New channel" form: a public channel, or a private one (`private` checked) with the
 /// creator as its first member. Runs the `create_channel` command through the command path.
-#[server(prefix = "/api", endpoint = "create_channel")]
+#[server(prefix = "/api", endpoint = "create_channel", output = crate::codec::TextJson)]
 pub async fn create_channel(name: String, private: Option<String>) -> Result<Channel, AppError> {
     use xietong::{ChannelKind, Command, CommandOutput};
     let user = crate::backend::require_user()?;
@@ -70,7 +70,7 @@ pub async fn create_channel(name: String, private: Option<String>) -> Result<Cha
 
 /// A page of a channel's history (`channel: None`: the default channel), newest
 /// `HISTORY_PAGE` messages before `before`.
-#[server(prefix = "/api", endpoint = "history")]
+#[server(prefix = "/api", endpoint = "history", output = crate::codec::TextJson)]
 pub async fn channel_history(
     channel: Option<ChannelId>,
     before: Option<Seq>,
@@ -82,28 +82,28 @@ pub async fn channel_history(
 }
 
 /// A thread: its first message and every reply.
-#[server(prefix = "/api", endpoint = "thread")]
+#[server(prefix = "/api", endpoint = "thread", output = crate::codec::TextJson)]
 pub async fn thread(root: MessageId) -> Result<ThreadPage, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?.thread(&user, root).await
 }
 
 /// A channel's pinned messages, newest first.
-#[server(prefix = "/api", endpoint = "pinned")]
+#[server(prefix = "/api", endpoint = "pinned", output = crate::codec::TextJson)]
 pub async fn pinned(channel: ChannelId) -> Result<Vec<Message>, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?.pinned(&user, channel).await
 }
 
 /// A channel's members.
-#[server(prefix = "/api", endpoint = "members")]
+#[server(prefix = "/api", endpoint = "members", output = crate::codec::TextJson)]
 pub async fn members(channel: ChannelId) -> Result<Vec<UserRef>, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?.members(&user, channel).await
 }
 
 /// A message's earlier bodies, oldest first (for its author and admins).
-#[server(prefix = "/api", endpoint = "edit_history")]
+#[server(prefix = "/api", endpoint = "edit_history", output = crate::codec::TextJson)]
 pub async fn edit_history(message: MessageId) -> Result<Vec<String>, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?
@@ -112,7 +112,7 @@ pub async fn edit_history(message: MessageId) -> Result<Vec<String>, AppError> {
 }
 
 /// Everyone in the workspace (the people picker's list).
-#[server(prefix = "/api", endpoint = "people")]
+#[server(prefix = "/api", endpoint = "people", output = crate::codec::TextJson)]
 pub async fn people() -> Result<Vec<UserRef>, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?.people(&user).await
@@ -120,7 +120,7 @@ pub async fn people() -> Result<Vec<UserRef>, AppError> {
 
 /// Opens the direct conversation with `with` (one person: a DM; several: a group DM),
 /// starting it if it does not exist yet.
-#[server(prefix = "/api", endpoint = "start_conversation", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "start_conversation", input = leptos::server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn start_conversation(with: Vec<UserId>) -> Result<Channel, AppError> {
     use xietong::{ChannelKind, Command, CommandOutput};
     let user = crate::backend::require_user()?;

@@ -8,7 +8,7 @@ use xietong::search::SearchHit;
 
 use crate::AppError;
 
-#[server(prefix = "/api", endpoint = "search")]
+#[server(prefix = "/api", endpoint = "search", output = crate::codec::TextJson)]
 pub async fn search(q: String) -> Result<Vec<SearchHit>, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?.search(&user, &q).await

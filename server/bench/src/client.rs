@@ -104,7 +104,7 @@ impl Endpoint {
             tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
         if self.kind == Kind::Xietong {
             match next_text(&mut ws).await? {
-                text if text.contains("\"type\":\"welcome\"") => {}
+                text if text.starts_with("{\"welcome\":") => {}
                 other => {
                     return Err(ClientError::Protocol(format!(
                         "expected welcome, got {other}"
@@ -148,7 +148,7 @@ impl Endpoint {
 pub fn parse_delivery(kind: Kind, text: &str) -> Option<(Option<Seq>, Probe)> {
     match kind {
         Kind::Xietong => {
-            if !text.starts_with("{\"type\":\"event\"") {
+            if !text.starts_with("{\"event\":") {
                 return None;
             }
             // The probe is a JSON string inside the message body, so its quotes are escaped.
@@ -411,6 +411,6 @@ mod tests {
         let (seq, got) = parse_delivery(Kind::BareRust, plain).unwrap();
         assert_eq!(seq, None);
         assert_eq!((got.p, got.c, got.t), (probe.p, probe.c, probe.t));
-        assert!(parse_delivery(Kind::Xietong, r#"{"type":"ack"}"#).is_none());
+        assert!(parse_delivery(Kind::Xietong, r#"{"ack":{}}"#).is_none());
     }
 }

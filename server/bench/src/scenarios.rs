@@ -187,7 +187,7 @@ async fn receiver(
                         let now = client::now_micros();
                         if let Some((seq, probe)) = parse_delivery(ep.kind, text.as_str()) {
                             lock(&stats).record(seq, probe, now);
-                        } else if text.as_str().starts_with("{\"type\":\"resync\"") {
+                        } else if text.as_str().starts_with("{\"resync\":") {
                             // Too far behind for a replay: a browser refetches its snapshot; the
                             // harness counts it and goes on from the head (what it missed counts
                             // as lost).
@@ -197,7 +197,7 @@ async fn receiver(
                                 s.last_seq = head;
                             }
                             if let Some(tx) = ready.take() { let _ = tx.send(()); }
-                        } else if text.as_str().starts_with("{\"type\":\"subscribed\"") {
+                        } else if text.as_str().starts_with("{\"subscribed\":") {
                             if let Ok(xietong::ServerMsg::Subscribed { head, .. }) = serde_json::from_str(text.as_str()) {
                                 let mut s = lock(&stats);
                                 if s.last_seq == Seq::ZERO { s.last_seq = head; }
@@ -237,7 +237,7 @@ async fn publish(
             while let Some(Ok(frame)) = stream.next().await {
                 if kind == Kind::Xietong {
                     if let Message::Text(t) = frame {
-                        if t.as_str().starts_with("{\"type\":\"ack\"") {
+                        if t.as_str().starts_with("{\"ack\":") {
                             acked.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -569,7 +569,7 @@ pub async fn persistence(
                 }
                 while let Some(Ok(message)) = ws.next().await {
                     if let Message::Text(t) = message {
-                        if t.as_str().starts_with("{\"type\":\"ack\"") {
+                        if t.as_str().starts_with("{\"ack\":") {
                             acked += 1;
                             if Instant::now() < end {
                                 if client::send_text(&mut ws, frame(sent)).await.is_err() {

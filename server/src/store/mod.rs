@@ -227,7 +227,7 @@ pub async fn events_after(
     .await?;
     rows.iter()
         .map(|r| {
-            let body: EventBody = serde_json::from_str(r.try_get::<&str, _>("body")?)?;
+            let body: EventBody = xietong::wire::decode_stored(r.try_get::<&str, _>("body")?)?;
             Ok(Event {
                 scope,
                 seq: Seq(r.try_get::<i64, _>("seq")? as u64),
