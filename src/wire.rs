@@ -35,8 +35,8 @@ pub enum ClientMsg {
         command: Command,
     },
     /// "I am typing in this channel": ephemeral, never stored, relayed to the channel's other
-    /// subscribers as `typing`. Only for a scope this connection is subscribed to; a few per
-    /// second at most (more are dropped).
+    /// subscribers (on every node) as `typing`. Only for a scope this connection is subscribed
+    /// to; a few per second at most (more are dropped).
     Typing { scope: Scope },
     /// Application-level keepalive (browsers cannot see WebSocket pings). Answered by `Pong`.
     Ping,

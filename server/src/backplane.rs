@@ -69,6 +69,13 @@ enum Control {
     /// A session was logged out: drop it from caches and close its sockets, if the database
     /// agrees it is gone.
     SessionEnded { node: String, session: String },
+    /// Someone is typing in a scope (ephemeral, never stored). The receiving node takes the
+    /// name from the database and shows it only if that user may read the scope.
+    Typing {
+        node: String,
+        scope: Scope,
+        user: UserId,
+    },
 }
 
 impl Backplane {
@@ -167,6 +174,22 @@ impl Backplane {
         let control = Control::SessionEnded {
             node: self.node.to_string(),
             session: session.to_owned(),
+        };
+        self.send_remote(Channel::Control, serde_json::to_string(&control));
+    }
+
+    /// `user` is typing in `scope`: tells its other subscribers on this node (not the typing
+    /// connection `from`) and, with Redis, on every other node.
+    pub fn typing(&self, scope: Scope, from: crate::hub::ConnId, user: &xietong::CurrentUser) {
+        let frame = xietong::ServerMsg::Typing {
+            scope,
+            user: user.user_ref(),
+        };
+        self.hub.relay_ephemeral(scope, from, frame.to_json().into());
+        let control = Control::Typing {
+            node: self.node.to_string(),
+            scope,
+            user: user.id,
         };
         self.send_remote(Channel::Control, serde_json::to_string(&control));
     }
@@ -311,6 +334,11 @@ async fn subscriber(
                         }) if *from != *node => {
                             end_session_if_gone(&hub, &sessions, &store, &session).await
                         }
+                        Ok(Control::Typing {
+                            node: from,
+                            scope,
+                            user,
+                        }) if *from != *node => relay_typing(&hub, &store, scope, user).await,
                         Ok(_) => {}
                         Err(e) => {
                             tracing::warn!(error = %e, "backplane: ignoring a malformed control message")
@@ -371,6 +399,37 @@ async fn end_session_if_gone(hub: &Hub, sessions: &SessionCache, store: &Store, 
             tracing::warn!("backplane: ignoring a session-ended message for a live session")
         }
         Err(e) => tracing::warn!(error = %e, "backplane: cannot check an ended session"),
+    }
+}
+
+/// Another node says `user` is typing in `scope`: relayed to this node's subscribers of the
+/// scope with the name the database holds, and only if that user may read the scope (a forged
+/// message can name no one who does not exist or could not be there).
+async fn relay_typing(hub: &Hub, store: &Store, scope: Scope, user: UserId) {
+    if !matches!(scope, Scope::Channel(_)) || !hub.has_subscribers(scope) {
+        return;
+    }
+    let checked = async {
+        let mut conn = store.pool().acquire().await?;
+        let Some(user) = crate::auth::queries::user_by_id(&mut conn, user).await? else {
+            return Ok::<_, crate::store::StoreError>(None);
+        };
+        match crate::access::check(&mut conn, &user, scope, crate::access::Need::Read).await {
+            Ok(()) => Ok(Some(user)),
+            Err(crate::access::Denied::Store(e)) => Err(e),
+            Err(_) => Ok(None),
+        }
+    };
+    match checked.await {
+        Ok(Some(user)) => {
+            let frame = xietong::ServerMsg::Typing {
+                scope,
+                user: user.user_ref(),
+            };
+            hub.relay_ephemeral(scope, crate::hub::NO_CONNECTION, frame.to_json().into());
+        }
+        Ok(None) => tracing::warn!(%scope, "backplane: ignoring typing by someone who may not read the scope"),
+        Err(e) => tracing::warn!(error = %e, "backplane: cannot check a typing notice"),
     }
 }
 

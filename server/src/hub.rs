@@ -21,6 +21,9 @@ use crate::rate::RateByKey;
 
 pub type ConnId = u64;
 
+/// No connection of this node (ids start at 1): for frames relayed from another node.
+pub const NO_CONNECTION: ConnId = 0;
+
 /// What a connection's writer receives.
 #[derive(Debug, Clone)]
 pub enum Outbound {

@@ -302,13 +302,7 @@ impl Connection {
                 // per second: typing is a hint, so extra ones are dropped without an error.
                 let in_a_channel = matches!(scope, Scope::Channel(_));
                 if in_a_channel && self.sent.contains_key(&scope) && self.typing.take() {
-                    let frame = ServerMsg::Typing {
-                        scope,
-                        user: self.user.user_ref(),
-                    };
-                    self.state
-                        .hub
-                        .relay_ephemeral(scope, self.conn.id, frame.to_json().into());
+                    self.state.backplane.typing(scope, self.conn.id, &self.user);
                 }
                 Ok(())
             }

@@ -661,3 +661,71 @@ async fn a_node_killed_mid_traffic_loses_and_doubles_nothing() {
     assert_eq!(observer.recv_skip_presence().await, ServerMsg::Pong);
     cluster.stop().await;
 }
+
+/// "NAME is typing…" reaches readers connected to another node; a forged typing notice on the
+/// backplane names nobody who may not read the channel.
+#[tokio::test]
+async fn typing_reaches_the_other_nodes_readers_and_forgeries_do_not() {
+    let cluster = Cluster::start(2).await;
+    let (_, mut alice) = cluster.join(0, "alice").await;
+    let (_, mut bob) = cluster.join(1, "bob").await;
+    alice.subscribe(GENERAL_SCOPE, None).await;
+    bob.subscribe(GENERAL_SCOPE, None).await;
+    alice
+        .send(&ClientMsg::Typing {
+            scope: GENERAL_SCOPE,
+        })
+        .await;
+    match bob.recv_skip_presence().await {
+        ServerMsg::Typing { scope, user } => {
+            assert_eq!(scope, GENERAL_SCOPE);
+            assert_eq!(user.username, "alice");
+        }
+        other => panic!("bob expected alice typing, got {other:?}"),
+    }
+
+    // A private channel carol is not in: a forged notice claiming she types there, and one
+    // for a user who does not exist, reach no one.
+    let (carol_cookie, _carol) = cluster.join(1, "carol").await;
+    let carol_id = http()
+        .post(format!("{}/api/whoami", cluster.base(1)))
+        .header("cookie", &carol_cookie)
+        .send()
+        .await
+        .unwrap()
+        .json::<xietong::CurrentUser>()
+        .await
+        .unwrap()
+        .id;
+    let create = alice
+        .command(xietong::Command::CreateChannel(xietong::chat::CreateChannel {
+            name: "secret".into(),
+            kind: xietong::ChannelKind::Private,
+            members: vec![],
+        }))
+        .await;
+    let private_scope = match alice.answer(&create).await {
+        Ok((xietong::CommandOutput::ChannelCreated { channel }, _)) => Scope::Channel(channel.id),
+        other => panic!("creating the private channel: {other:?}"),
+    };
+    alice.subscribe(private_scope, None).await;
+    let control = format!("{}:control", namespace(&cluster.database));
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    for (scope, user) in [(private_scope, carol_id.0), (GENERAL_SCOPE, 424_242)] {
+        let forged = serde_json::json!({
+            "type": "typing", "node": "forger", "scope": scope.to_string(), "user": user
+        });
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(&control)
+            .arg(forged.to_string())
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    alice.send(&ClientMsg::Ping).await;
+    let next = alice.recv_skip_presence().await;
+    assert_eq!(next, ServerMsg::Pong, "alice received {next:?}");
+    cluster.stop().await;
+}

@@ -140,6 +140,15 @@ pub async fn user_by_name(
     }
 }
 
+/// The account with this id, if it exists.
+pub async fn user_by_id(conn: &mut Conn, id: UserId) -> Result<Option<CurrentUser>, StoreError> {
+    let row = sqlx::query("SELECT id, username, is_admin FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| user_from_row(&r)).transpose()?)
+}
+
 /// The users with these ids that exist, as others see them.
 pub async fn user_refs(conn: &mut Conn, ids: &[UserId]) -> Result<Vec<UserRef>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
