@@ -222,3 +222,42 @@ async fn non_members_do_not_see_typing_in_a_private_channel() {
     }
     server.stop().await;
 }
+
+/// Creating a channel tells nobody about private channels they are not in: a private channel's
+/// name is free for others (private or public); names they can see stay taken.
+#[tokio::test]
+async fn a_name_conflict_reveals_no_private_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (_, mut alice, _) = join(&server, "alice").await;
+    let (_, mut bob, _) = join(&server, "bob").await;
+    let (_, mut carol, _) = join(&server, "carol").await;
+    async fn create(client: &mut Client, name: &str, kind: ChannelKind) -> Result<(), ErrorCode> {
+        let id = client
+            .command(Command::CreateChannel(CreateChannel {
+                name: name.into(),
+                kind,
+                members: vec![],
+            }))
+            .await;
+        client.answer(&id).await.map(|_| ())
+    }
+    create(&mut alice, "薪酬", ChannelKind::Private).await.unwrap();
+    // Others cannot tell it exists: the same name is theirs to use, private or public.
+    create(&mut bob, "薪酬", ChannelKind::Private).await.unwrap();
+    create(&mut carol, "薪酬", ChannelKind::Public).await.unwrap();
+    // What one can see is taken: the public channel for everyone, one's own private one.
+    assert_eq!(
+        create(&mut alice, "薪酬", ChannelKind::Public).await,
+        Err(ErrorCode::Conflict)
+    );
+    assert_eq!(
+        create(&mut bob, "薪酬", ChannelKind::Private).await,
+        Err(ErrorCode::Conflict)
+    );
+    create(&mut alice, "Budget", ChannelKind::Public).await.unwrap();
+    assert_eq!(
+        create(&mut bob, "budget", ChannelKind::Private).await,
+        Err(ErrorCode::Conflict)
+    );
+}

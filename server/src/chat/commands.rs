@@ -124,10 +124,18 @@ pub async fn create_channel(
     let (name, dm_key) = match command.kind {
         ChannelKind::Public | ChannelKind::Private => {
             let name = xietong::validate::channel_name(&command.name)?.to_owned();
+            // Only names the creator can see are taken: every public channel's, and the
+            // private channels they are in. Another private channel of the same name stays
+            // unknown to them (refusing the name would tell them it exists).
             let taken: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM channels WHERE lower(name) = lower($1) AND kind IN ('public', 'private')",
+                "SELECT id FROM channels c WHERE lower(c.name) = lower($1)
+                   AND (c.kind = 'public'
+                        OR (c.kind = 'private' AND EXISTS (
+                              SELECT 1 FROM channel_members m
+                               WHERE m.channel_id = c.id AND m.user_id = $2)))",
             )
             .bind(&name)
+            .bind(creator.as_ref().map_or(0, |c| c.id.0))
             .fetch_optional(ctx.conn())
             .await?;
             if taken.is_some() {
