@@ -155,7 +155,7 @@ impl Backend for ServerBackend {
         password: &str,
     ) -> Result<Session, AppError> {
         let throttle = &self.state.login_failures;
-        if throttle.blocked(username) {
+        if throttle.blocked(ip, username) {
             return Err(AppError::RateLimited);
         }
         self.admit(ip)?;
@@ -170,15 +170,15 @@ impl Backend for ServerBackend {
                     .get_or_try_init(|| auth::hash_password(gate, "not a real password".into()))
                     .await?;
                 let _ = auth::verify_password(gate, password.to_owned(), dummy.clone()).await?;
-                throttle.failed(username);
+                throttle.failed(ip, username);
                 return Err(AppError::BadCredentials);
             }
         };
         if !auth::verify_password(gate, password.to_owned(), hash).await? {
-            throttle.failed(username);
+            throttle.failed(ip, username);
             return Err(AppError::BadCredentials);
         }
-        throttle.succeeded(username);
+        throttle.succeeded(ip, username);
         self.start_session(user).await
     }
 

@@ -498,13 +498,32 @@ async fn login_checks_the_password() {
     );
     assert!(server.log_in("alice", "wrong password").await.is_none());
     assert!(server.log_in("nobody", PASSWORD).await.is_none());
-    // Guessing is throttled per account: after ten failures even the right password waits.
+    // Guessing is throttled per account and address: after ten failures from here even the
+    // right password waits...
     for _ in 0..9 {
         assert!(server.log_in("alice", "guess").await.is_none());
     }
     assert!(
         server.log_in("alice", PASSWORD).await.is_none(),
         "throttled"
+    );
+    // ...but the guesser has not locked alice out: from her own address she logs in.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = elsewhere
+        .post(format!("{}/api/login", server.base()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=alice&password=correct+horse+battery")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers().get("set-cookie").is_some(),
+        "alice from 127.0.0.2: {}",
+        response.status()
     );
     // Signed-out visitors of a page land on the login page.
     let response = http()

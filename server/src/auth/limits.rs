@@ -61,24 +61,29 @@ impl PasswordGate {
 /// Log-in and sign-up attempts per client IP address.
 pub type IpLimiter = crate::rate::RateByKey<IpAddr>;
 
-/// Failed log-ins allowed per username per window, before further attempts are refused
-/// (argon2 makes each guess slow; this bounds how many a botnet gets per account).
+/// Failed log-ins allowed per account from one address per window, before further attempts
+/// from there are refused (argon2 makes each guess slow; the per-IP limit bounds how fast one
+/// address guesses at all). Counted per address and account, not per account alone: otherwise
+/// anyone could lock a colleague out by guessing wrong ten times.
 const MAX_LOGIN_FAILURES: u32 = 10;
 const LOGIN_FAILURE_WINDOW: Duration = Duration::from_secs(300);
 
+type ThrottleKey = (Option<IpAddr>, String);
+
 #[derive(Default)]
-pub struct LoginThrottle(Mutex<HashMap<String, (u32, Instant)>>);
+pub struct LoginThrottle(Mutex<HashMap<ThrottleKey, (u32, Instant)>>);
 
 impl LoginThrottle {
-    fn key(username: &str) -> String {
-        username.trim().to_lowercase()
+    fn key(ip: Option<IpAddr>, username: &str) -> ThrottleKey {
+        (ip, username.trim().to_lowercase())
     }
 
-    pub fn blocked(&self, username: &str) -> bool {
+    pub fn blocked(&self, ip: Option<IpAddr>, username: &str) -> bool {
+        let key = Self::key(ip, username);
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(&Self::key(username)) {
+        match map.get(&key) {
             Some((_, since)) if since.elapsed() > LOGIN_FAILURE_WINDOW => {
-                map.remove(&Self::key(username));
+                map.remove(&key);
                 false
             }
             Some((count, _)) => *count >= MAX_LOGIN_FAILURES,
@@ -86,21 +91,21 @@ impl LoginThrottle {
         }
     }
 
-    pub fn failed(&self, username: &str) {
+    pub fn failed(&self, ip: Option<IpAddr>, username: &str) {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             map.retain(|_, (_, since)| since.elapsed() <= LOGIN_FAILURE_WINDOW);
         }
-        map.entry(Self::key(username))
+        map.entry(Self::key(ip, username))
             .or_insert((0, Instant::now()))
             .0 += 1;
     }
 
-    pub fn succeeded(&self, username: &str) {
+    pub fn succeeded(&self, ip: Option<IpAddr>, username: &str) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&Self::key(username));
+            .remove(&Self::key(ip, username));
     }
 }
 
