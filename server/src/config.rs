@@ -58,6 +58,17 @@ pub struct Config {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// Reverse proxies in front of Xietong (comma-separated IP addresses, e.g. 127.0.0.1 for a
+    /// local nginx). A request from one of them is counted against the client address in its
+    /// `X-Forwarded-For` (the right-most entry that is not itself a trusted proxy) for the
+    /// per-address limits; from anyone else that header is ignored.
+    #[arg(
+        long = "trusted-proxies",
+        env = "XIETONG_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Largest WebSocket frame accepted, in bytes; a larger one closes the connection (1009).
     #[arg(long, env = "XIETONG_MAX_FRAME_BYTES", default_value_t = xietong::limits::DEFAULT_MAX_FRAME_BYTES)]
     pub max_frame_bytes: usize,

@@ -25,6 +25,45 @@ async fn log_in_and_sign_up_are_limited_per_address() {
     assert_eq!(statuses, [401, 401, 401, 429, 429]);
     let r = post_form(&base, "signup", "username=newbie&password=correct horse").await;
     assert_eq!(r.status(), 429);
+    // X-Forwarded-For from a client that is not a trusted proxy changes nothing.
+    let r = login_from(&base, "203.0.113.9").await;
+    assert_eq!(r, 429);
+    server.stop().await;
+}
+
+async fn login_from(base: &str, forwarded_for: &str) -> u16 {
+    http()
+        .post(format!("{base}/api/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", forwarded_for)
+        .body("username=nobody&password=whatever1")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Behind a trusted reverse proxy, each client address has its own limit (not the proxy's
+/// one address for everyone), and a client cannot pick its address by writing the header.
+#[tokio::test]
+async fn behind_a_trusted_proxy_limits_count_per_forwarded_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| {
+        c.auth_rate = 3;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let base = server.base();
+    let mut first = Vec::new();
+    for _ in 0..4 {
+        first.push(login_from(&base, "203.0.113.5").await);
+    }
+    assert_eq!(first, [401, 401, 401, 429]);
+    // Another client behind the same proxy is not limited by the first one's attempts.
+    assert_eq!(login_from(&base, "203.0.113.6").await, 401);
+    // A client that forged an entry further left is still counted as the address the proxy saw.
+    assert_eq!(login_from(&base, "198.51.100.1, 203.0.113.5").await, 429);
     server.stop().await;
 }
 

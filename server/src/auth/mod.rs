@@ -214,8 +214,8 @@ pub async fn resolve_session(
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .copied()
     {
-        req.extensions_mut()
-            .insert(app::backend::ClientIp(peer.ip()));
+        let ip = client_ip(peer.ip(), req.headers(), &state.config.trusted_proxies);
+        req.extensions_mut().insert(app::backend::ClientIp(ip));
     }
     let token = needs_session
         .then(|| app::auth::cookie::session_token(req.headers(), state.config.https()))
@@ -290,6 +290,35 @@ async fn page_language(
     Ok(xietong::settings::Language::preferred(accepted))
 }
 
+/// The address a request counts against: the peer's, or, when the peer is a trusted reverse
+/// proxy, the right-most `X-Forwarded-For` entry that is not a trusted proxy (entries further
+/// left were written by the client and prove nothing).
+pub fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // Garbage in a hop we cannot vouch for: stop at the last address we can.
+            Err(_) => break,
+        }
+    }
+    peer
+}
+
 /// Pages are every GET path that is not the API, the socket or a static file.
 fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
@@ -303,6 +332,27 @@ fn is_page(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::client_ip;
+
+    #[test]
+    fn the_client_address_comes_from_trusted_proxies_only() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        let headers = |v: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert("x-forwarded-for", v.parse().unwrap());
+            h
+        };
+        // Not from a proxy: the header is the client's own claim.
+        assert_eq!(client_ip(ip("198.51.100.7"), &headers("1.2.3.4"), &proxies), ip("198.51.100.7"));
+        // Through two proxies: the right-most address that is not one of them.
+        let chain = headers("6.6.6.6, 203.0.113.5, 10.0.0.2");
+        assert_eq!(client_ip(ip("10.0.0.1"), &chain, &proxies), ip("203.0.113.5"));
+        // Garbage where the client's address should be: counted as the proxy.
+        assert_eq!(client_ip(ip("10.0.0.1"), &headers("nonsense"), &proxies), ip("10.0.0.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), &http::HeaderMap::new(), &proxies), ip("10.0.0.1"));
+    }
+
     use super::*;
 
     #[tokio::test]
