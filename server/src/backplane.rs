@@ -11,7 +11,9 @@
 //! shows up within `SWEEP_EVERY`. Control messages (a session ended) are hints too: the
 //! receiving node checks the database before acting. Presence is shared through per-node keys
 //! with a TTL, listed in a sorted set (no `KEYS` scans): a node that dies stops counting within
-//! `--presence-ttl-secs`.
+//! `--presence-ttl-secs`; only the user ids are read from there, the names come from the
+//! database. Typing notices cross nodes as control messages carrying a user id, checked the
+//! same way.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -138,12 +140,13 @@ impl Backplane {
             store.clone(),
             stop.clone(),
         ));
-        tokio::spawn(sweeper(hub.clone(), store, stop.clone()));
+        tokio::spawn(sweeper(hub.clone(), store.clone(), stop.clone()));
         tokio::spawn(presence(
             client,
             names,
             node.clone(),
             hub.clone(),
+            store,
             presence_ttl,
             stop,
         ));
@@ -468,10 +471,12 @@ async fn presence(
     names: Names,
     node: Arc<str>,
     hub: Arc<Hub>,
+    store: Store,
     ttl: Duration,
     stop: CancellationToken,
 ) {
     let own_key = format!("{}:presence:{node}", names.namespace);
+    let mut names_of = KnownUsers::default();
     let ttl_secs = ttl.as_secs().max(1);
     let mut tick = tokio::time::interval(Duration::from_millis(ttl_secs * 1000 / 3));
     let mut last_local: Option<Vec<UserRef>> = None;
@@ -526,7 +531,9 @@ async fn presence(
             .filter(|n| **n != *node)
             .map(|n| format!("{}:presence:{n}", names.namespace))
             .collect();
-        let mut remote: BTreeMap<UserId, UserRef> = BTreeMap::new();
+        // Only the ids are taken from Redis; names come from the database, and an id that is
+        // no account is dropped (a forged presence entry shows nobody).
+        let mut ids: Vec<UserId> = Vec::new();
         if !others.is_empty() {
             let values: Vec<Option<String>> = c.mget(&others).await.unwrap_or_default();
             for users in values
@@ -534,11 +541,56 @@ async fn presence(
                 .flatten()
                 .filter_map(|v| serde_json::from_str::<Vec<UserRef>>(&v).ok())
             {
-                for user in users {
-                    remote.insert(user.id, user);
-                }
+                ids.extend(users.into_iter().map(|u| u.id));
             }
         }
-        hub.set_remote_online(remote);
+        match names_of.resolve(&store, ids).await {
+            Ok(remote) => hub.set_remote_online(remote),
+            Err(e) => tracing::warn!(error = %e, "backplane: cannot look up who is online elsewhere"),
+        }
+    }
+}
+
+/// Names of the users other nodes report online, read from the database once per user.
+#[derive(Default)]
+struct KnownUsers {
+    names: std::collections::HashMap<UserId, String>,
+    /// Ids reported that are no account (not looked up again until the set is cleared).
+    unknown: std::collections::HashSet<UserId>,
+}
+
+impl KnownUsers {
+    /// The reported users that exist, with their names from the database.
+    async fn resolve(
+        &mut self,
+        store: &Store,
+        ids: Vec<UserId>,
+    ) -> Result<BTreeMap<UserId, UserRef>, crate::store::StoreError> {
+        let mut missing: Vec<UserId> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.names.contains_key(id) && !self.unknown.contains(id))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        if !missing.is_empty() {
+            if self.unknown.len() > 100_000 {
+                self.unknown.clear();
+            }
+            let mut conn = store.pool().acquire().await?;
+            let found = crate::auth::queries::user_refs(&mut conn, &missing).await?;
+            for user in &found {
+                self.names.insert(user.id, user.username.clone());
+            }
+            self.unknown
+                .extend(missing.iter().filter(|id| !self.names.contains_key(id)));
+        }
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| {
+                let username = self.names.get(&id)?.clone();
+                Some((id, UserRef { id, username }))
+            })
+            .collect())
     }
 }

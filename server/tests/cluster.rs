@@ -729,3 +729,58 @@ async fn typing_reaches_the_other_nodes_readers_and_forgeries_do_not() {
     assert_eq!(next, ServerMsg::Pong, "alice received {next:?}");
     cluster.stop().await;
 }
+
+/// Presence read from Redis is a hint: a forged node entry can name only real accounts, and
+/// shows them under their real names.
+#[tokio::test]
+async fn forged_presence_in_redis_shows_no_made_up_names() {
+    let cluster = Cluster::start(2).await;
+    let (_, mut alice) = cluster.join(0, "alice").await;
+    let (carol_cookie, carol) = cluster.join(1, "carol").await;
+    let carol_id = http()
+        .post(format!("{}/api/whoami", cluster.base(1)))
+        .header("cookie", &carol_cookie)
+        .send()
+        .await
+        .unwrap()
+        .json::<xietong::CurrentUser>()
+        .await
+        .unwrap()
+        .id;
+    drop(carol);
+    let mut online = Online::new();
+    until_online(&mut alice, &mut online, &["alice"]).await;
+
+    let ns = namespace(&cluster.database);
+    let forged = serde_json::json!([
+        {"id": carol_id.0, "username": "CEO"},
+        {"id": 987_654, "username": "ghost"}
+    ]);
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        + 60_000;
+    let _: () = redis::pipe()
+        .cmd("SET")
+        .arg(format!("{ns}:presence:forger"))
+        .arg(forged.to_string())
+        .ignore()
+        .cmd("ZADD")
+        .arg(format!("{ns}:nodes"))
+        .arg(expires)
+        .arg("forger")
+        .ignore()
+        .cmd("PUBLISH")
+        .arg(format!("{ns}:presence"))
+        .arg("changed")
+        .ignore()
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    // Carol's real name, and no ghost.
+    until_online(&mut alice, &mut online, &["alice", "carol"]).await;
+    cluster.stop().await;
+}
