@@ -24,6 +24,10 @@ pub type ConnId = u64;
 /// No connection of this node (ids start at 1): for frames relayed from another node.
 pub const NO_CONNECTION: ConnId = 0;
 
+/// Subscriptions a user may start per second (sustained), with bursts up to the cap of one
+/// connection.
+const SUBSCRIBE_RATE: f64 = 10.0;
+
 /// What a connection's writer receives.
 #[derive(Debug, Clone)]
 pub enum Outbound {
@@ -93,6 +97,9 @@ pub struct Hub {
     /// Per user: commands they may still send, across all their sockets on this node (its own
     /// lock: commands never wait for the fan-out).
     commands: RateByKey<UserId>,
+    /// Subscriptions started per user, across all their sockets on this node (each one may
+    /// replay up to a page of history, so opening more sockets must not buy more).
+    subscribes: RateByKey<UserId>,
     presence_dirty: AtomicBool,
     /// Woken when this node's online set changes or other nodes announce a change.
     presence_activity: tokio::sync::Notify,
@@ -109,6 +116,10 @@ impl Hub {
                 let rate = f64::from(command_rate.max(1));
                 RateByKey::new(rate, rate * 4.0)
             },
+            subscribes: RateByKey::new(
+                SUBSCRIBE_RATE,
+                xietong::limits::MAX_SUBSCRIPTIONS as f64,
+            ),
             presence_dirty: AtomicBool::new(false),
             presence_activity: tokio::sync::Notify::new(),
         })
@@ -160,6 +171,11 @@ impl Hub {
     /// they are sending faster than the configured rate.
     pub fn take_command_token(&self, user: UserId) -> bool {
         self.commands.take(&user)
+    }
+
+    /// Takes one subscription token of `user` (shared by all their sockets on this node).
+    pub fn take_subscribe_token(&self, user: UserId) -> bool {
+        self.subscribes.take(&user)
     }
 
     pub fn unregister(&self, id: ConnId) {

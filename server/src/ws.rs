@@ -34,8 +34,6 @@ use crate::AppState;
 /// page, each page under the write deadline, never all at once from memory.
 const REPLAY_PAGE: u64 = 200;
 
-/// Subscriptions a connection may start per second (sustained), with bursts up to the cap.
-const SUBSCRIBE_RATE: f64 = 10.0;
 
 /// Typing notices a connection may send per second; more are dropped.
 const TYPING_RATE: f64 = 3.0;
@@ -78,7 +76,6 @@ struct Connection {
     user: CurrentUser,
     /// Per subscribed scope: the last sequence number sent to this client.
     sent: HashMap<Scope, Seq>,
-    subscribes: TokenBucket,
     typing: TokenBucket,
     last_heard: Instant,
     /// When the session ends by itself (Unix ms).
@@ -105,7 +102,6 @@ async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, sessio
         conn: conn.clone(),
         user,
         sent: HashMap::new(),
-        subscribes: TokenBucket::new(SUBSCRIBE_RATE, MAX_SUBSCRIPTIONS as f64),
         typing: TokenBucket::new(TYPING_RATE, TYPING_RATE),
         last_heard: Instant::now(),
         session_expires_at: session.expires_at,
@@ -400,7 +396,7 @@ impl Connection {
             );
             return self.send_msg(socket, &err).await;
         }
-        if !self.subscribes.take() {
+        if !self.state.hub.take_subscribe_token(self.user.id) {
             let err = ServerMsg::error(ErrorCode::RateLimited, "too many subscriptions; slow down");
             return self.send_msg(socket, &err).await;
         }

@@ -531,3 +531,62 @@ async fn a_socket_closes_when_its_session_expires() {
     assert!(xietong_server::store::now_ms() >= expires);
     server.stop().await;
 }
+
+/// The subscription allowance is the user's, not each socket's: a second socket does not
+/// bring a fresh one.
+#[tokio::test]
+async fn the_subscription_limit_counts_every_socket_of_a_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let mut first = server.connect(&cookie).await;
+    let mut second = server.connect(&cookie).await;
+    let general = Scope::Channel(GENERAL);
+    // Spend the burst on the first socket (sent at once, faster than it refills).
+    for _ in 0..xietong::limits::MAX_SUBSCRIPTIONS + 20 {
+        first
+            .send(&ClientMsg::Subscribe {
+                scope: general,
+                after: None,
+            })
+            .await;
+    }
+    let mut refused_first = 0;
+    for _ in 0..xietong::limits::MAX_SUBSCRIPTIONS + 20 {
+        if let ServerMsg::Error {
+            code: ErrorCode::RateLimited,
+            ..
+        } = first.recv_skip_presence().await
+        {
+            refused_first += 1;
+        }
+    }
+    assert!(refused_first > 0, "the first socket was never limited");
+    // The second socket starts where the first left off.
+    second
+        .send(&ClientMsg::Subscribe {
+            scope: Scope::Channel(xietong::ChannelId(1)),
+            after: None,
+        })
+        .await;
+    for _ in 0..9 {
+        second
+            .send(&ClientMsg::Subscribe {
+                scope: general,
+                after: None,
+            })
+            .await;
+    }
+    let mut refused_second = 0;
+    for _ in 0..10 {
+        if let ServerMsg::Error {
+            code: ErrorCode::RateLimited,
+            ..
+        } = second.recv_skip_presence().await
+        {
+            refused_second += 1;
+        }
+    }
+    assert!(refused_second >= 5, "the second socket brought a fresh allowance");
+    server.stop().await;
+}
