@@ -747,3 +747,60 @@ async fn admins_set_time_limits_for_editing_and_deleting_own_messages() {
     .unwrap();
     server.stop().await;
 }
+
+/// Deleting a message that was unread for someone takes it out of their counts, in every tab
+/// of theirs (their own scope) and in a fresh snapshot.
+#[tokio::test]
+async fn a_deleted_message_no_longer_counts_as_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob_cookie).await.id;
+    let mut alice = server.connect(&alice_cookie).await;
+    let mut bob = server.connect(&bob_cookie).await;
+    let mut bob_tab = server.connect(&bob_cookie).await;
+    bob_tab.subscribe(Scope::User(bob_id), None).await;
+    assert!(mark_read(&mut bob, GENERAL).await.is_some());
+    bob_tab.next_event().await;
+    let hi = post(&mut alice, GENERAL, "hi", None).await.unwrap();
+    assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, hi, false));
+    let ping = post(&mut alice, GENERAL, "@bob 看一下", None).await.unwrap();
+    assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, ping, true));
+    let last_read = unread_in(&server, &bob_cookie, GENERAL).await.unwrap().2;
+
+    applied(
+        &mut alice,
+        Command::DeleteMessage(DeleteMessage { message: ping }),
+    )
+    .await
+    .unwrap();
+    match bob_tab.next_event().await.body {
+        EventBody::ChannelRead {
+            channel,
+            seq,
+            unread,
+            mentions,
+        } => assert_eq!(
+            (channel, seq.0, unread, mentions),
+            (GENERAL, last_read, 1, 0)
+        ),
+        other => panic!("expected channel_read, got {other:?}"),
+    }
+    assert_eq!(
+        unread_in(&server, &bob_cookie, GENERAL).await,
+        Some((1, 0, last_read))
+    );
+    // Deleting a message bob has read changes nothing of his.
+    mark_read(&mut bob, GENERAL).await.unwrap();
+    bob_tab.next_event().await;
+    applied(
+        &mut alice,
+        Command::DeleteMessage(DeleteMessage { message: hi }),
+    )
+    .await
+    .unwrap();
+    bob_tab.send(&xietong::ClientMsg::Ping).await;
+    assert_eq!(bob_tab.recv_skip_presence().await, xietong::ServerMsg::Pong);
+    server.stop().await;
+}

@@ -192,6 +192,7 @@ pub async fn delete_message(
         .bind(command.message.0)
         .execute(ctx.conn())
         .await?;
+    super::unread::forget_deleted(ctx, target.channel, command.message).await?;
     let seq = ctx
         .append(
             target.scope(),

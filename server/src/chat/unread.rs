@@ -214,6 +214,55 @@ pub async fn mark_read(
     })
 }
 
+/// A deleted message no longer counts as unread: everyone it was unread for gets their
+/// channel's counts again (`channel_read` at their unchanged read position).
+pub async fn forget_deleted(
+    ctx: &mut Ctx<'_>,
+    channel: ChannelId,
+    message: xietong::MessageId,
+) -> Result<(), CommandError> {
+    let posted: Option<i64> = sqlx::query_scalar("SELECT seq FROM messages WHERE id = $1")
+        .bind(message.0)
+        .fetch_optional(ctx.conn())
+        .await?;
+    let Some(posted) = posted else {
+        return Ok(());
+    };
+    let readers: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM unread_messages WHERE channel_id = $1 AND seq = $2 RETURNING user_id",
+    )
+    .bind(channel.0)
+    .bind(posted)
+    .fetch_all(ctx.conn())
+    .await?;
+    for reader in readers.into_iter().map(UserId) {
+        // As in `mark_read`: my scope's number first, then the counts it reports.
+        let mine = Scope::User(reader);
+        let at = ctx.next_seq(mine).await?;
+        let last_read: Option<i64> = sqlx::query_scalar(
+            "SELECT last_read FROM channel_reads WHERE user_id = $1 AND channel_id = $2",
+        )
+        .bind(reader.0)
+        .bind(channel.0)
+        .fetch_optional(ctx.conn())
+        .await?;
+        let seq = Seq(last_read.unwrap_or(0).max(0) as u64);
+        let (unread, mentions) = counts_after(ctx.conn(), reader, channel, seq).await?;
+        ctx.append_at(
+            mine,
+            at,
+            EventBody::ChannelRead {
+                channel,
+                seq,
+                unread,
+                mentions,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn counts_after(
     conn: &mut Conn,
     user: UserId,
