@@ -82,6 +82,33 @@ test('private channel: Members adds and removes; a removed member loses it at on
   await expect(b.page.getByText(before)).toHaveCount(0);
 });
 
+test('private channel: Leave takes a member out, live for the others; the channel is gone from their navigation', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const b = await newUser(browser, 'b');
+  const name = uniqueName('leave');
+  await a.page.getByRole('button', { name: 'New channel' }).click();
+  await a.page.getByLabel('Channel name').fill(name);
+  await a.page.getByRole('checkbox', { name: 'Private' }).check();
+  await a.page.getByRole('button', { name: 'Create' }).click();
+  await expect(a.page.getByRole('heading', { level: 1 })).toContainText(name);
+  await a.page.getByRole('button', { name: 'Members' }).click();
+  const members = a.page.getByRole('dialog', { name: 'Members' });
+  await members.getByRole('button', { name: 'Add member' }).click();
+  await pickPeople(a.page, [b.name], 'Add');
+  await expect(members.getByRole('listitem').filter({ hasText: b.name })).toHaveCount(1);
+
+  const channels = b.page.getByRole('navigation', { name: 'Channels' });
+  await channels.getByRole('link', { name }).click();
+  await expect(b.page.getByRole('heading', { level: 1 })).toContainText(name);
+  await b.page.getByRole('button', { name: 'Leave', exact: true }).click();
+  await expect(b.page).toHaveURL(/\/$/);
+  await expect(channels.getByRole('link', { name })).toHaveCount(0);
+  // Alice's open Members list follows.
+  await expect(members.getByRole('listitem').filter({ hasText: b.name })).toHaveCount(0);
+  await b.page.reload();
+  await expect(b.page.getByRole('navigation', { name: 'Channels' }).getByRole('link', { name })).toHaveCount(0);
+});
+
 test('threads: Reply in thread opens the Thread panel; the parent shows the reply count live', async ({ browser }) => {
   const a = await newUser(browser, 'a');
   const b = await newUser(browser, 'b');

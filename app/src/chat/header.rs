@@ -36,6 +36,18 @@ pub fn ChannelHeader(channel: Channel, view: RwSignal<ChannelView>) -> impl Into
         }
     };
     let t = crate::i18n::t();
+    // Leaving takes one out of the members (the server tells every tab of mine, which drop the
+    // channel from the navigation); this tab goes back to the first page.
+    let navigate = leptos_router::hooks::use_navigate();
+    let leave = move || {
+        if let Some(me) = live.me.get_untracked() {
+            live.send_command(Command::RemoveMember(RemoveMember {
+                channel: id,
+                user: me.id,
+            }));
+            navigate("/", Default::default());
+        }
+    };
     view! {
         <header class="channel-header">
             <h1><span aria-hidden="true" class="hash">{mark}</span>{title}</h1>
@@ -43,6 +55,7 @@ pub fn ChannelHeader(channel: Channel, view: RwSignal<ChannelView>) -> impl Into
                 <button type="button" on:click=move |_| show_pinned.set(true)>{t.pinned}</button>
                 {with_members.then(|| view! {
                     <button type="button" on:click=move |_| show_members.set(true)>{t.members}</button>
+                    <button type="button" on:click=move |_| leave()>{t.leave}</button>
                 })}
             </div>
         </header>

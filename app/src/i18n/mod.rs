@@ -88,6 +88,7 @@ pub struct Texts {
     // Channel header.
     pub pinned: &'static str,
     pub members: &'static str,
+    pub leave: &'static str,
     pub pinned_messages: &'static str,
     pub nothing_pinned: &'static str,
     pub remove: &'static str,
@@ -208,6 +209,7 @@ pub static ENGLISH: Texts = Texts {
     reply_placeholder: "Reply…",
     pinned: "Pinned",
     members: "Members",
+    leave: "Leave",
     pinned_messages: "Pinned messages",
     nothing_pinned: "Nothing is pinned yet.",
     remove: "Remove",
@@ -321,6 +323,7 @@ pub static CHINESE: Texts = Texts {
     reply_placeholder: "回复…",
     pinned: "已固定",
     members: "成员",
+    leave: "退出",
     pinned_messages: "已固定的消息",
     nothing_pinned: "还没有固定的消息。",
     remove: "移除",
