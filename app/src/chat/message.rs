@@ -54,8 +54,7 @@ pub fn MessageItem(
     // Only the admin's time limits, so other changes to my workspace view (unread counts on
     // every message) do not rebuild every message.
     let limits = Memo::new(move |_| {
-        chat.and_then(|c| c.workspace.get())
-            .map(|w| w.with(|w| w.workspace_settings.clone()))
+        chat.and_then(|c| c.read(|w| w.workspace_settings.clone()))
             .unwrap_or_default()
     });
     move || {

@@ -34,6 +34,13 @@ impl ChatState {
             workspace: RwSignal::new(None),
         });
     }
+
+    /// Reads my workspace view (tracked), `None` until it is loaded — or once the page that
+    /// made it is gone: a server render can still be finishing a message after its frame was
+    /// disposed, and reading then must not panic.
+    pub fn read<T>(&self, f: impl FnOnce(&state::WorkspaceView) -> T) -> Option<T> {
+        self.workspace.try_get().flatten()?.try_with(f)
+    }
 }
 
 #[server(prefix = "/api", endpoint = "workspace", output = crate::codec::TextJson)]

@@ -19,15 +19,10 @@ pub fn NotificationsButton() -> impl IntoView {
     let open = RwSignal::new(false);
     let t = crate::i18n::t();
     let unseen = move || {
-        chat.workspace
-            .get()
-            .map(|w| w.with(|w| w.notifications_unseen))
-            .unwrap_or(0)
+        chat.read(|w| w.notifications_unseen).unwrap_or(0)
     };
     let newest = Memo::new(move |_| {
-        chat.workspace
-            .get()
-            .and_then(|w| w.with(|w| w.notifications.first().cloned()))
+        chat.read(|w| w.notifications.first().cloned()).flatten()
     });
     desktop::notify_while_away(newest);
     // Opening the list sees everything in it.
@@ -66,10 +61,7 @@ fn notifications_dialog(on_close: Callback<()>) -> AnyView {
 fn NotificationsDialog(on_close: Callback<()>) -> impl IntoView {
     let chat = expect_context::<ChatState>();
     let items = move || {
-        chat.workspace
-            .get()
-            .map(|w| w.with(|w| w.notifications.clone()))
-            .unwrap_or_default()
+        chat.read(|w| w.notifications.clone()).unwrap_or_default()
     };
     let permission = RwSignal::new(desktop::permission());
     let t = crate::i18n::t();

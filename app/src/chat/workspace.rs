@@ -21,11 +21,7 @@ pub fn ChannelSidebar() -> impl IntoView {
     // The document title counts my unread messages: "(3) 协同".
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     Effect::new(move |_| {
-        let total = chat
-            .workspace
-            .get()
-            .map(|view| view.with(|v| v.total_unread()))
-            .unwrap_or(0);
+        let total = chat.read(|v| v.total_unread()).unwrap_or(0);
         let title = if total > 0 {
             format!("({total}) 协同")
         } else {

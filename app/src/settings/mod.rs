@@ -35,10 +35,7 @@ fn SettingsDialog(on_close: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();
     let chat = expect_context::<ChatState>();
     let settings = Memo::new(move |_| {
-        chat.workspace
-            .get()
-            .map(|w| w.with(|w| w.settings.clone()))
-            .unwrap_or_default()
+        chat.read(|w| w.settings.clone()).unwrap_or_default()
     });
     let save = move |change: &dyn Fn(&mut UserSettings)| {
         let mut next = settings.get_untracked();
@@ -84,9 +81,7 @@ fn follow_language_setting() {
         let chat = expect_context::<ChatState>();
         let page = crate::i18n::t().language;
         let chosen = Memo::new(move |_| {
-            chat.workspace
-                .get()
-                .map(|w| w.with(|w| w.settings.language))
+            chat.read(|w| w.settings.language)
         });
         Effect::new(move |before: Option<Option<Option<Language>>>| {
             let now = chosen.get();
