@@ -143,6 +143,7 @@ test('a private channel is listed and readable for its members only', async ({ b
   await a.page.getByRole('checkbox', { name: 'Private' }).check();
   await a.page.getByRole('button', { name: 'Create' }).click();
   await expect(a.page).toHaveURL(/\/c\/\d+$/);
+  await expect(a.page.getByRole('heading', { level: 1 })).toContainText(name);
   const nav = (page: typeof a.page) => page.getByRole('navigation', { name: 'Channels' });
   await expect(nav(a.page).getByRole('link', { name })).toHaveCount(1);
   const text = `secret ${Date.now()}`;

@@ -14,6 +14,8 @@ test('across nodes: a direct message and a reaction reach the other user live', 
   await picker.getByRole('checkbox', { name: b.name }).check();
   await picker.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(a.page).toHaveURL(/\/c\/\d+$/);
+  // The new page, not the one before it still on screen while the new one loads.
+  await expect(a.page.getByRole('heading', { level: 1 })).toContainText(b.name);
   const text = `dm across nodes ${Date.now()}`;
   await send(a.page, text);
   await b.page.getByRole('navigation', { name: 'Direct messages' }).getByRole('link', { name: a.name }).click();

@@ -10,6 +10,7 @@ test('the first screen is server-rendered with the latest 50; scrolling up loads
   await page.getByLabel('Channel name').fill(name);
   await page.getByRole('button', { name: 'Create' }).click();
   await expect(page).toHaveURL(/\/c\/\d+$/);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(name);
   const channel = Number(page.url().match(/\/c\/(\d+)$/)![1]);
 
   // 60 messages from a second socket of the same session (like another tab).

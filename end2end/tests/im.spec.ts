@@ -339,6 +339,7 @@ test('seen: the sender sees "Seen" (groups: "Seen by N"); Settings turns read re
   await a.page.getByRole('button', { name: 'New message' }).click();
   await pickPeople(a.page, [b.name, c.name], 'Start');
   await expect(a.page).toHaveURL(/\/c\/\d+$/);
+  await expect(a.page.getByRole('heading', { level: 1 })).toContainText(c.name);
   await send(a.page, 'group hello');
   const seen = a.page.locator('.seen');
   await expect(seen).toHaveText('');
