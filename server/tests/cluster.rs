@@ -147,6 +147,19 @@ impl Cluster {
     }
 
     /// SIGKILL: no goodbye to anyone.
+    /// Who a session cookie belongs to, asked of node `i`.
+    async fn whoami(&self, i: usize, cookie: &str) -> xietong::CurrentUser {
+        http()
+            .post(format!("{}/api/whoami", self.base(i)))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     fn kill(&mut self, i: usize) {
         if let Some((mut child, _)) = self.nodes[i].take() {
             let _ = child.kill();
@@ -687,16 +700,7 @@ async fn typing_reaches_the_other_nodes_readers_and_forgeries_do_not() {
     // A private channel carol is not in: a forged notice claiming she types there, and one
     // for a user who does not exist, reach no one.
     let (carol_cookie, _carol) = cluster.join(1, "carol").await;
-    let carol_id = http()
-        .post(format!("{}/api/whoami", cluster.base(1)))
-        .header("cookie", &carol_cookie)
-        .send()
-        .await
-        .unwrap()
-        .json::<xietong::CurrentUser>()
-        .await
-        .unwrap()
-        .id;
+    let carol_id = cluster.whoami(1, &carol_cookie).await.id;
     let create = alice
         .command(xietong::Command::CreateChannel(xietong::chat::CreateChannel {
             name: "secret".into(),
@@ -737,16 +741,7 @@ async fn forged_presence_in_redis_shows_no_made_up_names() {
     let cluster = Cluster::start(2).await;
     let (_, mut alice) = cluster.join(0, "alice").await;
     let (carol_cookie, carol) = cluster.join(1, "carol").await;
-    let carol_id = http()
-        .post(format!("{}/api/whoami", cluster.base(1)))
-        .header("cookie", &carol_cookie)
-        .send()
-        .await
-        .unwrap()
-        .json::<xietong::CurrentUser>()
-        .await
-        .unwrap()
-        .id;
+    let carol_id = cluster.whoami(1, &carol_cookie).await.id;
     drop(carol);
     let mut online = Online::new();
     until_online(&mut alice, &mut online, &["alice"]).await;
