@@ -55,7 +55,9 @@ impl Language {
             // Weights are 0.000..1.000; compare them in thousandths. Earlier wins a tie.
             let weight = parts
                 .find_map(|p| p.trim().strip_prefix("q="))
-                .map_or(1000, |q| (q.trim().parse::<f32>().unwrap_or(0.0) * 1000.0) as u16);
+                .map_or(1000, |q| {
+                    (q.trim().parse::<f32>().unwrap_or(0.0) * 1000.0) as u16
+                });
             if weight > 0 && best.is_none_or(|(w, _)| weight > w) {
                 best = Some((weight, language));
             }
@@ -116,10 +118,19 @@ mod tests {
 
     #[test]
     fn the_browser_s_first_spoken_language_wins() {
-        assert_eq!(Language::preferred("zh-CN,zh;q=0.9,en;q=0.8"), Language::Chinese);
+        assert_eq!(
+            Language::preferred("zh-CN,zh;q=0.9,en;q=0.8"),
+            Language::Chinese
+        );
         assert_eq!(Language::preferred("en-US,en;q=0.9"), Language::English);
-        assert_eq!(Language::preferred("fr-FR,zh-Hans;q=0.5,en;q=0.4"), Language::Chinese);
-        assert_eq!(Language::preferred("en;q=0.5,zh-TW;q=0.8"), Language::Chinese);
+        assert_eq!(
+            Language::preferred("fr-FR,zh-Hans;q=0.5,en;q=0.4"),
+            Language::Chinese
+        );
+        assert_eq!(
+            Language::preferred("en;q=0.5,zh-TW;q=0.8"),
+            Language::Chinese
+        );
         assert_eq!(Language::preferred("fr, de;q=0.5"), Language::English);
         assert_eq!(Language::preferred(""), Language::English);
         assert_eq!(Language::preferred("zh;q=0, en"), Language::English);

@@ -34,7 +34,6 @@ use crate::AppState;
 /// page, each page under the write deadline, never all at once from memory.
 const REPLAY_PAGE: u64 = 200;
 
-
 /// Typing notices a connection may send per second; more are dropped.
 const TYPING_RATE: f64 = 3.0;
 

@@ -242,10 +242,16 @@ async fn a_name_conflict_reveals_no_private_channel() {
             .await;
         client.answer(&id).await.map(|_| ())
     }
-    create(&mut alice, "薪酬", ChannelKind::Private).await.unwrap();
+    create(&mut alice, "薪酬", ChannelKind::Private)
+        .await
+        .unwrap();
     // Others cannot tell it exists: the same name is theirs to use, private or public.
-    create(&mut bob, "薪酬", ChannelKind::Private).await.unwrap();
-    create(&mut carol, "薪酬", ChannelKind::Public).await.unwrap();
+    create(&mut bob, "薪酬", ChannelKind::Private)
+        .await
+        .unwrap();
+    create(&mut carol, "薪酬", ChannelKind::Public)
+        .await
+        .unwrap();
     // What one can see is taken: the public channel for everyone, one's own private one.
     assert_eq!(
         create(&mut alice, "薪酬", ChannelKind::Public).await,
@@ -255,7 +261,9 @@ async fn a_name_conflict_reveals_no_private_channel() {
         create(&mut bob, "薪酬", ChannelKind::Private).await,
         Err(ErrorCode::Conflict)
     );
-    create(&mut alice, "Budget", ChannelKind::Public).await.unwrap();
+    create(&mut alice, "Budget", ChannelKind::Public)
+        .await
+        .unwrap();
     assert_eq!(
         create(&mut bob, "budget", ChannelKind::Private).await,
         Err(ErrorCode::Conflict)

@@ -702,11 +702,13 @@ async fn typing_reaches_the_other_nodes_readers_and_forgeries_do_not() {
     let (carol_cookie, _carol) = cluster.join(1, "carol").await;
     let carol_id = cluster.whoami(1, &carol_cookie).await.id;
     let create = alice
-        .command(xietong::Command::CreateChannel(xietong::chat::CreateChannel {
-            name: "secret".into(),
-            kind: xietong::ChannelKind::Private,
-            members: vec![],
-        }))
+        .command(xietong::Command::CreateChannel(
+            xietong::chat::CreateChannel {
+                name: "secret".into(),
+                kind: xietong::ChannelKind::Private,
+                members: vec![],
+            },
+        ))
         .await;
     let private_scope = match alice.answer(&create).await {
         Ok((xietong::CommandOutput::ChannelCreated { channel }, _)) => Scope::Channel(channel.id),

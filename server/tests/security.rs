@@ -587,6 +587,9 @@ async fn the_subscription_limit_counts_every_socket_of_a_user() {
             refused_second += 1;
         }
     }
-    assert!(refused_second >= 5, "the second socket brought a fresh allowance");
+    assert!(
+        refused_second >= 5,
+        "the second socket brought a fresh allowance"
+    );
     server.stop().await;
 }

@@ -266,12 +266,7 @@ impl ChannelView {
 
 impl ChannelView {
     /// Who is typing now (at `now`, ms), without `me`: "NAME is typing…".
-    pub fn typing_text(
-        &self,
-        t: &Texts,
-        now: f64,
-        me: Option<xietong::UserId>,
-    ) -> Option<String> {
+    pub fn typing_text(&self, t: &Texts, now: f64, me: Option<xietong::UserId>) -> Option<String> {
         let names: Vec<&str> = self
             .typing
             .iter()
@@ -662,12 +657,14 @@ mod tests {
         };
         view.typing = vec![(user(1, "me"), 1000.0), (user(2, "李雷"), 1000.0)];
         assert_eq!(
-            view.typing_text(&ENGLISH, 1000.0, Some(UserId(1))).as_deref(),
+            view.typing_text(&ENGLISH, 1000.0, Some(UserId(1)))
+                .as_deref(),
             Some("李雷 is typing…")
         );
         view.typing.push((user(3, "韩梅梅"), 3000.0));
         assert_eq!(
-            view.typing_text(&ENGLISH, 3000.0, Some(UserId(1))).as_deref(),
+            view.typing_text(&ENGLISH, 3000.0, Some(UserId(1)))
+                .as_deref(),
             Some("李雷 and 韩梅梅 are typing…")
         );
         assert_eq!(
@@ -679,6 +676,9 @@ mod tests {
         view.typing.push((user(4, "x"), 3000.0));
         view.apply(&posted(2));
         assert!(view.typing.iter().all(|(u, _)| u.id != UserId(1)));
-        assert_eq!(view.typing_text(&ENGLISH, 9000.0 + TYPING_SHOWN_MS, None), None);
+        assert_eq!(
+            view.typing_text(&ENGLISH, 9000.0 + TYPING_SHOWN_MS, None),
+            None
+        );
     }
 }

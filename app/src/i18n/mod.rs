@@ -240,8 +240,7 @@ pub static ENGLISH: Texts = Texts {
     limits_hint: "How long after posting people may edit or delete their own messages. \
                   Empty: no limit. Admins may always delete any message.",
     send_read_receipts: "Send read receipts",
-    read_receipts_hint:
-        "When on, the people in a direct message see “Seen” once you have read it.",
+    read_receipts_hint: "When on, the people in a direct message see “Seen” once you have read it.",
     interface_language: "Language",
     follow_browser: "Same as the browser",
     bad_credentials: "Wrong username or password",
@@ -350,7 +349,8 @@ pub static CHINESE: Texts = Texts {
     edit_limit: "编辑时限（分钟）",
     delete_limit: "删除时限（分钟）",
     no_limit: "不限",
-    limits_hint: "发送后多长时间内可以编辑或删除自己的消息。留空表示不限。管理员随时可以删除任何消息。",
+    limits_hint:
+        "发送后多长时间内可以编辑或删除自己的消息。留空表示不限。管理员随时可以删除任何消息。",
     send_read_receipts: "发送已读回执",
     read_receipts_hint: "开启后，私信中的对方会在你读过后看到“已读”。",
     interface_language: "语言",
@@ -430,7 +430,11 @@ fn page_language() -> Language {
 /// This page's words. Call it while building a component (it reads the context) and keep the
 /// reference for the closures inside.
 pub fn t() -> &'static Texts {
-    Texts::of(use_context::<PageLanguage>().map(|p| p.0).unwrap_or_default())
+    Texts::of(
+        use_context::<PageLanguage>()
+            .map(|p| p.0)
+            .unwrap_or_default(),
+    )
 }
 
 /// The language the browser asks for (`navigator.languages`), for following it.

@@ -344,13 +344,25 @@ mod tests {
             h
         };
         // Not from a proxy: the header is the client's own claim.
-        assert_eq!(client_ip(ip("198.51.100.7"), &headers("1.2.3.4"), &proxies), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(ip("198.51.100.7"), &headers("1.2.3.4"), &proxies),
+            ip("198.51.100.7")
+        );
         // Through two proxies: the right-most address that is not one of them.
         let chain = headers("6.6.6.6, 203.0.113.5, 10.0.0.2");
-        assert_eq!(client_ip(ip("10.0.0.1"), &chain, &proxies), ip("203.0.113.5"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &chain, &proxies),
+            ip("203.0.113.5")
+        );
         // Garbage where the client's address should be: counted as the proxy.
-        assert_eq!(client_ip(ip("10.0.0.1"), &headers("nonsense"), &proxies), ip("10.0.0.1"));
-        assert_eq!(client_ip(ip("10.0.0.1"), &http::HeaderMap::new(), &proxies), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &headers("nonsense"), &proxies),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &http::HeaderMap::new(), &proxies),
+            ip("10.0.0.1")
+        );
     }
 
     use super::*;
