@@ -20,11 +20,6 @@ export default defineConfig({
   ...base,
   testMatch: /cluster\.spec\.ts/,
   testIgnore: [],
-  // KNOWN BUG, not a fix: on a cold cluster the first page sometimes fails to hydrate ("expected
-  // a marker node" at app/src/chat/channel.rs, the channel page's Suspense; the WASM panics).
-  // Seen in 3 of 5 clean-clone runs of session 5, never in the single-node suite. One retry
-  // keeps main green until it is found; a retried pass is reported as "flaky" in the output.
-  retries: 1,
   use: { ...base.use, baseURL },
   webServer: {
     command: `bash "${path.join(__dirname, 'cluster.sh')}" ${port} "${process.env.XIETONG_CLUSTER_PIDS}"`,

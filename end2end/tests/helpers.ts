@@ -6,8 +6,24 @@ import { expect, type Browser, type BrowserContext, type Page, type WebSocketRou
  * on `general`, and slow every later test down.
  */
 const openContexts: BrowserContext[] = [];
+/** Hydration failures and WASM panics seen on any user's page during the current test. */
+const pageFailures: string[] = [];
 export async function closeUsers(): Promise<void> {
   for (const context of openContexts.splice(0)) await context.close();
+  const failures = pageFailures.splice(0);
+  // A page that failed to hydrate may still pass a test's own checks (a later client-side
+  // navigation renders afresh); it is a failure all the same.
+  expect(failures, 'hydration errors or panics in the browser').toEqual([]);
+}
+
+/** Records a page's hydration errors and panics, for `closeUsers` to report. */
+export function watchForFailures(page: Page): void {
+  page.on('pageerror', (e) => pageFailures.push(`${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /hydration error|panicked/i.test(m.text())) {
+      pageFailures.push(`${page.url()}: ${m.text().slice(0, 500)}`);
+    }
+  });
 }
 
 let counter = 0;
@@ -34,6 +50,7 @@ export async function signUp(page: Page, username: string): Promise<void> {
 export async function newUser(browser: Browser, prefix: string, setup?: (page: Page) => Promise<void>) {
   const context = await browser.newContext();
   openContexts.push(context);
+  context.on('page', watchForFailures);
   const page = await context.newPage();
   if (setup) await setup(page);
   const name = uniqueName(prefix);
@@ -97,6 +114,7 @@ export async function newAdmin(browser: Browser) {
   });
   const context = await browser.newContext();
   openContexts.push(context);
+  context.on('page', watchForFailures);
   const page = await context.newPage();
   await page.goto('/login');
   await page.getByLabel('Username').fill(name);

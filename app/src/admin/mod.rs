@@ -61,11 +61,8 @@ pub fn WorkspaceSettingsButton() -> impl IntoView {
         <button type="button" class="workspace-settings" on:click=move |_| open.set(true)>
             {t.workspace_settings}
         </button>
-        <Suspense>
-            <Show when=move || open.get()>
-                {move || Suspend::new(workspace_settings_dialog(Callback::new(move |_| open.set(false))))}
-            </Show>
-        </Suspense>
+        <crate::shell::OnDemand open
+            load=move || workspace_settings_dialog(Callback::new(move |_| open.set(false))) />
     }
 }
 

@@ -36,11 +36,13 @@ pub fn ChannelPage() -> impl IntoView {
                             <div class="channel-main">
                                 <Channel view thread />
                             </div>
-                            <Suspense>
-                                {move || thread.get().map(|root| Suspend::new(
-                                    thread_panel(root, Callback::new(move |_| thread.set(None)))
-                                ))}
-                            </Suspense>
+                            // Only while a thread is open: see `shell::OnDemand` for why no
+                            // `<Suspense>` waits closed in the server's page.
+                            {move || thread.get().map(|root| view! {
+                                <Suspense>
+                                    {Suspend::new(thread_panel(root, Callback::new(move |_| thread.set(None))))}
+                                </Suspense>
+                            })}
                         }.into_any()
                     }
                     Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),

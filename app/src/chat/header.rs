@@ -59,14 +59,10 @@ pub fn ChannelHeader(channel: Channel, view: RwSignal<ChannelView>) -> impl Into
                 })}
             </div>
         </header>
-        <Suspense>
-            <Show when=move || show_pinned.get()>
-                {move || Suspend::new(pinned_dialog(id, view, Callback::new(move |_| show_pinned.set(false))))}
-            </Show>
-            <Show when=move || show_members.get()>
-                {move || Suspend::new(members_dialog(id, view, Callback::new(move |_| show_members.set(false))))}
-            </Show>
-        </Suspense>
+        <crate::shell::OnDemand open=show_pinned
+            load=move || pinned_dialog(id, view, Callback::new(move |_| show_pinned.set(false))) />
+        <crate::shell::OnDemand open=show_members
+            load=move || members_dialog(id, view, Callback::new(move |_| show_members.set(false))) />
     }
 }
 

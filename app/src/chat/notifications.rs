@@ -18,12 +18,8 @@ pub fn NotificationsButton() -> impl IntoView {
     let live = expect_context::<Live>();
     let open = RwSignal::new(false);
     let t = crate::i18n::t();
-    let unseen = move || {
-        chat.read(|w| w.notifications_unseen).unwrap_or(0)
-    };
-    let newest = Memo::new(move |_| {
-        chat.read(|w| w.notifications.first().cloned()).flatten()
-    });
+    let unseen = move || chat.read(|w| w.notifications_unseen).unwrap_or(0);
+    let newest = Memo::new(move |_| chat.read(|w| w.notifications.first().cloned()).flatten());
     desktop::notify_while_away(newest);
     // Opening the list sees everything in it.
     Effect::new(move |_| {
@@ -43,11 +39,8 @@ pub fn NotificationsButton() -> impl IntoView {
             {t.notifications}
             {move || (unseen() > 0).then(|| view! { " " <span class="badge mention">{unseen()}</span> })}
         </button>
-        <Suspense>
-            <Show when=move || open.get()>
-                {move || Suspend::new(notifications_dialog(Callback::new(move |_| open.set(false))))}
-            </Show>
-        </Suspense>
+        <crate::shell::OnDemand open
+            load=move || notifications_dialog(Callback::new(move |_| open.set(false))) />
     }
 }
 
@@ -60,9 +53,7 @@ fn notifications_dialog(on_close: Callback<()>) -> AnyView {
 #[component]
 fn NotificationsDialog(on_close: Callback<()>) -> impl IntoView {
     let chat = expect_context::<ChatState>();
-    let items = move || {
-        chat.read(|w| w.notifications.clone()).unwrap_or_default()
-    };
+    let items = move || chat.read(|w| w.notifications.clone()).unwrap_or_default();
     let permission = RwSignal::new(desktop::permission());
     let t = crate::i18n::t();
     view! {

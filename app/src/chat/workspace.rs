@@ -212,18 +212,14 @@ fn NewMessage() -> impl IntoView {
         <button type="button" class="new-message" on:click=move |_| open.set(true)>
             {t.new_message}
         </button>
-        <Suspense>
-            <Show when=move || open.get()>
-                {move || Suspend::new(people_picker(
-                    t.new_message.to_string(),
-                    t.start,
-                    live.me.get_untracked().map(|me| vec![me.id]).unwrap_or_default(),
-                    Callback::new(move |with| { action.dispatch(StartConversation { with }); }),
-                    Callback::new(move |_| open.set(false)),
-                    action.pending().into(),
-                    error,
-                ))}
-            </Show>
-        </Suspense>
+        <crate::shell::OnDemand open load=move || people_picker(
+            t.new_message.to_string(),
+            t.start,
+            live.me.get_untracked().map(|me| vec![me.id]).unwrap_or_default(),
+            Callback::new(move |with| { action.dispatch(StartConversation { with }); }),
+            Callback::new(move |_| open.set(false)),
+            action.pending().into(),
+            error,
+        ) />
     }
 }

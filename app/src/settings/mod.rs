@@ -16,11 +16,8 @@ pub fn SettingsButton() -> impl IntoView {
     follow_language_setting();
     view! {
         <button type="button" class="settings" on:click=move |_| open.set(true)>{t.settings}</button>
-        <Suspense>
-            <Show when=move || open.get()>
-                {move || Suspend::new(settings_dialog(Callback::new(move |_| open.set(false))))}
-            </Show>
-        </Suspense>
+        <crate::shell::OnDemand open
+            load=move || settings_dialog(Callback::new(move |_| open.set(false))) />
     }
 }
 
@@ -34,9 +31,7 @@ fn settings_dialog(on_close: Callback<()>) -> AnyView {
 fn SettingsDialog(on_close: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();
     let chat = expect_context::<ChatState>();
-    let settings = Memo::new(move |_| {
-        chat.read(|w| w.settings.clone()).unwrap_or_default()
-    });
+    let settings = Memo::new(move |_| chat.read(|w| w.settings.clone()).unwrap_or_default());
     let save = move |change: &dyn Fn(&mut UserSettings)| {
         let mut next = settings.get_untracked();
         change(&mut next);
@@ -80,9 +75,7 @@ fn follow_language_setting() {
     {
         let chat = expect_context::<ChatState>();
         let page = crate::i18n::t().language;
-        let chosen = Memo::new(move |_| {
-            chat.read(|w| w.settings.language)
-        });
+        let chosen = Memo::new(move |_| chat.read(|w| w.settings.language));
         Effect::new(move |before: Option<Option<Option<Language>>>| {
             let now = chosen.get();
             // Only a change: the first settings a tab learns are the ones its page was made with.

@@ -33,3 +33,29 @@ pub fn Modal(
         </div>
     }
 }
+
+/// A part whose code loads on demand (a `#[lazy]` dialog), rendered while `open` holds.
+///
+/// Its `<Suspense>` exists only while it is open, never in the server's page. Each
+/// `<Suspense>`, like each resource, takes the next hydration id when it is created. A closed
+/// one in content that appears when data arrives (the admin's "Workspace settings" appears
+/// once `who_am_i` answers) took its id on the server only if that answer came before the
+/// channel page created its history resource; the browser, with every answer at hand, always
+/// took it first. The history then sat under another id, the browser fetched it again, showed
+/// the fallback, and the page failed to hydrate ("expected a marker node" at the channel page).
+/// So: nothing that takes an id inside content that waits for data.
+#[component]
+pub fn OnDemand<Load, Loading>(open: RwSignal<bool>, load: Load) -> impl IntoView
+where
+    Load: Fn() -> Loading + Clone + Send + Sync + 'static,
+    Loading: std::future::Future<Output = AnyView> + Send + 'static,
+{
+    view! {
+        <Show when=move || open.get()>
+            {
+                let load = load.clone();
+                view! { <Suspense>{move || Suspend::new(load())}</Suspense> }
+            }
+        </Show>
+    }
+}

@@ -5,7 +5,7 @@
 mod dialog;
 mod presence;
 
-pub use dialog::Modal;
+pub use dialog::{Modal, OnDemand};
 pub use presence::{ConnectionStatus, OnlineList};
 
 use leptos::prelude::*;
