@@ -181,6 +181,11 @@ impl Backplane {
         self.send_remote(Channel::Control, serde_json::to_string(&control));
     }
 
+    /// This node's hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
     /// `user` is typing in `scope`: tells its other subscribers on this node (not the typing
     /// connection `from`) and, with Redis, on every other node.
     pub fn typing(&self, scope: Scope, from: crate::hub::ConnId, user: &xietong::CurrentUser) {
@@ -188,7 +193,8 @@ impl Backplane {
             scope,
             user: user.user_ref(),
         };
-        self.hub.relay_ephemeral(scope, from, frame.to_json().into());
+        self.hub
+            .relay_ephemeral(scope, from, frame.to_json().into());
         let control = Control::Typing {
             node: self.node.to_string(),
             scope,
@@ -431,7 +437,9 @@ async fn relay_typing(hub: &Hub, store: &Store, scope: Scope, user: UserId) {
             };
             hub.relay_ephemeral(scope, crate::hub::NO_CONNECTION, frame.to_json().into());
         }
-        Ok(None) => tracing::warn!(%scope, "backplane: ignoring typing by someone who may not read the scope"),
+        Ok(None) => {
+            tracing::warn!(%scope, "backplane: ignoring typing by someone who may not read the scope")
+        }
         Err(e) => tracing::warn!(error = %e, "backplane: cannot check a typing notice"),
     }
 }
@@ -546,7 +554,9 @@ async fn presence(
         }
         match names_of.resolve(&store, ids).await {
             Ok(remote) => hub.set_remote_online(remote),
-            Err(e) => tracing::warn!(error = %e, "backplane: cannot look up who is online elsewhere"),
+            Err(e) => {
+                tracing::warn!(error = %e, "backplane: cannot look up who is online elsewhere")
+            }
         }
     }
 }

@@ -7,10 +7,31 @@
 use sqlx::Acquire;
 use xietong::{
     ClientMsgId, Command, CommandOutput, CurrentUser, ErrorCode, Event, EventBody, Scope, Seq,
+    UserId,
 };
 
 use crate::access::{self, Denied, Need};
 use crate::store::{self, now_ms, Conn, StoreError, Tx};
+
+/// Who is online now, for the commands whose effect depends on it (`@here`). The hub answers
+/// in a running server; `NobodyOnline` where commands run without one.
+pub trait Presence: Send + Sync {
+    fn is_online(&self, user: UserId) -> bool;
+}
+
+impl Presence for crate::hub::Hub {
+    fn is_online(&self, user: UserId) -> bool {
+        crate::hub::Hub::is_online(self, user)
+    }
+}
+
+pub struct NobodyOnline;
+
+impl Presence for NobodyOnline {
+    fn is_online(&self, _: UserId) -> bool {
+        false
+    }
+}
 
 /// Who runs a command.
 #[derive(Debug, Clone)]
@@ -85,6 +106,7 @@ pub struct Ctx<'c> {
     at: i64,
     events: Vec<Event>,
     kinds: &'c mut access::KindMemo,
+    presence: &'c dyn Presence,
 }
 
 impl<'c> Ctx<'c> {
@@ -107,6 +129,11 @@ impl<'c> Ctx<'c> {
 
     pub fn client_id(&self) -> Option<&'c ClientMsgId> {
         self.client_id
+    }
+
+    /// Whether `user` has the app open anywhere right now.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.presence.is_online(user)
     }
 
     /// The command's time: every row and event it writes carries the same one.
@@ -265,12 +292,13 @@ pub async fn apply(
     submission: &Submission,
     fence: Fence,
     memo: &mut BatchMemo,
+    presence: &dyn Presence,
 ) -> Result<Result<Applied, CommandError>, StoreError> {
     if fence == Fence::None {
-        return Ok(run_once(tx, submission, memo).await);
+        return Ok(run_once(tx, submission, memo, presence).await);
     }
     let mut savepoint = tx.begin().await?;
-    match run_once(&mut savepoint, submission, memo).await {
+    match run_once(&mut savepoint, submission, memo, presence).await {
         Ok(applied) => {
             savepoint.commit().await?;
             Ok(Ok(applied))
@@ -290,6 +318,7 @@ async fn run_once(
     conn: &mut Conn,
     submission: &Submission,
     memo: &mut BatchMemo,
+    presence: &dyn Presence,
 ) -> Result<Applied, CommandError> {
     let user_id = match &submission.actor {
         Actor::User(u) => Some(u.id),
@@ -310,8 +339,7 @@ async fn run_once(
             }
         };
         if let Some(stored) = stored {
-            let output =
-                xietong::wire::decode_stored(&stored).map_err(StoreError::CorruptEvent)?;
+            let output = xietong::wire::decode_stored(&stored).map_err(StoreError::CorruptEvent)?;
             return Ok(Applied {
                 output,
                 events: Vec::new(),
@@ -326,6 +354,7 @@ async fn run_once(
         at: now_ms(),
         events: Vec::new(),
         kinds: &mut memo.kinds,
+        presence,
     };
     let output = execute(&mut ctx, &submission.command).await?;
     let at = ctx.at;

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::backplane::Backplane;
-use crate::command::{self, Applied, BatchMemo, CommandError, Fence, Submission};
+use crate::command::{self, Applied, BatchMemo, CommandError, Fence, Presence, Submission};
 use crate::store::{Store, StoreError};
 
 /// Most commands applied in one transaction.
@@ -96,7 +96,7 @@ async fn write_loop(
         }
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) =
             batch.drain(..).map(|p| (p.submission, p.reply)).unzip();
-        match commit(&store, &submissions).await {
+        match commit(&store, &submissions, backplane.hub()).await {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     if let Ok(applied) = &outcome {
@@ -129,12 +129,13 @@ async fn write_loop(
 pub(crate) async fn commit(
     store: &Store,
     batch: &[Submission],
+    presence: &dyn Presence,
 ) -> Result<Vec<Result<Applied, CommandError>>, StoreError> {
     let mut tx = store.write().await?;
     let mut memo = BatchMemo::preload(&mut tx, batch).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for submission in batch {
-        match command::apply(&mut tx, submission, Fence::None, &mut memo).await? {
+        match command::apply(&mut tx, submission, Fence::None, &mut memo, presence).await? {
             Ok(applied) => outcomes.push(Ok(applied)),
             // Alone in its batch, the command's failure is the batch's: nothing to redo.
             Err(e) if batch.len() == 1 => {
@@ -153,7 +154,9 @@ pub(crate) async fn commit(
     let mut memo = BatchMemo::default();
     let mut outcomes = Vec::with_capacity(batch.len());
     for submission in batch {
-        outcomes.push(command::apply(&mut tx, submission, Fence::Savepoint, &mut memo).await?);
+        outcomes.push(
+            command::apply(&mut tx, submission, Fence::Savepoint, &mut memo, presence).await?,
+        );
     }
     tx.commit().await?;
     Ok(outcomes)

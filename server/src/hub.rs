@@ -116,10 +116,7 @@ impl Hub {
                 let rate = f64::from(command_rate.max(1));
                 RateByKey::new(rate, rate * 4.0)
             },
-            subscribes: RateByKey::new(
-                SUBSCRIBE_RATE,
-                xietong::limits::MAX_SUBSCRIPTIONS as f64,
-            ),
+            subscribes: RateByKey::new(SUBSCRIBE_RATE, xietong::limits::MAX_SUBSCRIPTIONS as f64),
             presence_dirty: AtomicBool::new(false),
             presence_activity: tokio::sync::Notify::new(),
         })
@@ -364,6 +361,12 @@ impl Hub {
                 conn.cut_off(code);
             }
         }
+    }
+
+    /// Whether a user has a socket open on this node or, as last heard, on another.
+    pub fn is_online(&self, user: UserId) -> bool {
+        let inner = self.read();
+        inner.online.contains_key(&user) || inner.remote_online.contains_key(&user)
     }
 
     /// Who is online workspace-wide: here and on the other nodes.

@@ -308,6 +308,80 @@ async fn next_unread(client: &mut Client) -> (xietong::ChannelId, xietong::Messa
     }
 }
 
+/// `@here` mentions the members online when it is posted (Mattermost's and Slack's meaning);
+/// `@channel` every member.
+#[tokio::test]
+async fn here_mentions_the_members_online_and_channel_mentions_every_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let carol_cookie = server.sign_up("carol").await;
+    let bob_id = server.whoami(&bob_cookie).await.id;
+    let carol_id = server.whoami(&carol_cookie).await.id;
+    let mut alice = server.connect(&alice_cookie).await;
+    // Bob has the app open; carol has not.
+    let mut bob = server.connect(&bob_cookie).await;
+    bob.subscribe(Scope::User(bob_id), None).await;
+    let team = create(
+        &mut alice,
+        "team",
+        ChannelKind::Private,
+        vec![bob_id, carol_id],
+    )
+    .await;
+
+    let here = post(&mut alice, team.id, "@here standup", None)
+        .await
+        .unwrap();
+    let unread_for_bob = loop {
+        match bob.next_event().await.body {
+            EventBody::MessageUnread {
+                message, mention, ..
+            } if message == here => break mention,
+            _ => continue,
+        }
+    };
+    assert!(unread_for_bob, "bob was online: @here mentions him");
+    assert_eq!(
+        unread_in(&server, &carol_cookie, team.id)
+            .await
+            .map(|u| (u.0, u.1)),
+        Some((1, 0)),
+        "carol was away: unread, not mentioned"
+    );
+    // The message names the people it reached, and marks the word.
+    let (_, history) = call(
+        &server,
+        &carol_cookie,
+        "history",
+        &format!("channel={}", team.id),
+    )
+    .await;
+    let page: xietong::chat::HistoryPage = serde_json::from_str(&history).unwrap();
+    let posted = page.messages.iter().find(|m| m.id == here).unwrap();
+    assert_eq!(posted.mentions, [bob_id]);
+    assert!(!posted.mentions_all);
+    assert!(posted.mentions_user(bob_id) && !posted.mentions_user(carol_id));
+    assert!(
+        posted
+            .html
+            .contains(r#"<span class="mention">@here</span>"#),
+        "{}",
+        posted.html
+    );
+
+    post(&mut alice, team.id, "@channel release", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        unread_in(&server, &carol_cookie, team.id)
+            .await
+            .map(|u| (u.0, u.1)),
+        Some((2, 1))
+    );
+}
+
 #[tokio::test]
 async fn unread_counts_and_mentions_live_in_each_readers_own_scope() {
     let dir = tempfile::tempdir().unwrap();
@@ -765,7 +839,9 @@ async fn a_deleted_message_no_longer_counts_as_unread() {
     bob_tab.next_event().await;
     let hi = post(&mut alice, GENERAL, "hi", None).await.unwrap();
     assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, hi, false));
-    let ping = post(&mut alice, GENERAL, "@bob 看一下", None).await.unwrap();
+    let ping = post(&mut alice, GENERAL, "@bob 看一下", None)
+        .await
+        .unwrap();
     assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, ping, true));
     let last_read = unread_in(&server, &bob_cookie, GENERAL).await.unwrap().2;
 

@@ -23,7 +23,7 @@ pub async fn post_message(
     if let Some(root) = command.thread {
         start_or_join_thread(ctx, command.channel, root).await?;
     }
-    let mentions = super::mentions::Mentions::resolve(ctx.conn(), body).await?;
+    let mentions = super::mentions::Mentions::resolve_in(ctx, command.channel, body).await?;
     let seq = ctx.next_seq(scope).await?;
     let at = ctx.now();
     let client_id = ctx.client_id().cloned();
@@ -40,7 +40,7 @@ pub async fn post_message(
     .bind(client_id.as_ref().map(|c| c.0.clone()))
     .bind(command.thread.map(|t| t.0))
     .bind(mentions.column())
-    .bind(i64::from(mentions.all))
+    .bind(mentions.everyone_column())
     .fetch_one(ctx.conn())
     .await?;
     let message = Message {

@@ -1,31 +1,71 @@
 //! Mentions: whom a message names with `@`, resolved against the users table once, when the
 //! message is posted or edited, and kept on the message (`messages.mentions` as `id:name` pairs,
 //! `messages.mentions_all`) so a later read marks exactly the same names.
+//!
+//! `@channel` and `@all` mention every member; `@here` (as in Mattermost and Slack) only the
+//! members online at that moment, so it is resolved to those people when the message is written.
 
 use std::collections::BTreeSet;
 
 use sqlx::Row;
 use xietong::chat::{mention_prefixes, mention_runs, MENTION_EVERYONE};
-use xietong::UserId;
+use xietong::{ChannelId, UserId};
 
+use crate::command::{CommandError, Ctx};
 use crate::store::{Conn, StoreError};
+
+/// `messages.mentions_all`: 0 none, 1 `@channel`/`@all`, 2 `@here` only.
+const EVERYONE: i64 = 1;
+const HERE: i64 = 2;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mentions {
-    /// The people named, by id and username, in id order.
+    /// The people named, by id and username, in id order (with `@here`, also the members who
+    /// were online).
     pub users: Vec<(UserId, String)>,
-    /// `@channel`, `@all` or `@here`.
+    /// `@channel` or `@all`.
     pub all: bool,
+    /// `@here`.
+    pub here: bool,
 }
 
 impl Mentions {
+    /// The mentions of a message in `channel`: the names in `body`, and with `@here` (unless
+    /// `@channel` says more) the channel's members who are online now, but not its author.
+    pub async fn resolve_in(
+        ctx: &mut Ctx<'_>,
+        channel: ChannelId,
+        body: &str,
+    ) -> Result<Mentions, CommandError> {
+        let mut mentions = Mentions::resolve(ctx.conn(), body).await?;
+        if mentions.here && !mentions.all {
+            let members: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT u.id, u.username FROM channel_members m JOIN users u ON u.id = m.user_id
+                 WHERE m.channel_id = $1",
+            )
+            .bind(channel.0)
+            .fetch_all(ctx.conn())
+            .await?;
+            let author = ctx.user()?.id;
+            for (id, name) in members {
+                let id = UserId(id);
+                let named = mentions.users.iter().any(|(u, _)| *u == id);
+                if id != author && !named && ctx.is_online(id) {
+                    mentions.users.push((id, name));
+                }
+            }
+            mentions.users.sort_by_key(|(id, _)| *id);
+        }
+        Ok(mentions)
+    }
+
     /// Finds the mentions in `body`: for each `@run`, the longest prefix that is a username.
     pub async fn resolve(conn: &mut Conn, body: &str) -> Result<Mentions, StoreError> {
         let texts = super::markdown::mentionable_text(body);
         let runs: Vec<(usize, &str)> = texts.iter().flat_map(|t| mention_runs(t)).collect();
-        let all = runs
-            .iter()
-            .any(|(_, run)| MENTION_EVERYONE.contains(&run.to_lowercase().as_str()));
+        let said = |word: &str| runs.iter().any(|(_, run)| run.eq_ignore_ascii_case(word));
+        let all = said("channel") || said("all");
+        let here = said("here");
         // As typed and lowercased: SQLite's lower() folds ASCII letters only.
         let wanted: BTreeSet<String> = runs
             .iter()
@@ -37,6 +77,7 @@ impl Mentions {
             return Ok(Mentions {
                 users: Vec::new(),
                 all,
+                here,
             });
         }
         let placeholders: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
@@ -67,16 +108,30 @@ impl Mentions {
             }
         }
         users.sort_by_key(|(id, _)| *id);
-        Ok(Mentions { users, all })
+        Ok(Mentions { users, all, here })
     }
 
     /// The lowercase names the rendered HTML marks.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.users.iter().map(|(_, n)| n.to_lowercase()).collect();
+        // Rows written before `@here` was told apart say `all` for any of the three words.
         if self.all {
             names.extend(MENTION_EVERYONE.iter().map(|s| (*s).to_owned()));
+        } else if self.here {
+            names.push("here".to_owned());
         }
         names
+    }
+
+    /// The `messages.mentions_all` column.
+    pub fn everyone_column(&self) -> i64 {
+        if self.all {
+            EVERYONE
+        } else if self.here {
+            HERE
+        } else {
+            0
+        }
     }
 
     pub fn ids(&self) -> Vec<UserId> {
@@ -92,7 +147,7 @@ impl Mentions {
             .join(",")
     }
 
-    pub fn from_columns(column: &str, all: bool) -> Mentions {
+    pub fn from_columns(column: &str, everyone: i64) -> Mentions {
         let users = column
             .split(',')
             .filter_map(|pair| {
@@ -100,7 +155,11 @@ impl Mentions {
                 Some((UserId(id.parse().ok()?), name.to_owned()))
             })
             .collect();
-        Mentions { users, all }
+        Mentions {
+            users,
+            all: everyone == EVERYONE,
+            here: everyone == HERE,
+        }
     }
 }
 
@@ -113,10 +172,18 @@ mod tests {
         let m = Mentions {
             users: vec![(UserId(3), "bob".into()), (UserId(17), "张伟".into())],
             all: true,
+            here: false,
         };
         assert_eq!(m.column(), "3:bob,17:张伟");
-        assert_eq!(Mentions::from_columns(&m.column(), true), m);
-        assert_eq!(Mentions::from_columns("", false), Mentions::default());
+        assert_eq!(Mentions::from_columns(&m.column(), m.everyone_column()), m);
+        assert_eq!(Mentions::from_columns("", 0), Mentions::default());
         assert!(m.names().contains(&"here".to_owned()));
+        let here = Mentions {
+            users: Vec::new(),
+            all: false,
+            here: true,
+        };
+        assert_eq!(Mentions::from_columns("", here.everyone_column()), here);
+        assert_eq!(here.names(), ["here"]);
     }
 }

@@ -134,7 +134,7 @@ pub async fn edit_message(
     }
     let at = ctx.now();
     // The new text's mentions are marked; nobody is notified again for an edit.
-    let mentions = super::mentions::Mentions::resolve(ctx.conn(), &body).await?;
+    let mentions = super::mentions::Mentions::resolve_in(ctx, target.channel, &body).await?;
     sqlx::query(
         "UPDATE messages SET body = $2, edited_at = $3, mentions = $4, mentions_all = $5 WHERE id = $1",
     )
@@ -142,7 +142,7 @@ pub async fn edit_message(
     .bind(&body)
     .bind(at)
     .bind(mentions.column())
-    .bind(i64::from(mentions.all))
+    .bind(mentions.everyone_column())
     .execute(ctx.conn())
     .await?;
     let seq = ctx

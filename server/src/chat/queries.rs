@@ -158,7 +158,7 @@ fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
     let body: String = r.try_get("body")?;
     let mentions = super::mentions::Mentions::from_columns(
         &r.try_get::<String, _>("mentions")?,
-        r.try_get::<i64, _>("mentions_all")? != 0,
+        r.try_get::<i64, _>("mentions_all")?,
     );
     Ok(Message {
         html: if body.is_empty() {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::auth::queries::{self as accounts, AccountError};
-use crate::command::{Actor, Applied, CommandError, Submission};
+use crate::command::{Actor, Applied, CommandError, NobodyOnline, Submission};
 use crate::events::commit;
 use xietong::chat::{AddMembers, CreateChannel, PostMessage, RemoveMember};
 use xietong::{ChannelId, ChannelKind, Command, CommandOutput, CurrentUser};
@@ -132,7 +132,11 @@ fn create(name: &str, kind: ChannelKind, members: Vec<UserId>) -> Command {
 }
 
 async fn one(store: &Store, submission: Submission) -> Result<Applied, CommandError> {
-    commit(store, &[submission]).await.unwrap().pop().unwrap()
+    commit(store, &[submission], &NobodyOnline)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
 }
 
 /// Creates a channel through the command path; its id.
@@ -210,7 +214,7 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_applied_once(sto
         post(general, &user, "a again", "client-0001"),
         post(ChannelId(999), &user, "nowhere", "client-0004"),
     ];
-    let outcomes = commit(store, &batch).await.unwrap();
+    let outcomes = commit(store, &batch, &NobodyOnline).await.unwrap();
     let seqs: Vec<Option<(Scope, u64, bool)>> = outcomes
         .iter()
         .map(|o| {
@@ -270,6 +274,7 @@ async fn a_failing_command_rolls_back_alone(store: &Store) {
             post(general, &user, "doomed", "client-0003"),
             post(other, &user, "after", "client-0004"),
         ],
+        &NobodyOnline,
     )
     .await
     .unwrap();
@@ -428,7 +433,7 @@ async fn history_pages_walk_back_in_order(store: &Store) {
             )
         })
         .collect();
-    commit(store, &batch).await.unwrap();
+    commit(store, &batch, &NobodyOnline).await.unwrap();
     let history =
         |channel, before| crate::chat::queries::history(store, &user, channel, before, 50);
     let first = history(None, None).await.unwrap();
@@ -495,7 +500,7 @@ async fn concurrent_batches_keep_sequence_numbers_gapless(store: &Store) {
                     let batch: Vec<Submission> = (0..5)
                         .map(|i| post(ChannelId(1), &user, "x", &format!("client-{w}-{b}-{i}")))
                         .collect();
-                    for outcome in commit(&store, &batch).await.unwrap() {
+                    for outcome in commit(&store, &batch, &NobodyOnline).await.unwrap() {
                         match outcome.unwrap().output {
                             CommandOutput::MessagePosted { seq, .. } => seqs.push(seq.0),
                             other => panic!("{other:?}"),
@@ -547,7 +552,7 @@ async fn every_way_of_searching_finds_the_same_messages(store: &Store) {
         .enumerate()
         .map(|(i, body)| post(channel, &alice, body, &format!("search-{i:04}")))
         .collect();
-    for applied in commit(store, &posts).await.unwrap() {
+    for applied in commit(store, &posts, &NobodyOnline).await.unwrap() {
         applied.unwrap();
     }
     let queries = [
