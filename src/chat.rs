@@ -246,13 +246,17 @@ pub struct PinMessage {
 /// The reactions the picker offers (any single emoji is accepted).
 pub const QUICK_REACTIONS: [&str; 8] = ["👍", "❤️", "😄", "🎉", "😮", "😢", "👀", "✅"];
 
-/// A thread: its first message and every reply, oldest first, with the channel log's head.
+/// A thread: its first message and one page of replies (the newest, or those before a
+/// given reply), oldest first, with the channel log's head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadPage {
     pub channel: Channel,
     pub root: Message,
     pub replies: Vec<Message>,
     pub head: Seq,
+    /// Older replies exist before the first one here.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub has_more: bool,
 }
 
 /// Command: create a channel. `members` (besides the creator) matter for the members-only kinds;

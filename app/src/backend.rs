@@ -59,8 +59,14 @@ pub trait Backend: Send + Sync + 'static {
         channel: Option<ChannelId>,
         before: Option<Seq>,
     ) -> Result<HistoryPage, AppError>;
-    /// A thread (its root message's id) and its replies.
-    async fn thread(&self, user: &CurrentUser, root: MessageId) -> Result<ThreadPage, AppError>;
+    /// A thread (its root message's id) and a page of its replies: the newest, or those
+    /// before `before`.
+    async fn thread(
+        &self,
+        user: &CurrentUser,
+        root: MessageId,
+        before: Option<Seq>,
+    ) -> Result<ThreadPage, AppError>;
     /// A channel's pinned messages, newest first.
     async fn pinned(
         &self,

@@ -135,6 +135,39 @@ test('threads: Reply in thread opens the Thread panel; the parent shows the repl
   await expect(message(b.page, root).getByRole('button', { name: '2 replies' })).toBeVisible();
 });
 
+test('threads: a long thread opens on its newest replies; "Load older replies" brings the rest', async ({ browser }) => {
+  const a = await newUser(browser, 'a');
+  const root = `long thread ${Date.now()}`;
+  await send(a.page, root);
+  const rootId = Number(await message(a.page, root).getAttribute('data-id'));
+  const href = await a.page.getByRole('navigation', { name: 'Channels' }).getByRole('link', { name: /^general/ }).getAttribute('href');
+  const channel = Number(href?.split('/').pop());
+  // 55 replies through the command endpoint (the same path the socket's commands take).
+  await a.page.evaluate(async ({ channel, rootId }) => {
+    for (let i = 0; i < 55; i++) {
+      const response = await fetch('/api/command', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_id: `long-thread-${rootId}-${i}`,
+          command: { post_message: { channel, body: `old reply ${i}`, thread: rootId } },
+        }),
+      });
+      if (!response.ok) throw new Error(await response.text());
+    }
+  }, { channel, rootId });
+  await message(a.page, root).getByRole('button', { name: '55 replies' }).click();
+  const log = a.page.getByRole('complementary', { name: 'Thread' }).getByRole('log', { name: 'Thread messages' });
+  const replies = log.locator('article.message:not(.pending) .body');
+  await expect(replies).toHaveCount(50);
+  await expect(replies.first()).toHaveText('old reply 5');
+  await expect(replies.last()).toHaveText('old reply 54');
+  await log.getByRole('button', { name: 'Load older replies' }).click();
+  await expect(replies).toHaveCount(55);
+  await expect(replies.first()).toHaveText('old reply 0');
+  await expect(log.getByRole('button', { name: 'Load older replies' })).toHaveCount(0);
+});
+
 test('reactions: Add reaction, counts live, aria-pressed for mine, a click toggles', async ({ browser }) => {
   const a = await newUser(browser, 'a');
   const b = await newUser(browser, 'b');

@@ -258,8 +258,20 @@ impl Backend for ServerBackend {
         .await?)
     }
 
-    async fn thread(&self, user: &CurrentUser, root: MessageId) -> Result<ThreadPage, AppError> {
-        Ok(crate::chat::queries::thread(&self.state.store, user, root).await?)
+    async fn thread(
+        &self,
+        user: &CurrentUser,
+        root: MessageId,
+        before: Option<Seq>,
+    ) -> Result<ThreadPage, AppError> {
+        Ok(crate::chat::queries::thread(
+            &self.state.store,
+            user,
+            root,
+            before,
+            xietong::limits::HISTORY_PAGE,
+        )
+        .await?)
     }
 
     async fn pinned(

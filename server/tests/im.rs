@@ -308,6 +308,49 @@ async fn next_unread(client: &mut Client) -> (xietong::ChannelId, xietong::Messa
     }
 }
 
+/// A long thread comes a page at a time, newest replies first; older pages on request.
+#[tokio::test]
+async fn a_long_thread_is_read_a_page_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let mut alice = server.connect(&cookie).await;
+    let root = post(&mut alice, GENERAL, "root", None).await.unwrap();
+    let page_size = xietong::limits::HISTORY_PAGE as usize;
+    let total = page_size + 5;
+    for i in 0..total {
+        post(&mut alice, GENERAL, &format!("reply {i}"), Some(root))
+            .await
+            .unwrap();
+    }
+    let fetch = |form: String| {
+        let server = &server;
+        let cookie = &cookie;
+        async move {
+            let (status, body) = call(server, cookie, "thread", &form).await;
+            assert_eq!(status, 200, "{body}");
+            serde_json::from_str::<xietong::chat::ThreadPage>(&body).unwrap()
+        }
+    };
+    let bodies = |page: &xietong::chat::ThreadPage| {
+        page.replies
+            .iter()
+            .map(|m| m.body.clone())
+            .collect::<Vec<_>>()
+    };
+    let newest = fetch(format!("root={root}")).await;
+    assert!(newest.has_more);
+    assert_eq!(newest.root.reply_count as usize, total);
+    let expected: Vec<String> = (5..total).map(|i| format!("reply {i}")).collect();
+    assert_eq!(bodies(&newest), expected);
+    let before = newest.replies[0].seq;
+    let older = fetch(format!("root={root}&before={before}")).await;
+    assert!(!older.has_more);
+    let expected: Vec<String> = (0..5).map(|i| format!("reply {i}")).collect();
+    assert_eq!(bodies(&older), expected);
+    server.stop().await;
+}
+
 /// `@here` mentions the members online when it is posted (Mattermost's and Slack's meaning);
 /// `@channel` every member.
 #[tokio::test]

@@ -237,8 +237,10 @@ pub fn thread_panel(root: MessageId, on_close: Callback<()>) -> AnyView {
 #[component]
 pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();
-    let thread_page = Resource::new(move || root, super::thread);
+    let thread_page = Resource::new(move || root, |root| super::thread(root, None));
     let t = crate::i18n::t();
+    let loading_older = RwSignal::new(false);
+    let older_error = RwSignal::new(None::<String>);
     view! {
         <aside class="thread" aria-label=t.thread>
             <header class="thread-header">
@@ -258,9 +260,32 @@ pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
                                     .filter(|p| matches!(&p.command, Command::PostMessage(m) if m.thread == Some(root)))
                                     .collect::<Vec<_>>()
                             };
+                            let load_older = move |_| {
+                                let Some(before) = view.with_untracked(|v| v.oldest()) else { return };
+                                loading_older.set(true);
+                                leptos::task::spawn_local(async move {
+                                    match super::thread(root, Some(before)).await {
+                                        Ok(page) => {
+                                            older_error.set(None);
+                                            view.update(|v| v.prepend(page));
+                                        }
+                                        Err(e) => older_error.set(Some(e.text(t))),
+                                    }
+                                    loading_older.set(false);
+                                });
+                            };
                             view! {
                                 <MessageItem message=Memo::new(move |_| view.with(|v| Some(v.root.clone()))) />
                                 <div class="log" role="log" aria-label=t.thread_messages>
+                                    <Show when=move || view.with(|v| v.has_more)>
+                                        <button type="button" class="older" on:click=load_older
+                                            disabled=move || loading_older.get()>
+                                            {t.load_older_replies}
+                                        </button>
+                                    </Show>
+                                    <Show when=move || older_error.get().is_some()>
+                                        <p role="alert" class="error">{move || older_error.get()}</p>
+                                    </Show>
                                     <For each=move || view.with(|v| v.replies.iter().map(|m| m.id).collect::<Vec<_>>())
                                         key=|id| *id let:id>
                                         <MessageItem message=Memo::new(move |_| view.with(|v| v.replies.iter().find(|m| m.id == id).cloned())) />

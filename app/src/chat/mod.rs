@@ -88,11 +88,11 @@ pub async fn channel_history(
         .await
 }
 
-/// A thread: its first message and every reply.
+/// A thread: its first message and a page of replies (the newest, or those before `before`).
 #[server(prefix = "/api", endpoint = "thread", output = crate::codec::TextJson)]
-pub async fn thread(root: MessageId) -> Result<ThreadPage, AppError> {
+pub async fn thread(root: MessageId, before: Option<Seq>) -> Result<ThreadPage, AppError> {
     let user = crate::backend::require_user()?;
-    crate::backend::backend()?.thread(&user, root).await
+    crate::backend::backend()?.thread(&user, root, before).await
 }
 
 /// A channel's pinned messages, newest first.

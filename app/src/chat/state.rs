@@ -371,6 +371,8 @@ pub struct ThreadView {
     pub root: Message,
     pub replies: Vec<Message>,
     pub head: Seq,
+    /// Older replies are still on the server.
+    pub has_more: bool,
 }
 
 impl ThreadView {
@@ -380,7 +382,25 @@ impl ThreadView {
             root: page.root,
             replies: page.replies,
             head: page.head,
+            has_more: page.has_more,
         }
+    }
+
+    /// Puts an older page of replies before the loaded ones (skipping any already here).
+    pub fn prepend(&mut self, older: ThreadPage) {
+        let first = self.oldest().unwrap_or(Seq(u64::MAX));
+        let mut merged: Vec<Message> = older
+            .replies
+            .into_iter()
+            .filter(|m| m.seq < first)
+            .collect();
+        merged.append(&mut self.replies);
+        self.replies = merged;
+        self.has_more = older.has_more;
+    }
+
+    pub fn oldest(&self) -> Option<Seq> {
+        self.replies.first().map(|m| m.seq)
     }
 }
 

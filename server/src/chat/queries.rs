@@ -287,12 +287,15 @@ async fn channel_of(conn: &mut Conn, message: MessageId) -> Result<Channel, Deni
         .ok_or(Denied::NotFound("message"))
 }
 
-/// A thread: its root and all replies, with the channel's head, from one snapshot. A thread in
-/// a channel the user cannot read does not exist for them.
+/// A thread: its root and the newest `limit` replies before `before` (all the newest when
+/// `None`), with the channel's head, from one snapshot. A thread in a channel the user cannot
+/// read does not exist for them.
 pub async fn thread(
     store: &Store,
     user: &CurrentUser,
     root: MessageId,
+    before: Option<Seq>,
+    limit: u32,
 ) -> Result<ThreadPage, Denied> {
     let mut tx = store.read().await?;
     let channel = channel_of(&mut tx, root).await?;
@@ -306,13 +309,23 @@ pub async fn thread(
         Some(m) if m.thread.is_none() => m,
         _ => return Err(Denied::NotFound("thread")),
     };
-    let replies = messages_where(&mut tx, "m.thread_id = $1 ORDER BY m.seq", &[root.0]).await?;
+    let before = before.map_or(i64::MAX, |s| s.0 as i64);
+    let mut replies = messages_where(
+        &mut tx,
+        "m.thread_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3",
+        &[root.0, before, i64::from(limit) + 1],
+    )
+    .await?;
     tx.commit().await?;
+    let has_more = replies.len() > limit as usize;
+    replies.truncate(limit as usize);
+    replies.reverse();
     Ok(ThreadPage {
         channel,
         root: root_message,
         replies,
         head,
+        has_more,
     })
 }
 
