@@ -115,6 +115,12 @@ pub fn username_key(name: &str) -> String {
     name.nfkc().collect::<String>().trim().to_owned()
 }
 
+/// What makes two usernames the same account: `username_key`, lowercased in every script
+/// (`Ärger` and `ärger`, `Иван` and `иван` are one name).
+pub fn username_fold(name: &str) -> String {
+    username_key(name).to_lowercase()
+}
+
 pub fn password(password: &str) -> Result<&str, ValidationError> {
     let chars = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
@@ -161,6 +167,14 @@ mod tests {
             channel_name(&"频".repeat(MAX_CHANNEL_NAME_CHARS + 1)),
             Err(ValidationError::ChannelNameTooLong)
         );
+    }
+
+    #[test]
+    fn usernames_fold_case_in_every_script() {
+        assert_eq!(username_fold(" Ärger "), "ärger");
+        assert_eq!(username_fold("ИВАН"), username_fold("иван"));
+        assert_eq!(username_fold("ＡＬＩＣＥ"), "alice");
+        assert_eq!(username_fold("张伟"), "张伟");
     }
 
     #[test]

@@ -153,6 +153,7 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         .is_none()
         .then_some(config.data_dir.as_path());
     let store = Store::open(&url, data_dir).await?;
+    auth::queries::fold_usernames(&store).await?;
     let stop = CancellationToken::new();
     let hub = Hub::new(
         config.outbound_queue,

@@ -92,6 +92,22 @@ async fn expected_failures_answer_4xx_not_500() {
             .status(),
         409
     );
+    // Case in every script, not only ASCII: Ärger and ärger, ИВАН and иван are one name,
+    // for sign-up, log-in and `@` mentions alike.
+    server.sign_up("Ärger").await;
+    server.sign_up("иван").await;
+    for (taken, login) in [("ärger", "ÄRGER"), ("ИВАН", "Иван")] {
+        let form = format!(
+            "username={}&password=correct horse battery",
+            urlencode(taken)
+        );
+        assert_eq!(
+            post_form(&base, "signup", &form).await.status(),
+            409,
+            "{taken}"
+        );
+        assert!(server.log_in(login, PASSWORD).await.is_some(), "{login}");
+    }
     let anonymous = post_form(&base, "create_channel", "name=x").await;
     assert_eq!(anonymous.status(), 401);
     server.stop().await;

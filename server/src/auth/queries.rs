@@ -69,11 +69,11 @@ pub async fn create_user(
             return Err(AccountError::BadInvite);
         }
     }
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1)")
-            .bind(username)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let key = xietong::validate::username_fold(username);
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username_key = $1")
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await?;
     if taken.is_some() {
         return Err(AccountError::UsernameTaken);
     }
@@ -88,9 +88,11 @@ pub async fn create_user(
         .await?;
     let is_admin = count == 0 || matches!(admission, Admission::Admin);
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO users (username, username_key, password_hash, is_admin, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(username)
+    .bind(&key)
     .bind(password_hash)
     .bind(is_admin)
     .bind(now_ms())
@@ -123,15 +125,46 @@ pub async fn create_user(
     })
 }
 
-/// The account and its password hash, by username (ASCII case-insensitive).
+/// Gives accounts stored before `username_key` existed the server's fold of their name (the
+/// migration could only use the database's lower(), which folds ASCII). A name whose fold an
+/// earlier account already holds (two accounts SQLite told apart, `Ärger` and `ärger`) keeps
+/// the migration's key, and is logged. Returns how many were changed.
+pub async fn fold_usernames(store: &Store) -> Result<u64, StoreError> {
+    let rows: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT id, username, username_key FROM users ORDER BY id")
+            .fetch_all(store.pool())
+            .await?;
+    let mut changed = 0;
+    for (id, username, key) in rows {
+        let folded = xietong::validate::username_fold(&username);
+        if key.as_deref() == Some(folded.as_str()) {
+            continue;
+        }
+        let updated = sqlx::query("UPDATE users SET username_key = $2 WHERE id = $1")
+            .bind(id)
+            .bind(&folded)
+            .execute(store.pool())
+            .await;
+        match updated {
+            Ok(_) => changed += 1,
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                tracing::warn!(user = id, %username, "another account has the same name in another case; it keeps its old lookup key");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(changed)
+}
+
+/// The account and its password hash, by username (case-insensitive in every script).
 pub async fn user_by_name(
     store: &Store,
     username: &str,
 ) -> Result<Option<(CurrentUser, String)>, StoreError> {
     let row = sqlx::query(
-        "SELECT id, username, is_admin, password_hash FROM users WHERE lower(username) = lower($1)",
+        "SELECT id, username, is_admin, password_hash FROM users WHERE username_key = $1",
     )
-    .bind(username)
+    .bind(xietong::validate::username_fold(username))
     .fetch_optional(store.pool())
     .await?;
     match row {
