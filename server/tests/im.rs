@@ -414,6 +414,25 @@ async fn here_mentions_the_members_online_and_channel_mentions_every_member() {
         posted.html
     );
 
+    // Carol comes online; an edit keeps the people the posted @here reached (an edit
+    // notifies nobody, so it marks nobody new), and dropping @here drops them.
+    let _carol = server.connect(&carol_cookie).await;
+    for (body, mentioned) in [
+        ("@here standup at 10", vec![bob_id]),
+        ("standup at 10", vec![]),
+    ] {
+        let edit = Command::EditMessage(EditMessage {
+            message: here,
+            body: body.into(),
+        });
+        applied(&mut alice, edit).await.unwrap();
+        let form = format!("channel={}", team.id);
+        let (_, history) = call(&server, &carol_cookie, "history", &form).await;
+        let page: xietong::chat::HistoryPage = serde_json::from_str(&history).unwrap();
+        let edited = page.messages.iter().find(|m| m.id == here).unwrap();
+        assert_eq!(edited.mentions, mentioned, "after the edit to {body:?}");
+    }
+
     post(&mut alice, team.id, "@channel release", None)
         .await
         .unwrap();

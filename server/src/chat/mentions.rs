@@ -30,8 +30,9 @@ pub struct Mentions {
 }
 
 impl Mentions {
-    /// The mentions of a message in `channel`: the names in `body`, and with `@here` (unless
-    /// `@channel` says more) the channel's members who are online now, but not its author.
+    /// The mentions of a new message in `channel`: the names in `body`, and with `@here`
+    /// (unless `@channel` says more) the channel's members who are online now, but not its
+    /// author.
     pub async fn resolve_in(
         ctx: &mut Ctx<'_>,
         channel: ChannelId,
@@ -59,6 +60,29 @@ impl Mentions {
         Ok(mentions)
     }
 
+    /// The mentions of an edited message: the names in the new text and, while `@here` is
+    /// still in it, the people the posted `@here` reached (who was online then, not now: an
+    /// edit notifies nobody, so it must not mark anyone new either).
+    pub async fn resolve_edit(
+        conn: &mut Conn,
+        old_body: &str,
+        old: &Mentions,
+        new_body: &str,
+    ) -> Result<Mentions, StoreError> {
+        let mut mentions = Mentions::resolve(conn, new_body).await?;
+        if mentions.here && !mentions.all && old.here {
+            let named_before = Mentions::resolve(conn, old_body).await?.ids();
+            for (id, name) in &old.users {
+                let kept = mentions.users.iter().any(|(u, _)| u == id);
+                if !named_before.contains(id) && !kept {
+                    mentions.users.push((*id, name.clone()));
+                }
+            }
+            mentions.users.sort_by_key(|(id, _)| *id);
+        }
+        Ok(mentions)
+    }
+
     /// Finds the mentions in `body`: for each `@run`, the longest prefix that is a username.
     pub async fn resolve(conn: &mut Conn, body: &str) -> Result<Mentions, StoreError> {
         let texts = super::markdown::mentionable_text(body);
@@ -66,12 +90,11 @@ impl Mentions {
         let said = |word: &str| runs.iter().any(|(_, run)| run.eq_ignore_ascii_case(word));
         let all = said("channel") || said("all");
         let here = said("here");
-        // As typed and lowercased: SQLite's lower() folds ASCII letters only.
         let wanted: BTreeSet<String> = runs
             .iter()
             .flat_map(|(_, run)| mention_prefixes(run))
-            .flat_map(|name| [name.to_owned(), name.to_lowercase()])
-            .filter(|name| !MENTION_EVERYONE.contains(&name.to_lowercase().as_str()))
+            .map(xietong::validate::username_fold)
+            .filter(|name| !MENTION_EVERYONE.contains(&name.as_str()))
             .collect();
         if wanted.is_empty() {
             return Ok(Mentions {
@@ -82,9 +105,7 @@ impl Mentions {
         }
         let placeholders: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
         let list = placeholders.join(", ");
-        let sql = format!(
-            "SELECT id, username FROM users WHERE username IN ({list}) OR lower(username) IN ({list})"
-        );
+        let sql = format!("SELECT id, username FROM users WHERE username_key IN ({list})");
         let mut query = sqlx::query(&sql);
         for name in &wanted {
             query = query.bind(name);
@@ -98,8 +119,10 @@ impl Mentions {
         let mut users: Vec<(UserId, String)> = Vec::new();
         for (_, run) in &runs {
             let hit = mention_prefixes(run).find_map(|prefix| {
-                let prefix = prefix.to_lowercase();
-                found.iter().find(|(_, name)| name.to_lowercase() == prefix)
+                let prefix = xietong::validate::username_fold(prefix);
+                found
+                    .iter()
+                    .find(|(_, name)| xietong::validate::username_fold(name) == prefix)
             });
             if let Some((id, name)) = hit {
                 if !users.iter().any(|(u, _)| u.0 == *id) {

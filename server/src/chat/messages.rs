@@ -128,13 +128,20 @@ pub async fn edit_message(
         .await?
         .edit_window_minutes;
     within_window(ctx, &target, window, "edited")?;
+    let (old_body, old_mentions, old_everyone): (String, String, i64) =
+        sqlx::query_as("SELECT body, mentions, mentions_all FROM messages WHERE id = $1")
+            .bind(command.message.0)
+            .fetch_one(ctx.conn())
+            .await?;
+    let before = super::mentions::Mentions::from_columns(&old_mentions, old_everyone);
     keep_old_body(ctx, command.message).await?;
     if drop_from_search(ctx, command.message).await? {
         crate::search::index(ctx.conn(), command.message, &body).await?;
     }
     let at = ctx.now();
     // The new text's mentions are marked; nobody is notified again for an edit.
-    let mentions = super::mentions::Mentions::resolve_in(ctx, target.channel, &body).await?;
+    let mentions =
+        super::mentions::Mentions::resolve_edit(ctx.conn(), &old_body, &before, &body).await?;
     sqlx::query(
         "UPDATE messages SET body = $2, edited_at = $3, mentions = $4, mentions_all = $5 WHERE id = $1",
     )

@@ -309,7 +309,7 @@ pub async fn thread(
         Some(m) if m.thread.is_none() => m,
         _ => return Err(Denied::NotFound("thread")),
     };
-    let before = before.map_or(i64::MAX, |s| s.0 as i64);
+    let before = before.map_or(i64::MAX, |s| i64::try_from(s.0).unwrap_or(i64::MAX));
     let mut replies = messages_where(
         &mut tx,
         "m.thread_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3",
