@@ -108,6 +108,9 @@ struct Args {
     /// Times each search query is sent.
     #[arg(long, default_value_t = 10)]
     search_rounds: usize,
+    /// Keeps the seeded PostgreSQL database (its name is printed) for looking at query plans.
+    #[arg(long)]
+    search_keep_database: bool,
     /// Where the JSON results and the SVG plot go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -364,6 +367,7 @@ async fn run_search(
                 args.search_messages,
                 args.search_rounds,
                 &args.postgres_url,
+                args.search_keep_database,
             )
             .await?,
         );

@@ -215,6 +215,7 @@ pub async fn run(
     messages: u64,
     rounds: usize,
     postgres_admin: &str,
+    keep_database: bool,
 ) -> Result<SearchResult, Box<dyn std::error::Error>> {
     sqlx::any::install_default_drivers();
     let mut _dir: Option<TempDir> = None;
@@ -293,7 +294,21 @@ pub async fn run(
     }
     let index_seconds = started.elapsed().as_secs_f64();
     eprintln!("  indexed in {index_seconds:.0} s");
-    // The pass ends with ANALYZE (fresh planner statistics); let it finish.
+    // The pass ends with ANALYZE (fresh planner statistics; on PostgreSQL after VACUUM of the
+    // index table); let it finish.
+    if engine != "sqlite" {
+        loop {
+            let vacuumed: Option<bool> = sqlx::query_scalar(
+                "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'search_terms'",
+            )
+            .fetch_optional(&pool)
+            .await?;
+            if vacuumed == Some(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
     tokio::time::sleep(Duration::from_secs(10)).await;
 
     let queries = queries();
@@ -347,7 +362,12 @@ pub async fn run(
     let first_screen = scenarios::first_screen(http, &ep, channel, 100).await;
     pool.close().await;
     target.stop().await;
-    if let Some(name) = database {
+    if let Some(name) = database.filter(|name| {
+        if keep_database {
+            eprintln!("  kept the database {name}");
+        }
+        !keep_database
+    }) {
         let admin = AnyPoolOptions::new()
             .max_connections(1)
             .connect(postgres_admin)
