@@ -308,6 +308,52 @@ async fn next_unread(client: &mut Client) -> (xietong::ChannelId, xietong::Messa
     }
 }
 
+/// Editing a mention out of a message takes it out of the reader's mention count at once (it
+/// stays unread).
+#[tokio::test]
+async fn an_edit_that_drops_a_mention_lowers_the_mention_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice_cookie = server.sign_up("alice").await;
+    let bob_cookie = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob_cookie).await.id;
+    let mut alice = server.connect(&alice_cookie).await;
+    let mut bob = server.connect(&bob_cookie).await;
+    bob.subscribe(Scope::User(bob_id), None).await;
+    mark_read(&mut bob, GENERAL).await.unwrap();
+    let ping = post(&mut alice, GENERAL, "@bob look", None).await.unwrap();
+    assert_eq!(
+        unread_in(&server, &bob_cookie, GENERAL)
+            .await
+            .map(|u| (u.0, u.1)),
+        Some((1, 1))
+    );
+    let edit = Command::EditMessage(EditMessage {
+        message: ping,
+        body: "look".into(),
+    });
+    applied(&mut alice, edit).await.unwrap();
+    assert_eq!(
+        unread_in(&server, &bob_cookie, GENERAL)
+            .await
+            .map(|u| (u.0, u.1)),
+        Some((1, 0))
+    );
+    // Bob's open tabs hear it in his own scope.
+    loop {
+        match bob.next_event().await.body {
+            EventBody::ChannelRead {
+                channel: GENERAL,
+                unread: 1,
+                mentions: 0,
+                ..
+            } => break,
+            _ => continue,
+        }
+    }
+    server.stop().await;
+}
+
 /// A long thread comes a page at a time, newest replies first; older pages on request.
 #[tokio::test]
 async fn a_long_thread_is_read_a_page_at_a_time() {

@@ -152,6 +152,10 @@ pub async fn edit_message(
     .bind(mentions.everyone_column())
     .execute(ctx.conn())
     .await?;
+    if !mentions.all {
+        super::unread::forget_mentions(ctx, target.channel, command.message, &mentions.ids())
+            .await?;
+    }
     let seq = ctx
         .append(
             target.scope(),

@@ -235,6 +235,55 @@ pub async fn forget_deleted(
     .bind(posted)
     .fetch_all(ctx.conn())
     .await?;
+    report_counts(ctx, channel, readers).await
+}
+
+/// An edit took mentions out of a message: those it no longer names (everyone but `still`)
+/// have it counted as unread, no longer as a mention, in their scopes at once.
+pub async fn forget_mentions(
+    ctx: &mut Ctx<'_>,
+    channel: ChannelId,
+    message: xietong::MessageId,
+    still: &[UserId],
+) -> Result<(), CommandError> {
+    let posted: Option<i64> = sqlx::query_scalar("SELECT seq FROM messages WHERE id = $1")
+        .bind(message.0)
+        .fetch_optional(ctx.conn())
+        .await?;
+    let Some(posted) = posted else {
+        return Ok(());
+    };
+    let mentioned: Vec<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM unread_messages WHERE channel_id = $1 AND seq = $2 AND mention = 1",
+    )
+    .bind(channel.0)
+    .bind(posted)
+    .fetch_all(ctx.conn())
+    .await?;
+    let mut readers = Vec::new();
+    for user in mentioned
+        .into_iter()
+        .filter(|u| !still.contains(&UserId(*u)))
+    {
+        sqlx::query(
+            "UPDATE unread_messages SET mention = 0 WHERE channel_id = $1 AND seq = $2 AND user_id = $3",
+        )
+        .bind(channel.0)
+        .bind(posted)
+        .bind(user)
+        .execute(ctx.conn())
+        .await?;
+        readers.push(user);
+    }
+    report_counts(ctx, channel, readers).await
+}
+
+/// Tells each reader, in their own scope, their counts in `channel` after a change.
+async fn report_counts(
+    ctx: &mut Ctx<'_>,
+    channel: ChannelId,
+    readers: Vec<i64>,
+) -> Result<(), CommandError> {
     for reader in readers.into_iter().map(UserId) {
         // As in `mark_read`: my scope's number first, then the counts it reports.
         let mine = Scope::User(reader);
