@@ -221,11 +221,7 @@ pub async fn forget_deleted(
     channel: ChannelId,
     message: xietong::MessageId,
 ) -> Result<(), CommandError> {
-    let posted: Option<i64> = sqlx::query_scalar("SELECT seq FROM messages WHERE id = $1")
-        .bind(message.0)
-        .fetch_optional(ctx.conn())
-        .await?;
-    let Some(posted) = posted else {
+    let Some(posted) = seq_of(ctx, message).await? else {
         return Ok(());
     };
     let readers: Vec<i64> = sqlx::query_scalar(
@@ -246,11 +242,7 @@ pub async fn forget_mentions(
     message: xietong::MessageId,
     still: &[UserId],
 ) -> Result<(), CommandError> {
-    let posted: Option<i64> = sqlx::query_scalar("SELECT seq FROM messages WHERE id = $1")
-        .bind(message.0)
-        .fetch_optional(ctx.conn())
-        .await?;
-    let Some(posted) = posted else {
+    let Some(posted) = seq_of(ctx, message).await? else {
         return Ok(());
     };
     let mentioned: Vec<i64> = sqlx::query_scalar(
@@ -276,6 +268,17 @@ pub async fn forget_mentions(
         readers.push(user);
     }
     report_counts(ctx, channel, readers).await
+}
+
+/// Where a message stands in its channel's log (`None`: no such message).
+async fn seq_of(
+    ctx: &mut Ctx<'_>,
+    message: xietong::MessageId,
+) -> Result<Option<i64>, CommandError> {
+    Ok(sqlx::query_scalar("SELECT seq FROM messages WHERE id = $1")
+        .bind(message.0)
+        .fetch_optional(ctx.conn())
+        .await?)
 }
 
 /// Tells each reader, in their own scope, their counts in `channel` after a change.

@@ -359,15 +359,7 @@ async fn candidates(
     let mut driver: Option<usize> = None;
     let mut fewest = i64::MAX;
     for (i, term) in terms.iter().enumerate() {
-        let (cond, values) = term.condition("t", 1);
-        let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM search_terms t WHERE {cond} LIMIT {drive_limit}) x"
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for v in values {
-            q = q.bind(v);
-        }
-        let n = q.fetch_one(&mut *conn).await?;
+        let n = entries(conn, term, drive_limit).await?;
         if n < fewest && n < drive_limit {
             fewest = n;
             driver = Some(i);
@@ -425,18 +417,7 @@ async fn candidates(
         "SELECT m.id, m.body FROM {from} WHERE {} ORDER BY m.id DESC LIMIT {limit}",
         conditions.join(" AND ")
     );
-    let mut query = sqlx::query(&sql);
-    for b in binds {
-        query = query.bind(b);
-    }
-    for i in ints {
-        query = query.bind(i);
-    }
-    let rows = query.fetch_all(&mut *conn).await?;
-    Ok(rows
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("body")?)))
-        .collect::<Result<_, sqlx::Error>>()?)
+    read_candidates(conn, &sql, binds, ints).await
 }
 
 /// PostgreSQL's candidates: walks the rarest term's entries newest first (one backward range
@@ -456,15 +437,7 @@ async fn walk(
     // scan still visits the table, and counting a common word in full cost more than the walk.
     let mut counts = Vec::with_capacity(terms.len());
     for term in terms.iter().filter(|_| terms.len() > 1) {
-        let (cond, values) = term.condition("t", 1);
-        let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM search_terms t WHERE {cond} LIMIT {DRIVE_LIMIT}) x"
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for v in values {
-            q = q.bind(v);
-        }
-        counts.push(q.fetch_one(&mut *conn).await?);
+        counts.push(entries(conn, term, DRIVE_LIMIT).await?);
     }
     if terms.is_empty() {
         return Ok(Vec::new());
@@ -520,7 +493,29 @@ async fn walk(
         driving.join(" UNION ALL "),
         on_message.join(" AND "),
     );
-    let mut query = sqlx::query(&sql);
+    read_candidates(conn, &sql, binds, ints).await
+}
+
+/// How many index entries a term has, counted up to `cap`.
+async fn entries(conn: &mut Conn, term: &Term, cap: i64) -> Result<i64, StoreError> {
+    let (cond, values) = term.condition("t", 1);
+    let sql =
+        format!("SELECT count(*) FROM (SELECT 1 FROM search_terms t WHERE {cond} LIMIT {cap}) x");
+    let mut q = sqlx::query_scalar::<_, i64>(&sql);
+    for v in values {
+        q = q.bind(v);
+    }
+    Ok(q.fetch_one(&mut *conn).await?)
+}
+
+/// Runs a candidates query (`id`, `body` columns) with its text binds first, then its numbers.
+async fn read_candidates(
+    conn: &mut Conn,
+    sql: &str,
+    binds: Vec<String>,
+    ints: Vec<i64>,
+) -> Result<Vec<(i64, String)>, SearchError> {
+    let mut query = sqlx::query(sql);
     for b in binds {
         query = query.bind(b);
     }
