@@ -166,9 +166,37 @@ async fn load_older_page(view: RwSignal<ChannelView>) -> Result<bool, crate::App
     let Some(before) = view.with_untracked(|v| v.has_more.then(|| v.oldest()).flatten()) else {
         return Ok(false);
     };
-    let page = channel_history(Some(channel), Some(before)).await?;
-    view.update(|v| v.prepend(page));
+    merge_older_page(view, ChannelView::prepend, || {
+        channel_history(Some(channel), Some(before))
+    })
+    .await?;
     Ok(true)
+}
+
+/// How often an older page is read again because events overtook it.
+const MAX_PAGE_READS: usize = 5;
+
+/// Reads an older page and merges it into `view`; a page read before the view's latest event is
+/// read again (see [`ChannelView::prepend`]), so no edit to its messages is lost.
+pub(super) async fn merge_older_page<V, P, F>(
+    view: RwSignal<V>,
+    merge: fn(&mut V, P) -> bool,
+    read: impl Fn() -> F,
+) -> Result<(), crate::AppError>
+where
+    V: Send + Sync + 'static,
+    F: std::future::Future<Output = Result<P, crate::AppError>>,
+{
+    for _ in 0..MAX_PAGE_READS {
+        let page = read().await?;
+        // A view disposed meanwhile (the reader left) needs nothing more.
+        if view.try_update(|v| merge(v, page)).unwrap_or(true) {
+            return Ok(());
+        }
+    }
+    Err(crate::AppError::Transport(
+        "the conversation kept changing while loading".into(),
+    ))
 }
 
 /// Follows `?m=ID`: loads earlier pages until the message is there, scrolls to it and

@@ -264,11 +264,8 @@ pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
                                 let Some(before) = view.with_untracked(|v| v.oldest()) else { return };
                                 loading_older.set(true);
                                 leptos::task::spawn_local(async move {
-                                    match super::thread(root, Some(before)).await {
-                                        Ok(page) => {
-                                            older_error.set(None);
-                                            view.update(|v| v.prepend(page));
-                                        }
+                                    match super::channel::merge_older_page(view, ThreadView::prepend, || super::thread(root, Some(before))).await {
+                                        Ok(()) => older_error.set(None),
                                         Err(e) => older_error.set(Some(e.text(t))),
                                     }
                                     loading_older.set(false);

@@ -228,8 +228,14 @@ impl ChannelView {
         }
     }
 
-    /// Adds an older page in front of what is loaded.
-    pub fn prepend(&mut self, older: HistoryPage) {
+    /// Adds an older page in front of what is loaded. Refused (false) when the page was read
+    /// before events the view has applied: an edit among those events to a message of the
+    /// older page found nothing to change here, so the caller fetches the page again.
+    #[must_use]
+    pub fn prepend(&mut self, older: HistoryPage) -> bool {
+        if older.head < self.head {
+            return false;
+        }
         let first = self
             .messages
             .first()
@@ -243,6 +249,7 @@ impl ChannelView {
         merged.append(&mut self.messages);
         self.messages = merged;
         self.has_more = older.has_more;
+        true
     }
 
     pub fn oldest(&self) -> Option<Seq> {
@@ -386,8 +393,13 @@ impl ThreadView {
         }
     }
 
-    /// Puts an older page of replies before the loaded ones (skipping any already here).
-    pub fn prepend(&mut self, older: ThreadPage) {
+    /// Puts an older page of replies before the loaded ones (skipping any already here); refused
+    /// like [`ChannelView::prepend`] when the page is older than the view.
+    #[must_use]
+    pub fn prepend(&mut self, older: ThreadPage) -> bool {
+        if older.head < self.head {
+            return false;
+        }
         let first = self.oldest().unwrap_or(Seq(u64::MAX));
         let mut merged: Vec<Message> = older
             .replies
@@ -397,6 +409,7 @@ impl ThreadView {
         merged.append(&mut self.replies);
         self.replies = merged;
         self.has_more = older.has_more;
+        true
     }
 
     pub fn oldest(&self) -> Option<Seq> {
@@ -517,10 +530,22 @@ mod tests {
     #[test]
     fn older_pages_go_in_front_once() {
         let mut view = ChannelView::from_page(page(51..=100, 100, true));
-        view.prepend(page(1..=51, 100, false));
+        assert!(view.prepend(page(1..=51, 100, false)));
         assert_eq!(view.messages.len(), 100);
         assert_eq!(view.oldest(), Some(Seq(1)));
         assert!(!view.has_more);
+    }
+
+    /// An edit to a message of a page still loading is in no snapshot the view holds: a page
+    /// read before the view's head must be fetched again, not merged.
+    #[test]
+    fn an_older_page_read_before_the_views_head_is_refused() {
+        let mut view = ChannelView::from_page(page(51..=100, 100, true));
+        assert_eq!(view.apply(&posted(101)), Applied::Applied);
+        assert!(!view.prepend(page(1..=50, 100, true)));
+        assert_eq!(view.oldest(), Some(Seq(51)));
+        assert!(view.prepend(page(1..=50, 101, false)));
+        assert_eq!(view.oldest(), Some(Seq(1)));
     }
 
     #[test]
