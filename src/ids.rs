@@ -38,6 +38,10 @@ int_id!(
     /// A stored chat message.
     MessageId
 );
+int_id!(
+    /// A department of the organisation.
+    DepartmentId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".

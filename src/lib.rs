@@ -8,13 +8,16 @@ pub mod chat;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod org;
 pub mod search;
 pub mod settings;
 pub mod validate;
 pub mod wire;
 
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
-pub use ids::{ChannelId, ClientMsgId, MessageId, Scope, ScopeParseError, Seq, SeqOrder, UserId};
+pub use ids::{
+    ChannelId, ClientMsgId, DepartmentId, MessageId, Scope, ScopeParseError, Seq, SeqOrder, UserId,
+};
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};
 pub use validate::ValidationError;
 pub use wire::{ClientMsg, Command, CommandOutput, ErrorCode, Event, EventBody, ServerMsg};

@@ -25,6 +25,12 @@ pub enum ValidationError {
     PasswordLength,
     #[error("A reaction is one emoji")]
     NotAnEmoji,
+    #[error("Department name is empty")]
+    EmptyDepartmentName,
+    #[error("Department name is too long (the limit is {MAX_DEPARTMENT_NAME_CHARS} characters)")]
+    DepartmentNameTooLong,
+    #[error("Department name may not contain control characters or '/'")]
+    DepartmentNameBadCharacter,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —
@@ -87,6 +93,30 @@ pub fn channel_name(name: &str) -> Result<&str, ValidationError> {
         return Err(ValidationError::ChannelNameBadCharacter);
     }
     Ok(name)
+}
+
+/// A department's name, trimmed: no control characters, and no `/` (it separates the names
+/// of a department path such as `总部/技术部`).
+pub fn department_name(name: &str) -> Result<&str, ValidationError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ValidationError::EmptyDepartmentName);
+    }
+    if name.chars().count() > MAX_DEPARTMENT_NAME_CHARS {
+        return Err(ValidationError::DepartmentNameTooLong);
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || c == '/' || is_invisible_format(c))
+    {
+        return Err(ValidationError::DepartmentNameBadCharacter);
+    }
+    Ok(name)
+}
+
+/// Bidi overrides and zero-width characters: they make one name look like another.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A username: NFKC-normalised (so `ａｌｉｃｅ` is `alice`), trimmed, letters (any script) and

@@ -59,6 +59,10 @@ pub enum Command {
     UpdateSettings(crate::settings::UpdateSettings),
     SeeNotifications(crate::chat::SeeNotifications),
     UpdateWorkspaceSettings(crate::settings::UpdateWorkspaceSettings),
+    CreateDepartment(crate::org::CreateDepartment),
+    RenameDepartment(crate::org::RenameDepartment),
+    MoveDepartment(crate::org::MoveDepartment),
+    RemoveDepartment(crate::org::RemoveDepartment),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -92,6 +96,11 @@ pub enum CommandOutput {
     /// Notifications are seen up to `up_to` (`None`: they already were).
     NotificationsSeen {
         up_to: Option<Seq>,
+    },
+    /// A department was created, renamed, moved or removed (`seq: None`: nothing changed).
+    DepartmentChanged {
+        department: crate::ids::DepartmentId,
+        seq: Option<Seq>,
     },
 }
 
@@ -246,6 +255,12 @@ pub enum EventBody {
         added: Vec<UserRef>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removed: Vec<UserRef>,
+    },
+    /// In the workspace scope: a department as it now is (created, renamed or moved).
+    DepartmentSaved { department: crate::org::Department },
+    /// In the workspace scope: an empty department was removed.
+    DepartmentRemoved {
+        department: crate::ids::DepartmentId,
     },
 }
 

@@ -12,6 +12,7 @@ pub mod command;
 pub mod error;
 pub mod i18n;
 pub mod live;
+pub mod org;
 pub mod search;
 pub mod settings;
 pub mod shell;
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=shell::Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=chat::ChannelPage ssr=SsrMode::Async />
                     <Route path=path!("c/:id") view=chat::ChannelPage ssr=SsrMode::Async />
+                    <Route path=path!("admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

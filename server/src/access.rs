@@ -65,6 +65,15 @@ pub async fn check_with(
     }
 }
 
+/// Administration (the organisation, workspace settings, people): admins only.
+pub fn administer(user: &CurrentUser) -> Result<(), Denied> {
+    if user.is_admin {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden("workspace's administration"))
+    }
+}
+
 /// Public channels are open to everyone; the other kinds to their members only.
 async fn channel(
     conn: &mut Conn,

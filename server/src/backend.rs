@@ -298,6 +298,10 @@ impl Backend for ServerBackend {
         Ok(crate::chat::queries::edit_history(&self.state.store, user, message).await?)
     }
 
+    async fn departments(&self, user: &CurrentUser) -> Result<xietong::org::OrgSnapshot, AppError> {
+        Ok(crate::org::snapshot(&self.state.store, user).await?)
+    }
+
     async fn people(&self, _user: &CurrentUser) -> Result<Vec<UserRef>, AppError> {
         accounts::people(&self.state.store).await.map_err(internal)
     }

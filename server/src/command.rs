@@ -151,6 +151,14 @@ impl<'c> Ctx<'c> {
         }
     }
 
+    /// Refuses unless the actor administers the workspace (the server itself does).
+    pub fn require_admin(&self) -> Result<(), CommandError> {
+        match self.actor {
+            Actor::System => Ok(()),
+            Actor::User(user) => Ok(access::administer(user)?),
+        }
+    }
+
     /// Takes the next sequence number of `scope`, for an event whose body must name it (a
     /// message carries its own seq). Pass it to `append_at` before the command ends.
     pub async fn next_seq(&mut self, scope: Scope) -> Result<Seq, CommandError> {
@@ -205,6 +213,10 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::UpdateWorkspaceSettings(c) => {
             crate::settings::update_workspace_settings(ctx, c).await
         }
+        Command::CreateDepartment(c) => crate::org::create(ctx, c).await,
+        Command::RenameDepartment(c) => crate::org::rename(ctx, c).await,
+        Command::MoveDepartment(c) => crate::org::move_to(ctx, c).await,
+        Command::RemoveDepartment(c) => crate::org::remove(ctx, c).await,
     }
 }
 

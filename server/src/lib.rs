@@ -10,6 +10,7 @@ pub mod config;
 pub mod events;
 pub mod guard;
 pub mod hub;
+pub mod org;
 pub mod rate;
 pub mod search;
 pub mod settings;

@@ -409,3 +409,69 @@ async fn unread_counts_plus_their_events_equal_the_counts_fetched_after() {
     .await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_departments_plus_their_events_equal_the_departments_fetched_after() {
+    use xietong::org::*;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.sign_up("alice").await; // the first account: the admin
+    let bob = server.sign_up("bob").await;
+    let mut observer = server.connect(&bob).await;
+    let mut actor = server.connect(&admin).await;
+    let snapshot = || async {
+        app::org::OrgView::from_snapshot(
+            fetch::<OrgSnapshot>(&server, &bob, "departments", "").await,
+        )
+    };
+    let department = |output: CommandOutput| match output {
+        CommandOutput::DepartmentChanged { department, .. } => department,
+        other => panic!("{other:?}"),
+    };
+    holds(
+        &mut observer,
+        &[Scope::Workspace],
+        snapshot,
+        |v: &app::org::OrgView| {
+            let mut all = v.departments.clone();
+            all.sort_by_key(|d| d.id);
+            all
+        },
+        async {
+            let new = |name: &str, parent| {
+                Command::CreateDepartment(CreateDepartment {
+                    name: name.into(),
+                    parent,
+                })
+            };
+            let hq = department(run(&mut actor, new("总部", None)).await);
+            let tech = department(run(&mut actor, new("技术部", Some(hq))).await);
+            let web = department(run(&mut actor, new("前端组", Some(tech))).await);
+            // Channels in between: the workspace scope carries other features' events too.
+            create(&mut actor, "between", ChannelKind::Public, vec![]).await;
+            run(
+                &mut actor,
+                Command::RenameDepartment(RenameDepartment {
+                    department: tech,
+                    name: "研发部".into(),
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::MoveDepartment(MoveDepartment {
+                    department: web,
+                    parent: None,
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::RemoveDepartment(RemoveDepartment { department: tech }),
+            )
+            .await;
+        },
+    )
+    .await;
+    server.stop().await;
+}

@@ -2,8 +2,52 @@
 //! settings (time limits for editing and deleting one's own messages).
 
 use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
 
 use crate::AppError;
+
+/// The admin page (`/admin`), loaded on demand: the organisation's departments (people and
+/// roles come next). Only admins get the link; the server refuses everyone else's changes.
+#[derive(Debug)]
+pub struct AdminRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminRoute {
+    fn data() -> Self {
+        AdminRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AdminPage /> }.into_any()
+    }
+}
+
+#[component]
+fn AdminPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| crate::auth::who_am_i());
+    let t = crate::i18n::t();
+    view! {
+        <div class="admin-page">
+            <h1>{t.admin}</h1>
+            <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
+                {move || Suspend::new(async move {
+                    match me.await {
+                        Ok(me) if me.is_admin => view! { <crate::org::DepartmentsAdmin /> }.into_any(),
+                        Ok(_) => view! { <p role="alert" class="error">{t.admins_only}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The navigation link to the admin page (shown to admins).
+#[component]
+pub fn AdminLink() -> impl IntoView {
+    let t = crate::i18n::t();
+    view! { <leptos_router::components::A href="/admin">{t.admin}</leptos_router::components::A> }
+}
 
 /// Makes an invitation link (admins only): one account, valid for 7 days. Returns the path to
 /// hand out, e.g. `/signup?invite=…`.

@@ -6,23 +6,13 @@ use std::collections::BTreeMap;
 
 use xietong::chat::{ChannelUnread, ThreadPage};
 use xietong::{
-    Channel, ChannelId, Event, EventBody, HistoryPage, Message, Scope, Seq, SeqOrder,
-    WorkspaceSnapshot,
+    Channel, ChannelId, Event, EventBody, HistoryPage, Message, Scope, Seq, WorkspaceSnapshot,
 };
 
 use crate::i18n::Texts;
 use crate::live::{Applied, ScopeView};
 
-fn classify(head: &mut Seq, event: &Event) -> Option<Applied> {
-    match head.classify(event.seq) {
-        SeqOrder::Duplicate => Some(Applied::Duplicate),
-        SeqOrder::Gap => Some(Applied::Gap),
-        SeqOrder::Next => {
-            *head = event.seq;
-            None
-        }
-    }
-}
+use crate::live::advance as classify;
 
 /// The channels I can see: public ones (the workspace scope) and the private channels and
 /// direct conversations I am in (my user scope).

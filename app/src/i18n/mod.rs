@@ -125,6 +125,20 @@ pub struct Texts {
     pub read_receipts_hint: &'static str,
     pub interface_language: &'static str,
     pub follow_browser: &'static str,
+    // Administration and the organisation.
+    pub admin: &'static str,
+    pub admins_only: &'static str,
+    pub departments: &'static str,
+    pub department_name: &'static str,
+    pub parent_department: &'static str,
+    pub top_level: &'static str,
+    pub add_department: &'static str,
+    pub no_departments: &'static str,
+    pub new_name: &'static str,
+    pub rename: &'static str,
+    pub rename_named: fn(&str) -> String,
+    pub remove_named: fn(&str) -> String,
+    pub parent_of: fn(&str) -> String,
     // Errors with no words from the server.
     pub bad_credentials: &'static str,
     pub username_taken: &'static str,
@@ -245,6 +259,19 @@ pub static ENGLISH: Texts = Texts {
     read_receipts_hint: "When on, the people in a direct message see “Seen” once you have read it.",
     interface_language: "Language",
     follow_browser: "Same as the browser",
+    admin: "Admin",
+    admins_only: "Only an admin may open this page.",
+    departments: "Departments",
+    department_name: "Department name",
+    parent_department: "Parent department",
+    top_level: "(top level)",
+    add_department: "Add department",
+    no_departments: "No departments yet.",
+    new_name: "New name",
+    rename: "Rename",
+    rename_named: |name| format!("Rename {name}"),
+    remove_named: |name| format!("Remove {name}"),
+    parent_of: |name| format!("Parent of {name}"),
     bad_credentials: "Wrong username or password",
     username_taken: "That username is taken",
     please_log_in: "Please log in",
@@ -358,6 +385,19 @@ pub static CHINESE: Texts = Texts {
     read_receipts_hint: "开启后，私信中的对方会在你读过后看到“已读”。",
     interface_language: "语言",
     follow_browser: "跟随浏览器",
+    admin: "管理",
+    admins_only: "只有管理员可以打开此页面。",
+    departments: "部门",
+    department_name: "部门名称",
+    parent_department: "上级部门",
+    top_level: "（顶级）",
+    add_department: "添加部门",
+    no_departments: "还没有部门。",
+    new_name: "新名称",
+    rename: "重命名",
+    rename_named: |name| format!("重命名 {name}"),
+    remove_named: |name| format!("删除 {name}"),
+    parent_of: |name| format!("{name} 的上级部门"),
     bad_credentials: "用户名或密码错误",
     username_taken: "该用户名已被占用",
     please_log_in: "请先登录",
@@ -388,6 +428,13 @@ pub static CHINESE: Texts = Texts {
                 format!("密码须为 {MIN_PASSWORD_CHARS} 到 {MAX_PASSWORD_CHARS} 个字符")
             }
             ValidationError::NotAnEmoji => "表情回应只能是一个表情符号".to_owned(),
+            ValidationError::EmptyDepartmentName => "部门名称不能为空".to_owned(),
+            ValidationError::DepartmentNameTooLong => {
+                format!("部门名称太长（上限 {MAX_DEPARTMENT_NAME_CHARS} 字）")
+            }
+            ValidationError::DepartmentNameBadCharacter => {
+                "部门名称不能包含控制字符或“/”".to_owned()
+            }
         }
     },
 };

@@ -32,6 +32,19 @@ pub enum Applied {
     Gap,
 }
 
+/// Moves `head` to `event` when it is the scope's next one (`None`: apply its body now);
+/// otherwise says why not. Every `ScopeView::apply` starts with it.
+pub fn advance(head: &mut Seq, event: &Event) -> Option<Applied> {
+    match head.classify(event.seq) {
+        xietong::SeqOrder::Duplicate => Some(Applied::Duplicate),
+        xietong::SeqOrder::Gap => Some(Applied::Gap),
+        xietong::SeqOrder::Next => {
+            *head = event.seq;
+            None
+        }
+    }
+}
+
 /// A feature's client-side state for one or more scopes: a snapshot plus the events applied
 /// since, in sequence order, exactly once.
 pub trait ScopeView: Send + Sync + 'static {

@@ -66,6 +66,7 @@ pub fn Shell() -> impl IntoView {
                 <Suspense>
                     {move || Suspend::new(async move {
                         me.await.ok().filter(|me| me.is_admin).map(|_| view! {
+                            <nav aria-label=t.admin class="admin-nav"><crate::admin::AdminLink /></nav>
                             <InvitePeople />
                             <crate::admin::WorkspaceSettingsButton />
                         })

@@ -75,11 +75,7 @@ pub async fn update_workspace_settings(
     ctx: &mut Ctx<'_>,
     command: &UpdateWorkspaceSettings,
 ) -> Result<CommandOutput, CommandError> {
-    if !ctx.user()?.is_admin {
-        return Err(CommandError::Forbidden(
-            "only an admin may change the workspace settings".into(),
-        ));
-    }
+    ctx.require_admin()?;
     let settings = &command.settings;
     for window in [settings.edit_window_minutes, settings.delete_window_minutes]
         .into_iter()

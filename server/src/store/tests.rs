@@ -101,6 +101,7 @@ on_both_backends!(
     history_pages_walk_back_in_order,
     concurrent_batches_keep_sequence_numbers_gapless,
     every_way_of_searching_finds_the_same_messages,
+    departments_form_a_tree_only_admins_change,
 );
 
 fn as_user(user: &CurrentUser, client_id: &str, command: Command) -> Submission {
@@ -607,4 +608,206 @@ async fn every_way_of_searching_finds_the_same_messages(store: &Store) {
         bodies.len() as u64
     );
     assert_eq!(found(1_000).await, driven);
+}
+
+/// Runs an organisation command as `user`; its output or refusal.
+async fn org(
+    store: &Store,
+    user: &CurrentUser,
+    client_id: &str,
+    command: Command,
+) -> Result<CommandOutput, CommandError> {
+    one(store, as_user(user, client_id, command))
+        .await
+        .map(|applied| applied.output)
+}
+
+fn department_of(output: Result<CommandOutput, CommandError>) -> xietong::DepartmentId {
+    match output {
+        Ok(CommandOutput::DepartmentChanged { department, .. }) => department,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn departments_form_a_tree_only_admins_change(store: &Store) {
+    use xietong::org::*;
+    let admin = user(store, "alice").await;
+    let member = user(store, "bob").await;
+    let new = |name: &str, parent| {
+        Command::CreateDepartment(CreateDepartment {
+            name: name.into(),
+            parent,
+        })
+    };
+    let head_before = store.head(Scope::Workspace).await.unwrap();
+    let hq = department_of(org(store, &admin, "org-0001", new("总部", None)).await);
+    let tech = department_of(org(store, &admin, "org-0002", new(" 技术部 ", Some(hq))).await);
+    let web = department_of(org(store, &admin, "org-0003", new("前端组", Some(tech))).await);
+    let finance = department_of(org(store, &admin, "org-0004", new("财务部", Some(hq))).await);
+
+    // Everyone else is refused, and nothing is written.
+    let refused = org(store, &member, "org-0005", new("影子部门", None)).await;
+    assert!(
+        matches!(refused, Err(CommandError::Forbidden(_))),
+        "{refused:?}"
+    );
+    // Sibling names are unique (without case); the same name elsewhere is fine.
+    let taken = org(store, &admin, "org-0006", new("技术部", Some(hq))).await;
+    assert!(matches!(taken, Err(CommandError::Conflict(_))), "{taken:?}");
+    department_of(org(store, &admin, "org-0007", new("Tech", Some(finance))).await);
+    let taken = org(store, &admin, "org-0008", new("TECH", Some(finance))).await;
+    assert!(matches!(taken, Err(CommandError::Conflict(_))), "{taken:?}");
+    // Bad names are refused with the rule broken.
+    for bad in ["", "   ", "总部/技术部", "a\u{202E}b"] {
+        let refused = org(
+            store,
+            &admin,
+            &format!("org-bad-{}", bad.len()),
+            new(bad, None),
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(CommandError::Invalid(_))),
+            "{bad:?}: {refused:?}"
+        );
+    }
+    // A parent that does not exist.
+    let missing = org(
+        store,
+        &admin,
+        "org-0009",
+        new("x", Some(xietong::DepartmentId(9999))),
+    )
+    .await;
+    assert!(
+        matches!(missing, Err(CommandError::NotFound(_))),
+        "{missing:?}"
+    );
+
+    // Moving into itself or below itself is refused; elsewhere it goes last.
+    for parent in [tech, web] {
+        let cycle = org(
+            store,
+            &admin,
+            &format!("org-cycle-{}", parent.0),
+            Command::MoveDepartment(MoveDepartment {
+                department: tech,
+                parent: Some(parent),
+            }),
+        )
+        .await;
+        assert!(matches!(cycle, Err(CommandError::Invalid(_))), "{cycle:?}");
+    }
+    department_of(
+        org(
+            store,
+            &admin,
+            "org-0010",
+            Command::MoveDepartment(MoveDepartment {
+                department: web,
+                parent: Some(finance),
+            }),
+        )
+        .await,
+    );
+    department_of(
+        org(
+            store,
+            &admin,
+            "org-0011",
+            Command::RenameDepartment(RenameDepartment {
+                department: tech,
+                name: "研发部".into(),
+            }),
+        )
+        .await,
+    );
+    let renamed_as_member = org(
+        store,
+        &member,
+        "org-0012",
+        Command::RenameDepartment(RenameDepartment {
+            department: tech,
+            name: "x".into(),
+        }),
+    )
+    .await;
+    assert!(matches!(renamed_as_member, Err(CommandError::Forbidden(_))));
+
+    // Only an empty department goes: not one with sub-departments, not one with people.
+    let not_empty = org(
+        store,
+        &admin,
+        "org-0013",
+        Command::RemoveDepartment(RemoveDepartment {
+            department: finance,
+        }),
+    )
+    .await;
+    assert!(
+        matches!(not_empty, Err(CommandError::Conflict(_))),
+        "{not_empty:?}"
+    );
+    {
+        let mut tx = store.write().await.unwrap();
+        sqlx::query(
+            "INSERT INTO user_departments (user_id, department_id, main) VALUES ($1, $2, 1)",
+        )
+        .bind(member.id.0)
+        .bind(tech.0)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let has_people = org(
+        store,
+        &admin,
+        "org-0014",
+        Command::RemoveDepartment(RemoveDepartment { department: tech }),
+    )
+    .await;
+    assert!(
+        matches!(has_people, Err(CommandError::Conflict(_))),
+        "{has_people:?}"
+    );
+    let removed = org(
+        store,
+        &admin,
+        "org-0015",
+        Command::RemoveDepartment(RemoveDepartment { department: web }),
+    )
+    .await;
+    assert_eq!(department_of(removed), web);
+
+    // The snapshot is the tree as the events left it, at the workspace head they reach.
+    let snapshot = crate::org::snapshot(store, &member).await.unwrap();
+    let events = store
+        .events_after(Scope::Workspace, head_before, 1000)
+        .await
+        .unwrap();
+    assert_eq!(snapshot.head, events.last().unwrap().seq);
+    let mut replayed: Vec<Department> = Vec::new();
+    for event in &events {
+        match &event.body {
+            xietong::EventBody::DepartmentSaved { department } => {
+                replayed.retain(|d| d.id != department.id);
+                replayed.push(department.clone());
+            }
+            xietong::EventBody::DepartmentRemoved { department } => {
+                replayed.retain(|d| d.id != *department)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    replayed.sort_by_key(|d| d.id);
+    assert_eq!(snapshot.departments, replayed);
+    let paths: Vec<String> = tree_order(&snapshot.departments)
+        .into_iter()
+        .map(|(d, _)| path(&snapshot.departments, d.id))
+        .collect();
+    assert_eq!(
+        paths,
+        vec!["总部", "总部/研发部", "总部/财务部", "总部/财务部/Tech"]
+    );
 }

@@ -1,0 +1,146 @@
+//! The organisation: departments as a tree. Departments are workspace-wide facts: everyone
+//! signed in reads them (the address book, audience pickers); only admins change them. Their
+//! events go to the workspace scope.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DepartmentId, Seq, UserId};
+
+/// One department. Siblings are shown by `order`, then name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: String,
+    /// `None`: a top-level department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<DepartmentId>,
+    /// Who leads it (set with the people administration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<UserId>,
+    pub order: i64,
+}
+
+/// Every department, and the workspace scope's head they are read at (to watch from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSnapshot {
+    pub departments: Vec<Department>,
+    pub head: Seq,
+}
+
+/// Command (admins): a new department, last among its siblings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateDepartment {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<DepartmentId>,
+}
+
+/// Command (admins): a new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenameDepartment {
+    pub department: DepartmentId,
+    pub name: String,
+}
+
+/// Command (admins): under another parent (`None`: top level), last among its new siblings.
+/// Refused when `parent` is the department itself or inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveDepartment {
+    pub department: DepartmentId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<DepartmentId>,
+}
+
+/// Command (admins): removes a department that has no sub-departments and no people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveDepartment {
+    pub department: DepartmentId,
+}
+
+/// The departments in tree order (each parent before its children, siblings by `order` then
+/// name), each with its depth: what a tree view or an indented list shows.
+pub fn tree_order(departments: &[Department]) -> Vec<(&Department, usize)> {
+    let mut children: std::collections::BTreeMap<Option<DepartmentId>, Vec<&Department>> =
+        Default::default();
+    let known: std::collections::BTreeSet<DepartmentId> =
+        departments.iter().map(|d| d.id).collect();
+    for d in departments {
+        // A parent that is not here (cannot happen on a consistent snapshot) shows at the top.
+        let parent = d.parent.filter(|p| known.contains(p));
+        children.entry(parent).or_default().push(d);
+    }
+    for siblings in children.values_mut() {
+        siblings.sort_by(|a, b| (a.order, &a.name, a.id).cmp(&(b.order, &b.name, b.id)));
+    }
+    let mut out = Vec::with_capacity(departments.len());
+    let mut stack: Vec<(&Department, usize)> = children
+        .get(&None)
+        .map(|top| top.iter().rev().map(|d| (*d, 0)).collect())
+        .unwrap_or_default();
+    while let Some((d, depth)) = stack.pop() {
+        out.push((d, depth));
+        if let Some(kids) = children.get(&Some(d.id)) {
+            stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
+        }
+    }
+    out
+}
+
+/// A department's path from the top, e.g. `总部/技术部/前端组`.
+pub fn path(departments: &[Department], id: DepartmentId) -> String {
+    let mut names = Vec::new();
+    let mut next = Some(id);
+    while let Some(id) = next {
+        let Some(d) = departments.iter().find(|d| d.id == id) else {
+            break;
+        };
+        names.push(d.name.as_str());
+        next = d.parent;
+        if names.len() > departments.len() {
+            break; // a cycle (cannot happen on a consistent snapshot)
+        }
+    }
+    names.reverse();
+    names.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dept(id: i64, name: &str, parent: Option<i64>, order: i64) -> Department {
+        Department {
+            id: DepartmentId(id),
+            name: name.into(),
+            parent: parent.map(DepartmentId),
+            head: None,
+            order,
+        }
+    }
+
+    #[test]
+    fn tree_order_puts_parents_before_children_and_siblings_in_order() {
+        let all = vec![
+            dept(3, "前端组", Some(2), 1),
+            dept(2, "技术部", Some(1), 2),
+            dept(4, "财务部", Some(1), 1),
+            dept(1, "总部", None, 1),
+            dept(5, "分公司", None, 2),
+        ];
+        let order: Vec<(&str, usize)> = tree_order(&all)
+            .into_iter()
+            .map(|(d, depth)| (d.name.as_str(), depth))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("总部", 0),
+                ("财务部", 1),
+                ("技术部", 1),
+                ("前端组", 2),
+                ("分公司", 0)
+            ]
+        );
+        assert_eq!(path(&all, DepartmentId(3)), "总部/技术部/前端组");
+    }
+}
