@@ -42,6 +42,10 @@ int_id!(
     /// A department of the organisation.
     DepartmentId
 );
+int_id!(
+    /// A role an admin defined ("HR", "Finance", …).
+    RoleId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".

@@ -16,7 +16,8 @@ pub mod wire;
 
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{
-    ChannelId, ClientMsgId, DepartmentId, MessageId, Scope, ScopeParseError, Seq, SeqOrder, UserId,
+    ChannelId, ClientMsgId, DepartmentId, MessageId, RoleId, Scope, ScopeParseError, Seq, SeqOrder,
+    UserId,
 };
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};
 pub use validate::ValidationError;

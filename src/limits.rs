@@ -5,8 +5,10 @@
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 /// Longest channel name, in characters.
 pub const MAX_CHANNEL_NAME_CHARS: usize = 64;
-/// Longest department name, in characters.
+/// Longest department or role name, in characters.
 pub const MAX_DEPARTMENT_NAME_CHARS: usize = 64;
+/// Longest full name or title, in characters.
+pub const MAX_PROFILE_FIELD_CHARS: usize = 64;
 /// Username length bounds, in characters.
 pub const MIN_USERNAME_CHARS: usize = 2;
 pub const MAX_USERNAME_CHARS: usize = 32;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{DepartmentId, Seq, UserId};
+use crate::ids::{DepartmentId, RoleId, Seq, UserId};
 
 /// One department. Siblings are shown by `order`, then name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -20,10 +20,16 @@ pub struct Department {
     pub order: i64,
 }
 
-/// Every department, and the workspace scope's head they are read at (to watch from).
+/// The organisation — departments, roles and people — and the workspace scope's head it was
+/// read at (to watch from).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgSnapshot {
     pub departments: Vec<Department>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// By username.
+    #[serde(default)]
+    pub people: Vec<Person>,
     pub head: Seq,
 }
 
@@ -55,6 +61,76 @@ pub struct MoveDepartment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoveDepartment {
     pub department: DepartmentId,
+}
+
+/// A role an admin defined. Roles (with departments and people) are what later modules
+/// address: "everyone in HR may approve".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+}
+
+/// A person as the organisation sees them: name, title, departments, roles, and whether the
+/// account may sign in. Contact details (mobile, email) are not here: they come with the
+/// address book and its per-field visibility.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Person {
+    pub id: UserId,
+    pub username: String,
+    /// The real name shown beside the username (张伟), empty until set.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub full_name: String,
+    /// Position or title (职务), empty until set.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main_department: Option<DepartmentId>,
+    /// Other departments besides the main one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_departments: Vec<DepartmentId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleId>,
+    pub is_admin: bool,
+    /// False once deactivated: cannot sign in, and every session has ended.
+    pub active: bool,
+}
+
+/// Command (admins): a new role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRole {
+    pub name: String,
+}
+
+/// Command (admins): removes a role (people who had it lose it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveRole {
+    pub role: RoleId,
+}
+
+/// Command (admins): a person's name, title, departments and roles, as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdatePerson {
+    pub person: UserId,
+    #[serde(default)]
+    pub full_name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main_department: Option<DepartmentId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_departments: Vec<DepartmentId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleId>,
+}
+
+/// Command (admins): deactivates (`active: false`) or reactivates an account. Deactivating
+/// ends every session and socket of the person at once, on every node. An admin cannot
+/// deactivate themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPersonActive {
+    pub person: UserId,
+    pub active: bool,
 }
 
 /// The departments in tree order (each parent before its children, siblings by `order` then

@@ -31,6 +31,14 @@ pub enum ValidationError {
     DepartmentNameTooLong,
     #[error("Department name may not contain control characters or '/'")]
     DepartmentNameBadCharacter,
+    #[error("Role name is empty")]
+    EmptyRoleName,
+    #[error("Role name is too long (the limit is {MAX_DEPARTMENT_NAME_CHARS} characters)")]
+    RoleNameTooLong,
+    #[error("Role name may not contain control characters")]
+    RoleNameBadCharacter,
+    #[error("Name and title are at most {MAX_PROFILE_FIELD_CHARS} characters, without control characters")]
+    BadProfileField,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —
@@ -105,13 +113,41 @@ pub fn department_name(name: &str) -> Result<&str, ValidationError> {
     if name.chars().count() > MAX_DEPARTMENT_NAME_CHARS {
         return Err(ValidationError::DepartmentNameTooLong);
     }
-    if name
-        .chars()
-        .any(|c| c.is_control() || c == '/' || is_invisible_format(c))
-    {
+    if !is_plain_text(name) || name.contains('/') {
         return Err(ValidationError::DepartmentNameBadCharacter);
     }
     Ok(name)
+}
+
+/// A role's name, trimmed: no control or invisible characters.
+pub fn role_name(name: &str) -> Result<&str, ValidationError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ValidationError::EmptyRoleName);
+    }
+    if name.chars().count() > MAX_DEPARTMENT_NAME_CHARS {
+        return Err(ValidationError::RoleNameTooLong);
+    }
+    if !is_plain_text(name) {
+        return Err(ValidationError::RoleNameBadCharacter);
+    }
+    Ok(name)
+}
+
+/// A person's full name or title, trimmed; may be empty.
+pub fn profile_field(value: &str) -> Result<&str, ValidationError> {
+    let value = value.trim();
+    if value.chars().count() > MAX_PROFILE_FIELD_CHARS || !is_plain_text(value) {
+        return Err(ValidationError::BadProfileField);
+    }
+    Ok(value)
+}
+
+/// No control characters, and none of the invisible ones that make a text look like another.
+fn is_plain_text(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
 }
 
 /// Bidi overrides and zero-width characters: they make one name look like another.

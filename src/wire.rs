@@ -63,6 +63,10 @@ pub enum Command {
     RenameDepartment(crate::org::RenameDepartment),
     MoveDepartment(crate::org::MoveDepartment),
     RemoveDepartment(crate::org::RemoveDepartment),
+    CreateRole(crate::org::CreateRole),
+    RemoveRole(crate::org::RemoveRole),
+    UpdatePerson(crate::org::UpdatePerson),
+    SetPersonActive(crate::org::SetPersonActive),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -100,6 +104,15 @@ pub enum CommandOutput {
     /// A department was created, renamed, moved or removed (`seq: None`: nothing changed).
     DepartmentChanged {
         department: crate::ids::DepartmentId,
+        seq: Option<Seq>,
+    },
+    /// A role was created or removed.
+    RoleChanged {
+        role: crate::ids::RoleId,
+    },
+    /// A person was updated, deactivated or reactivated (`seq: None`: nothing changed).
+    PersonChanged {
+        person: UserId,
         seq: Option<Seq>,
     },
 }
@@ -262,6 +275,12 @@ pub enum EventBody {
     DepartmentRemoved {
         department: crate::ids::DepartmentId,
     },
+    /// In the workspace scope: a role was created.
+    RoleSaved { role: crate::org::Role },
+    /// In the workspace scope: a role was removed (from everyone who had it).
+    RoleRemoved { role: crate::ids::RoleId },
+    /// In the workspace scope: a person as they now are (updated, deactivated, reactivated).
+    PersonSaved { person: crate::org::Person },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -272,6 +291,15 @@ impl EventBody {
     /// Users who lose read access to the event's scope with this event: their live
     /// subscriptions to it end (on every node, since every node delivers what the database
     /// holds).
+    /// A user whose every session this event ends (a deactivated account): each node closes
+    /// their sockets and forgets their cached sessions.
+    pub fn ends_sessions_of(&self) -> Option<UserId> {
+        match self {
+            EventBody::PersonSaved { person } if !person.active => Some(person.id),
+            _ => None,
+        }
+    }
+
     pub fn revoked_readers(&self) -> Vec<UserId> {
         match self {
             EventBody::MembersChanged { removed, .. } => removed.iter().map(|u| u.id).collect(),

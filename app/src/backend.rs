@@ -93,8 +93,9 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         query: &str,
     ) -> Result<Vec<xietong::search::SearchHit>, AppError>;
-    /// The organisation's departments (every signed-in user reads them).
-    async fn departments(&self, user: &CurrentUser) -> Result<xietong::org::OrgSnapshot, AppError>;
+    /// The organisation: departments, roles, people (every signed-in user reads it).
+    async fn organisation(&self, user: &CurrentUser)
+        -> Result<xietong::org::OrgSnapshot, AppError>;
     /// Whether users reach the site over HTTPS (cookies are then Secure and `__Host-`).
     fn https(&self) -> bool;
 }

@@ -67,3 +67,55 @@ test('departments: an admin builds the tree on the Admin page, every open admin 
   await expect(department(admin.page, hq)).toHaveCount(0);
   await expect(department(other, rnd)).toHaveCount(1);
 });
+
+test('people: an admin defines roles, sets a person’s name, title, department and roles, and deactivates them', async ({ browser }) => {
+  const admin = await newAdmin(browser);
+  const member = await newUser(browser, 'p');
+  await admin.page.getByRole('link', { name: 'Admin' }).click();
+  await expect(admin.page.getByRole('heading', { name: 'People' })).toBeVisible();
+  const other = await admin.context.newPage();
+  await other.goto('/admin');
+  await expect(other.getByRole('heading', { name: 'People' })).toBeVisible();
+  await expect(other.getByRole('status')).toHaveText('Connected');
+
+  const role = uniqueName('HR');
+  await admin.page.getByLabel('Role name').fill(role);
+  await admin.page.getByRole('button', { name: 'Add role' }).click();
+  await expect(other.getByRole('list', { name: 'Roles' }).getByText(role)).toBeVisible();
+  const dept = uniqueName('人事部');
+  await admin.page.getByLabel('Department name').fill(dept);
+  await admin.page.getByRole('button', { name: 'Add department' }).click();
+  await expect(department(admin.page, dept)).toHaveCount(1);
+
+  const people = (page: Page) => page.getByRole('table', { name: 'People' });
+  const row = (page: Page) => people(page).getByRole('row').filter({ has: page.getByRole('cell', { name: member.name, exact: true }) });
+  await row(admin.page).getByRole('button', { name: `Edit ${member.name}` }).click();
+  const form = admin.page.getByRole('form', { name: `Edit ${member.name}` });
+  await form.getByLabel('Full name').fill('张伟');
+  await form.getByLabel('Title').fill('工程师');
+  await form.getByLabel('Main department').selectOption({ label: dept });
+  await form.getByRole('checkbox', { name: role }).check();
+  await form.getByRole('button', { name: 'Save' }).click();
+  for (const page of [admin.page, other]) {
+    await expect(row(page).getByRole('cell')).toHaveText([member.name, '张伟', '工程师', dept, role, 'Active', /Edit/]);
+  }
+  // A department with people in it stays.
+  await department(admin.page, dept).getByRole('button', { name: `Remove ${dept}` }).click();
+  await expect(admin.page.getByRole('alert').first()).toContainText('is not empty');
+
+  // Deactivated: their open page goes to the log-in page, and they cannot log in again.
+  await row(admin.page).getByRole('button', { name: `Deactivate ${member.name}` }).click();
+  await expect(row(other).getByRole('cell').nth(5)).toHaveText('Deactivated');
+  await expect(member.page).toHaveURL(/\/login/);
+  // The page's code is loaded (a form posted before that is a plain HTML form post).
+  await member.page.waitForLoadState('networkidle');
+  await member.page.getByLabel('Username').fill(member.name);
+  await member.page.getByLabel('Password').fill('correct horse battery');
+  await member.page.getByRole('button', { name: 'Log in' }).click();
+  await expect(member.page.getByRole('alert')).toHaveText('Wrong username or password');
+  // Reactivated, they can.
+  await row(admin.page).getByRole('button', { name: `Reactivate ${member.name}` }).click();
+  await expect(row(other).getByRole('cell').nth(5)).toHaveText('Active');
+  await member.page.getByRole('button', { name: 'Log in' }).click();
+  await expect(member.page.getByRole('status')).toHaveText('Connected');
+});

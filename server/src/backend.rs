@@ -298,7 +298,10 @@ impl Backend for ServerBackend {
         Ok(crate::chat::queries::edit_history(&self.state.store, user, message).await?)
     }
 
-    async fn departments(&self, user: &CurrentUser) -> Result<xietong::org::OrgSnapshot, AppError> {
+    async fn organisation(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::org::OrgSnapshot, AppError> {
         Ok(crate::org::snapshot(&self.state.store, user).await?)
     }
 

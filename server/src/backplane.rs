@@ -71,6 +71,9 @@ enum Control {
     /// A session was logged out: drop it from caches and close its sockets, if the database
     /// agrees it is gone.
     SessionEnded { node: String, session: String },
+    /// A committed event ended every session of `user` (a deactivated account): close their
+    /// sockets and drop their cached sessions, if the database agrees.
+    UserSessionsEnded { node: String, user: UserId },
     /// Someone is typing in a scope (ephemeral, never stored). The receiving node takes the
     /// name from the database and shows it only if that user may read the scope.
     Typing {
@@ -162,6 +165,15 @@ impl Backplane {
     /// Delivers a committed event to this node's connections and, with Redis, hints the others.
     pub fn publish(&self, event: &Event) {
         self.hub.publish(event);
+        if let Some(user) = event.body.ends_sessions_of() {
+            self.sessions.invalidate_user(user);
+            self.hub.end_user(user);
+            let control = Control::UserSessionsEnded {
+                node: self.node.to_string(),
+                user,
+            };
+            self.send_remote(Channel::Control, serde_json::to_string(&control));
+        }
         let hint = Hint {
             node: self.node.to_string(),
             scope: event.scope,
@@ -343,6 +355,9 @@ async fn subscriber(
                         }) if *from != *node => {
                             end_session_if_gone(&hub, &sessions, &store, &session).await
                         }
+                        Ok(Control::UserSessionsEnded { node: from, user }) if *from != *node => {
+                            end_user_if_deactivated(&hub, &sessions, &store, user).await
+                        }
                         Ok(Control::Typing {
                             node: from,
                             scope,
@@ -408,6 +423,20 @@ async fn end_session_if_gone(hub: &Hub, sessions: &SessionCache, store: &Store, 
             tracing::warn!("backplane: ignoring a session-ended message for a live session")
         }
         Err(e) => tracing::warn!(error = %e, "backplane: cannot check an ended session"),
+    }
+}
+
+/// Another node deactivated `user`: trust the database, not the message.
+async fn end_user_if_deactivated(hub: &Hub, sessions: &SessionCache, store: &Store, user: UserId) {
+    match crate::auth::queries::is_deactivated(store, user).await {
+        Ok(true) => {
+            sessions.invalidate_user(user);
+            hub.end_user(user);
+        }
+        Ok(false) => {
+            tracing::warn!("backplane: ignoring a sessions-ended message for an active user")
+        }
+        Err(e) => tracing::warn!(error = %e, "backplane: cannot check a deactivated user"),
     }
 }
 

@@ -213,10 +213,14 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::UpdateWorkspaceSettings(c) => {
             crate::settings::update_workspace_settings(ctx, c).await
         }
-        Command::CreateDepartment(c) => crate::org::create(ctx, c).await,
-        Command::RenameDepartment(c) => crate::org::rename(ctx, c).await,
-        Command::MoveDepartment(c) => crate::org::move_to(ctx, c).await,
-        Command::RemoveDepartment(c) => crate::org::remove(ctx, c).await,
+        Command::CreateDepartment(c) => crate::org::departments::create(ctx, c).await,
+        Command::RenameDepartment(c) => crate::org::departments::rename(ctx, c).await,
+        Command::MoveDepartment(c) => crate::org::departments::move_to(ctx, c).await,
+        Command::RemoveDepartment(c) => crate::org::departments::remove(ctx, c).await,
+        Command::CreateRole(c) => crate::org::people::create_role(ctx, c).await,
+        Command::RemoveRole(c) => crate::org::people::remove_role(ctx, c).await,
+        Command::UpdatePerson(c) => crate::org::people::update_person(ctx, c).await,
+        Command::SetPersonActive(c) => crate::org::people::set_active(ctx, c).await,
     }
 }
 

@@ -329,6 +329,18 @@ impl Hub {
         self.cut_off(&ids, close::SESSION_ENDED);
     }
 
+    /// Closes every connection of `user` on this node (a deactivated account).
+    pub fn end_user(&self, user: UserId) {
+        let ids: Vec<ConnId> = self
+            .read()
+            .conns
+            .values()
+            .filter(|c| c.user.id == user)
+            .map(|c| c.id)
+            .collect();
+        self.cut_off(&ids, close::SESSION_ENDED);
+    }
+
     /// The distinct sessions of this node's connections.
     pub fn sessions(&self) -> Vec<Arc<str>> {
         let mut all: Vec<Arc<str>> = self

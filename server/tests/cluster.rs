@@ -781,3 +781,44 @@ async fn forged_presence_in_redis_shows_no_made_up_names() {
     until_online(&mut alice, &mut online, &["alice", "carol"]).await;
     cluster.stop().await;
 }
+
+/// Deactivating a person on one node closes their sockets on every node (4001), and their
+/// session is refused everywhere from then on.
+#[tokio::test]
+async fn deactivating_a_person_ends_their_sockets_on_every_node() {
+    let cluster = Cluster::start(2).await;
+    let (_admin, mut admin_on_0) = cluster.join(0, "alice").await; // the first account: admin
+    let (bob, mut bob_on_1) = cluster.join(1, "bob").await;
+    let bob_id = {
+        let me = http()
+            .post(format!("{}/api/whoami", cluster.base(1)))
+            .header("cookie", &bob)
+            .send()
+            .await
+            .unwrap();
+        me.json::<xietong::CurrentUser>().await.unwrap().id
+    };
+    let id = admin_on_0
+        .command(xietong::Command::SetPersonActive(
+            xietong::org::SetPersonActive {
+                person: bob_id,
+                active: false,
+            },
+        ))
+        .await;
+    admin_on_0.answer(&id).await.expect("deactivated");
+    assert_eq!(
+        bob_on_1.close_code().await,
+        Some(xietong::wire::close::SESSION_ENDED)
+    );
+    for node in 0..2 {
+        let me = http()
+            .post(format!("{}/api/whoami", cluster.base(node)))
+            .header("cookie", &bob)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 401, "node {node}");
+    }
+    cluster.stop().await;
+}

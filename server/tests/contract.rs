@@ -417,11 +417,14 @@ async fn the_departments_plus_their_events_equal_the_departments_fetched_after()
     let server = TestServer::start(dir.path()).await;
     let admin = server.sign_up("alice").await; // the first account: the admin
     let bob = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let carol = server.sign_up("carol").await;
+    let carol_id = server.whoami(&carol).await.id;
     let mut observer = server.connect(&bob).await;
     let mut actor = server.connect(&admin).await;
     let snapshot = || async {
         app::org::OrgView::from_snapshot(
-            fetch::<OrgSnapshot>(&server, &bob, "departments", "").await,
+            fetch::<OrgSnapshot>(&server, &bob, "organisation", "").await,
         )
     };
     let department = |output: CommandOutput| match output {
@@ -433,9 +436,9 @@ async fn the_departments_plus_their_events_equal_the_departments_fetched_after()
         &[Scope::Workspace],
         snapshot,
         |v: &app::org::OrgView| {
-            let mut all = v.departments.clone();
-            all.sort_by_key(|d| d.id);
-            all
+            let mut departments = v.departments.clone();
+            departments.sort_by_key(|d| d.id);
+            (departments, v.roles.clone(), v.people.clone())
         },
         async {
             let new = |name: &str, parent| {
@@ -468,6 +471,48 @@ async fn the_departments_plus_their_events_equal_the_departments_fetched_after()
             run(
                 &mut actor,
                 Command::RemoveDepartment(RemoveDepartment { department: tech }),
+            )
+            .await;
+            // Roles and people: set, a role removed from whoever had it, deactivated.
+            let role = |output: CommandOutput| match output {
+                CommandOutput::RoleChanged { role } => role,
+                other => panic!("{other:?}"),
+            };
+            let hr = role(
+                run(
+                    &mut actor,
+                    Command::CreateRole(CreateRole { name: "HR".into() }),
+                )
+                .await,
+            );
+            let finance = role(
+                run(
+                    &mut actor,
+                    Command::CreateRole(CreateRole {
+                        name: "财务".into(),
+                    }),
+                )
+                .await,
+            );
+            run(
+                &mut actor,
+                Command::UpdatePerson(UpdatePerson {
+                    person: bob_id,
+                    full_name: "鲍勃".into(),
+                    title: "工程师".into(),
+                    main_department: Some(hq),
+                    other_departments: vec![web],
+                    roles: vec![hr, finance],
+                }),
+            )
+            .await;
+            run(&mut actor, Command::RemoveRole(RemoveRole { role: hr })).await;
+            run(
+                &mut actor,
+                Command::SetPersonActive(SetPersonActive {
+                    person: carol_id,
+                    active: false,
+                }),
             )
             .await;
         },

@@ -585,6 +585,46 @@ async fn logging_out_closes_that_sessions_sockets_with_4001() {
     server.stop().await;
 }
 
+/// Deactivating a person closes every socket of theirs (4001) and refuses their session and
+/// their password from then on; reactivated, they log in again.
+#[tokio::test]
+async fn deactivating_a_person_closes_their_sockets_and_refuses_their_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.sign_up("alice").await; // the first account: admin
+    let bob = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let mut admin_tab = server.connect(&admin).await;
+    let mut bob_tab = server.connect(&bob).await;
+    let mut bob_other_tab = server.connect(&bob).await;
+    let deactivate = |active| {
+        xietong::Command::SetPersonActive(xietong::org::SetPersonActive {
+            person: bob_id,
+            active,
+        })
+    };
+    // Not by bob himself, nor by anyone who is not an admin.
+    let id = bob_tab.command(deactivate(false)).await;
+    assert!(bob_tab.answer(&id).await.is_err());
+    let id = admin_tab.command(deactivate(false)).await;
+    admin_tab.answer(&id).await.expect("deactivated");
+    assert_eq!(bob_tab.close_code().await, Some(close::SESSION_ENDED));
+    assert_eq!(bob_other_tab.close_code().await, Some(close::SESSION_ENDED));
+    assert_eq!(
+        server.server_fn(&bob, "whoami", "").await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        handshake_status(&server.ws_url(), Some(&bob), Some(&server.origin())).await,
+        401
+    );
+    assert!(server.log_in("bob", PASSWORD).await.is_none());
+    let id = admin_tab.command(deactivate(true)).await;
+    admin_tab.answer(&id).await.expect("reactivated");
+    assert!(server.log_in("bob", PASSWORD).await.is_some());
+    server.stop().await;
+}
+
 /// What PROTOCOL.md promises about subscriptions, each tried.
 #[tokio::test]
 async fn subscriptions_keep_the_documented_promises() {

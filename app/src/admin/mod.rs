@@ -32,7 +32,13 @@ fn AdminPage() -> impl IntoView {
             <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match me.await {
-                        Ok(me) if me.is_admin => view! { <crate::org::DepartmentsAdmin /> }.into_any(),
+                        Ok(me) if me.is_admin => view! {
+                            <crate::org::WithOrganisation content=move |view| view! {
+                                <crate::org::DepartmentsAdmin view />
+                                <crate::org::RolesAdmin view />
+                                <crate::org::PeopleAdmin view />
+                            } />
+                        }.into_any(),
                         Ok(_) => view! { <p role="alert" class="error">{t.admins_only}</p> }.into_any(),
                         Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
                     }

@@ -1,27 +1,33 @@
-//! The organisation: departments as a tree. Read by everyone signed in, changed by admins on
-//! the admin page (`Departments`), live from the workspace scope.
+//! The organisation: departments as a tree, roles and people. Read by everyone signed in,
+//! changed by admins on the admin page ("Departments", "Roles", "People"), live from the
+//! workspace scope.
 
 use leptos::prelude::*;
-use xietong::org::{Department, OrgSnapshot};
+use xietong::org::{Department, OrgSnapshot, Person, Role};
 use xietong::{DepartmentId, Event, EventBody, Scope, Seq};
 
 use crate::live::{Applied, ScopeView};
 use crate::AppError;
 
 mod departments;
+mod people;
 
-pub use departments::DepartmentsAdmin;
+pub use departments::{DepartmentsAdmin, WithOrganisation};
+pub use people::{PeopleAdmin, RolesAdmin};
 
-#[server(prefix = "/api", endpoint = "departments", output = crate::codec::TextJson)]
-pub async fn departments() -> Result<OrgSnapshot, AppError> {
+#[server(prefix = "/api", endpoint = "organisation", output = crate::codec::TextJson)]
+pub async fn organisation() -> Result<OrgSnapshot, AppError> {
     let user = crate::backend::require_user()?;
-    crate::backend::backend()?.departments(&user).await
+    crate::backend::backend()?.organisation(&user).await
 }
 
-/// The departments as this tab knows them: a snapshot plus the workspace events since.
+/// The organisation as this tab knows it: a snapshot plus the workspace events since.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrgView {
     pub departments: Vec<Department>,
+    pub roles: Vec<Role>,
+    /// By username.
+    pub people: Vec<Person>,
     pub head: Seq,
 }
 
@@ -29,8 +35,17 @@ impl OrgView {
     pub fn from_snapshot(snapshot: OrgSnapshot) -> Self {
         OrgView {
             departments: snapshot.departments,
+            roles: snapshot.roles,
+            people: snapshot.people,
             head: snapshot.head,
         }
+    }
+
+    pub fn role_name(&self, id: xietong::RoleId) -> Option<&str> {
+        self.roles
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name.as_str())
     }
 
     pub fn name(&self, id: DepartmentId) -> Option<&str> {
@@ -59,6 +74,29 @@ impl ScopeView for OrgView {
             }
             EventBody::DepartmentRemoved { department } => {
                 self.departments.retain(|d| d.id != *department)
+            }
+            EventBody::RoleSaved { role } => {
+                match self.roles.iter_mut().find(|r| r.id == role.id) {
+                    Some(known) => *known = role.clone(),
+                    None => self.roles.push(role.clone()),
+                }
+            }
+            EventBody::RoleRemoved { role } => {
+                self.roles.retain(|r| r.id != *role);
+                for person in &mut self.people {
+                    person.roles.retain(|r| r != role);
+                }
+            }
+            EventBody::PersonSaved { person } => {
+                match self.people.iter_mut().find(|p| p.id == person.id) {
+                    Some(known) => *known = person.clone(),
+                    None => {
+                        let at = self
+                            .people
+                            .partition_point(|p| p.username < person.username);
+                        self.people.insert(at, person.clone());
+                    }
+                }
             }
             _ => {}
         }
@@ -97,6 +135,8 @@ mod tests {
     fn saved_and_removed_departments_follow_the_events() {
         let mut view = OrgView::from_snapshot(OrgSnapshot {
             departments: vec![dept(1, "总部", None)],
+            roles: Vec::new(),
+            people: Vec::new(),
             head: Seq(4),
         });
         let saved = |d| EventBody::DepartmentSaved { department: d };
@@ -124,6 +164,8 @@ mod tests {
             view,
             OrgView::from_snapshot(OrgSnapshot {
                 departments: vec![dept(2, "研发部", None)],
+                roles: Vec::new(),
+                people: Vec::new(),
                 head: Seq(7),
             })
         );

@@ -152,6 +152,21 @@ impl SessionCache {
     }
 
     /// Forgets a session that ended (logged out here or elsewhere, or found gone).
+    /// Forgets every cached session of `user` (a deactivated account).
+    pub fn invalidate_user(&self, user: xietong::UserId) {
+        let mut entries = self.lock();
+        let ended: Vec<Arc<str>> = entries
+            .iter()
+            .filter(|(_, (row, _))| row.user.id == user)
+            .map(|(hash, _)| hash.clone())
+            .collect();
+        let mut memory = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        for hash in ended {
+            entries.remove(&hash);
+            memory.insert(hash, Instant::now());
+        }
+    }
+
     pub fn invalidate(&self, hash: &str) {
         self.ended
             .lock()

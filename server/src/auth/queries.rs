@@ -162,7 +162,8 @@ pub async fn user_by_name(
     username: &str,
 ) -> Result<Option<(CurrentUser, String)>, StoreError> {
     let row = sqlx::query(
-        "SELECT id, username, is_admin, password_hash FROM users WHERE username_key = $1",
+        "SELECT id, username, is_admin, password_hash FROM users
+         WHERE username_key = $1 AND deactivated = 0",
     )
     .bind(xietong::validate::username_fold(username))
     .fetch_optional(store.pool())
@@ -204,7 +205,7 @@ pub async fn user_refs(conn: &mut Conn, ids: &[UserId]) -> Result<Vec<UserRef>, 
 /// is a few tens of kilobytes).
 pub async fn people(store: &Store) -> Result<Vec<UserRef>, StoreError> {
     let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, username FROM users ORDER BY username")
+        sqlx::query_as("SELECT id, username FROM users WHERE deactivated = 0 ORDER BY username")
             .fetch_all(store.pool())
             .await?;
     Ok(rows
@@ -238,7 +239,7 @@ pub async fn create_session(
 pub async fn session(store: &Store, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
     let row = sqlx::query(
         "SELECT u.id, u.username, u.is_admin, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > $2",
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deactivated = 0",
     )
     .bind(token_hash)
     .bind(now_ms())
@@ -251,6 +252,15 @@ pub async fn session(store: &Store, token_hash: &str) -> Result<Option<SessionRo
         })),
         None => Ok(None),
     }
+}
+
+/// Whether the account was deactivated (false for one that does not exist).
+pub async fn is_deactivated(store: &Store, user: UserId) -> Result<bool, StoreError> {
+    let flag: Option<i64> = sqlx::query_scalar("SELECT deactivated FROM users WHERE id = $1")
+        .bind(user.0)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(flag.unwrap_or(0) != 0)
 }
 
 pub async fn delete_session(store: &Store, token_hash: &str) -> Result<(), StoreError> {

@@ -1,238 +1,30 @@
-//! The organisation: departments as a tree (admins change it; everyone signed in reads it).
-//! Its events go to the workspace scope, so every open address book and admin page follows.
+//! The organisation: departments as a tree, roles, and the people in them (admins change it;
+//! everyone signed in reads it). Its events go to the workspace scope, so every open address
+//! book and admin page follows.
 
-use xietong::org::{
-    CreateDepartment, Department, MoveDepartment, OrgSnapshot, RemoveDepartment, RenameDepartment,
-};
-use xietong::{CommandOutput, CurrentUser, DepartmentId, EventBody, Scope, UserId};
+pub mod departments;
+pub mod people;
+
+use xietong::org::OrgSnapshot;
+use xietong::{CurrentUser, Scope};
 
 use crate::access::{self, Denied};
-use crate::command::{CommandError, Ctx};
-use crate::store::{self, Conn, Store, StoreError};
+use crate::store::{self, Store};
 
-type DepartmentRow = (i64, String, Option<i64>, Option<i64>, i64);
-
-const COLUMNS: &str = "id, name, parent_id, head_user_id, sort_order";
-
-fn department((id, name, parent, head, order): DepartmentRow) -> Department {
-    Department {
-        id: DepartmentId(id),
-        name,
-        parent: parent.map(DepartmentId),
-        head: head.map(UserId),
-        order,
-    }
-}
-
-/// Every department and the workspace head they were read at, from one snapshot.
+/// The whole organisation and the workspace head it was read at, from one snapshot.
 pub async fn snapshot(store: &Store, user: &CurrentUser) -> Result<OrgSnapshot, Denied> {
     let mut tx = store.read().await?;
-    // Departments are workspace-wide facts: whoever may read the workspace scope reads them.
+    // Workspace-wide facts: whoever may read the workspace scope reads them.
     access::check(&mut tx, user, Scope::Workspace, access::Need::Read).await?;
     let head = store::head(&mut tx, Scope::Workspace).await?;
-    let departments = all(&mut tx).await?;
+    let departments = departments::all(&mut tx).await?;
+    let roles = people::roles(&mut tx).await?;
+    let people = people::people(&mut tx, None).await?;
     tx.commit().await?;
-    Ok(OrgSnapshot { departments, head })
-}
-
-pub async fn all(conn: &mut Conn) -> Result<Vec<Department>, StoreError> {
-    let rows: Vec<DepartmentRow> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM departments ORDER BY id"))
-            .fetch_all(&mut *conn)
-            .await?;
-    Ok(rows.into_iter().map(department).collect())
-}
-
-async fn one(conn: &mut Conn, id: DepartmentId) -> Result<Department, CommandError> {
-    let row: Option<DepartmentRow> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM departments WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&mut *conn)
-            .await?;
-    row.map(department)
-        .ok_or_else(|| CommandError::NotFound("no such department".into()))
-}
-
-/// Refuses a name a sibling already has (names compare without case).
-async fn require_free_name(
-    conn: &mut Conn,
-    parent: Option<DepartmentId>,
-    name: &str,
-    except: Option<DepartmentId>,
-) -> Result<(), CommandError> {
-    let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM departments
-         WHERE COALESCE(parent_id, 0) = $1 AND lower(name) = lower($2) AND id <> $3",
-    )
-    .bind(parent.map_or(0, |p| p.0))
-    .bind(name)
-    .bind(except.map_or(0, |d| d.0))
-    .fetch_optional(&mut *conn)
-    .await?;
-    match taken {
-        Some(_) => Err(CommandError::Conflict(format!(
-            "a department named \"{name}\" is already there"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The order that puts a department last among `parent`'s children.
-async fn last_order(conn: &mut Conn, parent: Option<DepartmentId>) -> Result<i64, CommandError> {
-    let max: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(MAX(sort_order) AS BIGINT) FROM departments WHERE COALESCE(parent_id, 0) = $1",
-    )
-    .bind(parent.map_or(0, |p| p.0))
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(max.unwrap_or(0) + 1)
-}
-
-async fn saved(ctx: &mut Ctx<'_>, department: Department) -> Result<CommandOutput, CommandError> {
-    let id = department.id;
-    let seq = ctx
-        .append(Scope::Workspace, EventBody::DepartmentSaved { department })
-        .await?;
-    Ok(CommandOutput::DepartmentChanged {
-        department: id,
-        seq: Some(seq),
+    Ok(OrgSnapshot {
+        departments,
+        roles,
+        people,
+        head,
     })
-}
-
-pub async fn create(
-    ctx: &mut Ctx<'_>,
-    command: &CreateDepartment,
-) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
-    let name = xietong::validate::department_name(&command.name)?.to_owned();
-    if let Some(parent) = command.parent {
-        one(ctx.conn(), parent).await?;
-    }
-    require_free_name(ctx.conn(), command.parent, &name, None).await?;
-    let order = last_order(ctx.conn(), command.parent).await?;
-    let at = ctx.now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO departments (name, parent_id, sort_order, created_at)
-         VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(&name)
-    .bind(command.parent.map(|p| p.0))
-    .bind(order)
-    .bind(at)
-    .fetch_one(ctx.conn())
-    .await?;
-    let department = Department {
-        id: DepartmentId(id),
-        name,
-        parent: command.parent,
-        head: None,
-        order,
-    };
-    saved(ctx, department).await
-}
-
-pub async fn rename(
-    ctx: &mut Ctx<'_>,
-    command: &RenameDepartment,
-) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
-    let name = xietong::validate::department_name(&command.name)?.to_owned();
-    let mut department = one(ctx.conn(), command.department).await?;
-    if department.name == name {
-        return Ok(unchanged(department.id));
-    }
-    require_free_name(ctx.conn(), department.parent, &name, Some(department.id)).await?;
-    sqlx::query("UPDATE departments SET name = $1 WHERE id = $2")
-        .bind(&name)
-        .bind(department.id.0)
-        .execute(ctx.conn())
-        .await?;
-    department.name = name;
-    saved(ctx, department).await
-}
-
-pub async fn move_to(
-    ctx: &mut Ctx<'_>,
-    command: &MoveDepartment,
-) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
-    let mut department = one(ctx.conn(), command.department).await?;
-    if department.parent == command.parent {
-        return Ok(unchanged(department.id));
-    }
-    // The new parent must exist and must not be the department or anything inside it.
-    let mut ancestor = command.parent;
-    while let Some(id) = ancestor {
-        if id == department.id {
-            return Err(CommandError::Invalid(
-                "a department cannot move into itself or one of its sub-departments".into(),
-            ));
-        }
-        ancestor = one(ctx.conn(), id).await?.parent;
-    }
-    require_free_name(
-        ctx.conn(),
-        command.parent,
-        &department.name,
-        Some(department.id),
-    )
-    .await?;
-    let order = last_order(ctx.conn(), command.parent).await?;
-    sqlx::query("UPDATE departments SET parent_id = $1, sort_order = $2 WHERE id = $3")
-        .bind(command.parent.map(|p| p.0))
-        .bind(order)
-        .bind(department.id.0)
-        .execute(ctx.conn())
-        .await?;
-    department.parent = command.parent;
-    department.order = order;
-    saved(ctx, department).await
-}
-
-pub async fn remove(
-    ctx: &mut Ctx<'_>,
-    command: &RemoveDepartment,
-) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
-    let department = one(ctx.conn(), command.department).await?;
-    let children: i64 =
-        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM departments WHERE parent_id = $1")
-            .bind(department.id.0)
-            .fetch_one(ctx.conn())
-            .await?;
-    let people: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM user_departments WHERE department_id = $1",
-    )
-    .bind(department.id.0)
-    .fetch_one(ctx.conn())
-    .await?;
-    if children > 0 || people > 0 {
-        return Err(CommandError::Conflict(format!(
-            "\"{}\" is not empty: move or remove its sub-departments and people first",
-            department.name
-        )));
-    }
-    sqlx::query("DELETE FROM departments WHERE id = $1")
-        .bind(department.id.0)
-        .execute(ctx.conn())
-        .await?;
-    let seq = ctx
-        .append(
-            Scope::Workspace,
-            EventBody::DepartmentRemoved {
-                department: department.id,
-            },
-        )
-        .await?;
-    Ok(CommandOutput::DepartmentChanged {
-        department: department.id,
-        seq: Some(seq),
-    })
-}
-
-fn unchanged(department: DepartmentId) -> CommandOutput {
-    CommandOutput::DepartmentChanged {
-        department,
-        seq: None,
-    }
 }

@@ -102,6 +102,7 @@ on_both_backends!(
     concurrent_batches_keep_sequence_numbers_gapless,
     every_way_of_searching_finds_the_same_messages,
     departments_form_a_tree_only_admins_change,
+    admins_set_people_and_roles_and_deactivate_accounts,
 );
 
 fn as_user(user: &CurrentUser, client_id: &str, command: Command) -> Submission {
@@ -809,5 +810,255 @@ async fn departments_form_a_tree_only_admins_change(store: &Store) {
     assert_eq!(
         paths,
         vec!["总部", "总部/研发部", "总部/财务部", "总部/财务部/Tech"]
+    );
+}
+
+async fn admins_set_people_and_roles_and_deactivate_accounts(store: &Store) {
+    use xietong::org::*;
+    let admin = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let hq = department_of(
+        org(
+            store,
+            &admin,
+            "p-0001",
+            Command::CreateDepartment(CreateDepartment {
+                name: "总部".into(),
+                parent: None,
+            }),
+        )
+        .await,
+    );
+    let tech = department_of(
+        org(
+            store,
+            &admin,
+            "p-0002",
+            Command::CreateDepartment(CreateDepartment {
+                name: "技术部".into(),
+                parent: Some(hq),
+            }),
+        )
+        .await,
+    );
+    let role = |output| match output {
+        Ok(CommandOutput::RoleChanged { role }) => role,
+        other => panic!("{other:?}"),
+    };
+    let hr = role(
+        org(
+            store,
+            &admin,
+            "p-0003",
+            Command::CreateRole(CreateRole { name: "HR".into() }),
+        )
+        .await,
+    );
+    let finance = role(
+        org(
+            store,
+            &admin,
+            "p-0004",
+            Command::CreateRole(CreateRole {
+                name: "Finance".into(),
+            }),
+        )
+        .await,
+    );
+    let taken = org(
+        store,
+        &admin,
+        "p-0005",
+        Command::CreateRole(CreateRole { name: "hr".into() }),
+    )
+    .await;
+    assert!(matches!(taken, Err(CommandError::Conflict(_))), "{taken:?}");
+    let refused = org(
+        store,
+        &bob,
+        "p-0006",
+        Command::CreateRole(CreateRole {
+            name: "Boss".into(),
+        }),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(CommandError::Forbidden(_))),
+        "{refused:?}"
+    );
+
+    let update = |full_name: &str, main, roles: Vec<xietong::RoleId>| {
+        Command::UpdatePerson(UpdatePerson {
+            person: bob.id,
+            full_name: full_name.into(),
+            title: "工程师".into(),
+            main_department: main,
+            other_departments: vec![hq, tech], // the main one among them is dropped
+            roles,
+        })
+    };
+    let refused = org(store, &bob, "p-0007", update("鲍勃", Some(tech), vec![])).await;
+    assert!(
+        matches!(refused, Err(CommandError::Forbidden(_))),
+        "{refused:?}"
+    );
+    let changed = org(
+        store,
+        &admin,
+        "p-0008",
+        update(" 鲍勃 ", Some(tech), vec![hr, finance]),
+    )
+    .await;
+    assert!(
+        matches!(
+            changed,
+            Ok(CommandOutput::PersonChanged { seq: Some(_), .. })
+        ),
+        "{changed:?}"
+    );
+    let same = org(
+        store,
+        &admin,
+        "p-0009",
+        update("鲍勃", Some(tech), vec![finance, hr]),
+    )
+    .await;
+    assert!(
+        matches!(same, Ok(CommandOutput::PersonChanged { seq: None, .. })),
+        "{same:?}"
+    );
+    let missing = org(
+        store,
+        &admin,
+        "p-0010",
+        update("x", Some(xietong::DepartmentId(999)), vec![]),
+    )
+    .await;
+    assert!(
+        matches!(missing, Err(CommandError::NotFound(_))),
+        "{missing:?}"
+    );
+    let bad = org(store, &admin, "p-0011", update("a\u{7}b", None, vec![])).await;
+    assert!(matches!(bad, Err(CommandError::Invalid(_))), "{bad:?}");
+
+    let snapshot = crate::org::snapshot(store, &bob).await.unwrap();
+    let person = snapshot.people.iter().find(|p| p.id == bob.id).unwrap();
+    assert_eq!(
+        (
+            person.full_name.as_str(),
+            person.title.as_str(),
+            person.main_department,
+            person.other_departments.clone()
+        ),
+        ("鲍勃", "工程师", Some(tech), vec![hq])
+    );
+    assert_eq!(person.roles, vec![hr, finance]);
+    // A department with people in it stays.
+    let not_empty = org(
+        store,
+        &admin,
+        "p-0012",
+        Command::RemoveDepartment(RemoveDepartment { department: tech }),
+    )
+    .await;
+    assert!(
+        matches!(not_empty, Err(CommandError::Conflict(_))),
+        "{not_empty:?}"
+    );
+    // A removed role leaves everyone who had it.
+    org(
+        store,
+        &admin,
+        "p-0013",
+        Command::RemoveRole(RemoveRole { role: hr }),
+    )
+    .await
+    .unwrap();
+    let snapshot = crate::org::snapshot(store, &bob).await.unwrap();
+    assert_eq!(
+        snapshot.roles.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![finance]
+    );
+    assert_eq!(
+        snapshot
+            .people
+            .iter()
+            .find(|p| p.id == bob.id)
+            .unwrap()
+            .roles,
+        vec![finance]
+    );
+
+    // Deactivation: the sessions go in the same transaction, and the account cannot log in.
+    accounts::create_session(store, "bob-session", bob.id, now_ms() + 60_000)
+        .await
+        .unwrap();
+    assert!(accounts::session(store, "bob-session")
+        .await
+        .unwrap()
+        .is_some());
+    let own = org(
+        store,
+        &admin,
+        "p-0014",
+        Command::SetPersonActive(SetPersonActive {
+            person: admin.id,
+            active: false,
+        }),
+    )
+    .await;
+    assert!(matches!(own, Err(CommandError::Invalid(_))), "{own:?}");
+    let off = one(
+        store,
+        as_user(
+            &admin,
+            "p-0015",
+            Command::SetPersonActive(SetPersonActive {
+                person: bob.id,
+                active: false,
+            }),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(off.events.len(), 1);
+    assert_eq!(off.events[0].body.ends_sessions_of(), Some(bob.id));
+    assert!(accounts::session(store, "bob-session")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(accounts::user_by_name(store, "bob")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(accounts::is_deactivated(store, bob.id).await.unwrap());
+    assert!(!accounts::people(store)
+        .await
+        .unwrap()
+        .iter()
+        .any(|p| p.id == bob.id));
+    org(
+        store,
+        &admin,
+        "p-0016",
+        Command::SetPersonActive(SetPersonActive {
+            person: bob.id,
+            active: true,
+        }),
+    )
+    .await
+    .unwrap();
+    assert!(accounts::user_by_name(store, "bob")
+        .await
+        .unwrap()
+        .is_some());
+    let snapshot = crate::org::snapshot(store, &admin).await.unwrap();
+    assert!(
+        snapshot
+            .people
+            .iter()
+            .find(|p| p.id == bob.id)
+            .unwrap()
+            .active
     );
 }

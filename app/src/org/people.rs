@@ -1,0 +1,278 @@
+//! "Roles" and "People" on the admin page: roles an admin defines, and each person's name,
+//! title, departments and roles, deactivation and reactivation. Every change is a command;
+//! every open page follows through the workspace events.
+
+use leptos::prelude::*;
+use xietong::org::{tree_order, CreateRole, Person, RemoveRole, SetPersonActive, UpdatePerson};
+use xietong::{Command, CommandOutput, DepartmentId, RoleId};
+
+use super::departments::command_action;
+use super::OrgView;
+
+#[component]
+pub fn RolesAdmin(view: RwSignal<OrgView>) -> impl IntoView {
+    let t = crate::i18n::t();
+    let action = command_action();
+    let error = move || crate::error::failure_text(t, action.value().get());
+    let name = RwSignal::new(String::new());
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(Command::CreateRole(CreateRole {
+            name: name.get_untracked(),
+        }));
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(CommandOutput::RoleChanged { .. })) = action.value().get() {
+            name.set(String::new());
+        }
+    });
+    view! {
+        <section class="admin-section" aria-labelledby="roles-title">
+            <h2 id="roles-title">{t.roles}</h2>
+            <form on:submit=add>
+                <label>
+                    {t.role_name}
+                    <input type="text" required maxlength="64" prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit" disabled=move || action.pending().get()>{t.add_role}</button>
+            </form>
+            <Show when=move || error().is_some()>
+                <p role="alert" class="error">{error}</p>
+            </Show>
+            <ul class="role-list" aria-label=t.roles>
+                <For each=move || view.with(|v| v.roles.clone()) key=|r| r.clone() let(role)>
+                    <li>
+                        <span>{role.name.clone()}</span>
+                        <button type="button" aria-label=(t.remove_role_named)(&role.name) on:click=move |_| {
+                            action.dispatch(Command::RemoveRole(RemoveRole { role: role.id }));
+                        }>{t.remove}</button>
+                    </li>
+                </For>
+            </ul>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn PeopleAdmin(view: RwSignal<OrgView>) -> impl IntoView {
+    let t = crate::i18n::t();
+    let action = command_action();
+    let error = move || crate::error::failure_text(t, action.value().get());
+    let editing = RwSignal::new(None::<xietong::UserId>);
+    view! {
+        <section class="admin-section" aria-labelledby="people-title">
+            <h2 id="people-title">{t.people}</h2>
+            <Show when=move || error().is_some()>
+                <p role="alert" class="error">{error}</p>
+            </Show>
+            <table class="people-table" aria-label=t.people>
+                {view! {
+                <thead>
+                    <tr>
+                        <th scope="col">{t.username}</th>
+                        <th scope="col">{t.full_name}</th>
+                        <th scope="col">{t.job_title}</th>
+                        <th scope="col">{t.main_department}</th>
+                        <th scope="col">{t.roles}</th>
+                        <th scope="col">{t.status}</th>
+                        <th scope="col"></th>
+                    </tr>
+                </thead>
+                }.into_any()}
+                <tbody>
+                    <For each=move || view.with(|v| v.people.clone()) key=|p| p.clone() let(person)>
+                        <PersonRow person view action editing />
+                    </For>
+                </tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn PersonRow(
+    person: Person,
+    view: RwSignal<OrgView>,
+    action: Action<Command, Result<CommandOutput, crate::AppError>>,
+    editing: RwSignal<Option<xietong::UserId>>,
+) -> impl IntoView {
+    let t = crate::i18n::t();
+    let id = person.id;
+    let name = person.username.clone();
+    let department = person
+        .main_department
+        .and_then(|d| view.with_untracked(|v| Some(xietong::org::path(&v.departments, d))))
+        .unwrap_or_default();
+    let roles = view.with_untracked(|v| {
+        person
+            .roles
+            .iter()
+            .filter_map(|r| v.role_name(*r).map(str::to_owned))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let active = person.active;
+    let toggle = move |_| {
+        action.dispatch(Command::SetPersonActive(SetPersonActive {
+            person: id,
+            active: !active,
+        }));
+    };
+    let toggle_label = if active {
+        (t.deactivate_named)(&name)
+    } else {
+        (t.reactivate_named)(&name)
+    };
+    view! {
+        <tr class:deactivated=!active>
+            {view! {
+                <td>{person.username.clone()}</td>
+                <td>{person.full_name.clone()}</td>
+                <td>{person.title.clone()}</td>
+                <td>{department}</td>
+                <td>{roles}</td>
+                <td>{if active { t.active } else { t.deactivated }}</td>
+            }.into_any()}
+            <td class="row-actions">
+                <button type="button" aria-label=(t.edit_named)(&name) on:click=move |_| editing.set(Some(id))>
+                    {t.edit}
+                </button>
+                <button type="button" aria-label=toggle_label on:click=toggle>
+                    {if active { t.deactivate } else { t.reactivate }}
+                </button>
+            </td>
+        </tr>
+        <Show when=move || editing.get() == Some(id)>
+            <tr class="edit-row">
+                <td colspan="7">
+                    <PersonForm person=person.clone() view action editing />
+                </td>
+            </tr>
+        </Show>
+    }
+    .into_any()
+}
+
+#[component]
+fn PersonForm(
+    person: Person,
+    view: RwSignal<OrgView>,
+    action: Action<Command, Result<CommandOutput, crate::AppError>>,
+    editing: RwSignal<Option<xietong::UserId>>,
+) -> impl IntoView {
+    let t = crate::i18n::t();
+    let full_name = RwSignal::new(person.full_name.clone());
+    let title = RwSignal::new(person.title.clone());
+    let main = RwSignal::new(person.main_department);
+    let others = RwSignal::new(person.other_departments.clone());
+    let roles = RwSignal::new(person.roles.clone());
+    let id = person.id;
+    let departments = move || {
+        view.with(|v| {
+            tree_order(&v.departments)
+                .into_iter()
+                .map(|(d, _)| (d.id, xietong::org::path(&v.departments, d.id)))
+                .collect::<Vec<_>>()
+        })
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(Command::UpdatePerson(UpdatePerson {
+            person: id,
+            full_name: full_name.get_untracked(),
+            title: title.get_untracked(),
+            main_department: main.get_untracked(),
+            other_departments: others.get_untracked(),
+            roles: roles.get_untracked(),
+        }));
+        editing.set(None);
+    };
+    let pick_others = move |ev: leptos::ev::Event| {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(select) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok())
+        else {
+            return;
+        };
+        let options = select.selected_options();
+        let picked: Vec<DepartmentId> = (0..options.length())
+            .filter_map(|i| options.item(i))
+            .filter_map(|o| o.get_attribute("value"))
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        others.set(picked);
+    };
+    view! {
+        <form class="person-form" aria-label=(t.edit_named)(&person.username) on:submit=save>
+            {view! {
+            <label>
+                {t.full_name}
+                <input type="text" maxlength="64" prop:value=move || full_name.get()
+                    on:input=move |ev| full_name.set(event_target_value(&ev)) />
+            </label>
+            <label>
+                {t.job_title}
+                <input type="text" maxlength="64" prop:value=move || title.get()
+                    on:input=move |ev| title.set(event_target_value(&ev)) />
+            </label>
+            }.into_any()}
+            {view! {
+            <label>
+                {t.main_department}
+                <select on:change=move |ev| main.set(event_target_value(&ev).parse().ok())>
+                    <option value="" selected=person.main_department.is_none()>{t.no_department}</option>
+                    {move || departments().into_iter().map(|(d, label)| {
+                        let selected = main.get_untracked() == Some(d);
+                        view! { <option value=d.to_string() selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                {t.other_departments}
+                <select multiple on:change=pick_others>
+                    {move || departments().into_iter().map(|(d, label)| {
+                        let selected = others.with_untracked(|o| o.contains(&d));
+                        view! { <option value=d.to_string() selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            }.into_any()}
+            <fieldset>
+                <legend>{t.roles}</legend>
+                <For each=move || view.with(|v| v.roles.clone()) key=|r| r.clone() let(role)>
+                    <RoleCheckbox role roles />
+                </For>
+            </fieldset>
+            <div class="actions">
+                <button type="button" on:click=move |_| editing.set(None)>{t.cancel}</button>
+                <button type="submit">{t.save}</button>
+            </div>
+        </form>
+    }
+    .into_any()
+}
+
+#[component]
+fn RoleCheckbox(role: xietong::org::Role, roles: RwSignal<Vec<RoleId>>) -> impl IntoView {
+    let id = role.id;
+    view! {
+        <label class="checkbox">
+            <input type="checkbox" prop:checked=move || roles.with(|r| r.contains(&id))
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    roles.update(|r| {
+                        r.retain(|x| *x != id);
+                        if on {
+                            r.push(id);
+                        }
+                    });
+                } />
+            {role.name}
+        </label>
+    }
+    .into_any()
+}

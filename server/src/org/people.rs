@@ -1,0 +1,300 @@
+//! People and roles: a person's real name, title, departments and roles, set by an admin, and
+//! deactivation (the account can no longer sign in; its sessions and sockets end everywhere).
+
+use std::collections::BTreeMap;
+
+use xietong::org::{CreateRole, Person, RemoveRole, Role, SetPersonActive, UpdatePerson};
+use xietong::{CommandOutput, DepartmentId, EventBody, RoleId, Scope, UserId};
+
+use crate::command::{CommandError, Ctx};
+use crate::store::{Conn, StoreError};
+
+pub async fn roles(conn: &mut Conn) -> Result<Vec<Role>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM roles ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| Role {
+            id: RoleId(id),
+            name,
+        })
+        .collect())
+}
+
+/// Everyone (`only: None`) or one person, by username.
+pub async fn people(conn: &mut Conn, only: Option<UserId>) -> Result<Vec<Person>, StoreError> {
+    let filter = if only.is_some() {
+        "WHERE id = $1"
+    } else {
+        "WHERE id <> $1"
+    };
+    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT id, username, full_name, title, CASE WHEN is_admin THEN 1 ELSE 0 END, deactivated
+         FROM users {filter}
+         ORDER BY username"
+    ))
+    .bind(only.map_or(0, |u| u.0))
+    .fetch_all(&mut *conn)
+    .await?;
+    let member_filter = if only.is_some() {
+        "WHERE user_id = $1"
+    } else {
+        "WHERE user_id <> $1"
+    };
+    let departments: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT user_id, department_id, main FROM user_departments {member_filter}
+         ORDER BY user_id, main DESC, department_id"
+    ))
+    .bind(only.map_or(0, |u| u.0))
+    .fetch_all(&mut *conn)
+    .await?;
+    let roles: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT user_id, role_id FROM user_roles {member_filter} ORDER BY user_id, role_id"
+    ))
+    .bind(only.map_or(0, |u| u.0))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_id: BTreeMap<i64, Person> = BTreeMap::new();
+    let mut order = Vec::with_capacity(rows.len());
+    for (id, username, full_name, title, is_admin, deactivated) in rows {
+        order.push(id);
+        by_id.insert(
+            id,
+            Person {
+                id: UserId(id),
+                username,
+                full_name,
+                title,
+                main_department: None,
+                other_departments: Vec::new(),
+                roles: Vec::new(),
+                is_admin: is_admin != 0,
+                active: deactivated == 0,
+            },
+        );
+    }
+    for (user, department, main) in departments {
+        if let Some(person) = by_id.get_mut(&user) {
+            if main != 0 {
+                person.main_department = Some(DepartmentId(department));
+            } else {
+                person.other_departments.push(DepartmentId(department));
+            }
+        }
+    }
+    for (user, role) in roles {
+        if let Some(person) = by_id.get_mut(&user) {
+            person.roles.push(RoleId(role));
+        }
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect())
+}
+
+async fn person(conn: &mut Conn, id: UserId) -> Result<Person, CommandError> {
+    people(conn, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| CommandError::NotFound("no such person".into()))
+}
+
+async fn saved(ctx: &mut Ctx<'_>, person: Person) -> Result<CommandOutput, CommandError> {
+    let id = person.id;
+    let seq = ctx
+        .append(Scope::Workspace, EventBody::PersonSaved { person })
+        .await?;
+    Ok(CommandOutput::PersonChanged {
+        person: id,
+        seq: Some(seq),
+    })
+}
+
+pub async fn create_role(
+    ctx: &mut Ctx<'_>,
+    command: &CreateRole,
+) -> Result<CommandOutput, CommandError> {
+    ctx.require_admin()?;
+    let name = xietong::validate::role_name(&command.name)?.to_owned();
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM roles WHERE lower(name) = lower($1)")
+            .bind(&name)
+            .fetch_optional(ctx.conn())
+            .await?;
+    if taken.is_some() {
+        return Err(CommandError::Conflict(format!(
+            "a role named \"{name}\" exists"
+        )));
+    }
+    let at = ctx.now();
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO roles (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(&name)
+            .bind(at)
+            .fetch_one(ctx.conn())
+            .await?;
+    let role = Role {
+        id: RoleId(id),
+        name,
+    };
+    ctx.append(Scope::Workspace, EventBody::RoleSaved { role })
+        .await?;
+    Ok(CommandOutput::RoleChanged { role: RoleId(id) })
+}
+
+pub async fn remove_role(
+    ctx: &mut Ctx<'_>,
+    command: &RemoveRole,
+) -> Result<CommandOutput, CommandError> {
+    ctx.require_admin()?;
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE id = $1")
+        .bind(command.role.0)
+        .fetch_optional(ctx.conn())
+        .await?;
+    if found.is_none() {
+        return Err(CommandError::NotFound("no such role".into()));
+    }
+    sqlx::query("DELETE FROM user_roles WHERE role_id = $1")
+        .bind(command.role.0)
+        .execute(ctx.conn())
+        .await?;
+    sqlx::query("DELETE FROM roles WHERE id = $1")
+        .bind(command.role.0)
+        .execute(ctx.conn())
+        .await?;
+    ctx.append(
+        Scope::Workspace,
+        EventBody::RoleRemoved { role: command.role },
+    )
+    .await?;
+    Ok(CommandOutput::RoleChanged { role: command.role })
+}
+
+pub async fn update_person(
+    ctx: &mut Ctx<'_>,
+    command: &UpdatePerson,
+) -> Result<CommandOutput, CommandError> {
+    ctx.require_admin()?;
+    let before = person(ctx.conn(), command.person).await?;
+    let full_name = xietong::validate::profile_field(&command.full_name)?.to_owned();
+    let title = xietong::validate::profile_field(&command.title)?.to_owned();
+    let mut others: Vec<DepartmentId> = command
+        .other_departments
+        .iter()
+        .copied()
+        .filter(|d| Some(*d) != command.main_department)
+        .collect();
+    others.sort();
+    others.dedup();
+    let mut roles = command.roles.clone();
+    roles.sort();
+    roles.dedup();
+    for department in command.main_department.iter().chain(&others) {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM departments WHERE id = $1")
+            .bind(department.0)
+            .fetch_optional(ctx.conn())
+            .await?;
+        if found.is_none() {
+            return Err(CommandError::NotFound(format!(
+                "no department {department}"
+            )));
+        }
+    }
+    for role in &roles {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE id = $1")
+            .bind(role.0)
+            .fetch_optional(ctx.conn())
+            .await?;
+        if found.is_none() {
+            return Err(CommandError::NotFound(format!("no role {role}")));
+        }
+    }
+    let after = Person {
+        full_name,
+        title,
+        main_department: command.main_department,
+        other_departments: others,
+        roles,
+        ..before.clone()
+    };
+    if after == before {
+        return Ok(CommandOutput::PersonChanged {
+            person: before.id,
+            seq: None,
+        });
+    }
+    let id = after.id.0;
+    sqlx::query("UPDATE users SET full_name = $1, title = $2 WHERE id = $3")
+        .bind(&after.full_name)
+        .bind(&after.title)
+        .bind(id)
+        .execute(ctx.conn())
+        .await?;
+    sqlx::query("DELETE FROM user_departments WHERE user_id = $1")
+        .bind(id)
+        .execute(ctx.conn())
+        .await?;
+    let memberships = after
+        .main_department
+        .iter()
+        .map(|d| (d, 1i64))
+        .chain(after.other_departments.iter().map(|d| (d, 0i64)));
+    for (department, main) in memberships {
+        sqlx::query(
+            "INSERT INTO user_departments (user_id, department_id, main) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(department.0)
+        .bind(main)
+        .execute(ctx.conn())
+        .await?;
+    }
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+        .bind(id)
+        .execute(ctx.conn())
+        .await?;
+    for role in &after.roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(role.0)
+            .execute(ctx.conn())
+            .await?;
+    }
+    saved(ctx, after).await
+}
+
+/// Deactivating deletes the person's sessions in the same transaction; its `person_saved`
+/// event (`active: false`) makes every node close their sockets (`EventBody::ends_sessions_of`).
+pub async fn set_active(
+    ctx: &mut Ctx<'_>,
+    command: &SetPersonActive,
+) -> Result<CommandOutput, CommandError> {
+    ctx.require_admin()?;
+    if !command.active && ctx.user().ok().map(|u| u.id) == Some(command.person) {
+        return Err(CommandError::Invalid(
+            "you cannot deactivate your own account".into(),
+        ));
+    }
+    let mut person = person(ctx.conn(), command.person).await?;
+    if person.active == command.active {
+        return Ok(CommandOutput::PersonChanged {
+            person: person.id,
+            seq: None,
+        });
+    }
+    sqlx::query("UPDATE users SET deactivated = $1 WHERE id = $2")
+        .bind(i64::from(!command.active))
+        .bind(person.id.0)
+        .execute(ctx.conn())
+        .await?;
+    if !command.active {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(person.id.0)
+            .execute(ctx.conn())
+            .await?;
+    }
+    person.active = command.active;
+    saved(ctx, person).await
+}
