@@ -94,6 +94,38 @@ pub struct Person {
     pub is_admin: bool,
     /// False once deactivated: cannot sign in, and every session has ended.
     pub active: bool,
+    /// The full name's pinyin, lowercase, no spaces (张伟 → `zhangwei`), computed by the server
+    /// so the browser carries no pinyin tables. Empty for a name without Chinese characters.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pinyin: String,
+    /// Its initials (张伟 → `zw`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub initials: String,
+}
+
+impl Person {
+    /// The name to show: the full name, else the username.
+    pub fn display_name(&self) -> &str {
+        if self.full_name.is_empty() {
+            &self.username
+        } else {
+            &self.full_name
+        }
+    }
+
+    /// Whether the address book's search `query` finds this person: by name or username (any
+    /// part, without case), by pinyin (`zhangwei`, `zhang`) or by its initials (`zw`).
+    pub fn matches(&self, query: &str) -> bool {
+        let query = query.trim().to_lowercase();
+        if query.is_empty() {
+            return true;
+        }
+        let spaced: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+        self.full_name.to_lowercase().contains(&query)
+            || self.username.to_lowercase().contains(&query)
+            || (!self.pinyin.is_empty() && self.pinyin.contains(&spaced))
+            || (!self.initials.is_empty() && self.initials.starts_with(&spaced))
+    }
 }
 
 /// Command (admins): a new role.
@@ -218,5 +250,39 @@ mod tests {
             ]
         );
         assert_eq!(path(&all, DepartmentId(3)), "总部/技术部/前端组");
+    }
+
+    #[test]
+    fn people_are_found_by_name_pinyin_and_initials() {
+        let person = Person {
+            id: UserId(1),
+            username: "zwei".into(),
+            full_name: "张伟".into(),
+            title: String::new(),
+            main_department: None,
+            other_departments: Vec::new(),
+            roles: Vec::new(),
+            is_admin: false,
+            active: true,
+            pinyin: "zhangwei".into(),
+            initials: "zw".into(),
+        };
+        for found in [
+            "张",
+            "伟",
+            "ZWEI",
+            "zhangwei",
+            "zhang wei",
+            "zhang",
+            "wei",
+            "zw",
+            "z",
+            "",
+        ] {
+            assert!(person.matches(found), "{found}");
+        }
+        for missed in ["李", "zhangw ei x", "wz", "w z x", "lisi"] {
+            assert!(!person.matches(missed), "{missed}");
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod chat;
 pub mod codec;
 pub mod command;
+pub mod contacts;
 pub mod error;
 pub mod i18n;
 pub mod live;
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=chat::ChannelPage ssr=SsrMode::Async />
                     <Route path=path!("c/:id") view=chat::ChannelPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("contacts") view={Lazy::<contacts::AddressBookRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

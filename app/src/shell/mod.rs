@@ -62,6 +62,11 @@ pub fn Shell() -> impl IntoView {
                         <LogoutButton />
                     }.into_any()}
                 </header>
+                {view! {
+                    <nav aria-label=t.office class="office-nav">
+                        <leptos_router::components::A href="/contacts">{t.address_book}</leptos_router::components::A>
+                    </nav>
+                }.into_any()}
                 {view! { <crate::chat::ChannelSidebar /> }.into_any()}
                 <Suspense>
                     {move || Suspend::new(async move {

@@ -71,6 +71,8 @@ pub async fn people(conn: &mut Conn, only: Option<UserId>) -> Result<Vec<Person>
                 roles: Vec::new(),
                 is_admin: is_admin != 0,
                 active: deactivated == 0,
+                pinyin: String::new(),
+                initials: String::new(),
             },
         );
     }
@@ -91,7 +93,35 @@ pub async fn people(conn: &mut Conn, only: Option<UserId>) -> Result<Vec<Person>
     Ok(order
         .into_iter()
         .filter_map(|id| by_id.remove(&id))
+        .map(spelled)
         .collect())
+}
+
+/// Fills in the pinyin of a person's full name and its initials (the first reading of each
+/// character; letters and digits kept as they are).
+fn spelled(mut person: Person) -> Person {
+    use pinyin::ToPinyin;
+    let (mut full, mut initials) = (String::new(), String::new());
+    let mut any_chinese = false;
+    for c in person.full_name.chars() {
+        match c.to_pinyin() {
+            Some(p) => {
+                any_chinese = true;
+                full.push_str(p.plain());
+                initials.push_str(p.first_letter());
+            }
+            None if c.is_alphanumeric() => full.extend(c.to_lowercase()),
+            None => {}
+        }
+    }
+    if any_chinese {
+        person.pinyin = full;
+        person.initials = initials;
+    } else {
+        person.pinyin.clear();
+        person.initials.clear();
+    }
+    person
 }
 
 async fn person(conn: &mut Conn, id: UserId) -> Result<Person, CommandError> {
@@ -211,14 +241,14 @@ pub async fn update_person(
             return Err(CommandError::NotFound(format!("no role {role}")));
         }
     }
-    let after = Person {
+    let after = spelled(Person {
         full_name,
         title,
         main_department: command.main_department,
         other_departments: others,
         roles,
         ..before.clone()
-    };
+    });
     if after == before {
         return Ok(CommandOutput::PersonChanged {
             person: before.id,

@@ -953,6 +953,11 @@ async fn admins_set_people_and_roles_and_deactivate_accounts(store: &Store) {
         ("鲍勃", "工程师", Some(tech), vec![hq])
     );
     assert_eq!(person.roles, vec![hr, finance]);
+    assert_eq!(
+        (person.pinyin.as_str(), person.initials.as_str()),
+        ("baobo", "bb")
+    );
+    assert!(person.matches("bb") && person.matches("baobo") && person.matches("鲍"));
     // A department with people in it stays.
     let not_empty = org(
         store,

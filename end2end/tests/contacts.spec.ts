@@ -1,0 +1,83 @@
+import { expect, test, type Page } from '@playwright/test';
+import { closeUsers, newAdmin, newUser, uniqueName } from './helpers';
+
+test.afterEach(closeUsers);
+
+/** A Chinese name nobody else in the run is likely to have, with its pinyin and initials. */
+function chineseName() {
+  const syllables: [string, string][] = [
+    ['张', 'zhang'], ['王', 'wang'], ['李', 'li'], ['赵', 'zhao'], ['刘', 'liu'], ['陈', 'chen'],
+    ['杨', 'yang'], ['黄', 'huang'], ['周', 'zhou'], ['吴', 'wu'], ['徐', 'xu'], ['孙', 'sun'],
+    ['马', 'ma'], ['朱', 'zhu'], ['胡', 'hu'], ['郭', 'guo'], ['何', 'he'], ['高', 'gao'],
+  ];
+  const picked = Array.from({ length: 4 }, () => syllables[Math.floor(Math.random() * syllables.length)]);
+  return {
+    name: picked.map(([c]) => c).join(''),
+    pinyin: picked.map(([, p]) => p).join(''),
+    initials: picked.map(([, p]) => p[0]).join(''),
+  };
+}
+
+async function setPerson(admin: Page, username: string, fullName: string, title: string, department?: string) {
+  const row = admin.getByRole('table', { name: 'People' }).getByRole('row')
+    .filter({ has: admin.getByRole('cell', { name: username, exact: true }) });
+  await row.getByRole('button', { name: `Edit ${username}` }).click();
+  const form = admin.getByRole('form', { name: `Edit ${username}` });
+  await form.getByLabel('Full name').fill(fullName);
+  await form.getByLabel('Title').fill(title);
+  if (department) await form.getByLabel('Main department').selectOption({ label: department });
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(row.getByRole('cell').nth(1)).toHaveText(fullName);
+}
+
+test('address book: find people by name, pinyin and initials, browse by department, open a card and send a message', async ({ browser }) => {
+  const admin = await newAdmin(browser);
+  const wanted = await newUser(browser, 'w');
+  const viewer = await newUser(browser, 'v');
+  const person = chineseName();
+  let other = chineseName();
+  while (other.initials === person.initials) other = chineseName();
+
+  await admin.page.getByRole('link', { name: 'Admin' }).click();
+  const top = uniqueName('总部');
+  const team = uniqueName('前端组');
+  await admin.page.getByLabel('Department name').fill(top);
+  await admin.page.getByRole('button', { name: 'Add department' }).click();
+  await admin.page.getByLabel('Department name').fill(team);
+  await admin.page.getByLabel('Parent department').selectOption({ label: top });
+  await admin.page.getByRole('button', { name: 'Add department' }).click();
+  await setPerson(admin.page, wanted.name, person.name, '工程师', `${top}/${team}`);
+  await setPerson(admin.page, viewer.name, other.name, '设计师');
+
+  await viewer.page.getByRole('link', { name: 'Address book' }).click();
+  await expect(viewer.page.getByRole('heading', { name: 'Address book' })).toBeVisible();
+  const list = viewer.page.getByRole('list', { name: 'People' });
+  const entry = list.getByRole('listitem').filter({ has: viewer.page.getByRole('button', { name: person.name, exact: true }) });
+  const me = list.getByRole('listitem').filter({ has: viewer.page.getByRole('button', { name: other.name, exact: true }) });
+  const search = viewer.page.getByRole('searchbox', { name: 'Search people' });
+  for (const query of [person.initials, person.pinyin, person.name.slice(0, 2), wanted.name.toUpperCase()]) {
+    await search.fill(query);
+    await expect(entry, query).toHaveCount(1);
+    await expect(me, query).toHaveCount(0);
+  }
+  await expect(entry.locator('.presence')).toHaveText('Online');
+  await expect(entry).toContainText(`${top}/${team}`);
+
+  // Live: the admin changes the title while the address book is open.
+  await setPerson(admin.page, wanted.name, person.name, '架构师');
+  await expect(entry).toContainText('架构师');
+
+  // A department shows the people in it and below it.
+  await search.fill('');
+  await viewer.page.getByRole('navigation', { name: 'Departments' }).getByRole('button', { name: top, exact: true }).click();
+  await expect(entry).toHaveCount(1);
+  await expect(me).toHaveCount(0);
+
+  // The card, and a direct message from it.
+  await entry.getByRole('button', { name: person.name, exact: true }).click();
+  const card = viewer.page.getByRole('region', { name: person.name });
+  await expect(card).toContainText(wanted.name);
+  await card.getByRole('button', { name: 'Send message' }).click();
+  await expect(viewer.page).toHaveURL(/\/c\/\d+$/);
+  await expect(viewer.page.getByRole('heading', { level: 1 })).toContainText(wanted.name);
+});
