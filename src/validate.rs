@@ -103,44 +103,49 @@ pub fn channel_name(name: &str) -> Result<&str, ValidationError> {
     Ok(name)
 }
 
-/// A department's name, trimmed: no control characters, and no `/` (it separates the names
-/// of a department path such as `总部/技术部`).
-pub fn department_name(name: &str) -> Result<&str, ValidationError> {
-    let name = name.trim();
+/// A department's name: NFKC-normalised (so `Ｓａｌｅｓ` is `Sales`) and trimmed, no control
+/// or invisible characters, and no `/` (it separates the names of a path such as `总部/技术部`).
+pub fn department_name(name: &str) -> Result<String, ValidationError> {
+    let name = normalised(name);
     if name.is_empty() {
         return Err(ValidationError::EmptyDepartmentName);
     }
     if name.chars().count() > MAX_DEPARTMENT_NAME_CHARS {
         return Err(ValidationError::DepartmentNameTooLong);
     }
-    if !is_plain_text(name) || name.contains('/') {
+    if !is_plain_text(&name) || name.contains('/') {
         return Err(ValidationError::DepartmentNameBadCharacter);
     }
     Ok(name)
 }
 
-/// A role's name, trimmed: no control or invisible characters.
-pub fn role_name(name: &str) -> Result<&str, ValidationError> {
-    let name = name.trim();
+/// A role's name, normalised like a department's: no control or invisible characters.
+pub fn role_name(name: &str) -> Result<String, ValidationError> {
+    let name = normalised(name);
     if name.is_empty() {
         return Err(ValidationError::EmptyRoleName);
     }
     if name.chars().count() > MAX_DEPARTMENT_NAME_CHARS {
         return Err(ValidationError::RoleNameTooLong);
     }
-    if !is_plain_text(name) {
+    if !is_plain_text(&name) {
         return Err(ValidationError::RoleNameBadCharacter);
     }
     Ok(name)
 }
 
-/// A person's full name or title, trimmed; may be empty.
-pub fn profile_field(value: &str) -> Result<&str, ValidationError> {
-    let value = value.trim();
-    if value.chars().count() > MAX_PROFILE_FIELD_CHARS || !is_plain_text(value) {
+/// A person's full name or title, normalised; may be empty.
+pub fn profile_field(value: &str) -> Result<String, ValidationError> {
+    let value = normalised(value);
+    if value.chars().count() > MAX_PROFILE_FIELD_CHARS || !is_plain_text(&value) {
         return Err(ValidationError::BadProfileField);
     }
     Ok(value)
+}
+
+fn normalised(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().collect::<String>().trim().to_owned()
 }
 
 /// No control characters, and none of the invisible ones that make a text look like another.
@@ -152,7 +157,11 @@ fn is_plain_text(text: &str) -> bool {
 
 /// Bidi overrides and zero-width characters: they make one name look like another.
 fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 /// A username: NFKC-normalised (so `ａｌｉｃｅ` is `alice`), trimmed, letters (any script) and

@@ -43,6 +43,13 @@ pub trait Backend: Send + Sync + 'static {
         username: &str,
         password: &str,
     ) -> Result<Session, AppError>;
+    /// Sets a new random password for `user` (admins only), ends all their sessions, and
+    /// returns the password for the admin to hand over.
+    async fn reset_password(
+        &self,
+        admin: &CurrentUser,
+        user: xietong::UserId,
+    ) -> Result<String, AppError>;
     async fn log_out(&self, token: &str) -> Result<(), AppError>;
     async fn workspace(&self, user: &CurrentUser) -> Result<WorkspaceSnapshot, AppError>;
     /// Runs a command through the same path as the socket's `command` frames.

@@ -118,4 +118,18 @@ test('people: an admin defines roles, sets a person’s name, title, department 
   await expect(row(other).getByRole('cell').nth(5)).toHaveText('Active');
   await member.page.getByRole('button', { name: 'Log in' }).click();
   await expect(member.page.getByRole('status')).toHaveText('Connected');
+
+  // A password reset: a new password shown once to the admin; the person's page is logged
+  // out, and the new password lets them in.
+  await row(admin.page).getByRole('button', { name: `Reset password of ${member.name}` }).click();
+  const dialog = admin.page.getByRole('dialog', { name: 'New password' });
+  const password = await dialog.getByRole('textbox', { name: 'Temporary password' }).inputValue();
+  expect(password).toHaveLength(12);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(member.page).toHaveURL(/\/login/);
+  await member.page.waitForLoadState('networkidle');
+  await member.page.getByLabel('Username').fill(member.name);
+  await member.page.getByLabel('Password').fill(password);
+  await member.page.getByRole('button', { name: 'Log in' }).click();
+  await expect(member.page.getByRole('status')).toHaveText('Connected');
 });

@@ -74,6 +74,20 @@ pub fn administer(user: &CurrentUser) -> Result<(), Denied> {
     }
 }
 
+/// `administer`, with the actor as the database holds them now (an admin, not deactivated).
+pub async fn administer_now(conn: &mut Conn, user: &CurrentUser) -> Result<(), Denied> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT CASE WHEN is_admin THEN 1 ELSE 0 END, deactivated FROM users WHERE id = $1",
+    )
+    .bind(user.id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some((1, 0)) => Ok(()),
+        _ => Err(Denied::Forbidden("workspace's administration")),
+    }
+}
+
 /// Public channels are open to everyone; the other kinds to their members only.
 async fn channel(
     conn: &mut Conn,

@@ -201,6 +201,25 @@ impl Backend for ServerBackend {
         Ok(token)
     }
 
+    async fn reset_password(
+        &self,
+        admin: &CurrentUser,
+        user: xietong::UserId,
+    ) -> Result<String, AppError> {
+        crate::access::administer(admin)?;
+        let password = auth::new_temporary_password();
+        let hash = auth::hash_password(&self.state.passwords, password.clone()).await?;
+        let ended = accounts::set_password(&self.state.store, user, &hash)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::NotFound("no such person".into()))?;
+        for session in &ended {
+            self.state.backplane.session_ended(session);
+        }
+        tracing::info!(admin = %admin.id, %user, sessions = ended.len(), "password reset");
+        Ok(password)
+    }
+
     async fn log_out(&self, token: &str) -> Result<(), AppError> {
         let hash = auth::token_hash(token);
         accounts::delete_session(&self.state.store, &hash)

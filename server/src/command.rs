@@ -151,11 +151,16 @@ impl<'c> Ctx<'c> {
         }
     }
 
-    /// Refuses unless the actor administers the workspace (the server itself does).
-    pub fn require_admin(&self) -> Result<(), CommandError> {
+    /// Refuses unless the actor administers the workspace (the server itself does). Takes the
+    /// workspace scope's lock first, so administrative commands run one at a time on every node
+    /// (two concurrent moves cannot make a loop of departments, nor two admins deactivate each
+    /// other), and checks the actor as the database holds them now: an admin deactivated or
+    /// demoted while this command waited in the queue is refused.
+    pub async fn require_admin(&mut self) -> Result<(), CommandError> {
+        store::lock_scope(self.conn, Scope::Workspace).await?;
         match self.actor {
             Actor::System => Ok(()),
-            Actor::User(user) => Ok(access::administer(user)?),
+            Actor::User(user) => Ok(access::administer_now(self.conn, user).await?),
         }
     }
 

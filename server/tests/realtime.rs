@@ -625,6 +625,48 @@ async fn deactivating_a_person_closes_their_sockets_and_refuses_their_session() 
     server.stop().await;
 }
 
+/// An admin's password reset: a new random password, every session of the person ended (their
+/// sockets close with 4001), the old password refused; refused to anyone but an admin.
+#[tokio::test]
+async fn an_admin_resets_a_password_and_every_session_of_the_person_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.sign_up("alice").await; // the first account: admin
+    let bob = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let mut bob_tab = server.connect(&bob).await;
+    let reset = |cookie: String| {
+        let url = format!("{}/api/reset_password", server.base());
+        let origin = server.origin();
+        async move {
+            http()
+                .post(url)
+                .header("cookie", cookie)
+                .header("origin", origin)
+                .json(&serde_json::json!({ "user": bob_id }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        reset(bob.clone()).await.status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    let response = reset(admin.clone()).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let password: String = response.json().await.unwrap();
+    assert_eq!(password.chars().count(), 12);
+    assert_eq!(bob_tab.close_code().await, Some(close::SESSION_ENDED));
+    assert_eq!(
+        server.server_fn(&bob, "whoami", "").await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert!(server.log_in("bob", PASSWORD).await.is_none());
+    assert!(server.log_in("bob", &password).await.is_some());
+    server.stop().await;
+}
+
 /// What PROTOCOL.md promises about subscriptions, each tried.
 #[tokio::test]
 async fn subscriptions_keep_the_documented_promises() {

@@ -156,6 +156,11 @@ pub struct Texts {
     pub deactivate_named: fn(&str) -> String,
     pub reactivate_named: fn(&str) -> String,
     pub no_department: &'static str,
+    pub reset_password: &'static str,
+    pub reset_password_named: fn(&str) -> String,
+    pub new_password: &'static str,
+    pub new_password_hint: fn(&str) -> String,
+    pub temporary_password: &'static str,
     // The address book.
     pub office: &'static str,
     pub address_book: &'static str,
@@ -314,6 +319,15 @@ pub static ENGLISH: Texts = Texts {
     deactivate_named: |name| format!("Deactivate {name}"),
     reactivate_named: |name| format!("Reactivate {name}"),
     no_department: "(none)",
+    reset_password: "Reset password",
+    reset_password_named: |name| format!("Reset password of {name}"),
+    new_password: "New password",
+    new_password_hint: |name| {
+        format!(
+            "Give this password to {name}. Every session of theirs has ended; they log in with it."
+        )
+    },
+    temporary_password: "Temporary password",
     office: "Office",
     address_book: "Address book",
     everyone: "Everyone",
@@ -464,6 +478,13 @@ pub static CHINESE: Texts = Texts {
     deactivate_named: |name| format!("停用 {name}"),
     reactivate_named: |name| format!("启用 {name}"),
     no_department: "（无）",
+    reset_password: "重置密码",
+    reset_password_named: |name| format!("重置 {name} 的密码"),
+    new_password: "新密码",
+    new_password_hint: |name| {
+        format!("请把这个密码交给 {name}。其所有会话已结束，需用新密码登录。")
+    },
+    temporary_password: "临时密码",
     office: "办公",
     address_book: "通讯录",
     everyone: "全部",

@@ -8,6 +8,17 @@ use xietong::{Command, CommandOutput, DepartmentId, RoleId};
 
 use super::departments::command_action;
 use super::OrgView;
+use crate::AppError;
+
+/// Gives `user` a new random password (admins only) and ends every session of theirs; the
+/// answer is the password, shown once for the admin to hand over.
+#[server(prefix = "/api", endpoint = "reset_password", input = leptos::server_fn::codec::Json, output = crate::codec::TextJson)]
+pub async fn reset_password(user: xietong::UserId) -> Result<String, AppError> {
+    let admin = crate::backend::require_user()?;
+    crate::backend::backend()?
+        .reset_password(&admin, user)
+        .await
+}
 
 #[component]
 pub fn RolesAdmin(view: RwSignal<OrgView>) -> impl IntoView {
@@ -102,18 +113,25 @@ fn PersonRow(
     let t = crate::i18n::t();
     let id = person.id;
     let name = person.username.clone();
-    let department = person
-        .main_department
-        .and_then(|d| view.with_untracked(|v| Some(xietong::org::path(&v.departments, d))))
-        .unwrap_or_default();
-    let roles = view.with_untracked(|v| {
-        person
-            .roles
-            .iter()
-            .filter_map(|r| v.role_name(*r).map(str::to_owned))
-            .collect::<Vec<_>>()
-            .join(", ")
-    });
+    // Names of departments and roles follow renames while the row stays.
+    let main_department = person.main_department;
+    let department = move || {
+        main_department
+            .map(|d| view.with(|v| xietong::org::path(&v.departments, d)))
+            .unwrap_or_default()
+    };
+    let role_ids = person.roles.clone();
+    let roles = move || {
+        view.with(|v| {
+            role_ids
+                .iter()
+                .filter_map(|r| v.role_name(*r).map(str::to_owned))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    };
+    let live = expect_context::<crate::live::Live>();
+    let is_me = move || live.me.with(|me| me.as_ref().map(|m| m.id) == Some(id));
     let active = person.active;
     let toggle = move |_| {
         action.dispatch(Command::SetPersonActive(SetPersonActive {
@@ -121,6 +139,8 @@ fn PersonRow(
             active: !active,
         }));
     };
+    let reset = Action::new(move |_: &()| reset_password(id));
+    let reset_name = StoredValue::new(name.clone());
     let toggle_label = if active {
         (t.deactivate_named)(&name)
     } else {
@@ -140,11 +160,35 @@ fn PersonRow(
                 <button type="button" aria-label=(t.edit_named)(&name) on:click=move |_| editing.set(Some(id))>
                     {t.edit}
                 </button>
-                <button type="button" aria-label=toggle_label on:click=toggle>
-                    {if active { t.deactivate } else { t.reactivate }}
+                <Show when=move || !is_me()>
+                    <button type="button" aria-label=toggle_label.clone() on:click=toggle>
+                        {if active { t.deactivate } else { t.reactivate }}
+                    </button>
+                </Show>
+                <button type="button" aria-label=(t.reset_password_named)(&name)
+                    on:click=move |_| { reset.dispatch(()); }>
+                    {t.reset_password}
                 </button>
             </td>
         </tr>
+        <Show when=move || reset.value().get().is_some()>
+            <crate::shell::Modal title=t.new_password.to_owned() on_close=Callback::new(move |_| reset.value().set(None))>
+                {move || match reset.value().get() {
+                    Some(Ok(password)) => view! {
+                        <p>{(t.new_password_hint)(&reset_name.get_value())}</p>
+                        <label>
+                            {t.temporary_password}
+                            <input type="text" readonly prop:value=password />
+                        </label>
+                    }.into_any(),
+                    Some(Err(e)) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
+                    None => ().into_any(),
+                }}
+                <div class="actions">
+                    <button type="button" on:click=move |_| reset.value().set(None)>{t.close}</button>
+                </div>
+            </crate::shell::Modal>
+        </Show>
         <Show when=move || editing.get() == Some(id)>
             <tr class="edit-row">
                 <td colspan="7">

@@ -67,6 +67,18 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A temporary password an admin hands over after a reset: 12 characters from an alphabet
+/// without look-alikes (no 0/O, 1/l/I), about 70 bits.
+pub fn new_temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
 /// What is stored for a token: its SHA-256, hex.
 pub fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -92,6 +104,9 @@ pub struct SessionCache {
     /// Sessions ended here recently: a lookup already under way when one ended must not put
     /// it back in the cache.
     ended: Mutex<HashMap<Arc<str>, Instant>>,
+    /// Users all of whose sessions ended recently (deactivated): lookups that began before
+    /// must not cache or return what they read.
+    users_ended: Mutex<HashMap<xietong::UserId, Instant>>,
 }
 
 const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
@@ -102,6 +117,7 @@ impl Default for SessionCache {
         SessionCache {
             entries: Mutex::new(HashMap::new()),
             ended: Mutex::new(HashMap::new()),
+            users_ended: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -127,13 +143,21 @@ impl SessionCache {
             return Ok(None);
         }
         let now = crate::store::now_ms();
-        if let Some((row, at)) = self.lock().get(hash) {
-            if at.elapsed() < SESSION_CACHE_TTL && row.expires_at > now {
-                return Ok(Some(row.clone()));
+        let cached = self.lock().get(hash).cloned();
+        if let Some((row, at)) = cached {
+            if at.elapsed() < SESSION_CACHE_TTL
+                && row.expires_at > now
+                && !self.user_ended_after(row.user.id, at)
+            {
+                return Ok(Some(row));
             }
         }
+        let started = Instant::now();
         let found = queries::session(store, hash).await?;
-        if self.recently_ended(hash) {
+        let stale = found
+            .as_ref()
+            .is_some_and(|row| self.user_ended_after(row.user.id, started));
+        if self.recently_ended(hash) || stale {
             return Ok(None);
         }
         let mut entries = self.lock();
@@ -151,9 +175,13 @@ impl SessionCache {
         Ok(found)
     }
 
-    /// Forgets a session that ended (logged out here or elsewhere, or found gone).
-    /// Forgets every cached session of `user` (a deactivated account).
+    /// Forgets every cached session of `user` (a deactivated account or a reset password), and
+    /// refuses what a lookup already under way read before now.
     pub fn invalidate_user(&self, user: xietong::UserId) {
+        self.users_ended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user, Instant::now());
         let mut entries = self.lock();
         let ended: Vec<Arc<str>> = entries
             .iter()
@@ -167,6 +195,14 @@ impl SessionCache {
         }
     }
 
+    /// Whether every session of `user` ended after `since` (a row read before is stale).
+    fn user_ended_after(&self, user: xietong::UserId, since: Instant) -> bool {
+        let mut ended = self.users_ended.lock().unwrap_or_else(|p| p.into_inner());
+        ended.retain(|_, at| at.elapsed() < SESSION_ENDED_MEMORY);
+        ended.get(&user).is_some_and(|at| *at >= since)
+    }
+
+    /// Forgets a session that ended (logged out here or elsewhere, or found gone).
     pub fn invalidate(&self, hash: &str) {
         self.ended
             .lock()

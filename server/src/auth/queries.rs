@@ -254,6 +254,36 @@ pub async fn session(store: &Store, token_hash: &str) -> Result<Option<SessionRo
     }
 }
 
+/// Replaces a password hash and deletes every session of the account, in one transaction;
+/// the ended sessions' hashes, so their sockets can be closed everywhere. `None`: no such user.
+pub async fn set_password(
+    store: &Store,
+    user: UserId,
+    password_hash: &str,
+) -> Result<Option<Vec<String>>, StoreError> {
+    let mut tx = store.write().await?;
+    let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        return Ok(None);
+    }
+    let sessions: Vec<String> =
+        sqlx::query_scalar("SELECT token_hash FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .fetch_all(&mut *tx)
+            .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(sessions))
+}
+
 /// Whether the account was deactivated (false for one that does not exist).
 pub async fn is_deactivated(store: &Store, user: UserId) -> Result<bool, StoreError> {
     let flag: Option<i64> = sqlx::query_scalar("SELECT deactivated FROM users WHERE id = $1")

@@ -91,8 +91,8 @@ pub async fn create(
     ctx: &mut Ctx<'_>,
     command: &CreateDepartment,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
-    let name = xietong::validate::department_name(&command.name)?.to_owned();
+    ctx.require_admin().await?;
+    let name = xietong::validate::department_name(&command.name)?;
     if let Some(parent) = command.parent {
         one(ctx.conn(), parent).await?;
     }
@@ -123,8 +123,8 @@ pub async fn rename(
     ctx: &mut Ctx<'_>,
     command: &RenameDepartment,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
-    let name = xietong::validate::department_name(&command.name)?.to_owned();
+    ctx.require_admin().await?;
+    let name = xietong::validate::department_name(&command.name)?;
     let mut department = one(ctx.conn(), command.department).await?;
     if department.name == name {
         return Ok(unchanged(department.id));
@@ -143,14 +143,22 @@ pub async fn move_to(
     ctx: &mut Ctx<'_>,
     command: &MoveDepartment,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
+    ctx.require_admin().await?;
     let mut department = one(ctx.conn(), command.department).await?;
     if department.parent == command.parent {
         return Ok(unchanged(department.id));
     }
     // The new parent must exist and must not be the department or anything inside it.
     let mut ancestor = command.parent;
+    let mut steps = 0;
     while let Some(id) = ancestor {
+        // The tree has no loops (moves run one at a time); the bound is a second guard.
+        steps += 1;
+        if steps > 10_000 {
+            return Err(CommandError::Invalid(
+                "the department tree is too deep".into(),
+            ));
+        }
         if id == department.id {
             return Err(CommandError::Invalid(
                 "a department cannot move into itself or one of its sub-departments".into(),
@@ -181,7 +189,7 @@ pub async fn remove(
     ctx: &mut Ctx<'_>,
     command: &RemoveDepartment,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
+    ctx.require_admin().await?;
     let department = one(ctx.conn(), command.department).await?;
     let children: i64 =
         sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM departments WHERE parent_id = $1")

@@ -131,6 +131,9 @@ async fn person(conn: &mut Conn, id: UserId) -> Result<Person, CommandError> {
         .ok_or_else(|| CommandError::NotFound("no such person".into()))
 }
 
+/// Most other departments, and most roles, one person has.
+const MAX_LISTED: usize = 50;
+
 async fn saved(ctx: &mut Ctx<'_>, person: Person) -> Result<CommandOutput, CommandError> {
     let id = person.id;
     let seq = ctx
@@ -146,8 +149,8 @@ pub async fn create_role(
     ctx: &mut Ctx<'_>,
     command: &CreateRole,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
-    let name = xietong::validate::role_name(&command.name)?.to_owned();
+    ctx.require_admin().await?;
+    let name = xietong::validate::role_name(&command.name)?;
     let taken: Option<i64> =
         sqlx::query_scalar("SELECT id FROM roles WHERE lower(name) = lower($1)")
             .bind(&name)
@@ -178,7 +181,7 @@ pub async fn remove_role(
     ctx: &mut Ctx<'_>,
     command: &RemoveRole,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
+    ctx.require_admin().await?;
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE id = $1")
         .bind(command.role.0)
         .fetch_optional(ctx.conn())
@@ -206,10 +209,15 @@ pub async fn update_person(
     ctx: &mut Ctx<'_>,
     command: &UpdatePerson,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
+    ctx.require_admin().await?;
+    if command.other_departments.len() > MAX_LISTED || command.roles.len() > MAX_LISTED {
+        return Err(CommandError::Invalid(format!(
+            "at most {MAX_LISTED} departments and {MAX_LISTED} roles per person"
+        )));
+    }
     let before = person(ctx.conn(), command.person).await?;
-    let full_name = xietong::validate::profile_field(&command.full_name)?.to_owned();
-    let title = xietong::validate::profile_field(&command.title)?.to_owned();
+    let full_name = xietong::validate::profile_field(&command.full_name)?;
+    let title = xietong::validate::profile_field(&command.title)?;
     let mut others: Vec<DepartmentId> = command
         .other_departments
         .iter()
@@ -301,7 +309,7 @@ pub async fn set_active(
     ctx: &mut Ctx<'_>,
     command: &SetPersonActive,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
+    ctx.require_admin().await?;
     if !command.active && ctx.user().ok().map(|u| u.id) == Some(command.person) {
         return Err(CommandError::Invalid(
             "you cannot deactivate your own account".into(),
@@ -321,6 +329,11 @@ pub async fn set_active(
         .await?;
     if !command.active {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(person.id.0)
+            .execute(ctx.conn())
+            .await?;
+        // Invitations they made and nobody used die with their access.
+        sqlx::query("DELETE FROM invites WHERE created_by = $1 AND used_by IS NULL")
             .bind(person.id.0)
             .execute(ctx.conn())
             .await?;

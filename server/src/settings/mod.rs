@@ -75,7 +75,7 @@ pub async fn update_workspace_settings(
     ctx: &mut Ctx<'_>,
     command: &UpdateWorkspaceSettings,
 ) -> Result<CommandOutput, CommandError> {
-    ctx.require_admin()?;
+    ctx.require_admin().await?;
     let settings = &command.settings;
     for window in [settings.edit_window_minutes, settings.delete_window_minutes]
         .into_iter()

@@ -256,6 +256,19 @@ pub async fn next_seq(conn: &mut Conn, scope: Scope) -> Result<Seq, StoreError> 
     Ok(Seq(head as u64))
 }
 
+/// Locks a scope's head row until the transaction ends, without taking a sequence number:
+/// commands that read and then decide (a department's ancestors) run one at a time.
+pub async fn lock_scope(conn: &mut Conn, scope: Scope) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO scope_heads (scope, head) VALUES ($1, 0)
+         ON CONFLICT (scope) DO UPDATE SET head = scope_heads.head",
+    )
+    .bind(scope.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_event(conn: &mut Conn, event: &Event) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO events (scope, seq, body, created_at, actor_id, client_id)
