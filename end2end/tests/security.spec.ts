@@ -20,3 +20,18 @@ test('the app works under its Content-Security-Policy, with no violation', async
   await expect(page.getByRole('status')).toHaveText('Connected');
   expect(violations).toEqual([]);
 });
+
+test('a log-in posted before the page’s code runs shows its error on the page, not raw JSON', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByLabel('Username').fill('nobody-here');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page).toHaveURL(/\/login\?error=/);
+    await expect(page.getByRole('alert')).toHaveText('Wrong username or password');
+  } finally {
+    await context.close();
+  }
+});

@@ -309,8 +309,59 @@ async fn api_error_status(
     if let Ok(error) = serde_json::from_slice::<app::AppError>(&bytes) {
         parts.status = http::StatusCode::from_u16(error.status())
             .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        // A plain HTML form post (the page's code not loaded yet): Leptos sends the browser
+        // back to the form's page; it goes back with the error, which the page shows.
+        if let Some(back) = parts
+            .headers
+            .get(http::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| form_page_with_error(l, &bytes))
+        {
+            if let Ok(location) = http::HeaderValue::from_str(&back) {
+                parts.status = http::StatusCode::SEE_OTHER;
+                parts.headers.insert(http::header::LOCATION, location);
+                parts.headers.remove("serverfnerror");
+                return axum::response::Response::from_parts(parts, axum::body::Body::empty());
+            }
+        }
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// The form's page (path and query of `referer`, any earlier error dropped) with `error`
+/// (the failed server function's JSON error) added to its query. `None` for anything that is
+/// not a path on this site.
+fn form_page_with_error(referer: &str, error: &[u8]) -> Option<String> {
+    let uri: http::Uri = referer.parse().ok()?;
+    let path = uri.path();
+    if !path.starts_with('/') || path.starts_with("//") {
+        return None;
+    }
+    let mut query: Vec<String> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        // Leptos's own `__path`/`__err` (base64) go: the page reads `error`.
+        .filter(|p| {
+            !p.is_empty()
+                && !["error=", "__path=", "__err="]
+                    .iter()
+                    .any(|k| p.starts_with(k))
+        })
+        .map(str::to_owned)
+        .collect();
+    let error = std::str::from_utf8(error).ok()?;
+    let encoded: String = error
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    query.push(format!("error={encoded}"));
+    Some(format!("{path}?{}", query.join("&")))
 }
 
 fn router(state: AppState) -> Router {

@@ -67,6 +67,64 @@ async fn behind_a_trusted_proxy_limits_count_per_forwarded_client() {
     server.stop().await;
 }
 
+/// A log-in form posted before the page's code loaded (a plain HTML form post) that fails goes
+/// back to the form's page with the error, which the server-rendered page shows; not a page of
+/// raw JSON.
+#[tokio::test]
+async fn a_failed_plain_form_post_goes_back_to_the_form_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let base = server.base();
+    server.sign_up("alice").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (page, form, shown) in [
+        (
+            "login",
+            "username=alice&password=not+the+password",
+            "Wrong username or password",
+        ),
+        (
+            "signup",
+            "username=ALICE&password=correct+horse+battery",
+            "That username is taken",
+        ),
+    ] {
+        let response = client
+            .post(format!("{base}/api/{page}"))
+            .header("origin", server.origin())
+            .header("referer", format!("{base}/{page}?invite=abc&error=old"))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{page}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.starts_with(&format!("/{page}?invite=abc&error=")),
+            "{location}"
+        );
+        assert_eq!(location.matches("error=").count(), 1, "{location}");
+        let html = http()
+            .get(format!("{base}{location}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!(r#"role="alert" class="error">{shown}<"#)),
+            "{page}: {html}"
+        );
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn expected_failures_answer_4xx_not_500() {
     let dir = tempfile::tempdir().unwrap();
