@@ -84,6 +84,11 @@ pub struct Person {
     /// Position or title (职务), empty until set.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub title: String,
+    /// Mobile number; empty when unset or when the person hides it from others.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mobile: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_department: Option<DepartmentId>,
     /// Other departments besides the main one.
@@ -114,15 +119,28 @@ impl Person {
     }
 
     /// Whether the address book's search `query` finds this person: by name or username (any
-    /// part, without case), by pinyin (`zhangwei`, `zhang`) or by its initials (`zw`).
+    /// part, without case), by pinyin (`zhangwei`, `zhang`) or by its initials (`zw`), by email,
+    /// or by at least three digits of the mobile number (spaces and dashes ignored).
     pub fn matches(&self, query: &str) -> bool {
         let query = query.trim().to_lowercase();
         if query.is_empty() {
             return true;
         }
         let spaced: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+        let digits: String = spaced.chars().filter(|c| c.is_ascii_digit()).collect();
         self.full_name.to_lowercase().contains(&query)
             || self.username.to_lowercase().contains(&query)
+            || (!self.email.is_empty() && self.email.to_lowercase().contains(&spaced))
+            || (digits.len() >= 3
+                && spaced
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "+-()".contains(c))
+                && self
+                    .mobile
+                    .chars()
+                    .filter(|c| c.is_ascii_digit())
+                    .collect::<String>()
+                    .contains(&digits))
             || (!self.pinyin.is_empty() && self.pinyin.contains(&spaced))
             || (!self.initials.is_empty() && self.initials.starts_with(&spaced))
     }
@@ -148,6 +166,11 @@ pub struct UpdatePerson {
     pub full_name: String,
     #[serde(default)]
     pub title: String,
+    /// `None`: leave as it is (a hidden number is not shown to the admin either).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_department: Option<DepartmentId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -259,6 +282,8 @@ mod tests {
             username: "zwei".into(),
             full_name: "张伟".into(),
             title: String::new(),
+            mobile: "+86 138-0013-8000".into(),
+            email: "Zhang.Wei@example.com".into(),
             main_department: None,
             other_departments: Vec::new(),
             roles: Vec::new(),
@@ -278,10 +303,24 @@ mod tests {
             "zw",
             "z",
             "",
+            "13800138000",
+            "138 0013",
+            "8000",
+            "zhang.wei@",
+            "EXAMPLE.COM",
         ] {
             assert!(person.matches(found), "{found}");
         }
-        for missed in ["李", "zhangw ei x", "wz", "w z x", "lisi"] {
+        for missed in [
+            "李",
+            "zhangw ei x",
+            "wz",
+            "w z x",
+            "lisi",
+            "99",
+            "139",
+            "b@c",
+        ] {
             assert!(!person.matches(missed), "{missed}");
         }
     }

@@ -11,6 +11,9 @@ pub struct UserSettings {
     /// The language of the interface (`None`: follow the browser's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
+    /// Keep my mobile number out of the address book.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_mobile: bool,
 }
 
 /// A language the interface speaks.
@@ -75,6 +78,7 @@ impl Default for UserSettings {
         UserSettings {
             read_receipts: true,
             language: None,
+            hide_mobile: false,
         }
     }
 }

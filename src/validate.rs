@@ -39,6 +39,10 @@ pub enum ValidationError {
     RoleNameBadCharacter,
     #[error("Name and title are at most {MAX_PROFILE_FIELD_CHARS} characters, without control characters")]
     BadProfileField,
+    #[error("A mobile number is 3 to 20 digits, with an optional leading '+'")]
+    BadMobile,
+    #[error("That is not an email address")]
+    BadEmail,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —
@@ -132,6 +136,40 @@ pub fn role_name(name: &str) -> Result<String, ValidationError> {
         return Err(ValidationError::RoleNameBadCharacter);
     }
     Ok(name)
+}
+
+/// A mobile or phone number: digits with an optional leading `+` and spaces, dashes or
+/// brackets; may be empty.
+pub fn mobile(value: &str) -> Result<String, ValidationError> {
+    let value = normalised(value);
+    let digits = value.chars().filter(|c| c.is_ascii_digit()).count();
+    let allowed = value.chars().enumerate().all(|(i, c)| {
+        c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')') || (c == '+' && i == 0)
+    });
+    if !value.is_empty() && (!allowed || !(3..=20).contains(&digits)) {
+        return Err(ValidationError::BadMobile);
+    }
+    Ok(value)
+}
+
+/// An email address: one `@` with something on each side, no spaces; may be empty.
+pub fn email(value: &str) -> Result<String, ValidationError> {
+    let value = normalised(value);
+    let ok = match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && value.len() <= 254
+                && is_plain_text(&value)
+                && !value.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if !value.is_empty() && !ok {
+        return Err(ValidationError::BadEmail);
+    }
+    Ok(value)
 }
 
 /// A person's full name or title, normalised; may be empty.

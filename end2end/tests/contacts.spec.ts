@@ -18,7 +18,7 @@ function chineseName() {
   };
 }
 
-async function setPerson(admin: Page, username: string, fullName: string, title: string, department?: string) {
+async function setPerson(admin: Page, username: string, fullName: string, title: string, department?: string, contact?: { mobile: string; email: string }) {
   const row = admin.getByRole('table', { name: 'People' }).getByRole('row')
     .filter({ has: admin.getByRole('cell', { name: username, exact: true }) });
   await row.getByRole('button', { name: `Edit ${username}` }).click();
@@ -26,6 +26,10 @@ async function setPerson(admin: Page, username: string, fullName: string, title:
   await form.getByLabel('Full name').fill(fullName);
   await form.getByLabel('Title').fill(title);
   if (department) await form.getByLabel('Main department').selectOption({ label: department });
+  if (contact) {
+    await form.getByLabel('Mobile').fill(contact.mobile);
+    await form.getByLabel('Email').fill(contact.email);
+  }
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(row.getByRole('cell').nth(1)).toHaveText(fullName);
 }
@@ -46,7 +50,9 @@ test('address book: find people by name, pinyin and initials, browse by departme
   await admin.page.getByLabel('Department name').fill(team);
   await admin.page.getByLabel('Parent department').selectOption({ label: top });
   await admin.page.getByRole('button', { name: 'Add department' }).click();
-  await setPerson(admin.page, wanted.name, person.name, '工程师', `${top}/${team}`);
+  const mobile = `+86 139-${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}-${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}`;
+  const email = `${wanted.name}@example.com`;
+  await setPerson(admin.page, wanted.name, person.name, '工程师', `${top}/${team}`, { mobile, email });
   await setPerson(admin.page, viewer.name, other.name, '设计师');
 
   await viewer.page.getByRole('link', { name: 'Address book' }).click();
@@ -55,12 +61,22 @@ test('address book: find people by name, pinyin and initials, browse by departme
   const entry = list.getByRole('listitem').filter({ has: viewer.page.getByRole('button', { name: person.name, exact: true }) });
   const me = list.getByRole('listitem').filter({ has: viewer.page.getByRole('button', { name: other.name, exact: true }) });
   const search = viewer.page.getByRole('searchbox', { name: 'Search people' });
-  for (const query of [person.initials, person.pinyin, person.name.slice(0, 2), wanted.name.toUpperCase()]) {
+  const digits = mobile.replace(/\D/g, '');
+  for (const query of [person.initials, person.pinyin, person.name.slice(0, 2), wanted.name.toUpperCase(), digits.slice(-8), email]) {
     await search.fill(query);
     await expect(entry, query).toHaveCount(1);
     await expect(me, query).toHaveCount(0);
   }
   await expect(entry.locator('.presence')).toHaveText('Online');
+  await expect(entry.locator('.mobile')).toHaveText(mobile);
+  // The person hides their number: it leaves every open address book at once.
+  await wanted.page.getByRole('button', { name: 'Settings' }).click();
+  await wanted.page.getByRole('checkbox', { name: 'Hide my mobile number from others' }).check();
+  await expect(entry.locator('.mobile')).toHaveText('');
+  await search.fill(digits.slice(-8));
+  await expect(entry).toHaveCount(0);
+  await search.fill(email);
+  await expect(entry).toHaveCount(1);
   await expect(entry).toContainText(`${top}/${team}`);
 
   // Live: the admin changes the title while the address book is open.

@@ -503,6 +503,8 @@ async fn the_departments_plus_their_events_equal_the_departments_fetched_after()
                     main_department: Some(hq),
                     other_departments: vec![web],
                     roles: vec![hr, finance],
+                    mobile: Some("138 0013 8000".into()),
+                    email: Some("bob@example.com".into()),
                 }),
             )
             .await;

@@ -150,6 +150,8 @@ fn PersonEntry(
             </button>
             <span class="title">{person.title.clone()}</span>
             <span class="department">{department.clone()}</span>
+            <span class="mobile">{person.mobile.clone()}</span>
+            <span class="email">{person.email.clone()}</span>
             <span class="presence" class:online=online>{move || if online() { t.online } else { t.offline }}</span>
             <Show when=move || open.get() == Some(id)>
                 <PersonCard person=person.clone() department=department.clone() card_id=card_id.clone() />
@@ -180,6 +182,8 @@ fn PersonCard(person: Person, department: String, card_id: String) -> impl IntoV
                 <dt>{t.username}</dt><dd>{person.username.clone()}</dd>
                 <dt>{t.job_title}</dt><dd>{person.title.clone()}</dd>
                 <dt>{t.main_department}</dt><dd>{department}</dd>
+                <dt>{t.mobile}</dt><dd>{person.mobile.clone()}</dd>
+                <dt>{t.email}</dt><dd>{person.email.clone()}</dd>
             </dl>
             <Show when=move || !is_me()>
                 <button type="button" on:click=move |_| { start.dispatch(()); }>{t.send_message}</button>

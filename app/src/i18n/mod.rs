@@ -163,6 +163,9 @@ pub struct Texts {
     pub temporary_password: &'static str,
     // The address book.
     pub office: &'static str,
+    pub mobile: &'static str,
+    pub email: &'static str,
+    pub hide_mobile: &'static str,
     pub address_book: &'static str,
     pub everyone: &'static str,
     pub search_people: &'static str,
@@ -329,6 +332,9 @@ pub static ENGLISH: Texts = Texts {
     },
     temporary_password: "Temporary password",
     office: "Office",
+    mobile: "Mobile",
+    email: "Email",
+    hide_mobile: "Hide my mobile number from others",
     address_book: "Address book",
     everyone: "Everyone",
     search_people: "Search people",
@@ -486,6 +492,9 @@ pub static CHINESE: Texts = Texts {
     },
     temporary_password: "临时密码",
     office: "办公",
+    mobile: "手机",
+    email: "电子邮件",
+    hide_mobile: "不向他人显示我的手机号",
     address_book: "通讯录",
     everyone: "全部",
     search_people: "搜索人员",
@@ -534,6 +543,8 @@ pub static CHINESE: Texts = Texts {
                 format!("角色名称太长（上限 {MAX_DEPARTMENT_NAME_CHARS} 字）")
             }
             ValidationError::RoleNameBadCharacter => "角色名称不能包含控制字符".to_owned(),
+            ValidationError::BadMobile => "手机号应为 3 到 20 位数字，可以“+”开头".to_owned(),
+            ValidationError::BadEmail => "这不是有效的电子邮件地址".to_owned(),
             ValidationError::BadProfileField => {
                 format!("姓名和职务最多 {MAX_PROFILE_FIELD_CHARS} 字，且不能包含控制字符")
             }

@@ -210,6 +210,10 @@ fn PersonForm(
     let t = crate::i18n::t();
     let full_name = RwSignal::new(person.full_name.clone());
     let title = RwSignal::new(person.title.clone());
+    // Sent only when edited: a number its owner hides is not shown here, and must not be wiped.
+    let mobile = RwSignal::new(None::<String>);
+    let shown_mobile = person.mobile.clone();
+    let email = RwSignal::new(person.email.clone());
     let main = RwSignal::new(person.main_department);
     let others = RwSignal::new(person.other_departments.clone());
     let roles = RwSignal::new(person.roles.clone());
@@ -228,6 +232,8 @@ fn PersonForm(
             person: id,
             full_name: full_name.get_untracked(),
             title: title.get_untracked(),
+            mobile: mobile.get_untracked(),
+            email: Some(email.get_untracked()),
             main_department: main.get_untracked(),
             other_departments: others.get_untracked(),
             roles: roles.get_untracked(),
@@ -262,6 +268,17 @@ fn PersonForm(
                 {t.job_title}
                 <input type="text" maxlength="64" prop:value=move || title.get()
                     on:input=move |ev| title.set(event_target_value(&ev)) />
+            </label>
+            <label>
+                {t.mobile}
+                <input type="tel" maxlength="32"
+                    prop:value=move || mobile.get().unwrap_or_else(|| shown_mobile.clone())
+                    on:input=move |ev| mobile.set(Some(event_target_value(&ev))) />
+            </label>
+            <label>
+                {t.email}
+                <input type="email" maxlength="254" prop:value=move || email.get()
+                    on:input=move |ev| email.set(event_target_value(&ev)) />
             </label>
             }.into_any()}
             {view! {

@@ -61,6 +61,14 @@ fn SettingsDialog(on_close: Callback<()>) -> impl IntoView {
                 {t.send_read_receipts}
             </label>
             <p class="hint">{t.read_receipts_hint}</p>
+            <label class="checkbox">
+                <input type="checkbox" prop:checked=move || settings.get().hide_mobile
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        save(&move |s: &mut UserSettings| s.hide_mobile = on);
+                    } />
+                {t.hide_mobile}
+            </label>
             <div class="actions">
                 <button type="button" on:click=move |_| on_close.run(())>{t.close}</button>
             </div>

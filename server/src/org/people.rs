@@ -25,14 +25,17 @@ pub async fn roles(conn: &mut Conn) -> Result<Vec<Role>, StoreError> {
 /// Everyone (`only: None`) or one person, by username.
 pub async fn people(conn: &mut Conn, only: Option<UserId>) -> Result<Vec<Person>, StoreError> {
     let filter = if only.is_some() {
-        "WHERE id = $1"
+        "WHERE u.id = $1"
     } else {
-        "WHERE id <> $1"
+        "WHERE u.id <> $1"
     };
-    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT id, username, full_name, title, CASE WHEN is_admin THEN 1 ELSE 0 END, deactivated
-         FROM users {filter}
-         ORDER BY username"
+    // A hidden mobile number never leaves the database: not in snapshots, not in events.
+    let rows: Vec<PersonRow> = sqlx::query_as(&format!(
+        "SELECT u.id, u.username, u.full_name, u.title,
+                CASE WHEN s.hide_mobile = 1 THEN '' ELSE u.mobile END, u.email,
+                CASE WHEN u.is_admin THEN 1 ELSE 0 END, u.deactivated
+         FROM users u LEFT JOIN user_settings s ON s.user_id = u.id {filter}
+         ORDER BY u.username"
     ))
     .bind(only.map_or(0, |u| u.0))
     .fetch_all(&mut *conn)
@@ -57,7 +60,7 @@ pub async fn people(conn: &mut Conn, only: Option<UserId>) -> Result<Vec<Person>
     .await?;
     let mut by_id: BTreeMap<i64, Person> = BTreeMap::new();
     let mut order = Vec::with_capacity(rows.len());
-    for (id, username, full_name, title, is_admin, deactivated) in rows {
+    for (id, username, full_name, title, mobile, email, is_admin, deactivated) in rows {
         order.push(id);
         by_id.insert(
             id,
@@ -66,6 +69,8 @@ pub async fn people(conn: &mut Conn, only: Option<UserId>) -> Result<Vec<Person>
                 username,
                 full_name,
                 title,
+                mobile,
+                email,
                 main_department: None,
                 other_departments: Vec::new(),
                 roles: Vec::new(),
@@ -124,12 +129,21 @@ fn spelled(mut person: Person) -> Person {
     person
 }
 
+/// Appends the person as they now are (after a change made elsewhere, such as hiding their
+/// mobile number in their settings).
+pub async fn announce(ctx: &mut Ctx<'_>, id: UserId) -> Result<(), CommandError> {
+    let person = person(ctx.conn(), id).await?;
+    saved(ctx, person).await.map(|_| ())
+}
+
 async fn person(conn: &mut Conn, id: UserId) -> Result<Person, CommandError> {
     people(conn, Some(id))
         .await?
         .pop()
         .ok_or_else(|| CommandError::NotFound("no such person".into()))
 }
+
+type PersonRow = (i64, String, String, String, String, String, i64, i64);
 
 /// Most other departments, and most roles, one person has.
 const MAX_LISTED: usize = 50;
@@ -218,6 +232,16 @@ pub async fn update_person(
     let before = person(ctx.conn(), command.person).await?;
     let full_name = xietong::validate::profile_field(&command.full_name)?;
     let title = xietong::validate::profile_field(&command.title)?;
+    let mobile = command
+        .mobile
+        .as_deref()
+        .map(xietong::validate::mobile)
+        .transpose()?;
+    let email = command
+        .email
+        .as_deref()
+        .map(xietong::validate::email)
+        .transpose()?;
     let mut others: Vec<DepartmentId> = command
         .other_departments
         .iter()
@@ -249,24 +273,43 @@ pub async fn update_person(
             return Err(CommandError::NotFound(format!("no role {role}")));
         }
     }
+    let mobile_changed = mobile.is_some();
     let after = spelled(Person {
         full_name,
         title,
+        email: email.unwrap_or_else(|| before.email.clone()),
         main_department: command.main_department,
         other_departments: others,
         roles,
         ..before.clone()
     });
+    let id = after.id.0;
+    if let Some(mobile) = &mobile {
+        sqlx::query("UPDATE users SET mobile = $1 WHERE id = $2")
+            .bind(mobile)
+            .bind(id)
+            .execute(ctx.conn())
+            .await?;
+    }
+    // What others see of the number (nothing, when it is hidden).
+    let after = Person {
+        mobile: if mobile_changed {
+            person(ctx.conn(), after.id).await?.mobile
+        } else {
+            before.mobile.clone()
+        },
+        ..after
+    };
     if after == before {
         return Ok(CommandOutput::PersonChanged {
             person: before.id,
             seq: None,
         });
     }
-    let id = after.id.0;
-    sqlx::query("UPDATE users SET full_name = $1, title = $2 WHERE id = $3")
+    sqlx::query("UPDATE users SET full_name = $1, title = $2, email = $3 WHERE id = $4")
         .bind(&after.full_name)
         .bind(&after.title)
+        .bind(&after.email)
         .bind(id)
         .execute(ctx.conn())
         .await?;

@@ -13,15 +13,17 @@ use crate::store::{Conn, StoreError};
 
 /// A user's settings (the defaults until they change one).
 pub async fn of(conn: &mut Conn, user: UserId) -> Result<UserSettings, StoreError> {
-    let row: Option<(i64, Option<String>)> =
-        sqlx::query_as("SELECT read_receipts, language FROM user_settings WHERE user_id = $1")
-            .bind(user.0)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<(i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT read_receipts, language, hide_mobile FROM user_settings WHERE user_id = $1",
+    )
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(row
-        .map(|(read_receipts, language)| UserSettings {
+        .map(|(read_receipts, language, hide_mobile)| UserSettings {
             read_receipts: read_receipts != 0,
             language: language.as_deref().and_then(Language::from_tag),
+            hide_mobile: hide_mobile != 0,
         })
         .unwrap_or_default())
 }
@@ -31,19 +33,27 @@ pub async fn update_settings(
     command: &UpdateSettings,
 ) -> Result<CommandOutput, CommandError> {
     let user = ctx.user()?.id;
-    if of(ctx.conn(), user).await? == command.settings {
+    let before = of(ctx.conn(), user).await?;
+    if before == command.settings {
         return Ok(CommandOutput::SettingsSaved);
     }
     sqlx::query(
-        "INSERT INTO user_settings (user_id, read_receipts, language) VALUES ($1, $2, $3)
+        "INSERT INTO user_settings (user_id, read_receipts, language, hide_mobile)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id) DO UPDATE SET read_receipts = excluded.read_receipts,
-                                             language = excluded.language",
+                                             language = excluded.language,
+                                             hide_mobile = excluded.hide_mobile",
     )
     .bind(user.0)
     .bind(i64::from(command.settings.read_receipts))
     .bind(command.settings.language.map(Language::tag))
+    .bind(i64::from(command.settings.hide_mobile))
     .execute(ctx.conn())
     .await?;
+    if before.hide_mobile != command.settings.hide_mobile {
+        // Everyone's address book shows (or stops showing) the number at once.
+        crate::org::people::announce(ctx, user).await?;
+    }
     ctx.append(
         Scope::User(user),
         EventBody::SettingsChanged {

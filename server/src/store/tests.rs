@@ -104,6 +104,7 @@ on_both_backends!(
     departments_form_a_tree_only_admins_change,
     admins_set_people_and_roles_and_deactivate_accounts,
     concurrent_moves_never_make_a_loop,
+    a_hidden_mobile_number_never_leaves_the_database,
 );
 
 fn as_user(user: &CurrentUser, client_id: &str, command: Command) -> Submission {
@@ -896,6 +897,8 @@ async fn admins_set_people_and_roles_and_deactivate_accounts(store: &Store) {
             main_department: main,
             other_departments: vec![hq, tech], // the main one among them is dropped
             roles,
+            mobile: None,
+            email: None,
         })
     };
     let refused = org(store, &bob, "p-0007", update("鲍勃", Some(tech), vec![])).await;
@@ -1158,6 +1161,96 @@ async fn admins_set_people_and_roles_and_deactivate_accounts(store: &Store) {
     assert!(
         matches!(hidden, Err(CommandError::Invalid(_))),
         "{hidden:?}"
+    );
+}
+
+/// Contact details: set by an admin, found by the address book's search; a number its owner
+/// hides is in no snapshot and no event, and an admin's edit that leaves it alone keeps it.
+async fn a_hidden_mobile_number_never_leaves_the_database(store: &Store) {
+    use xietong::org::*;
+    use xietong::settings::{UpdateSettings, UserSettings};
+    let admin = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let update = |mobile: Option<&str>, email: &str| {
+        Command::UpdatePerson(UpdatePerson {
+            person: bob.id,
+            full_name: "鲍勃".into(),
+            title: String::new(),
+            mobile: mobile.map(Into::into),
+            email: Some(email.into()),
+            main_department: None,
+            other_departments: vec![],
+            roles: vec![],
+        })
+    };
+    for (n, bad) in [
+        (1, update(Some("call me"), "")),
+        (2, update(None, "not-an-address")),
+    ] {
+        let refused = org(store, &admin, &format!("c-bad-{n}"), bad).await;
+        assert!(
+            matches!(refused, Err(CommandError::Invalid(_))),
+            "{refused:?}"
+        );
+    }
+    org(
+        store,
+        &admin,
+        "c-0001",
+        update(Some("+86 138-0013-8000"), "Bob@Example.com"),
+    )
+    .await
+    .unwrap();
+    let bob_in = |snapshot: &OrgSnapshot| {
+        snapshot
+            .people
+            .iter()
+            .find(|p| p.id == bob.id)
+            .unwrap()
+            .clone()
+    };
+    let seen = bob_in(&crate::org::snapshot(store, &admin).await.unwrap());
+    assert_eq!(
+        (seen.mobile.as_str(), seen.email.as_str()),
+        ("+86 138-0013-8000", "Bob@Example.com")
+    );
+    assert!(seen.matches("13800138000") && seen.matches("bob@example"));
+
+    let hide = |on: bool| {
+        Command::UpdateSettings(UpdateSettings {
+            settings: UserSettings {
+                hide_mobile: on,
+                ..UserSettings::default()
+            },
+        })
+    };
+    let hidden = one(store, as_user(&bob, "c-0002", hide(true)))
+        .await
+        .unwrap();
+    let announced = hidden.events.iter().find_map(|e| match &e.body {
+        xietong::EventBody::PersonSaved { person } => Some(person.clone()),
+        _ => None,
+    });
+    assert_eq!(announced.map(|p| p.mobile), Some(String::new()));
+    let seen = bob_in(&crate::org::snapshot(store, &admin).await.unwrap());
+    assert_eq!(seen.mobile, "");
+    assert!(!seen.matches("13800138000"));
+    // The admin edits the title; the number (hidden, so not in the form) stays.
+    org(store, &admin, "c-0003", update(None, "bob@example.com"))
+        .await
+        .unwrap();
+    let stored: String = sqlx::query_scalar("SELECT mobile FROM users WHERE id = $1")
+        .bind(bob.id.0)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, "+86 138-0013-8000");
+    one(store, as_user(&bob, "c-0004", hide(false)))
+        .await
+        .unwrap();
+    assert_eq!(
+        bob_in(&crate::org::snapshot(store, &admin).await.unwrap()).mobile,
+        "+86 138-0013-8000"
     );
 }
 
