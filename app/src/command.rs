@@ -17,3 +17,8 @@ pub async fn run_command(
         .command(&user, client_id, command)
         .await
 }
+
+/// Runs one command through the command path and reports its refusal, if any.
+pub fn command_action() -> Action<Command, Result<CommandOutput, AppError>> {
+    Action::new(|command: &Command| run_command(crate::live::new_client_id(), command.clone()))
+}

@@ -5,45 +5,11 @@ use leptos::prelude::*;
 use xietong::org::{
     tree_order, CreateDepartment, MoveDepartment, RemoveDepartment, RenameDepartment,
 };
-use xietong::{Command, CommandOutput, DepartmentId, Scope};
+use xietong::{Command, CommandOutput, DepartmentId};
 
 use super::OrgView;
-use crate::live::Live;
+use crate::command::command_action;
 use crate::AppError;
-
-/// Runs one command through the command path and reports its refusal, if any.
-pub(super) fn command_action() -> Action<Command, Result<CommandOutput, AppError>> {
-    Action::new(|command: &Command| {
-        crate::command::run_command(crate::live::new_client_id(), command.clone())
-    })
-}
-
-/// The organisation, live: loads the snapshot and watches the workspace scope, then shows
-/// `content` with it (the admin page's sections share one).
-#[component]
-pub fn WithOrganisation<F, V>(content: F) -> impl IntoView
-where
-    F: Fn(RwSignal<OrgView>) -> V + Send + Sync + Copy + 'static,
-    V: IntoView + 'static,
-{
-    let snapshot = Resource::new(|| (), |_| super::organisation());
-    let t = crate::i18n::t();
-    view! {
-        <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
-            {move || Suspend::new(async move {
-                match snapshot.await {
-                    Ok(found) => {
-                        let view = RwSignal::new(OrgView::from_snapshot(found));
-                        expect_context::<Live>().watch(Scope::Workspace, view, move || snapshot.refetch());
-                        content(view).into_any()
-                    }
-                    Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-    .into_any()
-}
 
 #[component]
 pub fn DepartmentsAdmin(view: RwSignal<OrgView>) -> impl IntoView {

@@ -6,13 +6,13 @@ use leptos::prelude::*;
 use xietong::org::{Department, OrgSnapshot, Person, Role};
 use xietong::{DepartmentId, Event, EventBody, Scope, Seq};
 
-use crate::live::{Applied, ScopeView};
+use crate::live::{Applied, Live, ScopeView};
 use crate::AppError;
 
 mod departments;
 mod people;
 
-pub use departments::{DepartmentsAdmin, WithOrganisation};
+pub use departments::DepartmentsAdmin;
 pub use people::{PeopleAdmin, RolesAdmin};
 
 #[server(prefix = "/api", endpoint = "organisation", output = crate::codec::TextJson)]
@@ -102,6 +102,33 @@ impl ScopeView for OrgView {
         }
         Applied::Applied
     }
+}
+
+/// The organisation, live: loads the snapshot and watches the workspace scope, then shows
+/// `content` with it (the admin page's sections share one).
+#[component]
+pub fn WithOrganisation<F, V>(content: F) -> impl IntoView
+where
+    F: Fn(RwSignal<OrgView>) -> V + Send + Sync + Copy + 'static,
+    V: IntoView + 'static,
+{
+    let snapshot = Resource::new(|| (), |_| organisation());
+    let t = crate::i18n::t();
+    view! {
+        <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match snapshot.await {
+                    Ok(found) => {
+                        let view = RwSignal::new(OrgView::from_snapshot(found));
+                        expect_context::<Live>().watch(Scope::Workspace, view, move || snapshot.refetch());
+                        content(view).into_any()
+                    }
+                    Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use xietong::org::{tree_order, CreateRole, Person, RemoveRole, SetPersonActive, UpdatePerson};
 use xietong::{Command, CommandOutput, DepartmentId, RoleId};
 
-use super::departments::command_action;
 use super::OrgView;
+use crate::command::command_action;
 use crate::AppError;
 
 /// Gives `user` a new random password (admins only) and ends every session of theirs; the
