@@ -89,6 +89,16 @@ test('address book: find people by name, pinyin and initials, browse by departme
   await expect(entry).toHaveCount(1);
   await expect(me).toHaveCount(0);
 
+  // The address book as a file.
+  const [download] = await Promise.all([
+    viewer.page.waitForEvent('download'),
+    viewer.page.getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('contacts.csv');
+  const { readFile } = await import('node:fs/promises');
+  const csv = await readFile(await download.path(), 'utf8');
+  expect(csv).toContain(`${person.name},${wanted.name},${top}/${team},架构师,,${email}`);
+
   // The card, and a direct message from it.
   await entry.getByRole('button', { name: person.name, exact: true }).click();
   const card = viewer.page.getByRole('region', { name: person.name });

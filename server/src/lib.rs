@@ -375,6 +375,7 @@ fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/ws", get(ws::upgrade))
+        .route("/contacts/export/{format}", get(org::export::export))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())

@@ -667,6 +667,102 @@ async fn an_admin_resets_a_password_and_every_session_of_the_person_ends() {
     server.stop().await;
 }
 
+/// The address book as CSV and vCard: for a signed-in user only, everyone active, a hidden
+/// mobile number left out.
+#[tokio::test]
+async fn the_address_book_exports_as_csv_and_vcard() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.sign_up("alice").await; // the first account: admin
+    let bob = server.sign_up("bob").await;
+    let carol = server.sign_up("carol").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let carol_id = server.whoami(&carol).await.id;
+    let mut admin_tab = server.connect(&admin).await;
+    for (person, name, mobile) in [
+        (bob_id, "鲍勃, Jr.", "138 0013 8000"),
+        (carol_id, "卡罗尔", "139 0000 1111"),
+    ] {
+        let id = admin_tab
+            .command(xietong::Command::UpdatePerson(xietong::org::UpdatePerson {
+                person,
+                full_name: name.into(),
+                title: "工程师".into(),
+                mobile: Some(mobile.into()),
+                email: Some(format!("{person}@example.com")),
+                main_department: None,
+                other_departments: vec![],
+                roles: vec![],
+            }))
+            .await;
+        admin_tab.answer(&id).await.expect("updated");
+    }
+    // Carol hides her number.
+    let mut carol_tab = server.connect(&carol).await;
+    let id = carol_tab
+        .command(xietong::Command::UpdateSettings(
+            xietong::settings::UpdateSettings {
+                settings: xietong::settings::UserSettings {
+                    hide_mobile: true,
+                    ..Default::default()
+                },
+            },
+        ))
+        .await;
+    carol_tab.answer(&id).await.expect("saved");
+    let get = |path: &'static str, cookie: Option<String>| {
+        let url = format!("{}{path}", server.base());
+        async move {
+            let mut request = http().get(url);
+            if let Some(cookie) = cookie {
+                request = request.header("cookie", cookie);
+            }
+            request.send().await.unwrap()
+        }
+    };
+    // Without a session: sent to the log-in page, like every page (the client follows no
+    // redirects here).
+    let anonymous = get("/contacts/export/csv", None).await;
+    assert_eq!(anonymous.status(), 303);
+    assert!(anonymous.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
+    let csv = get("/contacts/export/csv", Some(bob.clone())).await;
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let text = csv.text().await.unwrap();
+    assert!(
+        text.starts_with("\u{FEFF}name,username,department,title,mobile,email"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\"鲍勃, Jr.\",bob,,工程师,138 0013 8000,{bob_id}@example.com"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("卡罗尔,carol,,工程师,,"), "{text}");
+    assert!(!text.contains("139 0000 1111"), "{text}");
+    let vcf = get("/contacts/export/vcard", Some(bob.clone()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        vcf.contains("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:鲍勃\\, Jr.\r\n"),
+        "{vcf}"
+    );
+    assert!(vcf.contains("TEL;TYPE=CELL:138 0013 8000\r\n"), "{vcf}");
+    assert!(!vcf.contains("139 0000 1111"), "{vcf}");
+    assert_eq!(get("/contacts/export/pdf", Some(bob)).await.status(), 404);
+    server.stop().await;
+}
+
 /// What PROTOCOL.md promises about subscriptions, each tried.
 #[tokio::test]
 async fn subscriptions_keep_the_documented_promises() {

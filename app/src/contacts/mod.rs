@@ -32,6 +32,10 @@ fn AddressBook() -> impl IntoView {
     view! {
         <div class="address-book">
             <h1>{t.address_book}</h1>
+            <p class="exports">
+                <a href="/contacts/export/csv" download="contacts.csv" rel="external">{t.export_csv}</a>
+                <a href="/contacts/export/vcard" download="contacts.vcf" rel="external">{t.export_vcard}</a>
+            </p>
             <crate::org::WithOrganisation content=move |view| view! { <Directory view /> } />
         </div>
     }

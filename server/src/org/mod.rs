@@ -3,6 +3,7 @@
 //! book and admin page follows.
 
 pub mod departments;
+pub mod export;
 pub mod people;
 
 use xietong::org::OrgSnapshot;
