@@ -39,7 +39,14 @@ impl ChatState {
     /// made it is gone: a server render can still be finishing a message after its frame was
     /// disposed, and reading then must not panic.
     pub fn read<T>(&self, f: impl FnOnce(&state::WorkspaceView) -> T) -> Option<T> {
-        self.workspace.try_get().flatten()?.try_with(f)
+        let view = self.workspace.try_get().flatten()?;
+        // `try_with` still panics on a disposed signal while tracking (reactive_graph 0.2.16
+        // subscribes before it reads), as a CI run showed: ask first. Disposal happens on the
+        // request's own task, so nothing disposes it between the two calls.
+        if view.is_disposed() {
+            return None;
+        }
+        view.try_with(f)
     }
 }
 
