@@ -76,10 +76,7 @@ async fn a_failed_plain_form_post_goes_back_to_the_form_with_its_error() {
     let server = TestServer::start(dir.path()).await;
     let base = server.base();
     server.sign_up("alice").await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = http(); // follows no redirects
     for (page, form, shown) in [
         (
             "login",

@@ -178,10 +178,11 @@ impl SessionCache {
     /// Forgets every cached session of `user` (a deactivated account or a reset password), and
     /// refuses what a lookup already under way read before now.
     pub fn invalidate_user(&self, user: xietong::UserId) {
-        self.users_ended
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(user, Instant::now());
+        {
+            let mut users = self.users_ended.lock().unwrap_or_else(|p| p.into_inner());
+            users.retain(|_, at| at.elapsed() < SESSION_ENDED_MEMORY);
+            users.insert(user, Instant::now());
+        }
         let mut entries = self.lock();
         let ended: Vec<Arc<str>> = entries
             .iter()
@@ -195,11 +196,14 @@ impl SessionCache {
         }
     }
 
-    /// Whether every session of `user` ended after `since` (a row read before is stale).
+    /// Whether every session of `user` ended after `since` (a row read before is stale). A
+    /// read only: lookups are on every request's path; old entries are pruned when one is added.
     fn user_ended_after(&self, user: xietong::UserId, since: Instant) -> bool {
-        let mut ended = self.users_ended.lock().unwrap_or_else(|p| p.into_inner());
-        ended.retain(|_, at| at.elapsed() < SESSION_ENDED_MEMORY);
-        ended.get(&user).is_some_and(|at| *at >= since)
+        self.users_ended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&user)
+            .is_some_and(|at| *at >= since)
     }
 
     /// Forgets a session that ended (logged out here or elsewhere, or found gone).
