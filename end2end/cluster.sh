@@ -31,7 +31,7 @@ for i in 1 2 3; do
   p=$(free_port)
   "$bin" --bind "127.0.0.1:$p" --database-url "$db_url" --redis-url "$redis" \
     --public-url "http://127.0.0.1:$port" --auth-rate 100000 \
-    --site-root "$root/target/site" --log warn &
+    --files-dir "$dir/files" --site-root "$root/target/site" --log warn &
   echo $! >> "$pids_file"
   upstream+="    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;\n"
   # The first node applies the migrations; wait for each before starting the next.

@@ -119,6 +119,9 @@ pub struct Message {
     /// It mentions everyone in the channel (`@channel`, `@all` or `@here`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub mentions_all: bool,
+    /// Files attached when it was posted, readable by whoever reads the channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::files::FileInfo>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -179,6 +182,7 @@ impl Message {
         self.pinned = false;
         self.mentions.clear();
         self.mentions_all = false;
+        self.attachments.clear();
     }
 }
 
@@ -209,9 +213,13 @@ pub struct SeenBy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostMessage {
     pub channel: ChannelId,
+    /// May be empty when the message carries attachments.
     pub body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<MessageId>,
+    /// Complete uploads of the poster's (their ids) to attach, at most `MAX_ATTACHMENTS`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 /// Command: replace the body of one's own message (within the workspace's edit window).

@@ -5,6 +5,7 @@
 //! repository root for the prose description: message types, close codes, recovery and limits.
 
 pub mod chat;
+pub mod files;
 pub mod ids;
 pub mod limits;
 pub mod model;

@@ -27,6 +27,20 @@ pub const MAX_REPLAY_EVENTS: u64 = 1000;
 pub const MAX_SUBSCRIPTIONS: usize = 256;
 /// Most people one command may add to a channel (or start a conversation with).
 pub const MAX_MEMBERS_PER_COMMAND: usize = 256;
+/// Most people one import adds (rows of an import file).
+pub const MAX_IMPORT_ROWS: usize = 2000;
+/// Most files attached to one message.
+pub const MAX_ATTACHMENTS: usize = 10;
+/// Longest file or folder name, in bytes (what file systems allow).
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+/// Largest piece of an upload sent in one request; a browser sends a large file in pieces.
+pub const MAX_UPLOAD_PIECE_BYTES: usize = 8 * 1024 * 1024;
+/// Largest file by default (an admin changes it in the workspace settings).
+pub const DEFAULT_MAX_FILE_MB: u32 = 1024;
+/// Each person's file quota by default (an admin changes it).
+pub const DEFAULT_QUOTA_MB: u32 = 10 * 1024;
+/// Largest import file (CSV or xlsx), in bytes.
+pub const MAX_IMPORT_FILE_BYTES: usize = 2 * 1024 * 1024;
 /// Longest emoji sequence a reaction may be, in characters (a ZWJ family is up to 11).
 pub const MAX_EMOJI_CHARS: usize = 12;
 /// Different emoji on one message.

@@ -188,6 +188,70 @@ pub struct SetPersonActive {
     pub active: bool,
 }
 
+/// One person to add, as a row of an import file gives them. `department` is a path from the
+/// top (`总部/技术部/前端组`); departments on it that do not exist yet are made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRow {
+    pub full_name: String,
+    pub username: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub mobile: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// Command (admins): adds people in one go, every row or none. The accounts have no password
+/// until the server sets an initial one (the import's result lists them once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportPeople {
+    pub rows: Vec<ImportRow>,
+}
+
+/// One row of an import file as checked before anything is written: its line in the file and
+/// what is wrong with it (nothing: it can be imported).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCheck {
+    pub line: u32,
+    pub row: ImportRow,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// What an import would do: every row with its problems, and the departments it would make.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    pub rows: Vec<ImportCheck>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_departments: Vec<String>,
+}
+
+impl ImportPreview {
+    pub fn bad_rows(&self) -> usize {
+        self.rows.iter().filter(|r| !r.errors.is_empty()).count()
+    }
+}
+
+/// An imported account and its initial password, shown once to the admin who imported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedPerson {
+    pub username: String,
+    pub full_name: String,
+    pub password: String,
+}
+
+/// A department path as typed (`总部 / 技术部/前端组`, full-width or back slashes too) cut into
+/// its names, blanks dropped.
+pub fn path_names(path: &str) -> Vec<&str> {
+    path.split(['/', '／', '\\'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 /// The departments in tree order (each parent before its children, siblings by `order` then
 /// name), each with its depth: what a tree view or an indented list shows.
 pub fn tree_order(departments: &[Department]) -> Vec<(&Department, usize)> {

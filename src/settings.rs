@@ -98,9 +98,29 @@ pub struct WorkspaceSettings {
     /// How long after posting one may delete one's own message (admins delete any, always).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_window_minutes: Option<u32>,
+    /// Largest file anyone may upload, in MB (`None`: `DEFAULT_MAX_FILE_MB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_mb: Option<u32>,
+    /// Bytes of files each person may keep, in MB (`None`: `DEFAULT_QUOTA_MB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_mb: Option<u32>,
 }
 
 impl WorkspaceSettings {
+    /// Largest file, in bytes.
+    pub fn max_file_bytes(&self) -> u64 {
+        u64::from(
+            self.max_file_mb
+                .unwrap_or(crate::limits::DEFAULT_MAX_FILE_MB),
+        ) * 1024
+            * 1024
+    }
+
+    /// Each person's quota, in bytes.
+    pub fn quota_bytes(&self) -> u64 {
+        u64::from(self.quota_mb.unwrap_or(crate::limits::DEFAULT_QUOTA_MB)) * 1024 * 1024
+    }
+
     /// Whether a message posted at `posted_at` may still be changed at `now` under `window`.
     pub fn within(window: Option<u32>, posted_at: i64, now: i64) -> bool {
         window.is_none_or(|minutes| now - posted_at <= i64::from(minutes) * 60_000)

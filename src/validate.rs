@@ -43,6 +43,8 @@ pub enum ValidationError {
     BadMobile,
     #[error("That is not an email address")]
     BadEmail,
+    #[error("A file name is 1 to 255 bytes, without control characters or / \\ : * ? \" < > |")]
+    FileName,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —
@@ -194,7 +196,7 @@ fn is_plain_text(text: &str) -> bool {
 }
 
 /// Bidi overrides and zero-width characters: they make one name look like another.
-fn is_invisible_format(c: char) -> bool {
+pub fn is_invisible_format(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}'
         | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}'

@@ -67,6 +67,14 @@ pub enum Command {
     RemoveRole(crate::org::RemoveRole),
     UpdatePerson(crate::org::UpdatePerson),
     SetPersonActive(crate::org::SetPersonActive),
+    ImportPeople(crate::org::ImportPeople),
+    CreateFolder(crate::files::CreateFolder),
+    SaveUpload(crate::files::SaveUpload),
+    RenameEntry(crate::files::RenameEntry),
+    MoveEntry(crate::files::MoveEntry),
+    DeleteEntry(crate::files::DeleteEntry),
+    RestoreEntry(crate::files::RestoreEntry),
+    EmptyRecycleBin(crate::files::EmptyRecycleBin),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -114,6 +122,18 @@ pub enum CommandOutput {
     PersonChanged {
         person: UserId,
         seq: Option<Seq>,
+    },
+    /// People were imported, in the order of the rows.
+    PeopleImported {
+        people: Vec<UserId>,
+    },
+    /// A cabinet entry was made or changed.
+    EntryChanged {
+        entry: crate::files::EntryId,
+    },
+    /// The recycle bin was emptied of this many entries.
+    RecycleBinEmptied {
+        purged: u32,
     },
 }
 
@@ -281,6 +301,17 @@ pub enum EventBody {
     RoleRemoved { role: crate::ids::RoleId },
     /// In the workspace scope: a person as they now are (updated, deactivated, reactivated).
     PersonSaved { person: crate::org::Person },
+    /// In the owner's user scope: a cabinet entry as it now is (made, renamed, moved, a new
+    /// version, deleted to or restored from the recycle bin), and the owner's usage after.
+    EntrySaved {
+        entry: crate::files::Entry,
+        usage: crate::files::Usage,
+    },
+    /// In the owner's user scope: entries deleted for good (the recycle bin emptied).
+    EntriesPurged {
+        entries: Vec<crate::files::EntryId>,
+        usage: crate::files::Usage,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -475,6 +506,7 @@ mod tests {
                 channel: ChannelId(2),
                 body: "中文".into(),
                 thread: Some(MessageId(7)),
+                attachments: Vec::new(),
             }),
         });
         round_trip(ClientMsg::Command {
@@ -582,6 +614,7 @@ mod tests {
                 channel: ChannelId(2),
                 body: "hi".into(),
                 thread: None,
+                attachments: Vec::new(),
             }),
         }
         .to_json();

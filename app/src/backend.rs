@@ -103,6 +103,11 @@ pub trait Backend: Send + Sync + 'static {
     /// The organisation: departments, roles, people (every signed-in user reads it).
     async fn organisation(&self, user: &CurrentUser)
         -> Result<xietong::org::OrgSnapshot, AppError>;
+    /// The signed-in user's file cabinet.
+    async fn cabinet(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::files::CabinetSnapshot, AppError>;
     /// Whether users reach the site over HTTPS (cookies are then Secure and `__Host-`).
     fn https(&self) -> bool;
 }

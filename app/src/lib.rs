@@ -11,12 +11,14 @@ pub mod codec;
 pub mod command;
 pub mod contacts;
 pub mod error;
+pub mod files;
 pub mod i18n;
 pub mod live;
 pub mod org;
 pub mod search;
 pub mod settings;
 pub mod shell;
+pub mod transfer;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -96,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("c/:id") view=chat::ChannelPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("contacts") view={Lazy::<contacts::AddressBookRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("files") view={Lazy::<files::FilesRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -19,7 +19,7 @@ function chineseName() {
 }
 
 async function setPerson(admin: Page, username: string, fullName: string, title: string, department?: string, contact?: { mobile: string; email: string }) {
-  const row = admin.getByRole('table', { name: 'People' }).getByRole('row')
+  const row = admin.getByRole('table', { name: 'People', exact: true }).getByRole('row')
     .filter({ has: admin.getByRole('cell', { name: username, exact: true }) });
   await row.getByRole('button', { name: `Edit ${username}` }).click();
   const form = admin.getByRole('form', { name: `Edit ${username}` });
@@ -57,7 +57,7 @@ test('address book: find people by name, pinyin and initials, browse by departme
 
   await viewer.page.getByRole('link', { name: 'Address book' }).click();
   await expect(viewer.page.getByRole('heading', { name: 'Address book' })).toBeVisible();
-  const list = viewer.page.getByRole('list', { name: 'People' });
+  const list = viewer.page.getByRole('list', { name: 'People', exact: true });
   const entry = list.getByRole('listitem').filter({ has: viewer.page.getByRole('button', { name: person.name, exact: true }) });
   const me = list.getByRole('listitem').filter({ has: viewer.page.getByRole('button', { name: other.name, exact: true }) });
   const search = viewer.page.getByRole('searchbox', { name: 'Search people' });

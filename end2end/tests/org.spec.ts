@@ -72,10 +72,10 @@ test('people: an admin defines roles, sets a person’s name, title, department 
   const admin = await newAdmin(browser);
   const member = await newUser(browser, 'p');
   await admin.page.getByRole('link', { name: 'Admin' }).click();
-  await expect(admin.page.getByRole('heading', { name: 'People' })).toBeVisible();
+  await expect(admin.page.getByRole('heading', { name: 'People', exact: true })).toBeVisible();
   const other = await admin.context.newPage();
   await other.goto('/admin');
-  await expect(other.getByRole('heading', { name: 'People' })).toBeVisible();
+  await expect(other.getByRole('heading', { name: 'People', exact: true })).toBeVisible();
   await expect(other.getByRole('status')).toHaveText('Connected');
 
   const role = uniqueName('HR');
@@ -87,7 +87,7 @@ test('people: an admin defines roles, sets a person’s name, title, department 
   await admin.page.getByRole('button', { name: 'Add department' }).click();
   await expect(department(admin.page, dept)).toHaveCount(1);
 
-  const people = (page: Page) => page.getByRole('table', { name: 'People' });
+  const people = (page: Page) => page.getByRole('table', { name: 'People', exact: true });
   const row = (page: Page) => people(page).getByRole('row').filter({ has: page.getByRole('cell', { name: member.name, exact: true }) });
   await row(admin.page).getByRole('button', { name: `Edit ${member.name}` }).click();
   const form = admin.page.getByRole('form', { name: `Edit ${member.name}` });
@@ -132,4 +132,45 @@ test('people: an admin defines roles, sets a person’s name, title, department 
   await member.page.getByLabel('Password').fill(password);
   await member.page.getByRole('button', { name: 'Log in' }).click();
   await expect(member.page.getByRole('status')).toHaveText('Connected');
+});
+
+test('import: a CSV with a bad row is previewed with its errors and not imported; the fixed file imports whole, and an imported person logs in', async ({ browser }) => {
+  const admin = await newAdmin(browser);
+  const existing = await newUser(browser, 'taken');
+  const top = uniqueName('总部');
+  const fresh = uniqueName('imp');
+  const other = uniqueName('imp');
+  await admin.page.getByRole('link', { name: 'Admin' }).click();
+  await expect(admin.page.getByRole('heading', { name: 'Import people' })).toBeVisible();
+  const good = `张伟,${fresh},${top}/技术部,工程师,13800138000,${fresh}@example.com`;
+  const bad = `姓名,账号,部门,职务,手机,邮箱\n${good}\n李娜,${existing.name},${top}/财务部,,,\n`;
+  await admin.page.getByLabel('Import file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  const preview = admin.page.getByRole('table', { name: 'Import preview' });
+  await expect(preview.getByRole('row')).toHaveCount(3);
+  const badRow = preview.getByRole('row').filter({ hasText: existing.name });
+  await expect(badRow).toContainText('is taken');
+  await expect(admin.page.getByRole('alert').filter({ hasText: '2 rows, 1 with problems' })).toBeVisible();
+  await expect(admin.page.getByRole('button', { name: /^Import \d+ people$/ })).toHaveCount(0);
+  // Nothing was written: the good row's person is not among the people.
+  await expect(admin.page.getByRole('table', { name: 'People', exact: true }).getByRole('cell', { name: fresh, exact: true })).toHaveCount(0);
+
+  const fixed = `Name,Username,Department,Title\n${good.split(',').slice(0, 4).join(',')}\n王芳,${other},${top},经理\n`;
+  await admin.page.getByLabel('Import file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(fixed) });
+  await expect(admin.page.getByText(`Departments to be made: ${top}, ${top}/技术部`)).toBeVisible();
+  await admin.page.getByRole('button', { name: 'Import 2 people' }).click();
+  const imported = admin.page.getByRole('table', { name: 'Imported people' });
+  await expect(imported.getByRole('row')).toHaveCount(3);
+  // The People table and the department tree follow at once.
+  await expect(admin.page.getByRole('table', { name: 'People', exact: true }).getByRole('cell', { name: fresh, exact: true })).toBeVisible();
+  await expect(admin.page.getByRole('list', { name: 'Departments' }).locator('.department-name', { hasText: top }).first()).toBeVisible();
+  const password = await imported.getByRole('row').filter({ hasText: fresh }).locator('code').textContent();
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(fresh);
+  await page.getByLabel('Password').fill(password ?? '');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toBeVisible();
+  await context.close();
 });

@@ -88,6 +88,58 @@ pub async fn administer_now(conn: &mut Conn, user: &CurrentUser) -> Result<(), D
     }
 }
 
+/// A stored file, as the access module hands it out: readable where what it is attached to is.
+#[derive(Debug, Clone)]
+pub struct ReadableFile {
+    pub hash: String,
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+}
+
+/// Allows `user` to read a stored file, or refuses: a cabinet file is its owner's (sharing
+/// extends this), a message's file is readable where the channel is. A file attached to
+/// nothing (or no longer) is nobody's to read. Unknown and unreadable look the same.
+pub async fn file(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    id: xietong::files::FileId,
+) -> Result<ReadableFile, Denied> {
+    type Row = (String, String, i64, String, Option<i64>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT f.hash, f.name, f.size, f.mime, e.owner_id, f.channel_id
+         FROM files f LEFT JOIN cabinet_entries e ON e.id = f.entry_id
+         WHERE f.id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((hash, name, size, mime, cabinet_owner, channel)) = row else {
+        return Err(Denied::NotFound("file"));
+    };
+    let readable = match (cabinet_owner, channel) {
+        (Some(owner), _) => owner == user.id.0,
+        (None, Some(channel)) => {
+            let scope = Scope::Channel(ChannelId(channel));
+            match check(conn, user, scope, Need::Read).await {
+                Ok(()) => true,
+                Err(Denied::Store(e)) => return Err(Denied::Store(e)),
+                Err(_) => false,
+            }
+        }
+        (None, None) => false,
+    };
+    if !readable {
+        return Err(Denied::NotFound("file"));
+    }
+    Ok(ReadableFile {
+        hash,
+        name,
+        size: size as u64,
+        mime,
+    })
+}
+
 /// Public channels are open to everyone; the other kinds to their members only.
 async fn channel(
     conn: &mut Conn,

@@ -75,6 +75,31 @@ impl From<auth::AuthError> for AppError {
     }
 }
 
+/// An `AppError` as a plain HTTP answer, for the routes that are not server functions (imports,
+/// file transfers): its status, and its JSON, which the browser reads back as an `AppError`.
+#[derive(Debug)]
+pub struct Refusal(pub AppError);
+
+impl<E: Into<AppError>> From<E> for Refusal {
+    fn from(e: E) -> Self {
+        Refusal(e.into())
+    }
+}
+
+impl axum::response::IntoResponse for Refusal {
+    fn into_response(self) -> axum::response::Response {
+        let status = http::StatusCode::from_u16(self.0.status())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(self.0)).into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        internal(e)
+    }
+}
+
 impl ServerBackend {
     async fn start_session(&self, user: CurrentUser) -> Result<Session, AppError> {
         let token = auth::new_token();
@@ -322,6 +347,13 @@ impl Backend for ServerBackend {
         user: &CurrentUser,
     ) -> Result<xietong::org::OrgSnapshot, AppError> {
         Ok(crate::org::snapshot(&self.state.store, user).await?)
+    }
+
+    async fn cabinet(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::files::CabinetSnapshot, AppError> {
+        Ok(crate::files::cabinet::snapshot(&self.state.store, user).await?)
     }
 
     async fn people(&self, _user: &CurrentUser) -> Result<Vec<UserRef>, AppError> {

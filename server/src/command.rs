@@ -226,6 +226,14 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::RemoveRole(c) => crate::org::people::remove_role(ctx, c).await,
         Command::UpdatePerson(c) => crate::org::people::update_person(ctx, c).await,
         Command::SetPersonActive(c) => crate::org::people::set_active(ctx, c).await,
+        Command::ImportPeople(c) => crate::org::import::import_people(ctx, c).await,
+        Command::CreateFolder(c) => crate::files::cabinet::create_folder(ctx, c).await,
+        Command::SaveUpload(c) => crate::files::cabinet::save_upload(ctx, c).await,
+        Command::RenameEntry(c) => crate::files::cabinet::rename(ctx, c).await,
+        Command::MoveEntry(c) => crate::files::cabinet::move_to(ctx, c).await,
+        Command::DeleteEntry(c) => crate::files::cabinet::delete(ctx, c).await,
+        Command::RestoreEntry(c) => crate::files::cabinet::restore(ctx, c).await,
+        Command::EmptyRecycleBin(c) => crate::files::cabinet::empty_recycle_bin(ctx, c).await,
     }
 }
 

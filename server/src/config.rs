@@ -28,6 +28,11 @@ pub struct Config {
     #[arg(long, env = "XIETONG_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
+    /// Directory for uploaded files (created if missing). Default: <data-dir>/files. Several
+    /// nodes share one (a network file system) or each keeps its own only with one node.
+    #[arg(long, env = "XIETONG_FILES_DIR")]
+    pub files_dir: Option<PathBuf>,
+
     /// Database URL; overrides --data-dir. Default: sqlite://<data-dir>/xietong.db
     #[arg(long, env = "XIETONG_DATABASE_URL")]
     pub database_url: Option<String>,
@@ -122,6 +127,12 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("files"))
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()

@@ -8,6 +8,7 @@ pub mod chat;
 pub mod command;
 pub mod config;
 pub mod events;
+pub mod files;
 pub mod guard;
 pub mod hub;
 pub mod org;
@@ -48,6 +49,9 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
 /// request can hang a connection forever.
 pub const RESPONSE_DEADLINE: Duration = Duration::from_secs(30);
 
+/// The same for the routes that move a file's bytes (shorter than an upload's writing lease).
+pub const FILE_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
 /// Everything a request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -61,6 +65,7 @@ pub struct AppState {
     pub passwords: Arc<PasswordGate>,
     pub auth_per_ip: Arc<IpLimiter>,
     pub login_failures: Arc<LoginThrottle>,
+    pub files: Arc<files::FileStore>,
     pub leptos_options: LeptosOptions,
 }
 
@@ -85,6 +90,8 @@ pub enum ServerError {
     Seed(#[from] events::AppendError),
     #[error(transparent)]
     Backplane(#[from] backplane::BackplaneError),
+    #[error(transparent)]
+    Files(#[from] files::FilesError),
 }
 
 /// A running server: its address, and the handle to stop it.
@@ -154,6 +161,7 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         .is_none()
         .then_some(config.data_dir.as_path());
     let store = Store::open(&url, data_dir).await?;
+    let files = Arc::new(files::FileStore::open(&config.files_dir())?);
     auth::queries::fold_usernames(&store).await?;
     let stop = CancellationToken::new();
     let hub = Hub::new(
@@ -219,6 +227,11 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         store.clone(),
         stop.child_token(),
     ));
+    tokio::spawn(files::sweep_now_and_then(
+        store.clone(),
+        files.clone(),
+        stop.child_token(),
+    ));
 
     let listener = TcpListener::bind(config.bind)
         .await
@@ -246,6 +259,7 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         passwords: Arc::new(PasswordGate::default()),
         auth_per_ip,
         login_failures: Arc::new(LoginThrottle::default()),
+        files,
         leptos_options,
     };
     let router = router(state);
@@ -351,15 +365,7 @@ fn form_page_with_error(referer: &str, error: &[u8]) -> Option<String> {
         .map(str::to_owned)
         .collect();
     let error = std::str::from_utf8(error).ok()?;
-    let encoded: String = error
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect();
+    let encoded = xietong::files::percent_encode(error);
     query.push(format!("error={encoded}"));
     Some(format!("{path}?{}", query.join("&")))
 }
@@ -373,7 +379,8 @@ fn router(state: AppState) -> Router {
         // The page's hydration script carries it; the Content-Security-Policy names it.
         leptos::nonce::provide_nonce();
     };
-    Router::new()
+    // Forms and server-function calls are small; nothing legitimate comes near this.
+    let small = Router::new()
         .route("/ws", get(ws::upgrade))
         .route("/contacts/export/{format}", get(org::export::export))
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -384,6 +391,43 @@ fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_REQUEST_BODY_BYTES,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            RESPONSE_DEADLINE,
+        ));
+    // Routes that take or give a file, each with its own limit.
+    let files = Router::new()
+        .route(
+            "/admin/import/preview",
+            axum::routing::post(org::import::preview_file),
+        )
+        .route(
+            "/admin/import/apply",
+            axum::routing::post(org::import::apply_file),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            xietong::limits::MAX_IMPORT_FILE_BYTES,
+        ))
+        // Streamed bodies: the handler counts the bytes of each piece itself.
+        .route("/files/uploads", axum::routing::post(files::uploads::start))
+        .route(
+            "/files/uploads/{id}",
+            get(files::uploads::status)
+                .put(files::uploads::put_piece)
+                .delete(files::uploads::cancel),
+        )
+        .route("/files/{id}/download", get(files::download::download))
+        .route("/files/{id}/thumbnail", get(files::thumbnail::thumbnail))
+        // A piece on a slow link, or hashing a large file, takes longer than a page may.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            FILE_DEADLINE,
+        ));
+    files
+        .merge(small)
         .layer(axum::middleware::from_fn(api_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -393,14 +437,6 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::check_request,
-        ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            RESPONSE_DEADLINE,
-        ))
-        // Forms and server-function calls are small; nothing legitimate comes near this.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            MAX_REQUEST_BODY_BYTES,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             http::header::X_CONTENT_TYPE_OPTIONS,

@@ -157,6 +157,7 @@ async fn a_command_over_http_and_its_retry_over_the_socket_apply_once() {
         channel: GENERAL,
         body: "once".into(),
         thread: None,
+        attachments: Vec::new(),
     });
     let body = serde_json::json!({ "client_id": client_id, "command": command });
     let response = http()

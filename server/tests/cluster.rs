@@ -26,6 +26,7 @@ struct Cluster {
     redis: String,
     args: Vec<String>,
     nodes: Vec<Option<(Child, u16)>>,
+    files: tempfile::TempDir,
 }
 
 /// Waits (10 s at most) until something listens on `port`; panics with `failure()` otherwise.
@@ -75,6 +76,7 @@ impl Cluster {
             redis: redis.to_owned(),
             args: args.iter().map(|a| a.to_string()).collect(),
             nodes: Vec::new(),
+            files: tempfile::tempdir().unwrap(),
         };
         for _ in 0..n {
             // One after the other: the first applies the migrations and creates `general`.
@@ -96,6 +98,9 @@ impl Cluster {
                 &self.redis,
             ])
             .args(&self.args)
+            // One files directory for every node, as in production.
+            .arg("--files-dir")
+            .arg(self.files.path())
             // Every test user signs up from 127.0.0.1.
             .args(["--auth-rate", "100000"])
             .args(["--log", "warn", "--site-root", "/nonexistent"])

@@ -191,6 +191,7 @@ async fn post_id(
             channel,
             body: body.into(),
             thread,
+            attachments: Vec::new(),
         }),
     )
     .await;

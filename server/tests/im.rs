@@ -24,6 +24,7 @@ async fn post(
             channel,
             body: body.into(),
             thread,
+            attachments: Vec::new(),
         }),
     )
     .await?
@@ -886,6 +887,7 @@ async fn admins_set_time_limits_for_editing_and_deleting_own_messages() {
             settings: WorkspaceSettings {
                 edit_window_minutes: edit,
                 delete_window_minutes: delete,
+                ..Default::default()
             },
         })
     };

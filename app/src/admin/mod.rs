@@ -37,6 +37,7 @@ fn AdminPage() -> impl IntoView {
                                 <crate::org::DepartmentsAdmin view />
                                 <crate::org::RolesAdmin view />
                                 <crate::org::PeopleAdmin view />
+                                <crate::org::ImportPeople />
                             } />
                         }.into_any(),
                         Ok(_) => view! { <p role="alert" class="error">{t.admins_only}</p> }.into_any(),
@@ -136,6 +137,19 @@ fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
     let shown = |m: Option<u32>| m.map(|m| m.to_string()).unwrap_or_default();
     let edit = RwSignal::new(shown(current.edit_window_minutes));
     let delete = RwSignal::new(shown(current.delete_window_minutes));
+    let max_file = RwSignal::new(shown(current.max_file_mb));
+    let quota = RwSignal::new(shown(current.quota_mb));
+    // Empty: the default.
+    let megabytes = move |text: &str| -> Result<Option<u32>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<u32>() {
+            Ok(m) if m > 0 => Ok(Some(m)),
+            _ => Err(t.whole_megabytes.to_owned()),
+        }
+    };
     let error = RwSignal::new(None::<String>);
     // Empty: no limit.
     let minutes = move |text: &str| -> Result<Option<u32>, String> {
@@ -150,22 +164,22 @@ fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match (
-            minutes(&edit.get_untracked()),
-            minutes(&delete.get_untracked()),
-        ) {
-            (Ok(edit_window_minutes), Ok(delete_window_minutes)) => {
+        let checked = (|| {
+            Ok::<_, String>(WorkspaceSettings {
+                edit_window_minutes: minutes(&edit.get_untracked())?,
+                delete_window_minutes: minutes(&delete.get_untracked())?,
+                max_file_mb: megabytes(&max_file.get_untracked())?,
+                quota_mb: megabytes(&quota.get_untracked())?,
+            })
+        })();
+        match checked {
+            Ok(settings) => {
                 live.send_command(xietong::Command::UpdateWorkspaceSettings(
-                    UpdateWorkspaceSettings {
-                        settings: WorkspaceSettings {
-                            edit_window_minutes,
-                            delete_window_minutes,
-                        },
-                    },
+                    UpdateWorkspaceSettings { settings },
                 ));
                 on_close.run(());
             }
-            (Err(e), _) | (_, Err(e)) => error.set(Some(e)),
+            Err(e) => error.set(Some(e)),
         }
     };
     view! {
@@ -184,6 +198,20 @@ fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
                         on:input=move |ev| delete.set(event_target_value(&ev)) />
                 </label>
                 <p class="hint">{t.limits_hint}</p>
+                <label>
+                    {t.max_file_mb}
+                    <input type="number" min="1" inputmode="numeric"
+                        placeholder=xietong::limits::DEFAULT_MAX_FILE_MB.to_string()
+                        prop:value=move || max_file.get()
+                        on:input=move |ev| max_file.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    {t.quota_mb}
+                    <input type="number" min="1" inputmode="numeric"
+                        placeholder=xietong::limits::DEFAULT_QUOTA_MB.to_string()
+                        prop:value=move || quota.get()
+                        on:input=move |ev| quota.set(event_target_value(&ev)) />
+                </label>
                 <Show when=move || error.get().is_some()>
                     <p role="alert" class="error">{move || error.get()}</p>
                 </Show>

@@ -388,18 +388,37 @@ pub(super) fn Composer(
     };
 
     let mentions = MentionPicker::new(if thread.is_some() { "reply" } else { "message" });
+    // Files attached with "Attach", dropped or pasted: sent with the next message.
+    let uploads = crate::files::upload::Uploads::new();
+    let attach = move |files: Vec<crate::transfer::PickedFile>| {
+        if !files.is_empty() {
+            error.set(None);
+            uploads.add(files, |_, _| {});
+        }
+    };
     let send = move || {
         mentions.close();
         let body = input
             .get_untracked()
             .map(|el| el.value())
             .unwrap_or_else(|| text.get_untracked());
-        match xietong::validate::message_body(&body) {
+        if uploads.busy() {
+            error.set(Some(t.wait_for_uploads.to_owned()));
+            return;
+        }
+        let has_files = uploads.has_ready();
+        let checked = if has_files && body.trim().is_empty() {
+            Ok("")
+        } else {
+            xietong::validate::message_body(&body)
+        };
+        match checked {
             Ok(body) => {
                 live.send_command(Command::PostMessage(PostMessage {
                     channel,
                     body: body.to_owned(),
                     thread,
+                    attachments: uploads.take_ready(),
                 }));
                 text.set(String::new());
                 typing_sent.set_value(0.0);
@@ -421,7 +440,14 @@ pub(super) fn Composer(
         }
     };
     view! {
-        <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+        <form class="composer"
+            on:submit=move |ev| { ev.prevent_default(); send(); }
+            on:dragover=move |ev| ev.prevent_default()
+            on:drop=move |ev| {
+                ev.prevent_default();
+                attach(crate::transfer::dropped(&ev));
+            }>
+            <crate::files::upload::UploadList uploads />
             <textarea
                 node_ref=input
                 aria-label=label
@@ -439,8 +465,19 @@ pub(super) fn Composer(
                 }
                 on:keydown=on_keydown
                 on:blur=move |_| mentions.close()
+                on:paste=move |ev| {
+                    let files = crate::transfer::pasted(&ev);
+                    if !files.is_empty() {
+                        ev.prevent_default();
+                        attach(files);
+                    }
+                }
             ></textarea>
             {mentions.view(input, text)}
+            <label class="attach-button">
+                {t.attach}
+                <input type="file" multiple on:change=move |ev| attach(crate::transfer::picked(&ev)) />
+            </label>
             <button type="submit">{t.send}</button>
             <Show when=move || error.get().is_some()>
                 <p role="alert" class="error">{move || error.get()}</p>

@@ -14,7 +14,7 @@ use crate::shell::Modal;
 
 /// "14:05" and "2026-11-26 14:05:09" in the reader's time zone. Written out by hand rather than
 /// with chrono's `format`, whose format-string parser is sizeable in the WASM bundle.
-pub(super) fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
+pub fn format_time(ms: i64, offset_minutes: i32) -> (String, String) {
     use chrono::{DateTime, Datelike, FixedOffset, Timelike};
     let offset = FixedOffset::east_opt(offset_minutes * 60)
         .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
@@ -109,6 +109,9 @@ pub fn MessageItem(
                     // the author's own HTML.
                     view! { <div class="body markdown" inner_html=html.clone()></div> }.into_any()
                 }}
+                {(!deleted && !m.attachments.is_empty()).then(|| view! {
+                    <crate::files::FileCards files=m.attachments.clone() />
+                })}
                 <Show when=move || any_reactions>
                     <div class="reactions">
                         {reactions.iter().map(|r| view! { <ReactionButton message=id reaction=r.clone() me=me_id /> }).collect_view()}

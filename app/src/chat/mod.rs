@@ -9,6 +9,7 @@ pub mod state;
 mod workspace;
 
 pub use channel::ChannelPage;
+pub use message::format_time;
 pub use notifications::NotificationsButton;
 pub use workspace::ChannelSidebar;
 

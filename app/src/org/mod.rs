@@ -10,9 +10,11 @@ use crate::live::{Applied, Live, ScopeView};
 use crate::AppError;
 
 mod departments;
+mod import;
 mod people;
 
 pub use departments::DepartmentsAdmin;
+pub use import::ImportPeople;
 pub use people::{PeopleAdmin, RolesAdmin};
 
 #[server(prefix = "/api", endpoint = "organisation", output = crate::codec::TextJson)]

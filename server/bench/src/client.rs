@@ -130,6 +130,7 @@ impl Endpoint {
                     channel,
                     body: serde_json::to_string(&probe).unwrap_or_default(),
                     thread: None,
+                    attachments: Vec::new(),
                 }),
             }
             .to_json(),

@@ -51,6 +51,10 @@ pub async fn verify_password(
     password: String,
     hash: String,
 ) -> Result<bool, AuthError> {
+    if hash.is_empty() {
+        // An imported account before its initial password is set: nothing matches.
+        return Ok(false);
+    }
     gate.run(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| AuthError::Hash(e.to_string()))?;
         Ok(Argon2::default()

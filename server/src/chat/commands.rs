@@ -16,7 +16,18 @@ pub async fn post_message(
     ctx: &mut Ctx<'_>,
     command: &PostMessage,
 ) -> Result<CommandOutput, CommandError> {
-    let body = xietong::validate::message_body(&command.body)?;
+    if command.attachments.len() > xietong::limits::MAX_ATTACHMENTS {
+        return Err(CommandError::Invalid(format!(
+            "at most {} files per message",
+            xietong::limits::MAX_ATTACHMENTS
+        )));
+    }
+    // With files attached, the text may be left empty.
+    let body = if !command.attachments.is_empty() && command.body.trim().is_empty() {
+        ""
+    } else {
+        xietong::validate::message_body(&command.body)?
+    };
     let author = ctx.user()?.user_ref();
     let scope = Scope::Channel(command.channel);
     ctx.require(scope, Need::Write).await?;
@@ -43,7 +54,11 @@ pub async fn post_message(
     .bind(mentions.everyone_column())
     .fetch_one(ctx.conn())
     .await?;
+    let attachments =
+        crate::files::attach_to_message(ctx, &command.attachments, command.channel, MessageId(id))
+            .await?;
     let message = Message {
+        attachments,
         id: MessageId(id),
         channel: command.channel,
         seq,
@@ -61,7 +76,9 @@ pub async fn post_message(
         mentions: mentions.ids(),
         mentions_all: mentions.all,
     };
-    crate::search::index(ctx.conn(), message.id, body).await?;
+    let text =
+        super::messages::searchable(body, message.attachments.iter().map(|f| f.name.as_str()));
+    crate::search::index(ctx.conn(), message.id, &text).await?;
     super::unread::count_unread(ctx, &message).await?;
     ctx.append_at(scope, seq, EventBody::MessagePosted { message })
         .await?;

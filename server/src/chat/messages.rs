@@ -63,9 +63,31 @@ async fn drop_from_search(ctx: &mut Ctx<'_>, id: MessageId) -> Result<bool, Comm
             .fetch_one(ctx.conn())
             .await?;
     if indexed != 0 {
-        crate::search::unindex(ctx.conn(), id, &body).await?;
+        let text = searchable_text(ctx.conn(), id, &body).await?;
+        crate::search::unindex(ctx.conn(), id, &text).await?;
     }
     Ok(indexed != 0)
+}
+
+/// What search finds a message by: its text and the names of its files.
+pub(super) fn searchable<'a>(body: &'a str, names: impl Iterator<Item = &'a str>) -> String {
+    std::iter::once(body)
+        .chain(names)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn searchable_text(
+    conn: &mut crate::store::Conn,
+    id: MessageId,
+    body: &str,
+) -> Result<String, CommandError> {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM files WHERE message_id = $1 ORDER BY id")
+            .bind(id.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(searchable(body, names.iter().map(String::as_str)))
 }
 
 /// Refuses a change to one's own message after the admin's time limit for it.
@@ -136,7 +158,8 @@ pub async fn edit_message(
     let before = super::mentions::Mentions::from_columns(&old_mentions, old_everyone);
     keep_old_body(ctx, command.message).await?;
     if drop_from_search(ctx, command.message).await? {
-        crate::search::index(ctx.conn(), command.message, &body).await?;
+        let text = searchable_text(ctx.conn(), command.message, &body).await?;
+        crate::search::index(ctx.conn(), command.message, &text).await?;
     }
     let at = ctx.now();
     // The new text's mentions are marked; nobody is notified again for an edit.
@@ -200,6 +223,11 @@ pub async fn delete_message(
         .execute(ctx.conn())
         .await?;
     sqlx::query("DELETE FROM message_reactions WHERE message_id = $1")
+        .bind(command.message.0)
+        .execute(ctx.conn())
+        .await?;
+    // Its files go with it: unreadable from now on, and no longer counted to anyone's quota.
+    sqlx::query("DELETE FROM files WHERE message_id = $1")
         .bind(command.message.0)
         .execute(ctx.conn())
         .await?;

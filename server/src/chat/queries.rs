@@ -186,6 +186,7 @@ fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
         deleted: r.try_get::<i64, _>("deleted")? != 0,
         pinned: r.try_get::<i64, _>("pinned")? != 0,
         reactions: Vec::new(),
+        attachments: Vec::new(),
     })
 }
 
@@ -207,6 +208,7 @@ async fn messages_where(
         .map(message_from_row)
         .collect::<Result<_, _>>()?;
     add_reactions(conn, &mut messages).await?;
+    add_attachments(conn, &mut messages).await?;
     Ok(messages)
 }
 
@@ -227,6 +229,36 @@ pub async fn messages_by_id(
         &binds,
     )
     .await
+}
+
+/// Fills in the files attached to each message.
+async fn add_attachments(conn: &mut Conn, messages: &mut [Message]) -> Result<(), StoreError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (1..=messages.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, name, size, mime, owner_id, created_at, message_id FROM files
+         WHERE message_id IN ({}) ORDER BY id",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (i64, String, i64, String, i64, i64, i64)>(&sql);
+    for m in messages.iter() {
+        query = query.bind(m.id.0);
+    }
+    for (id, name, size, mime, by, at, message) in query.fetch_all(&mut *conn).await? {
+        if let Some(m) = messages.iter_mut().find(|m| m.id.0 == message) {
+            m.attachments.push(xietong::files::FileInfo {
+                id: xietong::files::FileId(id),
+                name,
+                size: size as u64,
+                mime,
+                by: UserId(by),
+                at,
+            });
+        }
+    }
+    Ok(())
 }
 
 async fn add_reactions(conn: &mut Conn, messages: &mut [Message]) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@
 use xietong::org::{
     CreateDepartment, Department, MoveDepartment, RemoveDepartment, RenameDepartment,
 };
-use xietong::{CommandOutput, DepartmentId, EventBody, Scope, UserId};
+use xietong::{CommandOutput, DepartmentId, EventBody, Scope, Seq, UserId};
 
 use crate::command::{CommandError, Ctx};
 use crate::store::{Conn, StoreError};
@@ -92,19 +92,33 @@ pub async fn create(
     command: &CreateDepartment,
 ) -> Result<CommandOutput, CommandError> {
     ctx.require_admin().await?;
-    let name = xietong::validate::department_name(&command.name)?;
-    if let Some(parent) = command.parent {
+    let (department, seq) = create_in(ctx, &command.name, command.parent).await?;
+    Ok(CommandOutput::DepartmentChanged {
+        department,
+        seq: Some(seq),
+    })
+}
+
+/// Makes a department last among `parent`'s children and announces it (for commands that
+/// already checked the actor is an admin).
+pub async fn create_in(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    parent: Option<DepartmentId>,
+) -> Result<(DepartmentId, Seq), CommandError> {
+    let name = xietong::validate::department_name(name)?;
+    if let Some(parent) = parent {
         one(ctx.conn(), parent).await?;
     }
-    require_free_name(ctx.conn(), command.parent, &name, None).await?;
-    let order = last_order(ctx.conn(), command.parent).await?;
+    require_free_name(ctx.conn(), parent, &name, None).await?;
+    let order = last_order(ctx.conn(), parent).await?;
     let at = ctx.now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO departments (name, parent_id, sort_order, created_at)
          VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(&name)
-    .bind(command.parent.map(|p| p.0))
+    .bind(parent.map(|p| p.0))
     .bind(order)
     .bind(at)
     .fetch_one(ctx.conn())
@@ -112,11 +126,14 @@ pub async fn create(
     let department = Department {
         id: DepartmentId(id),
         name,
-        parent: command.parent,
+        parent,
         head: None,
         order,
     };
-    saved(ctx, department).await
+    let seq = ctx
+        .append(Scope::Workspace, EventBody::DepartmentSaved { department })
+        .await?;
+    Ok((DepartmentId(id), seq))
 }
 
 pub async fn rename(

@@ -4,6 +4,7 @@
 
 pub mod departments;
 pub mod export;
+pub mod import;
 pub mod people;
 
 use xietong::org::OrgSnapshot;

@@ -136,7 +136,7 @@ pub async fn announce(ctx: &mut Ctx<'_>, id: UserId) -> Result<(), CommandError>
     saved(ctx, person).await.map(|_| ())
 }
 
-async fn person(conn: &mut Conn, id: UserId) -> Result<Person, CommandError> {
+pub(crate) async fn person(conn: &mut Conn, id: UserId) -> Result<Person, CommandError> {
     people(conn, Some(id))
         .await?
         .pop()

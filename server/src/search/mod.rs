@@ -296,13 +296,19 @@ pub async fn search_with(
         limit,
     )
     .await?;
+    // A message is found by its text and by the names of its files (both were indexed).
+    let file_names = attachment_names(&mut tx, &candidates).await?;
     let mut found: Vec<MessageId> = Vec::new();
     for (id, body) in candidates {
         // A message holding two words of one prefix comes once per word when lists are joined.
         if found.last() == Some(&MessageId(id)) {
             continue;
         }
-        let lower = body.to_lowercase();
+        let mut lower = body.to_lowercase();
+        if let Some(names) = file_names.get(&id) {
+            lower.push('\n');
+            lower.push_str(&names.to_lowercase());
+        }
         if runs.iter().all(|run| lower.contains(run.as_str())) {
             found.push(MessageId(id));
             if found.len() == MAX_RESULTS {
@@ -325,6 +331,31 @@ pub async fn search_with(
         .collect();
     hits.sort_by(|a, b| b.message.id.cmp(&a.message.id));
     Ok(hits)
+}
+
+/// The names of the files attached to `candidates`, by message.
+async fn attachment_names(
+    conn: &mut Conn,
+    candidates: &[(i64, String)],
+) -> Result<BTreeMap<i64, String>, StoreError> {
+    let mut names: BTreeMap<i64, String> = BTreeMap::new();
+    for chunk in candidates.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT message_id, name FROM files WHERE message_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+        for (id, _) in chunk {
+            query = query.bind(*id);
+        }
+        for (message, name) in query.fetch_all(&mut *conn).await? {
+            let entry = names.entry(message).or_default();
+            entry.push('\n');
+            entry.push_str(&name);
+        }
+    }
+    Ok(names)
 }
 
 /// Candidate messages (id, body), newest first, at most `limit`: driven by the term with the

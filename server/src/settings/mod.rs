@@ -66,16 +66,20 @@ pub async fn update_settings(
 
 /// The workspace settings (no limits until an admin sets some).
 pub async fn workspace(conn: &mut Conn) -> Result<WorkspaceSettings, StoreError> {
-    let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT edit_window_minutes, delete_window_minutes FROM workspace_settings WHERE id = 1",
+    type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT edit_window_minutes, delete_window_minutes, max_file_mb, quota_mb
+         FROM workspace_settings WHERE id = 1",
     )
     .fetch_optional(&mut *conn)
     .await?;
-    let minutes = |m: Option<i64>| m.and_then(|m| u32::try_from(m).ok());
+    let number = |m: Option<i64>| m.and_then(|m| u32::try_from(m).ok());
     Ok(row
-        .map(|(edit, delete)| WorkspaceSettings {
-            edit_window_minutes: minutes(edit),
-            delete_window_minutes: minutes(delete),
+        .map(|(edit, delete, max_file, quota)| WorkspaceSettings {
+            edit_window_minutes: number(edit),
+            delete_window_minutes: number(delete),
+            max_file_mb: number(max_file),
+            quota_mb: number(quota),
         })
         .unwrap_or_default())
 }
@@ -100,14 +104,24 @@ pub async fn update_workspace_settings(
     if workspace(ctx.conn()).await? == *settings {
         return Ok(CommandOutput::SettingsSaved);
     }
+    if settings.max_file_mb == Some(0) {
+        return Err(CommandError::Invalid(
+            "the largest file must be at least 1 MB".into(),
+        ));
+    }
     sqlx::query(
-        "INSERT INTO workspace_settings (id, edit_window_minutes, delete_window_minutes)
-         VALUES (1, $1, $2)
+        "INSERT INTO workspace_settings
+             (id, edit_window_minutes, delete_window_minutes, max_file_mb, quota_mb)
+         VALUES (1, $1, $2, $3, $4)
          ON CONFLICT (id) DO UPDATE SET edit_window_minutes = excluded.edit_window_minutes,
-                                        delete_window_minutes = excluded.delete_window_minutes",
+                                        delete_window_minutes = excluded.delete_window_minutes,
+                                        max_file_mb = excluded.max_file_mb,
+                                        quota_mb = excluded.quota_mb",
     )
     .bind(settings.edit_window_minutes.map(i64::from))
     .bind(settings.delete_window_minutes.map(i64::from))
+    .bind(settings.max_file_mb.map(i64::from))
+    .bind(settings.quota_mb.map(i64::from))
     .execute(ctx.conn())
     .await?;
     ctx.append(

@@ -123,6 +123,7 @@ fn post(channel: ChannelId, author: &CurrentUser, body: &str, client_id: &str) -
             channel,
             body: body.into(),
             thread: None,
+            attachments: Vec::new(),
         }),
     )
 }

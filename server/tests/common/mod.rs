@@ -18,6 +18,7 @@ pub const GENERAL: ChannelId = ChannelId(1);
 pub struct TestServer {
     pub running: Running,
     pub dir: std::path::PathBuf,
+    database_url: String,
 }
 
 impl TestServer {
@@ -35,10 +36,12 @@ impl TestServer {
         // Every test user signs up from 127.0.0.1.
         config.auth_rate = 100_000;
         tweak(&mut config);
+        let database_url = config.database_url();
         let running = xietong_server::start(config).await.expect("server starts");
         TestServer {
             running,
             dir: dir.to_owned(),
+            database_url,
         }
     }
 
@@ -52,6 +55,11 @@ impl TestServer {
     /// Stops the server, keeping its database for a restart on the same `dir`.
     pub async fn stop_keep_data(self) {
         self.running.shutdown().await.unwrap();
+    }
+
+    /// The database the server uses (to open it directly after `stop_keep_data`).
+    pub fn running_database_url(&self) -> String {
+        self.database_url.clone()
     }
 
     pub fn base(&self) -> String {
@@ -384,6 +392,7 @@ pub fn post_command(client_id: ClientMsgId, channel: ChannelId, body: &str) -> C
             channel,
             body: body.to_owned(),
             thread: None,
+            attachments: Vec::new(),
         }),
     }
 }
@@ -438,7 +447,7 @@ pub async fn postgres_database_for(dir: &std::path::Path) -> Option<String> {
     Some(format!("{server}/{name}"))
 }
 
-async fn drop_postgres_database_for(dir: &std::path::Path) {
+pub async fn drop_postgres_database_for(dir: &std::path::Path) {
     use sqlx::Connection;
     if std::env::var("XIETONG_TEST_BACKEND").as_deref() != Ok("postgres") {
         return;

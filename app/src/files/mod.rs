@@ -1,0 +1,526 @@
+//! The personal file cabinet (个人文件柜), under the navigation link "Files": folders, uploads
+//! with a progress bar (cancellable, resumed after an interruption), downloads, rename, delete
+//! to a recycle bin (restore, empty), and versions. Live from the owner's user scope.
+
+pub(crate) mod upload;
+
+use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+use xietong::files::{
+    human_size, Cabinet, CabinetSnapshot, CreateFolder, DeleteEntry, EmptyRecycleBin, Entry,
+    EntryId, RenameEntry, RestoreEntry,
+};
+use xietong::{Command, Event, Scope, Seq, UserId};
+
+use crate::command::command_action;
+use crate::live::{Applied, Live, ScopeView};
+use crate::AppError;
+
+#[server(prefix = "/api", endpoint = "cabinet", output = crate::codec::TextJson)]
+pub async fn load_cabinet() -> Result<CabinetSnapshot, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.cabinet(&user).await
+}
+
+/// The cabinet as this tab knows it: a snapshot plus the owner's user-scope events since.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CabinetView {
+    pub owner: UserId,
+    pub cabinet: Cabinet,
+    pub head: Seq,
+}
+
+impl CabinetView {
+    pub fn from_snapshot(snapshot: CabinetSnapshot) -> Self {
+        CabinetView {
+            owner: snapshot.owner,
+            cabinet: Cabinet {
+                entries: snapshot.entries,
+                usage: snapshot.usage,
+            },
+            head: snapshot.head,
+        }
+    }
+}
+
+impl ScopeView for CabinetView {
+    fn head(&self, _scope: Scope) -> Seq {
+        self.head
+    }
+
+    fn apply(&mut self, event: &Event) -> Applied {
+        if let Some(outcome) = crate::live::advance(&mut self.head, event) {
+            return outcome;
+        }
+        // The user scope carries other features' events too: only the head moves for them.
+        self.cabinet.apply(&event.body);
+        Applied::Applied
+    }
+}
+
+/// The file cabinet page (`/files`), loaded on demand.
+#[derive(Debug)]
+pub struct FilesRoute;
+
+#[lazy_route]
+impl LazyRoute for FilesRoute {
+    fn data() -> Self {
+        FilesRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <FilesPage /> }.into_any()
+    }
+}
+
+#[component]
+fn FilesPage() -> impl IntoView {
+    let t = crate::i18n::t();
+    let snapshot = Resource::new(|| (), |_| load_cabinet());
+    view! {
+        <div class="files-page">
+            <h1>{t.files}</h1>
+            <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
+                {move || Suspend::new(async move {
+                    match snapshot.await {
+                        Ok(found) => {
+                            let owner = found.owner;
+                            let view = RwSignal::new(CabinetView::from_snapshot(found));
+                            expect_context::<Live>().watch(Scope::User(owner), view, move || snapshot.refetch());
+                            view! { <CabinetScreen view /> }.into_any()
+                        }
+                        Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn CabinetScreen(view: RwSignal<CabinetView>) -> impl IntoView {
+    let t = crate::i18n::t();
+    let folder = RwSignal::new(None::<EntryId>);
+    let showing_bin = RwSignal::new(false);
+    let action = command_action();
+    let error = move || crate::error::failure_text(t, action.value().get());
+    // A folder that went away (deleted in another tab) leaves the view at the top.
+    Effect::new(move |_| {
+        if let Some(id) = folder.get() {
+            let gone = view.with(|v| {
+                !v.cabinet
+                    .entries
+                    .iter()
+                    .any(|e| e.id == id && e.deleted_at.is_none())
+            });
+            if gone {
+                folder.set(None);
+            }
+        }
+    });
+    let usage = move || {
+        view.with(|v| {
+            let usage = v.cabinet.usage;
+            (t.used_of)(
+                &human_size(usage.used),
+                &usage.quota.map(human_size).unwrap_or_else(|| "∞".into()),
+            )
+        })
+    };
+    view! {
+        <p class="usage" role="status">{usage}</p>
+        <div class="toolbar">
+            <UploadButton folder action />
+            <NewFolder folder action />
+            <button type="button" aria-pressed=move || showing_bin.get().to_string()
+                on:click=move |_| showing_bin.update(|b| *b = !*b)>
+                {t.recycle_bin}
+            </button>
+        </div>
+        <Show when=move || error().is_some()>
+            <p role="alert" class="error">{error}</p>
+        </Show>
+        <Show when=move || !showing_bin.get() fallback=move || view! { <RecycleBin view action /> }>
+            <Trail view folder />
+            <EntryList view folder action />
+        </Show>
+    }
+    .into_any()
+}
+
+/// "Upload": each picked file goes up and is saved into the open folder.
+#[component]
+fn UploadButton(
+    folder: RwSignal<Option<EntryId>>,
+    action: Action<Command, Result<xietong::CommandOutput, AppError>>,
+) -> impl IntoView {
+    let t = crate::i18n::t();
+    let uploads = upload::Uploads::new();
+    let on_pick = move |ev: leptos::ev::Event| {
+        let parent = folder.get_untracked();
+        uploads.add(crate::transfer::picked(&ev), move |flight, done| {
+            action.dispatch(Command::SaveUpload(xietong::files::SaveUpload {
+                upload: done.id,
+                parent,
+            }));
+            uploads.remove(flight);
+        });
+    };
+    view! {
+        <label class="upload-button">
+            {t.upload}
+            <input type="file" multiple on:change=on_pick />
+        </label>
+        <upload::UploadList uploads />
+    }
+    .into_any()
+}
+
+/// The files of a message: images as thumbnails (click for the whole image), other files as a
+/// card with name, size and "Download".
+#[component]
+pub fn FileCards(files: Vec<xietong::files::FileInfo>) -> impl IntoView {
+    let t = crate::i18n::t();
+    view! {
+        <div class="attachments">
+            {files.into_iter().map(|f| if f.is_image() {
+                view! {
+                    <a class="attachment-image" href=f.inline_url() target="_blank" rel="external noopener">
+                        <img src=f.thumbnail_url() alt=f.name.clone() loading="lazy" />
+                    </a>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="attachment-card" role="group" aria-label=f.name.clone()>
+                        <span class="name">{f.name.clone()}</span>
+                        <span class="size">{human_size(f.size)}</span>
+                        <a href=f.url() download=f.name.clone() rel="external">{t.download}</a>
+                    </div>
+                }.into_any()
+            }).collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Trail(view: RwSignal<CabinetView>, folder: RwSignal<Option<EntryId>>) -> impl IntoView {
+    let t = crate::i18n::t();
+    let trail = move || {
+        view.with(|v| {
+            v.cabinet
+                .trail(folder.get())
+                .into_iter()
+                .map(|e| (e.id, e.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <nav aria-label=t.folder_path class="trail">
+            <button type="button" on:click=move |_| folder.set(None)>{t.my_files}</button>
+            <For each=trail key=|(id, name)| (*id, name.clone()) let((id, name))>
+                <span aria-hidden="true">" / "</span>
+                <button type="button" on:click=move |_| folder.set(Some(id))>{name}</button>
+            </For>
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn NewFolder(
+    folder: RwSignal<Option<EntryId>>,
+    action: Action<Command, Result<xietong::CommandOutput, AppError>>,
+) -> impl IntoView {
+    let t = crate::i18n::t();
+    let open = RwSignal::new(false);
+    let name = RwSignal::new(String::new());
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(Command::CreateFolder(CreateFolder {
+            parent: folder.get_untracked(),
+            name: name.get_untracked(),
+        }));
+        name.set(String::new());
+        open.set(false);
+    };
+    view! {
+        <button type="button" on:click=move |_| open.update(|o| *o = !*o)>{t.new_folder}</button>
+        <Show when=move || open.get()>
+            <form class="inline-form" on:submit=create>
+                <label>
+                    {t.folder_name}
+                    <input type="text" required maxlength="255" prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit">{t.create}</button>
+            </form>
+        </Show>
+    }
+    .into_any()
+}
+
+#[component]
+fn EntryList(
+    view: RwSignal<CabinetView>,
+    folder: RwSignal<Option<EntryId>>,
+    action: Action<Command, Result<xietong::CommandOutput, AppError>>,
+) -> impl IntoView {
+    let t = crate::i18n::t();
+    let entries = move || {
+        view.with(|v| {
+            v.cabinet
+                .children(folder.get())
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <table class="file-list" aria-label=t.files>
+            <thead>
+                <tr>
+                    <th scope="col">{t.name}</th>
+                    <th scope="col">{t.size}</th>
+                    <th scope="col">{t.modified}</th>
+                    <th scope="col"></th>
+                </tr>
+            </thead>
+            <tbody>
+                <For each=entries key=|e| e.clone() let(entry)>
+                    <EntryRow entry folder action />
+                </For>
+            </tbody>
+        </table>
+        <Show when=move || entries().is_empty()>
+            <p class="empty">{t.folder_empty}</p>
+        </Show>
+    }
+    .into_any()
+}
+
+#[component]
+fn EntryRow(
+    entry: Entry,
+    folder: RwSignal<Option<EntryId>>,
+    action: Action<Command, Result<xietong::CommandOutput, AppError>>,
+) -> impl IntoView {
+    let t = crate::i18n::t();
+    let live = expect_context::<Live>();
+    let id = entry.id;
+    let renaming = RwSignal::new(false);
+    let new_name = RwSignal::new(entry.name.clone());
+    let showing_versions = RwSignal::new(false);
+    let at = entry.updated_at;
+    let when = move || {
+        let (_, long) = crate::chat::format_time(at, live.utc_offset_minutes.get());
+        long.chars().take(16).collect::<String>()
+    };
+    let file_url = entry.file.as_ref().map(|f| f.url());
+    let shown_name = entry.name.clone();
+    let name_cell = move || match file_url.clone() {
+        None => view! {
+            <button type="button" class="folder-link" on:click=move |_| folder.set(Some(id))>
+                <span aria-hidden="true">"📁 "</span>{shown_name.clone()}
+            </button>
+        }
+        .into_any(),
+        Some(url) => view! {
+            <a href=url download=shown_name.clone() rel="external">{shown_name.clone()}</a>
+        }
+        .into_any(),
+    };
+    let size = entry
+        .file
+        .as_ref()
+        .map(|f| human_size(f.size))
+        .unwrap_or_default();
+    let rename = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(Command::RenameEntry(RenameEntry {
+            entry: id,
+            name: new_name.get_untracked(),
+        }));
+        renaming.set(false);
+    };
+    let name = entry.name.clone();
+    let versions = entry.older_versions.clone();
+    let version_count = versions.len();
+    view! {
+        <tr>
+            <td>
+                <Show when=move || renaming.get() fallback=name_cell>
+                    <form class="inline-form" on:submit=rename>
+                        <label>
+                            {t.new_name}
+                            <input type="text" required maxlength="255" prop:value=move || new_name.get()
+                                on:input=move |ev| new_name.set(event_target_value(&ev)) />
+                        </label>
+                        <button type="submit">{t.save}</button>
+                    </form>
+                </Show>
+                <Show when=move || showing_versions.get()>
+                    <ul class="versions" aria-label=(t.versions_of)(&name)>
+                        {versions.iter().enumerate().map(|(i, v)| {
+                            let label = (t.version_n)(version_count - i, &human_size(v.size));
+                            view! { <li><a href=v.url() download=v.name.clone() rel="external">{label}</a></li> }
+                        }).collect_view()}
+                    </ul>
+                </Show>
+            </td>
+            <td>{size}</td>
+            <td>{when}</td>
+            <td class="actions">
+                {(version_count > 0).then(|| view! {
+                    <button type="button" aria-label=(t.versions_of)(&entry.name)
+                        on:click=move |_| showing_versions.update(|s| *s = !*s)>
+                        {(t.n_versions)(version_count + 1)}
+                    </button>
+                })}
+                <button type="button" aria-label=(t.rename_named)(&entry.name)
+                    on:click=move |_| renaming.update(|r| *r = !*r)>{t.rename}</button>
+                <button type="button" aria-label=(t.delete_named)(&entry.name) on:click=move |_| {
+                    action.dispatch(Command::DeleteEntry(DeleteEntry { entry: id }));
+                }>{t.delete}</button>
+            </td>
+        </tr>
+    }
+    .into_any()
+}
+
+#[component]
+fn RecycleBin(
+    view: RwSignal<CabinetView>,
+    action: Action<Command, Result<xietong::CommandOutput, AppError>>,
+) -> impl IntoView {
+    let t = crate::i18n::t();
+    let entries = move || {
+        view.with(|v| {
+            v.cabinet
+                .recycle_bin()
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <section aria-label=t.recycle_bin class="recycle-bin">
+            <h2>{t.recycle_bin}</h2>
+            <Show when=move || !entries().is_empty() fallback=move || view! { <p class="empty">{t.recycle_bin_empty}</p> }>
+                <button type="button" on:click=move |_| {
+                    action.dispatch(Command::EmptyRecycleBin(EmptyRecycleBin {}));
+                }>{t.empty_recycle_bin}</button>
+            </Show>
+            <ul>
+                <For each=entries key=|e| e.clone() let(entry)>
+                    <li>
+                        <span>{entry.name.clone()}</span>
+                        " "
+                        <button type="button" aria-label=(t.restore_named)(&entry.name) on:click=move |_| {
+                            action.dispatch(Command::RestoreEntry(RestoreEntry { entry: entry.id }));
+                        }>{t.restore}</button>
+                    </li>
+                </For>
+            </ul>
+        </section>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xietong::files::{FileId, FileInfo, Usage};
+    use xietong::EventBody;
+
+    fn entry(id: i64, parent: Option<i64>, name: &str, file: bool) -> Entry {
+        Entry {
+            id: EntryId(id),
+            owner: UserId(1),
+            parent: parent.map(EntryId),
+            name: name.into(),
+            file: file.then(|| FileInfo {
+                id: FileId(id * 10),
+                name: name.into(),
+                size: 5,
+                mime: "text/plain".into(),
+                by: UserId(1),
+                at: 0,
+            }),
+            older_versions: Vec::new(),
+            updated_at: 0,
+            deleted_at: None,
+        }
+    }
+
+    fn event(seq: u64, body: EventBody) -> Event {
+        Event {
+            scope: Scope::User(UserId(1)),
+            seq: Seq(seq),
+            actor: None,
+            at: 0,
+            client_id: None,
+            body,
+        }
+    }
+
+    /// Snapshot + events == the later snapshot; other features' events only move the head.
+    #[test]
+    fn the_cabinet_follows_its_events() {
+        let usage = |used| Usage {
+            used,
+            quota: Some(100),
+        };
+        let mut view = CabinetView::from_snapshot(CabinetSnapshot {
+            owner: UserId(1),
+            entries: vec![entry(1, None, "文档", false)],
+            usage: usage(0),
+            head: Seq(3),
+        });
+        let saved = |e, used| EventBody::EntrySaved {
+            entry: e,
+            usage: usage(used),
+        };
+        assert_eq!(
+            view.apply(&event(4, saved(entry(2, Some(1), "a.txt", true), 5))),
+            Applied::Applied
+        );
+        assert_eq!(
+            view.apply(&event(
+                5,
+                EventBody::NotificationsSeen {
+                    up_to: Seq(1),
+                    unseen: 0
+                }
+            )),
+            Applied::Applied
+        );
+        let mut deleted = entry(1, None, "文档", false);
+        deleted.deleted_at = Some(9);
+        assert_eq!(
+            view.apply(&event(6, saved(deleted.clone(), 5))),
+            Applied::Applied
+        );
+        assert_eq!(
+            view.apply(&event(6, saved(deleted.clone(), 5))),
+            Applied::Duplicate
+        );
+        assert!(view.cabinet.children(None).is_empty());
+        assert_eq!(view.cabinet.recycle_bin().len(), 1);
+        let purged = EventBody::EntriesPurged {
+            entries: vec![EntryId(1), EntryId(2)],
+            usage: usage(0),
+        };
+        assert_eq!(view.apply(&event(7, purged)), Applied::Applied);
+        assert_eq!(
+            view,
+            CabinetView::from_snapshot(CabinetSnapshot {
+                owner: UserId(1),
+                entries: Vec::new(),
+                usage: usage(0),
+                head: Seq(7),
+            })
+        );
+    }
+}

@@ -1,0 +1,156 @@
+import { expect, test } from '@playwright/test';
+import { closeUsers, newUser } from './helpers';
+
+test.afterEach(closeUsers);
+
+/** Bytes that are not all alike (so nothing along the way can shortcut them). */
+function bytes(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 31 + seed) & 0xff;
+  return out;
+}
+
+test('file cabinet: upload with a progress bar, cancel, folders, a 中文文件名 download, versions and the recycle bin, live in a second tab', async ({ browser }) => {
+  const user = await newUser(browser, 'f');
+  const page = user.page;
+  const second = await user.context.newPage();
+  await page.getByRole('link', { name: 'Files' }).click();
+  await expect(page.getByRole('heading', { name: 'Files' })).toBeVisible();
+  await second.goto('/files');
+  await expect(second.getByRole('heading', { name: 'Files' })).toBeVisible();
+  await expect(second.getByRole('status').filter({ hasText: 'used' })).toBeVisible();
+
+  // Pieces are held back a little, so the bar can be seen moving.
+  await page.route('**/files/uploads/*?offset=*', async (route) => {
+    await new Promise((r) => setTimeout(r, 400));
+    await route.continue();
+  });
+
+  // A folder, made in one tab, appears in the other.
+  await page.getByRole('button', { name: 'New folder' }).click();
+  await page.getByLabel('Folder name').fill('项目资料');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expect(second.getByRole('button', { name: '项目资料', exact: true })).toBeVisible();
+  await page.getByRole('button', { name: '项目资料', exact: true }).click();
+
+  // A 10 MB upload goes in pieces: the bar shows it, then the file is in the folder.
+  await page.getByLabel('Upload', { exact: true }).setInputFiles({ name: '中文文件名.docx', mimeType: 'application/octet-stream', buffer: bytes(10 * 1024 * 1024, 1) });
+  const bar = page.getByRole('progressbar', { name: 'Uploading 中文文件名.docx' });
+  await expect(bar).toBeVisible();
+  await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow'))).toBeGreaterThan(0);
+  const files = page.getByRole('table', { name: 'Files' });
+  await expect(files.getByRole('link', { name: '中文文件名.docx' })).toBeVisible({ timeout: 30_000 });
+  await expect(bar).toHaveCount(0);
+  await expect(page.getByRole('status').filter({ hasText: '10 MB of' })).toBeVisible();
+
+  // Its download arrives with its Chinese name and every byte.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    files.getByRole('link', { name: '中文文件名.docx' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('中文文件名.docx');
+  const fs = await import('node:fs');
+  const saved = fs.readFileSync(await download.path());
+  expect(saved.equals(bytes(10 * 1024 * 1024, 1))).toBe(true);
+
+  // An upload cancelled midway leaves nothing behind.
+  await page.getByLabel('Upload', { exact: true }).setInputFiles({ name: 'cancelled.bin', mimeType: 'application/octet-stream', buffer: bytes(12 * 1024 * 1024, 2) });
+  await expect(page.getByRole('progressbar', { name: 'Uploading cancelled.bin' })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel upload of cancelled.bin' }).click();
+  await expect(page.getByRole('progressbar', { name: 'Uploading cancelled.bin' })).toHaveCount(0);
+  await page.waitForTimeout(1500);
+  await expect(files.getByRole('link', { name: 'cancelled.bin' })).toHaveCount(0);
+
+  // The same name again keeps the old one as a version.
+  await page.getByLabel('Upload', { exact: true }).setInputFiles({ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('第一版') });
+  await expect(files.getByRole('link', { name: 'plan.txt' })).toBeVisible();
+  await page.getByLabel('Upload', { exact: true }).setInputFiles({ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('第二版，更长') });
+  await page.getByRole('button', { name: 'Versions of plan.txt' }).click();
+  await expect(page.getByRole('list', { name: 'Versions of plan.txt' }).getByRole('link', { name: /Version 1/ })).toBeVisible();
+
+  // Deleted to the recycle bin (the other tab follows), restored, deleted and emptied.
+  await page.getByRole('button', { name: 'Delete plan.txt' }).click();
+  await expect(files.getByRole('link', { name: 'plan.txt' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Recycle bin', exact: true }).click();
+  await page.getByRole('button', { name: 'Restore plan.txt' }).click();
+  await expect(page.getByRole('button', { name: 'Restore plan.txt' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Recycle bin', exact: true }).click();
+  await page.getByRole('button', { name: '项目资料', exact: true }).click();
+  await expect(files.getByRole('link', { name: 'plan.txt' })).toBeVisible();
+  await page.getByRole('button', { name: 'My files' }).click();
+  await page.getByRole('button', { name: 'Delete 项目资料' }).click();
+  await expect(second.getByRole('button', { name: '项目资料', exact: true })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Recycle bin', exact: true }).click();
+  await page.getByRole('button', { name: 'Empty recycle bin' }).click();
+  await expect(page.getByText('The recycle bin is empty.')).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: '0 B of' })).toBeVisible();
+});
+
+/** A small RGB PNG, made here. */
+async function png(width: number, height: number): Promise<Buffer> {
+  const zlib = await import('node:zlib');
+  const rows: Buffer[] = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) row.set([(x * 6) & 0xff, (y * 8) & 0xff, 128], 1 + x * 3);
+    rows.push(row);
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body) >>> 0, 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('chat attachments: "Attach" shows a progress bar; the others see the image as a thumbnail and the file as a card with Download', async ({ browser }) => {
+  const alice = await newUser(browser, 'a');
+  const bob = await newUser(browser, 'b');
+  await alice.page.route('**/files/uploads/*?offset=*', async (route) => {
+    await new Promise((r) => setTimeout(r, 400));
+    await route.continue();
+  });
+  const attach = alice.page.getByLabel('Attach', { exact: true });
+  await attach.setInputFiles([
+    { name: '方案.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('%PDF-1.7\n'), bytes(6 * 1024 * 1024, 3)]) },
+    { name: '截图.png', mimeType: 'image/png', buffer: await png(800, 600) },
+  ]);
+  const bar = alice.page.getByRole('progressbar', { name: 'Uploading 方案.pdf' });
+  await expect(bar).toBeVisible();
+  await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow'))).toBeGreaterThan(0);
+  // Sending before the files are up is refused with a clear word, and loses nothing.
+  const box = alice.page.getByRole('textbox', { name: 'Message' });
+  await box.fill('请看附件');
+  await box.press('Enter');
+  await expect(alice.page.getByRole('alert').filter({ hasText: 'finished uploading' })).toBeVisible();
+  await expect(alice.page.getByRole('button', { name: 'Remove 方案.pdf' })).toBeVisible({ timeout: 30_000 });
+  await expect(alice.page.getByRole('button', { name: 'Remove 截图.png' })).toBeVisible();
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+
+  const log = bob.page.getByRole('log', { name: 'Messages' });
+  const message = log.locator('article.message').filter({ hasText: '请看附件' });
+  const card = message.getByRole('group', { name: '方案.pdf' });
+  await expect(card).toContainText('6.0 MB');
+  const image = message.getByRole('img', { name: '截图.png' });
+  await expect(image).toBeVisible();
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(400);
+  await expect(message.getByRole('link', { name: '截图.png' })).toHaveAttribute('href', /download\?inline=true$/);
+  const [download] = await Promise.all([
+    bob.page.waitForEvent('download'),
+    card.getByRole('link', { name: 'Download' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('方案.pdf');
+});

@@ -1,0 +1,528 @@
+//! The personal file cabinet (个人文件柜): folders and files of one owner, versions (a file
+//! saved again under the same name in the same folder keeps the old bytes as a version), and a
+//! recycle bin. Its events go to the owner's user scope, so every tab of theirs follows.
+
+use std::collections::{BTreeMap, HashSet};
+
+use xietong::files::{
+    CabinetSnapshot, CreateFolder, DeleteEntry, EmptyRecycleBin, Entry, EntryId, FileId, FileInfo,
+    MoveEntry, RenameEntry, RestoreEntry, SaveUpload, Usage,
+};
+use xietong::{CommandOutput, CurrentUser, EventBody, Scope, UserId};
+
+use super::uploads::{take_completed, used_bytes};
+use crate::access::{self, Denied};
+use crate::command::{CommandError, Ctx};
+use crate::store::{self, Conn, Store, StoreError};
+
+type EntryRow = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+);
+type FileRow = (i64, String, i64, String, i64, i64, Option<i64>);
+
+const ENTRY_COLUMNS: &str =
+    "id, owner_id, parent_id, name, is_folder, current_file_id, updated_at, deleted_at";
+const FILE_COLUMNS: &str = "id, name, size, mime, owner_id, created_at, entry_id";
+
+fn file_info((id, name, size, mime, by, at, _): &FileRow) -> FileInfo {
+    FileInfo {
+        id: FileId(*id),
+        name: name.clone(),
+        size: *size as u64,
+        mime: mime.clone(),
+        by: UserId(*by),
+        at: *at,
+    }
+}
+
+/// Entries with their versions, from rows.
+fn entries(rows: Vec<EntryRow>, files: Vec<FileRow>) -> Vec<Entry> {
+    let mut versions: BTreeMap<i64, Vec<FileInfo>> = BTreeMap::new();
+    for file in &files {
+        if let Some(entry) = file.6 {
+            versions.entry(entry).or_default().push(file_info(file));
+        }
+    }
+    rows.into_iter()
+        .map(
+            |(id, owner, parent, name, is_folder, current, updated_at, deleted_at)| {
+                let mut all = versions.remove(&id).unwrap_or_default();
+                // Newest first.
+                all.sort_by_key(|f| std::cmp::Reverse(f.id));
+                let file = if is_folder != 0 {
+                    None
+                } else {
+                    let at = all.iter().position(|f| Some(f.id.0) == current);
+                    at.map(|i| all.remove(i))
+                };
+                Entry {
+                    id: EntryId(id),
+                    owner: UserId(owner),
+                    parent: parent.map(EntryId),
+                    name,
+                    older_versions: if file.is_some() { all } else { Vec::new() },
+                    file,
+                    updated_at,
+                    deleted_at,
+                }
+            },
+        )
+        .collect()
+}
+
+async fn entry(conn: &mut Conn, id: EntryId) -> Result<Option<Entry>, StoreError> {
+    let rows: Vec<EntryRow> = sqlx::query_as(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM cabinet_entries WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let files: Vec<FileRow> = sqlx::query_as(&format!(
+        "SELECT {FILE_COLUMNS} FROM files WHERE entry_id = $1"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(entries(rows, files).pop())
+}
+
+/// The cabinet of `user`, and the head of their user scope to watch from.
+pub async fn snapshot(store: &Store, user: &CurrentUser) -> Result<CabinetSnapshot, Denied> {
+    let mut tx = store.read().await?;
+    let scope = Scope::User(user.id);
+    access::check(&mut tx, user, scope, access::Need::Read).await?;
+    let head = store::head(&mut tx, scope).await?;
+    let rows: Vec<EntryRow> = sqlx::query_as(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM cabinet_entries WHERE owner_id = $1 ORDER BY id"
+    ))
+    .bind(user.id.0)
+    .fetch_all(&mut *tx)
+    .await?;
+    let files: Vec<FileRow> = sqlx::query_as(&format!(
+        "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND entry_id IS NOT NULL"
+    ))
+    .bind(user.id.0)
+    .fetch_all(&mut *tx)
+    .await?;
+    let usage = usage(&mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(CabinetSnapshot {
+        owner: user.id,
+        entries: entries(rows, files),
+        usage,
+        head,
+    })
+}
+
+async fn usage(conn: &mut Conn, user: UserId) -> Result<Usage, StoreError> {
+    let limits = crate::settings::workspace(conn).await?;
+    Ok(Usage {
+        used: used_bytes(conn, user).await?,
+        quota: Some(limits.quota_bytes()),
+    })
+}
+
+/// An entry of the actor's, for changing: not someone else's (as unknown as a missing one).
+async fn own(ctx: &mut Ctx<'_>, id: EntryId) -> Result<Entry, CommandError> {
+    let user = ctx.user()?.id;
+    match entry(ctx.conn(), id).await? {
+        Some(e) if e.owner == user => Ok(e),
+        _ => Err(CommandError::NotFound("no such file or folder".into())),
+    }
+}
+
+/// A folder of the actor's to put things in: theirs, a folder, not in the recycle bin.
+async fn own_folder(ctx: &mut Ctx<'_>, id: Option<EntryId>) -> Result<(), CommandError> {
+    let Some(id) = id else { return Ok(()) };
+    let folder = own(ctx, id).await?;
+    if !folder.is_folder() {
+        return Err(CommandError::Invalid("that is a file, not a folder".into()));
+    }
+    if in_recycle_bin(ctx.conn(), &folder).await? {
+        return Err(CommandError::Invalid(
+            "that folder is in the recycle bin".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether an entry or a folder around it is in the recycle bin.
+async fn in_recycle_bin(conn: &mut Conn, entry: &Entry) -> Result<bool, StoreError> {
+    if entry.deleted_at.is_some() {
+        return Ok(true);
+    }
+    let mut next = entry.parent;
+    let mut steps = 0;
+    while let Some(id) = next {
+        let row: Option<(Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT parent_id, deleted_at FROM cabinet_entries WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some((parent, deleted_at)) = row else {
+            return Ok(false);
+        };
+        if deleted_at.is_some() {
+            return Ok(true);
+        }
+        next = parent.map(EntryId);
+        steps += 1;
+        if steps > 10_000 {
+            break;
+        }
+    }
+    Ok(false)
+}
+
+/// The live entry named `name` (without case) in `parent`, other than `except`.
+async fn named(
+    conn: &mut Conn,
+    owner: UserId,
+    parent: Option<EntryId>,
+    name: &str,
+    except: Option<EntryId>,
+) -> Result<Option<(i64, bool)>, StoreError> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, is_folder FROM cabinet_entries
+         WHERE owner_id = $1 AND COALESCE(parent_id, 0) = $2 AND lower(name) = lower($3)
+           AND deleted_at IS NULL AND id <> $4",
+    )
+    .bind(owner.0)
+    .bind(parent.map_or(0, |p| p.0))
+    .bind(name)
+    .bind(except.map_or(0, |e| e.0))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(id, folder)| (id, folder != 0)))
+}
+
+async fn require_free(
+    conn: &mut Conn,
+    owner: UserId,
+    parent: Option<EntryId>,
+    name: &str,
+    except: Option<EntryId>,
+) -> Result<(), CommandError> {
+    if named(conn, owner, parent, name, except).await?.is_some() {
+        return Err(CommandError::Conflict(format!(
+            "\"{name}\" is already in that folder"
+        )));
+    }
+    Ok(())
+}
+
+/// Announces an entry as it now is, with the owner's usage.
+async fn saved(ctx: &mut Ctx<'_>, id: EntryId) -> Result<CommandOutput, CommandError> {
+    let entry = entry(ctx.conn(), id)
+        .await?
+        .ok_or_else(|| CommandError::NotFound("no such file or folder".into()))?;
+    let usage = usage(ctx.conn(), entry.owner).await?;
+    ctx.append(
+        Scope::User(entry.owner),
+        EventBody::EntrySaved { entry, usage },
+    )
+    .await?;
+    Ok(CommandOutput::EntryChanged { entry: id })
+}
+
+pub async fn create_folder(
+    ctx: &mut Ctx<'_>,
+    command: &CreateFolder,
+) -> Result<CommandOutput, CommandError> {
+    let owner = ctx.user()?.id;
+    let name = xietong::files::file_name(&command.name)?;
+    own_folder(ctx, command.parent).await?;
+    require_free(ctx.conn(), owner, command.parent, &name, None).await?;
+    let at = ctx.now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cabinet_entries (owner_id, parent_id, name, is_folder, updated_at)
+         VALUES ($1, $2, $3, 1, $4) RETURNING id",
+    )
+    .bind(owner.0)
+    .bind(command.parent.map(|p| p.0))
+    .bind(&name)
+    .bind(at)
+    .fetch_one(ctx.conn())
+    .await?;
+    saved(ctx, EntryId(id)).await
+}
+
+/// A complete upload into a folder: a new file, or a new version of the file of that name.
+pub async fn save_upload(
+    ctx: &mut Ctx<'_>,
+    command: &SaveUpload,
+) -> Result<CommandOutput, CommandError> {
+    let owner = ctx.user()?.id;
+    // One quota check at a time per person, on every node.
+    store::lock_scope(ctx.conn(), Scope::User(owner)).await?;
+    own_folder(ctx, command.parent).await?;
+    let upload = take_completed(ctx.conn(), &command.upload, owner).await?;
+    // Two uploads started side by side may each have fit the quota but not both.
+    let limits = crate::settings::workspace(ctx.conn()).await?;
+    let used = used_bytes(ctx.conn(), owner).await?;
+    if used + upload.size > limits.quota_bytes() {
+        return Err(CommandError::Conflict(format!(
+            "not enough room for \"{}\": your quota is {}",
+            upload.name,
+            xietong::files::human_size(limits.quota_bytes())
+        )));
+    }
+    let at = ctx.now();
+    let entry = match named(ctx.conn(), owner, command.parent, &upload.name, None).await? {
+        Some((_, true)) => {
+            return Err(CommandError::Conflict(format!(
+                "a folder named \"{}\" is there",
+                upload.name
+            )))
+        }
+        Some((id, false)) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO cabinet_entries (owner_id, parent_id, name, is_folder, updated_at)
+                 VALUES ($1, $2, $3, 0, $4) RETURNING id",
+            )
+            .bind(owner.0)
+            .bind(command.parent.map(|p| p.0))
+            .bind(&upload.name)
+            .bind(at)
+            .fetch_one(ctx.conn())
+            .await?
+        }
+    };
+    let file: i64 = sqlx::query_scalar(
+        "INSERT INTO files (hash, name, size, mime, owner_id, entry_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&upload.hash)
+    .bind(&upload.name)
+    .bind(upload.size as i64)
+    .bind(&upload.mime)
+    .bind(owner.0)
+    .bind(entry)
+    .bind(at)
+    .fetch_one(ctx.conn())
+    .await?;
+    sqlx::query("UPDATE cabinet_entries SET current_file_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(file)
+        .bind(at)
+        .bind(entry)
+        .execute(ctx.conn())
+        .await?;
+    saved(ctx, EntryId(entry)).await
+}
+
+pub async fn rename(
+    ctx: &mut Ctx<'_>,
+    command: &RenameEntry,
+) -> Result<CommandOutput, CommandError> {
+    let entry = own(ctx, command.entry).await?;
+    let name = xietong::files::file_name(&command.name)?;
+    if name == entry.name {
+        return Ok(CommandOutput::EntryChanged { entry: entry.id });
+    }
+    require_free(ctx.conn(), entry.owner, entry.parent, &name, Some(entry.id)).await?;
+    let at = ctx.now();
+    sqlx::query("UPDATE cabinet_entries SET name = $1, updated_at = $2 WHERE id = $3")
+        .bind(&name)
+        .bind(at)
+        .bind(entry.id.0)
+        .execute(ctx.conn())
+        .await?;
+    saved(ctx, entry.id).await
+}
+
+pub async fn move_to(
+    ctx: &mut Ctx<'_>,
+    command: &MoveEntry,
+) -> Result<CommandOutput, CommandError> {
+    let entry = own(ctx, command.entry).await?;
+    if entry.parent == command.parent {
+        return Ok(CommandOutput::EntryChanged { entry: entry.id });
+    }
+    own_folder(ctx, command.parent).await?;
+    // Not into itself or anything inside it.
+    let mut next = command.parent;
+    while let Some(id) = next {
+        if id == entry.id {
+            return Err(CommandError::Invalid(
+                "a folder cannot go inside itself".into(),
+            ));
+        }
+        next = sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT parent_id FROM cabinet_entries WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(ctx.conn())
+        .await?
+        .flatten()
+        .map(EntryId);
+    }
+    require_free(
+        ctx.conn(),
+        entry.owner,
+        command.parent,
+        &entry.name,
+        Some(entry.id),
+    )
+    .await?;
+    let at = ctx.now();
+    sqlx::query("UPDATE cabinet_entries SET parent_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(command.parent.map(|p| p.0))
+        .bind(at)
+        .bind(entry.id.0)
+        .execute(ctx.conn())
+        .await?;
+    saved(ctx, entry.id).await
+}
+
+pub async fn delete(
+    ctx: &mut Ctx<'_>,
+    command: &DeleteEntry,
+) -> Result<CommandOutput, CommandError> {
+    let entry = own(ctx, command.entry).await?;
+    if entry.deleted_at.is_some() {
+        return Ok(CommandOutput::EntryChanged { entry: entry.id });
+    }
+    let at = ctx.now();
+    sqlx::query("UPDATE cabinet_entries SET deleted_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(entry.id.0)
+        .execute(ctx.conn())
+        .await?;
+    saved(ctx, entry.id).await
+}
+
+/// Back where it was; at the top when that folder is gone or in the recycle bin itself, and
+/// with " (2)" (or the next free number) added when its name was taken meanwhile.
+pub async fn restore(
+    ctx: &mut Ctx<'_>,
+    command: &RestoreEntry,
+) -> Result<CommandOutput, CommandError> {
+    let entry = own(ctx, command.entry).await?;
+    if entry.deleted_at.is_none() {
+        return Ok(CommandOutput::EntryChanged { entry: entry.id });
+    }
+    let mut parent = entry.parent;
+    if let Some(id) = parent {
+        let usable = match self::entry(ctx.conn(), id).await? {
+            Some(folder) => !in_recycle_bin(ctx.conn(), &folder).await?,
+            None => false,
+        };
+        if !usable {
+            parent = None;
+        }
+    }
+    let mut name = entry.name.clone();
+    let mut n = 2;
+    while named(ctx.conn(), entry.owner, parent, &name, Some(entry.id))
+        .await?
+        .is_some()
+    {
+        name = numbered(&entry.name, n);
+        n += 1;
+    }
+    let at = ctx.now();
+    sqlx::query(
+        "UPDATE cabinet_entries SET deleted_at = NULL, parent_id = $1, name = $2, updated_at = $3
+         WHERE id = $4",
+    )
+    .bind(parent.map(|p| p.0))
+    .bind(&name)
+    .bind(at)
+    .bind(entry.id.0)
+    .execute(ctx.conn())
+    .await?;
+    saved(ctx, entry.id).await
+}
+
+/// `报告.docx` → `报告 (2).docx`.
+fn numbered(name: &str, n: u32) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
+        _ => format!("{name} ({n})"),
+    }
+}
+
+/// Deletes for good what is in the recycle bin, with everything inside deleted folders.
+pub async fn empty_recycle_bin(
+    ctx: &mut Ctx<'_>,
+    _command: &EmptyRecycleBin,
+) -> Result<CommandOutput, CommandError> {
+    let owner = ctx.user()?.id;
+    let rows: Vec<(i64, Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT id, parent_id, deleted_at FROM cabinet_entries WHERE owner_id = $1")
+            .bind(owner.0)
+            .fetch_all(ctx.conn())
+            .await?;
+    let mut doomed: HashSet<i64> = rows.iter().filter(|r| r.2.is_some()).map(|r| r.0).collect();
+    // Everything below a deleted folder goes with it.
+    loop {
+        let before = doomed.len();
+        for (id, parent, _) in &rows {
+            if parent.is_some_and(|p| doomed.contains(&p)) {
+                doomed.insert(*id);
+            }
+        }
+        if doomed.len() == before {
+            break;
+        }
+    }
+    if doomed.is_empty() {
+        return Ok(CommandOutput::RecycleBinEmptied { purged: 0 });
+    }
+    let mut ids: Vec<i64> = doomed.into_iter().collect();
+    ids.sort_unstable();
+    for chunk in ids.chunks(200) {
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        sqlx::query(&format!(
+            "UPDATE cabinet_entries SET current_file_id = NULL, parent_id = NULL WHERE id IN ({list})"
+        ))
+        .execute(ctx.conn())
+        .await?;
+        sqlx::query(&format!("DELETE FROM files WHERE entry_id IN ({list})"))
+            .execute(ctx.conn())
+            .await?;
+    }
+    for chunk in ids.chunks(200) {
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        sqlx::query(&format!("DELETE FROM cabinet_entries WHERE id IN ({list})"))
+            .execute(ctx.conn())
+            .await?;
+    }
+    let usage = usage(ctx.conn(), owner).await?;
+    let purged = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+    ctx.append(
+        Scope::User(owner),
+        EventBody::EntriesPurged {
+            entries: ids.into_iter().map(EntryId).collect(),
+            usage,
+        },
+    )
+    .await?;
+    Ok(CommandOutput::RecycleBinEmptied { purged })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn restored_names_are_numbered_before_the_extension() {
+        assert_eq!(super::numbered("报告.docx", 2), "报告 (2).docx");
+        assert_eq!(super::numbered("Folder", 3), "Folder (3)");
+        assert_eq!(super::numbered(".env", 2), ".env (2)");
+    }
+}

@@ -1,0 +1,870 @@
+//! The files store and the personal file cabinet against a real server: uploads in pieces
+//! (resumed after a cut), limits and quota, downloads (UTF-8 names, ranges, never inline HTML),
+//! versions, the recycle bin, and every way into a file refusing whoever may not read it.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use tokio::io::AsyncWriteExt;
+use xietong::files::{
+    CreateFolder, DeleteEntry, EmptyRecycleBin, Entry, EntryId, FileId, RestoreEntry, SaveUpload,
+    StartUpload, Upload,
+};
+use xietong::{Command, CommandOutput, EventBody, Scope};
+
+struct Uploader<'a> {
+    server: &'a TestServer,
+    cookie: String,
+}
+
+impl Uploader<'_> {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.base())
+    }
+
+    async fn start(&self, name: &str, size: u64) -> reqwest::Response {
+        http()
+            .post(self.url("/files/uploads"))
+            .header("cookie", &self.cookie)
+            .json(&StartUpload {
+                name: name.into(),
+                size,
+            })
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn piece(&self, id: &str, offset: u64, bytes: &[u8]) -> reqwest::Response {
+        http()
+            .put(self.url(&format!("/files/uploads/{id}?offset={offset}")))
+            .header("cookie", &self.cookie)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn status(&self, id: &str) -> reqwest::Response {
+        http()
+            .get(self.url(&format!("/files/uploads/{id}")))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads `bytes` in pieces of at most 1 MB; the complete upload.
+    async fn upload(&self, name: &str, bytes: &[u8]) -> Upload {
+        let started = self.start(name, bytes.len() as u64).await;
+        assert_eq!(started.status(), 201, "{:?}", started.text().await);
+        let mut upload: Upload = started.json().await.unwrap();
+        while !upload.complete {
+            let from = upload.received as usize;
+            let to = (from + 1024 * 1024).min(bytes.len());
+            let answer = self.piece(&upload.id, from as u64, &bytes[from..to]).await;
+            assert_eq!(answer.status(), 200);
+            upload = answer.json().await.unwrap();
+        }
+        upload
+    }
+
+    async fn download(&self, file: FileId, range: Option<&str>) -> reqwest::Response {
+        let mut request = http()
+            .get(self.url(&format!("/files/{file}/download")))
+            .header("cookie", &self.cookie);
+        if let Some(range) = range {
+            request = request.header("range", range);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+/// Runs a command over the socket; the cabinet entry it saved, from the event.
+async fn saved_entry(tab: &mut Client, command: Command) -> Entry {
+    let id = tab.command(command).await;
+    // The event and the acknowledgement, in whichever order they come.
+    let (mut acked, mut saved) = (false, None);
+    while !acked || saved.is_none() {
+        match tab.recv().await {
+            xietong::ServerMsg::Ack {
+                client_id, output, ..
+            } if client_id == id => {
+                assert!(
+                    matches!(output, CommandOutput::EntryChanged { .. }),
+                    "{output:?}"
+                );
+                acked = true;
+            }
+            xietong::ServerMsg::Error {
+                client_id: Some(client_id),
+                message,
+                ..
+            } if client_id == id => {
+                panic!("refused: {message}")
+            }
+            xietong::ServerMsg::Event(event) if event.client_id.as_ref() == Some(&id) => {
+                if let EventBody::EntrySaved { entry, .. } = event.body {
+                    saved = Some(entry);
+                }
+            }
+            _ => {}
+        }
+    }
+    saved.expect("saved")
+}
+
+fn sample(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_file_goes_up_in_pieces_and_comes_down_with_its_name_and_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let me = server.whoami(&alice).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    // A docx is a zip: its type comes from the bytes.
+    let mut bytes = b"PK\x03\x04".to_vec();
+    bytes.extend(sample(2_500_000, 7));
+    let upload = up.upload("中文文件名.docx", &bytes).await;
+    assert!(upload.complete);
+    assert_eq!(upload.received, bytes.len() as u64);
+
+    let folder = saved_entry(
+        &mut tab,
+        Command::CreateFolder(CreateFolder {
+            parent: None,
+            name: "报告".into(),
+        }),
+    )
+    .await;
+    let entry = saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: upload.id.clone(),
+            parent: Some(folder.id),
+        }),
+    )
+    .await;
+    assert_eq!(entry.name, "中文文件名.docx");
+    assert_eq!(entry.parent, Some(folder.id));
+    let file = entry.file.clone().expect("a file");
+    assert_eq!(file.size, bytes.len() as u64);
+    assert_eq!(file.mime, "application/zip");
+
+    let whole = up.download(file.id, None).await;
+    assert_eq!(whole.status(), 200);
+    let disposition = whole.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''%E4%B8%AD%E6%96%87%E6%96%87%E4%BB%B6%E5%90%8D.docx"),
+        "{disposition}"
+    );
+    assert_eq!(whole.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), bytes.as_slice());
+
+    let part = up.download(file.id, Some("bytes=1000-1999")).await;
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 1000-1999/{}", bytes.len()).as_str()
+    );
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
+
+    // The upload was used up by the command: it cannot be saved twice.
+    let id = tab
+        .command(Command::SaveUpload(SaveUpload {
+            upload: upload.id,
+            parent: None,
+        }))
+        .await;
+    assert_eq!(
+        tab.answer(&id).await.unwrap_err(),
+        xietong::ErrorCode::NotFound
+    );
+    server.stop().await;
+}
+
+/// A piece cut off midway keeps what arrived; the upload resumes from the server's count, and
+/// a piece at the wrong offset is refused with where to continue.
+#[tokio::test]
+async fn an_interrupted_upload_resumes_where_the_server_copy_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    let bytes = sample(3_000_000, 3);
+    let started: Upload = up
+        .start("big.bin", bytes.len() as u64)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    // A client that announces 2 MB, sends 1.2 MB and disconnects.
+    let mut socket = tokio::net::TcpStream::connect(server.running.addr)
+        .await
+        .unwrap();
+    let head = format!(
+        "PUT /files/uploads/{}?offset=0 HTTP/1.1\r\nHost: {}\r\nCookie: {alice}\r\nContent-Length: 2000000\r\n\r\n",
+        started.id, server.running.addr
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&bytes[..1_200_000]).await.unwrap();
+    socket.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(socket);
+
+    // The server records what arrived (it notices the cut a moment later).
+    let mut status = Upload {
+        received: 0,
+        ..started.clone()
+    };
+    for _ in 0..50 {
+        status = up.status(&started.id).await.json().await.unwrap();
+        if status.received > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        status.received > 0 && status.received <= 1_200_000,
+        "kept {} bytes",
+        status.received
+    );
+    assert!(!status.complete);
+
+    // A piece at the wrong place is refused, saying where to continue.
+    let wrong = up.piece(&started.id, 0, &bytes[..10]).await;
+    assert_eq!(wrong.status(), 409);
+    let said: app::AppError = wrong.json().await.unwrap();
+    assert!(
+        said.to_string().contains(&status.received.to_string()),
+        "{said}"
+    );
+
+    let mut upload = status;
+    while !upload.complete {
+        let from = upload.received as usize;
+        let to = (from + 1_000_000).min(bytes.len());
+        upload = up
+            .piece(&upload.id, from as u64, &bytes[from..to])
+            .await
+            .json()
+            .await
+            .unwrap();
+    }
+    // The stored bytes are exactly the file: save it and read it back.
+    let mut tab = server.connect(&alice).await;
+    let me = server.whoami(&alice).await.id;
+    tab.subscribe(Scope::User(me), None).await;
+    let entry = saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: upload.id,
+            parent: None,
+        }),
+    )
+    .await;
+    let file = entry.file.unwrap();
+    assert_eq!(
+        up.download(file.id, None)
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        bytes.as_slice()
+    );
+    server.stop().await;
+}
+
+/// The file size limit and the quota (both set by the admin), names that try to climb out of
+/// their folder, and a piece larger than the upload.
+#[tokio::test]
+async fn limits_quota_and_bad_names_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let mut admin_tab = server.connect(&admin).await;
+    let id = admin_tab
+        .command(Command::UpdateWorkspaceSettings(
+            xietong::settings::UpdateWorkspaceSettings {
+                settings: xietong::settings::WorkspaceSettings {
+                    max_file_mb: Some(2),
+                    quota_mb: Some(3),
+                    ..Default::default()
+                },
+            },
+        ))
+        .await;
+    admin_tab.answer(&id).await.expect("saved");
+    let up = Uploader {
+        server: &server,
+        cookie: bob.clone(),
+    };
+    let too_big = up.start("big.bin", 2 * 1024 * 1024 + 1).await;
+    assert_eq!(too_big.status(), 400);
+    let said: app::AppError = too_big.json().await.unwrap();
+    assert!(
+        said.to_string().contains("largest file allowed is 2.0 MB"),
+        "{said}"
+    );
+
+    for name in [
+        "../../etc/passwd",
+        "a/b.txt",
+        "bad\u{7}bell.txt",
+        "..",
+        "evil\u{202E}fdp.exe",
+    ] {
+        let refused = up.start(name, 10).await;
+        assert_eq!(refused.status(), 400, "{name:?}");
+    }
+
+    // Two files of 1.5 MB fit a 3 MB quota; a third does not, not even started.
+    let first = up.upload("one.bin", &sample(1_572_864, 1)).await;
+    let second = up.upload("two.bin", &sample(1_572_864, 2)).await;
+    let third = up.start("three.bin", 10).await;
+    assert_eq!(third.status(), 409);
+    let said: app::AppError = third.json().await.unwrap();
+    assert!(said.to_string().contains("Not enough room"), "{said}");
+    assert!(first.complete && second.complete);
+
+    // More bytes than announced.
+    let small: Upload = http()
+        .post(format!("{}/files/uploads", server.base()))
+        .header("cookie", &admin)
+        .json(&StartUpload {
+            name: "small.txt".into(),
+            size: 5,
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin_up = Uploader {
+        server: &server,
+        cookie: admin.clone(),
+    };
+    let over = admin_up.piece(&small.id, 0, b"0123456789").await;
+    assert_eq!(over.status(), 400);
+    server.stop().await;
+}
+
+/// Uploaded HTML and SVG never run in the site's origin: they download, sandboxed.
+#[tokio::test]
+async fn html_and_svg_download_and_never_render_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let me = server.whoami(&alice).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    for (name, body) in [
+        (
+            "page.html",
+            &b"<html><script>alert(document.cookie)</script></html>"[..],
+        ),
+        (
+            "logo.svg",
+            &b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>"[..],
+        ),
+    ] {
+        let upload = up.upload(name, body).await;
+        let entry = saved_entry(
+            &mut tab,
+            Command::SaveUpload(SaveUpload {
+                upload: upload.id,
+                parent: None,
+            }),
+        )
+        .await;
+        let file = entry.file.unwrap();
+        for inline in [false, true] {
+            let url = format!(
+                "{}/files/{}/download{}",
+                server.base(),
+                file.id,
+                if inline { "?inline=true" } else { "" }
+            );
+            let got = http()
+                .get(url)
+                .header("cookie", &alice)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(got.status(), 200);
+            let headers = got.headers();
+            assert!(
+                headers["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("attachment;"),
+                "{name}"
+            );
+            let content_type = headers["content-type"].to_str().unwrap();
+            assert!(
+                !content_type.contains("html") && !content_type.contains("svg"),
+                "{name}: {content_type}"
+            );
+            assert!(
+                headers["content-security-policy"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("sandbox"),
+                "{name}"
+            );
+        }
+    }
+    server.stop().await;
+}
+
+/// Versions, the recycle bin, and every way into a file refusing someone else.
+#[tokio::test]
+async fn versions_recycle_bin_and_no_way_in_for_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let me = server.whoami(&alice).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    let bob_up = Uploader {
+        server: &server,
+        cookie: bob.clone(),
+    };
+
+    let v1 = up.upload("plan.txt", "第一版".as_bytes()).await;
+    let first = saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: v1.id,
+            parent: None,
+        }),
+    )
+    .await;
+    let v2 = up.upload("plan.txt", "第二版，更长一些".as_bytes()).await;
+    let second = saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: v2.id,
+            parent: None,
+        }),
+    )
+    .await;
+    assert_eq!(second.id, first.id, "same name, same folder: a new version");
+    assert_eq!(second.older_versions.len(), 1);
+    let old = second.older_versions[0].clone();
+    let current = second.file.clone().unwrap();
+    assert_eq!(
+        up.download(old.id, None).await.text().await.unwrap(),
+        "第一版"
+    );
+    assert_eq!(
+        up.download(current.id, None).await.text().await.unwrap(),
+        "第二版，更长一些"
+    );
+
+    // Bob: not the download, not a range, not the upload's status, not saving it.
+    for file in [old.id, current.id] {
+        assert_eq!(bob_up.download(file, None).await.status(), 404);
+        assert_eq!(bob_up.download(file, Some("bytes=0-1")).await.status(), 404);
+    }
+    let pending = up
+        .start("secret.txt", 3)
+        .await
+        .json::<Upload>()
+        .await
+        .unwrap();
+    assert_eq!(bob_up.status(&pending.id).await.status(), 404);
+    assert_eq!(bob_up.piece(&pending.id, 0, b"abc").await.status(), 404);
+    let mut bob_tab = server.connect(&bob).await;
+    let id = bob_tab
+        .command(Command::SaveUpload(SaveUpload {
+            upload: pending.id.clone(),
+            parent: None,
+        }))
+        .await;
+    assert_eq!(
+        bob_tab.answer(&id).await.unwrap_err(),
+        xietong::ErrorCode::NotFound
+    );
+    let id = bob_tab
+        .command(Command::DeleteEntry(DeleteEntry { entry: first.id }))
+        .await;
+    assert_eq!(
+        bob_tab.answer(&id).await.unwrap_err(),
+        xietong::ErrorCode::NotFound
+    );
+    // Bob cannot watch Alice's stream, where her cabinet's events go.
+    bob_tab
+        .send(&xietong::ClientMsg::Subscribe {
+            scope: Scope::User(me),
+            after: None,
+        })
+        .await;
+    loop {
+        match bob_tab.recv_skip_presence().await {
+            xietong::ServerMsg::Error { code, .. } => {
+                assert_eq!(code, xietong::ErrorCode::Forbidden);
+                break;
+            }
+            xietong::ServerMsg::Event(e) => panic!("bob saw {e:?}"),
+            _ => continue,
+        }
+    }
+    // Without a session at all.
+    let anonymous = http()
+        .get(format!("{}/files/{}/download", server.base(), current.id))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(anonymous.status().as_u16(), 303 | 401),
+        "{}",
+        anonymous.status()
+    );
+
+    // Recycle bin: deleted, restored, deleted, emptied — then gone for good.
+    let deleted = saved_entry(
+        &mut tab,
+        Command::DeleteEntry(DeleteEntry { entry: first.id }),
+    )
+    .await;
+    assert!(deleted.deleted_at.is_some());
+    let restored = saved_entry(
+        &mut tab,
+        Command::RestoreEntry(RestoreEntry { entry: first.id }),
+    )
+    .await;
+    assert!(restored.deleted_at.is_none());
+    saved_entry(
+        &mut tab,
+        Command::DeleteEntry(DeleteEntry { entry: first.id }),
+    )
+    .await;
+    let id = tab
+        .command(Command::EmptyRecycleBin(EmptyRecycleBin {}))
+        .await;
+    let (mut acked, mut purged) = (false, false);
+    while !acked || !purged {
+        match tab.recv().await {
+            xietong::ServerMsg::Ack {
+                client_id, output, ..
+            } if client_id == id => {
+                assert_eq!(output, CommandOutput::RecycleBinEmptied { purged: 1 });
+                acked = true;
+            }
+            xietong::ServerMsg::Event(event) => {
+                if let EventBody::EntriesPurged { entries, usage } = event.body {
+                    assert_eq!(entries, vec![EntryId(first.id.0)]);
+                    assert_eq!(usage.used, 0);
+                    purged = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(up.download(current.id, None).await.status(), 404);
+    server.stop().await;
+}
+
+/// The same bytes are stored once, however many times and by whomever they are uploaded.
+#[tokio::test]
+async fn the_same_bytes_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let bytes = sample(100_000, 9);
+    for (cookie, name) in [(&alice, "a.bin"), (&alice, "b.bin"), (&bob, "c.bin")] {
+        Uploader {
+            server: &server,
+            cookie: cookie.clone(),
+        }
+        .upload(name, &bytes)
+        .await;
+    }
+    let blobs = walk(&dir.path().join("data/files/blobs"));
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    assert_eq!(std::fs::read(&blobs[0]).unwrap(), bytes);
+    let leftovers = walk(&dir.path().join("data/files/uploads"));
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    server.stop().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A PNG of `w`×`h` pixels.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Runs a command over the socket and returns its output (events may come first).
+async fn run(tab: &mut Client, command: Command) -> Result<CommandOutput, xietong::ErrorCode> {
+    let id = tab.command(command).await;
+    tab.answer(&id).await.map(|(output, _)| output)
+}
+
+/// A message's files are read where its channel is: by members of a private channel (the
+/// download, the thumbnail, a search hit), by nobody else, and by nobody once it is deleted.
+#[tokio::test]
+async fn chat_attachments_are_readable_where_the_channel_is_and_nowhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let carol = server.sign_up("carol").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let mut alice_tab = server.connect(&alice).await;
+    let channel = match run(
+        &mut alice_tab,
+        Command::CreateChannel(xietong::chat::CreateChannel {
+            name: "项目组".into(),
+            kind: xietong::ChannelKind::Private,
+            members: vec![bob_id],
+        }),
+    )
+    .await
+    .unwrap()
+    {
+        CommandOutput::ChannelCreated { channel } => channel.id,
+        other => panic!("{other:?}"),
+    };
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    let picture = up.upload("截图.png", &png(1200, 900)).await;
+    let report = up.upload("季度报告.txt", "第三季度".as_bytes()).await;
+    let mut bob_tab = server.connect(&bob).await;
+    bob_tab.subscribe(Scope::Channel(channel), None).await;
+
+    // Someone else's upload cannot be attached; nor more than ten.
+    let carol_up = Uploader {
+        server: &server,
+        cookie: carol.clone(),
+    };
+    let carols = carol_up.upload("x.txt", b"x").await;
+    let post = |attachments: Vec<String>| {
+        Command::PostMessage(xietong::chat::PostMessage {
+            channel,
+            body: String::new(),
+            thread: None,
+            attachments,
+        })
+    };
+    assert_eq!(
+        run(&mut alice_tab, post(vec![carols.id.clone()]))
+            .await
+            .unwrap_err(),
+        xietong::ErrorCode::NotFound
+    );
+    assert_eq!(
+        run(&mut alice_tab, post(vec![report.id.clone(); 11]))
+            .await
+            .unwrap_err(),
+        xietong::ErrorCode::Invalid
+    );
+    // An empty message with nothing attached is still refused.
+    assert_eq!(
+        run(&mut alice_tab, post(vec![])).await.unwrap_err(),
+        xietong::ErrorCode::Invalid
+    );
+
+    run(
+        &mut alice_tab,
+        post(vec![picture.id.clone(), report.id.clone()]),
+    )
+    .await
+    .unwrap();
+    let message = loop {
+        if let EventBody::MessagePosted { message } = bob_tab.next_event().await.body {
+            break message;
+        }
+    };
+    let names: Vec<&str> = message
+        .attachments
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names, ["截图.png", "季度报告.txt"]);
+    let (image, text) = (
+        message.attachments[0].clone(),
+        message.attachments[1].clone(),
+    );
+    assert_eq!(image.mime, "image/png");
+
+    let bob_up = Uploader {
+        server: &server,
+        cookie: bob.clone(),
+    };
+    assert_eq!(
+        bob_up.download(text.id, None).await.text().await.unwrap(),
+        "第三季度"
+    );
+    let thumb = http()
+        .get(format!("{}/files/{}/thumbnail", server.base(), image.id))
+        .header("cookie", &bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumb.status(), 200);
+    assert_eq!(thumb.headers()["content-type"], "image/png");
+    let small = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!((small.width(), small.height()), (400, 300));
+    // The whole image shows in the page; a text file never does.
+    let inline = http()
+        .get(format!(
+            "{}/files/{}/download?inline=true",
+            server.base(),
+            image.id
+        ))
+        .header("cookie", &bob)
+        .send()
+        .await
+        .unwrap();
+    assert!(inline.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline;"));
+
+    // Search finds the message by a file's name, for members only.
+    let hits = |cookie: String| {
+        let server = &server;
+        async move {
+            let response = server
+                .server_fn(&cookie, "search", &format!("q={}", urlencode("季度报告")))
+                .await;
+            assert_eq!(response.status(), 200);
+            let hits: Vec<xietong::search::SearchHit> = response.json().await.unwrap();
+            hits
+        }
+    };
+    assert_eq!(hits(bob.clone()).await.len(), 1);
+    assert!(hits(carol.clone()).await.is_empty());
+
+    // Carol is not in the channel: no download, no range, no thumbnail.
+    for file in [image.id, text.id] {
+        assert_eq!(carol_up.download(file, None).await.status(), 404);
+        assert_eq!(
+            carol_up.download(file, Some("bytes=0-3")).await.status(),
+            404
+        );
+        let thumb = http()
+            .get(format!("{}/files/{}/thumbnail", server.base(), file))
+            .header("cookie", &carol)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(thumb.status(), 404);
+    }
+
+    // Deleted with its message: gone for everyone.
+    run(
+        &mut alice_tab,
+        Command::DeleteMessage(xietong::chat::DeleteMessage {
+            message: message.id,
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bob_up.download(text.id, None).await.status(), 404);
+    assert_eq!(up.download(image.id, None).await.status(), 404);
+    server.stop().await;
+}
+
+/// Bytes nobody uses any more (a cancelled upload's, a purged file's) are swept away; bytes a
+/// file still uses stay.
+#[tokio::test]
+async fn the_sweep_deletes_unused_bytes_and_keeps_used_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let me = server.whoami(&alice).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    let kept = up.upload("kept.bin", &sample(50_000, 1)).await;
+    saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: kept.id,
+            parent: None,
+        }),
+    )
+    .await;
+    let dropped = up.upload("dropped.bin", &sample(50_000, 2)).await;
+    let cancelled = http()
+        .delete(format!("{}/files/uploads/{}", server.base(), dropped.id))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 204);
+    assert_eq!(walk(&dir.path().join("data/files/blobs")).len(), 2);
+    let database = server.running_database_url();
+    server.stop_keep_data().await;
+
+    let store = xietong_server::store::Store::open(&database, Some(&dir.path().join("data")))
+        .await
+        .unwrap();
+    let files = xietong_server::files::FileStore::open(&dir.path().join("data/files")).unwrap();
+    let swept = xietong_server::files::uploads::sweep(&store, &files, 0)
+        .await
+        .unwrap();
+    assert_eq!(swept, 1);
+    let left = walk(&dir.path().join("data/files/blobs"));
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(std::fs::read(&left[0]).unwrap(), sample(50_000, 1));
+    store.close().await;
+    common::drop_postgres_database_for(dir.path()).await;
+}
