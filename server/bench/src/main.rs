@@ -3,6 +3,7 @@
 //! the same run, and prints one table. See README "Performance".
 
 mod client;
+mod files;
 mod report;
 mod scenarios;
 mod search;
@@ -111,6 +112,13 @@ struct Args {
     /// Keeps the seeded PostgreSQL database (its name is printed) for looking at query plans.
     #[arg(long)]
     search_keep_database: bool,
+    /// The files benchmark instead of the real-time scenarios: upload and download a file of
+    /// this many MB against `cp` of it (0: do not run it).
+    #[arg(long, default_value_t = 0)]
+    files_megabytes: u64,
+    /// The files benchmark: MB per uploaded piece (the browser sends 4).
+    #[arg(long, default_value_t = 4)]
+    files_piece_megabytes: u64,
     /// Where the JSON results and the SVG plot go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -164,6 +172,19 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     if args.search_messages > 0 {
         return run_search(&args, &paths, &http).await;
+    }
+    if args.files_megabytes > 0 {
+        let result =
+            files::run(&paths, &http, args.files_megabytes, args.files_piece_megabytes).await?;
+        std::fs::create_dir_all(&args.out)?;
+        let json_path = args
+            .out
+            .join(format!("files-{}.json", today().replace(':', "-")));
+        std::fs::write(&json_path, serde_json::to_string_pretty(&result)?)?;
+        files::print(&result);
+        println!("
+(results: {})", json_path.display());
+        return Ok(());
     }
     let mut report = Report {
         schema: report::SCHEMA_VERSION,
