@@ -23,10 +23,7 @@ pub fn picked(ev: &leptos::ev::Event) -> Vec<PickedFile> {
         else {
             return Vec::new();
         };
-        let files = input
-            .files()
-            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
-            .unwrap_or_default();
+        let files = files_of(input.files());
         // Picking the same file again fires `change` again.
         input.set_value("");
         files
@@ -38,14 +35,17 @@ pub fn picked(ev: &leptos::ev::Event) -> Vec<PickedFile> {
     }
 }
 
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn files_of(list: Option<web_sys::FileList>) -> Vec<PickedFile> {
+    list.map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+        .unwrap_or_default()
+}
+
 /// The files dropped in a drag-and-drop.
 pub fn dropped(ev: &leptos::ev::DragEvent) -> Vec<PickedFile> {
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
-        ev.data_transfer()
-            .and_then(|d| d.files())
-            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
-            .unwrap_or_default()
+        files_of(ev.data_transfer().and_then(|d| d.files()))
     }
     #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
     {
@@ -58,10 +58,7 @@ pub fn dropped(ev: &leptos::ev::DragEvent) -> Vec<PickedFile> {
 pub fn pasted(ev: &leptos::ev::ClipboardEvent) -> Vec<PickedFile> {
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
-        ev.clipboard_data()
-            .and_then(|d| d.files())
-            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
-            .unwrap_or_default()
+        files_of(ev.clipboard_data().and_then(|d| d.files()))
     }
     #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
     {

@@ -84,7 +84,10 @@ pub async fn run(
     // The baseline: the same bytes copied on the same disk, made durable.
     let copy = dir.0.join("copy.bin");
     let started = Instant::now();
-    let status = std::process::Command::new("cp").arg(&source).arg(&copy).status()?;
+    let status = std::process::Command::new("cp")
+        .arg(&source)
+        .arg(&copy)
+        .status()?;
     if !status.success() {
         return Err("cp failed".into());
     }
@@ -119,7 +122,10 @@ pub async fn run(
             let n = (bytes - upload.received).min(piece) as usize;
             file.read_exact(&mut buffer[..n]).await?;
             upload = http
-                .put(format!("{base}/files/uploads/{}?offset={}", upload.id, upload.received))
+                .put(format!(
+                    "{base}/files/uploads/{}?offset={}",
+                    upload.id, upload.received
+                ))
                 .header("cookie", &cookie)
                 .body(buffer[..n].to_vec())
                 .send()
@@ -178,7 +184,8 @@ pub async fn run(
             .send()
             .await?
             .error_for_status()?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&target_path)?);
+        let mut out =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&target_path)?);
         let mut received = 0u64;
         while let Some(chunk) = response.chunk().await? {
             received += chunk.len() as u64;
@@ -213,10 +220,17 @@ pub async fn run(
 /// The result as the table the harness prints.
 pub fn print(result: &FilesResult) {
     let mb = result.bytes as f64 / MIB;
-    println!("\nXietong files benchmark: {mb:.0} MB, pieces of {:.0} MB\n", result.piece_bytes as f64 / MIB);
+    println!(
+        "\nXietong files benchmark: {mb:.0} MB, pieces of {:.0} MB\n",
+        result.piece_bytes as f64 / MIB
+    );
     println!("| | seconds | MB/s | vs cp |");
     println!("| --- | ---: | ---: | ---: |");
-    println!("| cp + fsync (baseline) | {:.2} | {:.0} | 1.00× |", result.cp_seconds, mb / result.cp_seconds);
+    println!(
+        "| cp + fsync (baseline) | {:.2} | {:.0} | 1.00× |",
+        result.cp_seconds,
+        mb / result.cp_seconds
+    );
     println!(
         "| upload (pieces, hashed, stored) | {:.2} | {:.0} | {:.2}× |",
         result.upload_seconds,

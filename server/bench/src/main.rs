@@ -174,16 +174,24 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         return run_search(&args, &paths, &http).await;
     }
     if args.files_megabytes > 0 {
-        let result =
-            files::run(&paths, &http, args.files_megabytes, args.files_piece_megabytes).await?;
+        let result = files::run(
+            &paths,
+            &http,
+            args.files_megabytes,
+            args.files_piece_megabytes,
+        )
+        .await?;
         std::fs::create_dir_all(&args.out)?;
         let json_path = args
             .out
             .join(format!("files-{}.json", today().replace(':', "-")));
         std::fs::write(&json_path, serde_json::to_string_pretty(&result)?)?;
         files::print(&result);
-        println!("
-(results: {})", json_path.display());
+        println!(
+            "
+(results: {})",
+            json_path.display()
+        );
         return Ok(());
     }
     let mut report = Report {

@@ -479,30 +479,20 @@ pub async fn empty_recycle_bin(
     }
     let mut ids: Vec<i64> = doomed.into_iter().collect();
     ids.sort_unstable();
-    for chunk in ids.chunks(200) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        sqlx::query(&format!(
-            "UPDATE cabinet_entries SET current_file_id = NULL, parent_id = NULL WHERE id IN ({list})"
-        ))
-        .execute(ctx.conn())
-        .await?;
-        sqlx::query(&format!("DELETE FROM files WHERE entry_id IN ({list})"))
-            .execute(ctx.conn())
-            .await?;
-    }
-    for chunk in ids.chunks(200) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        sqlx::query(&format!("DELETE FROM cabinet_entries WHERE id IN ({list})"))
-            .execute(ctx.conn())
-            .await?;
+    // In this order over all of them: no entry is deleted while another still points at it.
+    let statements = [
+        "UPDATE cabinet_entries SET current_file_id = NULL, parent_id = NULL WHERE id IN",
+        "DELETE FROM files WHERE entry_id IN",
+        "DELETE FROM cabinet_entries WHERE id IN",
+    ];
+    for statement in statements {
+        for chunk in ids.chunks(200) {
+            // Ids the server read itself, not input: listed inline.
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            sqlx::query(&format!("{statement} ({})", list.join(",")))
+                .execute(ctx.conn())
+                .await?;
+        }
     }
     let usage = usage(ctx.conn(), owner).await?;
     let purged = u32::try_from(ids.len()).unwrap_or(u32::MAX);
