@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Seq, UserId};
+use crate::org::AudienceMember;
 
 macro_rules! int_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -29,10 +30,7 @@ int_id!(
     /// One stored version of a file's bytes, with its name and type.
     FileId
 );
-int_id!(
-    /// A folder or a file in someone's file cabinet.
-    EntryId
-);
+pub use crate::ids::EntryId;
 
 /// An upload in progress (or complete): what the server holds of it. Its id is a random
 /// token, known only to the uploader.
@@ -110,21 +108,135 @@ pub struct Entry {
     /// In the recycle bin since then (deleted on its own, not with a folder around it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<i64>,
+    /// Who it is shared with (the owner sees this; people it is shared with do not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<Share>,
+    /// Its share links (the owner's only, like `shares`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<ShareLink>,
 }
 
 impl Entry {
     pub fn is_folder(&self) -> bool {
         self.file.is_none()
     }
+
+    /// As someone it is shared with sees it: without its shares and links.
+    pub fn for_reader(mut self) -> Entry {
+        self.shares.clear();
+        self.links.clear();
+        self
+    }
 }
 
-/// Someone's file cabinet: every entry (the recycle bin's too), the bytes it takes up, and the
-/// head of the owner's user scope, where its events go.
+/// What a share allows: reading and downloading, or also uploading, making folders, renaming,
+/// moving and deleting inside it.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    #[default]
+    View,
+    Edit,
+}
+
+/// One member of a share's audience and what they may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Share {
+    pub member: AudienceMember,
+    pub permission: Permission,
+}
+
+/// A link that lets anyone who has it (and the password, when set) download a file, until it
+/// expires or is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ShareLink {
+    pub token: String,
+    pub has_password: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl ShareLink {
+    /// Where it opens, on this site.
+    pub fn path(&self) -> String {
+        format!("/share/{}", self.token)
+    }
+}
+
+/// Command (the owner): shares an entry with an audience, as view or edit. A member it was
+/// shared with before gets the new permission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareEntry {
+    pub entry: EntryId,
+    pub audience: Vec<AudienceMember>,
+    #[serde(default)]
+    pub permission: Permission,
+}
+
+/// Command (the owner): stops sharing an entry with one member of its audience. People who
+/// lose access stop following it at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unshare {
+    pub entry: EntryId,
+    pub member: AudienceMember,
+}
+
+/// Command (the owner): a share link to a file, with an optional password and expiry (ms since
+/// the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateShareLink {
+    pub entry: EntryId,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Set by the server (the password's argon2 hash) before the command runs; never read
+    /// from a client.
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+}
+
+/// Command (the owner): the link stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteShareLink {
+    pub entry: EntryId,
+    pub token: String,
+}
+
+/// Something shared with the reader: the shared entry itself, whose it is, and what the reader
+/// may do with it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SharedItem {
+    pub entry: Entry,
+    pub owner_name: String,
+    pub permission: Permission,
+}
+
+/// A shared folder or file as someone it is shared with sees it: the entry and everything
+/// inside (not what is in the recycle bin), what they may do, and the head of its
+/// `Scope::Shared`, to follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedSnapshot {
+    pub root: EntryId,
+    pub owner_name: String,
+    pub permission: Permission,
+    pub cabinet: CabinetSnapshot,
+}
+
+/// Someone's file cabinet: every entry (the recycle bin's too), the bytes it takes up, what
+/// others shared with them, and the head of the owner's user scope, where its events go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CabinetSnapshot {
     pub owner: UserId,
     pub entries: Vec<Entry>,
     pub usage: Usage,
+    /// "Shared with me": what others shared with the owner (empty in a shared entry's
+    /// snapshot), by entry id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<SharedItem>,
     pub head: Seq,
 }
 
@@ -190,6 +302,7 @@ pub struct EmptyRecycleBin {}
 pub struct Cabinet {
     pub entries: Vec<Entry>,
     pub usage: Usage,
+    pub shared: Vec<SharedItem>,
 }
 
 impl Cabinet {
@@ -233,7 +346,8 @@ impl Cabinet {
         out
     }
 
-    /// Applies one cabinet event; false for events of other features.
+    /// Applies one cabinet event (of the owner's scope or a shared entry's); false for events
+    /// of other features.
     pub fn apply(&mut self, body: &crate::EventBody) -> bool {
         match body {
             crate::EventBody::EntrySaved { entry, usage } => {
@@ -247,6 +361,20 @@ impl Cabinet {
             crate::EventBody::EntriesPurged { entries, usage } => {
                 self.entries.retain(|e| !entries.contains(&e.id));
                 self.usage = *usage;
+                true
+            }
+            crate::EventBody::SharedWithYou { item } => {
+                match self.shared.iter_mut().find(|i| i.entry.id == item.entry.id) {
+                    Some(known) => *known = item.clone(),
+                    None => {
+                        self.shared.push(item.clone());
+                        self.shared.sort_by_key(|i| i.entry.id);
+                    }
+                }
+                true
+            }
+            crate::EventBody::ShareWithdrawn { entry } => {
+                self.shared.retain(|i| i.entry.id != *entry);
                 true
             }
             _ => false,

@@ -46,6 +46,10 @@ int_id!(
     /// A role an admin defined ("HR", "Finance", …).
     RoleId
 );
+int_id!(
+    /// A folder or a file in someone's file cabinet.
+    EntryId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".
@@ -117,7 +121,7 @@ impl fmt::Display for ClientMsgId {
 
 /// An ordered event stream. Every event belongs to exactly one scope and carries that scope's
 /// next sequence number. On the wire and in the database a scope is a short string:
-/// `workspace`, `channel:<id>` or `user:<id>`. A scope is also the unit of access: who may read
+/// `workspace`, `channel:<id>`, `user:<id>` or `shared:<id>`. A scope is also the unit of access: who may read
 /// it is decided per scope (see the server's access module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
@@ -128,6 +132,9 @@ pub enum Scope {
     /// One user's own stream: private channels and DMs they were added to, their counts,
     /// notifications. Only that user may read it.
     User(UserId),
+    /// A shared folder or file of a cabinet, with everything inside it: read by its owner and
+    /// the audience it is shared with.
+    Shared(EntryId),
 }
 
 impl fmt::Display for Scope {
@@ -136,12 +143,13 @@ impl fmt::Display for Scope {
             Scope::Workspace => f.write_str("workspace"),
             Scope::Channel(id) => write!(f, "channel:{id}"),
             Scope::User(id) => write!(f, "user:{id}"),
+            Scope::Shared(id) => write!(f, "shared:{id}"),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a scope: {0:?} (expected `workspace`, `channel:<id>` or `user:<id>`)")]
+#[error("not a scope: {0:?} (expected `workspace`, `channel:<id>`, `user:<id>` or `shared:<id>`)")]
 pub struct ScopeParseError(pub String);
 
 impl FromStr for Scope {
@@ -161,6 +169,9 @@ impl FromStr for Scope {
         }
         if let Some(id) = id_after("user:") {
             return Ok(Scope::User(UserId(id)));
+        }
+        if let Some(id) = id_after("shared:") {
+            return Ok(Scope::Shared(EntryId(id)));
         }
         Err(ScopeParseError(s.to_owned()))
     }
@@ -189,6 +200,7 @@ mod tests {
             Scope::Workspace,
             Scope::Channel(ChannelId(42)),
             Scope::User(UserId(7)),
+            Scope::Shared(EntryId(9)),
         ] {
             assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope);
             let json = serde_json::to_string(&scope).unwrap();

@@ -31,6 +31,10 @@ pub const MAX_MEMBERS_PER_COMMAND: usize = 256;
 pub const MAX_IMPORT_ROWS: usize = 2000;
 /// Most files attached to one message.
 pub const MAX_ATTACHMENTS: usize = 10;
+/// Entries one audience (a share, a notice's readers …) may list.
+pub const MAX_AUDIENCE_MEMBERS: usize = 200;
+/// Share links one cabinet entry may have.
+pub const MAX_SHARE_LINKS: usize = 20;
 /// Longest file or folder name, in bytes (what file systems allow).
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 /// Largest piece of an upload sent in one request; a browser sends a large file in pieces.

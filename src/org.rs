@@ -281,6 +281,146 @@ pub fn tree_order(departments: &[Department]) -> Vec<(&Department, usize)> {
     out
 }
 
+/// One entry of an audience (who a notice, a share, an event … is for): everyone, a person, a
+/// department's own people, a department with everything below it, or a role. The server
+/// resolves an audience when it checks access, so people who join a department later are in
+/// it. On the wire and in the database it is a short string: `everyone`, `person:<id>`,
+/// `department:<id>`, `department_tree:<id>`, `role:<id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AudienceMember {
+    Everyone,
+    Person(UserId),
+    /// The department's people (as main or other department), not its sub-departments'.
+    Department(DepartmentId),
+    /// The department's people and those of every department below it.
+    DepartmentTree(DepartmentId),
+    Role(RoleId),
+}
+
+impl std::fmt::Display for AudienceMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AudienceMember::Everyone => f.write_str("everyone"),
+            AudienceMember::Person(id) => write!(f, "person:{id}"),
+            AudienceMember::Department(id) => write!(f, "department:{id}"),
+            AudienceMember::DepartmentTree(id) => write!(f, "department_tree:{id}"),
+            AudienceMember::Role(id) => write!(f, "role:{id}"),
+        }
+    }
+}
+
+impl std::str::FromStr for AudienceMember {
+    type Err = crate::ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "everyone" {
+            return Ok(AudienceMember::Everyone);
+        }
+        let (kind, id) = s.split_once(':').ok_or(crate::ValidationError::Audience)?;
+        let id: i64 = id
+            .parse()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or(crate::ValidationError::Audience)?;
+        Ok(match kind {
+            "person" => AudienceMember::Person(UserId(id)),
+            "department" => AudienceMember::Department(DepartmentId(id)),
+            "department_tree" => AudienceMember::DepartmentTree(DepartmentId(id)),
+            "role" => AudienceMember::Role(RoleId(id)),
+            _ => return Err(crate::ValidationError::Audience),
+        })
+    }
+}
+
+impl Serialize for AudienceMember {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for AudienceMember {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl AudienceMember {
+    /// Whether `person` is in it, on the organisation as `org` holds it. The server decides
+    /// access with its own query; this is what a browser shows ("who will see this").
+    pub fn includes(&self, person: &Person, org: &OrgSnapshot) -> bool {
+        let in_department = |d: DepartmentId| {
+            person.main_department == Some(d) || person.other_departments.contains(&d)
+        };
+        match *self {
+            AudienceMember::Everyone => person.active,
+            AudienceMember::Person(id) => person.id == id,
+            AudienceMember::Role(role) => person.roles.contains(&role),
+            AudienceMember::Department(d) => in_department(d),
+            AudienceMember::DepartmentTree(top) => person
+                .main_department
+                .iter()
+                .chain(&person.other_departments)
+                .any(|d| under(&org.departments, *d, top)),
+        }
+    }
+
+    /// What a picker offers for `query` (by name, pinyin, initials; a department both alone
+    /// and with its sub-departments; "everyone" only for an empty query or its `everyone_word`),
+    /// without the ones already `chosen`, at most `limit`.
+    pub fn search(
+        org: &OrgSnapshot,
+        query: &str,
+        everyone_word: &str,
+        chosen: &[AudienceMember],
+        limit: usize,
+    ) -> Vec<AudienceMember> {
+        let q = query.trim().to_lowercase();
+        let mut out = Vec::new();
+        if q.is_empty() || everyone_word.to_lowercase().contains(&q) || "everyone".contains(&q) {
+            out.push(AudienceMember::Everyone);
+        }
+        for (d, _) in tree_order(&org.departments) {
+            if q.is_empty() || d.name.to_lowercase().contains(&q) {
+                out.push(AudienceMember::DepartmentTree(d.id));
+                out.push(AudienceMember::Department(d.id));
+            }
+        }
+        for r in &org.roles {
+            if q.is_empty() || r.name.to_lowercase().contains(&q) {
+                out.push(AudienceMember::Role(r.id));
+            }
+        }
+        for p in org.people.iter().filter(|p| p.active) {
+            if p.matches(&q) {
+                out.push(AudienceMember::Person(p.id));
+            }
+        }
+        out.retain(|m| !chosen.contains(m));
+        out.truncate(limit);
+        out
+    }
+}
+
+/// Whether department `d` is `top` or below it.
+pub fn under(departments: &[Department], d: DepartmentId, top: DepartmentId) -> bool {
+    let mut next = Some(d);
+    let mut steps = 0;
+    while let Some(id) = next {
+        if id == top {
+            return true;
+        }
+        next = departments
+            .iter()
+            .find(|x| x.id == id)
+            .and_then(|x| x.parent);
+        steps += 1;
+        if steps > departments.len() {
+            break;
+        }
+    }
+    false
+}
+
 /// A department's path from the top, e.g. `总部/技术部/前端组`.
 pub fn path(departments: &[Department], id: DepartmentId) -> String {
     let mut names = Vec::new();
@@ -337,6 +477,77 @@ mod tests {
             ]
         );
         assert_eq!(path(&all, DepartmentId(3)), "总部/技术部/前端组");
+    }
+
+    #[test]
+    fn audience_members_read_back_and_include_the_right_people() {
+        for m in [
+            AudienceMember::Everyone,
+            AudienceMember::Person(UserId(3)),
+            AudienceMember::Department(DepartmentId(4)),
+            AudienceMember::DepartmentTree(DepartmentId(4)),
+            AudienceMember::Role(RoleId(2)),
+        ] {
+            assert_eq!(m.to_string().parse::<AudienceMember>().unwrap(), m);
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(serde_json::from_str::<AudienceMember>(&json).unwrap(), m);
+        }
+        for bad in [
+            "",
+            "everyone:1",
+            "person:",
+            "person:0",
+            "person:-1",
+            "team:1",
+            "role:x",
+        ] {
+            assert!(bad.parse::<AudienceMember>().is_err(), "{bad:?}");
+        }
+        let org = OrgSnapshot {
+            departments: vec![
+                dept(1, "总部", None, 1),
+                dept(2, "技术部", Some(1), 1),
+                dept(3, "前端组", Some(2), 1),
+            ],
+            roles: vec![Role {
+                id: RoleId(1),
+                name: "HR".into(),
+            }],
+            people: Vec::new(),
+            head: crate::Seq(0),
+        };
+        let mut person = Person {
+            id: UserId(5),
+            username: "li".into(),
+            full_name: "李雷".into(),
+            title: String::new(),
+            mobile: String::new(),
+            email: String::new(),
+            main_department: Some(DepartmentId(3)),
+            other_departments: Vec::new(),
+            roles: vec![RoleId(1)],
+            is_admin: false,
+            active: true,
+            pinyin: "lilei".into(),
+            initials: "ll".into(),
+        };
+        assert!(AudienceMember::DepartmentTree(DepartmentId(1)).includes(&person, &org));
+        assert!(AudienceMember::Department(DepartmentId(3)).includes(&person, &org));
+        assert!(!AudienceMember::Department(DepartmentId(2)).includes(&person, &org));
+        assert!(AudienceMember::Role(RoleId(1)).includes(&person, &org));
+        assert!(AudienceMember::Everyone.includes(&person, &org));
+        person.active = false;
+        assert!(!AudienceMember::Everyone.includes(&person, &org));
+        let found = AudienceMember::search(&org, "技术", "所有人", &[], 10);
+        assert_eq!(
+            found,
+            vec![
+                AudienceMember::DepartmentTree(DepartmentId(2)),
+                AudienceMember::Department(DepartmentId(2))
+            ]
+        );
+        let found = AudienceMember::search(&org, "所有", "所有人", &[], 10);
+        assert_eq!(found, vec![AudienceMember::Everyone]);
     }
 
     #[test]

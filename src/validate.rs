@@ -45,6 +45,12 @@ pub enum ValidationError {
     BadEmail,
     #[error("A file name is 1 to 255 bytes, without control characters or / \\ : * ? \" < > |")]
     FileName,
+    #[error(
+        "An audience is 1 to {MAX_AUDIENCE_MEMBERS} of: everyone, a person, a department or a role"
+    )]
+    Audience,
+    #[error("A link password is at most {MAX_PASSWORD_CHARS} characters")]
+    LinkPassword,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —

@@ -75,6 +75,10 @@ pub enum Command {
     DeleteEntry(crate::files::DeleteEntry),
     RestoreEntry(crate::files::RestoreEntry),
     EmptyRecycleBin(crate::files::EmptyRecycleBin),
+    ShareEntry(crate::files::ShareEntry),
+    Unshare(crate::files::Unshare),
+    CreateShareLink(crate::files::CreateShareLink),
+    DeleteShareLink(crate::files::DeleteShareLink),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -134,6 +138,11 @@ pub enum CommandOutput {
     /// The recycle bin was emptied of this many entries.
     RecycleBinEmptied {
         purged: u32,
+    },
+    /// A share link was made; it opens at `/share/<token>`.
+    ShareLinkCreated {
+        entry: crate::files::EntryId,
+        token: String,
     },
 }
 
@@ -312,6 +321,17 @@ pub enum EventBody {
         entries: Vec<crate::files::EntryId>,
         usage: crate::files::Usage,
     },
+    /// In a user scope: something is shared with the user (or its name or their permission
+    /// changed): their "Shared with me" list shows it.
+    SharedWithYou { item: crate::files::SharedItem },
+    /// In a user scope: it is no longer shared with the user (unshared, deleted, purged).
+    ShareWithdrawn { entry: crate::files::EntryId },
+    /// In a shared entry's scope: who it is shared with changed; `revoked` lost access with it.
+    SharingChanged {
+        entry: crate::files::EntryId,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        revoked: Vec<UserId>,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -334,6 +354,7 @@ impl EventBody {
     pub fn revoked_readers(&self) -> Vec<UserId> {
         match self {
             EventBody::MembersChanged { removed, .. } => removed.iter().map(|u| u.id).collect(),
+            EventBody::SharingChanged { revoked, .. } => revoked.clone(),
             _ => Vec::new(),
         }
     }

@@ -108,6 +108,12 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         user: &CurrentUser,
     ) -> Result<xietong::files::CabinetSnapshot, AppError>;
+    /// A shared entry and what is inside, as the signed-in user may see it.
+    async fn shared(
+        &self,
+        user: &CurrentUser,
+        root: xietong::files::EntryId,
+    ) -> Result<xietong::files::SharedSnapshot, AppError>;
     /// Whether users reach the site over HTTPS (cookies are then Secure and `__Host-`).
     fn https(&self) -> bool;
 }

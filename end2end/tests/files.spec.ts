@@ -154,3 +154,96 @@ test('chat attachments: "Attach" shows a progress bar; the others see the image 
   ]);
   expect(download.suggestedFilename()).toBe('方案.pdf');
 });
+
+test('file cabinet sharing: the audience picker shares a folder to edit, "Shared with me" follows live, a share link asks for its password, unsharing closes it', async ({ browser }) => {
+  const alice = await newUser(browser, 'sa');
+  const bob = await newUser(browser, 'sb');
+  const page = alice.page;
+  await page.getByRole('link', { name: 'Files' }).click();
+  await expect(page.getByRole('heading', { name: 'Files' })).toBeVisible();
+  await bob.page.getByRole('link', { name: 'Files' }).click();
+  await bob.page.getByRole('button', { name: 'Shared with me' }).click();
+  await expect(bob.page.getByText('Nothing is shared with you yet.')).toBeVisible();
+
+  await page.getByRole('button', { name: 'New folder' }).click();
+  await page.getByLabel('Folder name').fill('共享资料');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('button', { name: '共享资料', exact: true }).click();
+  await page.getByLabel('Upload', { exact: true }).setInputFiles({ name: '说明.txt', mimeType: 'text/plain', buffer: Buffer.from('请阅读') });
+  const files = page.getByRole('table', { name: 'Files' });
+  await expect(files.getByRole('link', { name: '说明.txt' })).toBeVisible();
+  await page.getByRole('button', { name: 'My files' }).click();
+
+  // The audience picker: a combobox that finds Bob, shown as a removable chip.
+  await page.getByRole('button', { name: 'Share 共享资料' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Share 共享资料' });
+  await expect(dialog.getByText('Not shared with anyone.')).toBeVisible();
+  const audience = dialog.getByRole('combobox', { name: 'Audience' });
+  await audience.fill(bob.name);
+  await dialog.getByRole('option', { name: bob.name }).click();
+  await expect(dialog.getByRole('button', { name: `Remove ${bob.name}` })).toBeVisible();
+  await expect(audience).toHaveValue('');
+  // Chips come off again; "Everyone" is offered on an empty search.
+  await audience.focus();
+  await expect(dialog.getByRole('option', { name: 'Everyone' })).toBeVisible();
+  await audience.press('Escape');
+  await dialog.getByLabel('Permission').selectOption('edit');
+  await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(dialog.getByRole('button', { name: `Stop sharing with ${bob.name}` })).toBeVisible();
+  await expect(dialog.getByRole('button', { name: `Remove ${bob.name}` })).toHaveCount(0);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(files.getByText('Shared', { exact: true })).toBeVisible();
+
+  // Bob's open "Shared with me" shows it at once; inside, he can add a file (edit), which
+  // Alice sees arrive.
+  const shared = bob.page.getByRole('table', { name: 'Shared with me' });
+  await expect(shared.getByRole('button', { name: '共享资料' })).toBeVisible();
+  await expect(shared.getByRole('row').filter({ hasText: '共享资料' })).toContainText('Edit');
+  await shared.getByRole('button', { name: '共享资料' }).click();
+  const inside = bob.page.getByRole('table', { name: 'Files' });
+  await expect(inside.getByRole('link', { name: '说明.txt' })).toBeVisible();
+  await bob.page.getByLabel('Upload', { exact: true }).setInputFiles({ name: '回复.txt', mimeType: 'text/plain', buffer: Buffer.from('已阅') });
+  await expect(inside.getByRole('link', { name: '回复.txt' })).toBeVisible();
+  await page.getByRole('button', { name: '共享资料', exact: true }).click();
+  await expect(files.getByRole('link', { name: '回复.txt' })).toBeVisible();
+
+  // A share link with a password, opened by someone with no account.
+  await page.getByRole('button', { name: 'Share 说明.txt' }).click();
+  const fileDialog = page.getByRole('dialog', { name: 'Share 说明.txt' });
+  await fileDialog.getByLabel('Link password').fill('芝麻开门');
+  await fileDialog.getByRole('button', { name: 'Create link' }).click();
+  const link = fileDialog.locator('a.share-link');
+  await expect(link).toHaveCount(1);
+  await expect(fileDialog.getByText('with password')).toBeVisible();
+  const url = await link.textContent();
+  expect(url).toMatch(/^http:\/\/[^/]+\/share\/[A-Za-z0-9_-]{20,}$/);
+  await fileDialog.getByRole('button', { name: 'Close' }).click();
+  const stranger = await browser.newContext();
+  try {
+    const anon = await stranger.newPage();
+    await anon.goto(url!);
+    await expect(anon.getByRole('heading', { name: '说明.txt' })).toBeVisible();
+    await anon.getByLabel('Password').fill('open sesame');
+    await anon.getByRole('button', { name: 'Download' }).click();
+    await expect(anon.getByRole('alert')).toHaveText('That password is not right.');
+    await anon.getByLabel('Password').fill('芝麻开门');
+    const [download] = await Promise.all([
+      anon.waitForEvent('download'),
+      anon.getByRole('button', { name: 'Download' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('说明.txt');
+    const fs = await import('node:fs');
+    expect(fs.readFileSync(await download.path()).toString()).toBe('请阅读');
+  } finally {
+    await stranger.close();
+  }
+
+  // Unsharing: Bob's open folder closes and his list drops it.
+  await page.getByRole('button', { name: 'My files' }).click();
+  await page.getByRole('button', { name: 'Share 共享资料' }).click();
+  await dialog.getByRole('button', { name: `Stop sharing with ${bob.name}` }).click();
+  await expect(dialog.getByText('Not shared with anyone.')).toBeVisible();
+  await expect(inside.getByRole('link', { name: '说明.txt' })).toHaveCount(0);
+  await bob.page.getByRole('button', { name: 'Shared with me', exact: true }).click();
+  await expect(bob.page.getByText('Nothing is shared with you yet.')).toBeVisible();
+});

@@ -4,7 +4,8 @@
 //! history page (later file downloads and search). A feature decides nothing about access on
 //! its own; it names the scope a thing lives in.
 
-use xietong::{ChannelId, ChannelKind, CurrentUser, Scope};
+use xietong::files::{EntryId, Permission};
+use xietong::{ChannelId, ChannelKind, CurrentUser, Scope, UserId};
 
 use crate::store::{Conn, StoreError};
 
@@ -62,7 +63,92 @@ pub async fn check_with(
         Scope::User(id) if id == user.id => Ok(()),
         Scope::User(_) => Err(Denied::Forbidden("user's stream")),
         Scope::Channel(id) => channel(conn, user, id, kinds).await,
+        // A shared entry's stream: whoever may read the entry; only commands write it.
+        Scope::Shared(id) => match need {
+            Need::Read => match cabinet_entry(conn, user, id).await? {
+                Some(_) => Ok(()),
+                None => Err(Denied::NotFound("shared file or folder")),
+            },
+            Need::Write => Err(Denied::Forbidden("shared file or folder")),
+        },
     }
+}
+
+/// A cabinet entry and the folders above it, nearest first: whose it is and whether it (or a
+/// folder around it) is in the recycle bin.
+#[derive(Debug, Clone)]
+pub struct EntryChain {
+    pub owner: UserId,
+    pub ids: Vec<i64>,
+    pub in_recycle_bin: bool,
+}
+
+/// The chain of `entry` (`None`: no such entry).
+pub async fn entry_chain(
+    conn: &mut Conn,
+    entry: EntryId,
+) -> Result<Option<EntryChain>, StoreError> {
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
+        "WITH RECURSIVE up(id, parent_id, owner_id, deleted_at, depth) AS (
+             SELECT id, parent_id, owner_id, deleted_at, 0 FROM cabinet_entries WHERE id = $1
+             UNION ALL
+             SELECT e.id, e.parent_id, e.owner_id, e.deleted_at, up.depth + 1
+             FROM cabinet_entries e JOIN up ON e.id = up.parent_id
+             WHERE up.depth < 1000
+         )
+         SELECT id, owner_id, deleted_at FROM up ORDER BY depth",
+    )
+    .bind(entry.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(&(_, owner, _)) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(EntryChain {
+        owner: UserId(owner),
+        in_recycle_bin: rows.iter().any(|r| r.2.is_some()),
+        ids: rows.into_iter().map(|r| r.0).collect(),
+    }))
+}
+
+/// What `user` may do with a cabinet entry: everything, for its owner; for anyone else the
+/// best of the shares on it or on a folder above it whose audience includes them (and nothing
+/// while it is in the recycle bin). `None`: they may not even see it.
+pub async fn cabinet_entry(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    entry: EntryId,
+) -> Result<Option<Permission>, StoreError> {
+    let Some(chain) = entry_chain(conn, entry).await? else {
+        return Ok(None);
+    };
+    if chain.owner == user.id {
+        return Ok(Some(Permission::Edit));
+    }
+    if chain.in_recycle_bin {
+        return Ok(None);
+    }
+    let keys = crate::org::audience::keys_of(conn, user.id).await?;
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT MAX(can_edit) FROM cabinet_shares WHERE entry_id IN ({}) AND member IN ({})",
+        crate::org::audience::placeholders(1, chain.ids.len()),
+        crate::org::audience::placeholders(1 + chain.ids.len(), keys.len()),
+    );
+    let mut query = sqlx::query_scalar::<_, Option<i64>>(&sql);
+    for id in &chain.ids {
+        query = query.bind(*id);
+    }
+    for key in &keys {
+        query = query.bind(key.as_str());
+    }
+    Ok(match query.fetch_one(&mut *conn).await? {
+        None => None,
+        Some(0) => Some(Permission::View),
+        Some(_) => Some(Permission::Edit),
+    })
 }
 
 /// Administration (the organisation, workspace settings, people): admins only.
@@ -97,8 +183,8 @@ pub struct ReadableFile {
     pub mime: String,
 }
 
-/// Allows `user` to read a stored file, or refuses: a cabinet file is its owner's (sharing
-/// extends this), a message's file is readable where the channel is. A file attached to
+/// Allows `user` to read a stored file, or refuses: a cabinet file is readable by its owner and
+/// whoever it (or a folder above it) is shared with, a message's file where the channel is. A file attached to
 /// nothing (or no longer) is nobody's to read. Unknown and unreadable look the same.
 pub async fn file(
     conn: &mut Conn,
@@ -107,18 +193,16 @@ pub async fn file(
 ) -> Result<ReadableFile, Denied> {
     type Row = (String, String, i64, String, Option<i64>, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT f.hash, f.name, f.size, f.mime, e.owner_id, f.channel_id
-         FROM files f LEFT JOIN cabinet_entries e ON e.id = f.entry_id
-         WHERE f.id = $1",
+        "SELECT hash, name, size, mime, entry_id, channel_id FROM files WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((hash, name, size, mime, cabinet_owner, channel)) = row else {
+    let Some((hash, name, size, mime, entry, channel)) = row else {
         return Err(Denied::NotFound("file"));
     };
-    let readable = match (cabinet_owner, channel) {
-        (Some(owner), _) => owner == user.id.0,
+    let readable = match (entry, channel) {
+        (Some(entry), _) => cabinet_entry(conn, user, EntryId(entry)).await?.is_some(),
         (None, Some(channel)) => {
             let scope = Scope::Channel(ChannelId(channel));
             match check(conn, user, scope, Need::Read).await {
@@ -138,6 +222,52 @@ pub async fn file(
         size: size as u64,
         mime,
     })
+}
+
+/// A share link's file: what a link opens, for anyone who has it — while the link exists and
+/// has not expired, and the file is not in the recycle bin (with the folders around it).
+/// Also the link's password hash (empty: no password) for the caller to check.
+pub async fn file_by_link(
+    conn: &mut Conn,
+    token: &str,
+    now: i64,
+) -> Result<(ReadableFile, String), Denied> {
+    let gone = || Denied::NotFound("share link");
+    let link: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT entry_id, password_hash, expires_at FROM share_links WHERE token = $1",
+    )
+    .bind(token)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((entry, password_hash, expires_at)) = link else {
+        return Err(gone());
+    };
+    if expires_at.is_some_and(|at| at <= now) {
+        return Err(gone());
+    }
+    match entry_chain(conn, EntryId(entry)).await? {
+        Some(chain) if !chain.in_recycle_bin => {}
+        _ => return Err(gone()),
+    }
+    let file: Option<(String, String, i64, String)> = sqlx::query_as(
+        "SELECT f.hash, e.name, f.size, f.mime FROM cabinet_entries e
+         JOIN files f ON f.id = e.current_file_id WHERE e.id = $1",
+    )
+    .bind(entry)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((hash, name, size, mime)) = file else {
+        return Err(gone());
+    };
+    Ok((
+        ReadableFile {
+            hash,
+            name,
+            size: size as u64,
+            mime,
+        },
+        password_hash,
+    ))
 }
 
 /// Public channels are open to everyone; the other kinds to their members only.

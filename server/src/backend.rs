@@ -264,7 +264,7 @@ impl Backend for ServerBackend {
         &self,
         user: &CurrentUser,
         client_id: ClientMsgId,
-        command: Command,
+        mut command: Command,
     ) -> Result<CommandOutput, AppError> {
         if !client_id.is_well_formed() {
             return Err(AppError::Invalid(
@@ -274,6 +274,7 @@ impl Backend for ServerBackend {
         if !self.state.hub.take_command_token(user.id) {
             return Err(AppError::RateLimited);
         }
+        crate::command::prepare(&self.state.passwords, &mut command).await?;
         let applied = self
             .state
             .log
@@ -354,6 +355,14 @@ impl Backend for ServerBackend {
         user: &CurrentUser,
     ) -> Result<xietong::files::CabinetSnapshot, AppError> {
         Ok(crate::files::cabinet::snapshot(&self.state.store, user).await?)
+    }
+
+    async fn shared(
+        &self,
+        user: &CurrentUser,
+        root: xietong::files::EntryId,
+    ) -> Result<xietong::files::SharedSnapshot, AppError> {
+        Ok(crate::files::sharing::shared(&self.state.store, user, root).await?)
     }
 
     async fn people(&self, _user: &CurrentUser) -> Result<Vec<UserRef>, AppError> {

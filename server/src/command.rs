@@ -234,6 +234,22 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::DeleteEntry(c) => crate::files::cabinet::delete(ctx, c).await,
         Command::RestoreEntry(c) => crate::files::cabinet::restore(ctx, c).await,
         Command::EmptyRecycleBin(c) => crate::files::cabinet::empty_recycle_bin(ctx, c).await,
+        Command::ShareEntry(c) => crate::files::sharing::share(ctx, c).await,
+        Command::Unshare(c) => crate::files::sharing::unshare(ctx, c).await,
+        Command::CreateShareLink(c) => crate::files::sharing::create_link(ctx, c).await,
+        Command::DeleteShareLink(c) => crate::files::sharing::delete_link(ctx, c).await,
+    }
+}
+
+/// Slow work a command needs done before it is queued, off the write path (hashing a
+/// password). Every way a browser sends a command calls this first.
+pub async fn prepare(
+    passwords: &crate::auth::limits::PasswordGate,
+    command: &mut Command,
+) -> Result<(), CommandError> {
+    match command {
+        Command::CreateShareLink(c) => crate::files::sharing::prepare_link(passwords, c).await,
+        _ => Ok(()),
     }
 }
 

@@ -421,6 +421,12 @@ fn router(state: AppState) -> Router {
         )
         .route("/files/{id}/download", get(files::download::download))
         .route("/files/{id}/thumbnail", get(files::thumbnail::thumbnail))
+        // Share links: no session; the link (and its password) is the permission.
+        .route("/share/{token}", get(files::links::open))
+        .route(
+            "/share/{token}/download",
+            get(files::links::download).post(files::links::unlock),
+        )
         // A piece on a slow link, or hashing a large file, takes longer than a page may.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::SERVICE_UNAVAILABLE,

@@ -321,7 +321,7 @@ impl Connection {
     /// order); waiting for the commit happens in its own task so this connection keeps reading
     /// and writing meanwhile. The ack (or error) comes back through the outbound queue, after
     /// the command's events.
-    async fn command(&mut self, client_id: ClientMsgId, command: Command) -> Option<ServerMsg> {
+    async fn command(&mut self, client_id: ClientMsgId, mut command: Command) -> Option<ServerMsg> {
         let refuse = |code, message: String| ServerMsg::Error {
             code,
             message,
@@ -338,6 +338,9 @@ impl Connection {
                 ErrorCode::RateLimited,
                 "too many requests; slow down".into(),
             ));
+        }
+        if let Err(e) = crate::command::prepare(&self.state.passwords, &mut command).await {
+            return Some(refuse(e.code(), e.public_message()));
         }
         let submission = Submission {
             actor: Actor::User(self.user.clone()),

@@ -868,3 +868,537 @@ async fn the_sweep_deletes_unused_bytes_and_keeps_used_ones() {
     store.close().await;
     common::drop_postgres_database_for(dir.path()).await;
 }
+
+/// Waits for an event of `scope` that `pick` recognises, skipping everything else.
+async fn event_where<T>(
+    tab: &mut Client,
+    scope: Scope,
+    mut pick: impl FnMut(&EventBody) -> Option<T>,
+) -> T {
+    loop {
+        let event = tab.next_event_in(scope).await;
+        if let Some(found) = pick(&event.body) {
+            return found;
+        }
+    }
+}
+
+/// Sharing with an audience: a whole department tree reads a shared folder (download,
+/// thumbnail, its snapshot, its live scope) and sees it in "Shared with me"; someone outside
+/// the audience gets nothing by any way in; "view" cannot change it, "edit" can; unsharing
+/// ends the live subscription and every way in at once.
+#[tokio::test]
+async fn a_shared_folder_is_readable_by_its_audience_only() {
+    use xietong::files::{Permission, ShareEntry, Unshare};
+    use xietong::org::{AudienceMember, CreateDepartment, UpdatePerson};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await; // the first account: an admin
+    let bob = server.sign_up("bob").await;
+    let carol = server.sign_up("carol").await;
+    let me = server.whoami(&alice).await.id;
+    let bob_id = server.whoami(&bob).await.id;
+    let carol_id = server.whoami(&carol).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+
+    // 总部 / 财务部, with Carol in 财务部: "总部 with sub-departments" includes her.
+    let department = |output| match output {
+        CommandOutput::DepartmentChanged { department, .. } => department,
+        other => panic!("{other:?}"),
+    };
+    let head_office = department(
+        run(
+            &mut tab,
+            Command::CreateDepartment(CreateDepartment {
+                name: "总部".into(),
+                parent: None,
+            }),
+        )
+        .await
+        .unwrap(),
+    );
+    let finance = department(
+        run(
+            &mut tab,
+            Command::CreateDepartment(CreateDepartment {
+                name: "财务部".into(),
+                parent: Some(head_office),
+            }),
+        )
+        .await
+        .unwrap(),
+    );
+    run(
+        &mut tab,
+        Command::UpdatePerson(UpdatePerson {
+            person: carol_id,
+            full_name: "王芳".into(),
+            title: String::new(),
+            mobile: None,
+            email: None,
+            main_department: Some(finance),
+            other_departments: Vec::new(),
+            roles: Vec::new(),
+        }),
+    )
+    .await
+    .unwrap();
+
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    let folder = saved_entry(
+        &mut tab,
+        Command::CreateFolder(CreateFolder {
+            parent: None,
+            name: "季度报告".into(),
+        }),
+    )
+    .await;
+    let upload = up.upload("图.png", &png(64, 48)).await;
+    let picture = saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: upload.id,
+            parent: Some(folder.id),
+        }),
+    )
+    .await;
+    let picture_file = picture.file.clone().unwrap();
+
+    let mut carol_tab = server.connect(&carol).await;
+    carol_tab.subscribe(Scope::User(carol_id), None).await;
+    let mut bob_tab = server.connect(&bob).await;
+    let carol_up = Uploader {
+        server: &server,
+        cookie: carol.clone(),
+    };
+    let bob_up = Uploader {
+        server: &server,
+        cookie: bob.clone(),
+    };
+    // Before it is shared, Carol gets nothing either.
+    assert_eq!(carol_up.download(picture_file.id, None).await.status(), 404);
+
+    let shared = saved_entry(
+        &mut tab,
+        Command::ShareEntry(ShareEntry {
+            entry: folder.id,
+            audience: vec![AudienceMember::DepartmentTree(head_office)],
+            permission: Permission::View,
+        }),
+    )
+    .await;
+    assert_eq!(
+        shared.shares.len(),
+        1,
+        "the owner sees who it is shared with"
+    );
+    // Carol's "Shared with me" gets it, live, without the owner's share list.
+    let item = event_where(&mut carol_tab, Scope::User(carol_id), |body| match body {
+        EventBody::SharedWithYou { item } => Some(item.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(item.entry.id, folder.id);
+    assert_eq!(item.permission, Permission::View);
+    assert!(item.entry.shares.is_empty());
+
+    // Every way in for Carol: download, thumbnail, the snapshot, the live scope.
+    let got = carol_up.download(picture_file.id, None).await;
+    assert_eq!(got.status(), 200);
+    let thumbnail = |cookie: String| {
+        let url = format!("{}/files/{}/thumbnail", server.base(), picture_file.id);
+        async move {
+            http()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(thumbnail(carol.clone()).await, 200);
+    let snapshot = server
+        .server_fn(&carol, "shared_entry", &format!("root={}", folder.id))
+        .await;
+    assert_eq!(snapshot.status(), 200);
+    let snapshot: xietong::files::SharedSnapshot = snapshot.json().await.unwrap();
+    assert_eq!(snapshot.permission, Permission::View);
+    assert_eq!(snapshot.owner_name, "alice");
+    let names: Vec<&str> = snapshot
+        .cabinet
+        .entries
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["季度报告", "图.png"]);
+    carol_tab.subscribe(Scope::Shared(folder.id), None).await;
+    // …and "Shared with me" in her cabinet's snapshot.
+    let cabinet = server.server_fn(&carol, "cabinet", "").await;
+    let cabinet: xietong::files::CabinetSnapshot = cabinet.json().await.unwrap();
+    assert_eq!(cabinet.shared.len(), 1);
+
+    // Bob, outside the audience: none of those.
+    assert_eq!(bob_up.download(picture_file.id, None).await.status(), 404);
+    assert_eq!(thumbnail(bob.clone()).await, 404);
+    let refused = server
+        .server_fn(&bob, "shared_entry", &format!("root={}", folder.id))
+        .await;
+    assert_eq!(refused.status(), 404);
+    bob_tab
+        .send(&xietong::ClientMsg::Subscribe {
+            scope: Scope::Shared(folder.id),
+            after: None,
+        })
+        .await;
+    loop {
+        match bob_tab.recv_skip_presence().await {
+            xietong::ServerMsg::Error { code, .. } => {
+                assert_eq!(code, xietong::ErrorCode::NotFound);
+                break;
+            }
+            xietong::ServerMsg::Event(e) => panic!("bob saw {e:?}"),
+            _ => continue,
+        }
+    }
+
+    // "View" cannot change it.
+    let carol_upload = carol_up.upload("mine.txt", b"carol").await;
+    assert_eq!(
+        run(
+            &mut carol_tab,
+            Command::SaveUpload(SaveUpload {
+                upload: carol_upload.id.clone(),
+                parent: Some(folder.id),
+            }),
+        )
+        .await
+        .unwrap_err(),
+        xietong::ErrorCode::Forbidden
+    );
+    assert_eq!(
+        run(
+            &mut carol_tab,
+            Command::DeleteEntry(DeleteEntry { entry: picture.id }),
+        )
+        .await
+        .unwrap_err(),
+        xietong::ErrorCode::Forbidden
+    );
+    // Nor share it on.
+    assert_eq!(
+        run(
+            &mut carol_tab,
+            Command::ShareEntry(ShareEntry {
+                entry: folder.id,
+                audience: vec![AudienceMember::Everyone],
+                permission: Permission::Edit,
+            }),
+        )
+        .await
+        .unwrap_err(),
+        xietong::ErrorCode::NotFound
+    );
+
+    // "Edit" for Bob: his upload lands in Alice's folder, and Carol sees it arrive live.
+    saved_entry(
+        &mut tab,
+        Command::ShareEntry(ShareEntry {
+            entry: folder.id,
+            audience: vec![AudienceMember::Person(bob_id)],
+            permission: Permission::Edit,
+        }),
+    )
+    .await;
+    let bob_upload = bob_up.upload("预算.txt", "一百万".as_bytes()).await;
+    run(
+        &mut bob_tab,
+        Command::SaveUpload(SaveUpload {
+            upload: bob_upload.id,
+            parent: Some(folder.id),
+        }),
+    )
+    .await
+    .unwrap();
+    let arrived = event_where(
+        &mut carol_tab,
+        Scope::Shared(folder.id),
+        |body| match body {
+            EventBody::EntrySaved { entry, .. } if entry.name == "预算.txt" => {
+                Some(entry.clone())
+            }
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(arrived.owner, me, "it is Alice's folder, so Alice's file");
+    assert_eq!(arrived.file.as_ref().unwrap().by, bob_id);
+    assert_eq!(
+        carol_up
+            .download(arrived.file.unwrap().id, None)
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "一百万"
+    );
+
+    // Unsharing the department: Carol's live subscription ends, her list drops it, and every
+    // way in closes.
+    let id = tab
+        .command(Command::Unshare(Unshare {
+            entry: folder.id,
+            member: AudienceMember::DepartmentTree(head_office),
+        }))
+        .await;
+    tab.answer(&id).await.unwrap();
+    let (mut ended, mut withdrawn) = (false, false);
+    while !ended || !withdrawn {
+        match carol_tab.recv().await {
+            xietong::ServerMsg::Unsubscribed { scope, .. } => {
+                assert_eq!(scope, Scope::Shared(folder.id));
+                ended = true;
+            }
+            xietong::ServerMsg::Event(event) => match event.body {
+                EventBody::ShareWithdrawn { entry } => {
+                    assert_eq!(entry, folder.id);
+                    withdrawn = true;
+                }
+                EventBody::EntrySaved { .. } if event.scope == Scope::Shared(folder.id) => {
+                    assert!(!ended, "an event after the subscription ended");
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    assert_eq!(carol_up.download(picture_file.id, None).await.status(), 404);
+    assert_eq!(thumbnail(carol.clone()).await, 404);
+    let refused = server
+        .server_fn(&carol, "shared_entry", &format!("root={}", folder.id))
+        .await;
+    assert_eq!(refused.status(), 404);
+    // Bob still may.
+    assert_eq!(bob_up.download(picture_file.id, None).await.status(), 200);
+    server.stop().await;
+}
+
+/// A share link opens a file for anyone who has it — with its password when it has one, until
+/// it expires, is deleted or the file goes to the recycle bin — and guessing is throttled.
+#[tokio::test]
+async fn share_links_need_their_password_and_end() {
+    use xietong::files::{CreateShareLink, DeleteShareLink};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let me = server.whoami(&alice).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    let upload = up.upload("合同&'x'.txt", "机密内容".as_bytes()).await;
+    let file = saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: upload.id,
+            parent: None,
+        }),
+    )
+    .await;
+    let link = |output| match output {
+        CommandOutput::ShareLinkCreated { token, .. } => token,
+        other => panic!("{other:?}"),
+    };
+    let locked = link(
+        run(
+            &mut tab,
+            Command::CreateShareLink(CreateShareLink {
+                entry: file.id,
+                password: "芝麻开门".into(),
+                expires_at: None,
+                password_hash: None,
+            }),
+        )
+        .await
+        .unwrap(),
+    );
+    let get = |path: String| {
+        let url = format!("{}{path}", server.base());
+        async move { http().get(url).send().await.unwrap() }
+    };
+    let unlock = |token: String, password: &'static str| {
+        let url = format!("{}/share/{token}/download", server.base());
+        async move {
+            http()
+                .post(url)
+                .form(&[("password", password)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The page, with no session: the name (escaped) and a password form; no file yet.
+    let page = get(format!("/share/{locked}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    // The name is text, never markup.
+    assert!(html.contains("合同&amp;"), "{html}");
+    assert!(!html.contains("合同&'"), "{html}");
+    assert!(html.contains("type=\"password\""));
+    assert_eq!(get(format!("/share/{locked}/download")).await.status(), 403);
+    let wrong = unlock(locked.clone(), "open sesame").await;
+    assert_eq!(wrong.status(), 403);
+    assert!(!wrong.text().await.unwrap().contains("机密内容"));
+    let right = unlock(locked.clone(), "芝麻开门").await;
+    assert_eq!(right.status(), 200);
+    let disposition = right.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    assert_eq!(right.text().await.unwrap(), "机密内容");
+    // The password is not stored as given, nor shown to the owner.
+    let cabinet: xietong::files::CabinetSnapshot = server
+        .server_fn(&alice, "cabinet", "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let links = &cabinet
+        .entries
+        .iter()
+        .find(|e| e.id == file.id)
+        .unwrap()
+        .links;
+    assert_eq!(links.len(), 1);
+    assert!(links[0].has_password);
+    let stored: String = {
+        let store = xietong_server::store::Store::open(
+            &server.running_database_url(),
+            Some(&dir.path().join("data")),
+        )
+        .await
+        .unwrap();
+        let mut tx = store.read().await.unwrap();
+        let hash = sqlx::query_scalar("SELECT password_hash FROM share_links WHERE token = $1")
+            .bind(&locked)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        drop(tx);
+        store.close().await;
+        hash
+    };
+    assert!(stored.starts_with("$argon2"), "{stored}");
+
+    // Guessing is throttled: after ten wrong passwords even the right one waits.
+    for _ in 0..10 {
+        assert_eq!(unlock(locked.clone(), "guess").await.status(), 403);
+    }
+    assert_eq!(unlock(locked.clone(), "芝麻开门").await.status(), 429);
+
+    // Without a password: a plain download. Bob cannot make links to Alice's file.
+    let open = link(
+        run(
+            &mut tab,
+            Command::CreateShareLink(CreateShareLink {
+                entry: file.id,
+                password: String::new(),
+                expires_at: None,
+                password_hash: None,
+            }),
+        )
+        .await
+        .unwrap(),
+    );
+    let got = get(format!("/share/{open}/download")).await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.text().await.unwrap(), "机密内容");
+    let mut bob_tab = server.connect(&bob).await;
+    assert_eq!(
+        run(
+            &mut bob_tab,
+            Command::CreateShareLink(CreateShareLink {
+                entry: file.id,
+                password: String::new(),
+                expires_at: None,
+                password_hash: None,
+            }),
+        )
+        .await
+        .unwrap_err(),
+        xietong::ErrorCode::NotFound
+    );
+    // A client cannot smuggle in a hash of its own: the field never crosses the wire.
+    let json = serde_json::to_value(CreateShareLink {
+        entry: file.id,
+        password: String::new(),
+        expires_at: None,
+        password_hash: Some("x".into()),
+    })
+    .unwrap();
+    assert!(json.get("password_hash").is_none());
+
+    // Expired.
+    let soon = link(
+        run(
+            &mut tab,
+            Command::CreateShareLink(CreateShareLink {
+                entry: file.id,
+                password: String::new(),
+                expires_at: Some(now_ms() + 1_500),
+                password_hash: None,
+            }),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(get(format!("/share/{soon}/download")).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    assert_eq!(get(format!("/share/{soon}")).await.status(), 404);
+    assert_eq!(get(format!("/share/{soon}/download")).await.status(), 404);
+    // Deleted.
+    run(
+        &mut tab,
+        Command::DeleteShareLink(DeleteShareLink {
+            entry: file.id,
+            token: open.clone(),
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(get(format!("/share/{open}/download")).await.status(), 404);
+    // The file in the recycle bin: the remaining link opens nothing; restored, it works again.
+    saved_entry(
+        &mut tab,
+        Command::DeleteEntry(DeleteEntry { entry: file.id }),
+    )
+    .await;
+    assert_eq!(get(format!("/share/{locked}")).await.status(), 404);
+    saved_entry(
+        &mut tab,
+        Command::RestoreEntry(RestoreEntry { entry: file.id }),
+    )
+    .await;
+    assert_eq!(get(format!("/share/{locked}")).await.status(), 200);
+    // Not a token at all.
+    assert_eq!(get("/share/..%2F..%2Fetc".into()).await.status(), 404);
+    server.stop().await;
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}

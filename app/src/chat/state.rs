@@ -96,7 +96,7 @@ impl ScopeView for WorkspaceView {
         let head = match event.scope {
             Scope::Workspace => &mut self.head,
             Scope::User(_) => &mut self.user_head,
-            Scope::Channel(_) => return Applied::Duplicate,
+            Scope::Channel(_) | Scope::Shared(_) => return Applied::Duplicate,
         };
         if let Some(outcome) = classify(head, event) {
             return outcome;

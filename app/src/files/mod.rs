@@ -1,14 +1,17 @@
 //! The personal file cabinet (个人文件柜), under the navigation link "Files": folders, uploads
 //! with a progress bar (cancellable, resumed after an interruption), downloads, rename, delete
-//! to a recycle bin (restore, empty), and versions. Live from the owner's user scope.
+//! to a recycle bin (restore, empty), versions, sharing with an audience (view or edit) and
+//! share links, and "Shared with me". Live from the owner's user scope, and a shared folder
+//! from its own scope.
 
+mod share;
 pub(crate) mod upload;
 
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 use xietong::files::{
     human_size, Cabinet, CabinetSnapshot, CreateFolder, DeleteEntry, EmptyRecycleBin, Entry,
-    EntryId, RenameEntry, RestoreEntry,
+    EntryId, Permission, RenameEntry, RestoreEntry, SharedSnapshot,
 };
 use xietong::{Command, Event, Scope, Seq, UserId};
 
@@ -22,7 +25,14 @@ pub async fn load_cabinet() -> Result<CabinetSnapshot, AppError> {
     crate::backend::backend()?.cabinet(&user).await
 }
 
-/// The cabinet as this tab knows it: a snapshot plus the owner's user-scope events since.
+#[server(prefix = "/api", endpoint = "shared_entry", output = crate::codec::TextJson)]
+pub async fn load_shared(root: EntryId) -> Result<SharedSnapshot, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.shared(&user, root).await
+}
+
+/// The cabinet as this tab knows it: a snapshot plus the events of its scope since (the
+/// owner's user scope, or a shared entry's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CabinetView {
     pub owner: UserId,
@@ -37,6 +47,7 @@ impl CabinetView {
             cabinet: Cabinet {
                 entries: snapshot.entries,
                 usage: snapshot.usage,
+                shared: snapshot.shared,
             },
             head: snapshot.head,
         }
@@ -98,11 +109,22 @@ fn FilesPage() -> impl IntoView {
     .into_any()
 }
 
+/// Where the cabinet page is: the owner's folders, their recycle bin, what others shared with
+/// them, or inside one of those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Mine,
+    RecycleBin,
+    SharedWithMe,
+    Shared(EntryId),
+}
+
 #[component]
 fn CabinetScreen(view: RwSignal<CabinetView>) -> impl IntoView {
     let t = crate::i18n::t();
     let folder = RwSignal::new(None::<EntryId>);
-    let showing_bin = RwSignal::new(false);
+    let place = RwSignal::new(Place::Mine);
+    let sharing = RwSignal::new(None::<EntryId>);
     let action = command_action();
     let error = move || crate::error::failure_text(t, action.value().get());
     // A folder that went away (deleted in another tab) leaves the view at the top.
@@ -128,23 +150,138 @@ fn CabinetScreen(view: RwSignal<CabinetView>) -> impl IntoView {
             )
         })
     };
+    let toggle =
+        move |to: Place| move |_| place.update(|p| *p = if *p == to { Place::Mine } else { to });
+    let pressed = move |at: Place| move || (place.get() == at).to_string();
+    let shown = move || match place.get() {
+        Place::Mine => view! {
+            <div class="toolbar">
+                <UploadButton folder action />
+                <NewFolder folder action />
+            </div>
+            <Trail view folder top=t.my_files.to_owned() />
+            <EntryList view folder action permission=Permission::Edit owner=true sharing />
+        }
+        .into_any(),
+        Place::RecycleBin => view! { <RecycleBin view action /> }.into_any(),
+        Place::SharedWithMe => view! { <SharedWithMe view place /> }.into_any(),
+        Place::Shared(root) => view! { <SharedFolder root place /> }.into_any(),
+    };
     view! {
         <p class="usage" role="status">{usage}</p>
         <div class="toolbar">
-            <UploadButton folder action />
-            <NewFolder folder action />
-            <button type="button" aria-pressed=move || showing_bin.get().to_string()
-                on:click=move |_| showing_bin.update(|b| *b = !*b)>
+            <button type="button" aria-pressed=pressed(Place::RecycleBin)
+                on:click=toggle(Place::RecycleBin)>
                 {t.recycle_bin}
+            </button>
+            <button type="button" aria-pressed=move || matches!(place.get(), Place::SharedWithMe | Place::Shared(_)).to_string()
+                on:click=toggle(Place::SharedWithMe)>
+                {t.shared_with_me}
             </button>
         </div>
         <Show when=move || error().is_some()>
             <p role="alert" class="error">{error}</p>
         </Show>
-        <Show when=move || !showing_bin.get() fallback=move || view! { <RecycleBin view action /> }>
-            <Trail view folder />
-            <EntryList view folder action />
+        {shown}
+        <Show when=move || sharing.get().is_some()>
+            <share::ShareDialog view sharing action />
         </Show>
+    }
+    .into_any()
+}
+
+/// "Shared with me": what others shared with the reader; a folder opens in place.
+#[component]
+fn SharedWithMe(view: RwSignal<CabinetView>, place: RwSignal<Place>) -> impl IntoView {
+    let t = crate::i18n::t();
+    let items = move || view.with(|v| v.cabinet.shared.clone());
+    view! {
+        <section aria-label=t.shared_with_me>
+            <h2>{t.shared_with_me}</h2>
+            <Show when=move || !items().is_empty() fallback=move || view! { <p class="empty">{t.nothing_shared}</p> }>
+                <table class="file-list" aria-label=t.shared_with_me>
+                    <thead>
+                        <tr>
+                            <th scope="col">{t.name}</th>
+                            <th scope="col">{t.owner}</th>
+                            <th scope="col">{t.permission}</th>
+                            <th scope="col">{t.size}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=items key=|i| i.clone() let(item)>
+                            <tr>
+                                <td>{
+                                    let id = item.entry.id;
+                                    let name = item.entry.name.clone();
+                                    match item.entry.file.clone() {
+                                        None => view! {
+                                            <button type="button" class="folder-link" on:click=move |_| place.set(Place::Shared(id))>
+                                                <span aria-hidden="true">"📁 "</span>{name}
+                                            </button>
+                                        }.into_any(),
+                                        Some(file) => view! {
+                                            <a href=file.url() download=name.clone() rel="external">{name.clone()}</a>
+                                        }.into_any(),
+                                    }
+                                }</td>
+                                <td>{item.owner_name.clone()}</td>
+                                <td>{match item.permission { Permission::View => t.can_view, Permission::Edit => t.can_edit }}</td>
+                                <td>{item.entry.file.as_ref().map(|f| human_size(f.size)).unwrap_or_default()}</td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </Show>
+        </section>
+    }
+    .into_any()
+}
+
+/// A folder someone shared, live from its own scope: viewed, or (shared to edit) worked in.
+#[component]
+fn SharedFolder(root: EntryId, place: RwSignal<Place>) -> impl IntoView {
+    let t = crate::i18n::t();
+    let snapshot = Resource::new(move || root, load_shared);
+    view! {
+        <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match snapshot.await {
+                    Ok(found) => {
+                        let SharedSnapshot { owner_name, permission, cabinet, .. } = found;
+                        let view = RwSignal::new(CabinetView::from_snapshot(cabinet));
+                        expect_context::<Live>().watch(Scope::Shared(root), view, move || snapshot.refetch());
+                        let folder = RwSignal::new(Some(root));
+                        let action = command_action();
+                        let error = move || crate::error::failure_text(t, action.value().get());
+                        let note = match permission {
+                            Permission::View => t.view_only,
+                            Permission::Edit => t.can_change,
+                        };
+                        let sharing = RwSignal::new(None::<EntryId>);
+                        view! {
+                            <p class="shared-by">{format!("{} · {}", owner_name, note)}</p>
+                            <Show when=move || permission == Permission::Edit>
+                                <div class="toolbar">
+                                    <UploadButton folder action />
+                                    <NewFolder folder action />
+                                </div>
+                            </Show>
+                            <Show when=move || error().is_some()>
+                                <p role="alert" class="error">{error}</p>
+                            </Show>
+                            <nav class="trail-back">
+                                <button type="button" on:click=move |_| place.set(Place::SharedWithMe)>{t.shared_with_me}</button>
+                            </nav>
+                            <Trail view folder top=String::new() />
+                            <EntryList view folder action permission owner=false sharing />
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
     .into_any()
 }
@@ -205,7 +342,12 @@ pub fn FileCards(files: Vec<xietong::files::FileInfo>) -> impl IntoView {
 }
 
 #[component]
-fn Trail(view: RwSignal<CabinetView>, folder: RwSignal<Option<EntryId>>) -> impl IntoView {
+fn Trail(
+    view: RwSignal<CabinetView>,
+    folder: RwSignal<Option<EntryId>>,
+    /// The name of the top (empty: the trail starts at its first folder, a shared one).
+    top: String,
+) -> impl IntoView {
     let t = crate::i18n::t();
     let trail = move || {
         view.with(|v| {
@@ -218,10 +360,13 @@ fn Trail(view: RwSignal<CabinetView>, folder: RwSignal<Option<EntryId>>) -> impl
     };
     view! {
         <nav aria-label=t.folder_path class="trail">
-            <button type="button" on:click=move |_| folder.set(None)>{t.my_files}</button>
-            <For each=trail key=|(id, name)| (*id, name.clone()) let((id, name))>
+            {(!top.is_empty()).then(|| view! {
+                <button type="button" on:click=move |_| folder.set(None)>{top.clone()}</button>
                 <span aria-hidden="true">" / "</span>
+            })}
+            <For each=trail key=|(id, name)| (*id, name.clone()) let((id, name))>
                 <button type="button" on:click=move |_| folder.set(Some(id))>{name}</button>
+                <span aria-hidden="true">" / "</span>
             </For>
         </nav>
     }
@@ -266,6 +411,12 @@ fn EntryList(
     view: RwSignal<CabinetView>,
     folder: RwSignal<Option<EntryId>>,
     action: Action<Command, Result<xietong::CommandOutput, AppError>>,
+    /// What the reader may do here.
+    permission: Permission,
+    /// The reader owns these (and may share them).
+    owner: bool,
+    /// The entry whose "Share" dialog is open.
+    sharing: RwSignal<Option<EntryId>>,
 ) -> impl IntoView {
     let t = crate::i18n::t();
     let entries = move || {
@@ -289,7 +440,7 @@ fn EntryList(
             </thead>
             <tbody>
                 <For each=entries key=|e| e.clone() let(entry)>
-                    <EntryRow entry folder action />
+                    <EntryRow entry folder action permission owner sharing />
                 </For>
             </tbody>
         </table>
@@ -305,6 +456,9 @@ fn EntryRow(
     entry: Entry,
     folder: RwSignal<Option<EntryId>>,
     action: Action<Command, Result<xietong::CommandOutput, AppError>>,
+    permission: Permission,
+    owner: bool,
+    sharing: RwSignal<Option<EntryId>>,
 ) -> impl IntoView {
     let t = crate::i18n::t();
     let live = expect_context::<Live>();
@@ -347,6 +501,8 @@ fn EntryRow(
     let name = entry.name.clone();
     let versions = entry.older_versions.clone();
     let version_count = versions.len();
+    let is_shared = !entry.shares.is_empty() || !entry.links.is_empty();
+    let can_edit = permission == Permission::Edit;
     view! {
         <tr>
             <td>
@@ -360,6 +516,7 @@ fn EntryRow(
                         <button type="submit">{t.save}</button>
                     </form>
                 </Show>
+                {is_shared.then(|| view! { " " <span class="badge">{t.shared_badge}</span> })}
                 <Show when=move || showing_versions.get()>
                     <ul class="versions" aria-label=(t.versions_of)(&name)>
                         {versions.iter().enumerate().map(|(i, v)| {
@@ -378,11 +535,17 @@ fn EntryRow(
                         {(t.n_versions)(version_count + 1)}
                     </button>
                 })}
-                <button type="button" aria-label=(t.rename_named)(&entry.name)
-                    on:click=move |_| renaming.update(|r| *r = !*r)>{t.rename}</button>
-                <button type="button" aria-label=(t.delete_named)(&entry.name) on:click=move |_| {
-                    action.dispatch(Command::DeleteEntry(DeleteEntry { entry: id }));
-                }>{t.delete}</button>
+                {owner.then(|| view! {
+                    <button type="button" aria-label=(t.share_named)(&entry.name)
+                        on:click=move |_| sharing.set(Some(id))>{t.share}</button>
+                })}
+                {can_edit.then(|| view! {
+                    <button type="button" aria-label=(t.rename_named)(&entry.name)
+                        on:click=move |_| renaming.update(|r| *r = !*r)>{t.rename}</button>
+                    <button type="button" aria-label=(t.delete_named)(&entry.name) on:click=move |_| {
+                        action.dispatch(Command::DeleteEntry(DeleteEntry { entry: id }));
+                    }>{t.delete}</button>
+                })}
             </td>
         </tr>
     }
@@ -451,6 +614,8 @@ mod tests {
             older_versions: Vec::new(),
             updated_at: 0,
             deleted_at: None,
+            shares: Vec::new(),
+            links: Vec::new(),
         }
     }
 
@@ -476,6 +641,7 @@ mod tests {
             owner: UserId(1),
             entries: vec![entry(1, None, "文档", false)],
             usage: usage(0),
+            shared: Vec::new(),
             head: Seq(3),
         });
         let saved = |e, used| EventBody::EntrySaved {
@@ -519,6 +685,7 @@ mod tests {
                 owner: UserId(1),
                 entries: Vec::new(),
                 usage: usage(0),
+                shared: Vec::new(),
                 head: Seq(7),
             })
         );

@@ -9,10 +9,12 @@ use xietong::{DepartmentId, Event, EventBody, Scope, Seq};
 use crate::live::{Applied, Live, ScopeView};
 use crate::AppError;
 
+pub mod audience;
 mod departments;
 mod import;
 mod people;
 
+pub use audience::AudiencePicker;
 pub use departments::DepartmentsAdmin;
 pub use import::ImportPeople;
 pub use people::{PeopleAdmin, RolesAdmin};

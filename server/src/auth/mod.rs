@@ -383,6 +383,8 @@ fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
         || path == "/ws"
         || path.starts_with("/pkg/")
+        // Share links: their own small pages, for people without an account.
+        || path.starts_with("/share/")
         || path
             .rsplit('/')
             .next()
@@ -453,6 +455,7 @@ mod tests {
         assert!(is_page("/"));
         assert!(is_page("/c/1"));
         assert!(is_page("/login"));
+        assert!(!is_page("/share/abc"));
         assert!(!is_page("/api/login"));
         assert!(!is_page("/pkg/xietong.wasm"));
         assert!(!is_page("/favicon.ico"));

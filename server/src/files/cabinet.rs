@@ -1,13 +1,18 @@
 //! The personal file cabinet (个人文件柜): folders and files of one owner, versions (a file
 //! saved again under the same name in the same folder keeps the old bytes as a version), and a
-//! recycle bin. Its events go to the owner's user scope, so every tab of theirs follows.
+//! recycle bin. Its events go to the owner's user scope, so every tab of theirs follows, and to
+//! the scope of every shared folder around the entry, so everyone it is shared with does.
+//! Whoever a folder is shared with as "edit" works inside it as the owner does (upload, new
+//! folders, rename, move, delete); sharing, links, restoring and emptying the recycle bin stay
+//! the owner's.
 
 use std::collections::{BTreeMap, HashSet};
 
 use xietong::files::{
     CabinetSnapshot, CreateFolder, DeleteEntry, EmptyRecycleBin, Entry, EntryId, FileId, FileInfo,
-    MoveEntry, RenameEntry, RestoreEntry, SaveUpload, Usage,
+    MoveEntry, Permission, RenameEntry, RestoreEntry, SaveUpload, Share, ShareLink, Usage,
 };
+use xietong::org::AudienceMember;
 use xietong::{CommandOutput, CurrentUser, EventBody, Scope, UserId};
 
 use super::uploads::{take_completed, used_bytes};
@@ -30,6 +35,54 @@ type FileRow = (i64, String, i64, String, i64, i64, Option<i64>);
 const ENTRY_COLUMNS: &str =
     "id, owner_id, parent_id, name, is_folder, current_file_id, updated_at, deleted_at";
 const FILE_COLUMNS: &str = "id, name, size, mime, owner_id, created_at, entry_id";
+/// A share: entry, member, can_edit.
+pub(super) type ShareRow = (i64, String, i64);
+/// A link: entry, token, password hash, expires_at, created_at.
+pub(super) type LinkRow = (i64, String, String, Option<i64>, i64);
+
+/// What an entry carries besides its own row: its versions, shares and links.
+#[derive(Default)]
+pub(super) struct Extras {
+    pub files: Vec<FileRow>,
+    pub shares: Vec<ShareRow>,
+    pub links: Vec<LinkRow>,
+}
+
+impl Extras {
+    /// Those of the entries `filter` picks (a `WHERE` on `cabinet_entries e`, binding `$1`).
+    pub(super) async fn load(conn: &mut Conn, filter: &str, bind: i64) -> Result<Self, StoreError> {
+        let files = sqlx::query_as(&format!(
+            "SELECT {} FROM files f JOIN cabinet_entries e ON e.id = f.entry_id WHERE {filter}",
+            FILE_COLUMNS
+                .split(", ")
+                .map(|c| format!("f.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind(bind)
+        .fetch_all(&mut *conn)
+        .await?;
+        let shares = sqlx::query_as(&format!(
+            "SELECT s.entry_id, s.member, s.can_edit FROM cabinet_shares s
+             JOIN cabinet_entries e ON e.id = s.entry_id WHERE {filter}"
+        ))
+        .bind(bind)
+        .fetch_all(&mut *conn)
+        .await?;
+        let links = sqlx::query_as(&format!(
+            "SELECT l.entry_id, l.token, l.password_hash, l.expires_at, l.created_at
+             FROM share_links l JOIN cabinet_entries e ON e.id = l.entry_id WHERE {filter}"
+        ))
+        .bind(bind)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(Extras {
+            files,
+            shares,
+            links,
+        })
+    }
+}
 
 fn file_info((id, name, size, mime, by, at, _): &FileRow) -> FileInfo {
     FileInfo {
@@ -42,13 +95,36 @@ fn file_info((id, name, size, mime, by, at, _): &FileRow) -> FileInfo {
     }
 }
 
-/// Entries with their versions, from rows.
-fn entries(rows: Vec<EntryRow>, files: Vec<FileRow>) -> Vec<Entry> {
+/// Entries with their versions, shares and links, from rows.
+pub(super) fn entries(rows: Vec<EntryRow>, extras: Extras) -> Vec<Entry> {
     let mut versions: BTreeMap<i64, Vec<FileInfo>> = BTreeMap::new();
-    for file in &files {
+    for file in &extras.files {
         if let Some(entry) = file.6 {
             versions.entry(entry).or_default().push(file_info(file));
         }
+    }
+    let mut shares: BTreeMap<i64, Vec<Share>> = BTreeMap::new();
+    for (entry, member, can_edit) in extras.shares {
+        // A row this version cannot read is skipped rather than failing the whole cabinet.
+        if let Ok(member) = member.parse::<AudienceMember>() {
+            shares.entry(entry).or_default().push(Share {
+                member,
+                permission: if can_edit != 0 {
+                    Permission::Edit
+                } else {
+                    Permission::View
+                },
+            });
+        }
+    }
+    let mut links: BTreeMap<i64, Vec<ShareLink>> = BTreeMap::new();
+    for (entry, token, password_hash, expires_at, created_at) in extras.links {
+        links.entry(entry).or_default().push(ShareLink {
+            token,
+            has_password: !password_hash.is_empty(),
+            expires_at,
+            created_at,
+        });
     }
     rows.into_iter()
         .map(
@@ -62,6 +138,10 @@ fn entries(rows: Vec<EntryRow>, files: Vec<FileRow>) -> Vec<Entry> {
                     let at = all.iter().position(|f| Some(f.id.0) == current);
                     at.map(|i| all.remove(i))
                 };
+                let mut entry_shares = shares.remove(&id).unwrap_or_default();
+                entry_shares.sort_by_key(|s| s.member);
+                let mut entry_links = links.remove(&id).unwrap_or_default();
+                entry_links.sort_by(|a, b| (a.created_at, &a.token).cmp(&(b.created_at, &b.token)));
                 Entry {
                     id: EntryId(id),
                     owner: UserId(owner),
@@ -71,26 +151,60 @@ fn entries(rows: Vec<EntryRow>, files: Vec<FileRow>) -> Vec<Entry> {
                     file,
                     updated_at,
                     deleted_at,
+                    shares: entry_shares,
+                    links: entry_links,
                 }
             },
         )
         .collect()
 }
 
-async fn entry(conn: &mut Conn, id: EntryId) -> Result<Option<Entry>, StoreError> {
+pub(super) async fn entry(conn: &mut Conn, id: EntryId) -> Result<Option<Entry>, StoreError> {
     let rows: Vec<EntryRow> = sqlx::query_as(&format!(
         "SELECT {ENTRY_COLUMNS} FROM cabinet_entries WHERE id = $1"
     ))
     .bind(id.0)
     .fetch_all(&mut *conn)
     .await?;
-    let files: Vec<FileRow> = sqlx::query_as(&format!(
-        "SELECT {FILE_COLUMNS} FROM files WHERE entry_id = $1"
+    let extras = Extras::load(conn, "e.id = $1", id.0).await?;
+    Ok(entries(rows, extras).pop())
+}
+
+/// The entries in and below `root` (itself included), not what is in the recycle bin.
+pub(super) async fn subtree(conn: &mut Conn, root: EntryId) -> Result<Vec<Entry>, StoreError> {
+    const TREE: &str = "WITH RECURSIVE down(id) AS (
+             SELECT id FROM cabinet_entries WHERE id = $1 AND deleted_at IS NULL
+             UNION
+             SELECT c.id FROM cabinet_entries c JOIN down ON c.parent_id = down.id
+             WHERE c.deleted_at IS NULL
+         )";
+    let rows: Vec<EntryRow> = sqlx::query_as(&format!(
+        "{TREE} SELECT {} FROM cabinet_entries e JOIN down ON down.id = e.id ORDER BY e.id",
+        ENTRY_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
-    .bind(id.0)
+    .bind(root.0)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(entries(rows, files).pop())
+    let files: Vec<FileRow> = sqlx::query_as(&format!(
+        "{TREE} SELECT {} FROM files f JOIN down ON down.id = f.entry_id",
+        FILE_COLUMNS
+            .split(", ")
+            .map(|c| format!("f.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .bind(root.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let extras = Extras {
+        files,
+        ..Extras::default()
+    };
+    Ok(entries(rows, extras))
 }
 
 /// The cabinet of `user`, and the head of their user scope to watch from.
@@ -105,23 +219,20 @@ pub async fn snapshot(store: &Store, user: &CurrentUser) -> Result<CabinetSnapsh
     .bind(user.id.0)
     .fetch_all(&mut *tx)
     .await?;
-    let files: Vec<FileRow> = sqlx::query_as(&format!(
-        "SELECT {FILE_COLUMNS} FROM files WHERE owner_id = $1 AND entry_id IS NOT NULL"
-    ))
-    .bind(user.id.0)
-    .fetch_all(&mut *tx)
-    .await?;
+    let extras = Extras::load(&mut tx, "e.owner_id = $1", user.id.0).await?;
     let usage = usage(&mut tx, user.id).await?;
+    let shared = super::sharing::shared_with(&mut tx, user.id).await?;
     tx.commit().await?;
     Ok(CabinetSnapshot {
         owner: user.id,
-        entries: entries(rows, files),
+        entries: entries(rows, extras),
         usage,
+        shared,
         head,
     })
 }
 
-async fn usage(conn: &mut Conn, user: UserId) -> Result<Usage, StoreError> {
+pub(super) async fn usage(conn: &mut Conn, user: UserId) -> Result<Usage, StoreError> {
     let limits = crate::settings::workspace(conn).await?;
     Ok(Usage {
         used: used_bytes(conn, user).await?,
@@ -129,8 +240,9 @@ async fn usage(conn: &mut Conn, user: UserId) -> Result<Usage, StoreError> {
     })
 }
 
-/// An entry of the actor's, for changing: not someone else's (as unknown as a missing one).
-async fn own(ctx: &mut Ctx<'_>, id: EntryId) -> Result<Entry, CommandError> {
+/// An entry of the actor's, for what only its owner does (sharing, restoring): not someone
+/// else's (as unknown as a missing one).
+pub(super) async fn own(ctx: &mut Ctx<'_>, id: EntryId) -> Result<Entry, CommandError> {
     let user = ctx.user()?.id;
     match entry(ctx.conn(), id).await? {
         Some(e) if e.owner == user => Ok(e),
@@ -138,10 +250,31 @@ async fn own(ctx: &mut Ctx<'_>, id: EntryId) -> Result<Entry, CommandError> {
     }
 }
 
-/// A folder of the actor's to put things in: theirs, a folder, not in the recycle bin.
-async fn own_folder(ctx: &mut Ctx<'_>, id: Option<EntryId>) -> Result<(), CommandError> {
-    let Some(id) = id else { return Ok(()) };
-    let folder = own(ctx, id).await?;
+/// An entry the actor may change: their own, or inside something shared with them as "edit".
+/// One they may only view is refused; one they cannot see is unknown.
+async fn writable(ctx: &mut Ctx<'_>, id: EntryId) -> Result<Entry, CommandError> {
+    let user = ctx.user()?;
+    match access::cabinet_entry(ctx.conn(), user, id).await? {
+        Some(Permission::Edit) => {}
+        Some(Permission::View) => {
+            return Err(CommandError::Forbidden(
+                "this is shared with you to view, not to change".into(),
+            ))
+        }
+        None => return Err(CommandError::NotFound("no such file or folder".into())),
+    }
+    entry(ctx.conn(), id)
+        .await?
+        .ok_or_else(|| CommandError::NotFound("no such file or folder".into()))
+}
+
+/// The cabinet a new entry goes in: `folder`'s owner's (a folder the actor may change, not in
+/// the recycle bin), or the actor's own at the top.
+async fn target_folder(ctx: &mut Ctx<'_>, id: Option<EntryId>) -> Result<UserId, CommandError> {
+    let Some(id) = id else {
+        return Ok(ctx.user()?.id);
+    };
+    let folder = writable(ctx, id).await?;
     if !folder.is_folder() {
         return Err(CommandError::Invalid("that is a file, not a folder".into()));
     }
@@ -150,7 +283,7 @@ async fn own_folder(ctx: &mut Ctx<'_>, id: Option<EntryId>) -> Result<(), Comman
             "that folder is in the recycle bin".into(),
         ));
     }
-    Ok(())
+    Ok(folder.owner)
 }
 
 /// Whether an entry or a folder around it is in the recycle bin.
@@ -218,17 +351,28 @@ async fn require_free(
     Ok(())
 }
 
-/// Announces an entry as it now is, with the owner's usage.
-async fn saved(ctx: &mut Ctx<'_>, id: EntryId) -> Result<CommandOutput, CommandError> {
+/// Announces an entry as it now is: to its owner (with their usage), to everyone following a
+/// shared folder around it (and those in `also`: where it was before a move), and, when
+/// `to_readers` and it is shared itself, to the "Shared with me" of everyone it is shared with.
+pub(super) async fn saved(
+    ctx: &mut Ctx<'_>,
+    id: EntryId,
+    also: &[EntryId],
+    to_readers: bool,
+) -> Result<CommandOutput, CommandError> {
     let entry = entry(ctx.conn(), id)
         .await?
         .ok_or_else(|| CommandError::NotFound("no such file or folder".into()))?;
     let usage = usage(ctx.conn(), entry.owner).await?;
     ctx.append(
         Scope::User(entry.owner),
-        EventBody::EntrySaved { entry, usage },
+        EventBody::EntrySaved {
+            entry: entry.clone(),
+            usage,
+        },
     )
     .await?;
+    super::sharing::follow(ctx, entry, also, to_readers).await?;
     Ok(CommandOutput::EntryChanged { entry: id })
 }
 
@@ -236,9 +380,8 @@ pub async fn create_folder(
     ctx: &mut Ctx<'_>,
     command: &CreateFolder,
 ) -> Result<CommandOutput, CommandError> {
-    let owner = ctx.user()?.id;
     let name = xietong::files::file_name(&command.name)?;
-    own_folder(ctx, command.parent).await?;
+    let owner = target_folder(ctx, command.parent).await?;
     require_free(ctx.conn(), owner, command.parent, &name, None).await?;
     let at = ctx.now();
     let id: i64 = sqlx::query_scalar(
@@ -251,22 +394,23 @@ pub async fn create_folder(
     .bind(at)
     .fetch_one(ctx.conn())
     .await?;
-    saved(ctx, EntryId(id)).await
+    saved(ctx, EntryId(id), &[], false).await
 }
 
 /// A complete upload into a folder: a new file, or a new version of the file of that name.
+/// The bytes count against the uploader's quota, wherever the folder is.
 pub async fn save_upload(
     ctx: &mut Ctx<'_>,
     command: &SaveUpload,
 ) -> Result<CommandOutput, CommandError> {
-    let owner = ctx.user()?.id;
+    let uploader = ctx.user()?.id;
     // One quota check at a time per person, on every node.
-    store::lock_scope(ctx.conn(), Scope::User(owner)).await?;
-    own_folder(ctx, command.parent).await?;
-    let upload = take_completed(ctx.conn(), &command.upload, owner).await?;
+    store::lock_scope(ctx.conn(), Scope::User(uploader)).await?;
+    let owner = target_folder(ctx, command.parent).await?;
+    let upload = take_completed(ctx.conn(), &command.upload, uploader).await?;
     // Two uploads started side by side may each have fit the quota but not both.
     let limits = crate::settings::workspace(ctx.conn()).await?;
-    let used = used_bytes(ctx.conn(), owner).await?;
+    let used = used_bytes(ctx.conn(), uploader).await?;
     if used + upload.size > limits.quota_bytes() {
         return Err(CommandError::Conflict(format!(
             "not enough room for \"{}\": your quota is {}",
@@ -304,7 +448,7 @@ pub async fn save_upload(
     .bind(&upload.name)
     .bind(upload.size as i64)
     .bind(&upload.mime)
-    .bind(owner.0)
+    .bind(uploader.0)
     .bind(entry)
     .bind(at)
     .fetch_one(ctx.conn())
@@ -315,14 +459,14 @@ pub async fn save_upload(
         .bind(entry)
         .execute(ctx.conn())
         .await?;
-    saved(ctx, EntryId(entry)).await
+    saved(ctx, EntryId(entry), &[], false).await
 }
 
 pub async fn rename(
     ctx: &mut Ctx<'_>,
     command: &RenameEntry,
 ) -> Result<CommandOutput, CommandError> {
-    let entry = own(ctx, command.entry).await?;
+    let entry = writable(ctx, command.entry).await?;
     let name = xietong::files::file_name(&command.name)?;
     if name == entry.name {
         return Ok(CommandOutput::EntryChanged { entry: entry.id });
@@ -335,18 +479,30 @@ pub async fn rename(
         .bind(entry.id.0)
         .execute(ctx.conn())
         .await?;
-    saved(ctx, entry.id).await
+    saved(ctx, entry.id, &[], true).await
 }
 
 pub async fn move_to(
     ctx: &mut Ctx<'_>,
     command: &MoveEntry,
 ) -> Result<CommandOutput, CommandError> {
-    let entry = own(ctx, command.entry).await?;
+    let entry = writable(ctx, command.entry).await?;
     if entry.parent == command.parent {
         return Ok(CommandOutput::EntryChanged { entry: entry.id });
     }
-    own_folder(ctx, command.parent).await?;
+    // Within one cabinet: someone it is shared with moves things inside the owner's.
+    if command.parent.is_none() && entry.owner != ctx.user()?.id {
+        return Err(CommandError::Forbidden(
+            "only the owner can move this to the top of their files".into(),
+        ));
+    }
+    if target_folder(ctx, command.parent).await? != entry.owner {
+        return Err(CommandError::Invalid(
+            "files move within one person's cabinet".into(),
+        ));
+    }
+    // Whoever followed it where it was sees it leave.
+    let was_in = super::sharing::shared_around(ctx.conn(), entry.id).await?;
     // Not into itself or anything inside it.
     let mut next = command.parent;
     while let Some(id) = next {
@@ -379,14 +535,14 @@ pub async fn move_to(
         .bind(entry.id.0)
         .execute(ctx.conn())
         .await?;
-    saved(ctx, entry.id).await
+    saved(ctx, entry.id, &was_in, false).await
 }
 
 pub async fn delete(
     ctx: &mut Ctx<'_>,
     command: &DeleteEntry,
 ) -> Result<CommandOutput, CommandError> {
-    let entry = own(ctx, command.entry).await?;
+    let entry = writable(ctx, command.entry).await?;
     if entry.deleted_at.is_some() {
         return Ok(CommandOutput::EntryChanged { entry: entry.id });
     }
@@ -396,7 +552,7 @@ pub async fn delete(
         .bind(entry.id.0)
         .execute(ctx.conn())
         .await?;
-    saved(ctx, entry.id).await
+    saved(ctx, entry.id, &[], true).await
 }
 
 /// Back where it was; at the top when that folder is gone or in the recycle bin itself, and
@@ -439,7 +595,7 @@ pub async fn restore(
     .bind(entry.id.0)
     .execute(ctx.conn())
     .await?;
-    saved(ctx, entry.id).await
+    saved(ctx, entry.id, &[], true).await
 }
 
 /// `报告.docx` → `报告 (2).docx`.
@@ -481,6 +637,8 @@ pub async fn empty_recycle_bin(
     ids.sort_unstable();
     // In this order over all of them: no entry is deleted while another still points at it.
     let statements = [
+        "DELETE FROM cabinet_shares WHERE entry_id IN",
+        "DELETE FROM share_links WHERE entry_id IN",
         "UPDATE cabinet_entries SET current_file_id = NULL, parent_id = NULL WHERE id IN",
         "DELETE FROM files WHERE entry_id IN",
         "DELETE FROM cabinet_entries WHERE id IN",

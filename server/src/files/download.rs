@@ -14,6 +14,7 @@ use xietong::CurrentUser;
 
 use super::shows_inline;
 use super::uploads::signed_in;
+use crate::access::ReadableFile;
 use crate::backend::Refusal;
 use crate::AppState;
 
@@ -36,6 +37,17 @@ pub async fn download(
     let mut conn = state.store.read().await?;
     let file = crate::access::file(&mut conn, &user, FileId(id)).await?;
     drop(conn);
+    serve(&state, &file, options.inline, request).await
+}
+
+/// A file the caller has been allowed to read, as a download (or, for an image asked for
+/// `inline`, shown in the page). `request` carries the ranges and conditions.
+pub async fn serve(
+    state: &AppState,
+    file: &ReadableFile,
+    inline: bool,
+    request: Request,
+) -> Result<Response, Refusal> {
     let path = state.files.blob_path(&file.hash);
     // Ranges, conditional requests and HEAD, by a well-worn implementation.
     let served = match tower_http::services::ServeFile::new(&path)
@@ -46,12 +58,12 @@ pub async fn download(
         Err(never) => match never {},
     };
     if served.status() == http::StatusCode::NOT_FOUND {
-        tracing::error!(file = id, hash = %file.hash, "a stored file's bytes are missing");
+        tracing::error!(hash = %file.hash, "a stored file's bytes are missing");
         return Err(AppError::NotFound("the file's contents are missing".into()).into());
     }
     let mut response = served.into_response();
     let headers = response.headers_mut();
-    let inline = options.inline && shows_inline(&file.mime);
+    let inline = inline && shows_inline(&file.mime);
     let content_type = served_type(&file.mime);
     if let Ok(value) = HeaderValue::from_str(content_type) {
         headers.insert(header::CONTENT_TYPE, value);

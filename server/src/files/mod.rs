@@ -8,6 +8,8 @@
 
 pub mod cabinet;
 pub mod download;
+pub mod links;
+pub mod sharing;
 pub mod thumbnail;
 pub mod uploads;
 

@@ -2,6 +2,7 @@
 //! everyone signed in reads it). Its events go to the workspace scope, so every open address
 //! book and admin page follows.
 
+pub mod audience;
 pub mod departments;
 pub mod export;
 pub mod import;
