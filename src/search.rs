@@ -102,9 +102,50 @@ pub struct SearchHit {
     pub message: Message,
 }
 
+/// One stored file found by its name or by the text inside it (PDF, docx, xlsx, plain text),
+/// with where it is: a file cabinet entry (the owner's, or one shared with the reader) or a
+/// message's attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileHit {
+    pub file: crate::files::FileInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<crate::files::EntryId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<crate::ChannelId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<crate::MessageId>,
+    /// The words in their place: the line of text (or the name) where the first one is.
+    pub snippet: String,
+}
+
+/// Around `at` (a byte offset in `text`): about `width` characters, on character boundaries,
+/// on one line.
+pub fn snippet(text: &str, at: usize, width: usize) -> String {
+    let at = at.min(text.len());
+    let before: Vec<(usize, char)> = text[..at].char_indices().rev().take(width / 3).collect();
+    let start = before.last().map_or(at, |(i, _)| *i);
+    let piece: String = text[start..].chars().take(width).collect();
+    let line = piece.split_whitespace().collect::<Vec<_>>().join(" ");
+    if start > 0 {
+        format!("…{line}")
+    } else {
+        line
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_stay_on_character_boundaries() {
+        let text = "第一章 总则\n本制度适用于全体员工的季度预算编制工作。";
+        let at = text.find("季度").unwrap();
+        let s = snippet(text, at, 12);
+        assert!(s.starts_with('…'), "{s}");
+        assert!(s.contains("季度"), "{s}");
+        assert_eq!(snippet("abc", 0, 10), "abc");
+    }
 
     #[test]
     fn queries_parse_into_words_and_filters() {

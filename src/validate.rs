@@ -49,7 +49,7 @@ pub enum ValidationError {
         "An audience is 1 to {MAX_AUDIENCE_MEMBERS} of: everyone, a person, a department or a role"
     )]
     Audience,
-    #[error("A link password is at most {MAX_PASSWORD_CHARS} characters")]
+    #[error("A link password is 4 to {MAX_PASSWORD_CHARS} characters")]
     LinkPassword,
 }
 

@@ -100,6 +100,12 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         query: &str,
     ) -> Result<Vec<xietong::search::SearchHit>, AppError>;
+    /// Files found by name or by the text inside them, that the user may read.
+    async fn search_files(
+        &self,
+        user: &CurrentUser,
+        query: &str,
+    ) -> Result<Vec<xietong::search::FileHit>, AppError>;
     /// The organisation: departments, roles, people (every signed-in user reads it).
     async fn organisation(&self, user: &CurrentUser)
         -> Result<xietong::org::OrgSnapshot, AppError>;

@@ -225,7 +225,8 @@ pub async fn file(
 }
 
 /// A share link's file: what a link opens, for anyone who has it — while the link exists and
-/// has not expired, and the file is not in the recycle bin (with the folders around it).
+/// has not expired, the file is not in the recycle bin (with the folders around it), and its
+/// owner's account is active.
 /// Also the link's password hash (empty: no password) for the caller to check.
 pub async fn file_by_link(
     conn: &mut Conn,
@@ -245,9 +246,17 @@ pub async fn file_by_link(
     if expires_at.is_some_and(|at| at <= now) {
         return Err(gone());
     }
-    match entry_chain(conn, EntryId(entry)).await? {
-        Some(chain) if !chain.in_recycle_bin => {}
+    let owner = match entry_chain(conn, EntryId(entry)).await? {
+        Some(chain) if !chain.in_recycle_bin => chain.owner,
         _ => return Err(gone()),
+    };
+    let active: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND deactivated = 0")
+            .bind(owner.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if active.is_none() {
+        return Err(gone());
     }
     let file: Option<(String, String, i64, String)> = sqlx::query_as(
         "SELECT f.hash, e.name, f.size, f.mime FROM cabinet_entries e

@@ -274,7 +274,7 @@ impl Backend for ServerBackend {
         if !self.state.hub.take_command_token(user.id) {
             return Err(AppError::RateLimited);
         }
-        crate::command::prepare(&self.state.passwords, &mut command).await?;
+        crate::command::prepare(&self.state, user, &mut command).await?;
         let applied = self
             .state
             .log
@@ -379,6 +379,22 @@ impl Backend for ServerBackend {
             return Err(AppError::RateLimited);
         }
         crate::search::search(&self.state.store, user, query)
+            .await
+            .map_err(|e| match e {
+                crate::search::SearchError::TooLong => AppError::Invalid(e.to_string()),
+                other => internal(other),
+            })
+    }
+
+    async fn search_files(
+        &self,
+        user: &CurrentUser,
+        query: &str,
+    ) -> Result<Vec<xietong::search::FileHit>, AppError> {
+        if !self.state.hub.take_command_token(user.id) {
+            return Err(AppError::RateLimited);
+        }
+        crate::files::search::search_files(&self.state.store, user, query)
             .await
             .map_err(|e| match e {
                 crate::search::SearchError::TooLong => AppError::Invalid(e.to_string()),

@@ -244,11 +244,12 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
 /// Slow work a command needs done before it is queued, off the write path (hashing a
 /// password). Every way a browser sends a command calls this first.
 pub async fn prepare(
-    passwords: &crate::auth::limits::PasswordGate,
+    state: &crate::AppState,
+    user: &CurrentUser,
     command: &mut Command,
 ) -> Result<(), CommandError> {
     match command {
-        Command::CreateShareLink(c) => crate::files::sharing::prepare_link(passwords, c).await,
+        Command::CreateShareLink(c) => crate::files::sharing::prepare_link(state, user, c).await,
         _ => Ok(()),
     }
 }

@@ -232,6 +232,11 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         files.clone(),
         stop.child_token(),
     ));
+    tokio::spawn(files::text::index_now_and_then(
+        store.clone(),
+        files.clone(),
+        stop.child_token(),
+    ));
 
     let listener = TcpListener::bind(config.bind)
         .await

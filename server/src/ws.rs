@@ -339,7 +339,7 @@ impl Connection {
                 "too many requests; slow down".into(),
             ));
         }
-        if let Err(e) = crate::command::prepare(&self.state.passwords, &mut command).await {
+        if let Err(e) = crate::command::prepare(&self.state, &self.user, &mut command).await {
             return Some(refuse(e.code(), e.public_message()));
         }
         let submission = Submission {

@@ -1184,8 +1184,31 @@ async fn a_shared_folder_is_readable_by_its_audience_only() {
         .server_fn(&carol, "shared_entry", &format!("root={}", folder.id))
         .await;
     assert_eq!(refused.status(), 404);
-    // Bob still may.
+    // Bob still may — inside it: the shared folder itself stays as its owner put it.
     assert_eq!(bob_up.download(picture_file.id, None).await.status(), 200);
+    assert_eq!(
+        run(
+            &mut bob_tab,
+            Command::DeleteEntry(DeleteEntry { entry: folder.id }),
+        )
+        .await
+        .unwrap_err(),
+        xietong::ErrorCode::Forbidden
+    );
+    // Alice puts it in the recycle bin: Bob's live following ends at once, and his way in.
+    bob_tab.subscribe(Scope::Shared(folder.id), None).await;
+    saved_entry(
+        &mut tab,
+        Command::DeleteEntry(DeleteEntry { entry: folder.id }),
+    )
+    .await;
+    loop {
+        if let xietong::ServerMsg::Unsubscribed { scope, .. } = bob_tab.recv().await {
+            assert_eq!(scope, Scope::Shared(folder.id));
+            break;
+        }
+    }
+    assert_eq!(bob_up.download(picture_file.id, None).await.status(), 404);
     server.stop().await;
 }
 
@@ -1301,6 +1324,21 @@ async fn share_links_need_their_password_and_end() {
     };
     assert!(stored.starts_with("$argon2"), "{stored}");
 
+    // A password of a few characters is refused.
+    assert_eq!(
+        run(
+            &mut tab,
+            Command::CreateShareLink(CreateShareLink {
+                entry: file.id,
+                password: "123".into(),
+                expires_at: None,
+                password_hash: None,
+            }),
+        )
+        .await
+        .unwrap_err(),
+        xietong::ErrorCode::Invalid
+    );
     // Guessing is throttled: after ten wrong passwords even the right one waits.
     for _ in 0..10 {
         assert_eq!(unlock(locked.clone(), "guess").await.status(), 403);
@@ -1401,4 +1439,195 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
+}
+
+/// A zip of `(path, text)` parts: the shape of docx and xlsx files.
+fn zipped(parts: &[(&str, String)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    for (path, text) in parts {
+        zip.start_file(*path, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+fn docx(text: &str) -> Vec<u8> {
+    zipped(&[
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#.into(),
+        ),
+        (
+            "word/document.xml",
+            format!(r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#),
+        ),
+    ])
+}
+
+fn xlsx(cell: &str) -> Vec<u8> {
+    zipped(&[
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.into(),
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into(),
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>"#.into(),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.into(),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>{cell}</t></is></c></row></sheetData></worksheet>"#),
+        ),
+    ])
+}
+
+/// A one-page PDF showing `text` (ASCII) in Helvetica, with a correct cross-reference table.
+fn pdf(text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 18 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        out.extend(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// Searches files as `cookie` until `expect` holds of the names found (indexing runs a moment
+/// after a file is stored), or fails after 20 s.
+async fn found_files(
+    server: &TestServer,
+    cookie: &str,
+    query: &str,
+    expect: impl Fn(&[String]) -> bool,
+) -> Vec<xietong::search::FileHit> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = server
+            .server_fn(cookie, "search_files", &format!("q={}", urlencode(query)))
+            .await;
+        assert_eq!(answer.status(), 200);
+        let hits: Vec<xietong::search::FileHit> = answer.json().await.unwrap();
+        let names: Vec<String> = hits.iter().map(|h| h.file.name.clone()).collect();
+        if expect(&names) {
+            return hits;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{query:?} found {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Search finds files by name and by the text inside PDF, docx and xlsx files (Chinese too),
+/// only where the searcher may read them: not someone else's, until it is shared with them,
+/// and not once it is in the recycle bin.
+#[tokio::test]
+async fn files_are_found_by_name_and_text_only_where_readable() {
+    use xietong::files::{Permission, ShareEntry};
+    use xietong::org::AudienceMember;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let me = server.whoami(&alice).await.id;
+    let bob_id = server.whoami(&bob).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    let mut stored = Vec::new();
+    for (name, bytes) in [
+        ("说明.docx", docx("2027年度预算编制说明，请各部门参照执行")),
+        ("forecast.pdf", pdf("Quarterly revenue forecast")),
+        ("名单.xlsx", xlsx("张伟 销售部")),
+        ("notes.txt", "nothing to see".as_bytes().to_vec()),
+    ] {
+        let upload = up.upload(name, &bytes).await;
+        stored.push(
+            saved_entry(
+                &mut tab,
+                Command::SaveUpload(SaveUpload {
+                    upload: upload.id,
+                    parent: None,
+                }),
+            )
+            .await,
+        );
+    }
+    let only = |name: &'static str| move |names: &[String]| names == [name.to_owned()];
+    let hits = found_files(&server, &alice, "预算编制", only("说明.docx")).await;
+    assert!(
+        hits[0].snippet.contains("预算编制"),
+        "{:?}",
+        hits[0].snippet
+    );
+    assert_eq!(hits[0].entry, Some(stored[0].id));
+    found_files(&server, &alice, "revenue forecast", only("forecast.pdf")).await;
+    found_files(&server, &alice, "销售部", only("名单.xlsx")).await;
+    found_files(&server, &alice, "forec", only("forecast.pdf")).await;
+    found_files(&server, &alice, "名单", only("名单.xlsx")).await;
+    found_files(&server, &alice, "预算 notes", |n| n.is_empty()).await;
+
+    // Bob: nothing of Alice's, until one file is shared with him.
+    found_files(&server, &bob, "预算编制", |n| n.is_empty()).await;
+    found_files(&server, &bob, "revenue", |n| n.is_empty()).await;
+    saved_entry(
+        &mut tab,
+        Command::ShareEntry(ShareEntry {
+            entry: stored[0].id,
+            audience: vec![AudienceMember::Person(bob_id)],
+            permission: Permission::View,
+        }),
+    )
+    .await;
+    found_files(&server, &bob, "预算编制", only("说明.docx")).await;
+    found_files(&server, &bob, "revenue", |n| n.is_empty()).await;
+
+    // In the recycle bin: found by nobody.
+    saved_entry(
+        &mut tab,
+        Command::DeleteEntry(DeleteEntry {
+            entry: stored[0].id,
+        }),
+    )
+    .await;
+    found_files(&server, &alice, "预算编制", |n| n.is_empty()).await;
+    found_files(&server, &bob, "预算编制", |n| n.is_empty()).await;
+    server.stop().await;
 }

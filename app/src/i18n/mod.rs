@@ -110,6 +110,7 @@ pub struct Texts {
     pub searching: &'static str,
     pub no_messages_found: &'static str,
     pub search_results: &'static str,
+    pub files_found: &'static str,
     // Admin.
     pub invite_people: &'static str,
     pub invite_hint: &'static str,
@@ -354,6 +355,7 @@ pub static ENGLISH: Texts = Texts {
     searching: "Searching…",
     no_messages_found: "No messages found",
     search_results: "Search results",
+    files_found: "Files found",
     invite_people: "Invite people",
     invite_hint: "Anyone with this link can create one account in the next 7 days.",
     invitation_link: "Invitation link",
@@ -596,6 +598,7 @@ pub static CHINESE: Texts = Texts {
     searching: "搜索中…",
     no_messages_found: "没有找到消息",
     search_results: "搜索结果",
+    files_found: "找到的文件",
     invite_people: "邀请成员",
     invite_hint: "任何拿到此链接的人可在 7 天内注册一个账号。",
     invitation_link: "邀请链接",
@@ -788,7 +791,7 @@ pub static CHINESE: Texts = Texts {
                 format!("范围须为 1 至 {MAX_AUDIENCE_MEMBERS} 项：所有人、人员、部门或角色")
             }
             ValidationError::LinkPassword => {
-                format!("链接密码最多 {MAX_PASSWORD_CHARS} 个字符")
+                format!("链接密码须为 4 至 {MAX_PASSWORD_CHARS} 个字符")
             }
             ValidationError::BadProfileField => {
                 format!("姓名和职务最多 {MAX_PROFILE_FIELD_CHARS} 字，且不能包含控制字符")

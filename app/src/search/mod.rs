@@ -1,10 +1,12 @@
 //! The "Search" box above every page and its results: words (Chinese inside sentences too),
 //! `from:NAME`, `in:CHANNEL`. Each result links to its message in its channel, which opens
-//! scrolled to it and highlighted. The results' code loads on demand, with the first search.
+//! scrolled to it and highlighted; files found by name or by the text inside them (PDF, docx,
+//! xlsx) are listed below, each a download. The results' code loads on demand, with the first
+//! search.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use xietong::search::SearchHit;
+use xietong::search::{FileHit, SearchHit};
 
 use crate::AppError;
 
@@ -12,6 +14,12 @@ use crate::AppError;
 pub async fn search(q: String) -> Result<Vec<SearchHit>, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?.search(&user, &q).await
+}
+
+#[server(prefix = "/api", endpoint = "search_files", output = crate::codec::TextJson)]
+pub async fn search_files(q: String) -> Result<Vec<FileHit>, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.search_files(&user, &q).await
 }
 
 #[component]
@@ -59,6 +67,13 @@ fn search_results(query: String, close: Callback<()>) -> AnyView {
 
 #[component]
 fn SearchResults(query: String, close: Callback<()>) -> impl IntoView {
+    let files = Resource::new(
+        {
+            let query = query.clone();
+            move || query.clone()
+        },
+        search_files,
+    );
     let results = Resource::new(move || query.clone(), search);
     let t = crate::i18n::t();
     view! {
@@ -75,6 +90,26 @@ fn SearchResults(query: String, close: Callback<()>) -> impl IntoView {
                                 {hits.into_iter().map(|hit| view! { <Hit hit close /> }).collect_view()}
                             </ul>
                         }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match files.await {
+                        Ok(hits) if !hits.is_empty() => view! {
+                            <h3>{t.files_found}</h3>
+                            <ul aria-label=t.files_found class="file-hits">
+                                {hits.into_iter().map(|hit| view! {
+                                    <li>
+                                        <a href=hit.file.url() download=hit.file.name.clone() rel="external">{hit.file.name.clone()}</a>
+                                        <span class="size">{format!(" · {}", xietong::files::human_size(hit.file.size))}</span>
+                                        <span class="excerpt">{hit.snippet}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        // Files are an extra; a refusal shows with the messages' answer.
+                        _ => ().into_any(),
                     }
                 })}
             </Suspense>

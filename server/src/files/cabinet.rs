@@ -268,6 +268,18 @@ async fn writable(ctx: &mut Ctx<'_>, id: EntryId) -> Result<Entry, CommandError>
         .ok_or_else(|| CommandError::NotFound("no such file or folder".into()))
 }
 
+/// `writable`, for renaming, moving or deleting it: a shared entry itself (the folder someone
+/// shared) stays where and as its owner put it.
+async fn rearrangeable(ctx: &mut Ctx<'_>, id: EntryId) -> Result<Entry, CommandError> {
+    let entry = writable(ctx, id).await?;
+    if entry.owner != ctx.user()?.id && !entry.shares.is_empty() {
+        return Err(CommandError::Forbidden(
+            "only its owner renames, moves or deletes a shared file or folder".into(),
+        ));
+    }
+    Ok(entry)
+}
+
 /// The cabinet a new entry goes in: `folder`'s owner's (a folder the actor may change, not in
 /// the recycle bin), or the actor's own at the top.
 async fn target_folder(ctx: &mut Ctx<'_>, id: Option<EntryId>) -> Result<UserId, CommandError> {
@@ -466,7 +478,7 @@ pub async fn rename(
     ctx: &mut Ctx<'_>,
     command: &RenameEntry,
 ) -> Result<CommandOutput, CommandError> {
-    let entry = writable(ctx, command.entry).await?;
+    let entry = rearrangeable(ctx, command.entry).await?;
     let name = xietong::files::file_name(&command.name)?;
     if name == entry.name {
         return Ok(CommandOutput::EntryChanged { entry: entry.id });
@@ -486,7 +498,7 @@ pub async fn move_to(
     ctx: &mut Ctx<'_>,
     command: &MoveEntry,
 ) -> Result<CommandOutput, CommandError> {
-    let entry = writable(ctx, command.entry).await?;
+    let entry = rearrangeable(ctx, command.entry).await?;
     if entry.parent == command.parent {
         return Ok(CommandOutput::EntryChanged { entry: entry.id });
     }
@@ -501,8 +513,10 @@ pub async fn move_to(
             "files move within one person's cabinet".into(),
         ));
     }
-    // Whoever followed it where it was sees it leave.
+    // Whoever followed it where it was sees it leave, and stops following what is shared
+    // inside it unless they may read it where it goes.
     let was_in = super::sharing::shared_around(ctx.conn(), entry.id).await?;
+    let could_follow = super::sharing::followers_below(ctx.conn(), entry.id).await?;
     // Not into itself or anything inside it.
     let mut next = command.parent;
     while let Some(id) = next {
@@ -535,6 +549,7 @@ pub async fn move_to(
         .bind(entry.id.0)
         .execute(ctx.conn())
         .await?;
+    super::sharing::revoke_lost(ctx, entry.id, could_follow).await?;
     saved(ctx, entry.id, &was_in, false).await
 }
 
@@ -542,16 +557,19 @@ pub async fn delete(
     ctx: &mut Ctx<'_>,
     command: &DeleteEntry,
 ) -> Result<CommandOutput, CommandError> {
-    let entry = writable(ctx, command.entry).await?;
+    let entry = rearrangeable(ctx, command.entry).await?;
     if entry.deleted_at.is_some() {
         return Ok(CommandOutput::EntryChanged { entry: entry.id });
     }
+    // In the recycle bin nobody but its owner follows what is shared in it.
+    let could_follow = super::sharing::followers_below(ctx.conn(), entry.id).await?;
     let at = ctx.now();
     sqlx::query("UPDATE cabinet_entries SET deleted_at = $1 WHERE id = $2")
         .bind(at)
         .bind(entry.id.0)
         .execute(ctx.conn())
         .await?;
+    super::sharing::revoke_lost(ctx, entry.id, could_follow).await?;
     saved(ctx, entry.id, &[], true).await
 }
 

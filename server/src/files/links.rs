@@ -65,9 +65,19 @@ fn page(status: StatusCode, t: &Texts, title: &str, body: &str) -> Response {
         lang = t.lang
     );
     let mut response = (status, Html(html)).into_response();
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
+    );
+    // The token is in the address: it goes to no other site, and the page is in no frame.
+    headers.insert(
+        header::REFERRER_POLICY,
+        http::HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        http::HeaderValue::from_static("DENY"),
     );
     response
 }
@@ -157,8 +167,27 @@ pub async fn download(
             true,
             None,
         )),
-        Some((file, _)) => super::download::serve(&state, &file, false, request).await,
+        Some((file, _)) => link_download(&state, &file, request).await,
     }
+}
+
+/// The file, not kept by the browser: once the link is deleted or expired, it is gone.
+async fn link_download(
+    state: &AppState,
+    file: &ReadableFile,
+    request: Request,
+) -> Result<Response, Refusal> {
+    let mut response = super::download::serve(state, file, false, request).await?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        http::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
 }
 
 #[derive(serde::Deserialize)]
@@ -193,11 +222,17 @@ pub async fn unlock(
         ));
     }
     if !hash.is_empty() {
-        let right = crate::auth::verify_password(&state.passwords, form.password, hash)
+        // Counted before the check, so guesses sent side by side are counted too.
+        throttle.failed(ip, &key);
+        let password: String = form
+            .password
+            .chars()
+            .take(xietong::limits::MAX_PASSWORD_CHARS + 1)
+            .collect();
+        let right = crate::auth::verify_password(&state.passwords, password, hash)
             .await
             .map_err(AppError::from)?;
         if !right {
-            throttle.failed(ip, &key);
             return Ok(file_page(
                 StatusCode::FORBIDDEN,
                 t,
@@ -212,5 +247,5 @@ pub async fn unlock(
     // Served as the download it asked for (a GET without a body: ranges do not apply).
     let mut get = Request::new(axum::body::Body::empty());
     *get.method_mut() = http::Method::GET;
-    super::download::serve(&state, &file, false, get).await
+    link_download(&state, &file, get).await
 }

@@ -9,7 +9,9 @@
 pub mod cabinet;
 pub mod download;
 pub mod links;
+pub mod search;
 pub mod sharing;
+pub mod text;
 pub mod thumbnail;
 pub mod uploads;
 
@@ -136,6 +138,9 @@ pub async fn sweep_now_and_then(
             Ok(0) => {}
             Ok(n) => tracing::info!(blobs = n, "unused file contents deleted"),
             Err(e) => tracing::warn!(error = %e, "sweeping unused files failed; retrying later"),
+        }
+        if let Err(e) = text::forget_removed(&store).await {
+            tracing::warn!(error = %e, "forgetting the search terms of removed files failed");
         }
     }
 }

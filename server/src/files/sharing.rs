@@ -23,6 +23,9 @@ use crate::command::{CommandError, Ctx};
 use crate::org::audience;
 use crate::store::{self, Conn, Store, StoreError};
 
+/// A link password is at least this long (and at most `MAX_PASSWORD_CHARS`).
+pub const MIN_LINK_PASSWORD_CHARS: usize = 4;
+
 /// The shared entries at or above `entry` (nearest first): the scopes that follow it.
 pub async fn shared_around(conn: &mut Conn, entry: EntryId) -> Result<Vec<EntryId>, StoreError> {
     let Some(chain) = access::entry_chain(conn, entry).await? else {
@@ -43,6 +46,70 @@ pub async fn shared_around(conn: &mut Conn, entry: EntryId) -> Result<Vec<EntryI
         .filter(|id| shared.contains(id))
         .map(EntryId)
         .collect())
+}
+
+/// Who may follow each shared scope at or below `entry` (nobody but the owner, for what is in
+/// the recycle bin): taken before a change that may take access away, and handed to
+/// `revoke_lost` after it.
+pub async fn followers_below(
+    conn: &mut Conn,
+    entry: EntryId,
+) -> Result<BTreeMap<EntryId, BTreeSet<UserId>>, StoreError> {
+    let shared: Vec<i64> = sqlx::query_scalar(
+        "WITH RECURSIVE down(id) AS (
+             SELECT id FROM cabinet_entries WHERE id = $1
+             UNION
+             SELECT c.id FROM cabinet_entries c JOIN down ON c.parent_id = down.id
+         )
+         SELECT DISTINCT s.entry_id FROM cabinet_shares s JOIN down ON down.id = s.entry_id",
+    )
+    .bind(entry.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = BTreeMap::new();
+    for id in shared {
+        let id = EntryId(id);
+        let chain = access::entry_chain(conn, id).await?;
+        let readers = match chain {
+            Some(chain) if !chain.in_recycle_bin => {
+                let Some(found) = cabinet::entry(conn, id).await? else {
+                    continue;
+                };
+                all_readers(conn, &found).await?
+            }
+            _ => BTreeSet::new(),
+        };
+        out.insert(id, readers);
+    }
+    Ok(out)
+}
+
+/// Ends the live following of every shared scope at or below `entry` for those who could
+/// follow it `before` and may not now.
+pub async fn revoke_lost(
+    ctx: &mut Ctx<'_>,
+    entry: EntryId,
+    before: BTreeMap<EntryId, BTreeSet<UserId>>,
+) -> Result<(), CommandError> {
+    if before.is_empty() {
+        return Ok(());
+    }
+    let after = followers_below(ctx.conn(), entry).await?;
+    for (scope, could) in before {
+        let can = after.get(&scope).cloned().unwrap_or_default();
+        let revoked: Vec<UserId> = could.difference(&can).copied().collect();
+        if !revoked.is_empty() {
+            ctx.append(
+                Scope::Shared(scope),
+                EventBody::SharingChanged {
+                    entry: scope,
+                    revoked,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The people an entry's own shares reach (its owner left out), each with their permission.
@@ -140,7 +207,9 @@ pub async fn follow(
     }
     if to_readers && !entry.shares.is_empty() {
         let readers = direct_readers(ctx.conn(), &entry).await?;
-        let gone = entry.deleted_at.is_some();
+        let gone = access::entry_chain(ctx.conn(), entry.id)
+            .await?
+            .is_none_or(|c| c.in_recycle_bin);
         let told: Vec<(UserId, Option<Permission>)> = readers
             .into_iter()
             .map(|(u, p)| (u, (!gone).then_some(p)))
@@ -220,7 +289,7 @@ pub async fn share(ctx: &mut Ctx<'_>, command: &ShareEntry) -> Result<CommandOut
 pub async fn unshare(ctx: &mut Ctx<'_>, command: &Unshare) -> Result<CommandOutput, CommandError> {
     let entry = own(ctx, command.entry).await?;
     let before = direct_readers(ctx.conn(), &entry).await?;
-    let could_read = all_readers(ctx.conn(), &entry).await?;
+    let could_follow = followers_below(ctx.conn(), entry.id).await?;
     let removed = sqlx::query("DELETE FROM cabinet_shares WHERE entry_id = $1 AND member = $2")
         .bind(entry.id.0)
         .bind(command.member.to_string())
@@ -233,17 +302,9 @@ pub async fn unshare(ctx: &mut Ctx<'_>, command: &Unshare) -> Result<CommandOutp
     let entry = cabinet::entry(ctx.conn(), entry.id)
         .await?
         .ok_or_else(|| CommandError::NotFound("no such file or folder".into()))?;
-    let can_read = all_readers(ctx.conn(), &entry).await?;
-    let revoked: Vec<UserId> = could_read.difference(&can_read).copied().collect();
-    // Those who lost access stop following it before anything else about it is said there.
-    ctx.append(
-        Scope::Shared(entry.id),
-        EventBody::SharingChanged {
-            entry: entry.id,
-            revoked,
-        },
-    )
-    .await?;
+    // Those who lost access stop following it (and what is shared inside it) before anything
+    // else about it is said there.
+    revoke_lost(ctx, entry.id, could_follow).await?;
     let output = saved(ctx, entry.id, &[], false).await?;
     let after = direct_readers(ctx.conn(), &entry).await?;
     tell_changes(ctx, &entry, &before, &after).await?;
@@ -251,21 +312,37 @@ pub async fn unshare(ctx: &mut Ctx<'_>, command: &Unshare) -> Result<CommandOutp
 }
 
 /// Before a `CreateShareLink` is queued: its password is hashed (argon2, slow on purpose) off
-/// the write path, so the command carries only the hash.
+/// the write path, so the command carries only the hash. Only for the entry's owner: nobody
+/// else spends the server's hashing on it (the command checks again when it runs).
 pub async fn prepare_link(
-    passwords: &crate::auth::limits::PasswordGate,
+    state: &crate::AppState,
+    user: &CurrentUser,
     command: &mut CreateShareLink,
 ) -> Result<(), CommandError> {
     if command.password.is_empty() {
         return Ok(());
     }
-    if command.password.chars().count() > xietong::limits::MAX_PASSWORD_CHARS {
+    let length = command.password.chars().count();
+    if !(MIN_LINK_PASSWORD_CHARS..=xietong::limits::MAX_PASSWORD_CHARS).contains(&length) {
         return Err(xietong::ValidationError::LinkPassword.into());
     }
+    let mut conn = state.store.read().await?;
+    let owner = access::entry_chain(&mut conn, command.entry)
+        .await?
+        .map(|c| c.owner);
+    drop(conn);
+    if owner != Some(user.id) {
+        return Err(CommandError::NotFound("no such file or folder".into()));
+    }
     let password = std::mem::take(&mut command.password);
-    let hash = crate::auth::hash_password(passwords, password)
+    let hash = crate::auth::hash_password(&state.passwords, password)
         .await
-        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+        .map_err(|e| match e {
+            crate::auth::AuthError::Busy => {
+                CommandError::Conflict("the server is busy; try again in a moment".into())
+            }
+            other => CommandError::Invalid(other.to_string()),
+        })?;
     command.password_hash = Some(hash);
     Ok(())
 }

@@ -147,7 +147,7 @@ pub async fn backfill(store: &Store) -> Result<u64, StoreError> {
 
 /// One thing a query must find.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Term {
+pub(crate) enum Term {
     Exact(String),
     /// Any word starting with this; turned into `AnyOf` the words in the index (`expand`).
     Prefix(String),
@@ -160,7 +160,7 @@ const MAX_PREFIX_WORDS: usize = 64;
 impl Term {
     /// The SQL condition on `alias.term`, binding from `$n`; the values to bind. Every form is
     /// index lookups of whole terms, so a database can check it per message cheaply.
-    fn condition(&self, alias: &str, n: usize) -> (String, Vec<String>) {
+    pub(crate) fn condition(&self, alias: &str, n: usize) -> (String, Vec<String>) {
         match self {
             Term::Exact(t) => (format!("{alias}.term = ${n}"), vec![t.clone()]),
             Term::Prefix(p) => (format!("{alias}.term = ${n}"), vec![p.clone()]),
@@ -176,6 +176,11 @@ impl Term {
 
     /// Replaces a prefix by the words of the index that start with it, one index seek each.
     async fn expand(self, conn: &mut Conn) -> Result<Term, StoreError> {
+        self.expand_in(conn, "search_terms").await
+    }
+
+    /// `expand`, over the terms of another index with the same shape (`term` column).
+    pub(crate) async fn expand_in(self, conn: &mut Conn, table: &str) -> Result<Term, StoreError> {
         let Term::Prefix(prefix) = self else {
             return Ok(self);
         };
@@ -185,11 +190,11 @@ impl Term {
         let mut first = true;
         while words.len() < MAX_PREFIX_WORDS {
             let sql = if first {
-                "SELECT min(term) FROM search_terms WHERE term >= $1 AND term < $2"
+                format!("SELECT min(term) FROM {table} WHERE term >= $1 AND term < $2")
             } else {
-                "SELECT min(term) FROM search_terms WHERE term > $1 AND term < $2"
+                format!("SELECT min(term) FROM {table} WHERE term > $1 AND term < $2")
             };
-            let next: Option<String> = sqlx::query_scalar(sql)
+            let next: Option<String> = sqlx::query_scalar(&sql)
                 .bind(&after)
                 .bind(&upper)
                 .fetch_one(&mut *conn)
@@ -204,7 +209,7 @@ impl Term {
 }
 
 /// What the words of a query look up, and the CJK runs a candidate's text must contain.
-fn plan(words: &[String]) -> (Vec<Term>, Vec<String>) {
+pub(crate) fn plan(words: &[String]) -> (Vec<Term>, Vec<String>) {
     let mut terms = Vec::new();
     let mut runs = Vec::new();
     for word in words {
