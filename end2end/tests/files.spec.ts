@@ -247,3 +247,42 @@ test('file cabinet sharing: the audience picker shares a folder to edit, "Shared
   await bob.page.getByRole('button', { name: 'Shared with me', exact: true }).click();
   await expect(bob.page.getByText('Nothing is shared with you yet.')).toBeVisible();
 });
+
+test('files dropped on or pasted into the composer are attached; a cabinet file moves between folders', async ({ browser }) => {
+  const alice = await newUser(browser, 'dp');
+  const page = alice.page;
+  const box = page.getByRole('textbox', { name: 'Message' });
+  const dropped = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['dropped bytes'], '拖入.txt', { type: 'text/plain' }));
+    return dt;
+  });
+  await box.dispatchEvent('drop', { dataTransfer: dropped });
+  await expect(page.getByRole('button', { name: 'Remove 拖入.txt' })).toBeVisible();
+  await box.evaluate((el) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['pasted bytes'], '粘贴.png.txt', { type: 'text/plain' }));
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  await expect(page.getByRole('button', { name: 'Remove 粘贴.png.txt' })).toBeVisible();
+  await box.fill('两个附件');
+  await box.press('Enter');
+  const message = page.getByRole('log', { name: 'Messages' }).locator('article.message:not(.pending)').filter({ hasText: '两个附件' });
+  await expect(message.getByRole('group', { name: '拖入.txt' })).toBeVisible();
+  await expect(message.getByRole('group', { name: '粘贴.png.txt' })).toBeVisible();
+
+  // Move: a file at the top goes into a folder.
+  await page.getByRole('link', { name: 'Files' }).click();
+  await page.getByRole('button', { name: 'New folder' }).click();
+  await page.getByLabel('Folder name').fill('归档');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByLabel('Upload', { exact: true }).setInputFiles({ name: '旧报告.txt', mimeType: 'text/plain', buffer: Buffer.from('2025') });
+  const files = page.getByRole('table', { name: 'Files' });
+  await expect(files.getByRole('link', { name: '旧报告.txt' })).toBeVisible();
+  await page.getByRole('button', { name: 'Move 旧报告.txt' }).click();
+  await page.getByLabel('Move to').selectOption({ label: '归档' });
+  await page.getByRole('button', { name: 'Move here' }).click();
+  await expect(files.getByRole('link', { name: '旧报告.txt' })).toHaveCount(0);
+  await page.getByRole('button', { name: '归档', exact: true }).click();
+  await expect(files.getByRole('link', { name: '旧报告.txt' })).toBeVisible();
+});

@@ -1273,6 +1273,10 @@ async fn share_links_need_their_password_and_end() {
     // The page, with no session: the name (escaped) and a password form; no file yet.
     let page = get(format!("/share/{locked}")).await;
     assert_eq!(page.status(), 200);
+    // The token leaves for no other site; "no-referrer" would make browsers post the password
+    // form with `Origin: null`, which the cross-site guard refuses.
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
+    assert_eq!(page.headers()["cache-control"], "no-store");
     let html = page.text().await.unwrap();
     // The name is text, never markup.
     assert!(html.contains("合同&amp;"), "{html}");

@@ -440,7 +440,7 @@ fn EntryList(
             </thead>
             <tbody>
                 <For each=entries key=|e| e.clone() let(entry)>
-                    <EntryRow entry folder action permission owner sharing />
+                    <EntryRow entry view folder action permission owner sharing />
                 </For>
             </tbody>
         </table>
@@ -454,6 +454,7 @@ fn EntryList(
 #[component]
 fn EntryRow(
     entry: Entry,
+    view: RwSignal<CabinetView>,
     folder: RwSignal<Option<EntryId>>,
     action: Action<Command, Result<xietong::CommandOutput, AppError>>,
     permission: Permission,
@@ -503,9 +504,42 @@ fn EntryRow(
     let version_count = versions.len();
     let is_shared = !entry.shares.is_empty() || !entry.links.is_empty();
     let can_edit = permission == Permission::Edit;
+    let moving = RwSignal::new(false);
+    // Where it may go: every folder of the view but itself and what is inside it (and, for
+    // its owner, the top).
+    let destinations = move || {
+        view.with(|v| {
+            let mut out: Vec<(String, String)> = Vec::new();
+            if owner {
+                out.push((String::new(), t.my_files.to_owned()));
+            }
+            for f in v.cabinet.entries.iter().filter(|e| e.is_folder()) {
+                let trail = v.cabinet.trail(Some(f.id));
+                let inside_itself = trail.iter().any(|e| e.id == id);
+                let in_bin = trail.iter().any(|e| e.deleted_at.is_some());
+                if !inside_itself && !in_bin {
+                    let path: Vec<&str> = trail.iter().map(|e| e.name.as_str()).collect();
+                    out.push((f.id.to_string(), path.join(" / ")));
+                }
+            }
+            out.sort_by(|a, b| a.1.cmp(&b.1));
+            out
+        })
+    };
+    let destination = RwSignal::new(String::new());
+    let move_it = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let parent = destination.get_untracked().parse::<i64>().ok().map(EntryId);
+        action.dispatch(Command::MoveEntry(xietong::files::MoveEntry {
+            entry: id,
+            parent,
+        }));
+        moving.set(false);
+    };
     view! {
         <tr>
             <td>
+                {view! {
                 <Show when=move || renaming.get() fallback=name_cell>
                     <form class="inline-form" on:submit=rename>
                         <label>
@@ -517,6 +551,20 @@ fn EntryRow(
                     </form>
                 </Show>
                 {is_shared.then(|| view! { " " <span class="badge">{t.shared_badge}</span> })}
+                <Show when=move || moving.get()>
+                    <form class="inline-form" on:submit=move_it>
+                        <label>
+                            {t.move_to}
+                            <select on:change=move |ev| destination.set(event_target_value(&ev))>
+                                <option value="-" selected=true disabled=true>"—"</option>
+                                {destinations().into_iter().map(|(value, label)| view! {
+                                    <option value=value>{label}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <button type="submit">{t.move_here}</button>
+                    </form>
+                </Show>
                 <Show when=move || showing_versions.get()>
                     <ul class="versions" aria-label=(t.versions_of)(&name)>
                         {versions.iter().enumerate().map(|(i, v)| {
@@ -525,6 +573,7 @@ fn EntryRow(
                         }).collect_view()}
                     </ul>
                 </Show>
+                }.into_any()}
             </td>
             <td>{size}</td>
             <td>{when}</td>
@@ -542,6 +591,8 @@ fn EntryRow(
                 {can_edit.then(|| view! {
                     <button type="button" aria-label=(t.rename_named)(&entry.name)
                         on:click=move |_| renaming.update(|r| *r = !*r)>{t.rename}</button>
+                    <button type="button" aria-label=(t.move_named)(&entry.name)
+                        on:click=move |_| moving.update(|m| *m = !*m)>{t.move_entry}</button>
                     <button type="button" aria-label=(t.delete_named)(&entry.name) on:click=move |_| {
                         action.dispatch(Command::DeleteEntry(DeleteEntry { entry: id }));
                     }>{t.delete}</button>

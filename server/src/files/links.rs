@@ -70,10 +70,12 @@ fn page(status: StatusCode, t: &Texts, title: &str, body: &str) -> Response {
         header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
     );
-    // The token is in the address: it goes to no other site, and the page is in no frame.
+    // The token is in the address: it goes to no other site (same-origin, not no-referrer:
+    // with that a browser posts the password form with `Origin: null`), and the page is in no
+    // frame.
     headers.insert(
         header::REFERRER_POLICY,
-        http::HeaderValue::from_static("no-referrer"),
+        http::HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         header::X_FRAME_OPTIONS,
@@ -185,7 +187,7 @@ async fn link_download(
     );
     headers.insert(
         header::REFERRER_POLICY,
-        http::HeaderValue::from_static("no-referrer"),
+        http::HeaderValue::from_static("same-origin"),
     );
     Ok(response)
 }
