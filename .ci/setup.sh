@@ -59,6 +59,8 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+  # moto's S3 server (for the S3 store tests) goes into a virtual environment.
+  python3 -m venv --help >/dev/null 2>&1 || missing+=(python3 python3-venv)
   # Any CJK font will do; without one Chinese text renders as boxes in screenshots.
   { dpkg -s fonts-noto-cjk || dpkg -s fonts-wqy-zenhei || fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 \
     || missing+=(fonts-noto-cjk)
@@ -69,6 +71,13 @@ if [[ "${1:-}" == "--test" ]]; then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
   fi
+fi
+
+if [[ "${1:-}" == "--test" ]] && [[ ! -x "$XIETONG_CACHE/tools/moto/bin/moto_server" ]]; then
+  say "installing moto[server] 5.2.5 (an S3-compatible server for the tests, from PyPI)"
+  rm -rf "$XIETONG_CACHE/tools/moto"
+  python3 -m venv "$XIETONG_CACHE/tools/moto"
+  "$XIETONG_CACHE/tools/moto/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
 fi
 
 if [[ "${1:-}" == "--test" ]]; then

@@ -33,6 +33,28 @@ pub struct Config {
     #[arg(long, env = "XIETONG_FILES_DIR")]
     pub files_dir: Option<PathBuf>,
 
+    /// Keep file contents in an S3-compatible store (e.g. s3://bucket or s3://bucket/prefix),
+    /// so nodes need no shared disk: the files directory then only stages uploads and caches.
+    /// Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    #[arg(long, env = "XIETONG_S3_URL")]
+    pub s3_url: Option<String>,
+
+    /// The S3 endpoint for a store other than AWS (MinIO, Ceph, …), e.g. http://127.0.0.1:9000.
+    #[arg(long, env = "XIETONG_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// The S3 region.
+    #[arg(long, env = "XIETONG_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// The S3 access key id (better given in the environment than on the command line).
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key: Option<String>,
+
+    /// The S3 secret key (from the environment; never logged).
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_key: Option<String>,
+
     /// Database URL; overrides --data-dir. Default: sqlite://<data-dir>/xietong.db
     #[arg(long, env = "XIETONG_DATABASE_URL")]
     pub database_url: Option<String>,

@@ -161,7 +161,21 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         .is_none()
         .then_some(config.data_dir.as_path());
     let store = Store::open(&url, data_dir).await?;
-    let files = Arc::new(files::FileStore::open(&config.files_dir())?);
+    let mut file_store = files::FileStore::open(&config.files_dir())?;
+    if let Some(url) = &config.s3_url {
+        let credentials = config
+            .s3_access_key
+            .as_deref()
+            .zip(config.s3_secret_key.as_deref());
+        file_store = file_store.with_s3(
+            url,
+            config.s3_endpoint.as_deref(),
+            &config.s3_region,
+            credentials,
+        )?;
+        file_store.check_remote().await?;
+    }
+    let files = Arc::new(file_store);
     auth::queries::fold_usernames(&store).await?;
     let stop = CancellationToken::new();
     let hub = Hub::new(

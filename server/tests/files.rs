@@ -1635,3 +1635,204 @@ async fn files_are_found_by_name_and_text_only_where_readable() {
     found_files(&server, &bob, "预算编制", |n| n.is_empty()).await;
     server.stop().await;
 }
+
+/// A real S3-compatible server for the test: moto's (`pip install moto[server]`, installed by
+/// `.ci/setup.sh --test`), on a free port, with one bucket. Stopped when dropped.
+struct S3Server {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn s3_server(bucket: &str) -> S3Server {
+    let cache = std::env::var("XIETONG_CACHE").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/xietong",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let binary = std::env::var("XIETONG_TEST_MOTO")
+        .unwrap_or_else(|_| format!("{cache}/tools/moto/bin/moto_server"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(&binary)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{binary} (run .ci/setup.sh --test to install it): {e}"));
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(made) = http().put(format!("{endpoint}/{bucket}")).send().await {
+            assert!(made.status().is_success(), "{:?}", made.text().await);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "moto did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    S3Server { child, endpoint }
+}
+
+/// With `--s3-url`, a stored file's bytes are in the S3 store before the upload is complete;
+/// a node with an empty files directory serves it (download, range, thumbnail) from there;
+/// once nothing uses the bytes the sweep deletes them from the store too. A store that cannot
+/// be reached stops the start with a clear error.
+#[tokio::test]
+async fn file_contents_live_in_an_s3_store() {
+    let s3 = s3_server("xietong-files").await;
+    let endpoint = s3.endpoint.clone();
+    let with_s3 = |files: &'static str| {
+        let endpoint = endpoint.clone();
+        move |c: &mut xietong_server::config::Config| {
+            c.s3_url = Some("s3://xietong-files/office".into());
+            c.s3_endpoint = Some(endpoint);
+            c.s3_access_key = Some("test".into());
+            c.s3_secret_key = Some("test".into());
+            c.files_dir = Some(c.data_dir.join(files));
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), with_s3("node-a")).await;
+    let alice = server.sign_up("alice").await;
+    let me = server.whoami(&alice).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    let bytes = sample(3_000_000, 9);
+    let upload = up.upload("大文件.bin", &bytes).await;
+    let picture = up.upload("图.png", &png(320, 200)).await;
+    let entry = saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: upload.id,
+            parent: None,
+        }),
+    )
+    .await;
+    let image = saved_entry(
+        &mut tab,
+        Command::SaveUpload(SaveUpload {
+            upload: picture.id,
+            parent: None,
+        }),
+    )
+    .await;
+    let file = entry.file.clone().unwrap();
+    // In the store under the prefix, by hash.
+    let hash = {
+        use sha2::Digest;
+        format!("{:x}", sha2::Sha256::digest(&bytes))
+    };
+    let stored = http()
+        .get(format!("{}/xietong-files/office/blobs/{hash}", s3.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
+    assert_eq!(stored.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    drop(tab);
+    server.stop_keep_data().await;
+
+    // Another node, same database, an empty files directory: everything comes from S3.
+    let server = TestServer::start_with(dir.path(), with_s3("node-b")).await;
+    let up = Uploader {
+        server: &server,
+        cookie: alice.clone(),
+    };
+    assert!(!dir
+        .path()
+        .join("data/node-b/blobs")
+        .join(&hash[..2])
+        .join(&hash)
+        .exists());
+    let whole = up.download(file.id, None).await;
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    let part = up.download(file.id, Some("bytes=1000-1999")).await;
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
+    let thumbnail = http()
+        .get(format!(
+            "{}/files/{}/thumbnail",
+            server.base(),
+            image.file.as_ref().unwrap().id
+        ))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumbnail.status(), 200);
+
+    // Deleted for good and swept: gone from the store as well.
+    let mut tab = server.connect(&alice).await;
+    // A new client counts its ids from 1 again: past the first node's, or the commands
+    // would be answered as the retries of those (commands are idempotent by client id).
+    for _ in 0..10 {
+        tab.next_client_id();
+    }
+    tab.subscribe(Scope::User(me), None).await;
+    saved_entry(
+        &mut tab,
+        Command::DeleteEntry(DeleteEntry { entry: entry.id }),
+    )
+    .await;
+    run(&mut tab, Command::EmptyRecycleBin(EmptyRecycleBin {}))
+        .await
+        .unwrap();
+    let database = server.running_database_url();
+    drop(tab);
+    server.stop_keep_data().await;
+    let store = xietong_server::store::Store::open(&database, Some(&dir.path().join("data")))
+        .await
+        .unwrap();
+    let files = xietong_server::files::FileStore::open(&dir.path().join("data/node-b"))
+        .unwrap()
+        .with_s3(
+            "s3://xietong-files/office",
+            Some(&s3.endpoint),
+            "us-east-1",
+            Some(("test", "test")),
+        )
+        .unwrap();
+    assert_eq!(
+        xietong_server::files::uploads::sweep(&store, &files, 0)
+            .await
+            .unwrap(),
+        1
+    );
+    store.close().await;
+    let gone = http()
+        .get(format!("{}/xietong-files/office/blobs/{hash}", s3.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+
+    // A store nobody answers at: a clear error, not a server that fails later.
+    let mut config = xietong_server::config::Config::defaults();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.path().join("dead-s3");
+    config.s3_url = Some("s3://nowhere".into());
+    config.s3_endpoint = Some("http://127.0.0.1:9".into());
+    config.s3_access_key = Some("test".into());
+    config.s3_secret_key = Some("test".into());
+    let refused = match xietong_server::start(config).await {
+        Ok(_) => panic!("started without its S3 store"),
+        Err(e) => e.to_string(),
+    };
+    assert!(refused.contains("S3"), "{refused}");
+    common::drop_postgres_database_for(dir.path()).await;
+}

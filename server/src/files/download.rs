@@ -48,7 +48,7 @@ pub async fn serve(
     inline: bool,
     request: Request,
 ) -> Result<Response, Refusal> {
-    let path = state.files.blob_path(&file.hash);
+    let path = state.files.fetch(&file.hash).await?;
     // Ranges, conditional requests and HEAD, by a well-worn implementation.
     let served = match tower_http::services::ServeFile::new(&path)
         .oneshot(request)

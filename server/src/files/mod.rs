@@ -16,6 +16,7 @@ pub mod thumbnail;
 pub mod uploads;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::store::StoreError;
 
@@ -29,6 +30,8 @@ pub enum FilesError {
     },
     #[error("the disk is full")]
     DiskFull,
+    #[error("the S3 store failed: {0}")]
+    Remote(String),
     #[error("file storage failed: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -68,11 +71,24 @@ impl From<FilesError> for app::AppError {
 
 /// Where bytes are kept: `uploads/<id>` while they arrive, `blobs/<2 hex>/<sha-256>` once
 /// complete. Both under one directory, so a finished upload is renamed into place, never
-/// copied.
+/// copied. With an S3-compatible store, a complete file's bytes go there too (`blobs/<sha-256>`
+/// under its prefix) before anyone is told the upload is complete, and that copy is the one
+/// that counts: the local directory stages uploads and caches what this node has read.
 #[derive(Debug)]
 pub struct FileStore {
     root: PathBuf,
+    remote: Option<Remote>,
 }
+
+#[derive(Debug)]
+struct Remote {
+    store: Arc<dyn object_store::ObjectStore>,
+    prefix: String,
+    url: String,
+}
+
+/// Parts of a file moved to or from the S3 store at a time.
+const REMOTE_PART_BYTES: usize = 8 * 1024 * 1024;
 
 impl FileStore {
     /// Opens (creating) the files directory; fails clearly when it cannot be written.
@@ -97,7 +113,182 @@ impl FileStore {
             })?;
         Ok(FileStore {
             root: root.to_owned(),
+            remote: None,
         })
+    }
+
+    /// Keeps contents in the S3-compatible store at `url` (`s3://bucket[/prefix]`), reached at
+    /// `endpoint` when it is not AWS. Nothing is asked of it yet (`check_remote` does).
+    pub fn with_s3(
+        mut self,
+        url: &str,
+        endpoint: Option<&str>,
+        region: &str,
+        credentials: Option<(&str, &str)>,
+    ) -> Result<FileStore, FilesError> {
+        let bad = |why: String| FilesError::Remote(format!("{url}: {why}"));
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| bad("expected s3://bucket or s3://bucket/prefix".into()))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(bad("no bucket".into()));
+        }
+        let mut builder = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_region(region)
+            // A store that does not answer is an error within seconds, not minutes.
+            .with_retry(object_store::RetryConfig {
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(30),
+                ..Default::default()
+            })
+            .with_client_options(
+                object_store::ClientOptions::new()
+                    .with_connect_timeout(std::time::Duration::from_secs(5))
+                    .with_timeout(std::time::Duration::from_secs(600)),
+            );
+        if let Some((key, secret)) = credentials {
+            builder = builder
+                .with_access_key_id(key)
+                .with_secret_access_key(secret);
+        }
+        if let Some(endpoint) = endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"))
+                // MinIO and most self-hosted stores address buckets by path.
+                .with_virtual_hosted_style_request(false);
+        }
+        let store = builder.build().map_err(|e| bad(e.to_string()))?;
+        self.remote = Some(Remote {
+            store: Arc::new(store),
+            prefix: prefix.trim_matches('/').to_owned(),
+            url: url.to_owned(),
+        });
+        Ok(self)
+    }
+
+    /// Fails clearly at start-up when the S3 store cannot be reached or read.
+    pub async fn check_remote(&self) -> Result<(), FilesError> {
+        let Some(remote) = &self.remote else {
+            return Ok(());
+        };
+        let probe = remote.key("startup-probe");
+        match remote.store.head(&probe).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(FilesError::Remote(format!(
+                "cannot use the S3 store {}: {e}",
+                remote.url
+            ))),
+        }
+    }
+
+    /// Whether contents live in an S3-compatible store.
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// Makes sure the bytes with this hash (in the local blob directory) are in the S3 store.
+    pub async fn publish(&self, hash: &str) -> Result<(), FilesError> {
+        use tokio::io::AsyncReadExt;
+        let Some(remote) = &self.remote else {
+            return Ok(());
+        };
+        let key = remote.key(&format!("blobs/{hash}"));
+        match remote.store.head(&key).await {
+            Ok(_) => return Ok(()),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(FilesError::Remote(e.to_string())),
+        }
+        let mut file = tokio::fs::File::open(self.blob_path(hash))
+            .await
+            .map_err(FilesError::io)?;
+        let upload = remote
+            .store
+            .put_multipart(&key)
+            .await
+            .map_err(|e| FilesError::Remote(e.to_string()))?;
+        let mut writer =
+            object_store::WriteMultipart::new_with_chunk_size(upload, REMOTE_PART_BYTES);
+        let mut buffer = vec![0u8; 1024 * 1024];
+        loop {
+            let n = file.read(&mut buffer).await.map_err(FilesError::io)?;
+            if n == 0 {
+                break;
+            }
+            // At most a few parts in flight: memory stays flat whatever the file's size.
+            writer
+                .wait_for_capacity(2)
+                .await
+                .map_err(|e| FilesError::Remote(e.to_string()))?;
+            writer.write(&buffer[..n]);
+        }
+        writer
+            .finish()
+            .await
+            .map_err(|e| FilesError::Remote(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The local path of the bytes with this hash, fetched from the S3 store first when this
+    /// node does not have them yet.
+    pub async fn fetch(&self, hash: &str) -> Result<PathBuf, FilesError> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let path = self.blob_path(hash);
+        let Some(remote) = &self.remote else {
+            return Ok(path);
+        };
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(path);
+        }
+        let key = remote.key(&format!("blobs/{hash}"));
+        let found = match remote.store.get(&key).await {
+            Ok(found) => found,
+            // Missing everywhere: the caller says so, as for a missing local file.
+            Err(object_store::Error::NotFound { .. }) => return Ok(path),
+            Err(e) => return Err(FilesError::Remote(e.to_string())),
+        };
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(FilesError::io)?;
+        }
+        // Into a name of its own, then into place: a reader never sees half a file.
+        let part = path.with_extension(format!("part-{}", crate::auth::new_token()));
+        let mut file = tokio::fs::File::create(&part)
+            .await
+            .map_err(FilesError::io)?;
+        let mut stream = found.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| FilesError::Remote(e.to_string()))?;
+            if let Err(e) = file.write_all(&chunk).await {
+                let _ = tokio::fs::remove_file(&part).await;
+                return Err(FilesError::io(e));
+            }
+        }
+        file.sync_all().await.map_err(FilesError::io)?;
+        drop(file);
+        tokio::fs::rename(&part, &path)
+            .await
+            .map_err(FilesError::io)?;
+        Ok(path)
+    }
+
+    /// Deletes the S3 copy of bytes no file uses any more.
+    pub async fn forget(&self, hash: &str) -> Result<(), FilesError> {
+        let Some(remote) = &self.remote else {
+            return Ok(());
+        };
+        match remote
+            .store
+            .delete(&remote.key(&format!("blobs/{hash}")))
+            .await
+        {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(FilesError::Remote(e.to_string())),
+        }
     }
 
     /// Where an upload's bytes gather. The id is a random token of safe characters.
@@ -118,6 +309,16 @@ impl FileStore {
     pub fn blob_path(&self, hash: &str) -> PathBuf {
         let shard = hash.get(..2).unwrap_or("00");
         self.root.join("blobs").join(shard).join(hash)
+    }
+}
+
+impl Remote {
+    fn key(&self, name: &str) -> object_store::path::Path {
+        if self.prefix.is_empty() {
+            object_store::path::Path::from(name)
+        } else {
+            object_store::path::Path::from(format!("{}/{name}", self.prefix))
+        }
     }
 }
 

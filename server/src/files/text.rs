@@ -199,7 +199,7 @@ async fn text_of(
         }
     }
     tx.commit().await?;
-    let path = files.blob_path(hash);
+    let path = files.fetch(hash).await?;
     let mime_owned = mime.to_owned();
     let read = tokio::time::timeout(
         EXTRACT_DEADLINE,

@@ -35,7 +35,7 @@ pub async fn thumbnail(
     }
     let path = state.files.thumbnail_path(&file.hash);
     if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        let source = state.files.blob_path(&file.hash);
+        let source = state.files.fetch(&file.hash).await?;
         let target = path.clone();
         let made = tokio::task::spawn_blocking(move || make(&source, &target))
             .await

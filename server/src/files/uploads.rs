@@ -281,11 +281,17 @@ async fn write_piece(
 ) -> Result<(), Refusal> {
     let id = current.id.clone();
     let path = state.files.upload_path(&id);
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .await
-        .map_err(FilesError::io)?;
+    let mut file = match tokio::fs::OpenOptions::new().write(true).open(&path).await {
+        Ok(file) => file,
+        // Staged on another node's disk (several nodes, each with its own files directory).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(AppError::Conflict(
+                "this upload's first pieces are on another server; start it again".into(),
+            )
+            .into())
+        }
+        Err(e) => return Err(FilesError::io(e).into()),
+    };
     // After a crash the file may hold less than was counted: resume from what is there.
     let on_disk = file.metadata().await.map_err(FilesError::io)?.len();
     if on_disk < current.received {
@@ -414,6 +420,8 @@ async fn finish(state: &AppState, mut current: Upload) -> Result<Upload, FilesEr
             Err(e) => return Err(FilesError::io(e)),
         }
     }
+    // With an S3 store, the bytes are there before anyone is told they are stored.
+    state.files.publish(&hash).await?;
     let mut tx = state.store.write().await?;
     sqlx::query(
         "UPDATE uploads SET hash = $1, mime = $2, received = size, updated_at = $3 WHERE id = $4",
@@ -539,6 +547,7 @@ pub async fn sweep(
         tx.commit().await?;
         if deleted.rows_affected() == 1 {
             swept += 1;
+            files.forget(&hash).await?;
             let _ = tokio::fs::remove_file(&aside).await;
             let _ = tokio::fs::remove_file(files.thumbnail_path(&hash)).await;
         } else if moved {
