@@ -50,6 +50,14 @@ int_id!(
     /// A folder or a file in someone's file cabinet.
     EntryId
 );
+int_id!(
+    /// Someone from outside the organisation in a user's own contacts.
+    ContactId
+);
+int_id!(
+    /// A group of a user's own contacts.
+    ContactGroupId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".

@@ -5,6 +5,7 @@
 //! repository root for the prose description: message types, close codes, recovery and limits.
 
 pub mod chat;
+pub mod contacts;
 pub mod files;
 pub mod ids;
 pub mod limits;
@@ -17,8 +18,8 @@ pub mod wire;
 
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{
-    ChannelId, ClientMsgId, DepartmentId, MessageId, RoleId, Scope, ScopeParseError, Seq, SeqOrder,
-    UserId,
+    ChannelId, ClientMsgId, ContactGroupId, ContactId, DepartmentId, MessageId, RoleId, Scope,
+    ScopeParseError, Seq, SeqOrder, UserId,
 };
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};
 pub use validate::ValidationError;

@@ -35,6 +35,10 @@ pub const MAX_ATTACHMENTS: usize = 10;
 pub const MAX_AUDIENCE_MEMBERS: usize = 200;
 /// Share links one cabinet entry may have.
 pub const MAX_SHARE_LINKS: usize = 20;
+/// Personal contacts one import may add, and one person may keep.
+pub const MAX_CONTACTS: usize = 5_000;
+/// A contact's note.
+pub const MAX_CONTACT_NOTE_CHARS: usize = 1_000;
 /// Longest file or folder name, in bytes (what file systems allow).
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 /// Largest piece of an upload sent in one request; a browser sends a large file in pieces.

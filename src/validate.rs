@@ -51,6 +51,8 @@ pub enum ValidationError {
     Audience,
     #[error("A link password is 4 to {MAX_PASSWORD_CHARS} characters")]
     LinkPassword,
+    #[error("A contact needs a name of at most {MAX_PROFILE_FIELD_CHARS} characters, and a note of at most {MAX_CONTACT_NOTE_CHARS}")]
+    ContactFields,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —

@@ -79,6 +79,11 @@ pub enum Command {
     Unshare(crate::files::Unshare),
     CreateShareLink(crate::files::CreateShareLink),
     DeleteShareLink(crate::files::DeleteShareLink),
+    SaveContact(crate::contacts::SaveContact),
+    RemoveContact(crate::contacts::RemoveContact),
+    CreateContactGroup(crate::contacts::CreateContactGroup),
+    RemoveContactGroup(crate::contacts::RemoveContactGroup),
+    ImportContacts(crate::contacts::ImportContacts),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -143,6 +148,18 @@ pub enum CommandOutput {
     ShareLinkCreated {
         entry: crate::files::EntryId,
         token: String,
+    },
+    /// A personal contact was made, changed or removed.
+    ContactChanged {
+        contact: crate::ids::ContactId,
+    },
+    /// A contact group was made or removed.
+    ContactGroupChanged {
+        group: crate::ids::ContactGroupId,
+    },
+    /// Contacts were imported, in the order given.
+    ContactsImported {
+        contacts: Vec<crate::ids::ContactId>,
     },
 }
 
@@ -326,6 +343,16 @@ pub enum EventBody {
     SharedWithYou { item: crate::files::SharedItem },
     /// In a user scope: it is no longer shared with the user (unshared, deleted, purged).
     ShareWithdrawn { entry: crate::files::EntryId },
+    /// In a user scope: one of the user's own contacts as it now is.
+    ContactSaved { contact: crate::contacts::Contact },
+    /// In a user scope: a contact was deleted.
+    ContactRemoved { contact: crate::ids::ContactId },
+    /// In a user scope: a contact group as it now is.
+    ContactGroupSaved {
+        group: crate::contacts::ContactGroup,
+    },
+    /// In a user scope: a contact group was deleted (its contacts are in no group now).
+    ContactGroupRemoved { group: crate::ids::ContactGroupId },
     /// In a shared entry's scope: who it is shared with changed; `revoked` lost access with it.
     SharingChanged {
         entry: crate::files::EntryId,

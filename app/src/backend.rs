@@ -114,6 +114,11 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         user: &CurrentUser,
     ) -> Result<xietong::files::CabinetSnapshot, AppError>;
+    /// The signed-in user's own contacts and contact groups.
+    async fn my_contacts(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::contacts::MyContacts, AppError>;
     /// A shared entry and what is inside, as the signed-in user may see it.
     async fn shared(
         &self,

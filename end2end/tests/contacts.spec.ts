@@ -107,3 +107,49 @@ test('address book: find people by name, pinyin and initials, browse by departme
   await expect(viewer.page).toHaveURL(/\/c\/\d+$/);
   await expect(viewer.page.getByRole('heading', { level: 1 })).toContainText(wanted.name);
 });
+
+test('my contacts: add one, group it, import a vCard, live in a second tab; nobody else sees them', async ({ browser }) => {
+  const owner = await newUser(browser, 'mc');
+  const other = await newUser(browser, 'mo');
+  const page = owner.page;
+  const second = await owner.context.newPage();
+  for (const p of [page, second]) {
+    await p.goto('/contacts');
+    await p.getByRole('button', { name: 'My contacts' }).click();
+  }
+  const table = page.getByRole('table', { name: 'My contacts' });
+  const secondTable = second.getByRole('table', { name: 'My contacts' });
+
+  await page.getByRole('button', { name: 'New contact' }).click();
+  const form = page.getByRole('form', { name: 'Contact' });
+  await form.getByLabel('Name', { exact: true }).fill('王经理');
+  await form.getByLabel('Company').fill('华东贸易');
+  await form.getByLabel('Mobile').fill('+86 139 0000 1111');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(table.getByRole('row').filter({ hasText: '王经理' })).toContainText('华东贸易');
+  await expect(secondTable.getByRole('row').filter({ hasText: '王经理' })).toBeVisible();
+
+  // A group, and the contact put in it.
+  await page.getByLabel('Group name').fill('供应商');
+  await page.getByRole('button', { name: 'New group' }).click();
+  await page.getByRole('button', { name: 'Edit 王经理' }).click();
+  await form.getByLabel('Group').selectOption({ label: '供应商' });
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(secondTable.getByRole('row').filter({ hasText: '王经理' })).toContainText('供应商');
+
+  // A vCard file from a phone: both cards come in.
+  const vcf = 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:赵敏\r\nORG:明教\r\nEMAIL:zhao@example.com\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nN:Smith;John;;;\r\nTEL;CELL:13800000000\r\nEND:VCARD\r\n';
+  await page.getByLabel('Import vCard').setInputFiles({ name: 'phone.vcf', mimeType: 'text/vcard', buffer: Buffer.from(vcf) });
+  await expect(page.getByRole('status').filter({ hasText: '2 contacts imported.' })).toBeVisible();
+  await expect(secondTable.getByRole('row').filter({ hasText: '赵敏' })).toContainText('明教');
+  await expect(secondTable.getByRole('row').filter({ hasText: 'John Smith' })).toContainText('13800000000');
+
+  await page.getByRole('button', { name: 'Delete 赵敏' }).click();
+  await expect(secondTable.getByRole('row').filter({ hasText: '赵敏' })).toHaveCount(0);
+
+  // Another person's list is their own.
+  await other.page.goto('/contacts');
+  await other.page.getByRole('button', { name: 'My contacts' }).click();
+  await expect(other.page.getByRole('table', { name: 'My contacts' })).toBeVisible();
+  await expect(other.page.getByRole('table', { name: 'My contacts' }).getByRole('row').filter({ hasText: '王经理' })).toHaveCount(0);
+});

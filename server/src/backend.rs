@@ -357,6 +357,13 @@ impl Backend for ServerBackend {
         Ok(crate::files::cabinet::snapshot(&self.state.store, user).await?)
     }
 
+    async fn my_contacts(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::contacts::MyContacts, AppError> {
+        Ok(crate::contacts::snapshot(&self.state.store, user).await?)
+    }
+
     async fn shared(
         &self,
         user: &CurrentUser,

@@ -238,6 +238,11 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::Unshare(c) => crate::files::sharing::unshare(ctx, c).await,
         Command::CreateShareLink(c) => crate::files::sharing::create_link(ctx, c).await,
         Command::DeleteShareLink(c) => crate::files::sharing::delete_link(ctx, c).await,
+        Command::SaveContact(c) => crate::contacts::save(ctx, c).await,
+        Command::RemoveContact(c) => crate::contacts::remove(ctx, c).await,
+        Command::CreateContactGroup(c) => crate::contacts::create_group(ctx, c).await,
+        Command::RemoveContactGroup(c) => crate::contacts::remove_group(ctx, c).await,
+        Command::ImportContacts(c) => crate::contacts::import(ctx, c).await,
     }
 }
 

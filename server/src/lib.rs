@@ -7,6 +7,7 @@ pub mod backplane;
 pub mod chat;
 pub mod command;
 pub mod config;
+pub mod contacts;
 pub mod events;
 pub mod files;
 pub mod guard;
@@ -427,6 +428,10 @@ fn router(state: AppState) -> Router {
             "/admin/import/apply",
             axum::routing::post(org::import::apply_file),
         )
+        .route(
+            "/contacts/mine/import",
+            axum::routing::post(contacts::vcard::import),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(
             xietong::limits::MAX_IMPORT_FILE_BYTES,
         ))
@@ -441,6 +446,7 @@ fn router(state: AppState) -> Router {
         .route("/files/{id}/download", get(files::download::download))
         .route("/files/{id}/thumbnail", get(files::thumbnail::thumbnail))
         // Share links: no session; the link (and its password) is the permission.
+        .route("/contacts/mine/{kind}", get(contacts::vcard::export))
         .route("/share/{token}", get(files::links::open))
         .route(
             "/share/{token}/download",

@@ -1,4 +1,5 @@
-//! The organisation's file routes against a real server: importing people from CSV and xlsx.
+//! The organisation's file routes against a real server: importing people from CSV and xlsx,
+//! and personal contacts from vCard.
 
 mod common;
 
@@ -253,5 +254,143 @@ async fn an_xlsx_file_imports_like_a_csv() {
     )
     .await;
     assert_eq!(huge.status(), 413);
+    server.stop().await;
+}
+
+/// Personal contacts: a vCard file imports whole or not at all, each contact and group is its
+/// owner's alone (their tabs follow live; nobody else reads, changes or exports them), and
+/// they export back as vCard and CSV.
+#[tokio::test]
+async fn personal_contacts_are_their_owners_alone() {
+    use xietong::contacts::{
+        ContactFields, CreateContactGroup, MyContacts, RemoveContact, SaveContact,
+    };
+    use xietong::{Command, CommandOutput};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let me = server.whoami(&alice).await.id;
+    let mut tab = server.connect(&alice).await;
+    tab.subscribe(Scope::User(me), None).await;
+
+    let file = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:王;经理;;;\r\nORG:华东贸易\\, 有限公司\r\nTEL;TYPE=CELL:+86 139 0000 1111\r\nEMAIL:wang@example.com\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nFN:Li Lei\r\nTEL;CELL:13800000000\r\nEND:VCARD\r\n";
+    let url = |client: &str| format!("/contacts/mine/import?client_id={client}");
+    let imported = post_file(&server, &url("import-0001"), &alice, file.into()).await;
+    assert_eq!(imported.status(), 200);
+    let output: CommandOutput = imported.json().await.unwrap();
+    let CommandOutput::ContactsImported { contacts } = output else {
+        panic!("{output:?}")
+    };
+    assert_eq!(contacts.len(), 2);
+    // Live in Alice's own scope.
+    let event = tab.next_event_in(Scope::User(me)).await;
+    let EventBody::ContactSaved { contact } = event.body else {
+        panic!("{event:?}")
+    };
+    assert_eq!(contact.fields.name, "王经理");
+    assert_eq!(contact.fields.company, "华东贸易, 有限公司");
+
+    // A bad card (an email that is not one) refuses the whole file, naming it.
+    let bad = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:好人\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:坏人\r\nEMAIL:not-an-email\r\nEND:VCARD\r\n";
+    let refused = post_file(&server, &url("import-0002"), &alice, bad.into()).await;
+    assert_eq!(refused.status(), 400);
+    let why = refused.text().await.unwrap();
+    assert!(why.contains("contact 2") && why.contains("坏人"), "{why}");
+    let not_vcard = post_file(&server, &url("import-0003"), &alice, b"hello".to_vec()).await;
+    assert_eq!(not_vcard.status(), 400);
+    let mine: MyContacts = server
+        .server_fn(&alice, "my_contacts", "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.contacts.len(), 2, "nothing of the refused files");
+
+    // A group, and a contact in it.
+    let id = tab
+        .command(Command::CreateContactGroup(CreateContactGroup {
+            name: "供应商".into(),
+        }))
+        .await;
+    let (CommandOutput::ContactGroupChanged { group }, _) = tab.answer(&id).await.unwrap() else {
+        panic!()
+    };
+    let id = tab
+        .command(Command::SaveContact(SaveContact {
+            contact: Some(contacts[1]),
+            fields: ContactFields {
+                name: "李雷".into(),
+                group: Some(group),
+                ..Default::default()
+            },
+        }))
+        .await;
+    tab.answer(&id).await.unwrap();
+
+    // Bob: his own list is empty; he cannot change, delete or group into Alice's.
+    let theirs: MyContacts = server
+        .server_fn(&bob, "my_contacts", "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs.contacts.is_empty() && theirs.groups.is_empty());
+    let mut bob_tab = server.connect(&bob).await;
+    for command in [
+        Command::RemoveContact(RemoveContact {
+            contact: contacts[0],
+        }),
+        Command::SaveContact(SaveContact {
+            contact: Some(contacts[0]),
+            fields: ContactFields {
+                name: "x".into(),
+                ..Default::default()
+            },
+        }),
+        Command::SaveContact(SaveContact {
+            contact: None,
+            fields: ContactFields {
+                name: "x".into(),
+                group: Some(group),
+                ..Default::default()
+            },
+        }),
+    ] {
+        let id = bob_tab.command(command).await;
+        assert_eq!(
+            bob_tab.answer(&id).await.unwrap_err(),
+            xietong::ErrorCode::NotFound
+        );
+    }
+    let exported = |cookie: String, kind: &'static str| {
+        let url = format!("{}/contacts/mine/{kind}", server.base());
+        async move {
+            http()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!exported(bob.clone(), "vcard").await.contains("王经理"));
+
+    // Alice's exports hold both, and read back.
+    let vcard = exported(alice.clone(), "vcard").await;
+    assert!(
+        vcard.contains("FN:王经理") && vcard.contains("FN:李雷"),
+        "{vcard}"
+    );
+    assert!(vcard.contains("ORG:华东贸易\\, 有限公司"), "{vcard}");
+    let csv = exported(alice.clone(), "csv").await;
+    assert!(
+        csv.contains("李雷") && csv.contains("+86 139 0000 1111"),
+        "{csv}"
+    );
     server.stop().await;
 }

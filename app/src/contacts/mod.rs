@@ -11,6 +11,8 @@ use xietong::{DepartmentId, UserId};
 use crate::live::Live;
 use crate::org::OrgView;
 
+mod personal;
+
 /// The address book page (`/contacts`), loaded on demand.
 #[derive(Debug)]
 pub struct AddressBookRoute;
@@ -37,6 +39,7 @@ fn AddressBook() -> impl IntoView {
                 <a href="/contacts/export/vcard" download="contacts.vcf" rel="external">{t.export_vcard}</a>
             </p>
             <crate::org::WithOrganisation content=move |view| view! { <Directory view /> } />
+            <personal::MyContactsSection />
         </div>
     }
     .into_any()

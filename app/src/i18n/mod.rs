@@ -219,6 +219,17 @@ pub struct Texts {
     pub offline: &'static str,
     pub send_message: &'static str,
     pub nobody_found: &'static str,
+    pub my_contacts: &'static str,
+    pub new_contact: &'static str,
+    pub import_vcard: &'static str,
+    pub group_name: &'static str,
+    pub new_group: &'static str,
+    pub contacts_imported: fn(usize) -> String,
+    pub company: &'static str,
+    pub group: &'static str,
+    pub no_group: &'static str,
+    pub note: &'static str,
+    pub contact: &'static str,
     pub move_entry: &'static str,
     pub move_named: fn(&str) -> String,
     pub move_to: &'static str,
@@ -474,6 +485,17 @@ pub static ENGLISH: Texts = Texts {
     offline: "Offline",
     send_message: "Send message",
     nobody_found: "Nobody found.",
+    my_contacts: "My contacts",
+    new_contact: "New contact",
+    import_vcard: "Import vCard",
+    group_name: "Group name",
+    new_group: "New group",
+    contacts_imported: |n| format!("{n} contacts imported."),
+    company: "Company",
+    group: "Group",
+    no_group: "No group",
+    note: "Note",
+    contact: "Contact",
     move_entry: "Move",
     move_named: |name| format!("Move {name}"),
     move_to: "Move to",
@@ -719,6 +741,17 @@ pub static CHINESE: Texts = Texts {
     offline: "离线",
     send_message: "发消息",
     nobody_found: "没有找到人员。",
+    my_contacts: "个人通讯簿",
+    new_contact: "新建联系人",
+    import_vcard: "导入 vCard",
+    group_name: "分组名称",
+    new_group: "新建分组",
+    contacts_imported: |n| format!("已导入 {n} 位联系人。"),
+    company: "单位",
+    group: "分组",
+    no_group: "未分组",
+    note: "备注",
+    contact: "联系人",
     move_entry: "移动",
     move_named: |name| format!("移动 {name}"),
     move_to: "移动到",
@@ -802,6 +835,9 @@ pub static CHINESE: Texts = Texts {
             ValidationError::Audience => {
                 format!("范围须为 1 至 {MAX_AUDIENCE_MEMBERS} 项：所有人、人员、部门或角色")
             }
+            ValidationError::ContactFields => format!(
+                "联系人须有姓名（最多 {MAX_PROFILE_FIELD_CHARS} 字），备注最多 {MAX_CONTACT_NOTE_CHARS} 字"
+            ),
             ValidationError::LinkPassword => {
                 format!("链接密码须为 4 至 {MAX_PASSWORD_CHARS} 个字符")
             }

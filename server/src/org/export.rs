@@ -88,7 +88,7 @@ fn csv_file(snapshot: &OrgSnapshot) -> Result<Vec<u8>, csv::Error> {
 }
 
 /// A vCard text value: backslash, comma, semicolon and line breaks escaped (RFC 2426).
-fn escaped(value: &str) -> String {
+pub fn escaped(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
