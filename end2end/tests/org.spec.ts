@@ -78,6 +78,11 @@ test('people: an admin defines roles, sets a person’s name, title, department 
   await expect(other.getByRole('heading', { name: 'People', exact: true })).toBeVisible();
   await expect(other.getByRole('status')).toHaveText('Connected');
 
+  // "Invite people" in the People section makes a sign-up link.
+  await admin.page.getByRole('button', { name: 'Invite people' }).click();
+  await expect(admin.page.getByLabel('Invitation link')).toHaveValue(/\/signup\?invite=/);
+  await admin.page.getByRole('dialog', { name: 'Invite people' }).getByRole('button', { name: 'Close' }).click();
+
   const role = uniqueName('HR');
   await admin.page.getByLabel('Role name').fill(role);
   await admin.page.getByRole('button', { name: 'Add role' }).click();

@@ -75,6 +75,7 @@ pub fn PeopleAdmin(view: RwSignal<OrgView>) -> impl IntoView {
     view! {
         <section class="admin-section" aria-labelledby="people-title">
             <h2 id="people-title">{t.people}</h2>
+            <crate::admin::InvitePeople />
             <Show when=move || error().is_some()>
                 <p role="alert" class="error">{error}</p>
             </Show>

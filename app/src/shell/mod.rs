@@ -11,7 +11,6 @@ pub use presence::{ConnectionStatus, OnlineList};
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 
-use crate::admin::InvitePeople;
 use crate::auth::{who_am_i, LogoutButton};
 use crate::live::Live;
 
@@ -73,7 +72,6 @@ pub fn Shell() -> impl IntoView {
                     {move || Suspend::new(async move {
                         me.await.ok().filter(|me| me.is_admin).map(|_| view! {
                             <nav aria-label=t.admin class="admin-nav"><crate::admin::AdminLink /></nav>
-                            <InvitePeople />
                             <crate::admin::WorkspaceSettingsButton />
                         })
                     })}
