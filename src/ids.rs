@@ -58,6 +58,10 @@ int_id!(
     /// A group of a user's own contacts.
     ContactGroupId
 );
+int_id!(
+    /// A field of the address book an admin defined ("Office phone", "Employee no.").
+    FieldId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".

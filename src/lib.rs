@@ -18,8 +18,8 @@ pub mod wire;
 
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{
-    ChannelId, ClientMsgId, ContactGroupId, ContactId, DepartmentId, MessageId, RoleId, Scope,
-    ScopeParseError, Seq, SeqOrder, UserId,
+    ChannelId, ClientMsgId, ContactGroupId, ContactId, DepartmentId, FieldId, MessageId, RoleId,
+    Scope, ScopeParseError, Seq, SeqOrder, UserId,
 };
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};
 pub use validate::ValidationError;

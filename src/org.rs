@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{DepartmentId, RoleId, Seq, UserId};
+use crate::ids::{DepartmentId, FieldId, RoleId, Seq, UserId};
 
 /// One department. Siblings are shown by `order`, then name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,7 +30,58 @@ pub struct OrgSnapshot {
     /// By username.
     #[serde(default)]
     pub people: Vec<Person>,
+    /// The address book's own fields, as the admin defined them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<ProfileField>,
     pub head: Seq,
+}
+
+/// A field of the address book an admin defined, beyond name, title, mobile and email: people
+/// fill it in themselves; a `hideable` one each person may hide from others.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProfileField {
+    pub id: FieldId,
+    pub name: String,
+    #[serde(default)]
+    pub hideable: bool,
+}
+
+/// A person's value of a field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FieldValue {
+    pub field: FieldId,
+    pub value: String,
+}
+
+/// Command (admins): a new address book field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefineField {
+    pub name: String,
+    #[serde(default)]
+    pub hideable: bool,
+}
+
+/// Command (admins): removes a field, with everyone's values of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveField {
+    pub field: FieldId,
+}
+
+/// Command: the actor's own values of the fields (empty: none), and which hideable ones they
+/// hide from others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetMyFields {
+    pub values: Vec<FieldValue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<FieldId>,
+}
+
+/// The fields and the signed-in user's own values (the hidden ones too).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyFields {
+    pub fields: Vec<ProfileField>,
+    pub values: Vec<FieldValue>,
+    pub hidden: Vec<FieldId>,
 }
 
 /// Command (admins): a new department, last among its siblings.
@@ -106,6 +157,9 @@ pub struct Person {
     /// Its initials (张伟 → `zw`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub initials: String,
+    /// Values of the admin's fields that others may see (hidden ones are left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldValue>,
 }
 
 impl Person {
@@ -514,6 +568,7 @@ mod tests {
                 name: "HR".into(),
             }],
             people: Vec::new(),
+            fields: Vec::new(),
             head: crate::Seq(0),
         };
         let mut person = Person {
@@ -530,6 +585,7 @@ mod tests {
             active: true,
             pinyin: "lilei".into(),
             initials: "ll".into(),
+            fields: Vec::new(),
         };
         assert!(AudienceMember::DepartmentTree(DepartmentId(1)).includes(&person, &org));
         assert!(AudienceMember::Department(DepartmentId(3)).includes(&person, &org));
@@ -566,6 +622,7 @@ mod tests {
             active: true,
             pinyin: "zhangwei".into(),
             initials: "zw".into(),
+            fields: Vec::new(),
         };
         for found in [
             "张",

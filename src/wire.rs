@@ -84,6 +84,9 @@ pub enum Command {
     CreateContactGroup(crate::contacts::CreateContactGroup),
     RemoveContactGroup(crate::contacts::RemoveContactGroup),
     ImportContacts(crate::contacts::ImportContacts),
+    DefineField(crate::org::DefineField),
+    RemoveField(crate::org::RemoveField),
+    SetMyFields(crate::org::SetMyFields),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -160,6 +163,10 @@ pub enum CommandOutput {
     /// Contacts were imported, in the order given.
     ContactsImported {
         contacts: Vec<crate::ids::ContactId>,
+    },
+    /// An address book field was defined or removed.
+    FieldChanged {
+        field: crate::ids::FieldId,
     },
 }
 
@@ -325,6 +332,10 @@ pub enum EventBody {
     RoleSaved { role: crate::org::Role },
     /// In the workspace scope: a role was removed (from everyone who had it).
     RoleRemoved { role: crate::ids::RoleId },
+    /// In the workspace scope: an address book field was defined.
+    FieldDefined { field: crate::org::ProfileField },
+    /// In the workspace scope: a field was removed, with everyone's values of it.
+    FieldRemoved { field: crate::ids::FieldId },
     /// In the workspace scope: a person as they now are (updated, deactivated, reactivated).
     PersonSaved { person: crate::org::Person },
     /// In the owner's user scope: a cabinet entry as it now is (made, renamed, moved, a new

@@ -114,6 +114,8 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         user: &CurrentUser,
     ) -> Result<xietong::files::CabinetSnapshot, AppError>;
+    /// The address book's fields and the signed-in user's own values of them.
+    async fn my_fields(&self, user: &CurrentUser) -> Result<xietong::org::MyFields, AppError>;
     /// The signed-in user's own contacts and contact groups.
     async fn my_contacts(
         &self,

@@ -115,6 +115,8 @@ test('my contacts: add one, group it, import a vCard, live in a second tab; nobo
   const second = await owner.context.newPage();
   for (const p of [page, second]) {
     await p.goto('/contacts');
+    // Hydrated (the socket is up) before the first click, or the click does nothing.
+    await expect(p.getByRole('status')).toHaveText('Connected');
     await p.getByRole('button', { name: 'My contacts' }).click();
   }
   const table = page.getByRole('table', { name: 'My contacts' });
@@ -149,7 +151,29 @@ test('my contacts: add one, group it, import a vCard, live in a second tab; nobo
 
   // Another person's list is their own.
   await other.page.goto('/contacts');
+  await expect(other.page.getByRole('status')).toHaveText('Connected');
   await other.page.getByRole('button', { name: 'My contacts' }).click();
   await expect(other.page.getByRole('table', { name: 'My contacts' })).toBeVisible();
   await expect(other.page.getByRole('table', { name: 'My contacts' }).getByRole('row').filter({ hasText: '王经理' })).toHaveCount(0);
+});
+
+test('address book fields: an admin adds one, a person fills it in under Settings, others see it on the card', async ({ browser }) => {
+  const admin = await newAdmin(browser);
+  const member = await newUser(browser, 'af');
+  const field = uniqueName('分机');
+  await admin.page.getByRole('link', { name: 'Admin' }).click();
+  await admin.page.getByLabel('Field name').fill(field);
+  await admin.page.getByRole('button', { name: 'Add field' }).click();
+  await expect(admin.page.getByRole('list', { name: 'Address book fields' })).toContainText(field);
+
+  await member.page.getByRole('button', { name: 'Settings' }).click();
+  const form = member.page.getByRole('form', { name: 'Address book fields' });
+  await form.getByLabel(field).fill('8021');
+  await form.getByRole('button', { name: 'Save fields' }).click();
+  await expect(form.getByRole('status')).toHaveText('Saved.');
+
+  await admin.page.getByRole('link', { name: 'Address book' }).click();
+  await admin.page.getByRole('searchbox', { name: 'Search people' }).fill(member.name);
+  await admin.page.getByRole('button', { name: member.name, exact: true }).click();
+  await expect(admin.page.getByRole('region', { name: member.name })).toContainText(`${field}8021`);
 });

@@ -357,6 +357,10 @@ impl Backend for ServerBackend {
         Ok(crate::files::cabinet::snapshot(&self.state.store, user).await?)
     }
 
+    async fn my_fields(&self, user: &CurrentUser) -> Result<xietong::org::MyFields, AppError> {
+        Ok(crate::org::fields::mine(&self.state.store, user).await?)
+    }
+
     async fn my_contacts(
         &self,
         user: &CurrentUser,

@@ -243,6 +243,9 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::CreateContactGroup(c) => crate::contacts::create_group(ctx, c).await,
         Command::RemoveContactGroup(c) => crate::contacts::remove_group(ctx, c).await,
         Command::ImportContacts(c) => crate::contacts::import(ctx, c).await,
+        Command::DefineField(c) => crate::org::fields::define(ctx, c).await,
+        Command::RemoveField(c) => crate::org::fields::remove(ctx, c).await,
+        Command::SetMyFields(c) => crate::org::fields::set_mine(ctx, c).await,
     }
 }
 

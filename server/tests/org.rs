@@ -394,3 +394,124 @@ async fn personal_contacts_are_their_owners_alone() {
     );
     server.stop().await;
 }
+
+/// Address book fields: only an admin defines them; each person fills in their own; a hidden
+/// value of a hideable field reaches nobody else — not the snapshot, not the live event.
+#[tokio::test]
+async fn address_book_fields_are_the_admins_and_hidden_values_stay_home() {
+    use xietong::org::{DefineField, FieldValue, MyFields, OrgSnapshot, RemoveField, SetMyFields};
+    use xietong::{Command, CommandOutput};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.sign_up("admin").await;
+    let bob = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let mut admin_tab = server.connect(&admin).await;
+    admin_tab.subscribe(Scope::Workspace, None).await;
+    let mut bob_tab = server.connect(&bob).await;
+
+    let define = |name: &str, hideable| {
+        Command::DefineField(DefineField {
+            name: name.into(),
+            hideable,
+        })
+    };
+    let id = bob_tab.command(define("工号", false)).await;
+    assert_eq!(
+        bob_tab.answer(&id).await.unwrap_err(),
+        xietong::ErrorCode::Forbidden
+    );
+    let mut fields = Vec::new();
+    for (name, hideable) in [("办公电话", false), ("家庭电话", true)] {
+        let id = admin_tab.command(define(name, hideable)).await;
+        let (CommandOutput::FieldChanged { field }, _) = admin_tab.answer(&id).await.unwrap()
+        else {
+            panic!()
+        };
+        fields.push(field);
+    }
+    let (office, home) = (fields[0], fields[1]);
+    let id = bob_tab
+        .command(Command::SetMyFields(SetMyFields {
+            values: vec![
+                FieldValue {
+                    field: office,
+                    value: "021-6000 1234".into(),
+                },
+                FieldValue {
+                    field: home,
+                    value: "139 1111 2222".into(),
+                },
+            ],
+            // Hiding the office number is not Bob's to decide: it stays visible.
+            hidden: vec![home, office],
+        }))
+        .await;
+    bob_tab.answer(&id).await.unwrap();
+    let event = loop {
+        let event = admin_tab.next_event_in(Scope::Workspace).await;
+        if let EventBody::PersonSaved { person } = &event.body {
+            if person.id == bob_id {
+                break person.clone();
+            }
+        }
+    };
+    let values: Vec<(xietong::FieldId, String)> = event
+        .fields
+        .iter()
+        .map(|v| (v.field, v.value.clone()))
+        .collect();
+    assert_eq!(values, vec![(office, "021-6000 1234".to_owned())]);
+    let org: OrgSnapshot = server
+        .server_fn(&admin, "organisation", "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(org.fields.len(), 2);
+    let seen = org.people.iter().find(|p| p.id == bob_id).unwrap();
+    assert_eq!(
+        seen.fields, event.fields,
+        "the snapshot says what the event said"
+    );
+    assert!(!serde_json::to_string(&org)
+        .unwrap()
+        .contains("139 1111 2222"));
+    // Bob himself gets every value back, with what he hides.
+    let mine: MyFields = server
+        .server_fn(&bob, "my_fields", "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.values.len(), 2);
+    assert_eq!(mine.hidden, vec![home]);
+    // An unknown field is refused; a removed field takes everyone's values with it.
+    let id = bob_tab
+        .command(Command::SetMyFields(SetMyFields {
+            values: vec![FieldValue {
+                field: xietong::FieldId(999),
+                value: "x".into(),
+            }],
+            hidden: Vec::new(),
+        }))
+        .await;
+    assert_eq!(
+        bob_tab.answer(&id).await.unwrap_err(),
+        xietong::ErrorCode::NotFound
+    );
+    let id = admin_tab
+        .command(Command::RemoveField(RemoveField { field: office }))
+        .await;
+    admin_tab.answer(&id).await.unwrap();
+    let mine: MyFields = server
+        .server_fn(&bob, "my_fields", "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.fields.len(), 1);
+    assert!(mine.values.iter().all(|v| v.field == home));
+    server.stop().await;
+}

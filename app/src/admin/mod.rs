@@ -36,6 +36,7 @@ fn AdminPage() -> impl IntoView {
                             <crate::org::WithOrganisation content=move |view| view! {
                                 <crate::org::DepartmentsAdmin view />
                                 <crate::org::RolesAdmin view />
+                                <crate::org::FieldsAdmin view />
                                 <crate::org::PeopleAdmin view />
                                 <crate::org::ImportPeople />
                             } />

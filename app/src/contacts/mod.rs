@@ -161,7 +161,7 @@ fn PersonEntry(
             <span class="email">{person.email.clone()}</span>
             <span class="presence" class:online=online>{move || if online() { t.online } else { t.offline }}</span>
             <Show when=move || open.get() == Some(id)>
-                <PersonCard person=person.clone() department=department.clone() card_id=card_id.clone() />
+                <PersonCard person=person.clone() department=department.clone() card_id=card_id.clone() view />
             </Show>
         </li>
     }
@@ -169,7 +169,12 @@ fn PersonEntry(
 }
 
 #[component]
-fn PersonCard(person: Person, department: String, card_id: String) -> impl IntoView {
+fn PersonCard(
+    person: Person,
+    department: String,
+    card_id: String,
+    view: RwSignal<OrgView>,
+) -> impl IntoView {
     let t = crate::i18n::t();
     let live = expect_context::<Live>();
     let id = person.id;
@@ -182,6 +187,20 @@ fn PersonCard(person: Person, department: String, card_id: String) -> impl IntoV
         }
     });
     let error = move || crate::error::failure_text(t, start.value().get());
+    // The admin's fields this person filled in (and does not hide).
+    let extra = view.with_untracked(|v| {
+        v.fields
+            .iter()
+            .filter_map(|f| {
+                let value = person.fields.iter().find(|x| x.field == f.id)?;
+                Some((f.name.clone(), value.value.clone()))
+            })
+            .collect::<Vec<_>>()
+    });
+    let extra = extra
+        .into_iter()
+        .map(|(name, value)| view! { <dt>{name}</dt><dd>{value}</dd> })
+        .collect_view();
     view! {
         <div class="person-card" id=card_id role="region" aria-label=person.display_name().to_owned()>
             <dl>
@@ -191,6 +210,7 @@ fn PersonCard(person: Person, department: String, card_id: String) -> impl IntoV
                 <dt>{t.main_department}</dt><dd>{department}</dd>
                 <dt>{t.mobile}</dt><dd>{person.mobile.clone()}</dd>
                 <dt>{t.email}</dt><dd>{person.email.clone()}</dd>
+                {extra}
             </dl>
             <Show when=move || !is_me()>
                 <button type="button" on:click=move |_| { start.dispatch(()); }>{t.send_message}</button>

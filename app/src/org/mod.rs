@@ -3,7 +3,7 @@
 //! workspace scope.
 
 use leptos::prelude::*;
-use xietong::org::{Department, OrgSnapshot, Person, Role};
+use xietong::org::{Department, OrgSnapshot, Person, ProfileField, Role};
 use xietong::{DepartmentId, Event, EventBody, Scope, Seq};
 
 use crate::live::{Applied, Live, ScopeView};
@@ -11,11 +11,13 @@ use crate::AppError;
 
 pub mod audience;
 mod departments;
+pub mod fields;
 mod import;
 mod people;
 
 pub use audience::AudiencePicker;
 pub use departments::DepartmentsAdmin;
+pub use fields::FieldsAdmin;
 pub use import::ImportPeople;
 pub use people::{PeopleAdmin, RolesAdmin};
 
@@ -32,6 +34,8 @@ pub struct OrgView {
     pub roles: Vec<Role>,
     /// By username.
     pub people: Vec<Person>,
+    /// The address book's own fields.
+    pub fields: Vec<ProfileField>,
     pub head: Seq,
 }
 
@@ -41,6 +45,7 @@ impl OrgView {
             departments: snapshot.departments,
             roles: snapshot.roles,
             people: snapshot.people,
+            fields: snapshot.fields,
             head: snapshot.head,
         }
     }
@@ -89,6 +94,18 @@ impl ScopeView for OrgView {
                 self.roles.retain(|r| r.id != *role);
                 for person in &mut self.people {
                     person.roles.retain(|r| r != role);
+                }
+            }
+            EventBody::FieldDefined { field } => {
+                match self.fields.iter_mut().find(|f| f.id == field.id) {
+                    Some(known) => *known = field.clone(),
+                    None => self.fields.push(field.clone()),
+                }
+            }
+            EventBody::FieldRemoved { field } => {
+                self.fields.retain(|f| f.id != *field);
+                for person in &mut self.people {
+                    person.fields.retain(|v| v.field != *field);
                 }
             }
             EventBody::PersonSaved { person } => {
@@ -168,6 +185,7 @@ mod tests {
             departments: vec![dept(1, "总部", None)],
             roles: Vec::new(),
             people: Vec::new(),
+            fields: Vec::new(),
             head: Seq(4),
         });
         let saved = |d| EventBody::DepartmentSaved { department: d };
@@ -197,6 +215,7 @@ mod tests {
                 departments: vec![dept(2, "研发部", None)],
                 roles: Vec::new(),
                 people: Vec::new(),
+                fields: Vec::new(),
                 head: Seq(7),
             })
         );

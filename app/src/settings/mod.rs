@@ -69,6 +69,7 @@ fn SettingsDialog(on_close: Callback<()>) -> impl IntoView {
                     } />
                 {t.hide_mobile}
             </label>
+            <crate::org::fields::MyFieldsForm />
             <div class="actions">
                 <button type="button" on:click=move |_| on_close.run(())>{t.close}</button>
             </div>

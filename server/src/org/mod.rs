@@ -5,6 +5,7 @@
 pub mod audience;
 pub mod departments;
 pub mod export;
+pub mod fields;
 pub mod import;
 pub mod people;
 
@@ -23,11 +24,13 @@ pub async fn snapshot(store: &Store, user: &CurrentUser) -> Result<OrgSnapshot, 
     let departments = departments::all(&mut tx).await?;
     let roles = people::roles(&mut tx).await?;
     let people = people::people(&mut tx, None).await?;
+    let fields = fields::all(&mut tx).await?;
     tx.commit().await?;
     Ok(OrgSnapshot {
         departments,
         roles,
         people,
+        fields,
         head,
     })
 }

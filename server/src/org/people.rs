@@ -78,8 +78,14 @@ pub async fn people(conn: &mut Conn, only: Option<UserId>) -> Result<Vec<Person>
                 active: deactivated == 0,
                 pinyin: String::new(),
                 initials: String::new(),
+                fields: Vec::new(),
             },
         );
+    }
+    for (user, value) in super::fields::visible_values(conn, only).await? {
+        if let Some(person) = by_id.get_mut(&user.0) {
+            person.fields.push(value);
+        }
     }
     for (user, department, main) in departments {
         if let Some(person) = by_id.get_mut(&user) {
