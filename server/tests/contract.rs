@@ -439,7 +439,12 @@ async fn the_departments_plus_their_events_equal_the_departments_fetched_after()
         |v: &app::org::OrgView| {
             let mut departments = v.departments.clone();
             departments.sort_by_key(|d| d.id);
-            (departments, v.roles.clone(), v.people.clone())
+            (
+                departments,
+                v.roles.clone(),
+                v.people.clone(),
+                v.fields.clone(),
+            )
         },
         async {
             let new = |name: &str, parent| {
@@ -516,6 +521,379 @@ async fn the_departments_plus_their_events_equal_the_departments_fetched_after()
                     person: carol_id,
                     active: false,
                 }),
+            )
+            .await;
+            // Address book fields: defined, filled in (one hidden), one removed.
+            let field = |output: CommandOutput| match output {
+                CommandOutput::FieldChanged { field } => field,
+                other => panic!("{other:?}"),
+            };
+            let phone = field(
+                run(
+                    &mut actor,
+                    Command::DefineField(DefineField {
+                        name: "分机".into(),
+                        hideable: false,
+                    }),
+                )
+                .await,
+            );
+            let home = field(
+                run(
+                    &mut actor,
+                    Command::DefineField(DefineField {
+                        name: "住址".into(),
+                        hideable: true,
+                    }),
+                )
+                .await,
+            );
+            run(
+                &mut actor,
+                Command::SetMyFields(SetMyFields {
+                    values: vec![
+                        FieldValue {
+                            field: phone,
+                            value: "8021".into(),
+                        },
+                        FieldValue {
+                            field: home,
+                            value: "上海".into(),
+                        },
+                    ],
+                    hidden: vec![home],
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::RemoveField(RemoveField { field: phone }),
+            )
+            .await;
+        },
+    )
+    .await;
+    server.stop().await;
+}
+
+/// An upload of `bytes` as `cookie`, complete; its id.
+async fn uploaded(server: &TestServer, cookie: &str, name: &str, bytes: &[u8]) -> String {
+    let started: xietong::files::Upload = http()
+        .post(format!("{}/files/uploads", server.base()))
+        .header("cookie", cookie)
+        .json(&xietong::files::StartUpload {
+            name: name.into(),
+            size: bytes.len() as u64,
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let done: xietong::files::Upload = http()
+        .put(format!(
+            "{}/files/uploads/{}?offset=0",
+            server.base(),
+            started.id
+        ))
+        .header("cookie", cookie)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(done.complete);
+    done.id
+}
+
+fn entry_of(output: CommandOutput) -> xietong::files::EntryId {
+    match output {
+        CommandOutput::EntryChanged { entry } => entry,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The file cabinet three ways: its owner's (every change, sharing and links included), a
+/// reader's "Shared with me", and a shared folder followed by someone it is shared with.
+#[tokio::test]
+async fn the_cabinet_and_its_shares_plus_their_events_equal_what_is_fetched_after() {
+    use app::files::CabinetView;
+    use xietong::files::*;
+    use xietong::org::AudienceMember;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let mut actor = server.connect(&alice).await;
+    let cabinet = |cookie: String| {
+        let server = &server;
+        move || {
+            let cookie = cookie.clone();
+            async move {
+                CabinetView::from_snapshot(
+                    fetch::<CabinetSnapshot>(server, &cookie, "cabinet", "").await,
+                )
+            }
+        }
+    };
+    let compare = |v: &CabinetView| {
+        let mut entries = v.cabinet.entries.clone();
+        entries.sort_by_key(|e| e.id);
+        (entries, v.cabinet.usage, v.cabinet.shared.clone())
+    };
+    let alice_id = server.whoami(&alice).await.id;
+    let folder = entry_of(
+        run(
+            &mut actor,
+            Command::CreateFolder(CreateFolder {
+                parent: None,
+                name: "共享".into(),
+            }),
+        )
+        .await,
+    );
+
+    // The owner's cabinet.
+    let mut observer = server.connect(&alice).await;
+    holds(
+        &mut observer,
+        &[Scope::User(alice_id)],
+        cabinet(alice.clone()),
+        compare,
+        async {
+            let up = uploaded(&server, &alice, "报告.txt", "第一版".as_bytes()).await;
+            let file = entry_of(
+                run(
+                    &mut actor,
+                    Command::SaveUpload(SaveUpload {
+                        upload: up,
+                        parent: Some(folder),
+                    }),
+                )
+                .await,
+            );
+            let up = uploaded(&server, &alice, "报告.txt", "第二版".as_bytes()).await;
+            run(
+                &mut actor,
+                Command::SaveUpload(SaveUpload {
+                    upload: up,
+                    parent: Some(folder),
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::ShareEntry(ShareEntry {
+                    entry: folder,
+                    audience: vec![AudienceMember::Person(bob_id)],
+                    permission: Permission::Edit,
+                }),
+            )
+            .await;
+            let token = match run(
+                &mut actor,
+                Command::CreateShareLink(CreateShareLink {
+                    entry: file,
+                    password: String::new(),
+                    expires_at: None,
+                    password_hash: None,
+                }),
+            )
+            .await
+            {
+                CommandOutput::ShareLinkCreated { token, .. } => token,
+                other => panic!("{other:?}"),
+            };
+            run(
+                &mut actor,
+                Command::DeleteShareLink(DeleteShareLink { entry: file, token }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::RenameEntry(RenameEntry {
+                    entry: file,
+                    name: "年报.txt".into(),
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::DeleteEntry(DeleteEntry { entry: file }),
+            )
+            .await;
+            run(&mut actor, Command::EmptyRecycleBin(EmptyRecycleBin {})).await;
+        },
+    )
+    .await;
+
+    // Bob's "Shared with me", and the shared folder he follows, while Alice works in it.
+    let mut bob_observer = server.connect(&bob).await;
+    holds(
+        &mut bob_observer,
+        &[Scope::User(bob_id)],
+        cabinet(bob.clone()),
+        compare,
+        async {
+            run(
+                &mut actor,
+                Command::RenameEntry(RenameEntry {
+                    entry: folder,
+                    name: "共享资料".into(),
+                }),
+            )
+            .await;
+            let other = entry_of(
+                run(
+                    &mut actor,
+                    Command::CreateFolder(CreateFolder {
+                        parent: None,
+                        name: "另一个".into(),
+                    }),
+                )
+                .await,
+            );
+            run(
+                &mut actor,
+                Command::ShareEntry(ShareEntry {
+                    entry: other,
+                    audience: vec![AudienceMember::Everyone],
+                    permission: Permission::View,
+                }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::Unshare(Unshare {
+                    entry: other,
+                    member: AudienceMember::Everyone,
+                }),
+            )
+            .await;
+        },
+    )
+    .await;
+    let mut follower = server.connect(&bob).await;
+    let shared = || async {
+        let found: SharedSnapshot =
+            fetch(&server, &bob, "shared_entry", &format!("root={folder}")).await;
+        CabinetView::from_snapshot(found.cabinet)
+    };
+    holds(
+        &mut follower,
+        &[Scope::Shared(folder)],
+        shared,
+        |v: &CabinetView| {
+            let mut entries = v.cabinet.entries.clone();
+            entries.retain(|e| e.deleted_at.is_none());
+            entries.sort_by_key(|e| e.id);
+            entries
+        },
+        async {
+            let sub = entry_of(
+                run(
+                    &mut actor,
+                    Command::CreateFolder(CreateFolder {
+                        parent: Some(folder),
+                        name: "子目录".into(),
+                    }),
+                )
+                .await,
+            );
+            let up = uploaded(&server, &alice, "a.txt", b"a").await;
+            let file = entry_of(
+                run(
+                    &mut actor,
+                    Command::SaveUpload(SaveUpload {
+                        upload: up,
+                        parent: Some(sub),
+                    }),
+                )
+                .await,
+            );
+            run(
+                &mut actor,
+                Command::MoveEntry(MoveEntry {
+                    entry: file,
+                    parent: Some(folder),
+                }),
+            )
+            .await;
+            run(&mut actor, Command::DeleteEntry(DeleteEntry { entry: sub })).await;
+        },
+    )
+    .await;
+    server.stop().await;
+}
+
+/// Personal contacts: a user's contacts and groups plus the events of their own scope equal
+/// what they fetch after — saves, edits, groups removed under contacts, a vCard import.
+#[tokio::test]
+async fn my_contacts_plus_their_events_equal_the_contacts_fetched_after() {
+    use app::contacts::personal::ContactsView;
+    use xietong::contacts::*;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let alice_id = server.whoami(&alice).await.id;
+    let mut observer = server.connect(&alice).await;
+    let mut actor = server.connect(&alice).await;
+    holds(
+        &mut observer,
+        &[Scope::User(alice_id)],
+        || async { ContactsView(fetch::<MyContacts>(&server, &alice, "my_contacts", "").await) },
+        |v: &ContactsView| (v.0.contacts.clone(), v.0.groups.clone()),
+        async {
+            let group = match run(
+                &mut actor,
+                Command::CreateContactGroup(CreateContactGroup {
+                    name: "客户".into(),
+                }),
+            )
+            .await
+            {
+                CommandOutput::ContactGroupChanged { group } => group,
+                other => panic!("{other:?}"),
+            };
+            let contact = match run(
+                &mut actor,
+                Command::SaveContact(SaveContact {
+                    contact: None,
+                    fields: ContactFields {
+                        name: "王经理".into(),
+                        group: Some(group),
+                        ..Default::default()
+                    },
+                }),
+            )
+            .await
+            {
+                CommandOutput::ContactChanged { contact } => contact,
+                other => panic!("{other:?}"),
+            };
+            let imported = http()
+                .post(format!(
+                    "{}/contacts/mine/import?client_id=contract-import-1",
+                    server.base()
+                ))
+                .header("cookie", &alice)
+                .body("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:赵敏\r\nEND:VCARD\r\n")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(imported.status(), 200);
+            run(
+                &mut actor,
+                Command::RemoveContactGroup(RemoveContactGroup { group }),
+            )
+            .await;
+            run(
+                &mut actor,
+                Command::RemoveContact(RemoveContact { contact }),
             )
             .await;
         },

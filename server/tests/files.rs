@@ -116,6 +116,25 @@ async fn saved_entry(tab: &mut Client, command: Command) -> Entry {
     saved.expect("saved")
 }
 
+/// Uploads `bytes` and saves them into the cabinet (in `parent`); the entry, from the event.
+async fn stored(
+    tab: &mut Client,
+    up: &Uploader<'_>,
+    name: &str,
+    bytes: &[u8],
+    parent: Option<EntryId>,
+) -> Entry {
+    let upload = up.upload(name, bytes).await;
+    saved_entry(
+        tab,
+        Command::SaveUpload(SaveUpload {
+            upload: upload.id,
+            parent,
+        }),
+    )
+    .await
+}
+
 fn sample(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
@@ -463,22 +482,13 @@ async fn versions_recycle_bin_and_no_way_in_for_others() {
         cookie: bob.clone(),
     };
 
-    let v1 = up.upload("plan.txt", "第一版".as_bytes()).await;
-    let first = saved_entry(
+    let first = stored(&mut tab, &up, "plan.txt", "第一版".as_bytes(), None).await;
+    let second = stored(
         &mut tab,
-        Command::SaveUpload(SaveUpload {
-            upload: v1.id,
-            parent: None,
-        }),
-    )
-    .await;
-    let v2 = up.upload("plan.txt", "第二版，更长一些".as_bytes()).await;
-    let second = saved_entry(
-        &mut tab,
-        Command::SaveUpload(SaveUpload {
-            upload: v2.id,
-            parent: None,
-        }),
+        &up,
+        "plan.txt",
+        "第二版，更长一些".as_bytes(),
+        None,
     )
     .await;
     assert_eq!(second.id, first.id, "same name, same folder: a new version");
@@ -1229,15 +1239,7 @@ async fn share_links_need_their_password_and_end() {
         server: &server,
         cookie: alice.clone(),
     };
-    let upload = up.upload("合同&'x'.txt", "机密内容".as_bytes()).await;
-    let file = saved_entry(
-        &mut tab,
-        Command::SaveUpload(SaveUpload {
-            upload: upload.id,
-            parent: None,
-        }),
-    )
-    .await;
+    let file = stored(&mut tab, &up, "合同&'x'.txt", "机密内容".as_bytes(), None).await;
     let link = |output| match output {
         CommandOutput::ShareLinkCreated { token, .. } => token,
         other => panic!("{other:?}"),

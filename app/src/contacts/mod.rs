@@ -11,7 +11,7 @@ use xietong::{DepartmentId, UserId};
 use crate::live::Live;
 use crate::org::OrgView;
 
-mod personal;
+pub mod personal;
 
 /// The address book page (`/contacts`), loaded on demand.
 #[derive(Debug)]

@@ -20,7 +20,7 @@ pub async fn load_my_contacts() -> Result<MyContacts, AppError> {
 
 /// One's contacts as this tab knows them: a snapshot plus the user-scope events since.
 #[derive(Debug, Clone, PartialEq)]
-struct ContactsView(MyContacts);
+pub struct ContactsView(pub MyContacts);
 
 impl ScopeView for ContactsView {
     fn head(&self, _scope: Scope) -> Seq {

@@ -237,7 +237,14 @@ pub async fn create_group(
     .bind(&name)
     .bind(ctx.now())
     .fetch_one(ctx.conn())
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // The same name made at the same moment on another node.
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            CommandError::Conflict(format!("you have a group named \"{name}\""))
+        }
+        other => other.into(),
+    })?;
     let group = ContactGroup {
         id: ContactGroupId(id),
         name,
