@@ -79,6 +79,10 @@ if [[ "${1:-}" == "--test" ]] && [[ ! -x "$XIETONG_CACHE/tools/moto/bin/moto_ser
   python3 -m venv "$XIETONG_CACHE/tools/moto"
   "$XIETONG_CACHE/tools/moto/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
 fi
+if [[ "${1:-}" == "--test" ]] && [[ ! -x "$XIETONG_CACHE/tools/moto/bin/aiosmtpd" ]]; then
+  say "installing aiosmtpd 1.4.6 (a real SMTP server for the delivery tests, from PyPI)"
+  "$XIETONG_CACHE/tools/moto/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
+fi
 
 if [[ "${1:-}" == "--test" ]]; then
   # The store tests also run on PostgreSQL (XIETONG_TEST_POSTGRES, default below).

@@ -336,30 +336,6 @@ pub struct Notice {
     pub thread: Option<MessageId>,
 }
 
-/// One entry of the "Notifications" list: a `message_unread` event that carried a notice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notification {
-    /// The event's sequence number in the user's scope (its place in the list).
-    pub id: Seq,
-    pub channel: ChannelId,
-    pub message: MessageId,
-    pub notice: Notice,
-    /// Unix milliseconds.
-    pub at: i64,
-}
-
-impl Notification {
-    /// Where following it leads: the message in its channel (a reply: its thread's first
-    /// message).
-    pub fn href(&self) -> String {
-        format!(
-            "/c/{}?m={}",
-            self.channel,
-            self.notice.thread.unwrap_or(self.message)
-        )
-    }
-}
-
 /// The newest this many notifications are listed.
 pub const RECENT_NOTIFICATIONS: usize = 30;
 /// A notice's excerpt holds at most this many characters of the message.

@@ -62,6 +62,10 @@ int_id!(
     /// A field of the address book an admin defined ("Office phone", "Employee no.").
     FieldId
 );
+int_id!(
+    /// A short message (短信) sent to one or more people.
+    ShortMessageId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".

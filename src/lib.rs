@@ -10,15 +10,18 @@ pub mod files;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod notify;
 pub mod org;
 pub mod search;
 pub mod settings;
+pub mod short_messages;
 pub mod validate;
 pub mod wire;
 
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{
     ChannelId, ClientMsgId, ContactGroupId, ContactId, DepartmentId, FieldId, MessageId, RoleId,
+    ShortMessageId,
     Scope, ScopeParseError, Seq, SeqOrder, UserId,
 };
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};

@@ -33,6 +33,10 @@ pub const MAX_IMPORT_ROWS: usize = 2000;
 pub const MAX_ATTACHMENTS: usize = 10;
 /// Entries one audience (a share, a notice's readers …) may list.
 pub const MAX_AUDIENCE_MEMBERS: usize = 200;
+/// A short message (短信) holds at most this many characters.
+pub const MAX_SHORT_MESSAGE_CHARS: usize = 500;
+/// A short message reaches at most this many people (an audience is resolved to its people).
+pub const MAX_SHORT_MESSAGE_RECIPIENTS: usize = 2_000;
 /// Share links one cabinet entry may have.
 pub const MAX_SHARE_LINKS: usize = 20;
 /// Personal contacts one import may add, and one person may keep.

@@ -45,7 +45,7 @@ pub struct WorkspaceSnapshot {
     pub settings: crate::settings::UserSettings,
     /// My newest notifications, newest first (at most `RECENT_NOTIFICATIONS`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notifications: Vec<crate::chat::Notification>,
+    pub notifications: Vec<crate::notify::Notification>,
     /// Notifications seen up to this one (a seq of my user scope).
     #[serde(default)]
     pub notifications_seen: crate::ids::Seq,

@@ -53,6 +53,16 @@ pub enum ValidationError {
     LinkPassword,
     #[error("A contact needs a name of at most {MAX_PROFILE_FIELD_CHARS} characters, and a note of at most {MAX_CONTACT_NOTE_CHARS}")]
     ContactFields,
+    #[error("Notification settings list a module twice")]
+    ModuleListedTwice,
+    #[error("Quiet hours need a start and a different end within the day, and a time zone offset of at most 14 hours")]
+    QuietHours,
+    #[error("The webhook must be an http:// or https:// address of at most 2000 characters")]
+    WebhookUrl,
+    #[error("The webhook secret is at most 200 characters")]
+    WebhookSecret,
+    #[error("A short message is 1 to {MAX_SHORT_MESSAGE_CHARS} characters")]
+    ShortMessageText,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —

@@ -87,6 +87,9 @@ pub enum Command {
     DefineField(crate::org::DefineField),
     RemoveField(crate::org::RemoveField),
     SetMyFields(crate::org::SetMyFields),
+    SaveNotificationSettings(crate::notify::SaveNotificationSettings),
+    SendShortMessage(crate::short_messages::SendShortMessage),
+    ReadShortMessage(crate::short_messages::ReadShortMessage),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -167,6 +170,17 @@ pub enum CommandOutput {
     /// An address book field was defined or removed.
     FieldChanged {
         field: crate::ids::FieldId,
+    },
+    NotificationSettingsSaved,
+    /// A short message went to `recipients` people.
+    ShortMessageSent {
+        id: crate::ids::ShortMessageId,
+        recipients: u32,
+    },
+    /// A short message is marked read (`seq: None`: it already was).
+    ShortMessageRead {
+        id: crate::ids::ShortMessageId,
+        seq: Option<Seq>,
     },
 }
 
@@ -369,6 +383,31 @@ pub enum EventBody {
         entry: crate::files::EntryId,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         revoked: Vec<UserId>,
+    },
+    /// In a user scope: a notification from an office module (its "Notifications" list
+    /// entry is this event's number).
+    Notified { note: crate::notify::Note },
+    /// In a user scope: the user's notification settings changed.
+    NotificationSettingsChanged {
+        settings: crate::notify::NotificationSettings,
+    },
+    /// In a recipient's user scope: a short message for them.
+    ShortMessageReceived {
+        message: crate::short_messages::ShortMessage,
+    },
+    /// In the sender's user scope: a short message they sent.
+    ShortMessageSent {
+        message: crate::short_messages::SentShortMessage,
+    },
+    /// In a recipient's user scope: they read it (first time, `at`).
+    ShortMessageRead {
+        id: crate::ids::ShortMessageId,
+        at: i64,
+    },
+    /// In the sender's user scope: `reader` read their short message.
+    ShortMessageReadBy {
+        id: crate::ids::ShortMessageId,
+        reader: UserRef,
     },
 }
 

@@ -127,6 +127,21 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         root: xietong::files::EntryId,
     ) -> Result<xietong::files::SharedSnapshot, AppError>;
+    /// The signed-in user's notification settings.
+    async fn notification_settings(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::notify::MyNotificationSettings, AppError>;
+    /// The newest deliveries by email, SMS and webhook (admins only).
+    async fn delivery_log(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<Vec<xietong::notify::Delivery>, AppError>;
+    /// The signed-in user's short messages, received and sent.
+    async fn short_messages(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::short_messages::ShortMessages, AppError>;
     /// Whether users reach the site over HTTPS (cookies are then Secure and `__Host-`).
     fn https(&self) -> bool;
 }

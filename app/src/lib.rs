@@ -14,10 +14,12 @@ pub mod error;
 pub mod files;
 pub mod i18n;
 pub mod live;
+pub mod notify;
 pub mod org;
 pub mod search;
 pub mod settings;
 pub mod shell;
+pub mod short_messages;
 pub mod transfer;
 
 use leptos::prelude::*;
@@ -99,6 +101,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin") view={Lazy::<admin::AdminRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("contacts") view={Lazy::<contacts::AddressBookRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("files") view={Lazy::<files::FilesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("messages") view={Lazy::<short_messages::ShortMessagesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("settings/notifications") view={Lazy::<notify::NotificationSettingsRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

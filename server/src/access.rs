@@ -323,3 +323,36 @@ pub async fn is_member(
     .await?;
     Ok(found.is_some())
 }
+
+/// How `user` stands to a short message: they sent it, it was sent to them, or neither
+/// (`None`: they may not see it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShortMessageRole {
+    Sender,
+    Recipient,
+}
+
+pub async fn short_message(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    id: xietong::ShortMessageId,
+) -> Result<Option<ShortMessageRole>, StoreError> {
+    let sender: Option<i64> = sqlx::query_scalar("SELECT sender_id FROM short_messages WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match sender {
+        None => Ok(None),
+        Some(s) if s == user.id.0 => Ok(Some(ShortMessageRole::Sender)),
+        Some(_) => {
+            let to: Option<i64> = sqlx::query_scalar(
+                "SELECT user_id FROM short_message_recipients WHERE message_id = $1 AND user_id = $2",
+            )
+            .bind(id.0)
+            .bind(user.id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+            Ok(to.map(|_| ShortMessageRole::Recipient))
+        }
+    }
+}

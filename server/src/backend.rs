@@ -357,6 +357,34 @@ impl Backend for ServerBackend {
         Ok(crate::files::cabinet::snapshot(&self.state.store, user).await?)
     }
 
+    async fn notification_settings(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::notify::MyNotificationSettings, AppError> {
+        let outlets = self.state.hub.outlets();
+        let mut mine = crate::notify::settings::mine(&self.state.store, user).await?;
+        mine.outlets = [xietong::notify::Via::App]
+            .into_iter()
+            .chain(xietong::notify::Via::OUTSIDE)
+            .filter(|v| outlets.has(*v))
+            .collect();
+        Ok(mine)
+    }
+
+    async fn delivery_log(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<Vec<xietong::notify::Delivery>, AppError> {
+        Ok(crate::notify::outbox::log_for(&self.state.store, user).await?)
+    }
+
+    async fn short_messages(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::short_messages::ShortMessages, AppError> {
+        Ok(crate::short_messages::snapshot(&self.state.store, user).await?)
+    }
+
     async fn my_fields(&self, user: &CurrentUser) -> Result<xietong::org::MyFields, AppError> {
         Ok(crate::org::fields::mine(&self.state.store, user).await?)
     }

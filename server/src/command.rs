@@ -17,11 +17,20 @@ use crate::store::{self, now_ms, Conn, StoreError, Tx};
 /// in a running server; `NobodyOnline` where commands run without one.
 pub trait Presence: Send + Sync {
     fn is_online(&self, user: UserId) -> bool;
+
+    /// The ways out this deployment has (none where commands run without a server).
+    fn outlets(&self) -> crate::notify::Outlets {
+        crate::notify::Outlets::default()
+    }
 }
 
 impl Presence for crate::hub::Hub {
     fn is_online(&self, user: UserId) -> bool {
         crate::hub::Hub::is_online(self, user)
+    }
+
+    fn outlets(&self) -> crate::notify::Outlets {
+        crate::hub::Hub::outlets(self)
     }
 }
 
@@ -136,6 +145,11 @@ impl<'c> Ctx<'c> {
         self.presence.is_online(user)
     }
 
+    /// The ways out (email, SMS, webhook) this deployment has.
+    pub fn outlets(&self) -> crate::notify::Outlets {
+        self.presence.outlets()
+    }
+
     /// The command's time: every row and event it writes carries the same one.
     pub fn now(&self) -> i64 {
         self.at
@@ -214,7 +228,7 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::PinMessage(c) => crate::chat::messages::pin_message(ctx, c).await,
         Command::MarkRead(c) => crate::chat::unread::mark_read(ctx, c).await,
         Command::UpdateSettings(c) => crate::settings::update_settings(ctx, c).await,
-        Command::SeeNotifications(c) => crate::chat::notifications::see(ctx, c).await,
+        Command::SeeNotifications(c) => crate::notify::centre::see(ctx, c).await,
         Command::UpdateWorkspaceSettings(c) => {
             crate::settings::update_workspace_settings(ctx, c).await
         }
@@ -246,6 +260,9 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::DefineField(c) => crate::org::fields::define(ctx, c).await,
         Command::RemoveField(c) => crate::org::fields::remove(ctx, c).await,
         Command::SetMyFields(c) => crate::org::fields::set_mine(ctx, c).await,
+        Command::SaveNotificationSettings(c) => crate::notify::settings::save(ctx, c).await,
+        Command::SendShortMessage(c) => crate::short_messages::send(ctx, c).await,
+        Command::ReadShortMessage(c) => crate::short_messages::read(ctx, c).await,
     }
 }
 

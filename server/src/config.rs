@@ -135,6 +135,43 @@ pub struct Config {
     #[arg(long, env = "XIETONG_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// An SMTP server for notifications by email: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@host:465`. Without it nothing goes out by email.
+    #[arg(long, env = "XIETONG_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The From of notification emails.
+    #[arg(long, env = "XIETONG_SMTP_FROM", default_value = "协同 Xietong <xietong@localhost>")]
+    pub smtp_from: String,
+
+    /// An SMS gateway for urgent notifications: a URL template with `{mobile}`, `{text}` and
+    /// `{id}` (each percent-encoded), fetched with GET, or POSTed `--sms-body` when that is
+    /// set. Any 2xx answer counts as sent. Without it no SMS goes out.
+    #[arg(long, env = "XIETONG_SMS_URL", hide_env_values = true)]
+    pub sms_url: Option<String>,
+
+    /// A JSON body template for the SMS gateway (`{mobile}`, `{text}`, `{id}` JSON-escaped).
+    #[arg(long, env = "XIETONG_SMS_BODY")]
+    pub sms_body: Option<String>,
+
+    /// Seconds a node may take to hand one notification over before another node may try it
+    /// (a node that died mid-delivery).
+    #[arg(long, env = "XIETONG_DELIVERY_LEASE", default_value_t = 60)]
+    pub delivery_lease_secs: u64,
+
+    /// Seconds before the first retry of a failed delivery (doubling each time, up to 64x).
+    #[arg(long, env = "XIETONG_DELIVERY_RETRY", default_value_t = 15)]
+    pub delivery_retry_secs: u64,
+
+    /// Attempts before a delivery is given up as failed.
+    #[arg(long, env = "XIETONG_DELIVERY_ATTEMPTS", default_value_t = 12)]
+    pub delivery_attempts: u32,
+
+    /// Let people's webhooks reach private and loopback addresses (an intranet robot). Off:
+    /// only public addresses, so a webhook cannot probe the server's own network.
+    #[arg(long, env = "XIETONG_WEBHOOK_PRIVATE")]
+    pub webhook_private_ok: bool,
+
     /// Directory holding the built site (pkg/ with the WASM, JS and CSS, and public files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

@@ -103,9 +103,20 @@ pub struct Hub {
     presence_dirty: AtomicBool,
     /// Woken when this node's online set changes or other nodes announce a change.
     presence_activity: tokio::sync::Notify,
+    /// Which ways out (email, SMS, webhook) this deployment has configured, so commands write
+    /// outbox rows only for word that can go out.
+    outlets: std::sync::OnceLock<crate::notify::Outlets>,
 }
 
 impl Hub {
+    pub fn set_outlets(&self, outlets: crate::notify::Outlets) {
+        let _ = self.outlets.set(outlets);
+    }
+
+    pub fn outlets(&self) -> crate::notify::Outlets {
+        self.outlets.get().copied().unwrap_or_default()
+    }
+
     pub fn new(queue_capacity: usize, max_sockets_per_user: usize, command_rate: u32) -> Arc<Hub> {
         Arc::new(Hub {
             inner: RwLock::new(Inner::default()),
@@ -119,6 +130,7 @@ impl Hub {
             subscribes: RateByKey::new(SUBSCRIBE_RATE, xietong::limits::MAX_SUBSCRIPTIONS as f64),
             presence_dirty: AtomicBool::new(false),
             presence_activity: tokio::sync::Notify::new(),
+            outlets: std::sync::OnceLock::new(),
         })
     }
 

@@ -12,10 +12,12 @@ pub mod events;
 pub mod files;
 pub mod guard;
 pub mod hub;
+pub mod notify;
 pub mod org;
 pub mod rate;
 pub mod search;
 pub mod settings;
+pub mod short_messages;
 pub mod store;
 pub mod ws;
 
@@ -93,6 +95,8 @@ pub enum ServerError {
     Backplane(#[from] backplane::BackplaneError),
     #[error(transparent)]
     Files(#[from] files::FilesError),
+    #[error(transparent)]
+    Delivery(#[from] notify::send::SetupError),
 }
 
 /// A running server: its address, and the handle to stop it.
@@ -260,6 +264,19 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    // Notifications out by email, SMS and webhook: commands write outbox rows for the ways
+    // this deployment has; this node's worker hands them over.
+    hub.set_outlets(notify::Outlets::of(&config));
+    let site = config
+        .public_url
+        .first()
+        .map(|u| u.as_str().to_owned())
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let sender = notify::send::Sender::new(&config, site)?;
+    tokio::spawn(
+        Arc::new(notify::outbox::Worker::new(store.clone(), sender, &config))
+            .run(stop.child_token()),
+    );
     let leptos_options = LeptosOptions::builder()
         .output_name(config.output_name.clone())
         .site_root(config.site_root.clone())

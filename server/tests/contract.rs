@@ -901,3 +901,75 @@ async fn my_contacts_plus_their_events_equal_the_contacts_fetched_after() {
     .await;
     server.stop().await;
 }
+
+/// Short messages: the recipient's list and "Notifications" list, and the sender's "Sent"
+/// list with who read what, plus their user scopes' events, equal what each fetches after.
+#[tokio::test]
+async fn short_messages_and_notifications_plus_their_events_equal_what_is_fetched_after() {
+    use app::short_messages::MessagesView;
+    use xietong::org::AudienceMember;
+    use xietong::short_messages::*;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let alice_id = server.whoami(&alice).await.id;
+    let bob_id = server.whoami(&bob).await.id;
+    let send = |text: &str, urgent: bool| {
+        Command::SendShortMessage(SendShortMessage {
+            to: vec![AudienceMember::Person(bob_id)],
+            text: text.into(),
+            urgent,
+        })
+    };
+    let read = |out: CommandOutput| match out {
+        CommandOutput::ShortMessageSent { id, .. } => Command::ReadShortMessage(ReadShortMessage { id }),
+        other => panic!("{other:?}"),
+    };
+    // Bob's view: received messages and his notifications.
+    let mut observer = server.connect(&bob).await;
+    let mut alice_tab = server.connect(&alice).await;
+    let mut bob_tab = server.connect(&bob).await;
+    for _ in 0..3 {
+        bob_tab.next_client_id();
+    }
+    holds(
+        &mut observer,
+        &[Scope::User(bob_id)],
+        || async { MessagesView(fetch::<ShortMessages>(&server, &bob, "short_messages", "").await) },
+        |v: &MessagesView| v.0.received.clone(),
+        async {
+            let first = run(&mut alice_tab, send("第一条", false)).await;
+            run(&mut alice_tab, send("第二条 urgent", true)).await;
+            run(&mut bob_tab, read(first)).await;
+        },
+    )
+    .await;
+    let mut observer = server.connect(&bob).await;
+    holds(
+        &mut observer,
+        &[Scope::Workspace, Scope::User(bob_id)],
+        || async {
+            WorkspaceView::from_snapshot(&fetch::<WorkspaceSnapshot>(&server, &bob, "workspace", "").await)
+        },
+        |v: &WorkspaceView| (v.notifications.clone(), v.notifications_unseen, v.notifications_seen),
+        async {
+            run(&mut alice_tab, send("第三条", false)).await;
+        },
+    )
+    .await;
+    // Alice's view: what she sent and who read it.
+    let mut observer = server.connect(&alice).await;
+    holds(
+        &mut observer,
+        &[Scope::User(alice_id)],
+        || async { MessagesView(fetch::<ShortMessages>(&server, &alice, "short_messages", "").await) },
+        |v: &MessagesView| v.0.sent.clone(),
+        async {
+            let fourth = run(&mut alice_tab, send("第四条", false)).await;
+            run(&mut bob_tab, read(fourth)).await;
+        },
+    )
+    .await;
+    server.stop().await;
+}

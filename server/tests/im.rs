@@ -827,7 +827,10 @@ async fn notifications_list_mentions_direct_messages_and_replies_and_clear_when_
     let kinds: Vec<(NoticeKind, String)> = before
         .notifications
         .iter()
-        .map(|n| (n.notice.kind, n.notice.excerpt.clone()))
+        .map(|n| match &n.about {
+            xietong::notify::About::Message { notice, .. } => (notice.kind, notice.excerpt.clone()),
+            other => panic!("{other:?}"),
+        })
         .collect();
     assert_eq!(
         kinds,

@@ -40,6 +40,7 @@ fn AdminPage() -> impl IntoView {
                                 <crate::org::PeopleAdmin view />
                                 <crate::org::ImportPeople />
                             } />
+                            <crate::notify::DeliveryLog />
                         }.into_any(),
                         Ok(_) => view! { <p role="alert" class="error">{t.admins_only}</p> }.into_any(),
                         Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),

@@ -5,7 +5,8 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use xietong::chat::{NoticeKind, Notification, SeeNotifications};
+use xietong::chat::{NoticeKind, SeeNotifications};
+use xietong::notify::{About, Module, Notification};
 use xietong::Command;
 
 use super::ChatState;
@@ -80,21 +81,37 @@ fn NotificationsDialog(on_close: Callback<()>) -> impl IntoView {
     }
 }
 
-/// "alice mentioned you: …", "alice: …", "alice replied in a thread: …".
+/// "alice mentioned you: …", "alice: …", "alice replied in a thread: …", "Short message from
+/// alice: …", "Notice: …".
 fn describe(t: &crate::i18n::Texts, n: &Notification) -> String {
-    let who = &n.notice.author.username;
-    let text = &n.notice.excerpt;
-    match n.notice.kind {
-        NoticeKind::Mention => (t.mentioned_you)(who, text),
-        NoticeKind::Direct => format!("{who}: {text}"),
-        NoticeKind::Reply => (t.replied_in_thread)(who, text),
+    match &n.about {
+        About::Message { notice, .. } => {
+            let who = &notice.author.username;
+            let text = &notice.excerpt;
+            match notice.kind {
+                NoticeKind::Mention => (t.mentioned_you)(who, text),
+                NoticeKind::Direct => format!("{who}: {text}"),
+                NoticeKind::Reply => (t.replied_in_thread)(who, text),
+            }
+        }
+        About::Note(note) => {
+            let urgent = if note.urgent { t.urgent_mark } else { "" };
+            let module = crate::notify::module_name(t, note.module);
+            match (&note.from, note.module) {
+                (Some(from), Module::ShortMessages) => {
+                    format!("{urgent}{module} · {}: {}", from.username, note.text)
+                }
+                (Some(from), _) => format!("{urgent}{module} · {}: {}", from.username, note.title),
+                (None, _) => format!("{urgent}{module}: {}", note.title),
+            }
+        }
     }
 }
 
 /// The browser's Notification API, used only after the user turned it on.
 mod desktop {
     use leptos::prelude::*;
-    use xietong::chat::Notification;
+    use xietong::notify::Notification;
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     #[cfg_attr(not(all(feature = "hydrate", not(feature = "ssr"))), allow(dead_code))]
@@ -150,10 +167,10 @@ mod desktop {
                     || !document().has_focus().unwrap_or(true);
                 if n.id > before && recent && away && permission() == Permission::Granted {
                     let options = web_sys::NotificationOptions::new();
-                    options.set_body(&n.notice.excerpt);
+                    options.set_body(n.text());
                     options.set_tag(&n.id.0.to_string());
                     let _ = web_sys::Notification::new_with_options(
-                        &format!("{} · 协同", n.notice.author.username),
+                        &n.from().map_or_else(|| "协同".to_owned(), |u| format!("{} · 协同", u.username)),
                         &options,
                     );
                 }

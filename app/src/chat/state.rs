@@ -25,7 +25,7 @@ pub struct WorkspaceView {
     pub unread: BTreeMap<ChannelId, ChannelUnread>,
     pub settings: xietong::settings::UserSettings,
     /// My newest notifications, newest first.
-    pub notifications: Vec<xietong::chat::Notification>,
+    pub notifications: Vec<xietong::notify::Notification>,
     pub notifications_seen: Seq,
     pub notifications_unseen: u32,
     pub workspace_settings: xietong::settings::WorkspaceSettings,
@@ -64,6 +64,23 @@ impl WorkspaceView {
     /// Unread messages in all my channels (the document title's count).
     pub fn total_unread(&self) -> u32 {
         self.unread.values().map(|u| u.unread).sum()
+    }
+
+    /// A new entry of the "Notifications" list (the event's number is its id).
+    fn notify(&mut self, event: &Event, about: xietong::notify::About) {
+        self.notifications.insert(
+            0,
+            xietong::notify::Notification {
+                id: event.seq,
+                at: event.at,
+                about,
+            },
+        );
+        self.notifications
+            .truncate(xietong::chat::RECENT_NOTIFICATIONS);
+        if event.seq > self.notifications_seen {
+            self.notifications_unseen += 1;
+        }
     }
 
     fn count_unread(&mut self, channel: ChannelId, seq: Seq, mention: bool) {
@@ -122,22 +139,18 @@ impl ScopeView for WorkspaceView {
             } => {
                 self.count_unread(*channel, *seq, *mention);
                 if let Some(notice) = notice {
-                    self.notifications.insert(
-                        0,
-                        xietong::chat::Notification {
-                            id: event.seq,
+                    self.notify(
+                        event,
+                        xietong::notify::About::Message {
                             channel: *channel,
                             message: *message,
                             notice: notice.clone(),
-                            at: event.at,
                         },
                     );
-                    self.notifications
-                        .truncate(xietong::chat::RECENT_NOTIFICATIONS);
-                    if event.seq > self.notifications_seen {
-                        self.notifications_unseen += 1;
-                    }
                 }
+            }
+            EventBody::Notified { note } => {
+                self.notify(event, xietong::notify::About::Note(note.clone()))
             }
             EventBody::NotificationsSeen { up_to, unseen } => {
                 self.notifications_seen = *up_to;

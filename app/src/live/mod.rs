@@ -174,6 +174,29 @@ impl Live {
         on_cleanup(move || live.unwatch(scope, id));
     }
 
+    /// `watch` of my own user scope: now, or as soon as the socket has said who I am (a page
+    /// opened directly hydrates before that). The watch belongs to the calling component.
+    pub fn watch_mine<V: ScopeView>(
+        &self,
+        view: RwSignal<V>,
+        resync: impl Fn() + Send + Sync + 'static,
+    ) {
+        let live = *self;
+        let owner = Owner::current();
+        let resync = Arc::new(resync);
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if started.get_value() {
+                return;
+            }
+            if let (Some(me), Some(owner)) = (live.me.get(), owner.as_ref()) {
+                started.set_value(true);
+                let resync = resync.clone();
+                owner.with(|| live.watch(Scope::User(me.id), view, move || resync()));
+            }
+        });
+    }
+
     fn unwatch(&self, scope: Scope, id: u64) {
         let removed = self
             .watchers

@@ -48,8 +48,15 @@ pub fn label(t: &Texts, org: &OrgSnapshot, member: AudienceMember) -> String {
 const SHOWN: usize = 30;
 
 #[component]
-pub fn AudiencePicker(org: OrgSnapshot, chosen: RwSignal<Vec<AudienceMember>>) -> impl IntoView {
+pub fn AudiencePicker(
+    org: OrgSnapshot,
+    chosen: RwSignal<Vec<AudienceMember>>,
+    /// The field's name ("Audience" unless given: "To", say).
+    #[prop(optional)]
+    field_name: Option<&'static str>,
+) -> impl IntoView {
     let t = crate::i18n::t();
+    let field = field_name.unwrap_or(t.audience);
     let org = StoredValue::new(org);
     let query = RwSignal::new(String::new());
     let open = RwSignal::new(false);
@@ -161,8 +168,8 @@ pub fn AudiencePicker(org: OrgSnapshot, chosen: RwSignal<Vec<AudienceMember>>) -
     let controls = list_id.clone();
     view! {
         <div class="audience-picker">
-            <ul class="chips" aria-label=t.audience>{chips}</ul>
-            <input type="text" role="combobox" aria-label=t.audience aria-autocomplete="list"
+            <ul class="chips" aria-label=field>{chips}</ul>
+            <input type="text" role="combobox" aria-label=field aria-autocomplete="list"
                 aria-controls=controls aria-expanded=move || open.get().to_string()
                 aria-activedescendant=active_id autocomplete="off"
                 prop:value=move || query.get()
@@ -175,7 +182,7 @@ pub fn AudiencePicker(org: OrgSnapshot, chosen: RwSignal<Vec<AudienceMember>>) -
                 on:blur=move |_| open.set(false)
                 on:keydown=on_keydown />
             <Show when=move || open.get()>
-                <ul role="listbox" id=list_id.clone() aria-label=t.audience class="options">
+                <ul role="listbox" id=list_id.clone() aria-label=field class="options">
                     {option_list.clone()}
                 </ul>
                 <Show when=move || options.with(Vec::is_empty)>

@@ -69,6 +69,11 @@ fn SettingsDialog(on_close: Callback<()>) -> impl IntoView {
                     } />
                 {t.hide_mobile}
             </label>
+            <p>
+                <leptos_router::components::A href="/settings/notifications" on:click=move |_| on_close.run(())>
+                    {t.notification_settings}
+                </leptos_router::components::A>
+            </p>
             <crate::org::fields::MyFieldsForm />
             <div class="actions">
                 <button type="button" on:click=move |_| on_close.run(())>{t.close}</button>

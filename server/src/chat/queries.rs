@@ -89,7 +89,7 @@ pub async fn workspace(store: &Store, user: &CurrentUser) -> Result<WorkspaceSna
     let settings = crate::settings::of(&mut tx, user.id).await?;
     let workspace_settings = crate::settings::workspace(&mut tx).await?;
     let (notifications, notifications_seen, notifications_unseen) =
-        super::notifications::snapshot(&mut tx, user.id).await?;
+        crate::notify::centre::snapshot(&mut tx, user.id).await?;
     tx.commit().await?;
     Ok(WorkspaceSnapshot {
         me: user.clone(),

@@ -83,6 +83,8 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
         }
     }
     readers.remove(&message.author.id);
+    // Those told about it who have the app open nowhere: word goes out to them too.
+    let mut away = Vec::new();
     for (user, mention) in readers {
         let notice = super::notifications::notice_for(&channel, message, mention);
         sqlx::query(
@@ -97,6 +99,9 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
         let at = ctx.next_seq(Scope::User(user)).await?;
         if let Some(notice) = &notice {
             super::notifications::keep(ctx, user, at, message, notice).await?;
+            if !ctx.is_online(user) {
+                away.push(user);
+            }
         }
         ctx.append_at(
             Scope::User(user),
@@ -110,6 +115,24 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
             },
         )
         .await?;
+    }
+    if !away.is_empty() && ctx.outlets() != crate::notify::Outlets::default() {
+        let note = xietong::notify::Note {
+            module: xietong::notify::Module::Chat,
+            item: message.id.0,
+            title: message.body.chars().take(80).collect(),
+            text: message.body.clone(),
+            from: Some(message.author.clone()),
+            urgent: false,
+            href: format!("/c/{}?m={}", channel.id, message.thread.unwrap_or(message.id)),
+        };
+        let raise = crate::notify::Raise {
+            note,
+            to: &away,
+            escalate: None,
+            outside_only: true,
+        };
+        crate::notify::raise(ctx, raise).await?;
     }
     Ok(())
 }
