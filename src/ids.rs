@@ -66,6 +66,14 @@ int_id!(
     /// A short message (短信) sent to one or more people.
     ShortMessageId
 );
+int_id!(
+    /// A notice (通知公告).
+    NoticeId
+);
+int_id!(
+    /// A type of notice an admin defined (notice, announcement, decision).
+    NoticeTypeId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".

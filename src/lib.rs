@@ -10,6 +10,7 @@ pub mod files;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod notices;
 pub mod notify;
 pub mod org;
 pub mod search;
@@ -21,7 +22,7 @@ pub mod wire;
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{
     ChannelId, ClientMsgId, ContactGroupId, ContactId, DepartmentId, FieldId, MessageId, RoleId,
-    ShortMessageId,
+    NoticeId, NoticeTypeId, ShortMessageId,
     Scope, ScopeParseError, Seq, SeqOrder, UserId,
 };
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};

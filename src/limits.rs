@@ -33,6 +33,10 @@ pub const MAX_IMPORT_ROWS: usize = 2000;
 pub const MAX_ATTACHMENTS: usize = 10;
 /// Entries one audience (a share, a notice's readers …) may list.
 pub const MAX_AUDIENCE_MEMBERS: usize = 200;
+/// A notice's title, at most this many characters.
+pub const MAX_NOTICE_TITLE_CHARS: usize = 200;
+/// A notice's body (Markdown), at most this many characters.
+pub const MAX_NOTICE_BODY_CHARS: usize = 50_000;
 /// A short message (短信) holds at most this many characters.
 pub const MAX_SHORT_MESSAGE_CHARS: usize = 500;
 /// A short message reaches at most this many people (an audience is resolved to its people).

@@ -63,6 +63,12 @@ pub enum ValidationError {
     WebhookSecret,
     #[error("A short message is 1 to {MAX_SHORT_MESSAGE_CHARS} characters")]
     ShortMessageText,
+    #[error("A notice needs a title of 1 to {MAX_NOTICE_TITLE_CHARS} characters and a body of at most {MAX_NOTICE_BODY_CHARS}")]
+    NoticeText,
+    #[error("A notice's dates are out of order (valid from, then until; pinned until within them)")]
+    NoticeDates,
+    #[error("A revision of a published notice says what changed (1 to 500 characters)")]
+    RevisionNote,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —

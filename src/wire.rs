@@ -90,6 +90,16 @@ pub enum Command {
     SaveNotificationSettings(crate::notify::SaveNotificationSettings),
     SendShortMessage(crate::short_messages::SendShortMessage),
     ReadShortMessage(crate::short_messages::ReadShortMessage),
+    DefineNoticeType(crate::notices::DefineNoticeType),
+    RemoveNoticeType(crate::notices::RemoveNoticeType),
+    SaveNotice(crate::notices::SaveNotice),
+    PublishNotice(crate::notices::PublishNotice),
+    ReviewNotice(crate::notices::ReviewNotice),
+    WithdrawNotice(crate::notices::WithdrawNotice),
+    ReadNotice(crate::notices::ReadNotice),
+    AcknowledgeNotice(crate::notices::AcknowledgeNotice),
+    RemindNotice(crate::notices::RemindNotice),
+    ReleaseNotice(crate::notices::ReleaseNotice),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -181,6 +191,24 @@ pub enum CommandOutput {
     ShortMessageRead {
         id: crate::ids::ShortMessageId,
         seq: Option<Seq>,
+    },
+    /// A notice type was defined or removed.
+    NoticeTypeChanged { kind: crate::ids::NoticeTypeId },
+    /// A notice was saved, published, reviewed, released or withdrawn; `status` is where it
+    /// now stands.
+    NoticeChanged {
+        notice: crate::ids::NoticeId,
+        status: crate::notices::NoticeStatus,
+    },
+    /// A notice is marked read or acknowledged (`seq: None`: it already was).
+    NoticeMarked {
+        notice: crate::ids::NoticeId,
+        seq: Option<Seq>,
+    },
+    /// `reminded` people were reminded of a notice.
+    NoticeReminded {
+        notice: crate::ids::NoticeId,
+        reminded: u32,
     },
 }
 
@@ -409,6 +437,28 @@ pub enum EventBody {
         id: crate::ids::ShortMessageId,
         reader: UserRef,
     },
+    /// In a user scope: a notice as it now is, for its author, its reviewers while it waits,
+    /// and its recipients once released (their own read marks are not in it).
+    NoticeSaved { notice: crate::notices::Notice },
+    /// In a user scope: a notice is no longer for the user (withdrawn, or they left its
+    /// audience in a revision, or it left review).
+    NoticeRemoved { notice: crate::ids::NoticeId },
+    /// In a reader's user scope: they opened it (first time, `at`).
+    NoticeRead { notice: crate::ids::NoticeId, at: i64 },
+    /// In a reader's user scope: they acknowledged its current revision.
+    NoticeAcknowledged { notice: crate::ids::NoticeId, at: i64 },
+    /// In the author's user scope: `reader` read (or acknowledged) their notice.
+    NoticeReadBy {
+        notice: crate::ids::NoticeId,
+        reader: UserRef,
+        at: i64,
+        #[serde(default, skip_serializing_if = "is_false")]
+        acknowledged: bool,
+    },
+    /// In the workspace scope: a notice type as it now is.
+    NoticeTypeSaved { kind: crate::notices::NoticeType },
+    /// In the workspace scope: a notice type was removed.
+    NoticeTypeRemoved { kind: crate::ids::NoticeTypeId },
 }
 
 fn is_false(b: &bool) -> bool {

@@ -137,6 +137,17 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         user: &CurrentUser,
     ) -> Result<Vec<xietong::notify::Delivery>, AppError>;
+    /// The signed-in user's notice board: published to them, theirs, waiting for their review.
+    async fn notices(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::notices::NoticeBoard, AppError>;
+    /// Who has read a notice (its author or an admin).
+    async fn notice_readers(
+        &self,
+        user: &CurrentUser,
+        notice: xietong::NoticeId,
+    ) -> Result<xietong::notices::NoticeReaders, AppError>;
     /// The signed-in user's short messages, received and sent.
     async fn short_messages(
         &self,

@@ -378,6 +378,21 @@ impl Backend for ServerBackend {
         Ok(crate::notify::outbox::log_for(&self.state.store, user).await?)
     }
 
+    async fn notices(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::notices::NoticeBoard, AppError> {
+        Ok(crate::notices::board(&self.state.store, user).await?)
+    }
+
+    async fn notice_readers(
+        &self,
+        user: &CurrentUser,
+        notice: xietong::NoticeId,
+    ) -> Result<xietong::notices::NoticeReaders, AppError> {
+        Ok(crate::notices::readers(&self.state.store, user, notice).await?)
+    }
+
     async fn short_messages(
         &self,
         user: &CurrentUser,

@@ -263,6 +263,16 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::SaveNotificationSettings(c) => crate::notify::settings::save(ctx, c).await,
         Command::SendShortMessage(c) => crate::short_messages::send(ctx, c).await,
         Command::ReadShortMessage(c) => crate::short_messages::read(ctx, c).await,
+        Command::DefineNoticeType(c) => crate::notices::define_type(ctx, c).await,
+        Command::RemoveNoticeType(c) => crate::notices::remove_type(ctx, c).await,
+        Command::SaveNotice(c) => crate::notices::save(ctx, c).await,
+        Command::PublishNotice(c) => crate::notices::publish(ctx, c).await,
+        Command::ReviewNotice(c) => crate::notices::review(ctx, c).await,
+        Command::WithdrawNotice(c) => crate::notices::withdraw(ctx, c).await,
+        Command::ReadNotice(c) => crate::notices::read(ctx, c).await,
+        Command::AcknowledgeNotice(c) => crate::notices::acknowledge(ctx, c).await,
+        Command::RemindNotice(c) => crate::notices::remind(ctx, c).await,
+        Command::ReleaseNotice(c) => crate::notices::release_due(ctx, c).await,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod events;
 pub mod files;
 pub mod guard;
 pub mod hub;
+pub mod notices;
 pub mod notify;
 pub mod org;
 pub mod rate;
@@ -277,6 +278,11 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         Arc::new(notify::outbox::Worker::new(store.clone(), sender, &config))
             .run(stop.child_token()),
     );
+    tokio::spawn(notices::release_now_and_then(
+        store.clone(),
+        log.clone(),
+        stop.child_token(),
+    ));
     let leptos_options = LeptosOptions::builder()
         .output_name(config.output_name.clone())
         .site_root(config.site_root.clone())

@@ -973,3 +973,96 @@ async fn short_messages_and_notifications_plus_their_events_equal_what_is_fetche
     .await;
     server.stop().await;
 }
+
+/// Notices: a reader's board (published, read, acknowledged, revised, withdrawn), the author's
+/// board and readers lists, plus their scopes' events, equal what each fetches after.
+#[tokio::test]
+async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after() {
+    use app::notices::{BoardView, ReadersView};
+    use xietong::notices::*;
+    use xietong::org::AudienceMember;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let carol = server.sign_up("carol").await;
+    let alice_id = server.whoami(&alice).await.id;
+    let bob_id = server.whoami(&bob).await.id;
+    let carol_id = server.whoami(&carol).await.id;
+    let mut a = server.connect(&alice).await;
+    let mut b = server.connect(&bob).await;
+    let mut c = server.connect(&carol).await;
+    for _ in 0..5 {
+        b.next_client_id();
+        c.next_client_id();
+    }
+    let fields = |title: &str, body: &str| NoticeFields {
+        kind: xietong::NoticeTypeId(1),
+        title: title.into(),
+        body: body.into(),
+        audience: vec![AudienceMember::Person(bob_id), AudienceMember::Person(carol_id)],
+        valid_from: None,
+        valid_until: None,
+        pinned_until: Some(xietong_server::store::now_ms() + 3_600_000),
+        requires_ack: true,
+        urgent: false,
+        escalate_after_minutes: None,
+    };
+    let id_of = |out: CommandOutput| match out {
+        CommandOutput::NoticeChanged { notice, .. } => notice,
+        other => panic!("{other:?}"),
+    };
+    let board = |cookie: String| {
+        let server = &server;
+        async move { BoardView(fetch::<NoticeBoard>(server, &cookie, "notices", "").await) }
+    };
+    let first = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("一", "正文一"), revision_note: String::new() })).await);
+    run(&mut a, Command::PublishNotice(PublishNotice { notice: first })).await;
+    let mut observer = server.connect(&bob).await;
+    holds(
+        &mut observer,
+        &[Scope::Workspace, Scope::User(bob_id)],
+        || board(bob.clone()),
+        |v: &BoardView| (v.0.notices.clone(), v.0.types.clone()),
+        async {
+            let second = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("二", "正文二"), revision_note: String::new() })).await);
+            run(&mut a, Command::PublishNotice(PublishNotice { notice: second })).await;
+            run(&mut b, Command::ReadNotice(ReadNotice { notice: first })).await;
+            run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: second })).await;
+            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(second), fields: fields("二", "正文二（修订）"), revision_note: "修订".into() })).await;
+            run(&mut a, Command::WithdrawNotice(WithdrawNotice { notice: first })).await;
+            run(&mut a, Command::DefineNoticeType(DefineNoticeType { name: "简报".into(), review_role: None })).await;
+        },
+    )
+    .await;
+    // The author: her board and the readers of a notice.
+    let third = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("三", "正文三"), revision_note: String::new() })).await);
+    run(&mut a, Command::PublishNotice(PublishNotice { notice: third })).await;
+    let mut observer = server.connect(&alice).await;
+    holds(
+        &mut observer,
+        &[Scope::Workspace, Scope::User(alice_id)],
+        || board(alice.clone()),
+        |v: &BoardView| v.0.notices.clone(),
+        async {
+            run(&mut b, Command::ReadNotice(ReadNotice { notice: third })).await;
+            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(third), fields: fields("三", "正文三 改"), revision_note: "改".into() })).await;
+        },
+    )
+    .await;
+    let mut observer = server.connect(&alice).await;
+    holds(
+        &mut observer,
+        &[Scope::User(alice_id)],
+        || async { ReadersView(fetch::<NoticeReaders>(&server, &alice, "notice_readers", &format!("notice={}", third.0)).await) },
+        |v: &ReadersView| (v.0.read.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(), v.0.not_read.clone(), v.0.acknowledged.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(), v.0.revision),
+        async {
+            run(&mut c, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
+            run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
+            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(third), fields: fields("三", "正文三 再改"), revision_note: "再改".into() })).await;
+            run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
+        },
+    )
+    .await;
+    server.stop().await;
+}

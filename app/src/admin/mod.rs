@@ -39,6 +39,7 @@ fn AdminPage() -> impl IntoView {
                                 <crate::org::FieldsAdmin view />
                                 <crate::org::PeopleAdmin view />
                                 <crate::org::ImportPeople />
+                                <crate::notices::NoticeTypesAdmin view />
                             } />
                             <crate::notify::DeliveryLog />
                         }.into_any(),

@@ -4,6 +4,7 @@
 
 mod client;
 mod files;
+mod notices;
 mod report;
 mod scenarios;
 mod search;
@@ -119,6 +120,10 @@ struct Args {
     /// The files benchmark: MB per uploaded piece (the browser sends 4).
     #[arg(long, default_value_t = 4)]
     files_piece_megabytes: u64,
+    /// The notice benchmark instead of the real-time scenarios: one notice to this many
+    /// people, each connected and with an email address (0: do not run it).
+    #[arg(long, default_value_t = 0)]
+    notice_people: usize,
     /// Where the JSON results and the SVG plot go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -172,6 +177,17 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     if args.search_messages > 0 {
         return run_search(&args, &paths, &http).await;
+    }
+    if args.notice_people > 0 {
+        let result = notices::run(&paths, args.notice_people).await?;
+        std::fs::create_dir_all(&args.out)?;
+        let json_path = args
+            .out
+            .join(format!("notice-{}.json", today().replace(':', "-")));
+        std::fs::write(&json_path, serde_json::to_string_pretty(&result)?)?;
+        notices::print(&result);
+        println!("\n(results: {})", json_path.display());
+        return Ok(());
     }
     if args.files_megabytes > 0 {
         let result = files::run(

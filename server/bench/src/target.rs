@@ -111,6 +111,15 @@ fn free_port() -> Result<u16, TargetError> {
 impl Target {
     /// Starts a fresh server: Xietong with an empty data directory.
     pub async fn start(kind: Kind, paths: &Paths) -> Result<Target, TargetError> {
+        Self::start_with_args(kind, paths, &[]).await
+    }
+
+    /// `start`, with extra flags for Xietong (`--smtp-url …`).
+    pub async fn start_with_args(
+        kind: Kind,
+        paths: &Paths,
+        extra: &[&str],
+    ) -> Result<Target, TargetError> {
         let port = free_port()?;
         let bind = format!("127.0.0.1:{port}");
         let (mut command, data) = match kind {
@@ -120,6 +129,7 @@ impl Target {
                 let mut c = Command::new(&paths.xietong);
                 c.args(["--bind", &bind, "--log", "warn"])
                     .args(XIETONG_LIMITS)
+                    .args(extra)
                     .arg("--data-dir")
                     .arg(&dir)
                     .arg("--site-root")
@@ -234,6 +244,11 @@ impl Target {
     }
 
     /// Resident memory of all the target's processes, bytes.
+    /// A single Xietong's data directory (its SQLite database is `xietong.db` in it).
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self._data.as_ref().map(|d| d.0.as_path())
+    }
+
     pub fn rss(&self) -> u64 {
         self.pids()
             .map(|pid| proc_status_kib(pid, "VmRSS:") * 1024)

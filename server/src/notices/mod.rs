@@ -1,0 +1,863 @@
+//! 通知公告 (notices). A notice is its author's until published: drafts and reviews live in
+//! the author's (and reviewers') user scopes. Released, its audience is resolved to people,
+//! each recorded as a recipient (their read and acknowledgement times), told in their user
+//! scope (`notice_saved`) and notified through the notification centre (email and SMS at once,
+//! or as an escalation for those who have not read it in time). Reads and acknowledgements
+//! reach the author's user scope (`notice_read_by`), which feeds the live "Read" / "Not read"
+//! lists. A revision of a published notice is a new revision number: readers see what changed
+//! and acknowledge again.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use sqlx::Row;
+use tokio_util::sync::CancellationToken;
+use xietong::notices::*;
+use xietong::notify::{Module, Note};
+use xietong::org::AudienceMember;
+use xietong::{
+    CommandOutput, CurrentUser, EventBody, NoticeId, NoticeTypeId, RoleId, Scope, UserId,
+    UserRef, ValidationError,
+};
+
+use crate::access::{self, Denied};
+use crate::command::{Actor, CommandError, Ctx};
+use crate::store::{self, Conn, Store, StoreError};
+
+/// Recipients written per statement.
+const CHUNK: usize = 200;
+/// Notices a board lists at most.
+const BOARD_LIMIT: i64 = 200;
+/// What changed is shown up to this many lines.
+const MAX_CHANGED_LINES: usize = 200;
+
+const COLUMNS: &str = "n.id, n.type_id, n.author_id, u.username, n.title, n.body, n.html, n.audience,
+     n.valid_from, n.valid_until, n.pinned_until, n.requires_ack, n.urgent, n.escalate_after,
+     n.status, n.revision, n.revision_note, n.changes, n.review_note, n.published_at,
+     n.updated_at";
+
+fn notice_from_row(r: &store::DbRow) -> Result<Notice, StoreError> {
+    let audience: Vec<AudienceMember> = serde_json::from_str(&r.try_get::<String, _>("audience")?)?;
+    let changes: Vec<ChangedLine> = serde_json::from_str(&r.try_get::<String, _>("changes")?)?;
+    Ok(Notice {
+        id: NoticeId(r.try_get("id")?),
+        fields: NoticeFields {
+            kind: NoticeTypeId(r.try_get("type_id")?),
+            title: r.try_get("title")?,
+            body: r.try_get("body")?,
+            audience,
+            valid_from: r.try_get("valid_from")?,
+            valid_until: r.try_get("valid_until")?,
+            pinned_until: r.try_get("pinned_until")?,
+            requires_ack: store::flag(r, "requires_ack")?,
+            urgent: store::flag(r, "urgent")?,
+            escalate_after_minutes: r
+                .try_get::<Option<i64>, _>("escalate_after")?
+                .and_then(|m| u32::try_from(m).ok()),
+        },
+        html: r.try_get("html")?,
+        author: UserRef {
+            id: UserId(r.try_get("author_id")?),
+            username: r.try_get("username")?,
+        },
+        status: NoticeStatus::parse(&r.try_get::<String, _>("status")?)
+            .unwrap_or(NoticeStatus::Draft),
+        revision: u32::try_from(r.try_get::<i64, _>("revision")?).unwrap_or(0),
+        revision_note: r.try_get("revision_note")?,
+        changes,
+        review_note: r.try_get("review_note")?,
+        published_at: r.try_get("published_at")?,
+        updated_at: r.try_get("updated_at")?,
+        read_at: None,
+        acknowledged_at: None,
+    })
+}
+
+async fn load(conn: &mut Conn, id: NoticeId) -> Result<Option<Notice>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM notices n JOIN users u ON u.id = n.author_id WHERE n.id = $1"
+    );
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(notice_from_row).transpose()
+}
+
+async fn notice_type(conn: &mut Conn, id: NoticeTypeId) -> Result<Option<NoticeType>, StoreError> {
+    let row: Option<(i64, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, name, review_role FROM notice_types WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(|(id, name, role)| NoticeType {
+        id: NoticeTypeId(id),
+        name,
+        review_role: role.map(RoleId),
+    }))
+}
+
+pub async fn types(conn: &mut Conn) -> Result<Vec<NoticeType>, StoreError> {
+    let rows: Vec<(i64, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, name, review_role FROM notice_types ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, role)| NoticeType {
+            id: NoticeTypeId(id),
+            name,
+            review_role: role.map(RoleId),
+        })
+        .collect())
+}
+
+async fn has_role(conn: &mut Conn, user: UserId, role: RoleId) -> Result<bool, StoreError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM user_roles WHERE user_id = $1 AND role_id = $2")
+            .bind(user.0)
+            .bind(role.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+async fn people_with_role(conn: &mut Conn, role: RoleId) -> Result<Vec<UserId>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT r.user_id FROM user_roles r JOIN users u ON u.id = r.user_id
+         WHERE r.role_id = $1 AND u.deactivated = 0 ORDER BY r.user_id",
+    )
+    .bind(role.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+async fn recipients(conn: &mut Conn, id: NoticeId) -> Result<Vec<UserId>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM notice_recipients WHERE notice_id = $1 ORDER BY user_id",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+/// Tells each of `users` the notice as it now is.
+async fn announce(ctx: &mut Ctx<'_>, users: &[UserId], notice: &Notice) -> Result<(), CommandError> {
+    for user in users {
+        ctx.append(
+            Scope::User(*user),
+            EventBody::NoticeSaved {
+                notice: notice.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn note_for(notice: &Notice, text: String) -> Note {
+    Note {
+        module: Module::Notices,
+        item: notice.id.0,
+        title: notice.fields.title.clone(),
+        text,
+        from: Some(notice.author.clone()),
+        urgent: notice.fields.urgent,
+        href: format!("/notices?n={}", notice.id),
+    }
+}
+
+fn plain_start(body: &str) -> String {
+    body.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub async fn define_type(
+    ctx: &mut Ctx<'_>,
+    command: &DefineNoticeType,
+) -> Result<CommandOutput, CommandError> {
+    ctx.require_admin().await?;
+    let name = command.name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(CommandError::Invalid("a notice type is named in 1 to 64 characters".into()));
+    }
+    if let Some(role) = command.review_role {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE id = $1")
+            .bind(role.0)
+            .fetch_optional(ctx.conn())
+            .await?;
+        if found.is_none() {
+            return Err(CommandError::NotFound("no such role".into()));
+        }
+    }
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM notice_types WHERE lower(name) = lower($1)")
+            .bind(name)
+            .fetch_optional(ctx.conn())
+            .await?;
+    if taken.is_some() {
+        return Err(CommandError::Conflict(format!("there is a notice type {name} already")));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO notice_types (name, review_role, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(name)
+    .bind(command.review_role.map(|r| r.0))
+    .bind(ctx.now())
+    .fetch_one(ctx.conn())
+    .await?;
+    let kind = NoticeType {
+        id: NoticeTypeId(id),
+        name: name.to_owned(),
+        review_role: command.review_role,
+    };
+    ctx.append(Scope::Workspace, EventBody::NoticeTypeSaved { kind }).await?;
+    Ok(CommandOutput::NoticeTypeChanged {
+        kind: NoticeTypeId(id),
+    })
+}
+
+pub async fn remove_type(
+    ctx: &mut Ctx<'_>,
+    command: &RemoveNoticeType,
+) -> Result<CommandOutput, CommandError> {
+    ctx.require_admin().await?;
+    if notice_type(ctx.conn(), command.kind).await?.is_none() {
+        return Err(CommandError::NotFound("no such notice type".into()));
+    }
+    let used: Option<i64> = sqlx::query_scalar("SELECT id FROM notices WHERE type_id = $1 LIMIT 1")
+        .bind(command.kind.0)
+        .fetch_optional(ctx.conn())
+        .await?;
+    if used.is_some() {
+        return Err(CommandError::Conflict("notices of this type exist".into()));
+    }
+    sqlx::query("DELETE FROM notice_types WHERE id = $1")
+        .bind(command.kind.0)
+        .execute(ctx.conn())
+        .await?;
+    ctx.append(Scope::Workspace, EventBody::NoticeTypeRemoved { kind: command.kind })
+        .await?;
+    Ok(CommandOutput::NoticeTypeChanged { kind: command.kind })
+}
+
+/// What a revision changed: the title's and the body's lines, removed and added.
+fn changed_lines(before: &NoticeFields, after: &NoticeFields) -> Vec<ChangedLine> {
+    let old = format!("{}\n\n{}", before.title.trim(), before.body);
+    let new = format!("{}\n\n{}", after.title.trim(), after.body);
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    diff.iter_all_changes()
+        .filter(|c| c.tag() != similar::ChangeTag::Equal || !c.value().trim().is_empty())
+        .map(|c| ChangedLine {
+            op: match c.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            },
+            text: c.value().trim_end_matches('\n').to_owned(),
+        })
+        .take(MAX_CHANGED_LINES)
+        .collect()
+}
+
+pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutput, CommandError> {
+    let me = ctx.user()?.clone();
+    command.fields.validate()?;
+    if notice_type(ctx.conn(), command.fields.kind).await?.is_none() {
+        return Err(CommandError::NotFound("no such notice type".into()));
+    }
+    let audience = crate::org::audience::checked(ctx.conn(), &command.fields.audience).await?;
+    let mut fields = command.fields.clone();
+    fields.title = fields.title.trim().to_owned();
+    fields.audience = audience;
+    let html = crate::chat::markdown::render(&fields.body, &[]);
+    let now = ctx.now();
+    let audience_json = serde_json::to_string(&fields.audience).map_err(StoreError::from)?;
+    let Some(id) = command.notice else {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO notices (type_id, author_id, title, body, html, audience, valid_from,
+                                  valid_until, pinned_until, requires_ack, urgent, escalate_after,
+                                  status, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13)
+             RETURNING id",
+        )
+        .bind(fields.kind.0)
+        .bind(me.id.0)
+        .bind(&fields.title)
+        .bind(&fields.body)
+        .bind(&html)
+        .bind(&audience_json)
+        .bind(fields.valid_from)
+        .bind(fields.valid_until)
+        .bind(fields.pinned_until)
+        .bind(i64::from(fields.requires_ack))
+        .bind(i64::from(fields.urgent))
+        .bind(fields.escalate_after_minutes.map(i64::from))
+        .bind(now)
+        .fetch_one(ctx.conn())
+        .await?;
+        let notice = load(ctx.conn(), NoticeId(id)).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+        announce(ctx, &[me.id], &notice).await?;
+        return Ok(CommandOutput::NoticeChanged {
+            notice: notice.id,
+            status: notice.status,
+        });
+    };
+    let before = load(ctx.conn(), id).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    if before.author.id != me.id {
+        return Err(Denied::NotFound("notice").into());
+    }
+    let (status, revision, note, changes) = match before.status {
+        NoticeStatus::Withdrawn => {
+            return Err(CommandError::Conflict("a withdrawn notice cannot be changed".into()))
+        }
+        NoticeStatus::Published => {
+            let note = command.revision_note.trim();
+            if note.is_empty() || note.chars().count() > 500 {
+                return Err(ValidationError::RevisionNote.into());
+            }
+            (
+                NoticeStatus::Published,
+                before.revision + 1,
+                note.to_owned(),
+                changed_lines(&before.fields, &fields),
+            )
+        }
+        // A changed draft under review goes back to its author.
+        NoticeStatus::PendingReview | NoticeStatus::Draft => (NoticeStatus::Draft, 0, String::new(), Vec::new()),
+        NoticeStatus::Scheduled => (NoticeStatus::Scheduled, 0, String::new(), Vec::new()),
+    };
+    let changes_json = serde_json::to_string(&changes).map_err(StoreError::from)?;
+    sqlx::query(
+        "UPDATE notices SET type_id = $1, title = $2, body = $3, html = $4, audience = $5,
+                            valid_from = $6, valid_until = $7, pinned_until = $8, requires_ack = $9,
+                            urgent = $10, escalate_after = $11, status = $12, revision = $13,
+                            revision_note = $14, changes = $15, updated_at = $16
+         WHERE id = $17",
+    )
+    .bind(fields.kind.0)
+    .bind(&fields.title)
+    .bind(&fields.body)
+    .bind(&html)
+    .bind(&audience_json)
+    .bind(fields.valid_from)
+    .bind(fields.valid_until)
+    .bind(fields.pinned_until)
+    .bind(i64::from(fields.requires_ack))
+    .bind(i64::from(fields.urgent))
+    .bind(fields.escalate_after_minutes.map(i64::from))
+    .bind(status.as_str())
+    .bind(i64::from(revision.max(before.revision)))
+    .bind(&note)
+    .bind(&changes_json)
+    .bind(now)
+    .bind(id.0)
+    .execute(ctx.conn())
+    .await?;
+    let notice = load(ctx.conn(), id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    if before.status == NoticeStatus::PendingReview {
+        withdraw_from_reviewers(ctx, &before).await?;
+    }
+    if status == NoticeStatus::Published {
+        // Who it reaches now: those who left its audience lose it, newcomers get it, everyone
+        // who has it sees the revision and is asked again.
+        let had: BTreeSet<UserId> = recipients(ctx.conn(), id).await?.into_iter().collect();
+        let now_in = crate::org::audience::resolve(ctx.conn(), &notice.fields.audience).await?;
+        let gone: Vec<UserId> = had.difference(&now_in).copied().collect();
+        let added: Vec<UserId> = now_in.difference(&had).copied().filter(|u| *u != me.id).collect();
+        for user in &gone {
+            sqlx::query("DELETE FROM notice_recipients WHERE notice_id = $1 AND user_id = $2")
+                .bind(id.0)
+                .bind(user.0)
+                .execute(ctx.conn())
+                .await?;
+            ctx.append(Scope::User(*user), EventBody::NoticeRemoved { notice: id })
+                .await?;
+        }
+        add_recipients(ctx, id, &added).await?;
+        let mut told: Vec<UserId> = now_in.into_iter().filter(|u| *u != me.id).collect();
+        announce(ctx, &told, &notice).await?;
+        announce(ctx, &[me.id], &notice).await?;
+        let note = note_for(&notice, note_text(&notice));
+        told.sort();
+        crate::notify::raise(
+            ctx,
+            crate::notify::Raise {
+                note,
+                to: &told,
+                escalate: escalation(&notice),
+                outside_only: false,
+            },
+        )
+        .await?;
+    } else {
+        announce(ctx, &[me.id], &notice).await?;
+    }
+    Ok(CommandOutput::NoticeChanged {
+        notice: id,
+        status: notice.status,
+    })
+}
+
+fn note_text(notice: &Notice) -> String {
+    if notice.revision > 1 && !notice.revision_note.is_empty() {
+        notice.revision_note.clone()
+    } else {
+        plain_start(&notice.fields.body)
+    }
+}
+
+fn escalation(notice: &Notice) -> Option<(i64, String)> {
+    notice.fields.escalate_after_minutes.map(|m| {
+        (
+            i64::from(m) * 60_000,
+            crate::notify::item_key(Module::Notices, notice.id.0),
+        )
+    })
+}
+
+async fn add_recipients(ctx: &mut Ctx<'_>, id: NoticeId, users: &[UserId]) -> Result<(), CommandError> {
+    for chunk in users.chunks(CHUNK) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${})", i + 2)).collect();
+        let sql = format!(
+            "INSERT INTO notice_recipients (notice_id, user_id) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(id.0);
+        for user in chunk {
+            query = query.bind(user.0);
+        }
+        query.execute(ctx.conn()).await?;
+    }
+    Ok(())
+}
+
+async fn set_status(ctx: &mut Ctx<'_>, id: NoticeId, status: NoticeStatus, review_note: &str) -> Result<Notice, CommandError> {
+    sqlx::query("UPDATE notices SET status = $1, review_note = $2, updated_at = $3 WHERE id = $4")
+        .bind(status.as_str())
+        .bind(review_note)
+        .bind(ctx.now())
+        .bind(id.0)
+        .execute(ctx.conn())
+        .await?;
+    Ok(load(ctx.conn(), id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?)
+}
+
+/// A notice that was pending review leaves its reviewers' boards.
+async fn withdraw_from_reviewers(ctx: &mut Ctx<'_>, notice: &Notice) -> Result<(), CommandError> {
+    if let Some(role) = notice_type(ctx.conn(), notice.fields.kind).await?.and_then(|t| t.review_role) {
+        for reviewer in people_with_role(ctx.conn(), role).await? {
+            if reviewer != notice.author.id {
+                ctx.append(Scope::User(reviewer), EventBody::NoticeRemoved { notice: notice.id })
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn publish(ctx: &mut Ctx<'_>, command: &PublishNotice) -> Result<CommandOutput, CommandError> {
+    let me = ctx.user()?.clone();
+    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    if notice.author.id != me.id {
+        return Err(Denied::NotFound("notice").into());
+    }
+    if notice.status != NoticeStatus::Draft {
+        return Err(CommandError::Conflict("only a draft is published".into()));
+    }
+    let kind = notice_type(ctx.conn(), notice.fields.kind).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    if let Some(role) = kind.review_role {
+        if !has_role(ctx.conn(), me.id, role).await? {
+            let notice = set_status(ctx, notice.id, NoticeStatus::PendingReview, "").await?;
+            let reviewers: Vec<UserId> = people_with_role(ctx.conn(), role).await?;
+            announce(ctx, &reviewers, &notice).await?;
+            announce(ctx, &[me.id], &notice).await?;
+            crate::notify::raise(
+                ctx,
+                crate::notify::Raise {
+                    note: note_for(&notice, plain_start(&notice.fields.body)),
+                    to: &reviewers,
+                    escalate: None,
+                    outside_only: false,
+                },
+            )
+            .await?;
+            return Ok(CommandOutput::NoticeChanged {
+                notice: notice.id,
+                status: notice.status,
+            });
+        }
+    }
+    release_or_schedule(ctx, notice).await
+}
+
+/// Releases now, or schedules for `valid_from`.
+async fn release_or_schedule(ctx: &mut Ctx<'_>, notice: Notice) -> Result<CommandOutput, CommandError> {
+    if notice.fields.valid_from.is_some_and(|from| from > ctx.now()) {
+        let notice = set_status(ctx, notice.id, NoticeStatus::Scheduled, "").await?;
+        announce(ctx, &[notice.author.id], &notice).await?;
+        return Ok(CommandOutput::NoticeChanged {
+            notice: notice.id,
+            status: notice.status,
+        });
+    }
+    release(ctx, notice).await
+}
+
+async fn release(ctx: &mut Ctx<'_>, notice: Notice) -> Result<CommandOutput, CommandError> {
+    let now = ctx.now();
+    sqlx::query(
+        "UPDATE notices SET status = 'published', published_at = $1, revision = 1,
+                            review_note = '', updated_at = $1
+         WHERE id = $2",
+    )
+    .bind(now)
+    .bind(notice.id.0)
+    .execute(ctx.conn())
+    .await?;
+    let notice = load(ctx.conn(), notice.id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    let mut to = crate::org::audience::resolve(ctx.conn(), &notice.fields.audience).await?;
+    to.remove(&notice.author.id);
+    let to: Vec<UserId> = to.into_iter().collect();
+    add_recipients(ctx, notice.id, &to).await?;
+    announce(ctx, &to, &notice).await?;
+    announce(ctx, &[notice.author.id], &notice).await?;
+    crate::notify::raise(
+        ctx,
+        crate::notify::Raise {
+            note: note_for(&notice, plain_start(&notice.fields.body)),
+            to: &to,
+            escalate: escalation(&notice),
+            outside_only: false,
+        },
+    )
+    .await?;
+    Ok(CommandOutput::NoticeChanged {
+        notice: notice.id,
+        status: notice.status,
+    })
+}
+
+pub async fn review(ctx: &mut Ctx<'_>, command: &ReviewNotice) -> Result<CommandOutput, CommandError> {
+    let me = ctx.user()?.clone();
+    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    let role = notice_type(ctx.conn(), notice.fields.kind)
+        .await?
+        .and_then(|t| t.review_role);
+    let may = match role {
+        Some(role) => has_role(ctx.conn(), me.id, role).await?,
+        None => false,
+    };
+    if !may || notice.status != NoticeStatus::PendingReview {
+        return Err(Denied::NotFound("notice waiting for your review").into());
+    }
+    withdraw_from_reviewers(ctx, &notice).await?;
+    if command.approve {
+        return release_or_schedule(ctx, notice).await;
+    }
+    let note = command.note.trim();
+    let notice = set_status(ctx, notice.id, NoticeStatus::Draft, note).await?;
+    announce(ctx, &[notice.author.id], &notice).await?;
+    Ok(CommandOutput::NoticeChanged {
+        notice: notice.id,
+        status: notice.status,
+    })
+}
+
+pub async fn withdraw(ctx: &mut Ctx<'_>, command: &WithdrawNotice) -> Result<CommandOutput, CommandError> {
+    let me = ctx.user()?.clone();
+    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    if notice.author.id != me.id {
+        // An admin may take down anyone's notice.
+        ctx.require_admin().await.map_err(|_| Denied::NotFound("notice"))?;
+    }
+    if matches!(notice.status, NoticeStatus::Withdrawn | NoticeStatus::Draft) {
+        return Err(CommandError::Conflict("only a published or waiting notice is withdrawn".into()));
+    }
+    if notice.status == NoticeStatus::PendingReview {
+        withdraw_from_reviewers(ctx, &notice).await?;
+    }
+    let notice = set_status(ctx, notice.id, NoticeStatus::Withdrawn, "").await?;
+    for user in recipients(ctx.conn(), notice.id).await? {
+        ctx.append(Scope::User(user), EventBody::NoticeRemoved { notice: notice.id })
+            .await?;
+    }
+    // Escalations still waiting are not needed any more.
+    sqlx::query("UPDATE outbox SET state = 'cancelled', error = 'withdrawn' WHERE unless_read = $1 AND state = 'pending'")
+        .bind(crate::notify::item_key(Module::Notices, notice.id.0))
+        .execute(ctx.conn())
+        .await?;
+    announce(ctx, &[notice.author.id], &notice).await?;
+    Ok(CommandOutput::NoticeChanged {
+        notice: notice.id,
+        status: notice.status,
+    })
+}
+
+/// The notice, if `user` is one of its recipients and it is published.
+async fn as_recipient(ctx: &mut Ctx<'_>, id: NoticeId) -> Result<Notice, CommandError> {
+    let me = ctx.user()?.clone();
+    let notice = load(ctx.conn(), id).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    let mine: Option<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM notice_recipients WHERE notice_id = $1 AND user_id = $2",
+    )
+    .bind(id.0)
+    .bind(me.id.0)
+    .fetch_optional(ctx.conn())
+    .await?;
+    if mine.is_none() || notice.status != NoticeStatus::Published {
+        return Err(Denied::NotFound("notice").into());
+    }
+    Ok(notice)
+}
+
+pub async fn read(ctx: &mut Ctx<'_>, command: &ReadNotice) -> Result<CommandOutput, CommandError> {
+    let me = ctx.user()?.clone();
+    let notice = as_recipient(ctx, command.notice).await?;
+    let at = ctx.now();
+    let changed = sqlx::query(
+        "UPDATE notice_recipients SET read_at = $1
+         WHERE notice_id = $2 AND user_id = $3 AND read_at IS NULL",
+    )
+    .bind(at)
+    .bind(notice.id.0)
+    .bind(me.id.0)
+    .execute(ctx.conn())
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: None });
+    }
+    let seq = ctx
+        .append(Scope::User(me.id), EventBody::NoticeRead { notice: notice.id, at })
+        .await?;
+    ctx.append(
+        Scope::User(notice.author.id),
+        EventBody::NoticeReadBy {
+            notice: notice.id,
+            reader: UserRef { id: me.id, username: me.username.clone() },
+            at,
+            acknowledged: false,
+        },
+    )
+    .await?;
+    Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: Some(seq) })
+}
+
+pub async fn acknowledge(ctx: &mut Ctx<'_>, command: &AcknowledgeNotice) -> Result<CommandOutput, CommandError> {
+    let me = ctx.user()?.clone();
+    let notice = as_recipient(ctx, command.notice).await?;
+    if !notice.fields.requires_ack {
+        return Err(CommandError::Invalid("this notice asks for no acknowledgement".into()));
+    }
+    let at = ctx.now();
+    let changed = sqlx::query(
+        "UPDATE notice_recipients SET read_at = COALESCE(read_at, $1), ack_at = $1, ack_revision = $2
+         WHERE notice_id = $3 AND user_id = $4 AND (ack_revision IS NULL OR ack_revision <> $2)",
+    )
+    .bind(at)
+    .bind(i64::from(notice.revision))
+    .bind(notice.id.0)
+    .bind(me.id.0)
+    .execute(ctx.conn())
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: None });
+    }
+    let seq = ctx
+        .append(Scope::User(me.id), EventBody::NoticeAcknowledged { notice: notice.id, at })
+        .await?;
+    ctx.append(
+        Scope::User(notice.author.id),
+        EventBody::NoticeReadBy {
+            notice: notice.id,
+            reader: UserRef { id: me.id, username: me.username.clone() },
+            at,
+            acknowledged: true,
+        },
+    )
+    .await?;
+    Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: Some(seq) })
+}
+
+pub async fn remind(ctx: &mut Ctx<'_>, command: &RemindNotice) -> Result<CommandOutput, CommandError> {
+    let me = ctx.user()?.clone();
+    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    if notice.author.id != me.id {
+        return Err(Denied::NotFound("notice").into());
+    }
+    if notice.status != NoticeStatus::Published {
+        return Err(CommandError::Conflict("only a published notice has readers to remind".into()));
+    }
+    let sql = if notice.fields.requires_ack {
+        "SELECT user_id FROM notice_recipients
+         WHERE notice_id = $1 AND (ack_revision IS NULL OR ack_revision <> $2) ORDER BY user_id"
+    } else {
+        "SELECT user_id FROM notice_recipients
+         WHERE notice_id = $1 AND read_at IS NULL AND $2 >= 0 ORDER BY user_id"
+    };
+    let ids: Vec<i64> = sqlx::query_scalar(sql)
+        .bind(notice.id.0)
+        .bind(i64::from(notice.revision))
+        .fetch_all(ctx.conn())
+        .await?;
+    let to: Vec<UserId> = ids.into_iter().map(UserId).collect();
+    crate::notify::raise(
+        ctx,
+        crate::notify::Raise {
+            note: note_for(&notice, plain_start(&notice.fields.body)),
+            to: &to,
+            escalate: None,
+            outside_only: false,
+        },
+    )
+    .await?;
+    Ok(CommandOutput::NoticeReminded {
+        notice: notice.id,
+        reminded: to.len() as u32,
+    })
+}
+
+pub async fn release_due(ctx: &mut Ctx<'_>, command: &ReleaseNotice) -> Result<CommandOutput, CommandError> {
+    if !matches!(ctx.actor(), Actor::System) {
+        return Err(CommandError::Forbidden("only the server releases notices".into()));
+    }
+    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    if notice.status != NoticeStatus::Scheduled || notice.fields.valid_from.is_some_and(|f| f > ctx.now()) {
+        return Ok(CommandOutput::NoticeChanged { notice: notice.id, status: notice.status });
+    }
+    release(ctx, notice).await
+}
+
+/// Releases scheduled notices whose time has come, every few seconds, on every node (a
+/// notice released twice is released once: the second finds it published).
+pub async fn release_now_and_then(store: Store, log: crate::events::EventLog, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+        let due: Result<Vec<i64>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT id FROM notices WHERE status = 'scheduled' AND valid_from <= $1 ORDER BY id LIMIT 50",
+        )
+        .bind(store::now_ms())
+        .fetch_all(store.pool())
+        .await;
+        match due {
+            Ok(ids) => {
+                for id in ids {
+                    let submitted = log
+                        .run(crate::command::Submission {
+                            actor: Actor::System,
+                            client_id: None,
+                            command: xietong::Command::ReleaseNotice(ReleaseNotice { notice: NoticeId(id) }),
+                        })
+                        .await;
+                    if let Err(e) = submitted {
+                        tracing::warn!(notice = id, error = %e, "cannot release a scheduled notice");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot look for scheduled notices"),
+        }
+    }
+}
+
+/// Whether `user` has read notice `id` (for an escalation).
+pub async fn read_by(conn: &mut Conn, id: i64, user: UserId) -> Result<bool, StoreError> {
+    let read: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT read_at FROM notice_recipients WHERE notice_id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    // Someone no longer a recipient needs no reminder either.
+    Ok(!matches!(read, Some(None)))
+}
+
+/// My notice board.
+pub async fn board(store: &Store, user: &CurrentUser) -> Result<NoticeBoard, Denied> {
+    let mut tx = store.read().await?;
+    let scope = Scope::User(user.id);
+    access::check(&mut tx, user, scope, access::Need::Read).await?;
+    let head = store::head(&mut tx, scope).await?;
+    let workspace_head = store::head(&mut tx, Scope::Workspace).await?;
+    let types = types(&mut tx).await?;
+    let sql = format!(
+        "SELECT {COLUMNS}, r.read_at, r.ack_at, r.ack_revision
+         FROM notices n JOIN users u ON u.id = n.author_id
+         LEFT JOIN notice_recipients r ON r.notice_id = n.id AND r.user_id = $1
+         WHERE (r.user_id IS NOT NULL AND n.status = 'published')
+            OR n.author_id = $1
+            OR (n.status = 'pending_review' AND EXISTS (
+                   SELECT 1 FROM notice_types t JOIN user_roles ur ON ur.role_id = t.review_role
+                   WHERE t.id = n.type_id AND ur.user_id = $1))
+         ORDER BY COALESCE(n.published_at, n.updated_at) DESC, n.id DESC
+         LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user.id.0)
+        .bind(BOARD_LIMIT)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut notices = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut notice = notice_from_row(r)?;
+        notice.read_at = r.try_get("read_at")?;
+        let ack_revision: Option<i64> = r.try_get("ack_revision")?;
+        if ack_revision == Some(i64::from(notice.revision)) {
+            notice.acknowledged_at = r.try_get("ack_at")?;
+        }
+        notices.push(notice);
+    }
+    tx.commit().await?;
+    let mut board = NoticeBoard {
+        head,
+        workspace_head,
+        types,
+        notices,
+    };
+    board.sort();
+    Ok(board)
+}
+
+/// Who has read a notice (its author, or an admin).
+pub async fn readers(store: &Store, user: &CurrentUser, id: NoticeId) -> Result<NoticeReaders, Denied> {
+    let mut tx = store.read().await?;
+    let notice = load(&mut tx, id).await?.ok_or(Denied::NotFound("notice"))?;
+    if notice.author.id != user.id {
+        access::administer_now(&mut tx, user)
+            .await
+            .map_err(|_| Denied::NotFound("notice"))?;
+    }
+    let head = store::head(&mut tx, Scope::User(user.id)).await?;
+    let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT u.id, u.username, r.read_at, r.ack_at, r.ack_revision
+         FROM notice_recipients r JOIN users u ON u.id = r.user_id
+         WHERE r.notice_id = $1 ORDER BY u.username",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut out = NoticeReaders {
+        notice: id,
+        head,
+        revision: notice.revision,
+        requires_ack: notice.fields.requires_ack,
+        ..Default::default()
+    };
+    for (uid, username, read_at, ack_at, ack_revision) in rows {
+        let who = UserRef { id: UserId(uid), username };
+        match read_at {
+            Some(at) => out.read.push((who.clone(), at)),
+            None => out.not_read.push(who.clone()),
+        }
+        if let (Some(at), true) = (ack_at, ack_revision == Some(i64::from(notice.revision))) {
+            out.acknowledged.push((who, at));
+        }
+    }
+    out.read.sort_by_key(|(u, at)| (*at, u.id));
+    out.acknowledged.sort_by_key(|(u, at)| (*at, u.id));
+    Ok(out)
+}
