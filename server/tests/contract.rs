@@ -845,7 +845,7 @@ async fn my_contacts_plus_their_events_equal_the_contacts_fetched_after() {
     holds(
         &mut observer,
         &[Scope::User(alice_id)],
-        || async { ContactsView(fetch::<MyContacts>(&server, &alice, "my_contacts", "").await) },
+        || async { app::live::Mine(fetch::<MyContacts>(&server, &alice, "my_contacts", "").await) },
         |v: &ContactsView| (v.0.contacts.clone(), v.0.groups.clone()),
         async {
             let group = match run(
@@ -936,7 +936,7 @@ async fn short_messages_and_notifications_plus_their_events_equal_what_is_fetche
     holds(
         &mut observer,
         &[Scope::User(bob_id)],
-        || async { MessagesView(fetch::<ShortMessages>(&server, &bob, "short_messages", "").await) },
+        || async { app::live::Mine(fetch::<ShortMessages>(&server, &bob, "short_messages", "").await) },
         |v: &MessagesView| v.0.received.clone(),
         async {
             let first = run(&mut alice_tab, send("第一条", false)).await;
@@ -963,7 +963,7 @@ async fn short_messages_and_notifications_plus_their_events_equal_what_is_fetche
     holds(
         &mut observer,
         &[Scope::User(alice_id)],
-        || async { MessagesView(fetch::<ShortMessages>(&server, &alice, "short_messages", "").await) },
+        || async { app::live::Mine(fetch::<ShortMessages>(&server, &alice, "short_messages", "").await) },
         |v: &MessagesView| v.0.sent.clone(),
         async {
             let fourth = run(&mut alice_tab, send("第四条", false)).await;
@@ -1054,7 +1054,7 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
     holds(
         &mut observer,
         &[Scope::User(alice_id)],
-        || async { ReadersView(fetch::<NoticeReaders>(&server, &alice, "notice_readers", &format!("notice={}", third.0)).await) },
+        || async { app::live::Mine(fetch::<NoticeReaders>(&server, &alice, "notice_readers", &format!("notice={}", third.0)).await) },
         |v: &ReadersView| (v.0.read.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(), v.0.not_read.clone(), v.0.acknowledged.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(), v.0.revision),
         async {
             run(&mut c, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;

@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use xietong::contacts::{
     Contact, ContactFields, CreateContactGroup, MyContacts, RemoveContact, SaveContact,
 };
-use xietong::{Command, ContactGroupId, ContactId, Event, Scope, Seq};
+use xietong::{Command, ContactGroupId, ContactId, Seq};
 
 use crate::command::command_action;
-use crate::live::{Applied, Live, ScopeView};
+use crate::live::Live;
 use crate::AppError;
 
 #[server(prefix = "/api", endpoint = "my_contacts", output = crate::codec::TextJson)]
@@ -19,21 +19,19 @@ pub async fn load_my_contacts() -> Result<MyContacts, AppError> {
 }
 
 /// One's contacts as this tab knows them: a snapshot plus the user-scope events since.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContactsView(pub MyContacts);
+pub type ContactsView = crate::live::Mine<MyContacts>;
 
-impl ScopeView for ContactsView {
-    fn head(&self, _scope: Scope) -> Seq {
-        self.0.head
+impl crate::live::MyState for MyContacts {
+    fn head(&self) -> Seq {
+        self.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
-        if let Some(outcome) = crate::live::advance(&mut self.0.head, event) {
-            return outcome;
-        }
-        // The user scope carries other features' events too: only the head moves for them.
-        self.0.apply(&event.body);
-        Applied::Applied
+    fn head_mut(&mut self) -> &mut Seq {
+        &mut self.head
+    }
+
+    fn apply_body(&mut self, body: &xietong::EventBody) {
+        self.apply(body);
     }
 }
 
@@ -53,17 +51,7 @@ pub fn MyContactsSection() -> impl IntoView {
             <crate::shell::OnDemand open load=move || async move {
                 match load_my_contacts().await {
                     Ok(found) => {
-                        let view = RwSignal::new(ContactsView(found));
-                        let user = expect_context::<Live>().me.get_untracked().map(|u| u.id);
-                        if let Some(user) = user {
-                            expect_context::<Live>().watch(Scope::User(user), view, move || {
-                                leptos::task::spawn_local(async move {
-                                    if let Ok(fresh) = load_my_contacts().await {
-                                        view.set(ContactsView(fresh));
-                                    }
-                                });
-                            });
-                        }
+                        let view = expect_context::<Live>().keep_mine(found, load_my_contacts);
                         view! { <ContactsScreen view /> }.into_any()
                     }
                     Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),

@@ -47,6 +47,32 @@ pub fn advance(head: &mut Seq, event: &Event) -> Option<Applied> {
 
 /// A feature's client-side state for one or more scopes: a snapshot plus the events applied
 /// since, in sequence order, exactly once.
+/// A feature's state kept from my own user scope: a snapshot carrying that scope's head,
+/// which applies the scope's events (its feature's; the others only move the head).
+pub trait MyState: std::fmt::Debug + Clone + Send + Sync + 'static {
+    fn head(&self) -> Seq;
+    fn head_mut(&mut self) -> &mut Seq;
+    fn apply_body(&mut self, body: &xietong::EventBody);
+}
+
+/// A [`MyState`] as the view of my user scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mine<T>(pub T);
+
+impl<T: MyState> ScopeView for Mine<T> {
+    fn head(&self, _scope: Scope) -> Seq {
+        self.0.head()
+    }
+
+    fn apply(&mut self, event: &Event) -> Applied {
+        if let Some(outcome) = advance(self.0.head_mut(), event) {
+            return outcome;
+        }
+        self.0.apply_body(&event.body);
+        Applied::Applied
+    }
+}
+
 pub trait ScopeView: Send + Sync + 'static {
     /// The last sequence number applied for `scope`.
     fn head(&self, scope: Scope) -> Seq;
@@ -172,6 +198,25 @@ impl Live {
         });
         let live = *self;
         on_cleanup(move || live.unwatch(scope, id));
+    }
+
+    /// Keeps `found` (a feature's state from my user scope) live: returns the view to show,
+    /// refetched with `load` when the scope must resync.
+    pub fn keep_mine<T, F, Fut>(&self, found: T, load: F) -> RwSignal<Mine<T>>
+    where
+        T: MyState,
+        F: Fn() -> Fut + Copy + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<T, crate::AppError>> + 'static,
+    {
+        let view = RwSignal::new(Mine(found));
+        self.watch_mine(view, move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(fresh) = load().await {
+                    view.set(Mine(fresh));
+                }
+            });
+        });
+        view
     }
 
     /// `watch` of my own user scope: now, or as soon as the socket has said who I am (a page

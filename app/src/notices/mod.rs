@@ -53,20 +53,19 @@ impl ScopeView for BoardView {
 }
 
 /// Who has read one notice, as its author's tab knows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReadersView(pub NoticeReaders);
+pub type ReadersView = crate::live::Mine<NoticeReaders>;
 
-impl ScopeView for ReadersView {
-    fn head(&self, _scope: Scope) -> Seq {
-        self.0.head
+impl crate::live::MyState for NoticeReaders {
+    fn head(&self) -> Seq {
+        self.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
-        if let Some(outcome) = crate::live::advance(&mut self.0.head, event) {
-            return outcome;
-        }
-        self.0.apply(&event.body);
-        Applied::Applied
+    fn head_mut(&mut self) -> &mut Seq {
+        &mut self.head
+    }
+
+    fn apply_body(&mut self, body: &xietong::EventBody) {
+        self.apply(body)
     }
 }
 
@@ -347,14 +346,7 @@ fn Readers(id: NoticeId) -> impl IntoView {
             {move || Suspend::new(async move {
                 match found.await {
                     Ok(found) => {
-                        let view = RwSignal::new(ReadersView(found));
-                        expect_context::<Live>().watch_mine(view, move || {
-                            leptos::task::spawn_local(async move {
-                                if let Ok(fresh) = load_notice_readers(id).await {
-                                    view.set(ReadersView(fresh));
-                                }
-                            });
-                        });
+                        let view = expect_context::<Live>().keep_mine(found, move || load_notice_readers(id));
                         view! { <ReaderLists view /> }.into_any()
                     }
                     Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),

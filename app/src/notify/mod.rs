@@ -9,10 +9,10 @@ use xietong::notify::{
     Delivery, Module, ModuleDelivery, MyNotificationSettings, NotificationSettings, QuietHours,
     SaveNotificationSettings, Via, Webhook, WebhookKind,
 };
-use xietong::{Command, Event, EventBody, Scope, Seq};
+use xietong::{Command, EventBody, Seq};
 
 use crate::command::command_action;
-use crate::live::{Applied, Live, ScopeView};
+use crate::live::Live;
 use crate::AppError;
 
 #[server(prefix = "/api", endpoint = "notification_settings", output = crate::codec::TextJson)]
@@ -28,22 +28,21 @@ pub async fn load_delivery_log() -> Result<Vec<Delivery>, AppError> {
 }
 
 /// My settings as this tab knows them.
-#[derive(Debug, Clone, PartialEq)]
-struct SettingsView(MyNotificationSettings);
+type SettingsView = crate::live::Mine<MyNotificationSettings>;
 
-impl ScopeView for SettingsView {
-    fn head(&self, _scope: Scope) -> Seq {
-        self.0.head
+impl crate::live::MyState for MyNotificationSettings {
+    fn head(&self) -> Seq {
+        self.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
-        if let Some(outcome) = crate::live::advance(&mut self.0.head, event) {
-            return outcome;
+    fn head_mut(&mut self) -> &mut Seq {
+        &mut self.head
+    }
+
+    fn apply_body(&mut self, body: &xietong::EventBody) {
+        if let EventBody::NotificationSettingsChanged { settings } = body {
+            self.settings = settings.clone();
         }
-        if let EventBody::NotificationSettingsChanged { settings } = &event.body {
-            self.0.settings = settings.clone();
-        }
-        Applied::Applied
     }
 }
 
@@ -73,8 +72,7 @@ fn NotificationSettingsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match found.await {
                         Ok(found) => {
-                            let view = RwSignal::new(SettingsView(found));
-                            watch_mine(view);
+                            let view = expect_context::<Live>().keep_mine(found, load_notification_settings);
                             view! { <SettingsForm view /> }.into_any()
                         }
                         Err(e) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
@@ -86,15 +84,6 @@ fn NotificationSettingsPage() -> impl IntoView {
     .into_any()
 }
 
-fn watch_mine(view: RwSignal<SettingsView>) {
-    expect_context::<Live>().watch_mine(view, move || {
-        leptos::task::spawn_local(async move {
-            if let Ok(fresh) = load_notification_settings().await {
-                view.set(SettingsView(fresh));
-            }
-        });
-    });
-}
 
 /// "HH:MM" for minutes after midnight.
 fn clock(minutes: u16) -> String {

@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 use xietong::org::{AudienceMember, OrgSnapshot};
 use xietong::short_messages::{ReadShortMessage, SendShortMessage, ShortMessages};
-use xietong::{Command, CommandOutput, Event, Scope, Seq};
+use xietong::{Command, CommandOutput, Seq};
 
 use crate::command::command_action;
-use crate::live::{Applied, Live, ScopeView};
+use crate::live::Live;
 use crate::AppError;
 
 #[server(prefix = "/api", endpoint = "short_messages", output = crate::codec::TextJson)]
@@ -18,20 +18,20 @@ pub async fn load_short_messages() -> Result<ShortMessages, AppError> {
     crate::backend::backend()?.short_messages(&user).await
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct MessagesView(pub ShortMessages);
+/// My short messages as this tab knows them.
+pub type MessagesView = crate::live::Mine<ShortMessages>;
 
-impl ScopeView for MessagesView {
-    fn head(&self, _scope: Scope) -> Seq {
-        self.0.head
+impl crate::live::MyState for ShortMessages {
+    fn head(&self) -> Seq {
+        self.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
-        if let Some(outcome) = crate::live::advance(&mut self.0.head, event) {
-            return outcome;
-        }
-        self.0.apply(&event.body);
-        Applied::Applied
+    fn head_mut(&mut self) -> &mut Seq {
+        &mut self.head
+    }
+
+    fn apply_body(&mut self, body: &xietong::EventBody) {
+        self.apply(body)
     }
 }
 
@@ -62,14 +62,7 @@ fn ShortMessagesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match (found.await, org.await) {
                         (Ok(found), Ok(org)) => {
-                            let view = RwSignal::new(MessagesView(found));
-                            expect_context::<Live>().watch_mine(view, move || {
-                                leptos::task::spawn_local(async move {
-                                    if let Ok(fresh) = load_short_messages().await {
-                                        view.set(MessagesView(fresh));
-                                    }
-                                });
-                            });
+                            let view = expect_context::<Live>().keep_mine(found, load_short_messages);
                             let org = StoredValue::new(org);
                             view! { <Compose org /> <Lists view org /> }.into_any()
                         }

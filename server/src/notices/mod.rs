@@ -610,69 +610,62 @@ async fn as_recipient(ctx: &mut Ctx<'_>, id: NoticeId) -> Result<Notice, Command
 }
 
 pub async fn read(ctx: &mut Ctx<'_>, command: &ReadNotice) -> Result<CommandOutput, CommandError> {
-    let me = ctx.user()?.clone();
-    let notice = as_recipient(ctx, command.notice).await?;
-    let at = ctx.now();
-    let changed = sqlx::query(
-        "UPDATE notice_recipients SET read_at = $1
-         WHERE notice_id = $2 AND user_id = $3 AND read_at IS NULL",
-    )
-    .bind(at)
-    .bind(notice.id.0)
-    .bind(me.id.0)
-    .execute(ctx.conn())
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: None });
-    }
-    let seq = ctx
-        .append(Scope::User(me.id), EventBody::NoticeRead { notice: notice.id, at })
-        .await?;
-    ctx.append(
-        Scope::User(notice.author.id),
-        EventBody::NoticeReadBy {
-            notice: notice.id,
-            reader: UserRef { id: me.id, username: me.username.clone() },
-            at,
-            acknowledged: false,
-        },
-    )
-    .await?;
-    Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: Some(seq) })
+    mark(ctx, command.notice, false).await
 }
 
-pub async fn acknowledge(ctx: &mut Ctx<'_>, command: &AcknowledgeNotice) -> Result<CommandOutput, CommandError> {
+pub async fn acknowledge(
+    ctx: &mut Ctx<'_>,
+    command: &AcknowledgeNotice,
+) -> Result<CommandOutput, CommandError> {
+    mark(ctx, command.notice, true).await
+}
+
+/// Records that the actor read (or acknowledged the current revision of) a notice published to
+/// them: in their own scope, for their tabs, and in the author's, for the reader lists.
+async fn mark(ctx: &mut Ctx<'_>, id: NoticeId, acknowledged: bool) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
-    let notice = as_recipient(ctx, command.notice).await?;
-    if !notice.fields.requires_ack {
+    let notice = as_recipient(ctx, id).await?;
+    if acknowledged && !notice.fields.requires_ack {
         return Err(CommandError::Invalid("this notice asks for no acknowledgement".into()));
     }
     let at = ctx.now();
-    let changed = sqlx::query(
-        "UPDATE notice_recipients SET read_at = COALESCE(read_at, $1), ack_at = $1, ack_revision = $2
-         WHERE notice_id = $3 AND user_id = $4 AND (ack_revision IS NULL OR ack_revision <> $2)",
-    )
-    .bind(at)
-    .bind(i64::from(notice.revision))
-    .bind(notice.id.0)
-    .bind(me.id.0)
-    .execute(ctx.conn())
-    .await?
-    .rows_affected();
+    let query = if acknowledged {
+        sqlx::query(
+            "UPDATE notice_recipients SET read_at = COALESCE(read_at, $1), ack_at = $1, ack_revision = $2
+             WHERE notice_id = $3 AND user_id = $4 AND (ack_revision IS NULL OR ack_revision <> $2)",
+        )
+        .bind(at)
+        .bind(i64::from(notice.revision))
+    } else {
+        sqlx::query(
+            "UPDATE notice_recipients SET read_at = $1
+             WHERE notice_id = $3 AND user_id = $4 AND read_at IS NULL AND $2 >= 0",
+        )
+        .bind(at)
+        .bind(0_i64)
+    };
+    let changed = query
+        .bind(notice.id.0)
+        .bind(me.id.0)
+        .execute(ctx.conn())
+        .await?
+        .rows_affected();
     if changed == 0 {
         return Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: None });
     }
-    let seq = ctx
-        .append(Scope::User(me.id), EventBody::NoticeAcknowledged { notice: notice.id, at })
-        .await?;
+    let mine = if acknowledged {
+        EventBody::NoticeAcknowledged { notice: notice.id, at }
+    } else {
+        EventBody::NoticeRead { notice: notice.id, at }
+    };
+    let seq = ctx.append(Scope::User(me.id), mine).await?;
     ctx.append(
         Scope::User(notice.author.id),
         EventBody::NoticeReadBy {
             notice: notice.id,
             reader: UserRef { id: me.id, username: me.username.clone() },
             at,
-            acknowledged: true,
+            acknowledged,
         },
     )
     .await?;
