@@ -123,6 +123,11 @@ impl NoticeFields {
         if self.escalate_after_minutes.is_some_and(|m| m == 0 || m > 7 * 24 * 60) {
             return Err(ValidationError::NoticeDates);
         }
+        // Dates between 2000 and 2200.
+        let sane = |t: Option<i64>| t.is_none_or(|t| (946_684_800_000..7_258_118_400_000).contains(&t));
+        if !(sane(self.valid_from) && sane(self.valid_until) && sane(self.pinned_until)) {
+            return Err(ValidationError::NoticeDates);
+        }
         Ok(())
     }
 }
@@ -196,6 +201,9 @@ pub struct PublishNotice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewNotice {
     pub notice: NoticeId,
+    /// The `updated_at` of the notice as the reviewer saw it: a notice changed since is not
+    /// approved unseen (`conflict`).
+    pub seen_at: i64,
     pub approve: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,

@@ -251,17 +251,31 @@ async fn a_type_reviewed_by_a_role_waits_for_its_reviewer() {
     let waiting = board(&server, &carol).await;
     assert_eq!(waiting.notices.iter().map(|n| (n.id, n.status)).collect::<Vec<_>>(), [(id, NoticeStatus::PendingReview)]);
     assert!(board(&server, &admin).await.notices.is_empty());
+    let seen_at = waiting.notices[0].updated_at;
     assert_eq!(
-        refused(&mut a, Command::ReviewNotice(ReviewNotice { notice: id, approve: true, note: String::new() })).await,
+        refused(&mut a, Command::ReviewNotice(ReviewNotice { notice: id, seen_at, approve: true, note: String::new() })).await,
         ErrorCode::NotFound
     );
+    // An approval of another version than the one now waiting is refused.
+    assert_eq!(
+        refused(&mut c, Command::ReviewNotice(ReviewNotice { notice: id, seen_at: seen_at - 1, approve: true, note: String::new() })).await,
+        ErrorCode::Conflict
+    );
     // Sent back with a note, edited, published again, approved: released to everyone.
-    run(&mut c, Command::ReviewNotice(ReviewNotice { notice: id, approve: false, note: "请补充生效日期".into() })).await;
+    run(&mut c, Command::ReviewNotice(ReviewNotice { notice: id, seen_at, approve: false, note: "请补充生效日期".into() })).await;
     let back = board(&server, &bob).await;
     assert_eq!((back.notices[0].status, back.notices[0].review_note.as_str()), (NoticeStatus::Draft, "请补充生效日期"));
     run(&mut b, Command::PublishNotice(PublishNotice { notice: id })).await;
-    let (_, status) = notice_of(run(&mut c, Command::ReviewNotice(ReviewNotice { notice: id, approve: true, note: String::new() })).await);
+    let seen_at = board(&server, &carol).await.notices[0].updated_at;
+    let (_, status) = notice_of(run(&mut c, Command::ReviewNotice(ReviewNotice { notice: id, seen_at, approve: true, note: String::new() })).await);
     assert_eq!(status, NoticeStatus::Published);
+    // What the reviewer approved is what stays out: its author cannot revise it alone.
+    let mut changed = fields("关于调整作息时间的决定", "改了", vec![AudienceMember::Everyone]);
+    changed.kind = kind;
+    assert_eq!(
+        refused(&mut b, Command::SaveNotice(SaveNotice { notice: Some(id), fields: changed, revision_note: "改".into() })).await,
+        ErrorCode::Forbidden
+    );
     let everyone = board(&server, &admin).await;
     assert_eq!(everyone.notices.iter().map(|n| n.id).collect::<Vec<_>>(), [id]);
     assert_eq!(bob_id, board(&server, &carol).await.notices[0].author.id);

@@ -274,6 +274,7 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
             Some(n) => {
                 let status = n.status;
                 let reviewer = !mine() && status == NoticeStatus::PendingReview;
+                let seen_at = n.updated_at;
                 let reader = !mine() && status == NoticeStatus::Published;
                 let acknowledge = reader && n.fields.requires_ack && n.acknowledged_at.is_none();
                 let acknowledged = reader && n.acknowledged_at.is_some();
@@ -300,8 +301,8 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
                             })}
                             {acknowledged.then(|| view! { <span class="badge">{t.acknowledged}</span> })}
                             {reviewer.then(|| view! {
-                                <button type="button" on:click=move |_| run(Command::ReviewNotice(ReviewNotice { notice: id, approve: true, note: String::new() }))>{t.approve}</button>
-                                <button type="button" on:click=move |_| run(Command::ReviewNotice(ReviewNotice { notice: id, approve: false, note: String::new() }))>{t.send_back}</button>
+                                <button type="button" on:click=move |_| run(Command::ReviewNotice(ReviewNotice { notice: id, seen_at, approve: true, note: String::new() }))>{t.approve}</button>
+                                <button type="button" on:click=move |_| run(Command::ReviewNotice(ReviewNotice { notice: id, seen_at, approve: false, note: String::new() }))>{t.send_back}</button>
                             })}
                             <Show when=mine>
                                 {(status != NoticeStatus::Withdrawn).then(|| view! {
@@ -397,7 +398,12 @@ fn ReaderLists(view: RwSignal<ReadersView>) -> impl IntoView {
 fn to_local(ms: Option<i64>, offset_minutes: i32) -> String {
     match ms {
         None => String::new(),
-        Some(ms) => crate::chat::format_time(ms, offset_minutes).1.replacen(' ', "T", 1)[..16].to_owned(),
+        Some(ms) => crate::chat::format_time(ms, offset_minutes)
+            .1
+            .replacen(' ', "T", 1)
+            .get(..16)
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 

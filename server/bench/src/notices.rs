@@ -38,6 +38,8 @@ pub struct NoticeResult {
     pub smtp_floor_ms: f64,
     pub connected_vs_chat: f64,
     pub emails_vs_floor: f64,
+    /// Server memory with everyone connected, before the chat message and the notice.
+    pub server_rss_connected_mb: f64,
     pub server_rss_mb: f64,
 }
 
@@ -161,25 +163,67 @@ async fn command(http: &reqwest::Client, base: &str, cookie: &str, command: xiet
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
-/// Each socket waits for a frame containing `needle`; returns when all have (or the deadline).
-async fn all_receive(
-    sockets: &mut [client::Ws],
-    needle: &str,
-    deadline: Duration,
-) -> Result<(), String> {
-    let waits = sockets.iter_mut().map(|ws| async move {
+/// What every socket has seen: per socket, whether the chat probe and the notice arrived.
+/// Each socket is read all the time by its own task (as a browser would), so none falls
+/// behind on presence frames while the others connect.
+struct Seen {
+    chat: Vec<std::sync::atomic::AtomicBool>,
+    notice: Vec<std::sync::atomic::AtomicBool>,
+    subscribed_count: AtomicU64,
+    chat_count: AtomicU64,
+    notice_count: AtomicU64,
+    closed: AtomicU64,
+}
+
+impl Seen {
+    fn new(n: usize) -> Arc<Seen> {
+        Arc::new(Seen {
+            chat: (0..n).map(|_| Default::default()).collect(),
+            notice: (0..n).map(|_| Default::default()).collect(),
+            subscribed_count: AtomicU64::new(0),
+            chat_count: AtomicU64::new(0),
+            notice_count: AtomicU64::new(0),
+            closed: AtomicU64::new(0),
+        })
+    }
+}
+
+/// Reads socket `i` until it closes, noting what arrives.
+fn read_on(seen: Arc<Seen>, i: usize, mut ws: client::Ws) {
+    tokio::spawn(async move {
+        let mut subscribed = 0;
         loop {
-            let text = client::next_text(ws).await.map_err(|e| e.to_string())?;
-            if text.contains(needle) {
-                return Ok::<(), String>(());
+            let Ok(text) = client::next_text(&mut ws).await else {
+                seen.closed.fetch_add(1, Ordering::Relaxed);
+                return;
+            };
+            if text.starts_with("{\"subscribed\"") {
+                subscribed += 1;
+                if subscribed == 2 {
+                    seen.subscribed_count.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            if text.contains("benchmark-chat-probe") && !seen.chat[i].swap(true, Ordering::Relaxed) {
+                seen.chat_count.fetch_add(1, Ordering::Relaxed);
+            }
+            if text.contains("\"notice_saved\"") && !seen.notice[i].swap(true, Ordering::Relaxed) {
+                seen.notice_count.fetch_add(1, Ordering::Relaxed);
             }
         }
     });
-    let all = futures::future::join_all(waits);
-    let results = tokio::time::timeout(deadline, all)
-        .await
-        .map_err(|_| format!("not every socket received {needle} within {deadline:?}"))?;
-    results.into_iter().collect::<Result<Vec<_>, _>>()?;
+}
+
+async fn until(count: &AtomicU64, seen: &Seen, n: usize, what: &str, deadline: Duration) -> Result<(), String> {
+    let end = Instant::now() + deadline;
+    while count.load(Ordering::Relaxed) < n as u64 {
+        if seen.closed.load(Ordering::Relaxed) > 0 {
+            return Err(format!("{} sockets were closed while waiting for {what}", seen.closed.load(Ordering::Relaxed)));
+        }
+        if Instant::now() > end {
+            return Err(format!("{} of {n} sockets had {what} after {deadline:?}", count.load(Ordering::Relaxed)));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     Ok(())
 }
 
@@ -234,30 +278,18 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
         pad: String::new(),
     };
     let started = Instant::now();
-    let mut sockets = Vec::with_capacity(people);
+    let seen = Seen::new(people);
     for (i, (id, _)) in users.iter().skip(1).enumerate() {
         let mut ws = endpoint.connect(i).await.map_err(|e| e.to_string())?;
         for scope in [format!("user:{id}"), "channel:1".to_owned()] {
             let frame = serde_json::json!({ "subscribe": { "scope": scope } }).to_string();
             client::send_text(&mut ws, frame).await.map_err(|e| e.to_string())?;
         }
-        sockets.push(ws);
+        read_on(seen.clone(), i, ws);
     }
-    // Each socket: its two `subscribed` answers.
-    let waits = sockets.iter_mut().map(|ws| async move {
-        let mut n = 0;
-        while n < 2 {
-            let text = client::next_text(ws).await.map_err(|e| e.to_string())?;
-            if text.starts_with("{\"subscribed\"") {
-                n += 1;
-            }
-        }
-        Ok::<(), String>(())
-    });
-    for r in futures::future::join_all(waits).await {
-        r?;
-    }
+    until(&seen.subscribed_count, &seen, people, "their subscriptions", Duration::from_secs(120)).await?;
     eprintln!("{people} people connected and subscribed in {:.1} s", started.elapsed().as_secs_f64());
+    let rss_connected = target.rss() as f64 / (1024.0 * 1024.0);
     let http = reqwest::Client::new();
     let base = endpoint.base();
     let admin = users[0].1.clone();
@@ -271,7 +303,7 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
         attachments: Vec::new(),
     }))
     .await?;
-    all_receive(&mut sockets, "benchmark-chat-probe", Duration::from_secs(120)).await?;
+    until(&seen.chat_count, &seen, people, "the chat message", Duration::from_secs(120)).await?;
     let chat_message_all = started.elapsed();
 
     // The notice, to everyone.
@@ -301,7 +333,7 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
     let started = Instant::now();
     command(&http, &base, &admin, xietong::Command::PublishNotice(xietong::notices::PublishNotice { notice: id })).await?;
     let publish_ack = started.elapsed();
-    all_receive(&mut sockets, "\"notice_saved\"", Duration::from_secs(300)).await?;
+    until(&seen.notice_count, &seen, people, "the notice", Duration::from_secs(300)).await?;
     let all_connected = started.elapsed();
     let deadline = Instant::now() + Duration::from_secs(900);
     while emails.load(Ordering::Relaxed) - emails_before < people as u64 {
@@ -315,7 +347,6 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
     }
     let all_emails = started.elapsed();
     let rss = target.rss() as f64 / (1024.0 * 1024.0);
-    drop(sockets);
     target.stop().await;
     let floor = smtp_floor(smtp_port, &emails, people).await?;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -328,6 +359,7 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
         smtp_floor_ms: ms(floor),
         connected_vs_chat: ms(all_connected) / ms(chat_message_all),
         emails_vs_floor: ms(all_emails) / ms(floor),
+        server_rss_connected_mb: rss_connected,
         server_rss_mb: rss,
     })
 }
@@ -341,5 +373,8 @@ pub fn print(r: &NoticeResult) {
     println!("| notice: every connected person has it | {:.0} | {:.2}× the chat message |", r.all_connected_ms, r.connected_vs_chat);
     println!("| baseline: {} emails straight through lettre, 16 at a time | {:.0} | 1.00× |", r.people, r.smtp_floor_ms);
     println!("| notice: every email handed to SMTP | {:.0} | {:.2}× the floor |", r.all_emails_ms, r.emails_vs_floor);
-    println!("\nserver memory at the end: {:.0} MiB", r.server_rss_mb);
+    println!(
+        "\nserver memory: {:.0} MiB with everyone connected, {:.0} MiB after the notice went out",
+        r.server_rss_connected_mb, r.server_rss_mb
+    );
 }

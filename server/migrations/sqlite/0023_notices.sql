@@ -49,3 +49,9 @@ CREATE TABLE notice_recipients (
     PRIMARY KEY (notice_id, user_id)
 );
 CREATE INDEX notice_recipients_user ON notice_recipients (user_id, notice_id);
+
+-- Every outbox row knows what it is about ('notices:5'), so withdrawing a notice cancels its
+-- deliveries still waiting; and a worker finds its claimed rows by index.
+ALTER TABLE outbox ADD COLUMN item TEXT;
+CREATE INDEX outbox_item ON outbox (item, state);
+CREATE INDEX outbox_claim ON outbox (claim);

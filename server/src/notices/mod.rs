@@ -119,6 +119,14 @@ async fn has_role(conn: &mut Conn, user: UserId, role: RoleId) -> Result<bool, S
     Ok(found.is_some())
 }
 
+/// Whether `user` needs a reviewer to publish a notice of type `kind`.
+async fn needs_review(conn: &mut Conn, user: UserId, kind: NoticeTypeId) -> Result<bool, StoreError> {
+    match notice_type(conn, kind).await?.and_then(|t| t.review_role) {
+        Some(role) => Ok(!has_role(conn, user, role).await?),
+        None => Ok(false),
+    }
+}
+
 async fn people_with_role(conn: &mut Conn, role: RoleId) -> Result<Vec<UserId>, StoreError> {
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT r.user_id FROM user_roles r JOIN users u ON u.id = r.user_id
@@ -243,7 +251,10 @@ pub async fn remove_type(
 fn changed_lines(before: &NoticeFields, after: &NoticeFields) -> Vec<ChangedLine> {
     let old = format!("{}\n\n{}", before.title.trim(), before.body);
     let new = format!("{}\n\n{}", after.title.trim(), after.body);
-    let diff = similar::TextDiff::from_lines(&old, &new);
+    // Bounded: a pathological pair of texts must not hold the writer.
+    let diff = similar::TextDiff::configure()
+        .timeout(Duration::from_millis(100))
+        .diff_lines(&old, &new);
     diff.iter_all_changes()
         .filter(|c| c.tag() != similar::ChangeTag::Equal || !c.value().trim().is_empty())
         .map(|c| ChangedLine {
@@ -305,6 +316,15 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
     if before.author.id != me.id {
         return Err(Denied::NotFound("notice").into());
     }
+    // What a reviewer approved is what goes out: a reviewed notice the author could not
+    // publish alone is not changed behind the review.
+    let reviewed = needs_review(ctx.conn(), me.id, before.fields.kind).await?
+        || needs_review(ctx.conn(), me.id, fields.kind).await?;
+    if reviewed && before.status == NoticeStatus::Published {
+        return Err(CommandError::Forbidden(
+            "this type of notice is reviewed: withdraw it and publish a new one for review".into(),
+        ));
+    }
     let (status, revision, note, changes) = match before.status {
         NoticeStatus::Withdrawn => {
             return Err(CommandError::Conflict("a withdrawn notice cannot be changed".into()))
@@ -323,6 +343,8 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
         }
         // A changed draft under review goes back to its author.
         NoticeStatus::PendingReview | NoticeStatus::Draft => (NoticeStatus::Draft, 0, String::new(), Vec::new()),
+        // A scheduled notice that was reviewed goes back for review once changed.
+        NoticeStatus::Scheduled if reviewed => (NoticeStatus::Draft, 0, String::new(), Vec::new()),
         NoticeStatus::Scheduled => (NoticeStatus::Scheduled, 0, String::new(), Vec::new()),
     };
     let changes_json = serde_json::to_string(&changes).map_err(StoreError::from)?;
@@ -371,6 +393,14 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
                 .await?;
             ctx.append(Scope::User(*user), EventBody::NoticeRemoved { notice: id })
                 .await?;
+            sqlx::query(
+                "UPDATE outbox SET state = 'cancelled', error = 'left the audience'
+                 WHERE item = $1 AND user_id = $2 AND state = 'pending'",
+            )
+            .bind(crate::notify::item_key(Module::Notices, id.0))
+            .bind(user.0)
+            .execute(ctx.conn())
+            .await?;
         }
         add_recipients(ctx, id, &added).await?;
         let mut told: Vec<UserId> = now_in.into_iter().filter(|u| *u != me.id).collect();
@@ -504,15 +534,22 @@ async fn release_or_schedule(ctx: &mut Ctx<'_>, notice: Notice) -> Result<Comman
 
 async fn release(ctx: &mut Ctx<'_>, notice: Notice) -> Result<CommandOutput, CommandError> {
     let now = ctx.now();
-    sqlx::query(
+    // Only from a state that may be released: two nodes (or two reviewers) releasing at once
+    // release it once; the other finds it released.
+    let changed = sqlx::query(
         "UPDATE notices SET status = 'published', published_at = $1, revision = 1,
                             review_note = '', updated_at = $1
-         WHERE id = $2",
+         WHERE id = $2 AND status IN ('draft', 'pending_review', 'scheduled')",
     )
     .bind(now)
     .bind(notice.id.0)
     .execute(ctx.conn())
-    .await?;
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        let current = load(ctx.conn(), notice.id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+        return Ok(CommandOutput::NoticeChanged { notice: current.id, status: current.status });
+    }
     let notice = load(ctx.conn(), notice.id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     let mut to = crate::org::audience::resolve(ctx.conn(), &notice.fields.audience).await?;
     to.remove(&notice.author.id);
@@ -549,6 +586,14 @@ pub async fn review(ctx: &mut Ctx<'_>, command: &ReviewNotice) -> Result<Command
     if !may || notice.status != NoticeStatus::PendingReview {
         return Err(Denied::NotFound("notice waiting for your review").into());
     }
+    if command.seen_at != notice.updated_at {
+        return Err(CommandError::Conflict(
+            "the notice changed since you opened it: look at it again".into(),
+        ));
+    }
+    if command.note.chars().count() > 500 {
+        return Err(CommandError::Invalid("a review note is at most 500 characters".into()));
+    }
     withdraw_from_reviewers(ctx, &notice).await?;
     if command.approve {
         return release_or_schedule(ctx, notice).await;
@@ -581,7 +626,7 @@ pub async fn withdraw(ctx: &mut Ctx<'_>, command: &WithdrawNotice) -> Result<Com
             .await?;
     }
     // Escalations still waiting are not needed any more.
-    sqlx::query("UPDATE outbox SET state = 'cancelled', error = 'withdrawn' WHERE unless_read = $1 AND state = 'pending'")
+    sqlx::query("UPDATE outbox SET state = 'cancelled', error = 'withdrawn' WHERE item = $1 AND state = 'pending'")
         .bind(crate::notify::item_key(Module::Notices, notice.id.0))
         .execute(ctx.conn())
         .await?;
@@ -682,11 +727,13 @@ pub async fn remind(ctx: &mut Ctx<'_>, command: &RemindNotice) -> Result<Command
         return Err(CommandError::Conflict("only a published notice has readers to remind".into()));
     }
     let sql = if notice.fields.requires_ack {
-        "SELECT user_id FROM notice_recipients
-         WHERE notice_id = $1 AND (ack_revision IS NULL OR ack_revision <> $2) ORDER BY user_id"
+        "SELECT r.user_id FROM notice_recipients r JOIN users u ON u.id = r.user_id
+         WHERE r.notice_id = $1 AND u.deactivated = 0
+           AND (r.ack_revision IS NULL OR r.ack_revision <> $2) ORDER BY r.user_id"
     } else {
-        "SELECT user_id FROM notice_recipients
-         WHERE notice_id = $1 AND read_at IS NULL AND $2 >= 0 ORDER BY user_id"
+        "SELECT r.user_id FROM notice_recipients r JOIN users u ON u.id = r.user_id
+         WHERE r.notice_id = $1 AND u.deactivated = 0 AND r.read_at IS NULL AND $2 >= 0
+         ORDER BY r.user_id"
     };
     let ids: Vec<i64> = sqlx::query_scalar(sql)
         .bind(notice.id.0)
@@ -730,7 +777,9 @@ pub async fn release_now_and_then(store: Store, log: crate::events::EventLog, st
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
         let due: Result<Vec<i64>, sqlx::Error> = sqlx::query_scalar(
-            "SELECT id FROM notices WHERE status = 'scheduled' AND valid_from <= $1 ORDER BY id LIMIT 50",
+            "SELECT id FROM notices
+             WHERE status = 'scheduled' AND (valid_from IS NULL OR valid_from <= $1)
+             ORDER BY id LIMIT 50",
         )
         .bind(store::now_ms())
         .fetch_all(store.pool())

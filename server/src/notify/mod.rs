@@ -95,9 +95,9 @@ pub async fn raise(ctx: &mut Ctx<'_>, raise: Raise<'_>) -> Result<(), CommandErr
     for chunk in outbox.chunks(OUTBOX_CHUNK) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let b = 11 + 3 * i;
+                let b = 12 + 3 * i;
                 format!(
-                    "(${}, ${}, $1, $2, $3, $4, $5, $6, $7, ${}, $8, $9, $10)",
+                    "(${}, ${}, $1, $2, $3, $4, $5, $6, $7, ${}, $8, $9, $10, $11)",
                     b,
                     b + 1,
                     b + 2
@@ -106,7 +106,7 @@ pub async fn raise(ctx: &mut Ctx<'_>, raise: Raise<'_>) -> Result<(), CommandErr
             .collect();
         let sql = format!(
             "INSERT INTO outbox (user_id, via, module, title, body, href, sender, urgent,
-                                 unless_read, due_at, state, error, created_at)
+                                 unless_read, due_at, state, error, created_at, item)
              VALUES {}",
             values.join(", ")
         );
@@ -120,7 +120,8 @@ pub async fn raise(ctx: &mut Ctx<'_>, raise: Raise<'_>) -> Result<(), CommandErr
             .bind(unless_read.clone())
             .bind("pending")
             .bind("")
-            .bind(now);
+            .bind(now)
+            .bind(item_key(note.module, note.item));
         for (user, via, due) in chunk {
             query = query.bind(user.0).bind(via.as_str()).bind(*due);
         }

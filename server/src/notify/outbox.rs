@@ -17,10 +17,10 @@ use xietong::{UserId, UserRef};
 use super::send::{Outgoing, Sender};
 use crate::store::{now_ms, Store, StoreError};
 
-/// Rows claimed per round.
-const BATCH: i64 = 50;
-/// Rows handed over at once.
+/// Rows handed over at once, and claimed per round: a round's rows all start at once, so none
+/// waits behind others while its lease runs.
 const CONCURRENCY: usize = 16;
+const BATCH: i64 = CONCURRENCY as i64;
 /// How often an idle worker looks for due rows.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -101,7 +101,7 @@ impl Worker {
         let mut conn = self.store.pool().acquire().await?;
         let rows = sqlx::query(
             "SELECT o.id, o.user_id, o.via, o.module, o.title, o.body, o.href, o.sender, o.urgent,
-                    o.unless_read, o.attempts, u.username, u.email, u.mobile
+                    o.unless_read, o.attempts, u.username, u.email, u.mobile, u.deactivated
              FROM outbox o JOIN users u ON u.id = o.user_id
              WHERE o.claim = $1",
         )
@@ -111,12 +111,19 @@ impl Worker {
         drop(conn);
         let mut work = Vec::with_capacity(rows.len());
         for r in &rows {
+            let id: i64 = r.try_get("id")?;
             let (Some(via), Some(module)) = (
                 Via::parse(&r.try_get::<String, _>("via")?),
                 Module::parse(&r.try_get::<String, _>("module")?),
             ) else {
+                // Written by a newer version: not this one's to send.
+                self.finish(id, &claim, DeliveryState::Failed, "unknown way or module").await?;
                 continue;
             };
+            if r.try_get::<i64, _>("deactivated")? != 0 {
+                self.finish(id, &claim, DeliveryState::Cancelled, "account deactivated").await?;
+                continue;
+            }
             work.push((
                 r.try_get::<i64, _>("attempts")?,
                 r.try_get::<Option<String>, _>("unless_read")?,
@@ -168,7 +175,16 @@ impl Worker {
                     .await;
             }
         }
-        match self.sender.send(&self.store, &out).await {
+        // Well inside the lease, so no other node takes the row over while this one sends.
+        let limit = Duration::from_millis((self.lease_ms / 2).max(1000) as u64);
+        let sent = match tokio::time::timeout(limit, self.sender.send(&self.store, &out)).await {
+            Ok(sent) => sent,
+            Err(_) => Err(super::send::SendError::Http(format!(
+                "no answer within {} s",
+                limit.as_secs()
+            ))),
+        };
+        match sent {
             Ok(()) => self.finish(out.id, claim, DeliveryState::Sent, "").await,
             Err(e) if e.is_permanent() || attempts >= i64::from(self.attempts) => {
                 tracing::warn!(id = out.id, via = out.via.as_str(), error = %e, "delivery failed");
@@ -251,7 +267,12 @@ pub async fn log(store: &Store) -> Result<Vec<Delivery>, StoreError> {
             },
             via,
             module,
-            title: r.try_get("title")?,
+            // A short message is between its sender and recipients, not for the admin's eyes.
+            title: if module == Module::ShortMessages {
+                String::new()
+            } else {
+                r.try_get("title")?
+            },
             state,
             attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(0),
             due_at: r.try_get("due_at")?,

@@ -109,6 +109,8 @@ impl Sender {
         };
         let http = reqwest::Client::builder()
             .timeout(SEND_TIMEOUT)
+            // A proxy would resolve webhook hosts itself, past the address check.
+            .no_proxy()
             // A webhook may not bounce the request somewhere it could not go itself.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -298,6 +300,7 @@ impl Sender {
         let client = match addr {
             Some(addr) => reqwest::Client::builder()
                 .timeout(SEND_TIMEOUT)
+                .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
                 .resolve(url.host_str().unwrap_or_default(), addr)
                 .build()
@@ -338,6 +341,13 @@ impl Sender {
                 "webhooks may not reach private addresses ({host})"
             )));
         }
+        // Only the web's own ports: any other could reach a service on this host's public
+        // address from inside.
+        if port != 80 && port != 443 {
+            return Err(SendError::Refused(format!(
+                "webhooks go to port 80 or 443 (not {port})"
+            )));
+        }
         Ok(Some(first))
     }
 }
@@ -345,30 +355,56 @@ impl Sender {
 fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
-                || v4.is_unspecified()
                 || v4.is_broadcast()
                 || v4.is_documentation()
+                || a == 0
                 // 100.64.0.0/10, carrier-grade NAT.
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64))
+                || (a == 100 && (b & 0xc0) == 64)
+                // 192.0.0.0/24 (protocol assignments), 198.18.0.0/15 (benchmarking).
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b & 0xfe) == 18)
+                // Multicast and reserved.
+                || a >= 224)
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                IpAddr::V4(std::net::Ipv4Addr::new(
+                    (hi >> 8) as u8,
+                    hi as u8,
+                    (lo >> 8) as u8,
+                    lo as u8,
+                ))
+            };
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            // NAT64 (64:ff9b::/96, 64:ff9b:1::/48) and IPv4-compatible (::/96) carry an IPv4
+            // address in the last 32 bits; 6to4 (2002::/16) in bits 16–48.
+            if (s[0] == 0x64 && s[1] == 0xff9b) || s[..6].iter().all(|x| *x == 0) {
+                return is_public(embedded(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                return is_public(embedded(s[1], s[2]));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] & 0xff00) == 0xff00)
         }
     }
 }
 
 async fn check(response: Result<reqwest::Response, reqwest::Error>) -> Result<(), SendError> {
-    let response = response.map_err(|e| SendError::Http(e.to_string()))?;
+    // Without the URL: it may hold a gateway's key or a robot's token, and the error goes to
+    // the delivery log.
+    let response = response.map_err(|e| SendError::Http(e.without_url().to_string()))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
@@ -517,7 +553,7 @@ mod tests {
 
     #[test]
     fn private_addresses_are_not_public() {
-        for private in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1"] {
+        for private in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1", "0.1.2.3", "64:ff9b::7f00:1", "2002:7f00:1::", "::7f00:1", "fec0::1", "ff02::1", "224.0.0.1", "198.18.0.1"] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
         for public in ["8.8.8.8", "2400:3200::1", "114.114.114.114"] {
