@@ -515,3 +515,25 @@ async fn address_book_fields_are_the_admins_and_hidden_values_stay_home() {
     assert!(mine.values.iter().all(|v| v.field == home));
     server.stop().await;
 }
+
+/// The admin page renders on the server every time, on a runtime with several worker
+/// threads (as in production): a browser-only value kept in thread-local storage during
+/// rendering once panicked when the page was dropped on another thread, cutting the response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_page_renders_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.sign_up("boss").await;
+    for i in 0..40 {
+        let response = http()
+            .get(format!("{}/admin", server.base()))
+            .header("cookie", &admin)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+        assert_eq!(response.status(), 200, "request {i}");
+        let body = response.text().await.unwrap_or_else(|e| panic!("request {i}: {e}"));
+        assert!(body.contains("</html>"), "request {i} was cut short");
+    }
+    server.stop().await;
+}

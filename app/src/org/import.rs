@@ -11,7 +11,13 @@ use crate::AppError;
 #[component]
 pub fn ImportPeople() -> impl IntoView {
     let t = crate::i18n::t();
+    // A browser `File` is not `Send`, so the browser keeps it locally; on the server (which only
+    // renders, and may drop the page on another thread than made it) it is `()`, kept in the
+    // ordinary storage: a local value dropped on another thread panicked `/admin`'s rendering.
+    #[cfg(feature = "hydrate")]
     let file = StoredValue::new_local(None::<PickedFile>);
+    #[cfg(not(feature = "hydrate"))]
+    let file = StoredValue::new(None::<PickedFile>);
     let preview = RwSignal::new(None::<ImportPreview>);
     let imported = RwSignal::new(None::<Vec<ImportedPerson>>);
     let error = RwSignal::new(None::<String>);
