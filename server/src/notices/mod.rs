@@ -283,28 +283,19 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
     let now = ctx.now();
     let audience_json = serde_json::to_string(&fields.audience).map_err(StoreError::from)?;
     let Some(id) = command.notice else {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO notices (type_id, author_id, title, body, html, audience, valid_from,
-                                  valid_until, pinned_until, requires_ack, urgent, escalate_after,
+        let insert = sqlx::query(
+            "INSERT INTO notices (type_id, title, body, html, audience, valid_from, valid_until,
+                                  pinned_until, requires_ack, urgent, escalate_after, author_id,
                                   status, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13)
              RETURNING id",
-        )
-        .bind(fields.kind.0)
-        .bind(me.id.0)
-        .bind(&fields.title)
-        .bind(&fields.body)
-        .bind(&html)
-        .bind(&audience_json)
-        .bind(fields.valid_from)
-        .bind(fields.valid_until)
-        .bind(fields.pinned_until)
-        .bind(i64::from(fields.requires_ack))
-        .bind(i64::from(fields.urgent))
-        .bind(fields.escalate_after_minutes.map(i64::from))
-        .bind(now)
-        .fetch_one(ctx.conn())
-        .await?;
+        );
+        let id: i64 = bind_fields(insert, &fields, &html, &audience_json)
+            .bind(me.id.0)
+            .bind(now)
+            .fetch_one(ctx.conn())
+            .await?
+            .try_get("id")?;
         let notice = load(ctx.conn(), NoticeId(id)).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
         announce(ctx, &[me.id], &notice).await?;
         return Ok(CommandOutput::NoticeChanged {
@@ -348,24 +339,14 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
         NoticeStatus::Scheduled => (NoticeStatus::Scheduled, 0, String::new(), Vec::new()),
     };
     let changes_json = serde_json::to_string(&changes).map_err(StoreError::from)?;
-    sqlx::query(
+    let update = sqlx::query(
         "UPDATE notices SET type_id = $1, title = $2, body = $3, html = $4, audience = $5,
                             valid_from = $6, valid_until = $7, pinned_until = $8, requires_ack = $9,
                             urgent = $10, escalate_after = $11, status = $12, revision = $13,
                             revision_note = $14, changes = $15, updated_at = $16
          WHERE id = $17",
-    )
-    .bind(fields.kind.0)
-    .bind(&fields.title)
-    .bind(&fields.body)
-    .bind(&html)
-    .bind(&audience_json)
-    .bind(fields.valid_from)
-    .bind(fields.valid_until)
-    .bind(fields.pinned_until)
-    .bind(i64::from(fields.requires_ack))
-    .bind(i64::from(fields.urgent))
-    .bind(fields.escalate_after_minutes.map(i64::from))
+    );
+    bind_fields(update, &fields, &html, &audience_json)
     .bind(status.as_str())
     .bind(i64::from(revision.max(before.revision)))
     .bind(&note)
@@ -425,6 +406,30 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
         notice: id,
         status: notice.status,
     })
+}
+
+type NoticeQuery<'q> = sqlx::query::Query<'q, store::Db, sqlx::any::AnyArguments<'q>>;
+
+/// Binds what the author wrote as parameters `$1`–`$11`, in the order both the insert and the
+/// update of a notice name its columns.
+fn bind_fields<'q>(
+    query: NoticeQuery<'q>,
+    fields: &'q NoticeFields,
+    html: &'q str,
+    audience_json: &'q str,
+) -> NoticeQuery<'q> {
+    query
+        .bind(fields.kind.0)
+        .bind(fields.title.as_str())
+        .bind(fields.body.as_str())
+        .bind(html)
+        .bind(audience_json)
+        .bind(fields.valid_from)
+        .bind(fields.valid_until)
+        .bind(fields.pinned_until)
+        .bind(i64::from(fields.requires_ack))
+        .bind(i64::from(fields.urgent))
+        .bind(fields.escalate_after_minutes.map(i64::from))
 }
 
 fn note_text(notice: &Notice) -> String {
