@@ -122,6 +122,16 @@ pub struct Message {
     /// Files attached when it was posted, readable by whoever reads the channel.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::files::FileInfo>,
+    /// Something shared into the conversation, shown as a card under the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Card>,
+}
+
+/// What a message may show as a card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Card {
+    Story(crate::news::StoryCard),
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -183,6 +193,7 @@ impl Message {
         self.mentions.clear();
         self.mentions_all = false;
         self.attachments.clear();
+        self.card = None;
     }
 }
 

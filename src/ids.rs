@@ -74,6 +74,18 @@ int_id!(
     /// A type of notice an admin defined (notice, announcement, decision).
     NoticeTypeId
 );
+int_id!(
+    /// A column of news stories (新闻栏目).
+    NewsColumnId
+);
+int_id!(
+    /// A news story.
+    StoryId
+);
+int_id!(
+    /// A comment on a news story.
+    StoryCommentId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".
@@ -159,6 +171,9 @@ pub enum Scope {
     /// A shared folder or file of a cabinet, with everything inside it: read by its owner and
     /// the audience it is shared with.
     Shared(EntryId),
+    /// A news column's published stories, their likes and comments: read by its audience and
+    /// its editors.
+    News(NewsColumnId),
 }
 
 impl fmt::Display for Scope {
@@ -168,12 +183,13 @@ impl fmt::Display for Scope {
             Scope::Channel(id) => write!(f, "channel:{id}"),
             Scope::User(id) => write!(f, "user:{id}"),
             Scope::Shared(id) => write!(f, "shared:{id}"),
+            Scope::News(id) => write!(f, "news:{id}"),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a scope: {0:?} (expected `workspace`, `channel:<id>`, `user:<id>` or `shared:<id>`)")]
+#[error("not a scope: {0:?} (expected `workspace`, `channel:<id>`, `user:<id>`, `shared:<id>` or `news:<id>`)")]
 pub struct ScopeParseError(pub String);
 
 impl FromStr for Scope {
@@ -196,6 +212,9 @@ impl FromStr for Scope {
         }
         if let Some(id) = id_after("shared:") {
             return Ok(Scope::Shared(EntryId(id)));
+        }
+        if let Some(id) = id_after("news:") {
+            return Ok(Scope::News(NewsColumnId(id)));
         }
         Err(ScopeParseError(s.to_owned()))
     }
@@ -225,6 +244,7 @@ mod tests {
             Scope::Channel(ChannelId(42)),
             Scope::User(UserId(7)),
             Scope::Shared(EntryId(9)),
+            Scope::News(NewsColumnId(3)),
         ] {
             assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope);
             let json = serde_json::to_string(&scope).unwrap();

@@ -10,6 +10,7 @@ pub mod files;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod news;
 pub mod notices;
 pub mod notify;
 pub mod org;
@@ -22,7 +23,7 @@ pub mod wire;
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{
     ChannelId, ClientMsgId, ContactGroupId, ContactId, DepartmentId, FieldId, MessageId, RoleId,
-    NoticeId, NoticeTypeId, ShortMessageId,
+    NewsColumnId, NoticeId, NoticeTypeId, ShortMessageId, StoryCommentId, StoryId,
     Scope, ScopeParseError, Seq, SeqOrder, UserId,
 };
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};

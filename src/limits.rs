@@ -37,6 +37,12 @@ pub const MAX_AUDIENCE_MEMBERS: usize = 200;
 pub const MAX_NOTICE_TITLE_CHARS: usize = 200;
 /// A notice's body (Markdown), at most this many characters.
 pub const MAX_NOTICE_BODY_CHARS: usize = 50_000;
+/// A news story's title, summary and body (Markdown), at most this many characters.
+pub const MAX_STORY_TITLE_CHARS: usize = 200;
+pub const MAX_STORY_SUMMARY_CHARS: usize = 500;
+pub const MAX_STORY_BODY_CHARS: usize = 100_000;
+/// A comment (on a story, …), at most this many characters.
+pub const MAX_COMMENT_CHARS: usize = 2_000;
 /// A short message (短信) holds at most this many characters.
 pub const MAX_SHORT_MESSAGE_CHARS: usize = 500;
 /// A short message reaches at most this many people (an audience is resolved to its people).

@@ -69,6 +69,12 @@ pub enum ValidationError {
     NoticeDates,
     #[error("A revision of a published notice says what changed (1 to 500 characters)")]
     RevisionNote,
+    #[error("A story needs a title of 1 to {MAX_STORY_TITLE_CHARS} characters, a summary of at most {MAX_STORY_SUMMARY_CHARS} and a body of at most {MAX_STORY_BODY_CHARS}")]
+    StoryText,
+    #[error("A publishing time lies between the years 2000 and 2200")]
+    PublishAt,
+    #[error("A comment is 1 to {MAX_COMMENT_CHARS} characters")]
+    CommentText,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —

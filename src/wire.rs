@@ -100,6 +100,16 @@ pub enum Command {
     AcknowledgeNotice(crate::notices::AcknowledgeNotice),
     RemindNotice(crate::notices::RemindNotice),
     ReleaseNotice(crate::notices::ReleaseNotice),
+    SaveNewsColumn(crate::news::SaveNewsColumn),
+    SaveStory(crate::news::SaveStory),
+    PublishStory(crate::news::PublishStory),
+    WithdrawStory(crate::news::WithdrawStory),
+    ReleaseStory(crate::news::ReleaseStory),
+    ViewStory(crate::news::ViewStory),
+    LikeStory(crate::news::LikeStory),
+    CommentOnStory(crate::news::CommentOnStory),
+    HideStoryComment(crate::news::HideStoryComment),
+    ShareStory(crate::news::ShareStory),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -209,6 +219,22 @@ pub enum CommandOutput {
     NoticeReminded {
         notice: crate::ids::NoticeId,
         reminded: u32,
+    },
+    NewsColumnSaved {
+        column: crate::ids::NewsColumnId,
+    },
+    /// A story was saved, published, released or withdrawn; `status` is where it now stands.
+    StoryChanged {
+        story: crate::ids::StoryId,
+        status: crate::news::StoryStatus,
+    },
+    /// A view, like or comment was recorded (`seq: None`: nothing changed, e.g. a second view).
+    StoryCounted {
+        story: crate::ids::StoryId,
+        seq: Option<Seq>,
+    },
+    StoryCommentChanged {
+        comment: crate::ids::StoryCommentId,
     },
 }
 
@@ -459,6 +485,37 @@ pub enum EventBody {
     NoticeTypeSaved { kind: crate::notices::NoticeType },
     /// In the workspace scope: a notice type was removed.
     NoticeTypeRemoved { kind: crate::ids::NoticeTypeId },
+    /// In the workspace scope: a news column as it now is.
+    NewsColumnSaved { column: crate::news::NewsColumn },
+    /// In a column's scope: `revoked` may read it no longer (the column's audience changed).
+    NewsAccessChanged {
+        column: crate::ids::NewsColumnId,
+        revoked: Vec<UserId>,
+    },
+    /// A story as it now is: in its column's scope once published; in its editors' user
+    /// scopes in every state.
+    StorySaved { story: crate::news::Story },
+    /// In a column's scope: a story left it (withdrawn, or moved to another column).
+    StoryRemoved { story: crate::ids::StoryId },
+    /// In a column's scope: `by` liked a story (or took the like back); `likes` in all.
+    StoryLiked {
+        story: crate::ids::StoryId,
+        by: UserId,
+        liked: bool,
+        likes: u32,
+    },
+    /// In a column's scope: a comment, new or shown again; `comments` visible in all.
+    StoryCommented {
+        comment: crate::news::StoryComment,
+        comments: u32,
+    },
+    /// In a column's scope: a moderator hid a comment (or showed it again).
+    StoryCommentHidden {
+        story: crate::ids::StoryId,
+        comment: crate::ids::StoryCommentId,
+        hidden: bool,
+        comments: u32,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -482,6 +539,7 @@ impl EventBody {
         match self {
             EventBody::MembersChanged { removed, .. } => removed.iter().map(|u| u.id).collect(),
             EventBody::SharingChanged { revoked, .. } => revoked.clone(),
+            EventBody::NewsAccessChanged { revoked, .. } => revoked.clone(),
             _ => Vec::new(),
         }
     }

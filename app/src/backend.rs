@@ -148,6 +148,14 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         notice: xietong::NoticeId,
     ) -> Result<xietong::notices::NoticeReaders, AppError>;
+    /// The news page: columns, published stories one may read, and those one edits.
+    async fn news(&self, user: &CurrentUser) -> Result<xietong::news::NewsBoard, AppError>;
+    /// One story's comments (for someone who may read it).
+    async fn story_comments(
+        &self,
+        user: &CurrentUser,
+        story: xietong::StoryId,
+    ) -> Result<xietong::news::StoryComments, AppError>;
     /// The signed-in user's short messages, received and sent.
     async fn short_messages(
         &self,

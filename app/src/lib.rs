@@ -14,6 +14,7 @@ pub mod error;
 pub mod files;
 pub mod i18n;
 pub mod live;
+pub mod news;
 pub mod notices;
 pub mod notify;
 pub mod org;
@@ -104,6 +105,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("files") view={Lazy::<files::FilesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("messages") view={Lazy::<short_messages::ShortMessagesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("notices") view={Lazy::<notices::NoticesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("news") view={Lazy::<news::NewsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("settings/notifications") view={Lazy::<notify::NotificationSettingsRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { closeUsers, newUser } from './helpers';
+import { closeUsers, newUser, png } from './helpers';
 
 test.afterEach(closeUsers);
 
@@ -86,34 +86,6 @@ test('file cabinet: upload with a progress bar, cancel, folders, a 中文文件�
   await expect(page.getByRole('status').filter({ hasText: '0 B of' })).toBeVisible();
 });
 
-/** A small RGB PNG, made here. */
-async function png(width: number, height: number): Promise<Buffer> {
-  const zlib = await import('node:zlib');
-  const rows: Buffer[] = [];
-  for (let y = 0; y < height; y++) {
-    const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width; x++) row.set([(x * 6) & 0xff, (y * 8) & 0xff, 128], 1 + x * 3);
-    rows.push(row);
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body) >>> 0, 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 test('chat attachments: "Attach" shows a progress bar; the others see the image as a thumbnail and the file as a card with Download', async ({ browser }) => {
   const alice = await newUser(browser, 'a');

@@ -71,7 +71,79 @@ pub async fn check_with(
             },
             Need::Write => Err(Denied::Forbidden("shared file or folder")),
         },
+        // A news column's stream: its audience and its editors; only commands write it.
+        Scope::News(id) => match need {
+            Need::Read => match news_column(conn, user.id, id).await? {
+                Some(rights) if rights.read => Ok(()),
+                _ => Err(Denied::NotFound("news column")),
+            },
+            Need::Write => Err(Denied::Forbidden("news column")),
+        },
     }
+}
+
+/// What `user` may do in a news column (`None`: no such column). Its editors and the
+/// workspace's admins edit it (and so read it); its audience reads it. Deactivated people
+/// nothing.
+pub async fn news_column(
+    conn: &mut Conn,
+    user: UserId,
+    column: xietong::NewsColumnId,
+) -> Result<Option<xietong::news::ColumnRights>, StoreError> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT c.id,
+                COALESCE((SELECT CASE WHEN is_admin THEN 1 ELSE 0 END FROM users
+                          WHERE id = $2 AND deactivated = 0), 0),
+                (SELECT COUNT(*) FROM news_editors e JOIN users u ON u.id = e.user_id
+                 WHERE e.column_id = c.id AND e.user_id = $2 AND u.deactivated = 0)
+         FROM news_columns c WHERE c.id = $1",
+    )
+    .bind(column.0)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((_, admin, editor)) = row else {
+        return Ok(None);
+    };
+    let edit = admin == 1 || editor > 0;
+    if edit {
+        return Ok(Some(xietong::news::ColumnRights { read: true, edit }));
+    }
+    let keys = crate::org::audience::keys_of(conn, user).await?;
+    if keys.is_empty() {
+        return Ok(Some(xietong::news::ColumnRights::default()));
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM news_audience WHERE column_id = $1 AND member IN ({})",
+        crate::org::audience::placeholders(2, keys.len()),
+    );
+    let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(column.0);
+    for key in &keys {
+        query = query.bind(key.as_str());
+    }
+    let read = query.fetch_one(&mut *conn).await? > 0;
+    Ok(Some(xietong::news::ColumnRights { read, edit: false }))
+}
+
+/// Whether `user` may read a story: a published one where its column is read; an unpublished
+/// one only by the column's editors.
+pub async fn story(
+    conn: &mut Conn,
+    user: UserId,
+    story: xietong::StoryId,
+) -> Result<bool, StoreError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT column_id, status FROM stories WHERE id = $1")
+            .bind(story.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((column, status)) = row else {
+        return Ok(false);
+    };
+    let rights = news_column(conn, user, xietong::NewsColumnId(column))
+        .await?
+        .unwrap_or_default();
+    Ok(rights.edit || (rights.read && status == "published"))
 }
 
 /// A cabinet entry and the folders above it, nearest first: whose it is and whether it (or a
@@ -191,19 +263,20 @@ pub async fn file(
     user: &CurrentUser,
     id: xietong::files::FileId,
 ) -> Result<ReadableFile, Denied> {
-    type Row = (String, String, i64, String, Option<i64>, Option<i64>);
+    type Row = (String, String, i64, String, Option<i64>, Option<i64>, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT hash, name, size, mime, entry_id, channel_id FROM files WHERE id = $1",
+        "SELECT hash, name, size, mime, entry_id, channel_id, story_id FROM files WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((hash, name, size, mime, entry, channel)) = row else {
+    let Some((hash, name, size, mime, entry, channel, story_id)) = row else {
         return Err(Denied::NotFound("file"));
     };
-    let readable = match (entry, channel) {
-        (Some(entry), _) => cabinet_entry(conn, user, EntryId(entry)).await?.is_some(),
-        (None, Some(channel)) => {
+    let readable = match (entry, channel, story_id) {
+        (Some(entry), _, _) => cabinet_entry(conn, user, EntryId(entry)).await?.is_some(),
+        (None, None, Some(id)) => story(conn, user.id, xietong::StoryId(id)).await?,
+        (None, Some(channel), _) => {
             let scope = Scope::Channel(ChannelId(channel));
             match check(conn, user, scope, Need::Read).await {
                 Ok(()) => true,
@@ -211,7 +284,7 @@ pub async fn file(
                 Err(_) => false,
             }
         }
-        (None, None) => false,
+        (None, None, None) => false,
     };
     if !readable {
         return Err(Denied::NotFound("file"));

@@ -393,6 +393,18 @@ impl Backend for ServerBackend {
         Ok(crate::notices::readers(&self.state.store, user, notice).await?)
     }
 
+    async fn news(&self, user: &CurrentUser) -> Result<xietong::news::NewsBoard, AppError> {
+        Ok(crate::news::board(&self.state.store, user).await?)
+    }
+
+    async fn story_comments(
+        &self,
+        user: &CurrentUser,
+        story: xietong::StoryId,
+    ) -> Result<xietong::news::StoryComments, AppError> {
+        Ok(crate::news::comments(&self.state.store, user, story).await?)
+    }
+
     async fn short_messages(
         &self,
         user: &CurrentUser,

@@ -273,6 +273,16 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::AcknowledgeNotice(c) => crate::notices::acknowledge(ctx, c).await,
         Command::RemindNotice(c) => crate::notices::remind(ctx, c).await,
         Command::ReleaseNotice(c) => crate::notices::release_due(ctx, c).await,
+        Command::SaveNewsColumn(c) => crate::news::save_column(ctx, c).await,
+        Command::SaveStory(c) => crate::news::save_story(ctx, c).await,
+        Command::PublishStory(c) => crate::news::publish(ctx, c).await,
+        Command::WithdrawStory(c) => crate::news::withdraw(ctx, c).await,
+        Command::ReleaseStory(c) => crate::news::release_due(ctx, c).await,
+        Command::ViewStory(c) => crate::news::view(ctx, c).await,
+        Command::LikeStory(c) => crate::news::like(ctx, c).await,
+        Command::CommentOnStory(c) => crate::news::comment(ctx, c).await,
+        Command::HideStoryComment(c) => crate::news::hide_comment(ctx, c).await,
+        Command::ShareStory(c) => crate::news::share(ctx, c).await,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod events;
 pub mod files;
 pub mod guard;
 pub mod hub;
+pub mod news;
 pub mod notices;
 pub mod notify;
 pub mod org;
@@ -279,6 +280,11 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
             .run(stop.child_token()),
     );
     tokio::spawn(notices::release_now_and_then(
+        store.clone(),
+        log.clone(),
+        stop.child_token(),
+    ));
+    tokio::spawn(news::release_now_and_then(
         store.clone(),
         log.clone(),
         stop.child_token(),

@@ -576,38 +576,6 @@ async fn the_departments_plus_their_events_equal_the_departments_fetched_after()
     server.stop().await;
 }
 
-/// An upload of `bytes` as `cookie`, complete; its id.
-async fn uploaded(server: &TestServer, cookie: &str, name: &str, bytes: &[u8]) -> String {
-    let started: xietong::files::Upload = http()
-        .post(format!("{}/files/uploads", server.base()))
-        .header("cookie", cookie)
-        .json(&xietong::files::StartUpload {
-            name: name.into(),
-            size: bytes.len() as u64,
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let done: xietong::files::Upload = http()
-        .put(format!(
-            "{}/files/uploads/{}?offset=0",
-            server.base(),
-            started.id
-        ))
-        .header("cookie", cookie)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(done.complete);
-    done.id
-}
 
 fn entry_of(output: CommandOutput) -> xietong::files::EntryId {
     match output {
@@ -1064,5 +1032,125 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         },
     )
     .await;
+    server.stop().await;
+}
+
+/// The news page of a reader and of an editor, and a story's comments, plus their events equal
+/// what is fetched after (views are counted without events, so they are left out).
+#[tokio::test]
+async fn the_news_page_and_comments_plus_their_events_equal_what_is_fetched_after() {
+    use app::news::{CommentsView, NewsView};
+    use xietong::news::*;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await; // an admin: edits every column
+    let bob = server.sign_up("bob").await;
+    let alice_id = server.whoami(&alice).await.id;
+    let bob_id = server.whoami(&bob).await.id;
+    let mut a = server.connect(&alice).await;
+    let mut b = server.connect(&bob).await;
+    for _ in 0..5 {
+        b.next_client_id();
+    }
+    let company = xietong::NewsColumnId(1);
+    let save = |story: Option<xietong::StoryId>, title: &str| {
+        Command::SaveStory(SaveStory {
+            story,
+            fields: StoryFields {
+                column: company,
+                title: title.into(),
+                summary: format!("{title}的摘要"),
+                body: format!("**{title}**"),
+                publish_at: None,
+                pinned: false,
+            },
+            cover: None,
+            remove_cover: false,
+            attachments: Vec::new(),
+            remove_attachments: Vec::new(),
+        })
+    };
+    let id_of = |out: CommandOutput| match out {
+        CommandOutput::StoryChanged { story, .. } => story,
+        other => panic!("{other:?}"),
+    };
+    let page = |cookie: String| {
+        let server = &server;
+        async move { NewsView(fetch::<NewsBoard>(server, &cookie, "news", "").await) }
+    };
+    let shown = |v: &NewsView| {
+        v.0.stories
+            .iter()
+            .map(|s| (s.id, s.fields.clone(), s.status, s.likes, s.comments, s.liked, s.html.clone()))
+            .collect::<Vec<_>>()
+    };
+    let first = id_of(run(&mut a, save(None, "一")).await);
+    run(&mut a, Command::PublishStory(PublishStory { story: first })).await;
+    let mut observer = server.connect(&bob).await;
+    holds(
+        &mut observer,
+        &[Scope::Workspace, Scope::User(bob_id), Scope::News(company)],
+        || page(bob.clone()),
+        shown,
+        async {
+            let second = id_of(run(&mut a, save(None, "二")).await);
+            run(&mut a, Command::PublishStory(PublishStory { story: second })).await;
+            run(&mut b, Command::LikeStory(LikeStory { story: first, like: true })).await;
+            run(&mut a, Command::LikeStory(LikeStory { story: second, like: true })).await;
+            run(&mut b, Command::ViewStory(ViewStory { story: second })).await;
+            let CommandOutput::StoryCommentChanged { comment } = run(&mut b, Command::CommentOnStory(CommentOnStory { story: first, text: "好".into() })).await else {
+                panic!("no comment")
+            };
+            run(&mut a, Command::HideStoryComment(HideStoryComment { comment, hidden: true })).await;
+            run(&mut a, save(Some(first), "一（改）")).await;
+            run(&mut a, Command::WithdrawStory(WithdrawStory { story: second })).await;
+        },
+    )
+    .await;
+    // The editor: drafts in her own scope, published stories in the column's.
+    let mut observer = server.connect(&alice).await;
+    holds(
+        &mut observer,
+        &[Scope::Workspace, Scope::User(alice_id), Scope::News(company)],
+        || page(alice.clone()),
+        shown,
+        async {
+            let third = id_of(run(&mut a, save(None, "三")).await);
+            run(&mut a, save(Some(third), "三（改）")).await;
+            run(&mut a, Command::PublishStory(PublishStory { story: third })).await;
+            run(&mut b, Command::LikeStory(LikeStory { story: third, like: true })).await;
+            run(&mut b, Command::LikeStory(LikeStory { story: third, like: false })).await;
+            run(&mut a, Command::WithdrawStory(WithdrawStory { story: first })).await;
+        },
+    )
+    .await;
+    // A story's comments, for a reader and for a moderator.
+    let fourth = id_of(run(&mut a, save(None, "四")).await);
+    run(&mut a, Command::PublishStory(PublishStory { story: fourth })).await;
+    for cookie in [bob.clone(), alice.clone()] {
+        let mut observer = server.connect(&cookie).await;
+        holds(
+            &mut observer,
+            &[Scope::News(company)],
+            || {
+                let server = &server;
+                let cookie = cookie.clone();
+                async move { CommentsView(fetch::<StoryComments>(server, &cookie, "story_comments", &format!("story={}", fourth.0)).await) }
+            },
+            |v: &CommentsView| (v.0.moderator, v.0.comments.clone()),
+            async {
+                let mut ids = Vec::new();
+                for text in ["甲", "乙", "丙"] {
+                    if let CommandOutput::StoryCommentChanged { comment } = run(&mut b, Command::CommentOnStory(CommentOnStory { story: fourth, text: text.into() })).await {
+                        ids.push(comment);
+                    }
+                }
+                run(&mut a, Command::HideStoryComment(HideStoryComment { comment: ids[0], hidden: true })).await;
+                run(&mut a, Command::HideStoryComment(HideStoryComment { comment: ids[1], hidden: true })).await;
+                run(&mut a, Command::HideStoryComment(HideStoryComment { comment: ids[1], hidden: false })).await;
+            },
+        )
+        .await;
+    }
     server.stop().await;
 }

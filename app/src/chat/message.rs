@@ -112,6 +112,9 @@ pub fn MessageItem(
                 {(!deleted && !m.attachments.is_empty()).then(|| view! {
                     <crate::files::FileCards files=m.attachments.clone() />
                 })}
+                {m.card.clone().filter(|_| !deleted).map(|card| match card {
+                    xietong::chat::Card::Story(card) => view! { <crate::news::StoryCardView card /> },
+                })}
                 <Show when=move || any_reactions>
                     <div class="reactions">
                         {reactions.iter().map(|r| view! { <ReactionButton message=id reaction=r.clone() me=me_id /> }).collect_view()}

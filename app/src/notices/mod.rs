@@ -395,7 +395,7 @@ fn ReaderLists(view: RwSignal<ReadersView>) -> impl IntoView {
 }
 
 /// `datetime-local` value ("2026-11-27T14:05", the reader's time) ⇄ Unix ms.
-fn to_local(ms: Option<i64>, offset_minutes: i32) -> String {
+pub fn to_local(ms: Option<i64>, offset_minutes: i32) -> String {
     match ms {
         None => String::new(),
         Some(ms) => crate::chat::format_time(ms, offset_minutes)
@@ -407,7 +407,7 @@ fn to_local(ms: Option<i64>, offset_minutes: i32) -> String {
     }
 }
 
-fn from_local(value: &str, offset_minutes: i32) -> Option<i64> {
+pub fn from_local(value: &str, offset_minutes: i32) -> Option<i64> {
     // By hand, not chrono's format parser (sizeable in the WASM bundle).
     let (date, time) = value.split_once('T')?;
     let mut d = date.splitn(3, '-').map(|p| p.parse::<u32>().ok());

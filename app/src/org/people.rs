@@ -242,20 +242,7 @@ fn PersonForm(
         editing.set(None);
     };
     let pick_others = move |ev: leptos::ev::Event| {
-        use leptos::wasm_bindgen::JsCast;
-        let Some(select) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok())
-        else {
-            return;
-        };
-        let options = select.selected_options();
-        let picked: Vec<DepartmentId> = (0..options.length())
-            .filter_map(|i| options.item(i))
-            .filter_map(|o| o.get_attribute("value"))
-            .filter_map(|v| v.parse().ok())
-            .collect();
-        others.set(picked);
+        others.set(selected_ids::<DepartmentId>(&ev));
     };
     view! {
         <form class="person-form" aria-label=(t.edit_named)(&person.username) on:submit=save>
@@ -337,4 +324,22 @@ fn RoleCheckbox(role: xietong::org::Role, roles: RwSignal<Vec<RoleId>>) -> impl 
         </label>
     }
     .into_any()
+}
+
+/// The values of a `<select multiple>`'s chosen options, parsed (what does not parse is left
+/// out), from its change event.
+pub fn selected_ids<T: std::str::FromStr>(ev: &leptos::ev::Event) -> Vec<T> {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(select) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok())
+    else {
+        return Vec::new();
+    };
+    let options = select.selected_options();
+    (0..options.length())
+        .filter_map(|i| options.item(i))
+        .filter_map(|o| o.get_attribute("value"))
+        .filter_map(|v| v.parse().ok())
+        .collect()
 }

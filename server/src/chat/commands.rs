@@ -16,14 +16,24 @@ pub async fn post_message(
     ctx: &mut Ctx<'_>,
     command: &PostMessage,
 ) -> Result<CommandOutput, CommandError> {
+    post(ctx, command, None).await
+}
+
+/// Posts a message, with a card under its text (something shared into the channel: whoever
+/// shares it has checked that the channel may see it).
+pub async fn post(
+    ctx: &mut Ctx<'_>,
+    command: &PostMessage,
+    card: Option<xietong::chat::Card>,
+) -> Result<CommandOutput, CommandError> {
     if command.attachments.len() > xietong::limits::MAX_ATTACHMENTS {
         return Err(CommandError::Invalid(format!(
             "at most {} files per message",
             xietong::limits::MAX_ATTACHMENTS
         )));
     }
-    // With files attached, the text may be left empty.
-    let body = if !command.attachments.is_empty() && command.body.trim().is_empty() {
+    // With files attached or a card, the text may be left empty.
+    let body = if (!command.attachments.is_empty() || card.is_some()) && command.body.trim().is_empty() {
         ""
     } else {
         xietong::validate::message_body(&command.body)?
@@ -38,10 +48,15 @@ pub async fn post_message(
     let seq = ctx.next_seq(scope).await?;
     let at = ctx.now();
     let client_id = ctx.client_id().cloned();
+    let card_json = card
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(crate::store::StoreError::from)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (channel_id, seq, author_id, body, created_at, client_id, thread_id,
-                               mentions, mentions_all, indexed)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) RETURNING id",
+                               mentions, mentions_all, indexed, card)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING id",
     )
     .bind(command.channel.0)
     .bind(seq.0 as i64)
@@ -52,6 +67,7 @@ pub async fn post_message(
     .bind(command.thread.map(|t| t.0))
     .bind(mentions.column())
     .bind(mentions.everyone_column())
+    .bind(card_json)
     .fetch_one(ctx.conn())
     .await?;
     let attachments =
@@ -75,6 +91,7 @@ pub async fn post_message(
         reactions: Vec::new(),
         mentions: mentions.ids(),
         mentions_all: mentions.all,
+        card,
     };
     let text =
         super::messages::searchable(body, message.attachments.iter().map(|f| f.name.as_str()));

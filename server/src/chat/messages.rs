@@ -218,7 +218,7 @@ pub async fn delete_message(
     }
     keep_old_body(ctx, command.message).await?;
     drop_from_search(ctx, command.message).await?;
-    sqlx::query("UPDATE messages SET body = '', deleted = 1, pinned = 0, mentions = '', mentions_all = 0 WHERE id = $1")
+    sqlx::query("UPDATE messages SET body = '', deleted = 1, pinned = 0, mentions = '', mentions_all = 0, card = NULL WHERE id = $1")
         .bind(command.message.0)
         .execute(ctx.conn())
         .await?;

@@ -151,7 +151,7 @@ pub async fn history(
 const MESSAGE_COLUMNS: &str =
     "SELECT m.id, m.channel_id, m.seq, m.author_id, u.username, m.body, m.created_at, m.client_id,
             m.thread_id, m.reply_count, m.edited_at, m.deleted, m.pinned, m.mentions,
-            m.mentions_all
+            m.mentions_all, m.card
      FROM messages m JOIN users u ON u.id = m.author_id";
 
 fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
@@ -187,6 +187,9 @@ fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
         pinned: r.try_get::<i64, _>("pinned")? != 0,
         reactions: Vec::new(),
         attachments: Vec::new(),
+        card: r
+            .try_get::<Option<String>, _>("card")?
+            .and_then(|c| serde_json::from_str(&c).ok()),
     })
 }
 

@@ -346,6 +346,16 @@ pub async fn sweep_now_and_then(
     }
 }
 
+/// What stored files belong to: they are readable where it is.
+#[derive(Debug, Clone, Copy)]
+pub enum AttachTo {
+    Message(xietong::ChannelId, xietong::MessageId),
+    Story {
+        story: xietong::StoryId,
+        cover: bool,
+    },
+}
+
 /// Stores complete uploads of the actor's as files of a new chat message, readable by whoever
 /// reads its channel. Each upload is used up; their bytes count against the poster's quota.
 pub async fn attach_to_message(
@@ -353,6 +363,16 @@ pub async fn attach_to_message(
     uploads: &[String],
     channel: xietong::ChannelId,
     message: xietong::MessageId,
+) -> Result<Vec<xietong::files::FileInfo>, crate::command::CommandError> {
+    attach(ctx, uploads, AttachTo::Message(channel, message)).await
+}
+
+/// Stores complete uploads of the actor's as files of `to`. Each upload is used up; their
+/// bytes count against the actor's quota.
+pub async fn attach(
+    ctx: &mut crate::command::Ctx<'_>,
+    uploads: &[String],
+    to: AttachTo,
 ) -> Result<Vec<xietong::files::FileInfo>, crate::command::CommandError> {
     use crate::command::CommandError;
     if uploads.is_empty() {
@@ -375,17 +395,32 @@ pub async fn attach_to_message(
                 xietong::files::human_size(limits.quota_bytes())
             )));
         }
+        let (channel, message, story, cover) = match to {
+            AttachTo::Message(channel, message) => (Some(channel.0), Some(message.0), None, false),
+            AttachTo::Story { story, cover } => {
+                if cover && !shows_inline(&upload.mime) {
+                    return Err(CommandError::Invalid(format!(
+                        "\"{}\" is not an image (PNG, JPEG, GIF, WebP, BMP or AVIF)",
+                        upload.name
+                    )));
+                }
+                (None, None, Some(story.0), cover)
+            }
+        };
         let file: i64 = sqlx::query_scalar(
-            "INSERT INTO files (hash, name, size, mime, owner_id, channel_id, message_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO files (hash, name, size, mime, owner_id, channel_id, message_id,
+                                story_id, is_cover, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&upload.hash)
         .bind(&upload.name)
         .bind(upload.size as i64)
         .bind(&upload.mime)
         .bind(owner.0)
-        .bind(channel.0)
-        .bind(message.0)
+        .bind(channel)
+        .bind(message)
+        .bind(story)
+        .bind(i64::from(cover))
         .bind(at)
         .fetch_one(ctx.conn())
         .await?;

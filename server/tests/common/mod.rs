@@ -476,3 +476,46 @@ fn database_name(dir: &std::path::Path) -> String {
     dir.hash(&mut hasher);
     format!("xietong_it_{}_{:x}", std::process::id(), hasher.finish())
 }
+
+/// An upload of `bytes` as `cookie`, complete; its id.
+pub async fn uploaded(server: &TestServer, cookie: &str, name: &str, bytes: &[u8]) -> String {
+    let started: xietong::files::Upload = http()
+        .post(format!("{}/files/uploads", server.base()))
+        .header("cookie", cookie)
+        .json(&xietong::files::StartUpload {
+            name: name.into(),
+            size: bytes.len() as u64,
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let done: xietong::files::Upload = http()
+        .put(format!(
+            "{}/files/uploads/{}?offset=0",
+            server.base(),
+            started.id
+        ))
+        .header("cookie", cookie)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(done.complete);
+    done.id
+}
+
+/// A PNG of `w`×`h` pixels.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
