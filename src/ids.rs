@@ -86,6 +86,18 @@ int_id!(
     /// A comment on a news story.
     StoryCommentId
 );
+int_id!(
+    /// A section of the forum (论坛版块).
+    ForumSectionId
+);
+int_id!(
+    /// A forum topic: a discussion, a question or a vote.
+    ForumTopicId
+);
+int_id!(
+    /// A reply to a forum topic.
+    ForumReplyId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".
@@ -174,6 +186,9 @@ pub enum Scope {
     /// A news column's published stories, their likes and comments: read by its audience and
     /// its editors.
     News(NewsColumnId),
+    /// A forum section's topics, replies and votes: read by its audience, its moderators and
+    /// admins.
+    Forum(ForumSectionId),
 }
 
 impl fmt::Display for Scope {
@@ -184,12 +199,13 @@ impl fmt::Display for Scope {
             Scope::User(id) => write!(f, "user:{id}"),
             Scope::Shared(id) => write!(f, "shared:{id}"),
             Scope::News(id) => write!(f, "news:{id}"),
+            Scope::Forum(id) => write!(f, "forum:{id}"),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a scope: {0:?} (expected `workspace`, `channel:<id>`, `user:<id>`, `shared:<id>` or `news:<id>`)")]
+#[error("not a scope: {0:?} (expected `workspace`, `channel:<id>`, `user:<id>`, `shared:<id>`, `news:<id>` or `forum:<id>`)")]
 pub struct ScopeParseError(pub String);
 
 impl FromStr for Scope {
@@ -215,6 +231,9 @@ impl FromStr for Scope {
         }
         if let Some(id) = id_after("news:") {
             return Ok(Scope::News(NewsColumnId(id)));
+        }
+        if let Some(id) = id_after("forum:") {
+            return Ok(Scope::Forum(ForumSectionId(id)));
         }
         Err(ScopeParseError(s.to_owned()))
     }
@@ -245,6 +264,7 @@ mod tests {
             Scope::User(UserId(7)),
             Scope::Shared(EntryId(9)),
             Scope::News(NewsColumnId(3)),
+            Scope::Forum(ForumSectionId(4)),
         ] {
             assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope);
             let json = serde_json::to_string(&scope).unwrap();

@@ -7,6 +7,7 @@
 pub mod chat;
 pub mod contacts;
 pub mod files;
+pub mod forum;
 pub mod ids;
 pub mod limits;
 pub mod model;
@@ -23,7 +24,7 @@ pub mod wire;
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{
     ChannelId, ClientMsgId, ContactGroupId, ContactId, DepartmentId, FieldId, MessageId, RoleId,
-    NewsColumnId, NoticeId, NoticeTypeId, ShortMessageId, StoryCommentId, StoryId,
+    ForumReplyId, ForumSectionId, ForumTopicId, NewsColumnId, NoticeId, NoticeTypeId, ShortMessageId, StoryCommentId, StoryId,
     Scope, ScopeParseError, Seq, SeqOrder, UserId,
 };
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};

@@ -213,8 +213,8 @@ pub struct HideStoryComment {
     pub hidden: bool,
 }
 
-/// Command (a reader): post the story into a chat channel, where it shows as a card. Refused
-/// when someone in the channel may not read the story's column.
+/// Command (a reader): post the story into a chat channel, where it shows as a card. Only a
+/// story of a column for everyone (a card stays in the channel's history for whoever joins).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareStory {
     pub story: StoryId,
@@ -326,6 +326,11 @@ impl NewsBoard {
             EventBody::StorySaved { story } => {
                 let mut story = story.clone();
                 if let Some(old) = self.stories.iter().find(|s| s.id == story.id) {
+                    // An editor hears of a story in two scopes, in either order: an older
+                    // version never replaces a newer one.
+                    if old.updated_at > story.updated_at {
+                        return;
+                    }
                     story.liked = old.liked;
                 }
                 self.stories.retain(|s| s.id != story.id);

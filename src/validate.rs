@@ -75,6 +75,12 @@ pub enum ValidationError {
     PublishAt,
     #[error("A comment is 1 to {MAX_COMMENT_CHARS} characters")]
     CommentText,
+    #[error("A topic needs a title of 1 to {MAX_STORY_TITLE_CHARS} characters and a body of at most {MAX_STORY_BODY_CHARS}")]
+    TopicText,
+    #[error("A vote has 2 to 20 different options of 1 to 100 characters, and lets one pick 1 to as many as there are")]
+    VoteOptions,
+    #[error("A reply is 1 to 10000 characters")]
+    ReplyText,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —

@@ -110,6 +110,13 @@ pub enum Command {
     CommentOnStory(crate::news::CommentOnStory),
     HideStoryComment(crate::news::HideStoryComment),
     ShareStory(crate::news::ShareStory),
+    SaveForumSection(crate::forum::SaveForumSection),
+    StartTopic(crate::forum::StartTopic),
+    ReplyToTopic(crate::forum::ReplyToTopic),
+    AcceptAnswer(crate::forum::AcceptAnswer),
+    CastVote(crate::forum::CastVote),
+    ModerateTopic(crate::forum::ModerateTopic),
+    MuteInSection(crate::forum::MuteInSection),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -235,6 +242,21 @@ pub enum CommandOutput {
     },
     StoryCommentChanged {
         comment: crate::ids::StoryCommentId,
+    },
+    ForumSectionSaved {
+        section: crate::ids::ForumSectionId,
+    },
+    /// A topic was started, moderated, answered or voted in.
+    TopicChanged {
+        topic: crate::ids::ForumTopicId,
+    },
+    ReplyPosted {
+        reply: crate::ids::ForumReplyId,
+    },
+    /// Someone was muted in a section (or no longer).
+    Muted {
+        section: crate::ids::ForumSectionId,
+        user: UserId,
     },
 }
 
@@ -516,6 +538,31 @@ pub enum EventBody {
         hidden: bool,
         comments: u32,
     },
+    /// In the workspace scope: a forum section as it now is.
+    ForumSectionSaved { section: crate::forum::ForumSection },
+    /// In a section's scope: `revoked` may read it no longer.
+    ForumAccessChanged {
+        section: crate::ids::ForumSectionId,
+        revoked: Vec<UserId>,
+    },
+    /// In a section's scope: a topic as it now is (vote counts and one's own choices left
+    /// out).
+    TopicSaved { topic: crate::forum::Topic },
+    /// In the section a topic left: it moved to `to`.
+    TopicMoved {
+        topic: crate::ids::ForumTopicId,
+        to: crate::ids::ForumSectionId,
+    },
+    /// In a section's scope: a reply; `replies` on its topic in all.
+    ReplyPosted {
+        reply: crate::forum::Reply,
+        replies: u32,
+    },
+    /// In a section's scope: someone voted; `voters` in all (no counts, no choices).
+    VoteCast {
+        topic: crate::ids::ForumTopicId,
+        voters: u32,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -540,6 +587,7 @@ impl EventBody {
             EventBody::MembersChanged { removed, .. } => removed.iter().map(|u| u.id).collect(),
             EventBody::SharingChanged { revoked, .. } => revoked.clone(),
             EventBody::NewsAccessChanged { revoked, .. } => revoked.clone(),
+            EventBody::ForumAccessChanged { revoked, .. } => revoked.clone(),
             _ => Vec::new(),
         }
     }

@@ -156,6 +156,14 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         story: xietong::StoryId,
     ) -> Result<xietong::news::StoryComments, AppError>;
+    /// The forum: sections, and the topics of those one reads.
+    async fn forum(&self, user: &CurrentUser) -> Result<xietong::forum::ForumBoard, AppError>;
+    /// One topic with its replies (for someone who may read its section).
+    async fn forum_topic(
+        &self,
+        user: &CurrentUser,
+        topic: xietong::ForumTopicId,
+    ) -> Result<xietong::forum::TopicPage, AppError>;
     /// The signed-in user's short messages, received and sent.
     async fn short_messages(
         &self,

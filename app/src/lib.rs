@@ -12,6 +12,7 @@ pub mod command;
 pub mod contacts;
 pub mod error;
 pub mod files;
+pub mod forum;
 pub mod i18n;
 pub mod live;
 pub mod news;
@@ -106,6 +107,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("messages") view={Lazy::<short_messages::ShortMessagesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("notices") view={Lazy::<notices::NoticesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("news") view={Lazy::<news::NewsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("forum") view={Lazy::<forum::ForumRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("settings/notifications") view={Lazy::<notify::NotificationSettingsRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

@@ -79,7 +79,95 @@ pub async fn check_with(
             },
             Need::Write => Err(Denied::Forbidden("news column")),
         },
+        // A forum section's stream: its audience, moderators and admins; only commands write.
+        Scope::Forum(id) => match need {
+            Need::Read => match forum_section(conn, user.id, id, 0).await? {
+                Some(rights) if rights.read => Ok(()),
+                _ => Err(Denied::NotFound("forum section")),
+            },
+            Need::Write => Err(Denied::Forbidden("forum section")),
+        },
     }
+}
+
+/// Whether `user` is an active admin, and whether they are listed in `table` (a module's
+/// editors or moderators) for `id` (its `key` column).
+async fn admin_or_listed(
+    conn: &mut Conn,
+    user: UserId,
+    table: &str,
+    key: &str,
+    id: i64,
+) -> Result<(bool, bool), StoreError> {
+    let sql = format!(
+        "SELECT COALESCE((SELECT CASE WHEN is_admin THEN 1 ELSE 0 END FROM users
+                          WHERE id = $2 AND deactivated = 0), 0),
+                (SELECT COUNT(*) FROM {table} l JOIN users u ON u.id = l.user_id
+                 WHERE l.{key} = $1 AND l.user_id = $2 AND u.deactivated = 0)"
+    );
+    let (admin, listed): (i64, i64) = sqlx::query_as(&sql)
+        .bind(id)
+        .bind(user.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((admin == 1, listed > 0))
+}
+
+/// Whether one of `user`'s audience keys is in `table` (a module's audience rows) for `id`.
+async fn in_audience(
+    conn: &mut Conn,
+    user: UserId,
+    table: &str,
+    key: &str,
+    id: i64,
+) -> Result<bool, StoreError> {
+    let keys = crate::org::audience::keys_of(conn, user).await?;
+    if keys.is_empty() {
+        return Ok(false);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM {table} WHERE {key} = $1 AND member IN ({})",
+        crate::org::audience::placeholders(2, keys.len()),
+    );
+    let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(id);
+    for k in &keys {
+        query = query.bind(k.as_str());
+    }
+    Ok(query.fetch_one(&mut *conn).await? > 0)
+}
+
+/// What `user` may do in a forum section at `now` (`None`: no such section). Its moderators
+/// and admins moderate it (and read it); its audience reads and posts, unless muted there.
+pub async fn forum_section(
+    conn: &mut Conn,
+    user: UserId,
+    section: xietong::ForumSectionId,
+    now: i64,
+) -> Result<Option<xietong::forum::SectionRights>, StoreError> {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM forum_sections WHERE id = $1")
+        .bind(section.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let (admin, moderator) =
+        admin_or_listed(conn, user, "forum_moderators", "section_id", section.0).await?;
+    let moderate = admin || moderator;
+    let read = moderate || in_audience(conn, user, "forum_audience", "section_id", section.0).await?;
+    let muted_until: Option<i64> = sqlx::query_scalar(
+        "SELECT until FROM forum_mutes WHERE section_id = $1 AND user_id = $2 AND until > $3",
+    )
+    .bind(section.0)
+    .bind(user.0)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(Some(xietong::forum::SectionRights {
+        read,
+        moderate,
+        muted_until: muted_until.filter(|_| !moderate),
+    }))
 }
 
 /// What `user` may do in a news column (`None`: no such column). Its editors and the
@@ -90,39 +178,17 @@ pub async fn news_column(
     user: UserId,
     column: xietong::NewsColumnId,
 ) -> Result<Option<xietong::news::ColumnRights>, StoreError> {
-    let row: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT c.id,
-                COALESCE((SELECT CASE WHEN is_admin THEN 1 ELSE 0 END FROM users
-                          WHERE id = $2 AND deactivated = 0), 0),
-                (SELECT COUNT(*) FROM news_editors e JOIN users u ON u.id = e.user_id
-                 WHERE e.column_id = c.id AND e.user_id = $2 AND u.deactivated = 0)
-         FROM news_columns c WHERE c.id = $1",
-    )
-    .bind(column.0)
-    .bind(user.0)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((_, admin, editor)) = row else {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM news_columns WHERE id = $1")
+        .bind(column.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if exists.is_none() {
         return Ok(None);
-    };
-    let edit = admin == 1 || editor > 0;
-    if edit {
-        return Ok(Some(xietong::news::ColumnRights { read: true, edit }));
     }
-    let keys = crate::org::audience::keys_of(conn, user).await?;
-    if keys.is_empty() {
-        return Ok(Some(xietong::news::ColumnRights::default()));
-    }
-    let sql = format!(
-        "SELECT COUNT(*) FROM news_audience WHERE column_id = $1 AND member IN ({})",
-        crate::org::audience::placeholders(2, keys.len()),
-    );
-    let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(column.0);
-    for key in &keys {
-        query = query.bind(key.as_str());
-    }
-    let read = query.fetch_one(&mut *conn).await? > 0;
-    Ok(Some(xietong::news::ColumnRights { read, edit: false }))
+    let (admin, editor) = admin_or_listed(conn, user, "news_editors", "column_id", column.0).await?;
+    let edit = admin || editor;
+    let read = edit || in_audience(conn, user, "news_audience", "column_id", column.0).await?;
+    Ok(Some(xietong::news::ColumnRights { read, edit }))
 }
 
 /// Whether `user` may read a story: a published one where its column is read; an unpublished

@@ -405,6 +405,18 @@ impl Backend for ServerBackend {
         Ok(crate::news::comments(&self.state.store, user, story).await?)
     }
 
+    async fn forum(&self, user: &CurrentUser) -> Result<xietong::forum::ForumBoard, AppError> {
+        Ok(crate::forum::board(&self.state.store, user).await?)
+    }
+
+    async fn forum_topic(
+        &self,
+        user: &CurrentUser,
+        topic: xietong::ForumTopicId,
+    ) -> Result<xietong::forum::TopicPage, AppError> {
+        Ok(crate::forum::topic_page(&self.state.store, user, topic).await?)
+    }
+
     async fn short_messages(
         &self,
         user: &CurrentUser,

@@ -283,6 +283,13 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::CommentOnStory(c) => crate::news::comment(ctx, c).await,
         Command::HideStoryComment(c) => crate::news::hide_comment(ctx, c).await,
         Command::ShareStory(c) => crate::news::share(ctx, c).await,
+        Command::SaveForumSection(c) => crate::forum::save_section(ctx, c).await,
+        Command::StartTopic(c) => crate::forum::start_topic(ctx, c).await,
+        Command::ReplyToTopic(c) => crate::forum::reply(ctx, c).await,
+        Command::AcceptAnswer(c) => crate::forum::accept_answer(ctx, c).await,
+        Command::CastVote(c) => crate::forum::cast_vote(ctx, c).await,
+        Command::ModerateTopic(c) => crate::forum::moderate(ctx, c).await,
+        Command::MuteInSection(c) => crate::forum::mute(ctx, c).await,
     }
 }
 

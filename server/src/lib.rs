@@ -10,6 +10,7 @@ pub mod config;
 pub mod contacts;
 pub mod events;
 pub mod files;
+pub mod forum;
 pub mod guard;
 pub mod hub;
 pub mod news;

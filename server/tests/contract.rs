@@ -1154,3 +1154,75 @@ async fn the_news_page_and_comments_plus_their_events_equal_what_is_fetched_afte
     }
     server.stop().await;
 }
+
+/// The forum page and an open topic plus their events equal what is fetched after (replies
+/// that arrived while reading count once shown).
+#[tokio::test]
+async fn the_forum_and_a_topic_plus_their_events_equal_what_is_fetched_after() {
+    use app::forum::{ForumView, TopicView};
+    use xietong::forum::*;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await; // an admin: moderates every section
+    let bob = server.sign_up("bob").await;
+    let mut a = server.connect(&alice).await;
+    let mut b = server.connect(&bob).await;
+    for _ in 0..5 {
+        b.next_client_id();
+    }
+    let general = xietong::ForumSectionId(1);
+    let start = |kind: TopicKind, title: &str| {
+        Command::StartTopic(StartTopic {
+            section: general,
+            kind,
+            title: title.into(),
+            body: format!("**{title}**"),
+            vote: (kind == TopicKind::Vote).then(|| VoteSetup {
+                options: vec!["甲".into(), "乙".into()],
+                max_choices: 1,
+                deadline: None,
+            }),
+        })
+    };
+    let topic_of = |out: CommandOutput| match out {
+        CommandOutput::TopicChanged { topic } => topic,
+        other => panic!("{other:?}"),
+    };
+    let first = topic_of(run(&mut a, start(TopicKind::Question, "一")).await);
+    let mut observer = server.connect(&bob).await;
+    holds(
+        &mut observer,
+        &[Scope::Workspace, Scope::Forum(general)],
+        || async { ForumView(fetch::<ForumBoard>(&server, &bob, "forum", "").await) },
+        |v: &ForumView| v.0.topics.clone(),
+        async {
+            let vote = topic_of(run(&mut a, start(TopicKind::Vote, "二")).await);
+            run(&mut b, Command::ReplyToTopic(ReplyToTopic { topic: first, text: "答".into(), quote: None })).await;
+            run(&mut a, Command::CastVote(CastVote { topic: vote, choices: vec![1] })).await;
+            run(&mut a, Command::ModerateTopic(ModerateTopic { topic: first, action: Moderation::Pin(true) })).await;
+            run(&mut a, Command::ModerateTopic(ModerateTopic { topic: vote, action: Moderation::Lock(true) })).await;
+        },
+    )
+    .await;
+    let mut observer = server.connect(&bob).await;
+    holds(
+        &mut observer,
+        &[Scope::Forum(general)],
+        || async { TopicView(fetch::<TopicPage>(&server, &bob, "forum_topic", &format!("topic={}", first.0)).await) },
+        |v: &TopicView| {
+            let mut page = v.0.clone();
+            page.show_arrived();
+            (page.topic, page.replies)
+        },
+        async {
+            let CommandOutput::ReplyPosted { reply } = run(&mut a, Command::ReplyToTopic(ReplyToTopic { topic: first, text: "再答 @bob".into(), quote: None })).await else {
+                panic!("no reply")
+            };
+            run(&mut b, Command::ReplyToTopic(ReplyToTopic { topic: first, text: "引用".into(), quote: Some(reply) })).await;
+            run(&mut a, Command::AcceptAnswer(AcceptAnswer { topic: first, reply: Some(reply) })).await;
+            run(&mut a, Command::ModerateTopic(ModerateTopic { topic: first, action: Moderation::Feature(true) })).await;
+        },
+    )
+    .await;
+    server.stop().await;
+}

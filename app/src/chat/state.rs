@@ -113,7 +113,9 @@ impl ScopeView for WorkspaceView {
         let head = match event.scope {
             Scope::Workspace => &mut self.head,
             Scope::User(_) => &mut self.user_head,
-            Scope::Channel(_) | Scope::Shared(_) | Scope::News(_) => return Applied::Duplicate,
+            Scope::Channel(_) | Scope::Shared(_) | Scope::News(_) | Scope::Forum(_) => {
+                return Applied::Duplicate
+            }
         };
         if let Some(outcome) = classify(head, event) {
             return outcome;

@@ -637,7 +637,6 @@ fn ColumnsForm(view: RwSignal<NewsView>, org: StoredValue<OrgSnapshot>, pane: Rw
         }
     });
     let error = move || crate::error::failure_text(t, action.value().get());
-    let people = org.with_value(|o| o.people.iter().map(|p| (p.id, p.username.clone())).collect::<Vec<_>>());
     view! {
         <section class="news-columns" aria-labelledby="news-columns-title">
             <h2 id="news-columns-title">{t.manage_columns}</h2>
@@ -658,13 +657,7 @@ fn ColumnsForm(view: RwSignal<NewsView>, org: StoredValue<OrgSnapshot>, pane: Rw
                 <label>{t.column_name}
                     <input type="text" required maxlength="64" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                 </label>
-                <label>{t.editors}
-                    <select multiple on:change=move |ev| editors.set(crate::org::selected_ids::<UserId>(&ev))>
-                        {people.into_iter().map(|(pid, username)| view! {
-                            <option value=pid.0.to_string() selected=move || editors.with(|e| e.contains(&pid))>{username}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
+                <crate::org::PeopleSelect org label=t.editors chosen=editors />
                 {org.with_value(|org| view! { <crate::org::AudiencePicker org=org.clone() chosen=audience /> })}
                 <div class="actions">
                     <button type="submit">{t.save_column}</button>

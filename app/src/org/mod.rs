@@ -19,7 +19,7 @@ pub use audience::AudiencePicker;
 pub use departments::DepartmentsAdmin;
 pub use fields::FieldsAdmin;
 pub use import::ImportPeople;
-pub use people::{selected_ids, PeopleAdmin, RolesAdmin};
+pub use people::{selected_ids, PeopleAdmin, PeopleSelect, RolesAdmin};
 
 #[server(prefix = "/api", endpoint = "organisation", output = crate::codec::TextJson)]
 pub async fn organisation() -> Result<OrgSnapshot, AppError> {

@@ -343,3 +343,28 @@ pub fn selected_ids<T: std::str::FromStr>(ev: &leptos::ev::Event) -> Vec<T> {
         .filter_map(|v| v.parse().ok())
         .collect()
 }
+
+/// A labelled `<select multiple>` of everyone, for picking people by name (a column's editors,
+/// a section's moderators).
+#[component]
+pub fn PeopleSelect(
+    org: StoredValue<xietong::org::OrgSnapshot>,
+    label: &'static str,
+    chosen: RwSignal<Vec<xietong::UserId>>,
+) -> impl IntoView {
+    let people = org.with_value(|o| {
+        o.people
+            .iter()
+            .map(|p| (p.id, p.username.clone()))
+            .collect::<Vec<_>>()
+    });
+    view! {
+        <label>{label}
+            <select multiple on:change=move |ev| chosen.set(selected_ids::<xietong::UserId>(&ev))>
+                {people.into_iter().map(|(id, username)| view! {
+                    <option value=id.0.to_string() selected=move || chosen.with(|c| c.contains(&id))>{username}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}

@@ -16,7 +16,7 @@ use xietong::news::*;
 use xietong::notify::{Module, Note};
 use xietong::org::AudienceMember;
 use xietong::{
-    ChannelKind, CommandOutput, CurrentUser, EventBody, NewsColumnId, Scope, StoryCommentId,
+    CommandOutput, CurrentUser, EventBody, NewsColumnId, Scope, StoryCommentId,
     StoryId, UserId, UserRef,
 };
 
@@ -199,9 +199,16 @@ async fn editors_of(conn: &mut Conn, column: NewsColumnId) -> Result<Vec<UserId>
 /// author and whoever changed it (an admin), in their user scopes.
 async fn tell_editors(ctx: &mut Ctx<'_>, story: &Story) -> Result<(), CommandError> {
     let mut to: BTreeSet<UserId> = editors_of(ctx.conn(), story.fields.column).await?.into_iter().collect();
-    to.insert(story.author.id);
+    // Its author and an admin who changed it, while they may edit the column (an author no
+    // longer its editor hears nothing more of its drafts).
+    let mut others = vec![story.author.id];
     if let Actor::User(user) = ctx.actor() {
-        to.insert(user.id);
+        others.push(user.id);
+    }
+    for user in others {
+        if access::news_column(ctx.conn(), user, story.fields.column).await?.is_some_and(|r| r.edit) {
+            to.insert(user);
+        }
     }
     for user in to {
         ctx.append(Scope::User(user), EventBody::StorySaved { story: story.clone() })
@@ -236,16 +243,7 @@ pub async fn save_column(ctx: &mut Ctx<'_>, command: &SaveNewsColumn) -> Result<
     ctx.require_admin().await?;
     let name = column_name(&command.name)?.to_owned();
     let audience = crate::org::audience::checked(ctx.conn(), &command.audience).await?;
-    let mut editors: Vec<UserId> = command.editors.clone();
-    editors.sort();
-    editors.dedup();
-    if editors.len() > xietong::limits::MAX_AUDIENCE_MEMBERS {
-        return Err(CommandError::Invalid("too many editors".into()));
-    }
-    let known = crate::auth::queries::user_refs(ctx.conn(), &editors).await?;
-    if known.len() != editors.len() {
-        return Err(CommandError::Invalid("no such user".into()));
-    }
+    let editors = crate::org::audience::known_people(ctx.conn(), &command.editors).await?;
     let taken: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM news_columns WHERE lower(name) = lower($1) AND id <> $2",
     )
@@ -278,29 +276,13 @@ pub async fn save_column(ctx: &mut Ctx<'_>, command: &SaveNewsColumn) -> Result<
                 .bind(id.0)
                 .execute(ctx.conn())
                 .await?;
-            for table in ["news_editors", "news_audience"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE column_id = $1"))
-                    .bind(id.0)
-                    .execute(ctx.conn())
-                    .await?;
-            }
             (id, Some(readers))
         }
     };
-    for editor in &editors {
-        sqlx::query("INSERT INTO news_editors (column_id, user_id) VALUES ($1, $2)")
-            .bind(id.0)
-            .bind(editor.0)
-            .execute(ctx.conn())
-            .await?;
-    }
-    for member in &audience {
-        sqlx::query("INSERT INTO news_audience (column_id, member) VALUES ($1, $2)")
-            .bind(id.0)
-            .bind(member.to_string())
-            .execute(ctx.conn())
-            .await?;
-    }
+    crate::org::audience::replace_listed(ctx.conn(), "news_editors", "column_id", id.0, &editors)
+        .await?;
+    crate::org::audience::replace_audience(ctx.conn(), "news_audience", "column_id", id.0, &audience)
+        .await?;
     let saved = column(ctx.conn(), id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     if let Some(before) = before {
         // Admins keep reading every column; the others who left it stop following it.
@@ -403,6 +385,9 @@ async fn update_files(ctx: &mut Ctx<'_>, id: StoryId, command: &SaveStory) -> Re
         )
         .await?;
     }
+    if command.remove_attachments.len() > MAX_STORY_FILES {
+        return Err(CommandError::Invalid(format!("at most {MAX_STORY_FILES} files per story")));
+    }
     for file in &command.remove_attachments {
         sqlx::query("DELETE FROM files WHERE id = $1 AND story_id = $2 AND is_cover = 0")
             .bind(file.0)
@@ -456,7 +441,8 @@ async fn set_status(ctx: &mut Ctx<'_>, id: StoryId, status: StoryStatus) -> Resu
 async fn release(ctx: &mut Ctx<'_>, id: StoryId) -> Result<CommandOutput, CommandError> {
     let done = sqlx::query(
         "UPDATE stories SET status = 'published', published_at = $1, updated_at = $1
-         WHERE id = $2 AND status IN ('draft', 'scheduled')",
+         WHERE id = $2 AND (status = 'draft'
+                            OR (status = 'scheduled' AND (publish_at IS NULL OR publish_at <= $1)))",
     )
     .bind(ctx.now())
     .bind(id.0)
@@ -519,9 +505,16 @@ pub async fn view(ctx: &mut Ctx<'_>, command: &ViewStory) -> Result<CommandOutpu
     Ok(CommandOutput::StoryCounted { story: story.id, seq: None })
 }
 
+/// Takes the column's lock: likes, comments and hiding recount a story's totals, which two
+/// writers at once (PostgreSQL, read committed) would each count without the other.
+async fn lock_column(ctx: &mut Ctx<'_>, story: &Story) -> Result<(), CommandError> {
+    Ok(store::lock_scope(ctx.conn(), Scope::News(story.fields.column)).await?)
+}
+
 pub async fn like(ctx: &mut Ctx<'_>, command: &LikeStory) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.id;
     let story = readable(ctx, command.story).await?;
+    lock_column(ctx, &story).await?;
     let changed = if command.like {
         sqlx::query(
             "INSERT INTO story_likes (story_id, user_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -603,6 +596,7 @@ pub async fn comment(ctx: &mut Ctx<'_>, command: &CommentOnStory) -> Result<Comm
     let me = ctx.user()?.clone();
     let text = validate_comment(&command.text)?.to_owned();
     let story = readable(ctx, command.story).await?;
+    lock_column(ctx, &story).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO story_comments (story_id, author_id, text, at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -618,7 +612,7 @@ pub async fn comment(ctx: &mut Ctx<'_>, command: &CommentOnStory) -> Result<Comm
         .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     ctx.append(Scope::News(story.fields.column), EventBody::StoryCommented { comment, comments })
         .await?;
-    if story.author.id != me.id {
+    if story.author.id != me.id && access::story(ctx.conn(), story.author.id, story.id).await? {
         crate::notify::raise(
             ctx,
             crate::notify::Raise {
@@ -658,6 +652,7 @@ pub async fn hide_comment(ctx: &mut Ctx<'_>, command: &HideStoryComment) -> Resu
     if comment.hidden == command.hidden {
         return Ok(CommandOutput::StoryCommentChanged { comment: comment.id });
     }
+    lock_column(ctx, &story).await?;
     sqlx::query("UPDATE story_comments SET hidden = $1, hidden_by = $2 WHERE id = $3")
         .bind(i64::from(command.hidden))
         .bind(command.hidden.then_some(me.0))
@@ -677,43 +672,26 @@ pub async fn hide_comment(ctx: &mut Ctx<'_>, command: &HideStoryComment) -> Resu
         let comment = StoryComment { hidden: false, ..comment.clone() };
         EventBody::StoryCommented { comment, comments }
     };
-    ctx.append(Scope::News(story.fields.column), body).await?;
+    // A story no longer published has no readers to tell (its column's log keeps no text of it).
+    if story.status == StoryStatus::Published {
+        ctx.append(Scope::News(story.fields.column), body).await?;
+    }
     Ok(CommandOutput::StoryCommentChanged { comment: comment.id })
 }
 
-/// Shares a story into a channel as a card — only where everyone who reads the channel may
-/// read the story, so a card never shows a title to someone it is not for.
+/// Shares a story into a channel as a card — only a story of a column for everyone: a card is
+/// a copy in the channel's history, which people added to the channel later read too, so a
+/// story for some people only is never made one.
 pub async fn share(ctx: &mut Ctx<'_>, command: &ShareStory) -> Result<CommandOutput, CommandError> {
     let story = readable(ctx, command.story).await?;
     ctx.require(Scope::Channel(command.channel), access::Need::Write).await?;
-    let channel = crate::chat::queries::channel(ctx.conn(), command.channel)
-        .await?
-        .ok_or_else(|| CommandError::NotFound("no such channel".into()))?;
     let column = column(ctx.conn(), story.fields.column)
         .await?
         .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
-    let everyone_reads = column.audience.contains(&AudienceMember::Everyone);
-    if !everyone_reads {
-        if channel.kind == ChannelKind::Public {
-            return Err(CommandError::Forbidden(
-                "this story's column is not for everyone: share it in a private conversation of its readers".into(),
-            ));
-        }
-        let members: Vec<i64> =
-            sqlx::query_scalar("SELECT user_id FROM channel_members WHERE channel_id = $1")
-                .bind(command.channel.0)
-                .fetch_all(ctx.conn())
-                .await?;
-        for member in members {
-            let reads = access::news_column(ctx.conn(), UserId(member), column.id)
-                .await?
-                .is_some_and(|r| r.read);
-            if !reads {
-                return Err(CommandError::Forbidden(
-                    "someone in this conversation may not read this story's column".into(),
-                ));
-            }
-        }
+    if !column.audience.contains(&AudienceMember::Everyone) {
+        return Err(CommandError::Forbidden(
+            "only stories of a column for everyone are shared into conversations".into(),
+        ));
     }
     let card = Card::Story(StoryCard {
         story: story.id,

@@ -175,3 +175,63 @@ pub async fn checked(
     }
     Ok(unique.into_iter().collect())
 }
+
+/// People named by id, checked: each exists; repeats dropped; at most `MAX_AUDIENCE_MEMBERS`.
+pub async fn known_people(conn: &mut Conn, ids: &[UserId]) -> Result<Vec<UserId>, CommandError> {
+    let unique: BTreeSet<UserId> = ids.iter().copied().collect();
+    if unique.len() > xietong::limits::MAX_AUDIENCE_MEMBERS {
+        return Err(CommandError::Invalid("too many people".into()));
+    }
+    let unique: Vec<UserId> = unique.into_iter().collect();
+    let found = crate::auth::queries::user_refs(conn, &unique).await?;
+    if found.len() != unique.len() {
+        return Err(CommandError::Invalid("no such user".into()));
+    }
+    Ok(unique)
+}
+
+/// Replaces the people listed for `id` in `table` (a module's editors or moderators: columns
+/// `key` and `user_id`). `table` and `key` are the caller's constants, never input.
+pub async fn replace_listed(
+    conn: &mut Conn,
+    table: &str,
+    key: &str,
+    id: i64,
+    people: &[UserId],
+) -> Result<(), StoreError> {
+    sqlx::query(&format!("DELETE FROM {table} WHERE {key} = $1"))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for user in people {
+        sqlx::query(&format!("INSERT INTO {table} ({key}, user_id) VALUES ($1, $2)"))
+            .bind(id)
+            .bind(user.0)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the audience rows for `id` in `table` (columns `key` and `member`, one row per
+/// member key, for `access` to look up). `table` and `key` are the caller's constants.
+pub async fn replace_audience(
+    conn: &mut Conn,
+    table: &str,
+    key: &str,
+    id: i64,
+    audience: &[AudienceMember],
+) -> Result<(), StoreError> {
+    sqlx::query(&format!("DELETE FROM {table} WHERE {key} = $1"))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for member in audience {
+        sqlx::query(&format!("INSERT INTO {table} ({key}, member) VALUES ($1, $2)"))
+            .bind(id)
+            .bind(member.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
