@@ -10,7 +10,7 @@ echo "==> unit and integration tests"
 cargo test --locked --workspace
 
 echo "==> the server integration tests again, on PostgreSQL"
-XIETONG_TEST_BACKEND=postgres cargo test --locked -p xietong-server --test realtime --test access --test security --test contract --test im --test org --test files --test notices --test news --test forum
+XIETONG_TEST_BACKEND=postgres cargo test --locked -p xietong-server --test realtime --test access --test security --test contract --test im --test org --test files --test notices --test news --test forum --test mail
 
 echo "==> building the site for the browser tests"
 cargo leptos build --split

@@ -23,8 +23,6 @@ pub const MAX_VOTE_OPTIONS: usize = 20;
 pub const MAX_VOTE_OPTION_CHARS: usize = 100;
 /// A reply, at most this many characters.
 pub const MAX_REPLY_CHARS: usize = 10_000;
-/// Replies a topic page shows at most (the first ones; the rest by paging).
-pub const REPLY_PAGE: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ForumSection {
@@ -335,6 +333,9 @@ impl ForumBoard {
         match body {
             EventBody::TopicSaved { topic } => {
                 let mut topic = topic.clone();
+                // The list holds no bodies (an open topic has its own).
+                topic.body.clear();
+                topic.html.clear();
                 if let Some(old) = self.topics.iter().find(|t| t.id == topic.id) {
                     keep_mine(&mut topic, old);
                 }

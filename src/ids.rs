@@ -98,6 +98,14 @@ int_id!(
     /// A reply to a forum topic.
     ForumReplyId
 );
+int_id!(
+    /// An internal mail (内部邮件), the same for its sender and every recipient.
+    MailId
+);
+int_id!(
+    /// A mail folder of someone's own.
+    MailFolderId
+);
 
 /// Position of an event in its scope's log: gapless and increasing, starting at 1.
 /// `Seq(0)` means "nothing seen yet".

@@ -10,6 +10,7 @@ pub mod files;
 pub mod forum;
 pub mod ids;
 pub mod limits;
+pub mod mail;
 pub mod model;
 pub mod news;
 pub mod notices;
@@ -24,7 +25,7 @@ pub mod wire;
 pub use chat::{Channel, ChannelKind, HistoryPage, Message};
 pub use ids::{
     ChannelId, ClientMsgId, ContactGroupId, ContactId, DepartmentId, FieldId, MessageId, RoleId,
-    ForumReplyId, ForumSectionId, ForumTopicId, NewsColumnId, NoticeId, NoticeTypeId, ShortMessageId, StoryCommentId, StoryId,
+    ForumReplyId, ForumSectionId, ForumTopicId, MailFolderId, MailId, NewsColumnId, NoticeId, NoticeTypeId, ShortMessageId, StoryCommentId, StoryId,
     Scope, ScopeParseError, Seq, SeqOrder, UserId,
 };
 pub use model::{CurrentUser, UserRef, WorkspaceSnapshot};

@@ -81,6 +81,8 @@ pub enum ValidationError {
     VoteOptions,
     #[error("A reply is 1 to 10000 characters")]
     ReplyText,
+    #[error("A mail has a subject of 1 to {MAX_STORY_TITLE_CHARS} characters, a body of at most {MAX_STORY_BODY_CHARS} and at most {MAX_ATTACHMENTS} files")]
+    MailText,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —

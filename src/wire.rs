@@ -117,6 +117,12 @@ pub enum Command {
     CastVote(crate::forum::CastVote),
     ModerateTopic(crate::forum::ModerateTopic),
     MuteInSection(crate::forum::MuteInSection),
+    SaveMail(crate::mail::SaveMail),
+    ReadMail(crate::mail::ReadMail),
+    RecallMail(crate::mail::RecallMail),
+    MoveMail(crate::mail::MoveMail),
+    DeleteMail(crate::mail::DeleteMail),
+    SaveMailFolder(crate::mail::SaveMailFolder),
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -257,6 +263,18 @@ pub enum CommandOutput {
     Muted {
         section: crate::ids::ForumSectionId,
         user: UserId,
+    },
+    /// A mail was saved, sent, read, moved or deleted.
+    MailChanged {
+        mail: crate::ids::MailId,
+    },
+    /// A mail was taken back from `recalled` people (those who had not read it).
+    MailRecalled {
+        mail: crate::ids::MailId,
+        recalled: u32,
+    },
+    MailFolderChanged {
+        folder: crate::ids::MailFolderId,
     },
 }
 
@@ -563,6 +581,25 @@ pub enum EventBody {
         topic: crate::ids::ForumTopicId,
         voters: u32,
     },
+    /// In a holder's user scope: a mail as they have it (new, sent, or a draft saved).
+    MailSaved { mail: crate::mail::Mail },
+    /// In a holder's user scope: the mail is no longer theirs (recalled, or deleted for good).
+    MailRemoved { mail: crate::ids::MailId },
+    /// In a holder's user scope: their copy moved to another folder.
+    MailMoved {
+        mail: crate::ids::MailId,
+        folder: crate::mail::Folder,
+    },
+    /// In a recipient's user scope: they opened it (first time, `at`).
+    MailRead { mail: crate::ids::MailId, at: i64 },
+    /// In the sender's user scope: a recipient read it, or it was recalled from them.
+    MailReceipt {
+        mail: crate::ids::MailId,
+        receipt: crate::mail::Receipt,
+    },
+    /// In the owner's user scope: one of their mail folders as it now is.
+    MailFolderSaved { folder: crate::mail::MailFolder },
+    MailFolderRemoved { folder: crate::ids::MailFolderId },
 }
 
 fn is_false(b: &bool) -> bool {

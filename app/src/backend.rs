@@ -164,6 +164,8 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         topic: xietong::ForumTopicId,
     ) -> Result<xietong::forum::TopicPage, AppError>;
+    /// The signed-in user's mailbox: their folders and the mail they hold.
+    async fn mail(&self, user: &CurrentUser) -> Result<xietong::mail::Mailbox, AppError>;
     /// The signed-in user's short messages, received and sent.
     async fn short_messages(
         &self,

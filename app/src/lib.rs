@@ -15,6 +15,7 @@ pub mod files;
 pub mod forum;
 pub mod i18n;
 pub mod live;
+pub mod mail;
 pub mod news;
 pub mod notices;
 pub mod notify;
@@ -108,6 +109,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("notices") view={Lazy::<notices::NoticesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("news") view={Lazy::<news::NewsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("forum") view={Lazy::<forum::ForumRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("mail") view={Lazy::<mail::MailRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("settings/notifications") view={Lazy::<notify::NotificationSettingsRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

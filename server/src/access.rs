@@ -191,6 +191,18 @@ pub async fn news_column(
     Ok(Some(xietong::news::ColumnRights { read, edit }))
 }
 
+/// Whether `user` holds a mail: its sender, or a recipient it was not recalled from.
+pub async fn mail(conn: &mut Conn, user: UserId, mail: xietong::MailId) -> Result<bool, StoreError> {
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT recalled FROM mail_boxes WHERE mail_id = $1 AND user_id = $2",
+    )
+    .bind(mail.0)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(held == Some(0))
+}
+
 /// Whether `user` may read a story: a published one where its column is read; an unpublished
 /// one only by the column's editors.
 pub async fn story(
@@ -329,20 +341,22 @@ pub async fn file(
     user: &CurrentUser,
     id: xietong::files::FileId,
 ) -> Result<ReadableFile, Denied> {
-    type Row = (String, String, i64, String, Option<i64>, Option<i64>, Option<i64>);
+    type Row = (String, String, i64, String, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT hash, name, size, mime, entry_id, channel_id, story_id FROM files WHERE id = $1",
+        "SELECT hash, name, size, mime, entry_id, channel_id, story_id, mail_id FROM files
+         WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((hash, name, size, mime, entry, channel, story_id)) = row else {
+    let Some((hash, name, size, mime, entry, channel, story_id, mail_id)) = row else {
         return Err(Denied::NotFound("file"));
     };
-    let readable = match (entry, channel, story_id) {
-        (Some(entry), _, _) => cabinet_entry(conn, user, EntryId(entry)).await?.is_some(),
-        (None, None, Some(id)) => story(conn, user.id, xietong::StoryId(id)).await?,
-        (None, Some(channel), _) => {
+    let readable = match (entry, channel, story_id, mail_id) {
+        (Some(entry), ..) => cabinet_entry(conn, user, EntryId(entry)).await?.is_some(),
+        (None, None, Some(id), _) => story(conn, user.id, xietong::StoryId(id)).await?,
+        (None, None, None, Some(id)) => mail(conn, user.id, xietong::MailId(id)).await?,
+        (None, Some(channel), ..) => {
             let scope = Scope::Channel(ChannelId(channel));
             match check(conn, user, scope, Need::Read).await {
                 Ok(()) => true,
@@ -350,7 +364,7 @@ pub async fn file(
                 Err(_) => false,
             }
         }
-        (None, None, None) => false,
+        (None, None, None, None) => false,
     };
     if !readable {
         return Err(Denied::NotFound("file"));

@@ -417,6 +417,10 @@ impl Backend for ServerBackend {
         Ok(crate::forum::topic_page(&self.state.store, user, topic).await?)
     }
 
+    async fn mail(&self, user: &CurrentUser) -> Result<xietong::mail::Mailbox, AppError> {
+        Ok(crate::mail::mailbox(&self.state.store, user).await?)
+    }
+
     async fn short_messages(
         &self,
         user: &CurrentUser,

@@ -165,6 +165,17 @@ impl<'c> Ctx<'c> {
         }
     }
 
+    /// Refuses unless the actor may read stored file `file` (the server may read any).
+    pub async fn require_file(&mut self, file: xietong::files::FileId) -> Result<(), CommandError> {
+        match self.actor {
+            Actor::System => Ok(()),
+            Actor::User(user) => {
+                access::file(self.conn, user, file).await?;
+                Ok(())
+            }
+        }
+    }
+
     /// Refuses unless the actor administers the workspace (the server itself does). Takes the
     /// workspace scope's lock first, so administrative commands run one at a time on every node
     /// (two concurrent moves cannot make a loop of departments, nor two admins deactivate each
@@ -191,15 +202,29 @@ impl<'c> Ctx<'c> {
         seq: Seq,
         body: EventBody,
     ) -> Result<(), CommandError> {
+        self.record(scope, seq, body, true).await
+    }
+
+    /// Appends an event that does not say who caused it (a vote: who voted for what is nobody's
+    /// business) nor with which command.
+    pub async fn append_unsigned(&mut self, scope: Scope, body: EventBody) -> Result<Seq, CommandError> {
+        let seq = self.next_seq(scope).await?;
+        self.record(scope, seq, body, false).await?;
+        Ok(seq)
+    }
+
+    /// Writes an event, signed with its actor and command or not.
+    async fn record(&mut self, scope: Scope, seq: Seq, body: EventBody, signed: bool) -> Result<(), CommandError> {
+        let actor = match self.actor {
+            Actor::User(u) if signed => Some(u.id),
+            _ => None,
+        };
         let event = Event {
             scope,
             seq,
-            actor: match self.actor {
-                Actor::User(u) => Some(u.id),
-                Actor::System => None,
-            },
+            actor,
             at: self.at,
-            client_id: self.client_id.cloned(),
+            client_id: if signed { self.client_id.cloned() } else { None },
             body,
         };
         store::insert_event(self.conn, &event).await?;
@@ -290,6 +315,12 @@ async fn execute(ctx: &mut Ctx<'_>, command: &Command) -> Result<CommandOutput, 
         Command::CastVote(c) => crate::forum::cast_vote(ctx, c).await,
         Command::ModerateTopic(c) => crate::forum::moderate(ctx, c).await,
         Command::MuteInSection(c) => crate::forum::mute(ctx, c).await,
+        Command::SaveMail(c) => crate::mail::save(ctx, c).await,
+        Command::ReadMail(c) => crate::mail::read(ctx, c).await,
+        Command::RecallMail(c) => crate::mail::recall(ctx, c).await,
+        Command::MoveMail(c) => crate::mail::move_to(ctx, c).await,
+        Command::DeleteMail(c) => crate::mail::delete(ctx, c).await,
+        Command::SaveMailFolder(c) => crate::mail::save_folder(ctx, c).await,
     }
 }
 

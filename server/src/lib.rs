@@ -13,6 +13,7 @@ pub mod files;
 pub mod forum;
 pub mod guard;
 pub mod hub;
+pub mod mail;
 pub mod news;
 pub mod notices;
 pub mod notify;

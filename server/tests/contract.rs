@@ -1226,3 +1226,82 @@ async fn the_forum_and_a_topic_plus_their_events_equal_what_is_fetched_after() {
     .await;
     server.stop().await;
 }
+
+/// A mailbox — a recipient's and the sender's (with receipts) — plus its events equals the
+/// mailbox fetched after.
+#[tokio::test]
+async fn mailboxes_plus_their_events_equal_what_is_fetched_after() {
+    use xietong::mail::*;
+    use xietong::org::AudienceMember;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let carol = server.sign_up("carol").await;
+    let alice_id = server.whoami(&alice).await.id;
+    let bob_id = server.whoami(&bob).await.id;
+    let carol_id = server.whoami(&carol).await.id;
+    let mut a = server.connect(&alice).await;
+    let mut b = server.connect(&bob).await;
+    let mut c = server.connect(&carol).await;
+    for _ in 0..5 {
+        b.next_client_id();
+        c.next_client_id();
+    }
+    let send = |subject: &str| {
+        Command::SaveMail(SaveMail {
+            mail: None,
+            fields: MailFields {
+                to: vec![AudienceMember::Person(bob_id)],
+                cc: vec![AudienceMember::Person(carol_id)],
+                subject: subject.into(),
+                body: format!("**{subject}**"),
+                ..Default::default()
+            },
+            attachments: Vec::new(),
+            forward_files: Vec::new(),
+            in_reply_to: None,
+            send: true,
+        })
+    };
+    let id_of = |out: CommandOutput| match out {
+        CommandOutput::MailChanged { mail } => mail,
+        other => panic!("{other:?}"),
+    };
+    let first = id_of(run(&mut a, send("一")).await);
+    for (cookie, user) in [(bob.clone(), bob_id), (alice.clone(), alice_id)] {
+        let mut observer = server.connect(&cookie).await;
+        holds(
+            &mut observer,
+            &[Scope::User(user)],
+            || {
+                let server = &server;
+                let cookie = cookie.clone();
+                async move { app::live::Mine(fetch::<Mailbox>(server, &cookie, "mail", "").await) }
+            },
+            |v: &app::mail::MailboxView| (v.0.folders.clone(), v.0.mail.clone()),
+            async {
+                let second = id_of(run(&mut a, send("二")).await);
+                run(&mut b, Command::ReadMail(ReadMail { mail: first })).await;
+                run(&mut a, Command::RecallMail(RecallMail { mail: second })).await;
+                let CommandOutput::MailFolderChanged { folder } = run(&mut b, Command::SaveMailFolder(SaveMailFolder { folder: None, name: "存档".into() })).await else {
+                    panic!("no folder")
+                };
+                run(&mut b, Command::MoveMail(MoveMail { mail: first, folder: Folder::Own(folder) })).await;
+                run(&mut b, Command::SaveMailFolder(SaveMailFolder { folder: Some(folder), name: String::new() })).await;
+                run(&mut c, Command::ReadMail(ReadMail { mail: first })).await;
+                let draft = id_of(run(&mut a, Command::SaveMail(SaveMail {
+                    mail: None,
+                    fields: MailFields { subject: "草稿".into(), ..Default::default() },
+                    attachments: Vec::new(),
+                    forward_files: Vec::new(),
+                    in_reply_to: None,
+                    send: false,
+                })).await);
+                run(&mut a, Command::DeleteMail(DeleteMail { mail: draft })).await;
+            },
+        )
+        .await;
+    }
+    server.stop().await;
+}

@@ -16,16 +16,6 @@ use xietong::{
     ServerMsg,
 };
 
-async fn run(client: &mut Client, command: Command) -> CommandOutput {
-    let id = client.command(command).await;
-    client.answer(&id).await.unwrap_or_else(|e| panic!("{e:?}")).0
-}
-
-async fn refused(client: &mut Client, command: Command) -> ErrorCode {
-    let id = client.command(command).await;
-    client.answer(&id).await.expect_err("refused")
-}
-
 async fn page(server: &TestServer, cookie: &str, topic: ForumTopicId) -> reqwest::Response {
     server
         .server_fn(cookie, "forum_topic", &format!("topic={}", topic.0))
@@ -36,19 +26,6 @@ async fn topic_of(server: &TestServer, cookie: &str, topic: ForumTopicId) -> Top
     let response = page(server, cookie, topic).await;
     assert_eq!(response.status(), 200);
     response.json::<TopicPage>().await.unwrap().topic.unwrap()
-}
-
-async fn wait_event<T>(client: &mut Client, scope: Scope, pick: impl Fn(&EventBody) -> Option<T>) -> T {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let event = client.next_event_in(scope).await;
-            if let Some(found) = pick(&event.body) {
-                return found;
-            }
-        }
-    })
-    .await
-    .expect("the event arrived")
 }
 
 fn topic_id(out: CommandOutput) -> ForumTopicId {

@@ -18,16 +18,6 @@ use xietong::{
     StoryId,
 };
 
-async fn run(client: &mut Client, command: Command) -> CommandOutput {
-    let id = client.command(command).await;
-    client.answer(&id).await.unwrap_or_else(|e| panic!("{e:?}")).0
-}
-
-async fn refused(client: &mut Client, command: Command) -> ErrorCode {
-    let id = client.command(command).await;
-    client.answer(&id).await.expect_err("refused")
-}
-
 async fn board(server: &TestServer, cookie: &str) -> NewsBoard {
     let response = server.server_fn(cookie, "news", "").await;
     assert_eq!(response.status(), 200);
@@ -38,31 +28,6 @@ async fn comments(server: &TestServer, cookie: &str, story: StoryId) -> reqwest:
     server
         .server_fn(cookie, "story_comments", &format!("story={}", story.0))
         .await
-}
-
-async fn download_status(server: &TestServer, cookie: &str, file: xietong::files::FileId) -> u16 {
-    http()
-        .get(format!("{}/files/{file}/download", server.base()))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-/// The next event in `scope` that `pick` accepts.
-async fn wait_event<T>(client: &mut Client, scope: Scope, pick: impl Fn(&EventBody) -> Option<T>) -> T {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let event = client.next_event_in(scope).await;
-            if let Some(found) = pick(&event.body) {
-                return found;
-            }
-        }
-    })
-    .await
-    .expect("the event arrived")
 }
 
 fn story_of(out: CommandOutput) -> (StoryId, StoryStatus) {

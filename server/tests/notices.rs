@@ -12,16 +12,6 @@ use xietong::notify::Module;
 use xietong::org::{AudienceMember, CreateRole, UpdatePerson};
 use xietong::{Command, CommandOutput, ErrorCode, EventBody, NoticeId, NoticeTypeId, Scope};
 
-async fn run(client: &mut Client, command: Command) -> CommandOutput {
-    let id = client.command(command).await;
-    client.answer(&id).await.unwrap_or_else(|e| panic!("{e:?}")).0
-}
-
-async fn refused(client: &mut Client, command: Command) -> ErrorCode {
-    let id = client.command(command).await;
-    client.answer(&id).await.expect_err("refused")
-}
-
 fn fields(title: &str, body: &str, audience: Vec<AudienceMember>) -> NoticeFields {
     NoticeFields {
         kind: NoticeTypeId(1),
@@ -54,20 +44,6 @@ async fn readers(server: &TestServer, cookie: &str, notice: NoticeId) -> reqwest
     server
         .server_fn(cookie, "notice_readers", &format!("notice={}", notice.0))
         .await
-}
-
-/// The next event in `scope` that `pick` accepts.
-async fn wait_event<T>(client: &mut Client, scope: Scope, pick: impl Fn(&EventBody) -> Option<T>) -> T {
-    tokio::time::timeout(Duration::from_secs(15), async {
-        loop {
-            let event = client.next_event_in(scope).await;
-            if let Some(found) = pick(&event.body) {
-                return found;
-            }
-        }
-    })
-    .await
-    .expect("the event arrived")
 }
 
 #[tokio::test]

@@ -67,13 +67,6 @@ impl ScopeView for TopicView {
             return outcome;
         }
         self.0.apply(&event.body);
-        // My own vote: now I may see the results.
-        if matches!(event.body, xietong::EventBody::VoteCast { .. })
-            && event.actor.is_some()
-            && event.actor == self.0.me
-        {
-            self.0.results_stale = true;
-        }
         Applied::Applied
     }
 }
@@ -160,6 +153,10 @@ fn Board(view: RwSignal<ForumView>, org: StoredValue<OrgSnapshot>, refetch: Call
             pane.set(open);
         }
     });
+    let open_section = Memo::new(move |_| match pane.get() {
+        Pane::Open(id) => view.with(|v| v.0.topics.iter().find(|t| t.id == id).map(|t| t.section)),
+        _ => None,
+    });
     let filter = RwSignal::new(None::<ForumSectionId>);
     let readable = move || {
         view.with(|v| {
@@ -209,11 +206,12 @@ fn Board(view: RwSignal<ForumView>, org: StoredValue<OrgSnapshot>, refetch: Call
                     </For>
                 </ul>
             </Show>
-            {move || match pane.get() {
-                Pane::None => ().into_any(),
-                Pane::Open(id) => view! { <TopicPane id board=view pane /> }.into_any(),
-                Pane::New => view! { <TopicForm board=view pane /> }.into_any(),
-                Pane::Sections => view! { <SectionsForm view org pane /> }.into_any(),
+            {move || match (pane.get(), open_section.get()) {
+                (Pane::None, _) => ().into_any(),
+                // A topic moved to another section is loaded (and followed) afresh.
+                (Pane::Open(id), _) => view! { <TopicPane id board=view pane /> }.into_any(),
+                (Pane::New, _) => view! { <TopicForm board=view pane /> }.into_any(),
+                (Pane::Sections, _) => view! { <SectionsForm view org pane /> }.into_any(),
             }}
         </div>
     }
@@ -363,6 +361,13 @@ fn TopicBody(page: RwSignal<TopicView>, board: RwSignal<ForumView>, pane: RwSign
             Err(e) => error.set(Some((t.invalid)(&e))),
         }
     };
+    // After my own vote (votes are unsigned: nothing in the event says it was mine), the
+    // results are mine to see: load them.
+    Effect::new(move |_| {
+        if let Some(Ok(CommandOutput::TopicChanged { .. })) = action.value().get() {
+            page.update(|p| p.0.results_stale = true);
+        }
+    });
     let arrived = move || page.with(|p| p.0.arrived.len());
     let replies = move || page.with(|p| p.0.replies.clone());
     view! {

@@ -68,6 +68,7 @@ pub fn Shell() -> impl IntoView {
                         <leptos_router::components::A href="/notices">{t.notices}</leptos_router::components::A>
                         <leptos_router::components::A href="/news">{t.news}</leptos_router::components::A>
                         <leptos_router::components::A href="/forum">{t.forum}</leptos_router::components::A>
+                        <leptos_router::components::A href="/mail">{t.mail}</leptos_router::components::A>
                         <leptos_router::components::A href="/messages">{t.short_messages}</leptos_router::components::A>
                     </nav>
                 }.into_any()}

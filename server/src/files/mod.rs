@@ -354,6 +354,7 @@ pub enum AttachTo {
         story: xietong::StoryId,
         cover: bool,
     },
+    Mail(xietong::MailId),
 }
 
 /// Stores complete uploads of the actor's as files of a new chat message, readable by whoever
@@ -395,8 +396,11 @@ pub async fn attach(
                 xietong::files::human_size(limits.quota_bytes())
             )));
         }
-        let (channel, message, story, cover) = match to {
-            AttachTo::Message(channel, message) => (Some(channel.0), Some(message.0), None, false),
+        let (channel, message, story, cover, mail) = match to {
+            AttachTo::Message(channel, message) => {
+                (Some(channel.0), Some(message.0), None, false, None)
+            }
+            AttachTo::Mail(mail) => (None, None, None, false, Some(mail.0)),
             AttachTo::Story { story, cover } => {
                 if cover && !shows_inline(&upload.mime) {
                     return Err(CommandError::Invalid(format!(
@@ -404,13 +408,13 @@ pub async fn attach(
                         upload.name
                     )));
                 }
-                (None, None, Some(story.0), cover)
+                (None, None, Some(story.0), cover, None)
             }
         };
         let file: i64 = sqlx::query_scalar(
             "INSERT INTO files (hash, name, size, mime, owner_id, channel_id, message_id,
-                                story_id, is_cover, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                story_id, is_cover, mail_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(&upload.hash)
         .bind(&upload.name)
@@ -421,6 +425,7 @@ pub async fn attach(
         .bind(message)
         .bind(story)
         .bind(i64::from(cover))
+        .bind(mail)
         .bind(at)
         .fetch_one(ctx.conn())
         .await?;

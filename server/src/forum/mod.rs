@@ -21,7 +21,7 @@ use crate::store::{self, Conn, Store, StoreError};
 /// Topics the forum page lists at most.
 const BOARD_LIMIT: i64 = 300;
 /// Replies a topic page holds at most.
-const REPLIES_LIMIT: i64 = 1_000;
+const REPLIES_LIMIT: i64 = 500;
 /// A quote keeps this many characters of the reply it quotes.
 const QUOTE_CHARS: usize = 200;
 
@@ -174,10 +174,21 @@ fn chrono_text(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// The topic, if the actor may read its section (unknown and unreadable look the same).
+/// The topic, if the actor may read its section (unknown and unreadable look the same), read
+/// under its section's lock: a move, lock or vote at the same moment on another node comes
+/// before or after this command, never in between (PostgreSQL runs read committed).
 async fn readable(ctx: &mut Ctx<'_>, id: ForumTopicId) -> Result<Topic, CommandError> {
     let gone = || CommandError::from(Denied::NotFound("topic"));
-    let topic = load(ctx.conn(), id).await?.ok_or_else(gone)?;
+    let mut topic = load(ctx.conn(), id).await?.ok_or_else(gone)?;
+    loop {
+        store::lock_scope(ctx.conn(), Scope::Forum(topic.section)).await?;
+        let now = load(ctx.conn(), id).await?.ok_or_else(gone)?;
+        let settled = now.section == topic.section;
+        topic = now;
+        if settled {
+            break;
+        }
+    }
     if !rights(ctx, topic.section).await?.read {
         return Err(gone());
     }
@@ -444,7 +455,10 @@ pub async fn reply(ctx: &mut Ctx<'_>, command: &ReplyToTopic) -> Result<CommandO
         )
         .await?;
     }
-    if topic.author.id != me.id && !told.contains(&topic.author.id) {
+    let author_reads = access::forum_section(ctx.conn(), topic.author.id, topic.section, 0)
+        .await?
+        .is_some_and(|r| r.read);
+    if topic.author.id != me.id && !told.contains(&topic.author.id) && author_reads {
         told = vec![topic.author.id];
         crate::notify::raise(
             ctx,
@@ -481,7 +495,14 @@ pub async fn accept_answer(ctx: &mut Ctx<'_>, command: &AcceptAnswer) -> Result<
         .await?;
     let saved = load_known(ctx.conn(), topic.id).await?;
     ctx.append(Scope::Forum(saved.section), EventBody::TopicSaved { topic: saved.clone() }).await?;
-    if let Some(answerer) = answerer.filter(|a| *a != me) {
+    let mut answerer = answerer.filter(|a| *a != me);
+    if let Some(who) = answerer {
+        let reads = access::forum_section(ctx.conn(), who, saved.section, 0).await?.is_some_and(|r| r.read);
+        if !reads {
+            answerer = None;
+        }
+    }
+    if let Some(answerer) = answerer {
         let from = ctx.user()?.user_ref();
         crate::notify::raise(
             ctx,
@@ -547,7 +568,8 @@ pub async fn cast_vote(ctx: &mut Ctx<'_>, command: &CastVote) -> Result<CommandO
     .bind(topic.id.0)
     .fetch_one(ctx.conn())
     .await?;
-    ctx.append(
+    // Unsigned: a reader who sees the counts must not learn who just voted.
+    ctx.append_unsigned(
         Scope::Forum(topic.section),
         EventBody::VoteCast { topic: topic.id, voters: u32::try_from(voters).unwrap_or(0) },
     )
@@ -601,12 +623,10 @@ pub async fn mute(ctx: &mut Ctx<'_>, command: &MuteInSection) -> Result<CommandO
     crate::org::audience::known_people(ctx.conn(), &[command.user]).await?;
     match command.until {
         Some(until) if until > ctx.now() => {
-            sqlx::query("DELETE FROM forum_mutes WHERE section_id = $1 AND user_id = $2")
-                .bind(section.id.0)
-                .bind(command.user.0)
-                .execute(ctx.conn())
-                .await?;
-            sqlx::query("INSERT INTO forum_mutes (section_id, user_id, until, by_id) VALUES ($1, $2, $3, $4)")
+            sqlx::query(
+                "INSERT INTO forum_mutes (section_id, user_id, until, by_id) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (section_id, user_id) DO UPDATE SET until = excluded.until, by_id = excluded.by_id",
+            )
                 .bind(section.id.0)
                 .bind(command.user.0)
                 .bind(until)
@@ -673,6 +693,9 @@ pub async fn board(store: &Store, user: &CurrentUser) -> Result<ForumBoard, Deni
         }
         for row in query.fetch_all(&mut *tx).await? {
             let mut topic = topic_from_row(&row)?;
+            // The list needs no bodies: an open topic loads its own.
+            topic.body.clear();
+            topic.html.clear();
             add_my_vote(&mut tx, user.id, &mut topic, now).await?;
             topics.push(topic);
         }

@@ -169,6 +169,7 @@ pub async fn read_already(
     match Module::parse(module) {
         Some(Module::ShortMessages) => crate::short_messages::read_by(conn, id, user).await,
         Some(Module::Notices) => crate::notices::read_by(conn, id, user).await,
+        Some(Module::Mail) => crate::mail::read_by(conn, id, user).await,
         _ => Ok(false),
     }
 }

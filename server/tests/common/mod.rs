@@ -519,3 +519,45 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
     image.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
 }
+
+/// Runs a command over the socket; its output (it must be applied).
+pub async fn run(client: &mut Client, command: xietong::Command) -> xietong::CommandOutput {
+    let id = client.command(command).await;
+    client.answer(&id).await.unwrap_or_else(|e| panic!("{e:?}")).0
+}
+
+/// Runs a command that must be refused; the refusal's code.
+pub async fn refused(client: &mut Client, command: xietong::Command) -> xietong::ErrorCode {
+    let id = client.command(command).await;
+    client.answer(&id).await.expect_err("refused")
+}
+
+/// The next event in `scope` that `pick` accepts (within 20 s).
+pub async fn wait_event<T>(
+    client: &mut Client,
+    scope: Scope,
+    pick: impl Fn(&xietong::EventBody) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let event = client.next_event_in(scope).await;
+            if let Some(found) = pick(&event.body) {
+                return found;
+            }
+        }
+    })
+    .await
+    .expect("the event arrived")
+}
+
+/// The status of downloading a stored file as `cookie`.
+pub async fn download_status(server: &TestServer, cookie: &str, file: xietong::files::FileId) -> u16 {
+    http()
+        .get(format!("{}/files/{file}/download", server.base()))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
