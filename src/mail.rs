@@ -274,7 +274,8 @@ impl Mailbox {
                 self.folders.retain(|f| f.id != *folder);
                 for m in &mut self.mail {
                     if m.folder == Folder::Own(*folder) {
-                        m.folder = Folder::Inbox;
+                        // Mail I sent (it has receipts) goes back to Sent, the rest to the Inbox.
+                        m.folder = if m.receipts.is_empty() { Folder::Inbox } else { Folder::Sent };
                     }
                 }
             }
@@ -282,7 +283,7 @@ impl Mailbox {
         }
     }
 
-    /// Newest first (drafts by their id).
+    /// Newest first by when sent; drafts (not sent) after them, newest first.
     pub fn sort(&mut self) {
         self.mail
             .sort_by(|a, b| (b.sent_at, b.id).cmp(&(a.sent_at, a.id)));

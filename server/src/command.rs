@@ -165,17 +165,6 @@ impl<'c> Ctx<'c> {
         }
     }
 
-    /// Refuses unless the actor may read stored file `file` (the server may read any).
-    pub async fn require_file(&mut self, file: xietong::files::FileId) -> Result<(), CommandError> {
-        match self.actor {
-            Actor::System => Ok(()),
-            Actor::User(user) => {
-                access::file(self.conn, user, file).await?;
-                Ok(())
-            }
-        }
-    }
-
     /// Refuses unless the actor administers the workspace (the server itself does). Takes the
     /// workspace scope's lock first, so administrative commands run one at a time on every node
     /// (two concurrent moves cannot make a loop of departments, nor two admins deactivate each

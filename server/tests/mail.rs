@@ -150,6 +150,18 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     .await;
     assert!(mailbox(&server, &carol).await.mail.is_empty());
     assert!(mailbox(&server, &erin).await.mail.is_empty());
+    // Nothing of it is replayed to her, even from the start of her log: not the mail, not its
+    // notification.
+    let mut replay = server.connect(&erin).await;
+    let (events, _) = replay.subscribe(Scope::User(erin_id), Some(xietong::Seq::ZERO)).await;
+    assert!(events.iter().any(|e| matches!(e.body, EventBody::MailRemoved { mail } if mail == id)));
+    assert!(!events.iter().any(|e| match &e.body {
+        EventBody::MailSaved { mail } => mail.id == id,
+        EventBody::Notified { note } => note.item == id.0,
+        _ => false,
+    }), "{events:?}");
+    let notes: serde_json::Value = server.server_fn(&erin, "workspace", "").await.json().await.unwrap();
+    assert!(!notes.to_string().contains("季度会议"), "{notes}");
     assert_eq!(download_status(&server, &carol, file).await, 404);
     assert_eq!(refused(&mut c, Command::ReadMail(ReadMail { mail: id })).await, ErrorCode::NotFound);
     assert_eq!(mailbox(&server, &bob).await.mail.len(), 1);

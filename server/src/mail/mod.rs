@@ -196,10 +196,11 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveMail) -> Result<CommandOutput
             if mail.from.id != me.id || mail.sent_at.is_some() {
                 return Err(CommandError::Conflict("only a draft of one's own is changed".into()));
             }
-            sqlx::query(
+            // Only while still a draft: a send that committed meanwhile wins.
+            let changed = sqlx::query(
                 "UPDATE mails SET subject = $1, body = $2, html = $3, chosen = $4,
                                   in_reply_to = COALESCE($5, in_reply_to)
-                 WHERE id = $6",
+                 WHERE id = $6 AND sender_id = $7 AND sent_at IS NULL",
             )
             .bind(&fields.subject)
             .bind(&fields.body)
@@ -207,15 +208,34 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveMail) -> Result<CommandOutput
             .bind(&chosen)
             .bind(command.in_reply_to.map(|m| m.0))
             .bind(id.0)
+            .bind(me.id.0)
             .execute(ctx.conn())
-            .await?;
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                return Err(CommandError::Conflict("only a draft of one's own is changed".into()));
+            }
             id
         }
     };
     crate::files::attach(ctx, &command.attachments, crate::files::AttachTo::Mail(id)).await?;
+    let had: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE mail_id = $1")
+        .bind(id.0)
+        .fetch_one(ctx.conn())
+        .await?;
+    if had as usize + command.forward_files.len() > xietong::limits::MAX_ATTACHMENTS {
+        return Err(xietong::ValidationError::MailText.into());
+    }
     for file in &command.forward_files {
-        // Only files one may read: another mail's one holds, say.
-        ctx.require_file(*file).await?;
+        // Only a file of a mail one holds (a forward).
+        let of_mail: Option<Option<i64>> = sqlx::query_scalar("SELECT mail_id FROM files WHERE id = $1")
+            .bind(file.0)
+            .fetch_optional(ctx.conn())
+            .await?;
+        match of_mail.flatten() {
+            Some(m) if crate::access::mail(ctx.conn(), me.id, MailId(m)).await? => {}
+            _ => return Err(Denied::NotFound("file").into()),
+        }
         sqlx::query(
             "INSERT INTO files (hash, name, size, mime, owner_id, mail_id, created_at)
              SELECT hash, name, size, mime, $1, $2, $3 FROM files WHERE id = $4",
@@ -257,6 +277,16 @@ async fn send(ctx: &mut Ctx<'_>, id: MailId, fields: &MailFields) -> Result<Comm
         )));
     }
     let now = ctx.now();
+    // Sent once: of two sends at the same moment, the second finds it sent.
+    let first = sqlx::query("UPDATE mails SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL")
+        .bind(now)
+        .bind(id.0)
+        .execute(ctx.conn())
+        .await?
+        .rows_affected();
+    if first != 1 {
+        return Err(CommandError::Conflict("this mail has been sent already".into()));
+    }
     for (user, role) in &recipients {
         sqlx::query(
             "INSERT INTO mail_boxes (mail_id, user_id, role, folder) VALUES ($1, $2, $3, 'inbox')",
@@ -267,7 +297,6 @@ async fn send(ctx: &mut Ctx<'_>, id: MailId, fields: &MailFields) -> Result<Comm
         .execute(ctx.conn())
         .await?;
     }
-    sqlx::query("UPDATE mails SET sent_at = $1 WHERE id = $2").bind(now).bind(id.0).execute(ctx.conn()).await?;
     sqlx::query("UPDATE mail_boxes SET folder = 'sent' WHERE mail_id = $1 AND user_id = $2")
         .bind(id.0)
         .bind(me.id.0)
@@ -292,7 +321,8 @@ async fn send(ctx: &mut Ctx<'_>, id: MailId, fields: &MailFields) -> Result<Comm
                 href: format!("/mail?m={id}"),
             },
             to: &to,
-            escalate: None,
+            // Checked when it goes out: a mail recalled (or read) meanwhile is not emailed.
+            escalate: Some((0, crate::notify::item_key(Module::Mail, id.0))),
             outside_only: false,
         },
     )
@@ -368,7 +398,26 @@ pub async fn recall(ctx: &mut Ctx<'_>, command: &RecallMail) -> Result<CommandOu
             continue;
         }
         recalled += 1;
-        ctx.append(Scope::User(UserId(user)), EventBody::MailRemoved { mail: mail.id }).await?;
+        let scope = Scope::User(UserId(user));
+        // Nothing of it stays with them: its copy and its notification leave their log and
+        // their notification list (a client replaying from the start finds it removed).
+        let removed = EventBody::MailRemoved { mail: mail.id };
+        store::redact(
+            ctx.conn(),
+            scope,
+            &[
+                format!("{{\"mail_saved\":{{\"mail\":{{\"id\":{},", mail.id),
+                format!("{{\"notified\":{{\"note\":{{\"module\":\"mail\",\"item\":{},", mail.id),
+            ],
+            &removed,
+        )
+        .await?;
+        sqlx::query("DELETE FROM notes WHERE user_id = $1 AND module = 'mail' AND item_id = $2")
+            .bind(user)
+            .bind(mail.id.0)
+            .execute(ctx.conn())
+            .await?;
+        ctx.append(scope, removed).await?;
         let receipt = Receipt {
             user: UserRef { id: UserId(user), username },
             role: role_of(&role).unwrap_or(Role::To),
@@ -464,7 +513,10 @@ pub async fn save_folder(ctx: &mut Ctx<'_>, command: &SaveMailFolder) -> Result<
         (None, true) => return Err(CommandError::Invalid("a folder is named in 1 to 64 characters".into())),
         (Some(id), true) => {
             own_folder(ctx, id).await?;
-            sqlx::query("UPDATE mail_boxes SET folder = 'inbox' WHERE user_id = $1 AND folder = $2")
+            sqlx::query(
+                "UPDATE mail_boxes SET folder = CASE WHEN role = 'from' THEN 'sent' ELSE 'inbox' END
+                 WHERE user_id = $1 AND folder = $2",
+            )
                 .bind(me.0)
                 .bind(Folder::Own(id).key())
                 .execute(ctx.conn())

@@ -285,6 +285,31 @@ pub async fn insert_event(conn: &mut Conn, event: &Event) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Rewrites a scope's stored events whose JSON body starts with one of `prefixes` to `body`:
+/// what was taken back (a recalled mail) is not replayed, even to a client that asks for the
+/// scope from its start. Their places in the log stay (no gap).
+pub async fn redact(
+    conn: &mut Conn,
+    scope: Scope,
+    prefixes: &[String],
+    body: &EventBody,
+) -> Result<u64, StoreError> {
+    let replacement = serde_json::to_string(body)?;
+    let mut redacted = 0;
+    for prefix in prefixes {
+        // `%` and `_` in a prefix would be wildcards: the callers' prefixes are JSON of ids
+        // and keys; an `_` matches itself among the rest.
+        redacted += sqlx::query("UPDATE events SET body = $1 WHERE scope = $2 AND body LIKE $3")
+            .bind(&replacement)
+            .bind(scope.to_string())
+            .bind(format!("{prefix}%"))
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(redacted)
+}
+
 /// A boolean column: PostgreSQL has a type for it, SQLite stores 0 or 1.
 pub fn flag(row: &DbRow, column: &str) -> Result<bool, sqlx::Error> {
     row.try_get::<bool, _>(column)
