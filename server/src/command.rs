@@ -499,3 +499,44 @@ async fn run_once(
         duplicate: false,
     })
 }
+
+/// Every few seconds, on every node: runs, as the server, the command `command(id)` for each
+/// id `due_sql` finds due at the time bound to `$1` (a scheduled notice or story to release).
+/// A command run twice (two nodes) must be a no-op the second time; `what` names the work in
+/// the log.
+pub async fn run_due_now_and_then(
+    store: crate::store::Store,
+    log: crate::events::EventLog,
+    stop: tokio_util::sync::CancellationToken,
+    due_sql: &'static str,
+    command: fn(i64) -> Command,
+    what: &'static str,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+        }
+        let due: Result<Vec<i64>, sqlx::Error> = sqlx::query_scalar(due_sql)
+            .bind(now_ms())
+            .fetch_all(store.pool())
+            .await;
+        match due {
+            Ok(ids) => {
+                for id in ids {
+                    let submitted = log
+                        .run(Submission {
+                            actor: Actor::System,
+                            client_id: None,
+                            command: command(id),
+                        })
+                        .await;
+                    if let Err(e) = submitted {
+                        tracing::warn!(id, error = %e, "cannot {what}");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot look for what to {what}"),
+        }
+    }
+}

@@ -6,7 +6,6 @@
 //! nobody (a view is not worth a live event to every reader).
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use sqlx::Row;
 use tokio_util::sync::CancellationToken;
@@ -716,37 +715,17 @@ pub async fn share(ctx: &mut Ctx<'_>, command: &ShareStory) -> Result<CommandOut
 /// Publishes scheduled stories whose time has come, every few seconds, on every node (one
 /// released twice is released once: the second finds it published).
 pub async fn release_now_and_then(store: Store, log: crate::events::EventLog, stop: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-        }
-        let due: Result<Vec<i64>, sqlx::Error> = sqlx::query_scalar(
-            "SELECT id FROM stories
-             WHERE status = 'scheduled' AND (publish_at IS NULL OR publish_at <= $1)
-             ORDER BY id LIMIT 50",
-        )
-        .bind(store::now_ms())
-        .fetch_all(store.pool())
-        .await;
-        match due {
-            Ok(ids) => {
-                for id in ids {
-                    let submitted = log
-                        .run(crate::command::Submission {
-                            actor: Actor::System,
-                            client_id: None,
-                            command: xietong::Command::ReleaseStory(ReleaseStory { story: StoryId(id) }),
-                        })
-                        .await;
-                    if let Err(e) = submitted {
-                        tracing::warn!(story = id, error = %e, "cannot publish a scheduled story");
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot look for scheduled stories"),
-        }
-    }
+    crate::command::run_due_now_and_then(
+        store,
+        log,
+        stop,
+        "SELECT id FROM stories
+         WHERE status = 'scheduled' AND (publish_at IS NULL OR publish_at <= $1)
+         ORDER BY id LIMIT 50",
+        |id| xietong::Command::ReleaseStory(ReleaseStory { story: StoryId(id) }),
+        "publish a scheduled story",
+    )
+    .await
 }
 
 /// The news page for `user`.

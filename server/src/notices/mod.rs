@@ -776,37 +776,17 @@ pub async fn release_due(ctx: &mut Ctx<'_>, command: &ReleaseNotice) -> Result<C
 /// Releases scheduled notices whose time has come, every few seconds, on every node (a
 /// notice released twice is released once: the second finds it published).
 pub async fn release_now_and_then(store: Store, log: crate::events::EventLog, stop: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-        }
-        let due: Result<Vec<i64>, sqlx::Error> = sqlx::query_scalar(
-            "SELECT id FROM notices
-             WHERE status = 'scheduled' AND (valid_from IS NULL OR valid_from <= $1)
-             ORDER BY id LIMIT 50",
-        )
-        .bind(store::now_ms())
-        .fetch_all(store.pool())
-        .await;
-        match due {
-            Ok(ids) => {
-                for id in ids {
-                    let submitted = log
-                        .run(crate::command::Submission {
-                            actor: Actor::System,
-                            client_id: None,
-                            command: xietong::Command::ReleaseNotice(ReleaseNotice { notice: NoticeId(id) }),
-                        })
-                        .await;
-                    if let Err(e) = submitted {
-                        tracing::warn!(notice = id, error = %e, "cannot release a scheduled notice");
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot look for scheduled notices"),
-        }
-    }
+    crate::command::run_due_now_and_then(
+        store,
+        log,
+        stop,
+        "SELECT id FROM notices
+         WHERE status = 'scheduled' AND (valid_from IS NULL OR valid_from <= $1)
+         ORDER BY id LIMIT 50",
+        |id| xietong::Command::ReleaseNotice(ReleaseNotice { notice: NoticeId(id) }),
+        "release a scheduled notice",
+    )
+    .await
 }
 
 /// Whether `user` has read notice `id` (for an escalation).
