@@ -74,6 +74,34 @@ pub struct MailFields {
     /// Markdown.
     #[serde(default)]
     pub body: String,
+    /// Email addresses outside the organisation it also goes to (when the deployment allows
+    /// mail to leave it), by email over SMTP.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outside: Vec<String>,
+}
+
+/// A mail goes to at most this many outside addresses.
+pub const MAX_OUTSIDE_ADDRESSES: usize = 20;
+/// One person sends at most this many emails to outside addresses a day: the organisation's
+/// sending address is not for bulk mail (nor a stolen account's spam).
+pub const MAX_OUTSIDE_PER_DAY: i64 = 200;
+
+/// Whether `address` looks like one plain email address (`name@example.com`): one `@`, a
+/// dotted domain, no spaces, no display name, no list. The SMTP library checks it again.
+pub fn is_email_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    address.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !address
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;:\"()[]\\".contains(c))
 }
 
 impl MailFields {
@@ -89,6 +117,11 @@ impl MailFields {
         if self.to.len() + self.cc.len() + self.bcc.len() > crate::limits::MAX_AUDIENCE_MEMBERS {
             return Err(ValidationError::Audience);
         }
+        if self.outside.len() > MAX_OUTSIDE_ADDRESSES
+            || !self.outside.iter().all(|a| is_email_address(a))
+        {
+            return Err(ValidationError::OutsideAddress);
+        }
         Ok(())
     }
 
@@ -98,7 +131,7 @@ impl MailFields {
         if self.subject.trim().is_empty() {
             return Err(ValidationError::MailText);
         }
-        if self.to.is_empty() && self.cc.is_empty() && self.bcc.is_empty() {
+        if self.to.is_empty() && self.cc.is_empty() && self.bcc.is_empty() && self.outside.is_empty() {
             return Err(ValidationError::Audience);
         }
         Ok(())
@@ -129,6 +162,9 @@ pub struct Mail {
     pub cc: Vec<UserRef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bcc: Vec<UserRef>,
+    /// Outside email addresses it went to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outside: Vec<String>,
     pub subject: String,
     pub body: String,
     /// `body` rendered and sanitised.
@@ -152,6 +188,30 @@ pub struct Mail {
     /// The sender's: each recipient and whether they read it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub receipts: Vec<Receipt>,
+    /// Its text (`body`, `html`) is left out: the holder fetches it on opening it
+    /// (`POST /api/mail_text`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abridged: bool,
+}
+
+impl Mail {
+    /// A received mail as told to its recipient and listed in their mailbox: without its text,
+    /// so a mail to 2,000 people is not 2,000 copies of it (the sender's copy is whole).
+    pub fn abridged(mut self) -> Mail {
+        self.body.clear();
+        self.html.clear();
+        self.abridged = true;
+        self
+    }
+
+    /// Fills in the text of an abridged mail from the whole one.
+    pub fn fill_text(&mut self, whole: &Mail) {
+        if self.abridged && self.id == whole.id {
+            self.body = whole.body.clone();
+            self.html = whole.html.clone();
+            self.abridged = false;
+        }
+    }
 }
 
 /// Command: save a draft (`mail: None` for a new one) — or, with `send`, send it.
@@ -233,6 +293,9 @@ pub struct Mailbox {
     pub head: Seq,
     pub folders: Vec<MailFolder>,
     pub mail: Vec<Mail>,
+    /// Mail may go to outside addresses too (the deployment sends it over SMTP).
+    #[serde(default)]
+    pub outside_mail: bool,
 }
 
 /// Mail a mailbox snapshot holds at most.

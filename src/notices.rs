@@ -168,9 +168,37 @@ pub struct Notice {
     pub read_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledged_at: Option<i64>,
+    /// Files readable by whoever reads the notice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::files::FileInfo>,
+    /// Its text (`fields.body`, `html`, `changes`) is left out: a reader fetches it on opening
+    /// it (`POST /api/notice_text`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abridged: bool,
 }
 
 impl Notice {
+    /// The notice as told to readers and reviewers in their scopes and boards: without its
+    /// text, so a notice to 10,000 people is not 10,000 copies of it (only its author's copy
+    /// is whole).
+    pub fn abridged(mut self) -> Notice {
+        self.fields.body.clear();
+        self.html.clear();
+        self.changes.clear();
+        self.abridged = true;
+        self
+    }
+
+    /// Fills in the text of an abridged notice from the whole one.
+    pub fn fill_text(&mut self, whole: &Notice) {
+        if self.abridged && self.id == whole.id && self.updated_at == whole.updated_at {
+            self.fields.body = whole.fields.body.clone();
+            self.html = whole.html.clone();
+            self.changes = whole.changes.clone();
+            self.abridged = false;
+        }
+    }
+
     pub fn pinned(&self, now: i64) -> bool {
         self.status == NoticeStatus::Published && self.fields.pinned_until.is_some_and(|p| p > now)
     }
@@ -189,6 +217,12 @@ pub struct SaveNotice {
     pub fields: NoticeFields,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub revision_note: String,
+    /// Finished uploads to attach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
+    /// Attached files to take off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_attachments: Vec<crate::files::FileId>,
 }
 
 /// Command (its author): publish a draft — at once, at its `valid_from`, or after review.
@@ -227,8 +261,12 @@ pub struct AcknowledgeNotice {
     pub notice: NoticeId,
 }
 
+/// A notice's readers are reminded at most once in this long: a reminder is a notification,
+/// an email or an SMS to each of them.
+pub const REMIND_EVERY_MS: i64 = 10 * 60 * 1000;
+
 /// Command (its author): remind everyone who has not read it (or, if it needs
-/// acknowledgement, not acknowledged it).
+/// acknowledgement, not acknowledged it) — at most once every `REMIND_EVERY_MS`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemindNotice {
     pub notice: NoticeId,

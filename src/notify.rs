@@ -362,7 +362,11 @@ impl DeliveryState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     pub id: i64,
+    /// Whom it is for; for an email to an outside address, whose it is (its sender).
     pub to: UserRef,
+    /// The outside address it goes to, if not `to`'s own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     pub via: Via,
     pub module: Module,
     pub title: String,

@@ -118,6 +118,23 @@ pub struct FileHit {
     pub snippet: String,
 }
 
+/// One item of an office module found by its words — a mail the reader holds, a notice
+/// published to them (or theirs) — with where it opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemHit {
+    pub module: crate::notify::Module,
+    pub id: i64,
+    pub title: String,
+    /// Who wrote it.
+    pub by: String,
+    /// When it was sent or published (milliseconds since the epoch).
+    pub at: i64,
+    /// The words in their place.
+    pub snippet: String,
+    /// The page that opens it.
+    pub href: String,
+}
+
 /// Around `at` (a byte offset in `text`): about `width` characters, on character boundaries,
 /// on one line.
 pub fn snippet(text: &str, at: usize, width: usize) -> String {

@@ -83,6 +83,8 @@ pub enum ValidationError {
     ReplyText,
     #[error("A mail has a subject of 1 to {MAX_STORY_TITLE_CHARS} characters, a body of at most {MAX_STORY_BODY_CHARS} and at most {MAX_ATTACHMENTS} files")]
     MailText,
+    #[error("Outside addresses are plain email addresses (name@example.com), at most {} of them", crate::mail::MAX_OUTSIDE_ADDRESSES)]
+    OutsideAddress,
 }
 
 /// A reaction: one emoji, possibly a sequence (skin tone, ZWJ family, flag), nothing else —

@@ -106,6 +106,12 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         query: &str,
     ) -> Result<Vec<xietong::search::FileHit>, AppError>;
+    /// Office items (mail one holds, notices published to one) found by their words.
+    async fn search_items(
+        &self,
+        user: &CurrentUser,
+        query: &str,
+    ) -> Result<Vec<xietong::search::ItemHit>, AppError>;
     /// The organisation: departments, roles, people (every signed-in user reads it).
     async fn organisation(&self, user: &CurrentUser)
         -> Result<xietong::org::OrgSnapshot, AppError>;
@@ -142,6 +148,12 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         user: &CurrentUser,
     ) -> Result<xietong::notices::NoticeBoard, AppError>;
+    /// A notice with its text (for someone who may read it).
+    async fn notice_text(
+        &self,
+        user: &CurrentUser,
+        notice: xietong::NoticeId,
+    ) -> Result<xietong::notices::Notice, AppError>;
     /// Who has read a notice (its author or an admin).
     async fn notice_readers(
         &self,
@@ -166,6 +178,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<xietong::forum::TopicPage, AppError>;
     /// The signed-in user's mailbox: their folders and the mail they hold.
     async fn mail(&self, user: &CurrentUser) -> Result<xietong::mail::Mailbox, AppError>;
+    /// A mail one holds, with its text.
+    async fn mail_text(
+        &self,
+        user: &CurrentUser,
+        mail: xietong::MailId,
+    ) -> Result<xietong::mail::Mail, AppError>;
     /// The signed-in user's short messages, received and sent.
     async fn short_messages(
         &self,

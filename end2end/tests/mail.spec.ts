@@ -60,4 +60,20 @@ test('mail: sent to two people, the sender sees one read it live; recalled while
   await reply.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: /^Inbox/ }).click();
   await expect(page.getByRole('list', { name: 'Mail' }).getByRole('button', { name: `Re: ${subject}` })).toBeVisible();
+
+  // The searchbox finds the mail Bob holds and opens it; Carol, from whom it was recalled, finds none.
+  const box = bob.page.getByRole('searchbox', { name: 'Search' });
+  await box.fill(`${subject} 会议室`);
+  await box.press('Enter');
+  const found = bob.page.getByRole('list', { name: 'Mail and notices found' });
+  await expect(found.getByRole('link')).toHaveCount(1);
+  await expect(found.getByRole('link')).toContainText(subject);
+  await found.getByRole('link').click();
+  await expect(bob.page).toHaveURL(/\/mail\?m=\d+$/);
+  await expect(bob.page.getByRole('article', { name: subject })).toBeVisible();
+  const carolBox = carol.page.getByRole('searchbox', { name: 'Search' });
+  await carolBox.fill(`${subject} 会议室`);
+  await carolBox.press('Enter');
+  await expect(carol.page.getByText('No messages found')).toBeVisible();
+  await expect(carol.page.getByRole('list', { name: 'Mail and notices found' })).toHaveCount(0);
 });

@@ -203,6 +203,26 @@ pub async fn mail(conn: &mut Conn, user: UserId, mail: xietong::MailId) -> Resul
     Ok(held == Some(0))
 }
 
+/// Whether `user` may read a notice (and its files): its author always; a recipient while it
+/// is published; a reviewer of its type while it waits for review. The board's rule.
+pub async fn notice(conn: &mut Conn, user: UserId, notice: xietong::NoticeId) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT n.id FROM notices n
+         WHERE n.id = $1 AND (
+               n.author_id = $2
+            OR (n.status = 'published' AND EXISTS (
+                   SELECT 1 FROM notice_recipients r WHERE r.notice_id = n.id AND r.user_id = $2))
+            OR (n.status = 'pending_review' AND EXISTS (
+                   SELECT 1 FROM notice_types t JOIN user_roles ur ON ur.role_id = t.review_role
+                   WHERE t.id = n.type_id AND ur.user_id = $2)))",
+    )
+    .bind(notice.0)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// Whether `user` may read a story: a published one where its column is read; an unpublished
 /// one only by the column's editors.
 pub async fn story(
@@ -341,21 +361,32 @@ pub async fn file(
     user: &CurrentUser,
     id: xietong::files::FileId,
 ) -> Result<ReadableFile, Denied> {
-    type Row = (String, String, i64, String, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    type Row = (
+        String,
+        String,
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
     let row: Option<Row> = sqlx::query_as(
-        "SELECT hash, name, size, mime, entry_id, channel_id, story_id, mail_id FROM files
-         WHERE id = $1",
+        "SELECT hash, name, size, mime, entry_id, channel_id, story_id, mail_id, notice_id
+         FROM files WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((hash, name, size, mime, entry, channel, story_id, mail_id)) = row else {
+    let Some((hash, name, size, mime, entry, channel, story_id, mail_id, notice_id)) = row else {
         return Err(Denied::NotFound("file"));
     };
-    let readable = match (entry, channel, story_id, mail_id) {
+    let readable = match (entry, channel, story_id, mail_id, notice_id) {
         (Some(entry), ..) => cabinet_entry(conn, user, EntryId(entry)).await?.is_some(),
-        (None, None, Some(id), _) => story(conn, user.id, xietong::StoryId(id)).await?,
-        (None, None, None, Some(id)) => mail(conn, user.id, xietong::MailId(id)).await?,
+        (None, None, Some(id), ..) => story(conn, user.id, xietong::StoryId(id)).await?,
+        (None, None, None, Some(id), _) => mail(conn, user.id, xietong::MailId(id)).await?,
+        (None, None, None, None, Some(id)) => notice(conn, user.id, xietong::NoticeId(id)).await?,
         (None, Some(channel), ..) => {
             let scope = Scope::Channel(ChannelId(channel));
             match check(conn, user, scope, Need::Read).await {
@@ -364,7 +395,7 @@ pub async fn file(
                 Err(_) => false,
             }
         }
-        (None, None, None, None) => false,
+        (None, None, None, None, None) => false,
     };
     if !readable {
         return Err(Denied::NotFound("file"));

@@ -35,6 +35,14 @@ fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal
 }
 
+/// A search's failure as the browser sees it: a query too long is the asker's to fix.
+fn search_error(e: crate::search::SearchError) -> AppError {
+    match e {
+        crate::search::SearchError::TooLong => AppError::Invalid(e.to_string()),
+        other => internal(other),
+    }
+}
+
 impl From<CommandError> for AppError {
     fn from(e: CommandError) -> Self {
         match e {
@@ -42,6 +50,9 @@ impl From<CommandError> for AppError {
             CommandError::NotFound(m) => AppError::NotFound(m),
             CommandError::Forbidden(m) => AppError::Forbidden(m),
             CommandError::Conflict(m) => AppError::Conflict(m),
+            e @ CommandError::Store(_) if e.code() == xietong::ErrorCode::Conflict => {
+                AppError::Conflict(e.public_message())
+            }
             CommandError::Store(e) => internal(e),
         }
     }
@@ -385,6 +396,14 @@ impl Backend for ServerBackend {
         Ok(crate::notices::board(&self.state.store, user).await?)
     }
 
+    async fn notice_text(
+        &self,
+        user: &CurrentUser,
+        notice: xietong::NoticeId,
+    ) -> Result<xietong::notices::Notice, AppError> {
+        Ok(crate::notices::text(&self.state.store, user, notice).await?)
+    }
+
     async fn notice_readers(
         &self,
         user: &CurrentUser,
@@ -418,7 +437,16 @@ impl Backend for ServerBackend {
     }
 
     async fn mail(&self, user: &CurrentUser) -> Result<xietong::mail::Mailbox, AppError> {
-        Ok(crate::mail::mailbox(&self.state.store, user).await?)
+        let outside_mail = self.state.hub.outlets().outside_mail;
+        Ok(crate::mail::mailbox(&self.state.store, user, outside_mail).await?)
+    }
+
+    async fn mail_text(
+        &self,
+        user: &CurrentUser,
+        mail: xietong::MailId,
+    ) -> Result<xietong::mail::Mail, AppError> {
+        Ok(crate::mail::text(&self.state.store, user, mail).await?)
     }
 
     async fn short_messages(
@@ -462,10 +490,7 @@ impl Backend for ServerBackend {
         }
         crate::search::search(&self.state.store, user, query)
             .await
-            .map_err(|e| match e {
-                crate::search::SearchError::TooLong => AppError::Invalid(e.to_string()),
-                other => internal(other),
-            })
+            .map_err(search_error)
     }
 
     async fn search_files(
@@ -478,10 +503,20 @@ impl Backend for ServerBackend {
         }
         crate::files::search::search_files(&self.state.store, user, query)
             .await
-            .map_err(|e| match e {
-                crate::search::SearchError::TooLong => AppError::Invalid(e.to_string()),
-                other => internal(other),
-            })
+            .map_err(search_error)
+    }
+
+    async fn search_items(
+        &self,
+        user: &CurrentUser,
+        query: &str,
+    ) -> Result<Vec<xietong::search::ItemHit>, AppError> {
+        if !self.state.hub.take_command_token(user.id) {
+            return Err(AppError::RateLimited);
+        }
+        crate::search::items::search_items(&self.state.store, user, query)
+            .await
+            .map_err(search_error)
     }
 
     fn https(&self) -> bool {

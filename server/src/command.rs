@@ -93,6 +93,7 @@ impl CommandError {
             CommandError::NotFound(_) => ErrorCode::NotFound,
             CommandError::Forbidden(_) => ErrorCode::Forbidden,
             CommandError::Conflict(_) => ErrorCode::Conflict,
+            CommandError::Store(_) if self.duplicate() || self.crossed() => ErrorCode::Conflict,
             CommandError::Store(_) => ErrorCode::Internal,
         }
     }
@@ -100,11 +101,44 @@ impl CommandError {
     /// What the client is told: the reason for expected refusals, nothing internal.
     pub fn public_message(&self) -> String {
         match self {
+            CommandError::Store(_) if self.duplicate() => {
+                "that already exists: someone saved the same a moment ago".into()
+            }
+            CommandError::Store(_) if self.crossed() => {
+                "another change crossed this one; try again".into()
+            }
             CommandError::Store(_) => "the server could not apply this; retry".into(),
             other => other.to_string(),
         }
     }
+
+    fn database_error(&self) -> Option<&dyn sqlx::error::DatabaseError> {
+        match self {
+            CommandError::Store(StoreError::Db(sqlx::Error::Database(d))) => Some(d.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// A unique index refused a row another writer stored a moment before (two people giving
+    /// a folder the same name at once: the command's own check could not see the other yet).
+    fn duplicate(&self) -> bool {
+        self.database_error().is_some_and(|d| d.is_unique_violation())
+    }
+
+    /// PostgreSQL broke a deadlock between two writers that lock rows in different orders (a
+    /// read receipt crossing a recall, two people mailing each other at once) by failing this
+    /// one: run again, it goes through.
+    pub fn crossed(&self) -> bool {
+        self.database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == "40P01" || code == "40001")
+    }
 }
+
+/// Attempts at a command alone in its batch that crossed another writer
+/// (`CommandError::crossed`). In a batch, the locks earlier commands hold stay held, so a
+/// retry there would meet the same cycle: a batch's crossed command fails alone.
+pub(crate) const CROSSED_ATTEMPTS: usize = 3;
 
 /// What a command sees while it runs: its transaction (a savepoint), its actor, and the events
 /// it has appended so far.
@@ -474,12 +508,21 @@ async fn run_once(
         kinds: &mut memo.kinds,
         presence,
     };
-    let output = execute(&mut ctx, &submission.command).await?;
+    let output = match execute(&mut ctx, &submission.command).await {
+        Ok(output) => output,
+        Err(e) => {
+            if e.duplicate() {
+                // Told to the client as a conflict; kept in the log in case it is a bug.
+                tracing::warn!(error = %e, "a unique index refused a command's row");
+            }
+            return Err(e);
+        }
+    };
     let at = ctx.at;
     let events = std::mem::take(&mut ctx.events);
     if let Some((user, client_id)) = key {
         let json = serde_json::to_string(&output).map_err(StoreError::CorruptEvent)?;
-        sqlx::query(
+        let recorded = sqlx::query(
             "INSERT INTO commands (user_id, client_id, output, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(user.0)
@@ -487,7 +530,17 @@ async fn run_once(
         .bind(&json)
         .bind(at)
         .execute(&mut *conn)
-        .await?;
+        .await;
+        match recorded {
+            Ok(_) => {}
+            // The same command, sent twice at once (two nodes): the other one was applied.
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                return Err(CommandError::Conflict(
+                    "this was sent twice at once and applied once; reload to see it".into(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
         // A retry later in the same batch is answered from here.
         if let Some(applied) = &mut memo.applied {
             applied.insert((user.0, client_id.0.clone()), json);

@@ -172,6 +172,11 @@ pub struct Config {
     #[arg(long, env = "XIETONG_WEBHOOK_PRIVATE")]
     pub webhook_private_ok: bool,
 
+    /// Let internal mail also go to outside email addresses (a field "Outside addresses" in
+    /// Compose), sent through `--smtp-url`, which it needs.
+    #[arg(long, env = "XIETONG_MAIL_OUTSIDE")]
+    pub mail_outside: bool,
+
     /// Directory holding the built site (pkg/ with the WASM, JS and CSS, and public files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

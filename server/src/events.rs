@@ -120,6 +120,34 @@ async fn write_loop(
     }
 }
 
+/// A command alone in its batch: its failure is the batch's, nothing to redo — except a
+/// deadlock the database broke by failing it (`CommandError::crossed`), tried again.
+async fn commit_one(
+    store: &Store,
+    batch: &[Submission],
+    presence: &dyn Presence,
+) -> Result<Vec<Result<Applied, CommandError>>, StoreError> {
+    let mut attempt = 1;
+    loop {
+        let mut tx = store.write().await?;
+        let mut memo = BatchMemo::preload(&mut tx, batch).await?;
+        match command::apply(&mut tx, &batch[0], Fence::None, &mut memo, presence).await? {
+            Ok(applied) => {
+                tx.commit().await?;
+                return Ok(vec![Ok(applied)]);
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                if e.crossed() && attempt < command::CROSSED_ATTEMPTS {
+                    attempt += 1;
+                    continue;
+                }
+                return Ok(vec![Err(e)]);
+            }
+        }
+    }
+}
+
 /// Applies a batch in one transaction. Each command gets its own outcome; a broken transaction
 /// (or a failed commit) fails the whole batch and nothing is written.
 ///
@@ -131,17 +159,15 @@ pub(crate) async fn commit(
     batch: &[Submission],
     presence: &dyn Presence,
 ) -> Result<Vec<Result<Applied, CommandError>>, StoreError> {
+    if batch.len() == 1 {
+        return commit_one(store, batch, presence).await;
+    }
     let mut tx = store.write().await?;
     let mut memo = BatchMemo::preload(&mut tx, batch).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for submission in batch {
         match command::apply(&mut tx, submission, Fence::None, &mut memo, presence).await? {
             Ok(applied) => outcomes.push(Ok(applied)),
-            // Alone in its batch, the command's failure is the batch's: nothing to redo.
-            Err(e) if batch.len() == 1 => {
-                tx.rollback().await?;
-                return Ok(vec![Err(e)]);
-            }
             Err(_) => break,
         }
     }

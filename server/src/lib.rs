@@ -243,6 +243,11 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
             Ok(n) => tracing::info!(messages = n, "search index: earlier messages added"),
             Err(e) => tracing::warn!(error = %e, "search index: earlier messages not added"),
         }
+        match search::items::backfill(&indexing).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(items = n, "search index: earlier mail and notices added"),
+            Err(e) => tracing::warn!(error = %e, "search index: earlier mail and notices not added"),
+        }
     });
     tokio::spawn(auth::sweep_sessions(
         hub.clone(),

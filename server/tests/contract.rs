@@ -984,7 +984,7 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         let server = &server;
         async move { BoardView(fetch::<NoticeBoard>(server, &cookie, "notices", "").await) }
     };
-    let first = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("一", "正文一"), revision_note: String::new() })).await);
+    let first = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("一", "正文一"), revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await);
     run(&mut a, Command::PublishNotice(PublishNotice { notice: first })).await;
     let mut observer = server.connect(&bob).await;
     holds(
@@ -993,18 +993,18 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         || board(bob.clone()),
         |v: &BoardView| (v.0.notices.clone(), v.0.types.clone()),
         async {
-            let second = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("二", "正文二"), revision_note: String::new() })).await);
+            let second = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("二", "正文二"), revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await);
             run(&mut a, Command::PublishNotice(PublishNotice { notice: second })).await;
             run(&mut b, Command::ReadNotice(ReadNotice { notice: first })).await;
             run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: second })).await;
-            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(second), fields: fields("二", "正文二（修订）"), revision_note: "修订".into() })).await;
+            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(second), fields: fields("二", "正文二（修订）"), revision_note: "修订".into(), attachments: Vec::new(), remove_attachments: Vec::new() })).await;
             run(&mut a, Command::WithdrawNotice(WithdrawNotice { notice: first })).await;
             run(&mut a, Command::DefineNoticeType(DefineNoticeType { name: "简报".into(), review_role: None })).await;
         },
     )
     .await;
     // The author: her board and the readers of a notice.
-    let third = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("三", "正文三"), revision_note: String::new() })).await);
+    let third = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("三", "正文三"), revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await);
     run(&mut a, Command::PublishNotice(PublishNotice { notice: third })).await;
     let mut observer = server.connect(&alice).await;
     holds(
@@ -1014,7 +1014,7 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         |v: &BoardView| v.0.notices.clone(),
         async {
             run(&mut b, Command::ReadNotice(ReadNotice { notice: third })).await;
-            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(third), fields: fields("三", "正文三 改"), revision_note: "改".into() })).await;
+            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(third), fields: fields("三", "正文三 改"), revision_note: "改".into(), attachments: Vec::new(), remove_attachments: Vec::new() })).await;
         },
     )
     .await;
@@ -1027,7 +1027,7 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         async {
             run(&mut c, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
             run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
-            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(third), fields: fields("三", "正文三 再改"), revision_note: "再改".into() })).await;
+            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(third), fields: fields("三", "正文三 再改"), revision_note: "再改".into(), attachments: Vec::new(), remove_attachments: Vec::new() })).await;
             run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
         },
     )

@@ -680,7 +680,7 @@ async fn an_unread_notice_escalates_to_email_and_sms_after_its_minutes() {
         urgent: true,
         escalate_after_minutes: Some(1),
     };
-    let id = match run(&base, &alice, Command::SaveNotice(SaveNotice { notice: None, fields, revision_note: String::new() })).await {
+    let id = match run(&base, &alice, Command::SaveNotice(SaveNotice { notice: None, fields, revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await {
         CommandOutput::NoticeChanged { notice, .. } => notice,
         other => panic!("{other:?}"),
     };
@@ -700,5 +700,106 @@ async fn an_unread_notice_escalates_to_email_and_sms_after_its_minutes() {
     let log = delivery_log(&base, &alice).await;
     let bobs: Vec<_> = log.iter().filter(|d| d.to.username == "bob").map(|d| d.state).collect();
     assert_eq!(bobs, [DeliveryState::Cancelled, DeliveryState::Cancelled], "{log:?}");
+    server.stop().await;
+}
+
+async fn mailbox(server: &TestServer, cookie: &str) -> xietong::mail::Mailbox {
+    server.server_fn(cookie, "mail", "").await.json().await.unwrap()
+}
+
+/// Mail to an outside address leaves through the real SMTP server where the deployment allows
+/// it: the mail as its sender wrote it (escaped in the HTML part), signed with who sent it,
+/// answers going to the sender; each address once; the admin's log shows where it went but
+/// not its subject. Where the deployment does not allow it, sending is refused and nothing
+/// leaves.
+#[tokio::test]
+async fn mail_goes_to_outside_addresses_over_smtp_where_allowed() {
+    use xietong::mail::{MailFields, SaveMail};
+    let dir = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start(dir.path(), free_port(), 0);
+    let smtp = sink.url();
+    let server = TestServer::start_with(dir.path(), |c| {
+        c.smtp_url = Some(smtp);
+        c.smtp_from = "协同 Office <office@example.com>".into();
+        c.mail_outside = true;
+    })
+    .await;
+    let base = server.base();
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let alice_id = whoami(&base, &alice).await.id;
+    let bob_id = whoami(&base, &bob).await.id;
+    set_contact(&base, &alice, alice_id, "alice@corp.example", "13800000001").await;
+    let mail = |outside: Vec<String>| {
+        Command::SaveMail(SaveMail {
+            mail: None,
+            fields: MailFields {
+                to: vec![AudienceMember::Person(bob_id)],
+                subject: "合同草案 <v2>".into(),
+                body: "<b>请审阅</b> & 回复".into(),
+                outside,
+                ..Default::default()
+            },
+            attachments: Vec::new(),
+            forward_files: Vec::new(),
+            in_reply_to: None,
+            send: true,
+        })
+    };
+    assert!(mailbox(&server, &alice).await.outside_mail);
+    run(&base, &alice, mail(vec!["partner@example.org".into(), "PARTNER@example.org".into()])).await;
+    let sent = sink.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(sent[0]["to"], serde_json::json!(["partner@example.org"]));
+    let data = sent[0]["data"].as_str().unwrap();
+    assert!(data.contains("Reply-To:") && data.contains("alice@corp.example"), "{data}");
+    let plain = part(data, "text/plain");
+    assert!(plain.contains("<b>请审阅</b> & 回复"), "{plain}");
+    let html = part(data, "text/html");
+    assert!(html.contains("&lt;b&gt;请审阅") && !html.contains("<b>请审阅"), "{html}");
+    assert!(html.contains("<strong>alice</strong>"), "who sent it: {html}");
+    // Bob sees where else it went.
+    let bobs = mailbox(&server, &bob).await;
+    assert_eq!(bobs.mail[0].outside, ["partner@example.org"]);
+    // Once: the same address in another case is the same address.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sink.messages().len(), 1);
+    let log = delivery_log(&base, &alice).await;
+    let row = log.iter().find(|d| d.address.is_some()).expect("a row for the outside address");
+    assert_eq!(row.address.as_deref(), Some("partner@example.org"));
+    assert_eq!(row.state, DeliveryState::Sent);
+    assert!(row.title.is_empty(), "a mail's subject is not for the admin's log: {row:?}");
+    server.stop().await;
+
+    // A deployment that keeps mail inside refuses it.
+    let inside_dir = tempfile::tempdir().unwrap();
+    let smtp = sink.url();
+    let server = TestServer::start_with(inside_dir.path(), |c| c.smtp_url = Some(smtp)).await;
+    let base = server.base();
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let bob_id = whoami(&base, &bob).await.id;
+    let command = Command::SaveMail(SaveMail {
+        mail: None,
+        fields: MailFields {
+            to: vec![AudienceMember::Person(bob_id)],
+            subject: "x".into(),
+            outside: vec!["partner@example.org".into()],
+            ..Default::default()
+        },
+        attachments: Vec::new(),
+        forward_files: Vec::new(),
+        in_reply_to: None,
+        send: true,
+    });
+    let response = http()
+        .post(format!("{base}/api/command"))
+        .header("cookie", &alice)
+        .json(&serde_json::json!({ "client_id": "outside-1", "command": command }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403, "{}", response.text().await.unwrap());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sink.messages().len(), 1);
     server.stop().await;
 }

@@ -97,6 +97,7 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
         bcc: vec![AudienceMember::Person(erin_id)],
         subject: "季度会议".into(),
         body: "周五下午三点，**301** 会议室。<script>alert(1)</script>".into(),
+        outside: Vec::new(),
     };
     let id = mail_of(run(&mut a, send(fields, vec![report])).await);
 
@@ -110,7 +111,14 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     assert_eq!(bobs.to.iter().map(|u| u.id).collect::<Vec<_>>(), vec![bob_id, carol_id]);
     assert_eq!(bobs.cc.iter().map(|u| u.id).collect::<Vec<_>>(), vec![dave_id]);
     assert!(bobs.bcc.is_empty() && bobs.receipts.is_empty());
-    assert!(bobs.html.contains("<strong>301</strong>") && !bobs.html.contains("<script"), "{}", bobs.html);
+    // Told without its text (a mail to 2,000 people is not 2,000 copies of it); opened, it is
+    // whole for a holder, and nobody else's.
+    assert!(bobs.abridged && bobs.body.is_empty() && bobs.html.is_empty(), "{bobs:?}");
+    let whole = server.server_fn(&bob, "mail_text", &format!("mail={}", id.0)).await;
+    assert_eq!(whole.status(), 200);
+    let whole: Mail = whole.json().await.unwrap();
+    assert!(whole.html.contains("<strong>301</strong>") && !whole.html.contains("<script"), "{}", whole.html);
+    assert_eq!(server.server_fn(&frank, "mail_text", &format!("mail={}", id.0)).await.status(), 404);
     let erins = wait_event(&mut erin_watch, Scope::User(erin_id), |e| match e {
         EventBody::MailSaved { mail } => Some(mail.clone()),
         _ => None,
@@ -256,5 +264,119 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     assert_eq!(daves.folders.len(), 1);
     // Alice still has her copy of the reply.
     assert!(mailbox(&server, &alice).await.mail.iter().any(|m| m.id == reply));
+    server.stop().await;
+}
+
+async fn found(server: &TestServer, cookie: &str, query: &str) -> Vec<(xietong::notify::Module, String)> {
+    let response = server.server_fn(cookie, "search_items", &format!("q={}", urlencode(query))).await;
+    assert_eq!(response.status(), 200);
+    let hits: Vec<xietong::search::ItemHit> = response.json().await.unwrap();
+    hits.into_iter().map(|h| (h.module, h.title)).collect()
+}
+
+/// The searchbox finds mail its holders hold (the sender's, the recipients', not a
+/// stranger's; gone once recalled) and notices published to their readers (gone once withdrawn).
+#[tokio::test]
+async fn search_finds_mail_one_holds_and_notices_published_to_one() {
+    use xietong::notices::{NoticeFields, PublishNotice, SaveNotice, WithdrawNotice};
+    use xietong::notify::Module;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let alice = server.sign_up("alice").await;
+    let bob = server.sign_up("bob").await;
+    let carol = server.sign_up("carol").await;
+    let bob_id = server.whoami(&bob).await.id;
+    let carol_id = server.whoami(&carol).await.id;
+    let mut a = server.connect(&alice).await;
+    let fields = |subject: &str, body: &str| MailFields {
+        to: vec![AudienceMember::Person(bob_id)],
+        cc: Vec::new(),
+        bcc: Vec::new(),
+        subject: subject.into(),
+        body: body.into(),
+        outside: Vec::new(),
+    };
+    let budget = mail_of(run(&mut a, send(fields("季度预算", "请在周五前提交上海办公室的预算表。"), Vec::new())).await);
+    mail_of(run(&mut a, send(fields("Offsite agenda", "Meeting notes for the offsite"), Vec::new())).await);
+    // Words (by prefix), Chinese inside a sentence, the subject; `from:`.
+    assert_eq!(found(&server, &bob, "上海办公室").await, [(Module::Mail, "季度预算".to_owned())]);
+    assert_eq!(found(&server, &alice, "meet offsite").await, [(Module::Mail, "Offsite agenda".to_owned())]);
+    assert_eq!(found(&server, &bob, "预算 from:alice").await.len(), 1);
+    assert!(found(&server, &bob, "预算 from:carol").await.is_empty());
+    // Carol holds neither.
+    assert!(found(&server, &carol, "预算").await.is_empty());
+    assert!(found(&server, &carol, "offsite").await.is_empty());
+    // A draft is found by its sender alone, as it reads now.
+    let draft = mail_of(
+        run(&mut a, Command::SaveMail(SaveMail {
+            mail: None,
+            fields: fields("草稿 draft", "unsent words"),
+            attachments: Vec::new(),
+            forward_files: Vec::new(),
+            in_reply_to: None,
+            send: false,
+        }))
+        .await,
+    );
+    assert_eq!(found(&server, &alice, "unsent").await.len(), 1);
+    assert!(found(&server, &bob, "unsent").await.is_empty());
+    run(&mut a, Command::SaveMail(SaveMail {
+        mail: Some(draft),
+        fields: fields("草稿 draft", "rewritten words"),
+        attachments: Vec::new(),
+        forward_files: Vec::new(),
+        in_reply_to: None,
+        send: false,
+    }))
+    .await;
+    assert!(found(&server, &alice, "unsent").await.is_empty());
+    assert_eq!(found(&server, &alice, "rewritten").await.len(), 1);
+    // Recalled before Bob read it: no longer his to find; Alice still holds it.
+    run(&mut a, Command::RecallMail(RecallMail { mail: budget })).await;
+    assert!(found(&server, &bob, "预算").await.is_empty());
+    assert_eq!(found(&server, &alice, "预算").await.len(), 1);
+    // Deleted forever: gone from the index.
+    run(&mut a, Command::DeleteMail(DeleteMail { mail: draft })).await;
+    assert!(found(&server, &alice, "rewritten").await.is_empty());
+
+    // A notice: found by its readers once published, by nobody else, by none once withdrawn.
+    let notice = NoticeFields {
+        kind: xietong::NoticeTypeId(1),
+        title: "消防演习通知".into(),
+        body: "周三下午三点全体员工参加消防演习。".into(),
+        audience: vec![AudienceMember::Person(carol_id)],
+        valid_from: None,
+        valid_until: None,
+        pinned_until: None,
+        requires_ack: false,
+        urgent: false,
+        escalate_after_minutes: None,
+    };
+    let CommandOutput::NoticeChanged { notice: id, .. } = run(&mut a, Command::SaveNotice(SaveNotice {
+        notice: None,
+        fields: notice,
+        revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new(),
+    }))
+    .await
+    else {
+        panic!("no notice")
+    };
+    assert!(found(&server, &carol, "消防演习").await.is_empty(), "a draft is its author's");
+    assert_eq!(found(&server, &alice, "消防演习").await, [(Module::Notices, "消防演习通知".to_owned())]);
+    run(&mut a, Command::PublishNotice(PublishNotice { notice: id })).await;
+    let hits: Vec<xietong::search::ItemHit> = server
+        .server_fn(&carol, "search_items", &format!("q={}", urlencode("全体员工")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].href, format!("/notices?n={}", id.0));
+    assert!(hits[0].snippet.contains("全体员工"), "{}", hits[0].snippet);
+    assert!(found(&server, &bob, "消防").await.is_empty());
+    run(&mut a, Command::WithdrawNotice(WithdrawNotice { notice: id })).await;
+    assert!(found(&server, &carol, "消防").await.is_empty());
+    // Signed out: refused.
+    assert_ne!(server.server_fn("", "search_items", "q=x").await.status(), 200);
     server.stop().await;
 }

@@ -40,6 +40,10 @@ async fn board(server: &TestServer, cookie: &str) -> NoticeBoard {
     response.json().await.unwrap()
 }
 
+async fn text(server: &TestServer, cookie: &str, notice: NoticeId) -> reqwest::Response {
+    server.server_fn(cookie, "notice_text", &format!("notice={}", notice.0)).await
+}
+
 async fn readers(server: &TestServer, cookie: &str, notice: NoticeId) -> reqwest::Response {
     server
         .server_fn(cookie, "notice_readers", &format!("notice={}", notice.0))
@@ -71,6 +75,8 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
             notice: None,
             fields: fields("五一放假通知", "5月1日至5日放假。\n\n请安排好工作。", audience.clone()),
             revision_note: String::new(),
+            attachments: vec![uploaded(&server, &alice, "值班表.txt", "5月1日 张三".as_bytes()).await],
+            remove_attachments: Vec::new(),
         }))
         .await,
     );
@@ -87,7 +93,14 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     })
     .await;
     assert_eq!(published.fields.title, "五一放假通知");
-    assert!(published.html.contains("<p>5月1日至5日放假。</p>"), "{}", published.html);
+    // Its file, readable by its readers only.
+    assert_eq!(published.attachments.len(), 1);
+    let file = published.attachments[0].id;
+    assert_eq!(download_status(&server, &bob, file).await, 200);
+    // Told without its text; whole when opened, for a reader only.
+    assert!(published.abridged && published.html.is_empty());
+    let whole: Notice = text(&server, &bob, id).await.json().await.unwrap();
+    assert!(whole.html.contains("<p>5月1日至5日放假。</p>"), "{}", whole.html);
     let note = wait_event(&mut b, Scope::User(bob_id), |e| match e {
         EventBody::Notified { note } => Some(note.clone()),
         _ => None,
@@ -99,6 +112,8 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     assert_eq!(refused(&mut d, Command::ReadNotice(ReadNotice { notice: id })).await, ErrorCode::NotFound);
     assert_eq!(readers(&server, &dave, id).await.status(), 404);
     assert_eq!(readers(&server, &bob, id).await.status(), 404);
+    assert_eq!(download_status(&server, &dave, file).await, 404);
+    assert_eq!(text(&server, &dave, id).await.status(), 404);
 
     // Nobody has read it yet.
     let before: NoticeReaders = readers(&server, &alice, id).await.json().await.unwrap();
@@ -130,7 +145,7 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     let code = refused(&mut a, Command::SaveNotice(SaveNotice {
         notice: Some(id),
         fields: changed.clone(),
-        revision_note: String::new(),
+        revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new(),
     }))
     .await;
     assert_eq!(code, ErrorCode::Invalid);
@@ -138,6 +153,8 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
         notice: Some(id),
         fields: changed,
         revision_note: "假期改为4天".into(),
+        attachments: vec![uploaded(&server, &alice, "补充说明.txt", b"more").await],
+        remove_attachments: Vec::new(),
     }))
     .await;
     let revised = wait_event(&mut b, Scope::User(bob_id), |e| match e {
@@ -146,8 +163,13 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     })
     .await;
     assert_eq!(revised.revision_note, "假期改为4天");
+    assert_eq!(revised.attachments.len(), 2);
+    let revised: Notice = text(&server, &bob, id).await.json().await.unwrap();
+    assert_eq!(revised.revision, 2);
     let ops: Vec<(char, &str)> = revised.changes.iter().map(|c| (c.op, c.text.as_str())).collect();
     assert!(ops.contains(&('-', "5月1日至5日放假。")) && ops.contains(&('+', "5月1日至4日放假。")), "{ops:?}");
+    // A file added by the revision is among what changed.
+    assert!(ops.contains(&('+', "📎 补充说明.txt")), "{ops:?}");
     // Bob is asked again: his acknowledgement was for revision 1.
     let board_b = board(&server, &bob).await;
     let mine = board_b.notices.iter().find(|n| n.id == id).unwrap();
@@ -162,6 +184,8 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     ));
     // Only the author reminds.
     assert_eq!(refused(&mut b, Command::RemindNotice(RemindNotice { notice: id })).await, ErrorCode::NotFound);
+    // Reminders are spaced out: not again at once.
+    assert_eq!(refused(&mut a, Command::RemindNotice(RemindNotice { notice: id })).await, ErrorCode::Conflict);
 
     // Withdrawn: gone from every reader's board, live and after.
     run(&mut a, Command::WithdrawNotice(WithdrawNotice { notice: id })).await;
@@ -174,6 +198,20 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     assert!(board(&server, &carol).await.notices.is_empty());
     assert_eq!(refused(&mut c, Command::ReadNotice(ReadNotice { notice: id })).await, ErrorCode::NotFound);
     assert_eq!(board(&server, &alice).await.notices[0].status, NoticeStatus::Withdrawn);
+    // Nothing of it is replayed to a reader, even from the start of her log: not the notice,
+    // not its revisions, not its notification; her notification list has it no more.
+    let mut replay = server.connect(&carol).await;
+    let (events, _) = replay.subscribe(Scope::User(carol_id), Some(xietong::Seq::ZERO)).await;
+    assert!(events.iter().any(|e| matches!(e.body, EventBody::NoticeRemoved { notice } if notice == id)));
+    assert!(!events.iter().any(|e| match &e.body {
+        EventBody::NoticeSaved { notice } => notice.id == id,
+        EventBody::Notified { note } => note.item == id.0,
+        _ => false,
+    }), "{events:?}");
+    let notes: serde_json::Value = server.server_fn(&carol, "workspace", "").await.json().await.unwrap();
+    assert!(!notes.to_string().contains("五一放假"), "{notes}");
+    assert_eq!(download_status(&server, &carol, file).await, 404);
+    assert_eq!(download_status(&server, &alice, file).await, 200);
     server.stop().await;
 }
 
@@ -220,7 +258,7 @@ async fn a_type_reviewed_by_a_role_waits_for_its_reviewer() {
     };
     let mut f = fields("关于调整作息时间的决定", "自下周起…", vec![AudienceMember::Everyone]);
     f.kind = kind;
-    let (id, _) = notice_of(run(&mut b, Command::SaveNotice(SaveNotice { notice: None, fields: f, revision_note: String::new() })).await);
+    let (id, _) = notice_of(run(&mut b, Command::SaveNotice(SaveNotice { notice: None, fields: f, revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await);
     let (_, status) = notice_of(run(&mut b, Command::PublishNotice(PublishNotice { notice: id })).await);
     assert_eq!(status, NoticeStatus::PendingReview);
     // The reviewer sees it waiting; others do not, and only a reviewer decides.
@@ -249,7 +287,7 @@ async fn a_type_reviewed_by_a_role_waits_for_its_reviewer() {
     let mut changed = fields("关于调整作息时间的决定", "改了", vec![AudienceMember::Everyone]);
     changed.kind = kind;
     assert_eq!(
-        refused(&mut b, Command::SaveNotice(SaveNotice { notice: Some(id), fields: changed, revision_note: "改".into() })).await,
+        refused(&mut b, Command::SaveNotice(SaveNotice { notice: Some(id), fields: changed, revision_note: "改".into(), attachments: Vec::new(), remove_attachments: Vec::new() })).await,
         ErrorCode::Forbidden
     );
     let everyone = board(&server, &admin).await;
@@ -272,7 +310,7 @@ async fn a_notice_valid_from_later_is_released_then() {
     b.subscribe(Scope::User(bob_id), None).await;
     let mut f = fields("明早 8 点停电", "请提前保存工作。", vec![AudienceMember::Person(bob_id)]);
     f.valid_from = Some(xietong_server::store::now_ms() + 3_000);
-    let (id, _) = notice_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: f, revision_note: String::new() })).await);
+    let (id, _) = notice_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: f, revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await);
     let started = Instant::now();
     let (_, status) = notice_of(run(&mut a, Command::PublishNotice(PublishNotice { notice: id })).await);
     assert_eq!(status, NoticeStatus::Scheduled);

@@ -58,3 +58,16 @@ fn an_unopenable_database_is_a_clear_error_and_a_failed_exit() {
         "{stderr}"
     );
 }
+
+#[test]
+fn mail_to_outside_addresses_without_an_smtp_server_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xietong"))
+        .args(["--bind", "127.0.0.1:0", "--mail-outside", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--mail-outside") && stderr.contains("--smtp-url"), "{stderr}");
+}

@@ -111,6 +111,7 @@ pub struct Texts {
     pub no_messages_found: &'static str,
     pub search_results: &'static str,
     pub files_found: &'static str,
+    pub items_found: &'static str,
     // Admin.
     pub invite_people: &'static str,
     pub invite_hint: &'static str,
@@ -324,6 +325,7 @@ pub struct Texts {
     pub mail_from: &'static str,
     pub mail_to: &'static str,
     pub mail_cc: &'static str,
+    pub mail_outside: &'static str,
     pub mail_bcc: &'static str,
     pub mail_date: &'static str,
     pub reply_all: &'static str,
@@ -568,6 +570,7 @@ pub static ENGLISH: Texts = Texts {
     no_messages_found: "No messages found",
     search_results: "Search results",
     files_found: "Files found",
+    items_found: "Mail and notices found",
     invite_people: "Invite people",
     invite_hint: "Anyone with this link can create one account in the next 7 days.",
     invitation_link: "Invitation link",
@@ -786,6 +789,7 @@ pub static ENGLISH: Texts = Texts {
     mail_from: "From",
     mail_to: "To",
     mail_cc: "Cc",
+    mail_outside: "Outside addresses",
     mail_bcc: "Bcc",
     mail_date: "Date",
     reply_all: "Reply all",
@@ -1029,6 +1033,7 @@ pub static CHINESE: Texts = Texts {
     no_messages_found: "没有找到消息",
     search_results: "搜索结果",
     files_found: "找到的文件",
+    items_found: "找到的邮件和通知",
     invite_people: "邀请成员",
     invite_hint: "任何拿到此链接的人可在 7 天内注册一个账号。",
     invitation_link: "邀请链接",
@@ -1245,6 +1250,7 @@ pub static CHINESE: Texts = Texts {
     mail_from: "发件人",
     mail_to: "收件人",
     mail_cc: "抄送",
+    mail_outside: "外部地址",
     mail_bcc: "密送",
     mail_date: "时间",
     reply_all: "回复全部",
@@ -1425,6 +1431,10 @@ pub static CHINESE: Texts = Texts {
             ValidationError::ReplyText => "回复须为 1 到 10000 个字符".to_owned(),
             ValidationError::MailText => format!(
                 "邮件须有 1 到 {MAX_STORY_TITLE_CHARS} 字的主题，正文不超过 {MAX_STORY_BODY_CHARS} 字，附件不超过 {MAX_ATTACHMENTS} 个"
+            ),
+            ValidationError::OutsideAddress => format!(
+                "外部地址须为普通邮箱地址（name@example.com），最多 {} 个",
+                xietong::mail::MAX_OUTSIDE_ADDRESSES
             ),
             ValidationError::ShortMessageText => {
                 format!("短信须为 1 到 {MAX_SHORT_MESSAGE_CHARS} 个字符")

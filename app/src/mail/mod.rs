@@ -21,6 +21,12 @@ pub async fn load_mail() -> Result<Mailbox, AppError> {
     crate::backend::backend()?.mail(&user).await
 }
 
+#[server(prefix = "/api", endpoint = "mail_text", output = crate::codec::TextJson)]
+pub async fn load_mail_text(mail: MailId) -> Result<Mail, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.mail_text(&user, mail).await
+}
+
 impl crate::live::MyState for Mailbox {
     fn head(&self) -> Seq {
         self.head
@@ -181,7 +187,10 @@ fn MailboxPane(view: RwSignal<MailboxView>, org: StoredValue<OrgSnapshot>) -> im
             {move || match pane.get() {
                 Pane::None => ().into_any(),
                 Pane::Open(id) => view! { <MailDetail id view pane /> }.into_any(),
-                Pane::Compose(draft) => view! { <Compose draft=*draft org pane /> }.into_any(),
+                Pane::Compose(draft) => {
+                    let outside_mail = view.with_untracked(|v| v.0.outside_mail);
+                    view! { <Compose draft=*draft org pane outside_mail /> }.into_any()
+                }
             }}
         </div>
     }
@@ -231,6 +240,19 @@ fn MailDetail(id: MailId, view: RwSignal<MailboxView>, pane: RwSignal<Pane>) -> 
     let action = command_action();
     let mail = Memo::new(move |_| view.with(|v| v.0.mail.iter().find(|m| m.id == id).cloned()));
     let me = move || live.me.get().map(|m| m.id);
+    // A received mail comes without its text: fetched on opening it.
+    Effect::new(move |_| {
+        let Some(m) = mail.get().filter(|m| m.abridged) else { return };
+        leptos::task::spawn_local(async move {
+            if let Ok(whole) = load_mail_text(m.id).await {
+                view.update(|v| {
+                    if let Some(mine) = v.0.mail.iter_mut().find(|x| x.id == whole.id) {
+                        mine.fill_text(&whole);
+                    }
+                });
+            }
+        });
+    });
     // Opening a mail I received reads it.
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) {
@@ -272,7 +294,7 @@ fn MailDetail(id: MailId, view: RwSignal<MailboxView>, pane: RwSignal<Pane>) -> 
                     }
                     Draft {
                         mail: None,
-                        fields: MailFields { to, cc, bcc: Vec::new(), subject: reply_subject(&m.subject, "Re:"), body: quoted(&m.body) },
+                        fields: MailFields { to, cc, subject: reply_subject(&m.subject, "Re:"), body: quoted(&m.body), ..Default::default() },
                         in_reply_to: Some(m.id),
                         forward: Vec::new(),
                     }
@@ -298,10 +320,15 @@ fn MailDetail(id: MailId, view: RwSignal<MailboxView>, pane: RwSignal<Pane>) -> 
                         <dt>{t.mail_to}</dt><dd>{names(&m.to)}</dd>
                         {(!m.cc.is_empty()).then(|| view! { <dt>{t.mail_cc}</dt><dd>{names(&m.cc)}</dd> })}
                         {(!m.bcc.is_empty()).then(|| view! { <dt>{t.mail_bcc}</dt><dd>{names(&m.bcc)}</dd> })}
+                        {(!m.outside.is_empty()).then(|| view! { <dt>{t.mail_outside}</dt><dd>{m.outside.join(", ")}</dd> })}
                         <dt>{t.mail_date}</dt><dd>{date}</dd>
                     </dl>
                     // Rendered from Markdown and sanitised by the server.
-                    <div class="markdown mail-body" inner_html=m.html.clone()></div>
+                    {if m.abridged {
+                        view! { <p class="loading">{t.loading}</p> }.into_any()
+                    } else {
+                        view! { <div class="markdown mail-body" inner_html=m.html.clone()></div> }.into_any()
+                    }}
                     {(!m.attachments.is_empty()).then(|| view! { <crate::files::FileCards files=m.attachments.clone() /> })}
                     <div class="actions">
                         <button type="button" on:click=move |_| pane.set(Pane::Compose(Box::new(r1.clone())))>{t.reply}</button>
@@ -368,7 +395,13 @@ fn quoted(body: &str) -> String {
 }
 
 #[component]
-fn Compose(draft: Draft, org: StoredValue<OrgSnapshot>, pane: RwSignal<Pane>) -> impl IntoView {
+fn Compose(
+    draft: Draft,
+    org: StoredValue<OrgSnapshot>,
+    pane: RwSignal<Pane>,
+    /// This deployment sends mail to outside addresses.
+    outside_mail: bool,
+) -> impl IntoView {
     let t = crate::i18n::t();
     let action = command_action();
     let to = RwSignal::new(draft.fields.to.clone());
@@ -376,6 +409,7 @@ fn Compose(draft: Draft, org: StoredValue<OrgSnapshot>, pane: RwSignal<Pane>) ->
     let bcc = RwSignal::new(draft.fields.bcc.clone());
     let subject = RwSignal::new(draft.fields.subject.clone());
     let body = RwSignal::new(draft.fields.body.clone());
+    let outside = RwSignal::new(draft.fields.outside.join(", "));
     let files = crate::files::upload::Uploads::new();
     let forward = draft.forward.clone();
     let local_error = RwSignal::new(None::<String>);
@@ -395,6 +429,12 @@ fn Compose(draft: Draft, org: StoredValue<OrgSnapshot>, pane: RwSignal<Pane>) ->
                 bcc: bcc.get_untracked(),
                 subject: subject.get_untracked(),
                 body: body.get_untracked(),
+                outside: outside
+                    .get_untracked()
+                    .split(|c: char| c == ',' || c == ';' || c == '，' || c.is_whitespace())
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             },
             attachments: files.take_ready(),
             forward_files: forward_ids.get_value(),
@@ -423,6 +463,12 @@ fn Compose(draft: Draft, org: StoredValue<OrgSnapshot>, pane: RwSignal<Pane>) ->
             {picker(to, t.mail_to)}
             {picker(cc, t.mail_cc)}
             {picker(bcc, t.mail_bcc)}
+            {(outside_mail || !outside.get_untracked().is_empty()).then(|| view! {
+                <label>{t.mail_outside}
+                    <input type="text" inputmode="email" placeholder="name@example.com, …"
+                        prop:value=move || outside.get() on:input=move |ev| outside.set(event_target_value(&ev)) />
+                </label>
+            })}
             <label>{t.subject}
                 <input type="text" maxlength="200" prop:value=move || subject.get() on:input=move |ev| subject.set(event_target_value(&ev)) />
             </label>

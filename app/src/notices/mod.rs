@@ -21,6 +21,12 @@ pub async fn load_notices() -> Result<NoticeBoard, AppError> {
     crate::backend::backend()?.notices(&user).await
 }
 
+#[server(prefix = "/api", endpoint = "notice_text", output = crate::codec::TextJson)]
+pub async fn load_notice_text(notice: NoticeId) -> Result<Notice, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.notice_text(&user, notice).await
+}
+
 #[server(prefix = "/api", endpoint = "notice_readers", output = crate::codec::TextJson)]
 pub async fn load_notice_readers(notice: NoticeId) -> Result<NoticeReaders, AppError> {
     let user = crate::backend::require_user()?;
@@ -241,6 +247,20 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
     let action = command_action();
     let notice = Memo::new(move |_| view.with(|v| v.0.notices.iter().find(|n| n.id == id).cloned()));
     let me = move || live.me.get().map(|m| m.id);
+    // Boards and events carry others' notices without their text: fetched on opening one
+    // (again after a revision, which comes abridged too).
+    Effect::new(move |_| {
+        let Some(n) = notice.get().filter(|n| n.abridged) else { return };
+        leptos::task::spawn_local(async move {
+            if let Ok(whole) = load_notice_text(n.id).await {
+                view.update(|v| {
+                    if let Some(mine) = v.0.notices.iter_mut().find(|m| m.id == whole.id) {
+                        mine.fill_text(&whole);
+                    }
+                });
+            }
+        });
+    });
     let mine = move || notice.with(|n| n.as_ref().map(|n| n.author.id)) == me() && me().is_some();
     // Opening a notice published to me reads it.
     Effect::new(move |done: Option<bool>| {
@@ -292,7 +312,12 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
                             </section>
                         })}
                         {(!n.review_note.is_empty()).then(|| view! { <p class="review-note">{n.review_note.clone()}</p> })}
-                        <div class="notice-body" inner_html=n.html.clone()></div>
+                        {if n.abridged {
+                            view! { <p class="loading">{t.loading}</p> }.into_any()
+                        } else {
+                            view! { <div class="notice-body" inner_html=n.html.clone()></div> }.into_any()
+                        }}
+                        {(!n.attachments.is_empty()).then(|| view! { <crate::files::FileCards files=n.attachments.clone() /> })}
                         <div class="actions">
                             {acknowledge.then(|| view! {
                                 <button type="button" on:click=move |_| run(Command::AcknowledgeNotice(AcknowledgeNotice { notice: id }))>
@@ -444,8 +469,17 @@ fn NoticeForm(
     let urgent = RwSignal::new(fields.as_ref().is_some_and(|f| f.urgent));
     let escalate = RwSignal::new(fields.as_ref().and_then(|f| f.escalate_after_minutes).map(|m| m.to_string()).unwrap_or_default());
     let note = RwSignal::new(String::new());
+    let had_files = before.as_ref().map(|n| n.attachments.clone()).unwrap_or_default();
+    let remove_files = RwSignal::new(Vec::<xietong::files::FileId>::new());
+    let files = crate::files::upload::Uploads::new();
+    let local_error = RwSignal::new(None::<String>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if files.busy() {
+            local_error.set(Some(t.wait_for_uploads.to_owned()));
+            return;
+        }
+        local_error.set(None);
         let fields = NoticeFields {
             kind: kind.get_untracked(),
             title: title.get_untracked(),
@@ -458,14 +492,20 @@ fn NoticeForm(
             urgent: urgent.get_untracked(),
             escalate_after_minutes: escalate.get_untracked().trim().parse().ok(),
         };
-        action.dispatch(Command::SaveNotice(SaveNotice { notice: id, fields, revision_note: note.get_untracked() }));
+        action.dispatch(Command::SaveNotice(SaveNotice {
+            notice: id,
+            fields,
+            revision_note: note.get_untracked(),
+            attachments: files.take_ready(),
+            remove_attachments: remove_files.get_untracked(),
+        }));
     };
     Effect::new(move |_| {
         if let Some(Ok(CommandOutput::NoticeChanged { notice, .. })) = action.value().get() {
             pane.set(Pane::Open(notice));
         }
     });
-    let error = move || crate::error::failure_text(t, action.value().get());
+    let error = move || local_error.get().or_else(|| crate::error::failure_text(t, action.value().get()));
     let options = types
         .into_iter()
         .map(|k| {
@@ -505,6 +545,23 @@ fn NoticeForm(
             </label>
             <label>{t.escalate_after}
                 <input type="number" min="1" max="10080" prop:value=move || escalate.get() on:input=move |ev| escalate.set(event_target_value(&ev)) />
+            </label>
+            {had_files.into_iter().map(|f| {
+                let file = f.id;
+                view! {
+                    <label class="checkbox">
+                        <input type="checkbox" prop:checked=move || remove_files.with(|r| r.contains(&file))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                remove_files.update(|r| { r.retain(|x| *x != file); if on { r.push(file) } });
+                            } />
+                        {(t.remove_named)(&f.name)}
+                    </label>
+                }
+            }).collect_view()}
+            <crate::files::upload::UploadList uploads=files />
+            <label>{t.attach}
+                <input type="file" multiple on:change=move |ev| files.add(crate::transfer::picked(&ev), |_, _| {}) />
             </label>
             {published.then(|| view! {
                 <label>{t.what_changed}

@@ -1,12 +1,12 @@
 //! The "Search" box above every page and its results: words (Chinese inside sentences too),
 //! `from:NAME`, `in:CHANNEL`. Each result links to its message in its channel, which opens
 //! scrolled to it and highlighted; files found by name or by the text inside them (PDF, docx,
-//! xlsx) are listed below, each a download. The results' code loads on demand, with the first
-//! search.
+//! xlsx) are listed below, each a download, and then mail one holds and notices published to
+//! one, each opening in its module. The results' code loads on demand, with the first search.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use xietong::search::{FileHit, SearchHit};
+use xietong::search::{FileHit, ItemHit, SearchHit};
 
 use crate::AppError;
 
@@ -20,6 +20,12 @@ pub async fn search(q: String) -> Result<Vec<SearchHit>, AppError> {
 pub async fn search_files(q: String) -> Result<Vec<FileHit>, AppError> {
     let user = crate::backend::require_user()?;
     crate::backend::backend()?.search_files(&user, &q).await
+}
+
+#[server(prefix = "/api", endpoint = "search_items", output = crate::codec::TextJson)]
+pub async fn search_items(q: String) -> Result<Vec<ItemHit>, AppError> {
+    let user = crate::backend::require_user()?;
+    crate::backend::backend()?.search_items(&user, &q).await
 }
 
 #[component]
@@ -74,6 +80,13 @@ fn SearchResults(query: String, close: Callback<()>) -> impl IntoView {
         },
         search_files,
     );
+    let items = Resource::new(
+        {
+            let query = query.clone();
+            move || query.clone()
+        },
+        search_items,
+    );
     let results = Resource::new(move || query.clone(), search);
     let t = crate::i18n::t();
     view! {
@@ -113,8 +126,40 @@ fn SearchResults(query: String, close: Callback<()>) -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match items.await {
+                        Ok(hits) if !hits.is_empty() => view! {
+                            <h3>{t.items_found}</h3>
+                            <ul aria-label=t.items_found class="item-hits">
+                                {hits.into_iter().map(|hit| view! { <ItemFound hit close /> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        // Like files, an extra: a refusal shows with the messages' answer.
+                        _ => ().into_any(),
+                    }
+                })}
+            </Suspense>
             <button type="button" class="close" on:click=move |_| close.run(())>{t.close}</button>
         </div>
+    }
+}
+
+/// A mail or a notice found: its module, title and author, the words in their place.
+#[component]
+fn ItemFound(hit: ItemHit, close: Callback<()>) -> impl IntoView {
+    let t = crate::i18n::t();
+    view! {
+        <li on:click=move |_| close.run(())>
+            <A href=hit.href>
+                <span class="where">{crate::notify::module_name(t, hit.module)}</span>
+                " · "
+                <span class="title">{hit.title}</span>
+                " · "
+                <span class="author">{hit.by}</span>
+                <span class="excerpt">{hit.snippet}</span>
+            </A>
+        </li>
     }
 }
 

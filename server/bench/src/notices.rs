@@ -322,7 +322,7 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
     let id = match command(&http, &base, &admin, xietong::Command::SaveNotice(xietong::notices::SaveNotice {
         notice: None,
         fields,
-        revision_note: String::new(),
+        revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new(),
     }))
     .await?
     {

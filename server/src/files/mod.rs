@@ -355,6 +355,56 @@ pub enum AttachTo {
         cover: bool,
     },
     Mail(xietong::MailId),
+    Notice(xietong::NoticeId),
+}
+
+/// The column of `files` that ties a file to an item of a module (see `attached`).
+#[derive(Debug, Clone, Copy)]
+pub enum Holder {
+    Mail,
+    Notice,
+}
+
+impl Holder {
+    fn column(self) -> &'static str {
+        match self {
+            Holder::Mail => "mail_id",
+            Holder::Notice => "notice_id",
+        }
+    }
+}
+
+/// The files attached to each of `items`, in the order they were attached.
+pub async fn attached(
+    conn: &mut crate::store::Conn,
+    holder: Holder,
+    items: &[i64],
+) -> Result<std::collections::BTreeMap<i64, Vec<xietong::files::FileInfo>>, StoreError> {
+    let mut found: std::collections::BTreeMap<i64, Vec<xietong::files::FileInfo>> =
+        std::collections::BTreeMap::new();
+    let column = holder.column();
+    for chunk in items.chunks(500) {
+        let sql = format!(
+            "SELECT {column}, id, name, size, mime, owner_id, created_at FROM files
+             WHERE {column} IN ({}) ORDER BY id",
+            crate::org::audience::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64, String, i64, String, i64, i64)>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for (item, id, name, size, mime, by, at) in query.fetch_all(&mut *conn).await? {
+            found.entry(item).or_default().push(xietong::files::FileInfo {
+                id: xietong::files::FileId(id),
+                name,
+                size: size.max(0) as u64,
+                mime,
+                by: xietong::UserId(by),
+                at,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// Stores complete uploads of the actor's as files of a new chat message, readable by whoever
@@ -396,11 +446,12 @@ pub async fn attach(
                 xietong::files::human_size(limits.quota_bytes())
             )));
         }
-        let (channel, message, story, cover, mail) = match to {
+        let (channel, message, story, cover, mail, notice) = match to {
             AttachTo::Message(channel, message) => {
-                (Some(channel.0), Some(message.0), None, false, None)
+                (Some(channel.0), Some(message.0), None, false, None, None)
             }
-            AttachTo::Mail(mail) => (None, None, None, false, Some(mail.0)),
+            AttachTo::Mail(mail) => (None, None, None, false, Some(mail.0), None),
+            AttachTo::Notice(notice) => (None, None, None, false, None, Some(notice.0)),
             AttachTo::Story { story, cover } => {
                 if cover && !shows_inline(&upload.mime) {
                     return Err(CommandError::Invalid(format!(
@@ -408,13 +459,13 @@ pub async fn attach(
                         upload.name
                     )));
                 }
-                (None, None, Some(story.0), cover, None)
+                (None, None, Some(story.0), cover, None, None)
             }
         };
         let file: i64 = sqlx::query_scalar(
             "INSERT INTO files (hash, name, size, mime, owner_id, channel_id, message_id,
-                                story_id, is_cover, mail_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                                story_id, is_cover, mail_id, notice_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(&upload.hash)
         .bind(&upload.name)
@@ -426,6 +477,7 @@ pub async fn attach(
         .bind(story)
         .bind(i64::from(cover))
         .bind(mail)
+        .bind(notice)
         .bind(at)
         .fetch_one(ctx.conn())
         .await?;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use xietong::files::{FileId, FileInfo};
+use xietong::files::FileInfo;
 use xietong::mail::*;
 use xietong::notify::{Module, Note};
 use xietong::{CommandOutput, CurrentUser, EventBody, MailFolderId, MailId, Scope, UserId, UserRef};
@@ -14,6 +14,16 @@ use xietong::{CommandOutput, CurrentUser, EventBody, MailFolderId, MailId, Scope
 use crate::access::Denied;
 use crate::command::{CommandError, Ctx};
 use crate::store::{self, Conn, Store, StoreError};
+
+/// The searchbox finds mail one holds and has not had recalled (any folder, drafts too).
+pub const SEARCHABLE: crate::search::items::Searchable = crate::search::items::Searchable {
+    module: Module::Mail,
+    items: "SELECT x.id, x.subject AS title, x.body, u.username AS author,
+                   COALESCE(x.sent_at, x.created_at) AS at
+            FROM mails x JOIN users u ON u.id = x.sender_id",
+    readable: "SELECT mail_id AS id FROM mail_boxes WHERE user_id = $1 AND recalled = 0",
+    href: |id| format!("/mail?m={id}"),
+};
 
 type MailRow = (i64, i64, String, String, String, String, String, Option<i64>, Option<i64>);
 
@@ -52,23 +62,8 @@ fn role_key(role: Role) -> &'static str {
 }
 
 async fn attachments(conn: &mut Conn, mail: MailId) -> Result<Vec<FileInfo>, StoreError> {
-    let rows: Vec<(i64, String, i64, String, i64, i64)> = sqlx::query_as(
-        "SELECT id, name, size, mime, owner_id, created_at FROM files WHERE mail_id = $1 ORDER BY id",
-    )
-    .bind(mail.0)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, size, mime, by, at)| FileInfo {
-            id: FileId(id),
-            name,
-            size: size.max(0) as u64,
-            mime,
-            by: UserId(by),
-            at,
-        })
-        .collect())
+    let mut found = crate::files::attached(conn, crate::files::Holder::Mail, &[mail.0]).await?;
+    Ok(found.remove(&mail.0).unwrap_or_default())
 }
 
 /// A mail as `holder` has it (`None`: they do not hold it, or it was recalled from them).
@@ -113,17 +108,16 @@ async fn as_held(conn: &mut Conn, id: MailId, holder: UserId) -> Result<Option<M
     } else {
         Vec::new()
     };
-    let draft = if sent_at.is_none() {
-        Some(serde_json::from_str::<MailFields>(&chosen)?)
-    } else {
-        None
-    };
+    let chosen = serde_json::from_str::<MailFields>(&chosen)?;
+    let outside = chosen.outside.clone();
+    let draft = sent_at.is_none().then_some(chosen);
     Ok(Some(Mail {
         id,
         from: UserRef { id: UserId(sender), username: sender_name },
         to: listed(Role::To),
         cc: listed(Role::Cc),
         bcc: listed(Role::Bcc),
+        outside,
         subject,
         body,
         html,
@@ -134,7 +128,26 @@ async fn as_held(conn: &mut Conn, id: MailId, holder: UserId) -> Result<Option<M
         read_at: if is_sender { None } else { mine.4 },
         draft,
         receipts,
+        abridged: false,
     }))
+}
+
+/// A mail as told to `holder` in their scope and listed in their mailbox: a received one
+/// without its text (fetched on opening it), the sender's own whole.
+fn as_told(mail: Mail, holder: UserId) -> Mail {
+    if mail.from.id == holder {
+        mail
+    } else {
+        mail.abridged()
+    }
+}
+
+/// A mail whole (its text too), for one who holds it. Anyone else: not found.
+pub async fn text(store: &Store, user: &CurrentUser, id: MailId) -> Result<Mail, Denied> {
+    let mut tx = store.read().await?;
+    let mail = as_held(&mut tx, id, user.id).await?.ok_or(Denied::NotFound("mail"))?;
+    tx.commit().await?;
+    Ok(mail)
 }
 
 async fn held(ctx: &mut Ctx<'_>, id: MailId) -> Result<Mail, CommandError> {
@@ -145,6 +158,7 @@ async fn held(ctx: &mut Ctx<'_>, id: MailId) -> Result<Mail, CommandError> {
 /// Tells `holder` the mail as they now have it.
 async fn tell(ctx: &mut Ctx<'_>, id: MailId, holder: UserId) -> Result<(), CommandError> {
     if let Some(mail) = as_held(ctx.conn(), id, holder).await? {
+        let mail = as_told(mail, holder);
         ctx.append(Scope::User(holder), EventBody::MailSaved { mail }).await?;
     }
     Ok(())
@@ -155,6 +169,14 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveMail) -> Result<CommandOutput
     command.validate()?;
     let mut fields = command.fields.clone();
     fields.subject = fields.subject.trim().to_owned();
+    let mut outside: Vec<String> = Vec::with_capacity(fields.outside.len());
+    for address in &fields.outside {
+        let address = address.trim().to_owned();
+        if !outside.iter().any(|a| a.eq_ignore_ascii_case(&address)) {
+            outside.push(address);
+        }
+    }
+    fields.outside = outside;
     for list in [&mut fields.to, &mut fields.cc, &mut fields.bcc] {
         if !list.is_empty() {
             *list = crate::org::audience::checked(ctx.conn(), list).await?;
@@ -218,6 +240,7 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveMail) -> Result<CommandOutput
             id
         }
     };
+    crate::search::items::index(ctx.conn(), Module::Mail, id.0, &fields.subject, &fields.body).await?;
     crate::files::attach(ctx, &command.attachments, crate::files::AttachTo::Mail(id)).await?;
     let had: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE mail_id = $1")
         .bind(id.0)
@@ -267,8 +290,27 @@ async fn send(ctx: &mut Ctx<'_>, id: MailId, fields: &MailFields) -> Result<Comm
             }
         }
     }
-    if recipients.is_empty() {
+    if recipients.is_empty() && fields.outside.is_empty() {
         return Err(CommandError::Invalid("nobody to send it to".into()));
+    }
+    if !fields.outside.is_empty() {
+        if !ctx.outlets().outside_mail {
+            return Err(CommandError::Forbidden(
+                "this server does not send mail to outside addresses".into(),
+            ));
+        }
+        let today: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND address IS NOT NULL AND created_at > $2",
+        )
+        .bind(me.id.0)
+        .bind(ctx.now() - 24 * 60 * 60 * 1000)
+        .fetch_one(ctx.conn())
+        .await?;
+        if today + fields.outside.len() as i64 > MAX_OUTSIDE_PER_DAY {
+            return Err(CommandError::Forbidden(format!(
+                "at most {MAX_OUTSIDE_PER_DAY} emails to outside addresses a day ({today} sent)"
+            )));
+        }
     }
     if recipients.len() > xietong::limits::MAX_SHORT_MESSAGE_RECIPIENTS {
         return Err(CommandError::Invalid(format!(
@@ -327,6 +369,19 @@ async fn send(ctx: &mut Ctx<'_>, id: MailId, fields: &MailFields) -> Result<Comm
         },
     )
     .await?;
+    for address in &fields.outside {
+        crate::notify::email_outside(
+            ctx,
+            crate::notify::Outside {
+                address,
+                module: Module::Mail,
+                item: id.0,
+                title: &fields.subject,
+                text: &fields.body,
+            },
+        )
+        .await?;
+    }
     Ok(CommandOutput::MailChanged { mail: id })
 }
 
@@ -380,7 +435,16 @@ pub async fn recall(ctx: &mut Ctx<'_>, command: &RecallMail) -> Result<CommandOu
     .bind(mail.id.0)
     .fetch_all(ctx.conn())
     .await?;
-    if unread.is_empty() {
+    // Its emails to outside addresses still waiting are not sent (those sent are gone).
+    let outside = sqlx::query(
+        "UPDATE outbox SET state = 'cancelled', error = 'recalled'
+         WHERE item = $1 AND address IS NOT NULL AND state = 'pending'",
+    )
+    .bind(crate::notify::item_key(Module::Mail, mail.id.0))
+    .execute(ctx.conn())
+    .await?
+    .rows_affected();
+    if unread.is_empty() && outside == 0 {
         return Err(CommandError::Conflict("everyone has read it already".into()));
     }
     let mut recalled = 0u32;
@@ -398,26 +462,17 @@ pub async fn recall(ctx: &mut Ctx<'_>, command: &RecallMail) -> Result<CommandOu
             continue;
         }
         recalled += 1;
-        let scope = Scope::User(UserId(user));
         // Nothing of it stays with them: its copy and its notification leave their log and
         // their notification list (a client replaying from the start finds it removed).
-        let removed = EventBody::MailRemoved { mail: mail.id };
-        store::redact(
-            ctx.conn(),
-            scope,
-            &[
-                format!("{{\"mail_saved\":{{\"mail\":{{\"id\":{},", mail.id),
-                format!("{{\"notified\":{{\"note\":{{\"module\":\"mail\",\"item\":{},", mail.id),
-            ],
-            &removed,
+        crate::notify::take_back(
+            ctx,
+            UserId(user),
+            Module::Mail,
+            mail.id.0,
+            format!("{{\"mail_saved\":{{\"mail\":{{\"id\":{},", mail.id),
+            EventBody::MailRemoved { mail: mail.id },
         )
         .await?;
-        sqlx::query("DELETE FROM notes WHERE user_id = $1 AND module = 'mail' AND item_id = $2")
-            .bind(user)
-            .bind(mail.id.0)
-            .execute(ctx.conn())
-            .await?;
-        ctx.append(scope, removed).await?;
         let receipt = Receipt {
             user: UserRef { id: UserId(user), username },
             role: role_of(&role).unwrap_or(Role::To),
@@ -498,6 +553,7 @@ pub async fn delete(ctx: &mut Ctx<'_>, command: &DeleteMail) -> Result<CommandOu
             .execute(ctx.conn())
             .await?;
         sqlx::query("DELETE FROM mails WHERE id = $1").bind(mail.id.0).execute(ctx.conn()).await?;
+        crate::search::items::unindex(ctx.conn(), Module::Mail, mail.id.0).await?;
     }
     ctx.append(Scope::User(me), EventBody::MailRemoved { mail: mail.id }).await?;
     Ok(CommandOutput::MailChanged { mail: mail.id })
@@ -565,7 +621,8 @@ pub async fn save_folder(ctx: &mut Ctx<'_>, command: &SaveMailFolder) -> Result<
 }
 
 /// My mailbox.
-pub async fn mailbox(store: &Store, user: &CurrentUser) -> Result<Mailbox, Denied> {
+/// `outside_mail`: this deployment sends mail to outside addresses.
+pub async fn mailbox(store: &Store, user: &CurrentUser, outside_mail: bool) -> Result<Mailbox, Denied> {
     let mut tx = store.read().await?;
     let head = store::head(&mut tx, Scope::User(user.id)).await?;
     let folders: Vec<(i64, String)> =
@@ -585,7 +642,7 @@ pub async fn mailbox(store: &Store, user: &CurrentUser) -> Result<Mailbox, Denie
     let mut mail = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(m) = as_held(&mut tx, MailId(id), user.id).await? {
-            mail.push(m);
+            mail.push(as_told(m, user.id));
         }
     }
     tx.commit().await?;
@@ -593,6 +650,7 @@ pub async fn mailbox(store: &Store, user: &CurrentUser) -> Result<Mailbox, Denie
         head,
         folders: folders.into_iter().map(|(id, name)| MailFolder { id: MailFolderId(id), name }).collect(),
         mail,
+        outside_mail,
     };
     mailbox.sort();
     Ok(mailbox)

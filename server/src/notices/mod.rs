@@ -24,6 +24,19 @@ use crate::access::{self, Denied};
 use crate::command::{Actor, CommandError, Ctx};
 use crate::store::{self, Conn, Store, StoreError};
 
+/// The searchbox finds a notice published to the reader (withdrawn: no longer), and the
+/// author's own in any state.
+pub const SEARCHABLE: crate::search::items::Searchable = crate::search::items::Searchable {
+    module: Module::Notices,
+    items: "SELECT x.id, x.title, x.body, u.username AS author,
+                   COALESCE(x.published_at, x.updated_at) AS at
+            FROM notices x JOIN users u ON u.id = x.author_id",
+    readable: "SELECT r.notice_id AS id FROM notice_recipients r JOIN notices n ON n.id = r.notice_id
+               WHERE r.user_id = $1 AND n.status = 'published'
+               UNION SELECT id FROM notices WHERE author_id = $1",
+    href: |id| format!("/notices?n={id}"),
+};
+
 /// Recipients written per statement.
 const CHUNK: usize = 200;
 /// Notices a board lists at most.
@@ -70,7 +83,19 @@ fn notice_from_row(r: &store::DbRow) -> Result<Notice, StoreError> {
         updated_at: r.try_get("updated_at")?,
         read_at: None,
         acknowledged_at: None,
+        attachments: Vec::new(),
+        abridged: false,
     })
+}
+
+/// Fills in each notice's attachments.
+async fn with_files(conn: &mut Conn, notices: &mut [Notice]) -> Result<(), StoreError> {
+    let ids: Vec<i64> = notices.iter().map(|n| n.id.0).collect();
+    let mut files = crate::files::attached(conn, crate::files::Holder::Notice, &ids).await?;
+    for notice in notices {
+        notice.attachments = files.remove(&notice.id.0).unwrap_or_default();
+    }
+    Ok(())
 }
 
 async fn load(conn: &mut Conn, id: NoticeId) -> Result<Option<Notice>, StoreError> {
@@ -78,7 +103,47 @@ async fn load(conn: &mut Conn, id: NoticeId) -> Result<Option<Notice>, StoreErro
         "SELECT {COLUMNS} FROM notices n JOIN users u ON u.id = n.author_id WHERE n.id = $1"
     );
     let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
-    row.as_ref().map(notice_from_row).transpose()
+    let mut notice = row.as_ref().map(notice_from_row).transpose()?;
+    if let Some(notice) = &mut notice {
+        with_files(conn, std::slice::from_mut(notice)).await?;
+    }
+    Ok(notice)
+}
+
+/// Attaches the uploads and takes off the files a save asks for; what that changed, as
+/// lines for a revision's changes.
+async fn change_files(
+    ctx: &mut Ctx<'_>,
+    id: NoticeId,
+    command: &SaveNotice,
+) -> Result<Vec<ChangedLine>, CommandError> {
+    let mut lines = Vec::new();
+    if command.remove_attachments.len() > xietong::limits::MAX_ATTACHMENTS {
+        return Err(CommandError::Invalid(format!("at most {} files per notice", xietong::limits::MAX_ATTACHMENTS)));
+    }
+    for file in &command.remove_attachments {
+        let name: Option<String> = sqlx::query_scalar("DELETE FROM files WHERE id = $1 AND notice_id = $2 RETURNING name")
+            .bind(file.0)
+            .bind(id.0)
+            .fetch_optional(ctx.conn())
+            .await?;
+        if let Some(name) = name {
+            lines.push(ChangedLine { op: '-', text: format!("📎 {name}") });
+        }
+    }
+    if !command.attachments.is_empty() {
+        let had: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE notice_id = $1")
+            .bind(id.0)
+            .fetch_one(ctx.conn())
+            .await?;
+        if had as usize + command.attachments.len() > xietong::limits::MAX_ATTACHMENTS {
+            return Err(CommandError::Invalid(format!("at most {} files per notice", xietong::limits::MAX_ATTACHMENTS)));
+        }
+        for file in crate::files::attach(ctx, &command.attachments, crate::files::AttachTo::Notice(id)).await? {
+            lines.push(ChangedLine { op: '+', text: format!("📎 {}", file.name) });
+        }
+    }
+    Ok(lines)
 }
 
 async fn notice_type(conn: &mut Conn, id: NoticeTypeId) -> Result<Option<NoticeType>, StoreError> {
@@ -149,15 +214,14 @@ async fn recipients(conn: &mut Conn, id: NoticeId) -> Result<Vec<UserId>, StoreE
 }
 
 /// Tells each of `users` the notice as it now is.
+/// Readers and reviewers are told it without its text (they fetch that on opening it); its
+/// author has it whole.
 async fn announce(ctx: &mut Ctx<'_>, users: &[UserId], notice: &Notice) -> Result<(), CommandError> {
+    let abridged = notice.clone().abridged();
     for user in users {
-        ctx.append(
-            Scope::User(*user),
-            EventBody::NoticeSaved {
-                notice: notice.clone(),
-            },
-        )
-        .await?;
+        let told = if *user == notice.author.id { notice } else { &abridged };
+        ctx.append(Scope::User(*user), EventBody::NoticeSaved { notice: told.clone() })
+            .await?;
     }
     Ok(())
 }
@@ -296,6 +360,8 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
             .fetch_one(ctx.conn())
             .await?
             .try_get("id")?;
+        crate::search::items::index(ctx.conn(), Module::Notices, id, &fields.title, &fields.body).await?;
+        change_files(ctx, NoticeId(id), command).await?;
         let notice = load(ctx.conn(), NoticeId(id)).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
         announce(ctx, &[me.id], &notice).await?;
         return Ok(CommandOutput::NoticeChanged {
@@ -316,7 +382,7 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
             "this type of notice is reviewed: withdraw it and publish a new one for review".into(),
         ));
     }
-    let (status, revision, note, changes) = match before.status {
+    let (status, revision, note, mut changes) = match before.status {
         NoticeStatus::Withdrawn => {
             return Err(CommandError::Conflict("a withdrawn notice cannot be changed".into()))
         }
@@ -338,6 +404,10 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
         NoticeStatus::Scheduled if reviewed => (NoticeStatus::Draft, 0, String::new(), Vec::new()),
         NoticeStatus::Scheduled => (NoticeStatus::Scheduled, 0, String::new(), Vec::new()),
     };
+    let file_changes = change_files(ctx, id, command).await?;
+    if status == NoticeStatus::Published {
+        changes.extend(file_changes);
+    }
     let changes_json = serde_json::to_string(&changes).map_err(StoreError::from)?;
     let update = sqlx::query(
         "UPDATE notices SET type_id = $1, title = $2, body = $3, html = $4, audience = $5,
@@ -355,6 +425,7 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
     .bind(id.0)
     .execute(ctx.conn())
     .await?;
+    crate::search::items::index(ctx.conn(), Module::Notices, id.0, &fields.title, &fields.body).await?;
     let notice = load(ctx.conn(), id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     if before.status == NoticeStatus::PendingReview {
         withdraw_from_reviewers(ctx, &before).await?;
@@ -372,16 +443,7 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
                 .bind(user.0)
                 .execute(ctx.conn())
                 .await?;
-            ctx.append(Scope::User(*user), EventBody::NoticeRemoved { notice: id })
-                .await?;
-            sqlx::query(
-                "UPDATE outbox SET state = 'cancelled', error = 'left the audience'
-                 WHERE item = $1 AND user_id = $2 AND state = 'pending'",
-            )
-            .bind(crate::notify::item_key(Module::Notices, id.0))
-            .bind(user.0)
-            .execute(ctx.conn())
-            .await?;
+            take_from(ctx, id, *user, "left the audience").await?;
         }
         add_recipients(ctx, id, &added).await?;
         let mut told: Vec<UserId> = now_in.into_iter().filter(|u| *u != me.id).collect();
@@ -627,8 +689,10 @@ pub async fn withdraw(ctx: &mut Ctx<'_>, command: &WithdrawNotice) -> Result<Com
     }
     let notice = set_status(ctx, notice.id, NoticeStatus::Withdrawn, "").await?;
     for user in recipients(ctx.conn(), notice.id).await? {
-        ctx.append(Scope::User(user), EventBody::NoticeRemoved { notice: notice.id })
-            .await?;
+        if user == notice.author.id {
+            continue; // the author keeps it, withdrawn
+        }
+        take_from(ctx, notice.id, user, "withdrawn").await?;
     }
     // Escalations still waiting are not needed any more.
     sqlx::query("UPDATE outbox SET state = 'cancelled', error = 'withdrawn' WHERE item = $1 AND state = 'pending'")
@@ -640,6 +704,32 @@ pub async fn withdraw(ctx: &mut Ctx<'_>, command: &WithdrawNotice) -> Result<Com
         notice: notice.id,
         status: notice.status,
     })
+}
+
+/// Takes a notice back from a reader (withdrawn, or they left its audience): nothing of it
+/// stays with them — its copies and its notification leave their log and their notification
+/// list (a client replaying from the start finds it removed), and word still waiting to go
+/// out to them does not.
+async fn take_from(ctx: &mut Ctx<'_>, id: NoticeId, user: UserId, why: &str) -> Result<(), CommandError> {
+    crate::notify::take_back(
+        ctx,
+        user,
+        Module::Notices,
+        id.0,
+        format!("{{\"notice_saved\":{{\"notice\":{{\"id\":{id},"),
+        EventBody::NoticeRemoved { notice: id },
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE outbox SET state = 'cancelled', error = $1
+         WHERE item = $2 AND user_id = $3 AND state = 'pending'",
+    )
+    .bind(why)
+    .bind(crate::notify::item_key(Module::Notices, id.0))
+    .bind(user.0)
+    .execute(ctx.conn())
+    .await?;
+    Ok(())
 }
 
 /// The notice, if `user` is one of its recipients and it is published.
@@ -730,6 +820,28 @@ pub async fn remind(ctx: &mut Ctx<'_>, command: &RemindNotice) -> Result<Command
     }
     if notice.status != NoticeStatus::Published {
         return Err(CommandError::Conflict("only a published notice has readers to remind".into()));
+    }
+    let now = ctx.now();
+    // Spaced out, also when two tabs press it at once: the update decides.
+    let spaced = sqlx::query(
+        "UPDATE notices SET reminded_at = $1 WHERE id = $2 AND (reminded_at IS NULL OR reminded_at <= $3)",
+    )
+    .bind(now)
+    .bind(notice.id.0)
+    .bind(now - REMIND_EVERY_MS)
+    .execute(ctx.conn())
+    .await?
+    .rows_affected();
+    if spaced == 0 {
+        let last: Option<i64> = sqlx::query_scalar("SELECT reminded_at FROM notices WHERE id = $1")
+            .bind(notice.id.0)
+            .fetch_one(ctx.conn())
+            .await?;
+        let wait_ms = last.map_or(0, |at| at + REMIND_EVERY_MS - now).max(0);
+        let minutes = (wait_ms + 59_999) / 60_000;
+        return Err(CommandError::Conflict(format!(
+            "its readers were reminded a moment ago: remind again in {minutes} min"
+        )));
     }
     let sql = if notice.fields.requires_ack {
         "SELECT r.user_id FROM notice_recipients r JOIN users u ON u.id = r.user_id
@@ -837,7 +949,13 @@ pub async fn board(store: &Store, user: &CurrentUser) -> Result<NoticeBoard, Den
         }
         notices.push(notice);
     }
+    with_files(&mut tx, &mut notices).await?;
     tx.commit().await?;
+    // Others' notices without their text, as their events tell them.
+    let notices = notices
+        .into_iter()
+        .map(|n| if n.author.id == user.id { n } else { n.abridged() })
+        .collect();
     let mut board = NoticeBoard {
         head,
         workspace_head,
@@ -846,6 +964,18 @@ pub async fn board(store: &Store, user: &CurrentUser) -> Result<NoticeBoard, Den
     };
     board.sort();
     Ok(board)
+}
+
+/// A notice whole (its text too), for someone who may read it: its author, a recipient while
+/// it is published, a reviewer while it waits for review. Anyone else: not found.
+pub async fn text(store: &Store, user: &CurrentUser, id: NoticeId) -> Result<Notice, Denied> {
+    let mut tx = store.read().await?;
+    if !access::notice(&mut tx, user.id, id).await? {
+        return Err(Denied::NotFound("notice"));
+    }
+    let notice = load(&mut tx, id).await?.ok_or(Denied::NotFound("notice"))?;
+    tx.commit().await?;
+    Ok(notice)
 }
 
 /// Who has read a notice (its author, or an admin).

@@ -22,6 +22,8 @@ pub struct Outlets {
     pub email: bool,
     pub sms: bool,
     pub webhook: bool,
+    /// Internal mail may go to outside addresses too (over SMTP).
+    pub outside_mail: bool,
 }
 
 impl Outlets {
@@ -39,6 +41,7 @@ impl Outlets {
             email: config.smtp_url.is_some(),
             sms: config.sms_url.is_some(),
             webhook: true,
+            outside_mail: config.mail_outside && config.smtp_url.is_some(),
         }
     }
 }
@@ -130,6 +133,39 @@ pub async fn raise(ctx: &mut Ctx<'_>, raise: Raise<'_>) -> Result<(), CommandErr
     Ok(())
 }
 
+/// Something going by email to an address that is no user's (mail to an outside address).
+pub struct Outside<'a> {
+    pub address: &'a str,
+    pub module: Module,
+    pub item: i64,
+    pub title: &'a str,
+    /// The whole text: it goes as written (Markdown as plain text), not as a notification.
+    pub text: &'a str,
+}
+
+/// Queues an email to an outside address in the outbox, in the command's transaction; the
+/// actor is its sender (and its row is theirs). Delivered, retried and logged like every row.
+pub async fn email_outside(ctx: &mut Ctx<'_>, outside: Outside<'_>) -> Result<(), CommandError> {
+    let me = ctx.user()?.clone();
+    let now = ctx.now();
+    sqlx::query(
+        "INSERT INTO outbox (user_id, via, module, title, body, href, sender, urgent, due_at,
+                             state, error, created_at, item, address)
+         VALUES ($1, 'email', $2, $3, $4, '', $5, 0, $6, 'pending', '', $6, $7, $8)",
+    )
+    .bind(me.id.0)
+    .bind(outside.module.as_str())
+    .bind(outside.title)
+    .bind(outside.text)
+    .bind(&me.username)
+    .bind(now)
+    .bind(item_key(outside.module, outside.item))
+    .bind(outside.address)
+    .execute(ctx.conn())
+    .await?;
+    Ok(())
+}
+
 /// When a row for this person is due: now, after an escalation's wait, and not in their quiet
 /// hours unless it is urgent.
 fn due_at(
@@ -143,6 +179,34 @@ fn due_at(
         (Some(quiet), false) => quiet.end_after(due).unwrap_or(due),
         _ => due,
     }
+}
+
+/// Takes an item back from `user` (a recalled mail, a withdrawn notice): the stored events
+/// that told them of it — those whose JSON starts with `told` — and its notification are
+/// rewritten in their log to `removed` (a client replaying from the start finds nothing), the
+/// notification leaves their list, and `removed` is appended for their open tabs.
+pub async fn take_back(
+    ctx: &mut Ctx<'_>,
+    user: UserId,
+    module: Module,
+    item: i64,
+    told: String,
+    removed: EventBody,
+) -> Result<(), CommandError> {
+    let scope = Scope::User(user);
+    let notified = format!(
+        "{{\"notified\":{{\"note\":{{\"module\":\"{}\",\"item\":{item},",
+        module.as_str()
+    );
+    crate::store::redact(ctx.conn(), scope, &[told, notified], &removed).await?;
+    sqlx::query("DELETE FROM notes WHERE user_id = $1 AND module = $2 AND item_id = $3")
+        .bind(user.0)
+        .bind(module.as_str())
+        .bind(item)
+        .execute(ctx.conn())
+        .await?;
+    ctx.append(scope, removed).await?;
+    Ok(())
 }
 
 /// Settings by person (the defaults for those without a row).

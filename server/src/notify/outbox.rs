@@ -101,7 +101,8 @@ impl Worker {
         let mut conn = self.store.pool().acquire().await?;
         let rows = sqlx::query(
             "SELECT o.id, o.user_id, o.via, o.module, o.title, o.body, o.href, o.sender, o.urgent,
-                    o.unless_read, o.attempts, u.username, u.email, u.mobile, u.deactivated
+                    o.unless_read, o.attempts, o.address, u.username, u.email, u.mobile,
+                    u.deactivated
              FROM outbox o JOIN users u ON u.id = o.user_id
              WHERE o.claim = $1",
         )
@@ -134,6 +135,7 @@ impl Worker {
                         username: r.try_get("username")?,
                     },
                     email: r.try_get("email")?,
+                    outside: r.try_get("address")?,
                     mobile: r.try_get("mobile")?,
                     via,
                     module,
@@ -243,7 +245,7 @@ pub async fn log(store: &Store) -> Result<Vec<Delivery>, StoreError> {
     let mut conn = store.pool().acquire().await?;
     let rows = sqlx::query(
         "SELECT o.id, o.user_id, u.username, o.via, o.module, o.title, o.state, o.attempts,
-                o.due_at, o.sent_at, o.error
+                o.due_at, o.sent_at, o.error, o.address
          FROM outbox o JOIN users u ON u.id = o.user_id
          ORDER BY o.id DESC LIMIT $1",
     )
@@ -267,8 +269,10 @@ pub async fn log(store: &Store) -> Result<Vec<Delivery>, StoreError> {
             },
             via,
             module,
-            // A short message is between its sender and recipients, not for the admin's eyes.
-            title: if module == Module::ShortMessages {
+            address: r.try_get("address")?,
+            // A short message or a mail is between its sender and recipients, not for the
+            // admin's eyes.
+            title: if matches!(module, Module::ShortMessages | Module::Mail) {
                 String::new()
             } else {
                 r.try_get("title")?

@@ -26,6 +26,8 @@ pub struct Outgoing {
     pub id: i64,
     pub to: UserRef,
     pub email: String,
+    /// An outside address to email instead of `to` (mail leaving the organisation).
+    pub outside: Option<String>,
     pub mobile: String,
     pub via: Via,
     pub module: Module,
@@ -66,6 +68,8 @@ pub enum SetupError {
     From(String),
     #[error("--sms-url must be an http:// or https:// URL template")]
     SmsUrl,
+    #[error("--mail-outside sends mail over SMTP: it needs --smtp-url")]
+    MailOutsideWithoutSmtp,
     #[error("cannot make an HTTP client: {0}")]
     Http(String),
 }
@@ -82,6 +86,9 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(config: &crate::config::Config, site: String) -> Result<Sender, SetupError> {
+        if config.mail_outside && config.smtp_url.is_none() {
+            return Err(SetupError::MailOutsideWithoutSmtp);
+        }
         let mailer = match &config.smtp_url {
             None => None,
             Some(url) => {
@@ -147,6 +154,9 @@ impl Sender {
             _ => None,
         };
         drop(conn);
+        if out.outside.is_some() {
+            return self.email(out, &Text::outside(out, language, &self.site)).await;
+        }
         let text = Text::new(out, language, &self.site);
         match out.via {
             Via::App => Ok(()),
@@ -163,19 +173,30 @@ impl Sender {
         let Some((transport, from)) = &self.mailer else {
             return Err(SendError::Refused("no SMTP server configured".into()));
         };
-        if out.email.is_empty() {
-            return Err(SendError::NoAddress("no email address"));
-        }
-        let to = Mailbox::new(
-            Some(out.to.username.clone()),
-            out.email
-                .parse()
-                .map_err(|_| SendError::Refused(format!("not an email address: {}", out.email)))?,
-        );
+        let to = match &out.outside {
+            Some(address) => Mailbox::new(
+                None,
+                address
+                    .parse()
+                    .map_err(|_| SendError::Refused(format!("not an email address: {address}")))?,
+            ),
+            None if out.email.is_empty() => return Err(SendError::NoAddress("no email address")),
+            None => Mailbox::new(
+                Some(out.to.username.clone()),
+                out.email.parse().map_err(|_| {
+                    SendError::Refused(format!("not an email address: {}", out.email))
+                })?,
+            ),
+        };
         let host = from.email.domain().to_owned();
-        let message = Message::builder()
-            .from(from.clone())
-            .to(to)
+        let mut message = Message::builder().from(from.clone()).to(to);
+        if out.outside.is_some() {
+            // Answers to a mail from a person go to that person, when they have an address.
+            if let Ok(address) = out.email.parse() {
+                message = message.reply_to(Mailbox::new(Some(out.sender.clone()), address));
+            }
+        }
+        let message = message
             .subject(&text.subject)
             // The same row always has the same Message-ID: a receiver can tell a repeat.
             .message_id(Some(format!("<xietong-outbox-{}@{host}>", out.id)))
@@ -482,6 +503,25 @@ impl Text {
         }
     }
 
+    /// A mail to an outside address: its subject and text as the sender wrote them, signed
+    /// with who sent it from where (no link: the reader has no account).
+    fn outside(out: &Outgoing, language: Language, site: &str) -> Text {
+        let via = match language {
+            Language::Chinese => format!("{} 通过协同发送（{site}）", out.sender),
+            Language::English => format!("Sent by {} from Xietong ({site})", out.sender),
+        };
+        Text {
+            subject: out.title.clone(),
+            plain: format!("{}\n\n-- \n{via}\n", out.text),
+            sms: String::new(),
+            link: String::new(),
+            sender: out.sender.clone(),
+            body: out.text.clone(),
+            module: module_name(out.module, language),
+            open: "",
+        }
+    }
+
     /// The HTML part: every user-written piece escaped.
     fn html(&self) -> String {
         let e = |s: &str| ammonia::clean_text(s);
@@ -490,13 +530,17 @@ impl Text {
         } else {
             format!("<p><strong>{}</strong></p>", e(&self.sender))
         };
+        // Mail to an outside address has nothing to open.
+        let link = if self.link.is_empty() {
+            String::new()
+        } else {
+            format!("<p><a href=\"{}\">{}</a></p>", e(&self.link), self.open)
+        };
         format!(
-            "<!doctype html><html><body><p style=\"color:#666\">{module}</p><h2>{subject}</h2>{sender}<p style=\"white-space:pre-wrap\">{body}</p><p><a href=\"{link}\">{open}</a></p></body></html>",
+            "<!doctype html><html><body><p style=\"color:#666\">{module}</p><h2>{subject}</h2>{sender}<p style=\"white-space:pre-wrap\">{body}</p>{link}</body></html>",
             module = e(self.module),
             subject = e(&self.subject),
             body = e(&self.body),
-            link = e(&self.link),
-            open = self.open,
         )
     }
 }
@@ -531,6 +575,7 @@ mod tests {
                 username: "bob".into(),
             },
             email: "bob@example.com".into(),
+            outside: None,
             mobile: String::new(),
             via: Via::Email,
             module: Module::ShortMessages,

@@ -15,6 +15,8 @@ use xietong::{ChannelId, CurrentUser, MessageId};
 
 use crate::store::{Conn, Store, StoreError};
 
+pub mod items;
+
 /// Index terms longer than this many bytes are cut (at a character boundary).
 const MAX_TERM_BYTES: usize = 64;
 /// Words shorter than this match exactly; longer ones also as prefixes of longer words.

@@ -105,6 +105,8 @@ on_both_backends!(
     admins_set_people_and_roles_and_deactivate_accounts,
     concurrent_moves_never_make_a_loop,
     a_hidden_mobile_number_never_leaves_the_database,
+    a_name_taken_at_the_same_moment_is_a_conflict,
+    a_command_that_deadlocks_is_run_again,
 );
 
 fn as_user(user: &CurrentUser, client_id: &str, command: Command) -> Submission {
@@ -1163,6 +1165,71 @@ async fn admins_set_people_and_roles_and_deactivate_accounts(store: &Store) {
         matches!(hidden, Err(CommandError::Invalid(_))),
         "{hidden:?}"
     );
+}
+
+/// Two people (here: two tabs) naming a folder alike at once: the second is told the name is
+/// taken, not that the server failed — also on PostgreSQL, where its own check cannot see the
+/// first one's row before that commits and the unique index refuses it instead.
+async fn a_name_taken_at_the_same_moment_is_a_conflict(store: &Store) {
+    use xietong::mail::SaveMailFolder;
+    let alice = user(store, "alice").await;
+    let folder = |client_id: &str| {
+        as_user(&alice, client_id, Command::SaveMailFolder(SaveMailFolder { folder: None, name: "项目 Projects".into() }))
+    };
+    let mut tx = store.write().await.unwrap();
+    let mut memo = crate::command::BatchMemo::default();
+    let first = crate::command::apply(&mut tx, &folder("first"), crate::command::Fence::Savepoint, &mut memo, &NobodyOnline)
+        .await
+        .unwrap();
+    assert!(first.is_ok());
+    let second = tokio::spawn({
+        let store = store.clone();
+        let submission = folder("second");
+        async move { one(&store, submission).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tx.commit().await.unwrap();
+    let refused = second.await.unwrap().err().expect("the second is refused");
+    assert_eq!(refused.code(), xietong::ErrorCode::Conflict, "{refused}");
+}
+
+/// A read receipt locks the reader's scope and then the sender's; something holding the
+/// sender's and waiting for the reader's makes a deadlock, which PostgreSQL breaks by failing
+/// one side. The receipt is run again and goes through: the reader is never told it failed.
+async fn a_command_that_deadlocks_is_run_again(store: &Store) {
+    use xietong::mail::{MailFields, ReadMail, SaveMail};
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let sent = one(store, as_user(&alice, "send", Command::SaveMail(SaveMail {
+        mail: None,
+        fields: MailFields {
+            to: vec![xietong::org::AudienceMember::Person(bob.id)],
+            subject: "hello".into(),
+            ..Default::default()
+        },
+        attachments: Vec::new(),
+        forward_files: Vec::new(),
+        in_reply_to: None,
+        send: true,
+    })))
+    .await
+    .unwrap();
+    let CommandOutput::MailChanged { mail } = sent.output else { panic!("{:?}", sent.output) };
+    let mut tx = store.write().await.unwrap();
+    lock_scope(&mut tx, Scope::User(alice.id)).await.unwrap();
+    let read = tokio::spawn({
+        let store = store.clone();
+        let submission = as_user(&bob, "read", Command::ReadMail(ReadMail { mail }));
+        async move { one(&store, submission).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The other side of the cycle (on SQLite the reader waits for this transaction instead).
+    match lock_scope(&mut tx, Scope::User(bob.id)).await {
+        Ok(()) => tx.commit().await.unwrap(),
+        Err(_) => tx.rollback().await.unwrap(),
+    }
+    let read = read.await.unwrap();
+    assert!(read.is_ok(), "{:?}", read.err());
 }
 
 /// Contact details: set by an admin, found by the address book's search; a number its owner
