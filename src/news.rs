@@ -260,6 +260,9 @@ pub struct StoryCard {
     pub column: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover: Option<FileInfo>,
+    /// The story was withdrawn: the card shows only that (its title, summary and cover gone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
 }
 
 impl StoryCard {

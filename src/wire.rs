@@ -362,6 +362,12 @@ pub enum EventBody {
     ChannelAdded { channel: Channel },
     /// In a user scope: the user was removed from this channel.
     ChannelRemoved { channel: ChannelId },
+    /// In a channel scope: what a message's card shows now (the story it shares was withdrawn).
+    MessageCardChanged {
+        message: MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card: Option<crate::chat::Card>,
+    },
     /// In a channel scope: a message's new body.
     MessageEdited {
         message: MessageId,

@@ -269,6 +269,23 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
 
     // Withdrawn: it leaves Carol's page live and after a reload; its editor keeps it.
     run(&mut b, Command::WithdrawStory(WithdrawStory { story })).await;
+    // Its card in the conversation says so, live and in the history fetched after: no title,
+    // summary or cover left.
+    let gone = wait_event(&mut watch, Scope::Channel(GENERAL), |e| match e {
+        EventBody::MessageCardChanged { message, card } if *message == posted.id => Some(card.clone()),
+        _ => None,
+    })
+    .await;
+    let Some(Card::Story(gone)) = gone else { panic!("no card") };
+    assert!(gone.withdrawn && gone.title.is_empty() && gone.summary.is_empty() && gone.cover.is_none());
+    let history: xietong::HistoryPage = server
+        .server_fn(&dave, "history", &format!("channel={}", GENERAL.0))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shown = history.messages.iter().find(|m| m.id == posted.id).unwrap();
+    assert_eq!(shown.card, Some(Card::Story(gone)));
     wait_event(&mut watch, Scope::News(industry), |e| match e {
         EventBody::StoryRemoved { story: gone } if *gone == story => Some(()),
         _ => None,

@@ -343,6 +343,7 @@ impl ScopeView for ChannelView {
 /// rules as the server's rows (`Message::set_reaction`, `Message::mark_deleted`).
 pub fn change_message(messages: &mut [Message], body: &EventBody) {
     let (EventBody::MessageEdited { message, .. }
+    | EventBody::MessageCardChanged { message, .. }
     | EventBody::MessageDeleted { message }
     | EventBody::ReactionChanged { message, .. }
     | EventBody::MessagePinned { message, .. }) = body
@@ -367,6 +368,7 @@ pub fn change_message(messages: &mut [Message], body: &EventBody) {
             target.mentions = mentions.clone();
             target.mentions_all = *mentions_all;
         }
+        EventBody::MessageCardChanged { card, .. } => target.card = card.clone(),
         EventBody::MessageDeleted { .. } => target.mark_deleted(),
         EventBody::ReactionChanged {
             emoji, user, on, ..

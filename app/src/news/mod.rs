@@ -677,6 +677,9 @@ fn ColumnsForm(view: RwSignal<NewsView>, org: StoredValue<OrgSnapshot>, pane: Rw
 #[component]
 pub fn StoryCardView(card: StoryCard) -> impl IntoView {
     let t = crate::i18n::t();
+    if card.withdrawn {
+        return view! { <p class="story-card withdrawn">{t.story_withdrawn}</p> }.into_any();
+    }
     view! {
         <a class="story-card" href=card.href() aria-label=format!("{}: {}", t.news_story, card.title)>
             {card.cover.clone().map(|c| view! { <img class="cover" src=c.thumbnail_url() alt="" loading="lazy" /> })}

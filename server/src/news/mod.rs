@@ -474,6 +474,7 @@ pub async fn withdraw(ctx: &mut Ctx<'_>, command: &WithdrawStory) -> Result<Comm
         return Err(CommandError::Conflict("only a published or scheduled story is withdrawn".into()));
     }
     set_status(ctx, story.id, StoryStatus::Withdrawn).await?;
+    withdraw_cards(ctx, story.id).await?;
     if story.status == StoryStatus::Published {
         ctx.append(Scope::News(story.fields.column), EventBody::StoryRemoved { story: story.id })
             .await?;
@@ -698,8 +699,9 @@ pub async fn share(ctx: &mut Ctx<'_>, command: &ShareStory) -> Result<CommandOut
         summary: story.fields.summary.clone(),
         column: column.name,
         cover: story.cover.clone(),
+        withdrawn: false,
     });
-    crate::chat::commands::post(
+    let posted = crate::chat::commands::post(
         ctx,
         &PostMessage {
             channel: command.channel,
@@ -709,7 +711,53 @@ pub async fn share(ctx: &mut Ctx<'_>, command: &ShareStory) -> Result<CommandOut
         },
         Some(card),
     )
-    .await
+    .await?;
+    if let CommandOutput::MessagePosted { message, .. } = &posted {
+        sqlx::query("UPDATE messages SET card_story = $1 WHERE id = $2")
+            .bind(story.id.0)
+            .bind(message.0)
+            .execute(ctx.conn())
+            .await?;
+    }
+    Ok(posted)
+}
+
+/// A withdrawn story's cards in conversations show only that it was withdrawn, live and in
+/// every history fetched after.
+async fn withdraw_cards(ctx: &mut Ctx<'_>, story: StoryId) -> Result<(), CommandError> {
+    let cards: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, channel_id, card FROM messages WHERE card_story = $1 ORDER BY id",
+    )
+    .bind(story.0)
+    .fetch_all(ctx.conn())
+    .await?;
+    for (message, channel, card) in cards {
+        let Some(Card::Story(shown)) = card.and_then(|c| serde_json::from_str::<Card>(&c).ok()) else {
+            continue;
+        };
+        if shown.withdrawn {
+            continue;
+        }
+        let gone = Card::Story(StoryCard {
+            story,
+            title: String::new(),
+            summary: String::new(),
+            column: shown.column,
+            cover: None,
+            withdrawn: true,
+        });
+        sqlx::query("UPDATE messages SET card = $1 WHERE id = $2")
+            .bind(serde_json::to_string(&gone).map_err(StoreError::from)?)
+            .bind(message)
+            .execute(ctx.conn())
+            .await?;
+        ctx.append(
+            Scope::Channel(xietong::ChannelId(channel)),
+            EventBody::MessageCardChanged { message: xietong::MessageId(message), card: Some(gone) },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Publishes scheduled stories whose time has come, every few seconds, on every node (one
