@@ -23,6 +23,8 @@ pub const MAX_VOTE_OPTIONS: usize = 20;
 pub const MAX_VOTE_OPTION_CHARS: usize = 100;
 /// A reply, at most this many characters.
 pub const MAX_REPLY_CHARS: usize = 10_000;
+/// A topic page holds this many replies; earlier ones load on asking.
+pub const REPLIES_PAGE: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ForumSection {
@@ -400,7 +402,11 @@ fn keep_mine(topic: &mut Topic, old: &Topic) {
 pub struct TopicPage {
     pub head: Seq,
     pub topic: Option<Topic>,
+    /// The newest `REPLIES_PAGE` replies (or those before the `before` asked for), oldest first.
     pub replies: Vec<Reply>,
+    /// Earlier replies are still on the server ("Earlier replies").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub earlier: bool,
     #[serde(skip)]
     pub arrived: Vec<Reply>,
     /// Who reads it (my own replies show at once).
@@ -450,5 +456,14 @@ impl TopicPage {
     /// "N new replies": shows what arrived.
     pub fn show_arrived(&mut self) {
         self.replies.append(&mut self.arrived);
+    }
+
+    /// Puts a page of earlier replies before the shown ones (skipping any already here).
+    pub fn prepend(&mut self, earlier: TopicPage) {
+        let first = self.replies.first().map_or(ForumReplyId(i64::MAX), |r| r.id);
+        let mut merged: Vec<Reply> = earlier.replies.into_iter().filter(|r| r.id < first).collect();
+        merged.append(&mut self.replies);
+        self.replies = merged;
+        self.earlier = earlier.earlier;
     }
 }

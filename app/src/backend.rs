@@ -175,6 +175,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         user: &CurrentUser,
         topic: xietong::ForumTopicId,
+        before: Option<xietong::ForumReplyId>,
     ) -> Result<xietong::forum::TopicPage, AppError>;
     /// The signed-in user's mailbox: their folders and the mail they hold.
     async fn mail(&self, user: &CurrentUser) -> Result<xietong::mail::Mailbox, AppError>;

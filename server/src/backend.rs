@@ -432,8 +432,9 @@ impl Backend for ServerBackend {
         &self,
         user: &CurrentUser,
         topic: xietong::ForumTopicId,
+        before: Option<xietong::ForumReplyId>,
     ) -> Result<xietong::forum::TopicPage, AppError> {
-        Ok(crate::forum::topic_page(&self.state.store, user, topic).await?)
+        Ok(crate::forum::topic_page(&self.state.store, user, topic, before).await?)
     }
 
     async fn mail(&self, user: &CurrentUser) -> Result<xietong::mail::Mailbox, AppError> {

@@ -250,3 +250,34 @@ async fn a_question_is_answered_a_vote_counted_and_a_section_moderated() {
     assert_eq!(page(&server, &dave, vote).await.status(), 404);
     server.stop().await;
 }
+
+/// A long topic opens at its newest replies; "Earlier replies" pages back to the first.
+#[tokio::test]
+async fn a_long_topic_opens_at_its_newest_replies_and_pages_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.post_rate = 10_000).await;
+    let alice = server.sign_up("alice").await;
+    let mut a = server.connect(&alice).await;
+    let topic = topic_id(run(&mut a, start(ForumSectionId(1), TopicKind::Discussion, "长帖", None)).await);
+    let total = REPLIES_PAGE + 5;
+    let mut ids = Vec::with_capacity(total);
+    for i in 0..total {
+        ids.push(reply_id(run(&mut a, reply(topic, &format!("第 {i} 楼"), None)).await));
+    }
+    let newest: TopicPage = page(&server, &alice, topic).await.json().await.unwrap();
+    assert!(newest.earlier);
+    assert_eq!(newest.replies.iter().map(|r| r.id).collect::<Vec<_>>(), ids[5..]);
+    let older: TopicPage = server
+        .server_fn(&alice, "forum_topic", &format!("topic={}&before={}", topic.0, ids[5].0))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!older.earlier);
+    assert_eq!(older.replies.iter().map(|r| r.id).collect::<Vec<_>>(), ids[..5]);
+    let mut whole = newest;
+    whole.prepend(older);
+    assert_eq!(whole.replies.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+    assert!(!whole.earlier);
+    server.stop().await;
+}

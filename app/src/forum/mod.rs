@@ -23,9 +23,12 @@ pub async fn load_forum() -> Result<ForumBoard, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "forum_topic", output = crate::codec::TextJson)]
-pub async fn load_topic(topic: ForumTopicId) -> Result<TopicPage, AppError> {
+pub async fn load_topic(
+    topic: ForumTopicId,
+    before: Option<ForumReplyId>,
+) -> Result<TopicPage, AppError> {
     let user = crate::backend::require_user()?;
-    crate::backend::backend()?.forum_topic(&user, topic).await
+    crate::backend::backend()?.forum_topic(&user, topic, before).await
 }
 
 /// The forum page as this tab knows it.
@@ -278,7 +281,7 @@ fn TopicPane(id: ForumTopicId, board: RwSignal<ForumView>, pane: RwSignal<Pane>)
     let load = move || {
         let owner = owner.clone();
         leptos::task::spawn_local(async move {
-            match load_topic(id).await {
+            match load_topic(id, None).await {
                 Ok(found) => match page.try_get_untracked().flatten() {
                     // Loaded again (the results of a vote, a resync): same view, fresh state.
                     Some(existing) => {
@@ -291,7 +294,7 @@ fn TopicPane(id: ForumTopicId, board: RwSignal<ForumView>, pane: RwSignal<Pane>)
                             owner.with(|| {
                                 live.watch(Scope::Forum(section), fresh, move || {
                                     leptos::task::spawn_local(async move {
-                                        if let Ok(again) = load_topic(id).await {
+                                        if let Ok(again) = load_topic(id, None).await {
                                             fresh.try_set(TopicView(again));
                                         }
                                     });
@@ -413,6 +416,16 @@ fn TopicBody(page: RwSignal<TopicView>, board: RwSignal<ForumView>, pane: RwSign
                         })}
                     </div>
                 })}
+                <Show when=move || page.with(|p| p.0.earlier)>
+                    <button type="button" class="earlier" on:click=move |_| {
+                        let Some(first) = page.with_untracked(|p| p.0.replies.first().map(|r| r.id)) else { return };
+                        leptos::task::spawn_local(async move {
+                            if let Ok(older) = load_topic(id, Some(first)).await {
+                                page.try_update(|p| p.0.prepend(older));
+                            }
+                        });
+                    }>{t.earlier_replies}</button>
+                </Show>
                 <ol class="replies" aria-label=t.replies_list>
                     {move || replies().into_iter().map(|r| {
                         let accepted = page.with(|p| p.0.topic.as_ref().and_then(|t| t.accepted)) == Some(r.id);

@@ -21,7 +21,6 @@ use crate::store::{self, Conn, Store, StoreError};
 /// Topics the forum page lists at most.
 const BOARD_LIMIT: i64 = 300;
 /// Replies a topic page holds at most.
-const REPLIES_LIMIT: i64 = 500;
 /// A quote keeps this many characters of the reply it quotes.
 const QUOTE_CHARS: usize = 200;
 
@@ -713,8 +712,14 @@ pub async fn board(store: &Store, user: &CurrentUser) -> Result<ForumBoard, Deni
     Ok(board)
 }
 
-/// One topic with its replies, for someone who may read its section.
-pub async fn topic_page(store: &Store, user: &CurrentUser, id: ForumTopicId) -> Result<TopicPage, Denied> {
+/// One topic with its newest replies (or those before `before`), for someone who may read its
+/// section.
+pub async fn topic_page(
+    store: &Store,
+    user: &CurrentUser,
+    id: ForumTopicId,
+    before: Option<ForumReplyId>,
+) -> Result<TopicPage, Denied> {
     let mut tx = store.read().await?;
     let now = store::now_ms();
     let mut topic = load(&mut tx, id).await?.ok_or(Denied::NotFound("topic"))?;
@@ -726,20 +731,25 @@ pub async fn topic_page(store: &Store, user: &CurrentUser, id: ForumTopicId) -> 
     }
     let head = store::head(&mut tx, Scope::Forum(topic.section)).await?;
     add_my_vote(&mut tx, user.id, &mut topic, now).await?;
-    let rows: Vec<ReplyRow> = sqlx::query_as(&format!(
+    let mut rows: Vec<ReplyRow> = sqlx::query_as(&format!(
         "SELECT {REPLY_COLUMNS} FROM forum_replies r JOIN users u ON u.id = r.author_id
-         WHERE r.topic_id = $1 ORDER BY r.id LIMIT $2"
+         WHERE r.topic_id = $1 AND r.id < $2 ORDER BY r.id DESC LIMIT $3"
     ))
     .bind(id.0)
-    .bind(REPLIES_LIMIT)
+    .bind(before.map_or(i64::MAX, |b| b.0))
+    .bind(REPLIES_PAGE as i64 + 1)
     .fetch_all(&mut *tx)
     .await?;
+    let earlier = rows.len() > REPLIES_PAGE;
+    rows.truncate(REPLIES_PAGE);
+    rows.reverse();
     let replies = replies_from(&mut tx, rows).await?;
     tx.commit().await?;
     Ok(TopicPage {
         head,
         topic: Some(topic),
         replies,
+        earlier,
         arrived: Vec::new(),
         me: Some(user.id),
         results_stale: false,
