@@ -91,39 +91,17 @@ impl LazyRoute for ForumRoute {
 
 #[component]
 fn ForumPage() -> impl IntoView {
-    let t = crate::i18n::t();
-    let found = Resource::new(|| (), |_| load_forum());
-    let org = Resource::new(|| (), |_| crate::org::organisation());
-    view! {
-        <div class="forum page">
-            <h1>{t.forum}</h1>
-            <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
-                {move || Suspend::new(async move {
-                    match (found.await, org.await) {
-                        (Ok(found), Ok(org)) => {
-                            let view = RwSignal::new(ForumView(found));
-                            let refetch = move || {
-                                leptos::task::spawn_local(async move {
-                                    if let Ok(fresh) = load_forum().await {
-                                        view.set(ForumView(fresh));
-                                    }
-                                });
-                            };
-                            expect_context::<Live>().watch(Scope::Workspace, view, refetch);
-                            Effect::new(move |_| {
-                                if view.with(|v| v.0.stale) {
-                                    refetch();
-                                }
-                            });
-                            view! { <Board view org=StoredValue::new(org) refetch=Callback::new(move |()| refetch()) /> }.into_any()
-                        }
-                        (Err(e), _) | (_, Err(e)) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </div>
-    }
-    .into_any()
+    crate::org::office_page("forum", crate::i18n::t().forum, load_forum, |found, org| {
+        let view = RwSignal::new(ForumView(found));
+        let refetch = Live::refetch_into(view, load_forum, ForumView);
+        expect_context::<Live>().watch(Scope::Workspace, view, refetch);
+        Effect::new(move |_| {
+            if view.with(|v| v.0.stale) {
+                refetch();
+            }
+        });
+        view! { <Board view org refetch=Callback::new(move |()| refetch()) /> }.into_any()
+    })
 }
 
 /// Keeps one readable section's scope live for the page while it is listed.

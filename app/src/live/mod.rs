@@ -219,6 +219,27 @@ impl Live {
         view
     }
 
+    /// Loads a snapshot again into `view` (`wrap` makes the view of it): what a resync, or a
+    /// view that knows it is stale, calls.
+    pub fn refetch_into<T, V, Fut>(
+        view: RwSignal<V>,
+        load: fn() -> Fut,
+        wrap: fn(T) -> V,
+    ) -> impl Fn() + Copy + Send + Sync + 'static
+    where
+        T: 'static,
+        V: Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<T, crate::AppError>> + 'static,
+    {
+        move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(fresh) = load().await {
+                    view.try_set(wrap(fresh));
+                }
+            });
+        }
+    }
+
     /// `watch` of my own user scope: now, or as soon as the socket has said who I am (a page
     /// opened directly hydrates before that). The watch belongs to the calling component.
     pub fn watch_mine<V: ScopeView>(

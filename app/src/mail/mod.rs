@@ -61,26 +61,10 @@ impl LazyRoute for MailRoute {
 
 #[component]
 fn MailPage() -> impl IntoView {
-    let t = crate::i18n::t();
-    let found = Resource::new(|| (), |_| load_mail());
-    let org = Resource::new(|| (), |_| crate::org::organisation());
-    view! {
-        <div class="mail page">
-            <h1>{t.mail}</h1>
-            <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
-                {move || Suspend::new(async move {
-                    match (found.await, org.await) {
-                        (Ok(found), Ok(org)) => {
-                            let view = expect_context::<Live>().keep_mine(found, load_mail);
-                            view! { <MailboxPane view org=StoredValue::new(org) /> }.into_any()
-                        }
-                        (Err(e), _) | (_, Err(e)) => view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </div>
-    }
-    .into_any()
+    crate::org::office_page("mail", crate::i18n::t().mail, load_mail, |found, org| {
+        let view = expect_context::<Live>().keep_mine(found, load_mail);
+        view! { <MailboxPane view org /> }.into_any()
+    })
 }
 
 /// What the page shows beside the list.

@@ -91,44 +91,20 @@ impl LazyRoute for NewsRoute {
 
 #[component]
 fn NewsPage() -> impl IntoView {
-    let t = crate::i18n::t();
-    let found = Resource::new(|| (), |_| load_news());
-    let org = Resource::new(|| (), |_| crate::org::organisation());
-    view! {
-        <div class="news page">
-            <h1>{t.news}</h1>
-            <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
-                {move || Suspend::new(async move {
-                    match (found.await, org.await) {
-                        (Ok(found), Ok(org)) => {
-                            let view = RwSignal::new(NewsView(found));
-                            let live = expect_context::<Live>();
-                            let refetch = move || {
-                                leptos::task::spawn_local(async move {
-                                    if let Ok(fresh) = load_news().await {
-                                        view.set(NewsView(fresh));
-                                    }
-                                });
-                            };
-                            live.watch(Scope::Workspace, view, refetch);
-                            live.watch_mine(view, refetch);
-                            // A column changed: what I may read and edit may have too.
-                            Effect::new(move |_| {
-                                if view.with(|v| v.0.stale) {
-                                    refetch();
-                                }
-                            });
-                            view! { <Board view org=StoredValue::new(org) refetch=Callback::new(move |()| refetch()) /> }.into_any()
-                        }
-                        (Err(e), _) | (_, Err(e)) => {
-                            view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any()
-                        }
-                    }
-                })}
-            </Suspense>
-        </div>
-    }
-    .into_any()
+    crate::org::office_page("news", crate::i18n::t().news, load_news, |found, org| {
+        let view = RwSignal::new(NewsView(found));
+        let live = expect_context::<Live>();
+        let refetch = Live::refetch_into(view, load_news, NewsView);
+        live.watch(Scope::Workspace, view, refetch);
+        live.watch_mine(view, refetch);
+        // A column changed: what I may read and edit may have too.
+        Effect::new(move |_| {
+            if view.with(|v| v.0.stale) {
+                refetch();
+            }
+        });
+        view! { <Board view org refetch=Callback::new(move |()| refetch()) /> }.into_any()
+    })
 }
 
 /// Keeps one readable column's scope live for the page while it is listed.

@@ -92,38 +92,14 @@ impl LazyRoute for NoticesRoute {
 
 #[component]
 fn NoticesPage() -> impl IntoView {
-    let t = crate::i18n::t();
-    let found = Resource::new(|| (), |_| load_notices());
-    let org = Resource::new(|| (), |_| crate::org::organisation());
-    view! {
-        <div class="notices page">
-            <h1>{t.notices}</h1>
-            <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
-                {move || Suspend::new(async move {
-                    match (found.await, org.await) {
-                        (Ok(found), Ok(org)) => {
-                            let view = RwSignal::new(BoardView(found));
-                            let live = expect_context::<Live>();
-                            let refetch = move || {
-                                leptos::task::spawn_local(async move {
-                                    if let Ok(fresh) = load_notices().await {
-                                        view.set(BoardView(fresh));
-                                    }
-                                });
-                            };
-                            live.watch(Scope::Workspace, view, refetch);
-                            live.watch_mine(view, refetch);
-                            view! { <Board view org=StoredValue::new(org) /> }.into_any()
-                        }
-                        (Err(e), _) | (_, Err(e)) => {
-                            view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any()
-                        }
-                    }
-                })}
-            </Suspense>
-        </div>
-    }
-    .into_any()
+    crate::org::office_page("notices", crate::i18n::t().notices, load_notices, |found, org| {
+        let view = RwSignal::new(BoardView(found));
+        let live = expect_context::<Live>();
+        let refetch = Live::refetch_into(view, load_notices, BoardView);
+        live.watch(Scope::Workspace, view, refetch);
+        live.watch_mine(view, refetch);
+        view! { <Board view org /> }.into_any()
+    })
 }
 
 /// What the page shows beside the list.

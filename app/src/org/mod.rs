@@ -152,6 +152,40 @@ where
     .into_any()
 }
 
+/// An office module's page (notices, news, forum, mail): its heading, then what `show` makes
+/// of the module's snapshot and the organisation once both are loaded (each module's pickers
+/// need the organisation); a failure to load shows in their place.
+pub fn office_page<T, Fut>(
+    class: &'static str,
+    title: &'static str,
+    load: fn() -> Fut,
+    show: fn(T, StoredValue<OrgSnapshot>) -> AnyView,
+) -> AnyView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    Fut: std::future::Future<Output = Result<T, crate::AppError>> + Send + 'static,
+{
+    let t = crate::i18n::t();
+    let found = Resource::new(|| (), move |_| load());
+    let org = Resource::new(|| (), |_| organisation());
+    view! {
+        <div class=format!("{class} page")>
+            <h1>{title}</h1>
+            <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
+                {move || Suspend::new(async move {
+                    match (found.await, org.await) {
+                        (Ok(found), Ok(org)) => show(found, StoredValue::new(org)),
+                        (Err(e), _) | (_, Err(e)) => {
+                            view! { <p role="alert" class="error">{e.text(t)}</p> }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+    .into_any()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
