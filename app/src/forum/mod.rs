@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 use xietong::forum::*;
-use xietong::org::{AudienceMember, OrgSnapshot};
-use xietong::{Command, CommandOutput, Event, ForumReplyId, ForumSectionId, ForumTopicId, Scope, Seq, UserId};
+use xietong::org::OrgSnapshot;
+use xietong::{Command, CommandOutput, Event, ForumReplyId, ForumSectionId, ForumTopicId, Scope, Seq};
 
 use crate::command::command_action;
 use crate::live::{Applied, Live, ScopeView};
@@ -625,71 +625,46 @@ fn TopicForm(board: RwSignal<ForumView>, pane: RwSignal<Pane>) -> impl IntoView 
 /// Admins: the sections, each with its moderators and audience; "New section".
 #[component]
 fn SectionsForm(view: RwSignal<ForumView>, org: StoredValue<OrgSnapshot>, pane: RwSignal<Pane>) -> impl IntoView {
+    use crate::org::groups::{GroupDraft, GroupRow, GroupWords, GroupsAdmin};
     let t = crate::i18n::t();
     let action = command_action();
-    let editing = RwSignal::new(None::<ForumSectionId>);
-    let name = RwSignal::new(String::new());
-    let description = RwSignal::new(String::new());
-    let moderators = RwSignal::new(Vec::<UserId>::new());
-    let audience = RwSignal::new(vec![AudienceMember::Everyone]);
-    let sections = move || view.with(|v| v.0.sections.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>());
-    let pick = move |section: Option<ForumSection>| {
-        editing.set(section.as_ref().map(|s| s.id));
-        name.set(section.as_ref().map(|s| s.name.clone()).unwrap_or_default());
-        description.set(section.as_ref().map(|s| s.description.clone()).unwrap_or_default());
-        moderators.set(section.as_ref().map(|s| s.moderators.iter().map(|m| m.id).collect()).unwrap_or_default());
-        audience.set(section.map(|s| s.audience).unwrap_or_else(|| vec![AudienceMember::Everyone]));
-    };
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        action.dispatch(Command::SaveForumSection(SaveForumSection {
-            section: editing.get_untracked(),
-            name: name.get_untracked(),
-            description: description.get_untracked(),
-            moderators: moderators.get_untracked(),
-            audience: audience.get_untracked(),
-        }));
-    };
-    Effect::new(move |_| {
-        if let Some(Ok(CommandOutput::ForumSectionSaved { section })) = action.value().get() {
-            editing.set(Some(section));
-        }
+    let rows = Signal::derive(move || {
+        view.with(|v| {
+            v.0.sections
+                .iter()
+                .map(|(s, _)| GroupRow {
+                    id: s.id.0,
+                    name: s.name.clone(),
+                    description: Some(s.description.clone()),
+                    in_charge: s.moderators.clone(),
+                    audience: s.audience.clone(),
+                })
+                .collect()
+        })
     });
-    let error = move || crate::error::failure_text(t, action.value().get());
-    view! {
-        <section class="news-columns" aria-labelledby="forum-sections-title">
-            <h2 id="forum-sections-title">{t.manage_sections}</h2>
-            <ul aria-label=t.forum_sections>
-                <For each=sections key=|s| (s.id, s.name.clone(), s.moderators.clone()) let(s)>
-                    <li>
-                        <span>{s.name.clone()}</span>
-                        <span class="note">{format!(" · {}", s.moderators.iter().map(|m| m.username.as_str()).collect::<Vec<_>>().join(", "))}</span>
-                        <button type="button" aria-label=(t.edit_column)(&s.name) on:click={
-                            let s = s.clone();
-                            move |_| pick(Some(s.clone()))
-                        }>{t.edit}</button>
-                    </li>
-                </For>
-            </ul>
-            <button type="button" on:click=move |_| pick(None)>{t.new_section}</button>
-            <form class="column-form" on:submit=save>
-                <label>{t.section_name}
-                    <input type="text" required maxlength="64" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                </label>
-                <label>{t.description}
-                    <input type="text" maxlength="500" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev)) />
-                </label>
-                <crate::org::PeopleSelect org label=t.moderators chosen=moderators />
-                {org.with_value(|org| view! { <crate::org::AudiencePicker org=org.clone() chosen=audience /> })}
-                <div class="actions">
-                    <button type="submit">{t.save_section}</button>
-                    <button type="button" on:click=move |_| pane.set(Pane::None)>{t.close}</button>
-                </div>
-                <Show when=move || error().is_some()>
-                    <p role="alert" class="error">{error}</p>
-                </Show>
-            </form>
-        </section>
-    }
-    .into_any()
+    let save = Callback::new(move |d: GroupDraft| {
+        action.dispatch(Command::SaveForumSection(SaveForumSection {
+            section: d.id.map(ForumSectionId),
+            name: d.name,
+            description: d.description,
+            moderators: d.in_charge,
+            audience: d.audience,
+        }));
+    });
+    let saved = Signal::derive(move || match action.value().get() {
+        Some(Ok(CommandOutput::ForumSectionSaved { section })) => Some(section.0),
+        _ => None,
+    });
+    let error = Signal::derive(move || crate::error::failure_text(t, action.value().get()));
+    let words = GroupWords {
+        id: "forum-sections-title",
+        heading: t.manage_sections,
+        list: t.forum_sections,
+        add: t.new_section,
+        name: t.section_name,
+        in_charge: t.moderators,
+        save: t.save_section,
+        with_description: true,
+    };
+    view! { <GroupsAdmin rows org words save saved error close=Callback::new(move |()| pane.set(Pane::None)) /> }
 }

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 use xietong::news::*;
-use xietong::org::{AudienceMember, OrgSnapshot};
-use xietong::{ChannelId, Command, CommandOutput, Event, NewsColumnId, Scope, Seq, StoryId, UserId};
+use xietong::org::OrgSnapshot;
+use xietong::{ChannelId, Command, CommandOutput, Event, NewsColumnId, Scope, Seq, StoryId};
 
 use crate::command::command_action;
 use crate::live::{Applied, Live, ScopeView};
@@ -585,67 +585,47 @@ fn StoryForm(id: Option<StoryId>, view: RwSignal<NewsView>, pane: RwSignal<Pane>
 /// Admins: the columns, each with its editors and audience; "New column".
 #[component]
 fn ColumnsForm(view: RwSignal<NewsView>, org: StoredValue<OrgSnapshot>, pane: RwSignal<Pane>) -> impl IntoView {
+    use crate::org::groups::{GroupDraft, GroupRow, GroupWords, GroupsAdmin};
     let t = crate::i18n::t();
     let action = command_action();
-    let editing = RwSignal::new(None::<NewsColumnId>);
-    let name = RwSignal::new(String::new());
-    let editors = RwSignal::new(Vec::<UserId>::new());
-    let audience = RwSignal::new(vec![AudienceMember::Everyone]);
-    let columns = move || view.with(|v| v.0.columns.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>());
-    let pick = move |column: Option<NewsColumn>| {
-        editing.set(column.as_ref().map(|c| c.id));
-        name.set(column.as_ref().map(|c| c.name.clone()).unwrap_or_default());
-        editors.set(column.as_ref().map(|c| c.editors.iter().map(|e| e.id).collect()).unwrap_or_default());
-        audience.set(column.map(|c| c.audience).unwrap_or_else(|| vec![AudienceMember::Everyone]));
-    };
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        action.dispatch(Command::SaveNewsColumn(SaveNewsColumn {
-            column: editing.get_untracked(),
-            name: name.get_untracked(),
-            editors: editors.get_untracked(),
-            audience: audience.get_untracked(),
-        }));
-    };
-    Effect::new(move |_| {
-        if let Some(Ok(CommandOutput::NewsColumnSaved { column })) = action.value().get() {
-            editing.set(Some(column));
-        }
+    let rows = Signal::derive(move || {
+        view.with(|v| {
+            v.0.columns
+                .iter()
+                .map(|(c, _)| GroupRow {
+                    id: c.id.0,
+                    name: c.name.clone(),
+                    description: None,
+                    in_charge: c.editors.clone(),
+                    audience: c.audience.clone(),
+                })
+                .collect()
+        })
     });
-    let error = move || crate::error::failure_text(t, action.value().get());
-    view! {
-        <section class="news-columns" aria-labelledby="news-columns-title">
-            <h2 id="news-columns-title">{t.manage_columns}</h2>
-            <ul aria-label=t.news_columns>
-                <For each=columns key=|c| c.clone() let(c)>
-                    <li>
-                        <span>{c.name.clone()}</span>
-                        <span class="note">{format!(" · {}", c.editors.iter().map(|e| e.username.as_str()).collect::<Vec<_>>().join(", "))}</span>
-                        <button type="button" aria-label=(t.edit_column)(&c.name) on:click={
-                            let c = c.clone();
-                            move |_| pick(Some(c.clone()))
-                        }>{t.edit}</button>
-                    </li>
-                </For>
-            </ul>
-            <button type="button" on:click=move |_| pick(None)>{t.new_column}</button>
-            <form class="column-form" on:submit=save>
-                <label>{t.column_name}
-                    <input type="text" required maxlength="64" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                </label>
-                <crate::org::PeopleSelect org label=t.editors chosen=editors />
-                {org.with_value(|org| view! { <crate::org::AudiencePicker org=org.clone() chosen=audience /> })}
-                <div class="actions">
-                    <button type="submit">{t.save_column}</button>
-                    <button type="button" on:click=move |_| pane.set(Pane::None)>{t.close}</button>
-                </div>
-                <Show when=move || error().is_some()>
-                    <p role="alert" class="error">{error}</p>
-                </Show>
-            </form>
-        </section>
-    }
-    .into_any()
+    let save = Callback::new(move |d: GroupDraft| {
+        action.dispatch(Command::SaveNewsColumn(SaveNewsColumn {
+            column: d.id.map(NewsColumnId),
+            name: d.name,
+            editors: d.in_charge,
+            audience: d.audience,
+        }));
+    });
+    let saved = Signal::derive(move || match action.value().get() {
+        Some(Ok(CommandOutput::NewsColumnSaved { column })) => Some(column.0),
+        _ => None,
+    });
+    let error = Signal::derive(move || crate::error::failure_text(t, action.value().get()));
+    let words = GroupWords {
+        id: "news-columns-title",
+        heading: t.manage_columns,
+        list: t.news_columns,
+        add: t.new_column,
+        name: t.column_name,
+        in_charge: t.editors,
+        save: t.save_column,
+        with_description: false,
+    };
+    view! { <GroupsAdmin rows org words save saved error close=Callback::new(move |()| pane.set(Pane::None)) /> }
 }
 
 /// A story shared into a chat message: its cover, column, title and summary, opening the

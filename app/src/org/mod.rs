@@ -12,6 +12,7 @@ use crate::AppError;
 pub mod audience;
 mod departments;
 pub mod fields;
+pub mod groups;
 mod import;
 mod people;
 
