@@ -458,12 +458,78 @@ impl TopicPage {
         self.replies.append(&mut self.arrived);
     }
 
+    /// The page loaded again (a vote's results, a resync): the fresh page, keeping the earlier
+    /// replies this one had paged back to.
+    pub fn reloaded(&mut self, mut fresh: TopicPage) {
+        let first = fresh.replies.first().map_or(ForumReplyId(i64::MAX), |r| r.id);
+        let mut kept: Vec<Reply> = self.replies.drain(..).filter(|r| r.id < first).collect();
+        if !kept.is_empty() {
+            fresh.earlier = self.earlier;
+            kept.append(&mut fresh.replies);
+            fresh.replies = kept;
+        }
+        *self = fresh;
+    }
+
     /// Puts a page of earlier replies before the shown ones (skipping any already here).
-    pub fn prepend(&mut self, earlier: TopicPage) {
+    pub fn prepend(&mut self, asked_before: ForumReplyId, earlier: TopicPage) {
         let first = self.replies.first().map_or(ForumReplyId(i64::MAX), |r| r.id);
+        if first != asked_before {
+            return; // reloaded meanwhile: joined here, the page would leave a gap
+        }
         let mut merged: Vec<Reply> = earlier.replies.into_iter().filter(|r| r.id < first).collect();
         merged.append(&mut self.replies);
         self.replies = merged;
         self.earlier = earlier.earlier;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(id: i64) -> Reply {
+        Reply {
+            id: ForumReplyId(id),
+            topic: ForumTopicId(1),
+            author: UserRef { id: UserId(1), username: "a".into() },
+            text: String::new(),
+            html: String::new(),
+            at: 0,
+            quote: None,
+            mentions: Vec::new(),
+        }
+    }
+
+    fn page(ids: std::ops::Range<i64>, earlier: bool) -> TopicPage {
+        TopicPage {
+            head: Seq::ZERO,
+            topic: None,
+            replies: ids.map(reply).collect(),
+            earlier,
+            arrived: Vec::new(),
+            me: None,
+            results_stale: false,
+        }
+    }
+
+    fn ids(page: &TopicPage) -> Vec<i64> {
+        page.replies.iter().map(|r| r.id.0).collect()
+    }
+
+    #[test]
+    fn earlier_pages_join_only_where_they_were_asked_for_and_survive_a_reload() {
+        let mut shown = page(10..20, true);
+        // Asked before 10, but the page was reloaded meanwhile (now from 12): not joined.
+        let mut reloaded = page(12..22, true);
+        reloaded.prepend(ForumReplyId(10), page(0..10, false));
+        assert_eq!(ids(&reloaded), (12..22).collect::<Vec<_>>());
+        shown.prepend(ForumReplyId(10), page(0..10, false));
+        assert_eq!(ids(&shown), (0..20).collect::<Vec<_>>());
+        assert!(!shown.earlier);
+        // A reload brings the newest page; what was paged back to stays.
+        shown.reloaded(page(5..25, true));
+        assert_eq!(ids(&shown), (0..25).collect::<Vec<_>>());
+        assert!(!shown.earlier);
     }
 }

@@ -191,7 +191,12 @@ impl Notice {
 
     /// Fills in the text of an abridged notice from the whole one.
     pub fn fill_text(&mut self, whole: &Notice) {
-        if self.abridged && self.id == whole.id && self.updated_at == whole.updated_at {
+        if self.abridged
+            && self.id == whole.id
+            && self.updated_at == whole.updated_at
+            && self.revision == whole.revision
+            && self.status == whole.status
+        {
             self.fields.body = whole.fields.body.clone();
             self.html = whole.html.clone();
             self.changes = whole.changes.clone();

@@ -71,9 +71,13 @@ test('mail: sent to two people, the sender sees one read it live; recalled while
   await found.getByRole('link').click();
   await expect(bob.page).toHaveURL(/\/mail\?m=\d+$/);
   await expect(bob.page.getByRole('article', { name: subject })).toBeVisible();
+  // Carol's page was reloaded: the box answers once the page has hydrated.
+  await expect(carol.page.getByRole('status').filter({ hasText: 'Connected' })).toBeVisible();
   const carolBox = carol.page.getByRole('searchbox', { name: 'Search' });
-  await carolBox.fill(`${subject} 会议室`);
-  await carolBox.press('Enter');
-  await expect(carol.page.getByText('No messages found')).toBeVisible();
+  await expect(async () => {
+    await carolBox.fill(`${subject} 会议室`);
+    await carolBox.press('Enter');
+    await expect(carol.page.getByText('No messages found')).toBeVisible({ timeout: 3_000 });
+  }).toPass();
   await expect(carol.page.getByRole('list', { name: 'Mail and notices found' })).toHaveCount(0);
 });

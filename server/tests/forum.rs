@@ -276,7 +276,7 @@ async fn a_long_topic_opens_at_its_newest_replies_and_pages_back() {
     assert!(!older.earlier);
     assert_eq!(older.replies.iter().map(|r| r.id).collect::<Vec<_>>(), ids[..5]);
     let mut whole = newest;
-    whole.prepend(older);
+    whole.prepend(ids[5], older);
     assert_eq!(whole.replies.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
     assert!(!whole.earlier);
     server.stop().await;

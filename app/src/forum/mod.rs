@@ -263,7 +263,7 @@ fn TopicPane(id: ForumTopicId, board: RwSignal<ForumView>, pane: RwSignal<Pane>)
                 Ok(found) => match page.try_get_untracked().flatten() {
                     // Loaded again (the results of a vote, a resync): same view, fresh state.
                     Some(existing) => {
-                        existing.try_set(TopicView(found));
+                        existing.try_update(|p| p.0.reloaded(found));
                     }
                     None => {
                         let section = found.topic.as_ref().map(|t| t.section).unwrap_or_default();
@@ -273,7 +273,7 @@ fn TopicPane(id: ForumTopicId, board: RwSignal<ForumView>, pane: RwSignal<Pane>)
                                 live.watch(Scope::Forum(section), fresh, move || {
                                     leptos::task::spawn_local(async move {
                                         if let Ok(again) = load_topic(id, None).await {
-                                            fresh.try_set(TopicView(again));
+                                            fresh.try_update(|p| p.0.reloaded(again));
                                         }
                                     });
                                 })
@@ -399,7 +399,7 @@ fn TopicBody(page: RwSignal<TopicView>, board: RwSignal<ForumView>, pane: RwSign
                         let Some(first) = page.with_untracked(|p| p.0.replies.first().map(|r| r.id)) else { return };
                         leptos::task::spawn_local(async move {
                             if let Ok(older) = load_topic(id, Some(first)).await {
-                                page.try_update(|p| p.0.prepend(older));
+                                page.try_update(|p| p.0.prepend(first, older));
                             }
                         });
                     }>{t.earlier_replies}</button>

@@ -225,10 +225,13 @@ fn MailDetail(id: MailId, view: RwSignal<MailboxView>, pane: RwSignal<Pane>) -> 
     let mail = Memo::new(move |_| view.with(|v| v.0.mail.iter().find(|m| m.id == id).cloned()));
     let me = move || live.me.get().map(|m| m.id);
     // A received mail comes without its text: fetched on opening it.
+    let wanted = Memo::new(move |_| mail.with(|m| m.as_ref().is_some_and(|m| m.abridged)));
     Effect::new(move |_| {
-        let Some(m) = mail.get().filter(|m| m.abridged) else { return };
+        if !wanted.get() {
+            return;
+        }
         leptos::task::spawn_local(async move {
-            if let Ok(whole) = load_mail_text(m.id).await {
+            if let Ok(whole) = load_mail_text(id).await {
                 view.update(|v| {
                     if let Some(mine) = v.0.mail.iter_mut().find(|x| x.id == whole.id) {
                         mine.fill_text(&whole);
@@ -315,9 +318,10 @@ fn MailDetail(id: MailId, view: RwSignal<MailboxView>, pane: RwSignal<Pane>) -> 
                     }}
                     {(!m.attachments.is_empty()).then(|| view! { <crate::files::FileCards files=m.attachments.clone() /> })}
                     <div class="actions">
-                        <button type="button" on:click=move |_| pane.set(Pane::Compose(Box::new(r1.clone())))>{t.reply}</button>
-                        <button type="button" on:click=move |_| pane.set(Pane::Compose(Box::new(r2.clone())))>{t.reply_all}</button>
-                        <button type="button" on:click=move |_| pane.set(Pane::Compose(Box::new(fwd.clone())))>{t.forward}</button>
+                        // Until its text is here, a reply or forward would quote nothing.
+                        <button type="button" disabled=m.abridged on:click=move |_| pane.set(Pane::Compose(Box::new(r1.clone())))>{t.reply}</button>
+                        <button type="button" disabled=m.abridged on:click=move |_| pane.set(Pane::Compose(Box::new(r2.clone())))>{t.reply_all}</button>
+                        <button type="button" disabled=m.abridged on:click=move |_| pane.set(Pane::Compose(Box::new(fwd.clone())))>{t.forward}</button>
                         {(mine && unread_left).then(|| view! {
                             <button type="button" on:click=move |_| run(Command::RecallMail(RecallMail { mail: id }))>{t.recall}</button>
                         })}

@@ -225,10 +225,11 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
     let me = move || live.me.get().map(|m| m.id);
     // Boards and events carry others' notices without their text: fetched on opening one
     // (again after a revision, which comes abridged too).
+    let wanted = Memo::new(move |_| notice.with(|n| n.as_ref().filter(|n| n.abridged).map(|n| (n.id, n.revision, n.updated_at))));
     Effect::new(move |_| {
-        let Some(n) = notice.get().filter(|n| n.abridged) else { return };
+        let Some((id, _, _)) = wanted.get() else { return };
         leptos::task::spawn_local(async move {
-            if let Ok(whole) = load_notice_text(n.id).await {
+            if let Ok(whole) = load_notice_text(id).await {
                 view.update(|v| {
                     if let Some(mine) = v.0.notices.iter_mut().find(|m| m.id == whole.id) {
                         mine.fill_text(&whole);
@@ -269,9 +270,10 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
             None => view! { <p class="empty">{t.notice_gone}</p> }.into_any(),
             Some(n) => {
                 let status = n.status;
-                let reviewer = !mine() && status == NoticeStatus::PendingReview;
+                // Nobody acknowledges or approves text they have not seen yet.
+                let reviewer = !mine() && status == NoticeStatus::PendingReview && !n.abridged;
                 let seen_at = n.updated_at;
-                let reader = !mine() && status == NoticeStatus::Published;
+                let reader = !mine() && status == NoticeStatus::Published && !n.abridged;
                 let acknowledge = reader && n.fields.requires_ack && n.acknowledged_at.is_none();
                 let acknowledged = reader && n.acknowledged_at.is_some();
                 let changes = n.changes.iter().map(|c| {

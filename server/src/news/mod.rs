@@ -684,6 +684,16 @@ pub async fn hide_comment(ctx: &mut Ctx<'_>, command: &HideStoryComment) -> Resu
 /// story for some people only is never made one.
 pub async fn share(ctx: &mut Ctx<'_>, command: &ShareStory) -> Result<CommandOutput, CommandError> {
     let story = readable(ctx, command.story).await?;
+    // Holds the story's row: a withdrawal at the same moment comes wholly before this share
+    // (refused here) or after it (and then finds this card).
+    let held = sqlx::query("UPDATE stories SET status = status WHERE id = $1 AND status = 'published'")
+        .bind(story.id.0)
+        .execute(ctx.conn())
+        .await?
+        .rows_affected();
+    if held == 0 {
+        return Err(Denied::NotFound("story").into());
+    }
     ctx.require(Scope::Channel(command.channel), access::Need::Write).await?;
     let column = column(ctx.conn(), story.fields.column)
         .await?
