@@ -48,6 +48,10 @@ pub struct Backplane {
     hub: Arc<Hub>,
     sessions: Arc<SessionCache>,
     remote: Option<mpsc::Sender<(Channel, String)>>,
+    /// Events committed here that this node cannot fan out yet: an earlier event of their scope,
+    /// committed on another node, has not reached it. Filled from the database once for the
+    /// node, not once per connection.
+    gaps: Option<mpsc::Sender<(Scope, Seq)>>,
     node: Arc<str>,
 }
 
@@ -90,6 +94,7 @@ impl Backplane {
             hub,
             sessions,
             remote: None,
+            gaps: None,
             node: Arc::from("local"),
         }
     }
@@ -144,6 +149,8 @@ impl Backplane {
             stop.clone(),
         ));
         tokio::spawn(sweeper(hub.clone(), store.clone(), stop.clone()));
+        let (gaps, gaps_rx) = mpsc::channel(4_096);
+        tokio::spawn(fill_gaps(hub.clone(), store.clone(), gaps_rx, stop.clone()));
         tokio::spawn(presence(
             client,
             names,
@@ -158,13 +165,25 @@ impl Backplane {
             hub,
             sessions,
             remote: Some(tx),
+            gaps: Some(gaps),
             node,
         })
     }
 
     /// Delivers a committed event to this node's connections and, with Redis, hints the others.
     pub fn publish(&self, event: &Event) {
-        self.hub.publish(event);
+        let behind = self
+            .hub
+            .published(event.scope)
+            .is_some_and(|published| published.0 + 1 < event.seq.0);
+        let deferred = behind
+            && self
+                .gaps
+                .as_ref()
+                .is_some_and(|gaps| gaps.try_send((event.scope, event.seq)).is_ok());
+        if !deferred {
+            self.hub.publish(event);
+        }
         if let Some(user) = event.body.ends_sessions_of() {
             self.sessions.invalidate_user(user);
             self.hub.end_user(user);
@@ -390,16 +409,37 @@ async fn subscriber(
     }
 }
 
+/// Fans out, in order, the events committed here that came after a gap, once the database
+/// has filled it (one read per gap for the node).
+async fn fill_gaps(
+    hub: Arc<Hub>,
+    store: Store,
+    mut gaps: mpsc::Receiver<(Scope, Seq)>,
+    stop: CancellationToken,
+) {
+    loop {
+        let (scope, seq) = tokio::select! {
+            _ = stop.cancelled() => return,
+            gap = gaps.recv() => match gap { Some(gap) => gap, None => return },
+        };
+        deliver_from_database(&hub, &store, scope, seq).await;
+    }
+}
+
 /// Most events read for one hint; a connection further behind fills the rest itself.
 const MAX_EVENTS_PER_HINT: u64 = 64;
 
-/// Delivers what the database holds of `scope` up to `seq` (as hinted) to this node's
-/// subscribers: each connection drops what it has and fills any gap before it from the database.
+/// Delivers what the database holds of `scope` after what this node already fanned out, up to
+/// `seq` (as hinted), to this node's subscribers: each connection drops what it has and fills
+/// any gap before it from the database. A hint for an event already delivered reads nothing.
 async fn deliver_from_database(hub: &Hub, store: &Store, scope: Scope, seq: Seq) {
-    if !hub.has_subscribers(scope) || seq == Seq::ZERO || seq.0 > i64::MAX as u64 {
+    let Some(published) = hub.published(scope) else {
+        return;
+    };
+    if seq <= published || seq.0 > i64::MAX as u64 {
         return;
     }
-    let from = Seq(seq.0.saturating_sub(MAX_EVENTS_PER_HINT));
+    let from = Seq(published.0.max(seq.0.saturating_sub(MAX_EVENTS_PER_HINT)));
     match store.events_after(scope, from, seq.0 - from.0).await {
         Ok(events) => {
             for event in events.iter().filter(|e| e.seq <= seq) {
@@ -473,14 +513,28 @@ async fn relay_typing(hub: &Hub, store: &Store, scope: Scope, user: UserId) {
     }
 }
 
-/// Offers every locally subscribed scope's latest stored event to its connections: those that
-/// are behind see the gap and fill it from the database; those that are not drop it.
+/// Offers every locally subscribed scope's latest stored event, if this node has not fanned it
+/// out yet, to its connections: those that are behind see the gap and fill it from the
+/// database; those that are not drop it.
 async fn sweep(hub: &Hub, store: &Store) {
-    for scope in hub.subscribed_scopes() {
-        let Ok(head) = store.head(scope).await else {
-            continue;
-        };
-        if head == Seq::ZERO {
+    let scopes = hub.subscribed_scopes();
+    let heads = match store.pool().acquire().await {
+        Ok(mut conn) => crate::store::heads(&mut conn, &scopes).await,
+        Err(e) => Err(e.into()),
+    };
+    let heads = match heads {
+        Ok(heads) => heads,
+        Err(e) => {
+            tracing::warn!(error = %e, "backplane: cannot read scope heads for the sweep");
+            return;
+        }
+    };
+    for (scope, head) in heads {
+        if head == Seq::ZERO
+            || hub
+                .published(scope)
+                .is_none_or(|published| head <= published)
+        {
             continue;
         }
         if let Ok(events) = store.events_after(scope, Seq(head.0 - 1), 1).await {

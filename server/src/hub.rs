@@ -6,7 +6,7 @@
 //! `TOO_SLOW`) and it recovers by resuming from its last sequence numbers. The locks here are
 //! plain `std` locks held for short, non-async sections only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -72,10 +72,22 @@ impl ConnHandle {
     }
 }
 
+/// A scope's subscribers on this node.
+#[derive(Default)]
+struct Subscribers {
+    conns: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    /// The highest sequence number fanned out to them, so the backplane reads from the
+    /// database only events this node has not delivered yet (a connection behind it fills its
+    /// own gap).
+    published: AtomicU64,
+}
+
 #[derive(Default)]
 struct Inner {
     conns: HashMap<ConnId, ConnHandle>,
-    scopes: HashMap<Scope, HashMap<ConnId, mpsc::Sender<Outbound>>>,
+    scopes: HashMap<Scope, Subscribers>,
+    /// Per connection, the scopes it is subscribed to (so a disconnect touches only those).
+    subscriptions: HashMap<ConnId, HashSet<Scope>>,
     /// Online users and how many connections each has.
     online: BTreeMap<UserId, (UserRef, usize)>,
     /// Users online on other nodes (from the backplane).
@@ -87,6 +99,17 @@ struct Inner {
 pub enum RegisterError {
     #[error("too many connections for this user")]
     TooManyConnections,
+}
+
+impl Inner {
+    fn remove_subscriber(&mut self, scope: Scope, conn: ConnId) {
+        if let Some(subscribers) = self.scopes.get_mut(&scope) {
+            subscribers.conns.remove(&conn);
+            if subscribers.conns.is_empty() {
+                self.scopes.remove(&scope);
+            }
+        }
+    }
 }
 
 pub struct Hub {
@@ -192,10 +215,9 @@ impl Hub {
         let Some(handle) = inner.conns.remove(&id) else {
             return;
         };
-        inner.scopes.retain(|_, subscribers| {
-            subscribers.remove(&id);
-            !subscribers.is_empty()
-        });
+        for scope in inner.subscriptions.remove(&id).unwrap_or_default() {
+            inner.remove_subscriber(scope, id);
+        }
         if let Some(entry) = inner.online.get_mut(&handle.user.id) {
             entry.1 -= 1;
             if entry.1 == 0 {
@@ -207,21 +229,26 @@ impl Hub {
     }
 
     pub fn subscribe(&self, conn: &ConnHandle, scope: Scope) {
-        self.write()
+        let mut inner = self.write();
+        inner
             .scopes
             .entry(scope)
             .or_default()
+            .conns
             .insert(conn.id, conn.tx.clone());
+        inner
+            .subscriptions
+            .entry(conn.id)
+            .or_default()
+            .insert(scope);
     }
 
     pub fn unsubscribe(&self, conn: ConnId, scope: Scope) {
         let mut inner = self.write();
-        if let Some(subscribers) = inner.scopes.get_mut(&scope) {
-            subscribers.remove(&conn);
-            if subscribers.is_empty() {
-                inner.scopes.remove(&scope);
-            }
+        if let Some(scopes) = inner.subscriptions.get_mut(&conn) {
+            scopes.remove(&scope);
         }
+        inner.remove_subscriber(scope, conn);
     }
 
     /// Fans a committed event out to the scope's subscribers (serialised once), then ends the
@@ -250,12 +277,17 @@ impl Hub {
             };
             let mut revoked = Vec::new();
             for id in ids {
-                if let Some(tx) = subscribers.remove(&id) {
+                if let Some(tx) = subscribers.conns.remove(&id) {
                     revoked.push((id, tx));
                 }
             }
-            if subscribers.is_empty() {
+            if subscribers.conns.is_empty() {
                 inner.scopes.remove(&scope);
+            }
+            for (id, _) in &revoked {
+                if let Some(scopes) = inner.subscriptions.get_mut(id) {
+                    scopes.remove(&scope);
+                }
             }
             for (id, tx) in revoked {
                 if tx.try_send(Outbound::Revoked(scope)).is_err() {
@@ -269,6 +301,9 @@ impl Hub {
     fn fan_out(&self, event: &Event) {
         let scope = event.scope;
         let seq = event.seq;
+        if !self.has_subscribers(scope) {
+            return;
+        }
         let text = Utf8Bytes::from(ServerMsg::Event(event.clone()).to_json());
         let revoked = event.body.revoked_readers();
         let revokes: Option<Arc<[UserId]>> = (!revoked.is_empty()).then(|| revoked.into());
@@ -278,7 +313,8 @@ impl Hub {
             let Some(subscribers) = inner.scopes.get(&scope) else {
                 return;
             };
-            for (id, tx) in subscribers {
+            subscribers.published.fetch_max(seq.0, Ordering::Relaxed);
+            for (id, tx) in &subscribers.conns {
                 let item = Outbound::Event {
                     scope,
                     seq,
@@ -319,7 +355,7 @@ impl Hub {
         let Some(subscribers) = inner.scopes.get(&scope) else {
             return;
         };
-        for (id, tx) in subscribers {
+        for (id, tx) in &subscribers.conns {
             if *id != from && self.has_room_for_ephemeral(tx) {
                 let _ = tx.try_send(Outbound::Ephemeral {
                     scope: Some(scope),
@@ -433,6 +469,15 @@ impl Hub {
 
     pub fn has_subscribers(&self, scope: Scope) -> bool {
         self.read().scopes.contains_key(&scope)
+    }
+
+    /// The highest sequence number of `scope` this node has fanned out since the scope got its
+    /// current subscribers; `None` when nobody here is subscribed.
+    pub fn published(&self, scope: Scope) -> Option<Seq> {
+        self.read()
+            .scopes
+            .get(&scope)
+            .map(|s| Seq(s.published.load(Ordering::Relaxed)))
     }
 
     /// The scopes some connection of this node is subscribed to.

@@ -146,6 +146,10 @@ impl Connection {
         let mut keepalive = tokio::time::interval((idle / 3).max(Duration::from_millis(500)));
         keepalive.tick().await;
         let kill = self.conn.kill.clone();
+        // Made once, not per loop step: each fresh `cancelled()` would register and unregister
+        // a waiter under the token's lock on every wake-up.
+        let killed = kill.cancelled();
+        tokio::pin!(killed);
         let until_expiry =
             Duration::from_millis((self.session_expires_at - crate::store::now_ms()).max(0) as u64);
         let expiry = tokio::time::sleep(until_expiry);
@@ -153,7 +157,7 @@ impl Connection {
         loop {
             let step = tokio::select! {
                 _ = &mut expiry => return Closing(Some((close::SESSION_ENDED, "session expired"))),
-                _ = kill.cancelled() => {
+                _ = &mut killed => {
                     let code = self.conn.close_code.load(std::sync::atomic::Ordering::Relaxed);
                     let reason = match code {
                         close::TOO_SLOW => "too slow: reconnect and resume",
@@ -224,7 +228,10 @@ impl Connection {
     ) -> Result<(), Closing> {
         self.unflushed = true;
         let deadline = self.write_deadline();
+        // Biased: a frame that fits the socket's buffer (nearly all) is queued without ever
+        // polling the kill token, so no waiter is registered under its lock per frame.
         tokio::select! {
+            biased;
             sent = tokio::time::timeout(deadline, socket.feed(message)) => match sent {
                 Ok(sent) => sent.map_err(|_| Closing(None)),
                 Err(_) => Err(Closing(Some((close::TOO_SLOW, "too slow: reconnect and resume")))),
@@ -240,6 +247,7 @@ impl Connection {
         self.unflushed = false;
         let deadline = self.write_deadline();
         tokio::select! {
+            biased;
             flushed = tokio::time::timeout(deadline, socket.flush()) => match flushed {
                 Ok(flushed) => flushed.map_err(|_| Closing(None)),
                 Err(_) => Err(Closing(Some((close::TOO_SLOW, "too slow: reconnect and resume")))),

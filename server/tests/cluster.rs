@@ -827,3 +827,33 @@ async fn deactivating_a_person_ends_their_sockets_on_every_node() {
     }
     cluster.stop().await;
 }
+
+/// A node relays another node's events by reading only what it has not fanned out yet. Each
+/// hint used to re-read up to 64 events and queue them all again for every reader there, which
+/// cost CPU per delivery and overflowed a reader's outbound queue (cut off as too slow) once a
+/// channel held more events than the queue.
+#[tokio::test]
+async fn a_relayed_event_is_queued_once_for_each_reader() {
+    let cluster = Cluster::start_with(
+        2,
+        &redis_url(),
+        &["--outbound-queue", "32", "--post-rate", "10000"],
+    )
+    .await;
+    let (_, mut alice) = cluster.join(0, "alice").await;
+    let (_, mut bob) = cluster.join(1, "bob").await;
+    bob.subscribe(GENERAL_SCOPE, None).await;
+    for i in 0..100 {
+        let id = alice.post(GENERAL, &format!("m{i}")).await;
+        alice.answer(&id).await.expect("stored");
+    }
+    let seen = collect(&mut bob, 100).await;
+    assert_eq!(
+        seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        (1..=100).collect::<Vec<_>>(),
+        "gapless, in order, never cut off"
+    );
+    bob.send(&ClientMsg::Ping).await;
+    assert_eq!(bob.recv_skip_presence().await, ServerMsg::Pong);
+    cluster.stop().await;
+}

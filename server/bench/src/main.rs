@@ -97,6 +97,10 @@ struct Args {
     /// PostgreSQL server for --nodes (a database is created there and dropped afterwards).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres_url: String,
+    /// Runtime threads per node with --nodes (0: one per core, each node's default). Several
+    /// nodes on one small machine otherwise run more threads than it has cores.
+    #[arg(long, default_value_t = 0)]
+    node_workers: usize,
     /// Redis for --nodes.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
@@ -244,7 +248,14 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     for (key, kind, nodes) in runs {
         eprintln!("== {key} ==");
         let target = if nodes > 1 {
-            Target::start_nodes(nodes, &paths, &args.postgres_url, &args.redis_url).await?
+            Target::start_nodes(
+                nodes,
+                &paths,
+                &args.postgres_url,
+                &args.redis_url,
+                (args.node_workers > 0).then_some(args.node_workers),
+            )
+            .await?
         } else {
             Target::start(kind, &paths).await?
         };
@@ -570,6 +581,7 @@ fn parameters(args: &Args) -> BTreeMap<String, String> {
         ("churn_seconds", args.churn_seconds.to_string()),
         ("users", args.users.to_string()),
         ("nodes", args.nodes.to_string()),
+        ("node_workers", args.node_workers.to_string()),
     ] {
         p.insert(k.to_owned(), v);
     }

@@ -84,9 +84,14 @@ async fn spawn_xietong(
     paths: &Paths,
     storage: &[&std::ffi::OsStr],
     what: &str,
+    workers: Option<usize>,
 ) -> Result<(u16, Child), TargetError> {
     let port = free_port()?;
     let mut c = Command::new(&paths.xietong);
+    if let Some(workers) = workers {
+        // Tokio's runtime reads this when the binary does not set a thread count itself.
+        c.env("TOKIO_WORKER_THREADS", workers.to_string());
+    }
     c.args(["--bind", &format!("127.0.0.1:{port}"), "--log", "warn"])
         .args(XIETONG_LIMITS)
         .args(storage)
@@ -172,11 +177,13 @@ impl Target {
 
     /// Starts `n` Xietong nodes on a fresh PostgreSQL database (created on `postgres_admin`'s
     /// server) sharing `redis`: the deployment of README "Running several nodes".
+    /// `workers`: runtime threads per node (`None`: one per core, the default).
     pub async fn start_nodes(
         n: usize,
         paths: &Paths,
         postgres_admin: &str,
         redis: &str,
+        workers: Option<usize>,
     ) -> Result<Target, TargetError> {
         let name = format!("xietong_bench_{}", std::process::id());
         let psql = |sql: String| {
@@ -217,7 +224,7 @@ impl Target {
         let storage: Vec<&std::ffi::OsStr> = storage.iter().map(std::ffi::OsStr::new).collect();
         for _ in 0..n {
             // One after the other: the first applies the migrations.
-            let (port, child) = spawn_xietong(paths, &storage, "xietong node").await?;
+            let (port, child) = spawn_xietong(paths, &storage, "xietong node", workers).await?;
             target.children.push(child);
             target.ports.push(port);
         }
@@ -230,7 +237,7 @@ impl Target {
         paths: &Paths,
         storage: &[&std::ffi::OsStr],
     ) -> Result<Target, TargetError> {
-        let (port, child) = spawn_xietong(paths, storage, "xietong").await?;
+        let (port, child) = spawn_xietong(paths, storage, "xietong", None).await?;
         Ok(Target {
             ports: vec![port],
             children: vec![child],

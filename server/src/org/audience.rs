@@ -60,13 +60,7 @@ pub async fn keys_of(conn: &mut Conn, user: UserId) -> Result<Vec<String>, Store
     Ok(keys)
 }
 
-/// `$first, $first+1, …` for `n` values: an `IN (…)` list of bound parameters.
-pub fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub use crate::store::placeholders;
 
 /// The active people in an audience.
 pub async fn resolve(
@@ -204,11 +198,13 @@ pub async fn replace_listed(
         .execute(&mut *conn)
         .await?;
     for user in people {
-        sqlx::query(&format!("INSERT INTO {table} ({key}, user_id) VALUES ($1, $2)"))
-            .bind(id)
-            .bind(user.0)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({key}, user_id) VALUES ($1, $2)"
+        ))
+        .bind(id)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -227,11 +223,13 @@ pub async fn replace_audience(
         .execute(&mut *conn)
         .await?;
     for member in audience {
-        sqlx::query(&format!("INSERT INTO {table} ({key}, member) VALUES ($1, $2)"))
-            .bind(id)
-            .bind(member.to_string())
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({key}, member) VALUES ($1, $2)"
+        ))
+        .bind(id)
+        .bind(member.to_string())
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

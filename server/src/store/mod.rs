@@ -202,6 +202,38 @@ impl Store {
 }
 
 /// The last sequence number of a scope.
+/// `$first, $first+1, …` for `n` values: an `IN (…)` list of bound parameters.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The heads of many scopes, a few hundred per query (scopes without events are left out).
+pub async fn heads(
+    conn: &mut Conn,
+    scopes: &[Scope],
+) -> Result<std::collections::HashMap<Scope, Seq>, StoreError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in scopes.chunks(500) {
+        let sql = format!(
+            "SELECT scope, head FROM scope_heads WHERE scope IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+        for scope in chunk {
+            query = query.bind(scope.to_string());
+        }
+        for (scope, head) in query.fetch_all(&mut *conn).await? {
+            if let Ok(scope) = scope.parse::<Scope>() {
+                found.insert(scope, Seq(head as u64));
+            }
+        }
+    }
+    Ok(found)
+}
+
 pub async fn head(conn: &mut Conn, scope: Scope) -> Result<Seq, StoreError> {
     let head: Option<i64> = sqlx::query_scalar("SELECT head FROM scope_heads WHERE scope = $1")
         .bind(scope.to_string())
