@@ -48,10 +48,6 @@ pub struct Backplane {
     hub: Arc<Hub>,
     sessions: Arc<SessionCache>,
     remote: Option<mpsc::Sender<(Channel, String)>>,
-    /// Events committed here that this node cannot fan out yet: an earlier event of their scope,
-    /// committed on another node, has not reached it. Filled from the database once for the
-    /// node, not once per connection.
-    gaps: Option<mpsc::Sender<(Scope, Seq)>>,
     node: Arc<str>,
 }
 
@@ -94,7 +90,6 @@ impl Backplane {
             hub,
             sessions,
             remote: None,
-            gaps: None,
             node: Arc::from("local"),
         }
     }
@@ -149,8 +144,6 @@ impl Backplane {
             stop.clone(),
         ));
         tokio::spawn(sweeper(hub.clone(), store.clone(), stop.clone()));
-        let (gaps, gaps_rx) = mpsc::channel(4_096);
-        tokio::spawn(fill_gaps(hub.clone(), store.clone(), gaps_rx, stop.clone()));
         tokio::spawn(presence(
             client,
             names,
@@ -165,25 +158,13 @@ impl Backplane {
             hub,
             sessions,
             remote: Some(tx),
-            gaps: Some(gaps),
             node,
         })
     }
 
     /// Delivers a committed event to this node's connections and, with Redis, hints the others.
     pub fn publish(&self, event: &Event) {
-        let behind = self
-            .hub
-            .published(event.scope)
-            .is_some_and(|published| published.0 + 1 < event.seq.0);
-        let deferred = behind
-            && self
-                .gaps
-                .as_ref()
-                .is_some_and(|gaps| gaps.try_send((event.scope, event.seq)).is_ok());
-        if !deferred {
-            self.hub.publish(event);
-        }
+        self.hub.publish(event);
         if let Some(user) = event.body.ends_sessions_of() {
             self.sessions.invalidate_user(user);
             self.hub.end_user(user);
@@ -409,23 +390,6 @@ async fn subscriber(
     }
 }
 
-/// Fans out, in order, the events committed here that came after a gap, once the database
-/// has filled it (one read per gap for the node).
-async fn fill_gaps(
-    hub: Arc<Hub>,
-    store: Store,
-    mut gaps: mpsc::Receiver<(Scope, Seq)>,
-    stop: CancellationToken,
-) {
-    loop {
-        let (scope, seq) = tokio::select! {
-            _ = stop.cancelled() => return,
-            gap = gaps.recv() => match gap { Some(gap) => gap, None => return },
-        };
-        deliver_from_database(&hub, &store, scope, seq).await;
-    }
-}
-
 /// Most events read for one hint; a connection further behind fills the rest itself.
 const MAX_EVENTS_PER_HINT: u64 = 64;
 
@@ -513,9 +477,9 @@ async fn relay_typing(hub: &Hub, store: &Store, scope: Scope, user: UserId) {
     }
 }
 
-/// Offers every locally subscribed scope's latest stored event, if this node has not fanned it
-/// out yet, to its connections: those that are behind see the gap and fill it from the
-/// database; those that are not drop it.
+/// Offers every locally subscribed scope's latest stored event to its connections (even one
+/// this node fanned out: a connection whose replay failed may still be behind): those that are
+/// behind see the gap and fill it from the database; those that are not drop it.
 async fn sweep(hub: &Hub, store: &Store) {
     let scopes = hub.subscribed_scopes();
     let heads = match store.pool().acquire().await {
@@ -530,11 +494,7 @@ async fn sweep(hub: &Hub, store: &Store) {
         }
     };
     for (scope, head) in heads {
-        if head == Seq::ZERO
-            || hub
-                .published(scope)
-                .is_none_or(|published| head <= published)
-        {
+        if head == Seq::ZERO || !hub.has_subscribers(scope) {
             continue;
         }
         if let Ok(events) = store.events_after(scope, Seq(head.0 - 1), 1).await {

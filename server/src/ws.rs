@@ -228,10 +228,7 @@ impl Connection {
     ) -> Result<(), Closing> {
         self.unflushed = true;
         let deadline = self.write_deadline();
-        // Biased: a frame that fits the socket's buffer (nearly all) is queued without ever
-        // polling the kill token, so no waiter is registered under its lock per frame.
         tokio::select! {
-            biased;
             sent = tokio::time::timeout(deadline, socket.feed(message)) => match sent {
                 Ok(sent) => sent.map_err(|_| Closing(None)),
                 Err(_) => Err(Closing(Some((close::TOO_SLOW, "too slow: reconnect and resume")))),
@@ -247,7 +244,6 @@ impl Connection {
         self.unflushed = false;
         let deadline = self.write_deadline();
         tokio::select! {
-            biased;
             flushed = tokio::time::timeout(deadline, socket.flush()) => match flushed {
                 Ok(flushed) => flushed.map_err(|_| Closing(None)),
                 Err(_) => Err(Closing(Some((close::TOO_SLOW, "too slow: reconnect and resume")))),
