@@ -430,7 +430,11 @@ impl TopicPage {
             }
             EventBody::ReplyPosted { reply, replies } if reply.topic == topic.id => {
                 topic.replies = *replies;
-                let known = self.replies.iter().chain(&self.arrived).any(|r| r.id == reply.id);
+                let known = self
+                    .replies
+                    .iter()
+                    .chain(&self.arrived)
+                    .any(|r| r.id == reply.id);
                 if !known {
                     // My own shows at once; the others wait to be shown.
                     if self.me == Some(reply.author.id) {
@@ -441,7 +445,10 @@ impl TopicPage {
                     }
                 }
             }
-            EventBody::VoteCast { topic: voted, voters } if *voted == topic.id => {
+            EventBody::VoteCast {
+                topic: voted,
+                voters,
+            } if *voted == topic.id => {
                 if let Some(vote) = topic.vote.as_mut() {
                     vote.voters = *voters;
                     if vote.options.iter().any(|o| o.votes.is_some()) {
@@ -461,7 +468,10 @@ impl TopicPage {
     /// The page loaded again (a vote's results, a resync): the fresh page, keeping the earlier
     /// replies this one had paged back to.
     pub fn reloaded(&mut self, mut fresh: TopicPage) {
-        let first = fresh.replies.first().map_or(ForumReplyId(i64::MAX), |r| r.id);
+        let first = fresh
+            .replies
+            .first()
+            .map_or(ForumReplyId(i64::MAX), |r| r.id);
         let mut kept: Vec<Reply> = self.replies.drain(..).filter(|r| r.id < first).collect();
         if !kept.is_empty() {
             fresh.earlier = self.earlier;
@@ -473,11 +483,18 @@ impl TopicPage {
 
     /// Puts a page of earlier replies before the shown ones (skipping any already here).
     pub fn prepend(&mut self, asked_before: ForumReplyId, earlier: TopicPage) {
-        let first = self.replies.first().map_or(ForumReplyId(i64::MAX), |r| r.id);
+        let first = self
+            .replies
+            .first()
+            .map_or(ForumReplyId(i64::MAX), |r| r.id);
         if first != asked_before {
             return; // reloaded meanwhile: joined here, the page would leave a gap
         }
-        let mut merged: Vec<Reply> = earlier.replies.into_iter().filter(|r| r.id < first).collect();
+        let mut merged: Vec<Reply> = earlier
+            .replies
+            .into_iter()
+            .filter(|r| r.id < first)
+            .collect();
         merged.append(&mut self.replies);
         self.replies = merged;
         self.earlier = earlier.earlier;
@@ -492,7 +509,10 @@ mod tests {
         Reply {
             id: ForumReplyId(id),
             topic: ForumTopicId(1),
-            author: UserRef { id: UserId(1), username: "a".into() },
+            author: UserRef {
+                id: UserId(1),
+                username: "a".into(),
+            },
             text: String::new(),
             html: String::new(),
             at: 0,

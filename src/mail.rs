@@ -131,7 +131,11 @@ impl MailFields {
         if self.subject.trim().is_empty() {
             return Err(ValidationError::MailText);
         }
-        if self.to.is_empty() && self.cc.is_empty() && self.bcc.is_empty() && self.outside.is_empty() {
+        if self.to.is_empty()
+            && self.cc.is_empty()
+            && self.bcc.is_empty()
+            && self.outside.is_empty()
+        {
             return Err(ValidationError::Audience);
         }
         Ok(())
@@ -338,7 +342,11 @@ impl Mailbox {
                 for m in &mut self.mail {
                     if m.folder == Folder::Own(*folder) {
                         // Mail I sent (it has receipts) goes back to Sent, the rest to the Inbox.
-                        m.folder = if m.receipts.is_empty() { Folder::Inbox } else { Folder::Sent };
+                        m.folder = if m.receipts.is_empty() {
+                            Folder::Inbox
+                        } else {
+                            Folder::Sent
+                        };
                     }
                 }
             }

@@ -338,15 +338,18 @@ impl NewsBoard {
                 }
                 self.stories.retain(|s| s.id != story.id);
                 // Withdrawn stories leave the page for readers; their editors keep them.
-                if story.status != StoryStatus::Withdrawn || self.rights(story.fields.column).edit
-                {
+                if story.status != StoryStatus::Withdrawn || self.rights(story.fields.column).edit {
                     self.stories.push(story);
                 }
                 self.sort();
             }
             // Its editors keep a withdrawn story (their user scope tells them its status).
             EventBody::StoryRemoved { story } => {
-                let column = self.stories.iter().find(|s| s.id == *story).map(|s| s.fields.column);
+                let column = self
+                    .stories
+                    .iter()
+                    .find(|s| s.id == *story)
+                    .map(|s| s.fields.column);
                 if !column.is_some_and(|c| self.rights(c).edit) {
                     self.stories.retain(|s| s.id != *story)
                 }

@@ -120,11 +120,15 @@ impl NoticeFields {
                 return Err(ValidationError::NoticeDates);
             }
         }
-        if self.escalate_after_minutes.is_some_and(|m| m == 0 || m > 7 * 24 * 60) {
+        if self
+            .escalate_after_minutes
+            .is_some_and(|m| m == 0 || m > 7 * 24 * 60)
+        {
             return Err(ValidationError::NoticeDates);
         }
         // Dates between 2000 and 2200.
-        let sane = |t: Option<i64>| t.is_none_or(|t| (946_684_800_000..7_258_118_400_000).contains(&t));
+        let sane =
+            |t: Option<i64>| t.is_none_or(|t| (946_684_800_000..7_258_118_400_000).contains(&t));
         if !(sane(self.valid_from) && sane(self.valid_until) && sane(self.pinned_until)) {
             return Err(ValidationError::NoticeDates);
         }

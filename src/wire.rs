@@ -216,7 +216,9 @@ pub enum CommandOutput {
         seq: Option<Seq>,
     },
     /// A notice type was defined or removed.
-    NoticeTypeChanged { kind: crate::ids::NoticeTypeId },
+    NoticeTypeChanged {
+        kind: crate::ids::NoticeTypeId,
+    },
     /// A notice was saved, published, reviewed, released or withdrawn; `status` is where it
     /// now stands.
     NoticeChanged {
@@ -354,14 +356,22 @@ pub struct Event {
 #[serde(rename_all = "snake_case")]
 pub enum EventBody {
     /// In a channel scope.
-    MessagePosted { message: Message },
+    MessagePosted {
+        message: Message,
+    },
     /// In the workspace scope: a public channel was created.
-    ChannelCreated { channel: Channel },
+    ChannelCreated {
+        channel: Channel,
+    },
     /// In a user scope: the user can now see this members-only channel (created with them in
     /// it, or they were added).
-    ChannelAdded { channel: Channel },
+    ChannelAdded {
+        channel: Channel,
+    },
     /// In a user scope: the user was removed from this channel.
-    ChannelRemoved { channel: ChannelId },
+    ChannelRemoved {
+        channel: ChannelId,
+    },
     /// In a channel scope: what a message's card shows now (the story it shares was withdrawn).
     MessageCardChanged {
         message: MessageId,
@@ -383,7 +393,9 @@ pub enum EventBody {
         mentions_all: bool,
     },
     /// In a channel scope: a message was deleted.
-    MessageDeleted { message: MessageId },
+    MessageDeleted {
+        message: MessageId,
+    },
     /// In a channel scope: `user` added (`on`) or took back a reaction.
     ReactionChanged {
         message: MessageId,
@@ -392,7 +404,10 @@ pub enum EventBody {
         on: bool,
     },
     /// In a channel scope: pinned or unpinned.
-    MessagePinned { message: MessageId, pinned: bool },
+    MessagePinned {
+        message: MessageId,
+        pinned: bool,
+    },
     /// In a user scope: a message the user has not read yet (in a channel they are a member
     /// of, a thread they follow, or one that mentions them). `seq` is the message's place in
     /// its channel's log.
@@ -412,7 +427,10 @@ pub enum EventBody {
         settings: crate::settings::WorkspaceSettings,
     },
     /// In a user scope: notifications are seen up to `up_to`; `unseen` are left after it.
-    NotificationsSeen { up_to: Seq, unseen: u32 },
+    NotificationsSeen {
+        up_to: Seq,
+        unseen: u32,
+    },
     /// In a user scope: the user read the channel up to `seq`; what is still unread after it
     /// (absolute counts, so every tab shows the same).
     ChannelRead {
@@ -423,7 +441,10 @@ pub enum EventBody {
     },
     /// In a direct conversation's scope: `user` has read it up to `seq` (this event's own
     /// number). Only from members who send read receipts.
-    MessagesSeen { user: UserId, seq: Seq },
+    MessagesSeen {
+        user: UserId,
+        seq: Seq,
+    },
     /// In a user scope: the user's settings changed (in another tab, say).
     SettingsChanged {
         settings: crate::settings::UserSettings,
@@ -437,21 +458,33 @@ pub enum EventBody {
         removed: Vec<UserRef>,
     },
     /// In the workspace scope: a department as it now is (created, renamed or moved).
-    DepartmentSaved { department: crate::org::Department },
+    DepartmentSaved {
+        department: crate::org::Department,
+    },
     /// In the workspace scope: an empty department was removed.
     DepartmentRemoved {
         department: crate::ids::DepartmentId,
     },
     /// In the workspace scope: a role was created.
-    RoleSaved { role: crate::org::Role },
+    RoleSaved {
+        role: crate::org::Role,
+    },
     /// In the workspace scope: a role was removed (from everyone who had it).
-    RoleRemoved { role: crate::ids::RoleId },
+    RoleRemoved {
+        role: crate::ids::RoleId,
+    },
     /// In the workspace scope: an address book field was defined.
-    FieldDefined { field: crate::org::ProfileField },
+    FieldDefined {
+        field: crate::org::ProfileField,
+    },
     /// In the workspace scope: a field was removed, with everyone's values of it.
-    FieldRemoved { field: crate::ids::FieldId },
+    FieldRemoved {
+        field: crate::ids::FieldId,
+    },
     /// In the workspace scope: a person as they now are (updated, deactivated, reactivated).
-    PersonSaved { person: crate::org::Person },
+    PersonSaved {
+        person: crate::org::Person,
+    },
     /// In the owner's user scope: a cabinet entry as it now is (made, renamed, moved, a new
     /// version, deleted to or restored from the recycle bin), and the owner's usage after.
     EntrySaved {
@@ -465,19 +498,29 @@ pub enum EventBody {
     },
     /// In a user scope: something is shared with the user (or its name or their permission
     /// changed): their "Shared with me" list shows it.
-    SharedWithYou { item: crate::files::SharedItem },
+    SharedWithYou {
+        item: crate::files::SharedItem,
+    },
     /// In a user scope: it is no longer shared with the user (unshared, deleted, purged).
-    ShareWithdrawn { entry: crate::files::EntryId },
+    ShareWithdrawn {
+        entry: crate::files::EntryId,
+    },
     /// In a user scope: one of the user's own contacts as it now is.
-    ContactSaved { contact: crate::contacts::Contact },
+    ContactSaved {
+        contact: crate::contacts::Contact,
+    },
     /// In a user scope: a contact was deleted.
-    ContactRemoved { contact: crate::ids::ContactId },
+    ContactRemoved {
+        contact: crate::ids::ContactId,
+    },
     /// In a user scope: a contact group as it now is.
     ContactGroupSaved {
         group: crate::contacts::ContactGroup,
     },
     /// In a user scope: a contact group was deleted (its contacts are in no group now).
-    ContactGroupRemoved { group: crate::ids::ContactGroupId },
+    ContactGroupRemoved {
+        group: crate::ids::ContactGroupId,
+    },
     /// In a shared entry's scope: who it is shared with changed; `revoked` lost access with it.
     SharingChanged {
         entry: crate::files::EntryId,
@@ -486,7 +529,9 @@ pub enum EventBody {
     },
     /// In a user scope: a notification from an office module (its "Notifications" list
     /// entry is this event's number).
-    Notified { note: crate::notify::Note },
+    Notified {
+        note: crate::notify::Note,
+    },
     /// In a user scope: the user's notification settings changed.
     NotificationSettingsChanged {
         settings: crate::notify::NotificationSettings,
@@ -511,14 +556,24 @@ pub enum EventBody {
     },
     /// In a user scope: a notice as it now is, for its author, its reviewers while it waits,
     /// and its recipients once released (their own read marks are not in it).
-    NoticeSaved { notice: crate::notices::Notice },
+    NoticeSaved {
+        notice: crate::notices::Notice,
+    },
     /// In a user scope: a notice is no longer for the user (withdrawn, or they left its
     /// audience in a revision, or it left review).
-    NoticeRemoved { notice: crate::ids::NoticeId },
+    NoticeRemoved {
+        notice: crate::ids::NoticeId,
+    },
     /// In a reader's user scope: they opened it (first time, `at`).
-    NoticeRead { notice: crate::ids::NoticeId, at: i64 },
+    NoticeRead {
+        notice: crate::ids::NoticeId,
+        at: i64,
+    },
     /// In a reader's user scope: they acknowledged its current revision.
-    NoticeAcknowledged { notice: crate::ids::NoticeId, at: i64 },
+    NoticeAcknowledged {
+        notice: crate::ids::NoticeId,
+        at: i64,
+    },
     /// In the author's user scope: `reader` read (or acknowledged) their notice.
     NoticeReadBy {
         notice: crate::ids::NoticeId,
@@ -528,11 +583,17 @@ pub enum EventBody {
         acknowledged: bool,
     },
     /// In the workspace scope: a notice type as it now is.
-    NoticeTypeSaved { kind: crate::notices::NoticeType },
+    NoticeTypeSaved {
+        kind: crate::notices::NoticeType,
+    },
     /// In the workspace scope: a notice type was removed.
-    NoticeTypeRemoved { kind: crate::ids::NoticeTypeId },
+    NoticeTypeRemoved {
+        kind: crate::ids::NoticeTypeId,
+    },
     /// In the workspace scope: a news column as it now is.
-    NewsColumnSaved { column: crate::news::NewsColumn },
+    NewsColumnSaved {
+        column: crate::news::NewsColumn,
+    },
     /// In a column's scope: `revoked` may read it no longer (the column's audience changed).
     NewsAccessChanged {
         column: crate::ids::NewsColumnId,
@@ -540,9 +601,13 @@ pub enum EventBody {
     },
     /// A story as it now is: in its column's scope once published; in its editors' user
     /// scopes in every state.
-    StorySaved { story: crate::news::Story },
+    StorySaved {
+        story: crate::news::Story,
+    },
     /// In a column's scope: a story left it (withdrawn, or moved to another column).
-    StoryRemoved { story: crate::ids::StoryId },
+    StoryRemoved {
+        story: crate::ids::StoryId,
+    },
     /// In a column's scope: `by` liked a story (or took the like back); `likes` in all.
     StoryLiked {
         story: crate::ids::StoryId,
@@ -563,7 +628,9 @@ pub enum EventBody {
         comments: u32,
     },
     /// In the workspace scope: a forum section as it now is.
-    ForumSectionSaved { section: crate::forum::ForumSection },
+    ForumSectionSaved {
+        section: crate::forum::ForumSection,
+    },
     /// In a section's scope: `revoked` may read it no longer.
     ForumAccessChanged {
         section: crate::ids::ForumSectionId,
@@ -571,7 +638,9 @@ pub enum EventBody {
     },
     /// In a section's scope: a topic as it now is (vote counts and one's own choices left
     /// out).
-    TopicSaved { topic: crate::forum::Topic },
+    TopicSaved {
+        topic: crate::forum::Topic,
+    },
     /// In the section a topic left: it moved to `to`.
     TopicMoved {
         topic: crate::ids::ForumTopicId,
@@ -588,24 +657,35 @@ pub enum EventBody {
         voters: u32,
     },
     /// In a holder's user scope: a mail as they have it (new, sent, or a draft saved).
-    MailSaved { mail: crate::mail::Mail },
+    MailSaved {
+        mail: crate::mail::Mail,
+    },
     /// In a holder's user scope: the mail is no longer theirs (recalled, or deleted for good).
-    MailRemoved { mail: crate::ids::MailId },
+    MailRemoved {
+        mail: crate::ids::MailId,
+    },
     /// In a holder's user scope: their copy moved to another folder.
     MailMoved {
         mail: crate::ids::MailId,
         folder: crate::mail::Folder,
     },
     /// In a recipient's user scope: they opened it (first time, `at`).
-    MailRead { mail: crate::ids::MailId, at: i64 },
+    MailRead {
+        mail: crate::ids::MailId,
+        at: i64,
+    },
     /// In the sender's user scope: a recipient read it, or it was recalled from them.
     MailReceipt {
         mail: crate::ids::MailId,
         receipt: crate::mail::Receipt,
     },
     /// In the owner's user scope: one of their mail folders as it now is.
-    MailFolderSaved { folder: crate::mail::MailFolder },
-    MailFolderRemoved { folder: crate::ids::MailFolderId },
+    MailFolderSaved {
+        folder: crate::mail::MailFolder,
+    },
+    MailFolderRemoved {
+        folder: crate::ids::MailFolderId,
+    },
 }
 
 fn is_false(b: &bool) -> bool {

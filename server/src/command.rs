@@ -122,7 +122,8 @@ impl CommandError {
     /// A unique index refused a row another writer stored a moment before (two people giving
     /// a folder the same name at once: the command's own check could not see the other yet).
     fn duplicate(&self) -> bool {
-        self.database_error().is_some_and(|d| d.is_unique_violation())
+        self.database_error()
+            .is_some_and(|d| d.is_unique_violation())
     }
 
     /// PostgreSQL broke a deadlock between two writers that lock rows in different orders (a
@@ -230,14 +231,24 @@ impl<'c> Ctx<'c> {
 
     /// Appends an event that does not say who caused it (a vote: who voted for what is nobody's
     /// business) nor with which command.
-    pub async fn append_unsigned(&mut self, scope: Scope, body: EventBody) -> Result<Seq, CommandError> {
+    pub async fn append_unsigned(
+        &mut self,
+        scope: Scope,
+        body: EventBody,
+    ) -> Result<Seq, CommandError> {
         let seq = self.next_seq(scope).await?;
         self.record(scope, seq, body, false).await?;
         Ok(seq)
     }
 
     /// Writes an event, signed with its actor and command or not.
-    async fn record(&mut self, scope: Scope, seq: Seq, body: EventBody, signed: bool) -> Result<(), CommandError> {
+    async fn record(
+        &mut self,
+        scope: Scope,
+        seq: Seq,
+        body: EventBody,
+        signed: bool,
+    ) -> Result<(), CommandError> {
         let actor = match self.actor {
             Actor::User(u) if signed => Some(u.id),
             _ => None,
@@ -247,7 +258,11 @@ impl<'c> Ctx<'c> {
             seq,
             actor,
             at: self.at,
-            client_id: if signed { self.client_id.cloned() } else { None },
+            client_id: if signed {
+                self.client_id.cloned()
+            } else {
+                None
+            },
             body,
         };
         store::insert_event(self.conn, &event).await?;

@@ -576,7 +576,6 @@ async fn the_departments_plus_their_events_equal_the_departments_fetched_after()
     server.stop().await;
 }
 
-
 fn entry_of(output: CommandOutput) -> xietong::files::EntryId {
     match output {
         CommandOutput::EntryChanged { entry } => entry,
@@ -891,7 +890,9 @@ async fn short_messages_and_notifications_plus_their_events_equal_what_is_fetche
         })
     };
     let read = |out: CommandOutput| match out {
-        CommandOutput::ShortMessageSent { id, .. } => Command::ReadShortMessage(ReadShortMessage { id }),
+        CommandOutput::ShortMessageSent { id, .. } => {
+            Command::ReadShortMessage(ReadShortMessage { id })
+        }
         other => panic!("{other:?}"),
     };
     // Bob's view: received messages and his notifications.
@@ -904,7 +905,9 @@ async fn short_messages_and_notifications_plus_their_events_equal_what_is_fetche
     holds(
         &mut observer,
         &[Scope::User(bob_id)],
-        || async { app::live::Mine(fetch::<ShortMessages>(&server, &bob, "short_messages", "").await) },
+        || async {
+            app::live::Mine(fetch::<ShortMessages>(&server, &bob, "short_messages", "").await)
+        },
         |v: &MessagesView| v.0.received.clone(),
         async {
             let first = run(&mut alice_tab, send("第一条", false)).await;
@@ -918,9 +921,17 @@ async fn short_messages_and_notifications_plus_their_events_equal_what_is_fetche
         &mut observer,
         &[Scope::Workspace, Scope::User(bob_id)],
         || async {
-            WorkspaceView::from_snapshot(&fetch::<WorkspaceSnapshot>(&server, &bob, "workspace", "").await)
+            WorkspaceView::from_snapshot(
+                &fetch::<WorkspaceSnapshot>(&server, &bob, "workspace", "").await,
+            )
         },
-        |v: &WorkspaceView| (v.notifications.clone(), v.notifications_unseen, v.notifications_seen),
+        |v: &WorkspaceView| {
+            (
+                v.notifications.clone(),
+                v.notifications_unseen,
+                v.notifications_seen,
+            )
+        },
         async {
             run(&mut alice_tab, send("第三条", false)).await;
         },
@@ -931,7 +942,9 @@ async fn short_messages_and_notifications_plus_their_events_equal_what_is_fetche
     holds(
         &mut observer,
         &[Scope::User(alice_id)],
-        || async { app::live::Mine(fetch::<ShortMessages>(&server, &alice, "short_messages", "").await) },
+        || async {
+            app::live::Mine(fetch::<ShortMessages>(&server, &alice, "short_messages", "").await)
+        },
         |v: &MessagesView| v.0.sent.clone(),
         async {
             let fourth = run(&mut alice_tab, send("第四条", false)).await;
@@ -968,7 +981,10 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         kind: xietong::NoticeTypeId(1),
         title: title.into(),
         body: body.into(),
-        audience: vec![AudienceMember::Person(bob_id), AudienceMember::Person(carol_id)],
+        audience: vec![
+            AudienceMember::Person(bob_id),
+            AudienceMember::Person(carol_id),
+        ],
         valid_from: None,
         valid_until: None,
         pinned_until: Some(xietong_server::store::now_ms() + 3_600_000),
@@ -984,8 +1000,24 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         let server = &server;
         async move { BoardView(fetch::<NoticeBoard>(server, &cookie, "notices", "").await) }
     };
-    let first = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("一", "正文一"), revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await);
-    run(&mut a, Command::PublishNotice(PublishNotice { notice: first })).await;
+    let first = id_of(
+        run(
+            &mut a,
+            Command::SaveNotice(SaveNotice {
+                notice: None,
+                fields: fields("一", "正文一"),
+                revision_note: String::new(),
+                attachments: Vec::new(),
+                remove_attachments: Vec::new(),
+            }),
+        )
+        .await,
+    );
+    run(
+        &mut a,
+        Command::PublishNotice(PublishNotice { notice: first }),
+    )
+    .await;
     let mut observer = server.connect(&bob).await;
     holds(
         &mut observer,
@@ -993,19 +1025,76 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         || board(bob.clone()),
         |v: &BoardView| (v.0.notices.clone(), v.0.types.clone()),
         async {
-            let second = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("二", "正文二"), revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await);
-            run(&mut a, Command::PublishNotice(PublishNotice { notice: second })).await;
+            let second = id_of(
+                run(
+                    &mut a,
+                    Command::SaveNotice(SaveNotice {
+                        notice: None,
+                        fields: fields("二", "正文二"),
+                        revision_note: String::new(),
+                        attachments: Vec::new(),
+                        remove_attachments: Vec::new(),
+                    }),
+                )
+                .await,
+            );
+            run(
+                &mut a,
+                Command::PublishNotice(PublishNotice { notice: second }),
+            )
+            .await;
             run(&mut b, Command::ReadNotice(ReadNotice { notice: first })).await;
-            run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: second })).await;
-            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(second), fields: fields("二", "正文二（修订）"), revision_note: "修订".into(), attachments: Vec::new(), remove_attachments: Vec::new() })).await;
-            run(&mut a, Command::WithdrawNotice(WithdrawNotice { notice: first })).await;
-            run(&mut a, Command::DefineNoticeType(DefineNoticeType { name: "简报".into(), review_role: None })).await;
+            run(
+                &mut b,
+                Command::AcknowledgeNotice(AcknowledgeNotice { notice: second }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::SaveNotice(SaveNotice {
+                    notice: Some(second),
+                    fields: fields("二", "正文二（修订）"),
+                    revision_note: "修订".into(),
+                    attachments: Vec::new(),
+                    remove_attachments: Vec::new(),
+                }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::WithdrawNotice(WithdrawNotice { notice: first }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::DefineNoticeType(DefineNoticeType {
+                    name: "简报".into(),
+                    review_role: None,
+                }),
+            )
+            .await;
         },
     )
     .await;
     // The author: her board and the readers of a notice.
-    let third = id_of(run(&mut a, Command::SaveNotice(SaveNotice { notice: None, fields: fields("三", "正文三"), revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await);
-    run(&mut a, Command::PublishNotice(PublishNotice { notice: third })).await;
+    let third = id_of(
+        run(
+            &mut a,
+            Command::SaveNotice(SaveNotice {
+                notice: None,
+                fields: fields("三", "正文三"),
+                revision_note: String::new(),
+                attachments: Vec::new(),
+                remove_attachments: Vec::new(),
+            }),
+        )
+        .await,
+    );
+    run(
+        &mut a,
+        Command::PublishNotice(PublishNotice { notice: third }),
+    )
+    .await;
     let mut observer = server.connect(&alice).await;
     holds(
         &mut observer,
@@ -1014,7 +1103,17 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
         |v: &BoardView| v.0.notices.clone(),
         async {
             run(&mut b, Command::ReadNotice(ReadNotice { notice: third })).await;
-            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(third), fields: fields("三", "正文三 改"), revision_note: "改".into(), attachments: Vec::new(), remove_attachments: Vec::new() })).await;
+            run(
+                &mut a,
+                Command::SaveNotice(SaveNotice {
+                    notice: Some(third),
+                    fields: fields("三", "正文三 改"),
+                    revision_note: "改".into(),
+                    attachments: Vec::new(),
+                    remove_attachments: Vec::new(),
+                }),
+            )
+            .await;
         },
     )
     .await;
@@ -1022,13 +1121,55 @@ async fn notice_boards_and_readers_plus_their_events_equal_what_is_fetched_after
     holds(
         &mut observer,
         &[Scope::User(alice_id)],
-        || async { app::live::Mine(fetch::<NoticeReaders>(&server, &alice, "notice_readers", &format!("notice={}", third.0)).await) },
-        |v: &ReadersView| (v.0.read.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(), v.0.not_read.clone(), v.0.acknowledged.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(), v.0.revision),
+        || async {
+            app::live::Mine(
+                fetch::<NoticeReaders>(
+                    &server,
+                    &alice,
+                    "notice_readers",
+                    &format!("notice={}", third.0),
+                )
+                .await,
+            )
+        },
+        |v: &ReadersView| {
+            (
+                v.0.read.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(),
+                v.0.not_read.clone(),
+                v.0.acknowledged
+                    .iter()
+                    .map(|(u, _)| u.clone())
+                    .collect::<Vec<_>>(),
+                v.0.revision,
+            )
+        },
         async {
-            run(&mut c, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
-            run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
-            run(&mut a, Command::SaveNotice(SaveNotice { notice: Some(third), fields: fields("三", "正文三 再改"), revision_note: "再改".into(), attachments: Vec::new(), remove_attachments: Vec::new() })).await;
-            run(&mut b, Command::AcknowledgeNotice(AcknowledgeNotice { notice: third })).await;
+            run(
+                &mut c,
+                Command::AcknowledgeNotice(AcknowledgeNotice { notice: third }),
+            )
+            .await;
+            run(
+                &mut b,
+                Command::AcknowledgeNotice(AcknowledgeNotice { notice: third }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::SaveNotice(SaveNotice {
+                    notice: Some(third),
+                    fields: fields("三", "正文三 再改"),
+                    revision_note: "再改".into(),
+                    attachments: Vec::new(),
+                    remove_attachments: Vec::new(),
+                }),
+            )
+            .await;
+            run(
+                &mut b,
+                Command::AcknowledgeNotice(AcknowledgeNotice { notice: third }),
+            )
+            .await;
         },
     )
     .await;
@@ -1081,7 +1222,17 @@ async fn the_news_page_and_comments_plus_their_events_equal_what_is_fetched_afte
     let shown = |v: &NewsView| {
         v.0.stories
             .iter()
-            .map(|s| (s.id, s.fields.clone(), s.status, s.likes, s.comments, s.liked, s.html.clone()))
+            .map(|s| {
+                (
+                    s.id,
+                    s.fields.clone(),
+                    s.status,
+                    s.likes,
+                    s.comments,
+                    s.liked,
+                    s.html.clone(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     let first = id_of(run(&mut a, save(None, "一")).await);
@@ -1094,16 +1245,53 @@ async fn the_news_page_and_comments_plus_their_events_equal_what_is_fetched_afte
         shown,
         async {
             let second = id_of(run(&mut a, save(None, "二")).await);
-            run(&mut a, Command::PublishStory(PublishStory { story: second })).await;
-            run(&mut b, Command::LikeStory(LikeStory { story: first, like: true })).await;
-            run(&mut a, Command::LikeStory(LikeStory { story: second, like: true })).await;
+            run(
+                &mut a,
+                Command::PublishStory(PublishStory { story: second }),
+            )
+            .await;
+            run(
+                &mut b,
+                Command::LikeStory(LikeStory {
+                    story: first,
+                    like: true,
+                }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::LikeStory(LikeStory {
+                    story: second,
+                    like: true,
+                }),
+            )
+            .await;
             run(&mut b, Command::ViewStory(ViewStory { story: second })).await;
-            let CommandOutput::StoryCommentChanged { comment } = run(&mut b, Command::CommentOnStory(CommentOnStory { story: first, text: "好".into() })).await else {
+            let CommandOutput::StoryCommentChanged { comment } = run(
+                &mut b,
+                Command::CommentOnStory(CommentOnStory {
+                    story: first,
+                    text: "好".into(),
+                }),
+            )
+            .await
+            else {
                 panic!("no comment")
             };
-            run(&mut a, Command::HideStoryComment(HideStoryComment { comment, hidden: true })).await;
+            run(
+                &mut a,
+                Command::HideStoryComment(HideStoryComment {
+                    comment,
+                    hidden: true,
+                }),
+            )
+            .await;
             run(&mut a, save(Some(first), "一（改）")).await;
-            run(&mut a, Command::WithdrawStory(WithdrawStory { story: second })).await;
+            run(
+                &mut a,
+                Command::WithdrawStory(WithdrawStory { story: second }),
+            )
+            .await;
         },
     )
     .await;
@@ -1111,22 +1299,48 @@ async fn the_news_page_and_comments_plus_their_events_equal_what_is_fetched_afte
     let mut observer = server.connect(&alice).await;
     holds(
         &mut observer,
-        &[Scope::Workspace, Scope::User(alice_id), Scope::News(company)],
+        &[
+            Scope::Workspace,
+            Scope::User(alice_id),
+            Scope::News(company),
+        ],
         || page(alice.clone()),
         shown,
         async {
             let third = id_of(run(&mut a, save(None, "三")).await);
             run(&mut a, save(Some(third), "三（改）")).await;
             run(&mut a, Command::PublishStory(PublishStory { story: third })).await;
-            run(&mut b, Command::LikeStory(LikeStory { story: third, like: true })).await;
-            run(&mut b, Command::LikeStory(LikeStory { story: third, like: false })).await;
-            run(&mut a, Command::WithdrawStory(WithdrawStory { story: first })).await;
+            run(
+                &mut b,
+                Command::LikeStory(LikeStory {
+                    story: third,
+                    like: true,
+                }),
+            )
+            .await;
+            run(
+                &mut b,
+                Command::LikeStory(LikeStory {
+                    story: third,
+                    like: false,
+                }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::WithdrawStory(WithdrawStory { story: first }),
+            )
+            .await;
         },
     )
     .await;
     // A story's comments, for a reader and for a moderator.
     let fourth = id_of(run(&mut a, save(None, "四")).await);
-    run(&mut a, Command::PublishStory(PublishStory { story: fourth })).await;
+    run(
+        &mut a,
+        Command::PublishStory(PublishStory { story: fourth }),
+    )
+    .await;
     for cookie in [bob.clone(), alice.clone()] {
         let mut observer = server.connect(&cookie).await;
         holds(
@@ -1135,19 +1349,58 @@ async fn the_news_page_and_comments_plus_their_events_equal_what_is_fetched_afte
             || {
                 let server = &server;
                 let cookie = cookie.clone();
-                async move { CommentsView(fetch::<StoryComments>(server, &cookie, "story_comments", &format!("story={}", fourth.0)).await) }
+                async move {
+                    CommentsView(
+                        fetch::<StoryComments>(
+                            server,
+                            &cookie,
+                            "story_comments",
+                            &format!("story={}", fourth.0),
+                        )
+                        .await,
+                    )
+                }
             },
             |v: &CommentsView| (v.0.moderator, v.0.comments.clone()),
             async {
                 let mut ids = Vec::new();
                 for text in ["甲", "乙", "丙"] {
-                    if let CommandOutput::StoryCommentChanged { comment } = run(&mut b, Command::CommentOnStory(CommentOnStory { story: fourth, text: text.into() })).await {
+                    if let CommandOutput::StoryCommentChanged { comment } = run(
+                        &mut b,
+                        Command::CommentOnStory(CommentOnStory {
+                            story: fourth,
+                            text: text.into(),
+                        }),
+                    )
+                    .await
+                    {
                         ids.push(comment);
                     }
                 }
-                run(&mut a, Command::HideStoryComment(HideStoryComment { comment: ids[0], hidden: true })).await;
-                run(&mut a, Command::HideStoryComment(HideStoryComment { comment: ids[1], hidden: true })).await;
-                run(&mut a, Command::HideStoryComment(HideStoryComment { comment: ids[1], hidden: false })).await;
+                run(
+                    &mut a,
+                    Command::HideStoryComment(HideStoryComment {
+                        comment: ids[0],
+                        hidden: true,
+                    }),
+                )
+                .await;
+                run(
+                    &mut a,
+                    Command::HideStoryComment(HideStoryComment {
+                        comment: ids[1],
+                        hidden: true,
+                    }),
+                )
+                .await;
+                run(
+                    &mut a,
+                    Command::HideStoryComment(HideStoryComment {
+                        comment: ids[1],
+                        hidden: false,
+                    }),
+                )
+                .await;
             },
         )
         .await;
@@ -1197,10 +1450,39 @@ async fn the_forum_and_a_topic_plus_their_events_equal_what_is_fetched_after() {
         |v: &ForumView| v.0.topics.clone(),
         async {
             let vote = topic_of(run(&mut a, start(TopicKind::Vote, "二")).await);
-            run(&mut b, Command::ReplyToTopic(ReplyToTopic { topic: first, text: "答".into(), quote: None })).await;
-            run(&mut a, Command::CastVote(CastVote { topic: vote, choices: vec![1] })).await;
-            run(&mut a, Command::ModerateTopic(ModerateTopic { topic: first, action: Moderation::Pin(true) })).await;
-            run(&mut a, Command::ModerateTopic(ModerateTopic { topic: vote, action: Moderation::Lock(true) })).await;
+            run(
+                &mut b,
+                Command::ReplyToTopic(ReplyToTopic {
+                    topic: first,
+                    text: "答".into(),
+                    quote: None,
+                }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::CastVote(CastVote {
+                    topic: vote,
+                    choices: vec![1],
+                }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::ModerateTopic(ModerateTopic {
+                    topic: first,
+                    action: Moderation::Pin(true),
+                }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::ModerateTopic(ModerateTopic {
+                    topic: vote,
+                    action: Moderation::Lock(true),
+                }),
+            )
+            .await;
         },
     )
     .await;
@@ -1208,19 +1490,55 @@ async fn the_forum_and_a_topic_plus_their_events_equal_what_is_fetched_after() {
     holds(
         &mut observer,
         &[Scope::Forum(general)],
-        || async { TopicView(fetch::<TopicPage>(&server, &bob, "forum_topic", &format!("topic={}", first.0)).await) },
+        || async {
+            TopicView(
+                fetch::<TopicPage>(&server, &bob, "forum_topic", &format!("topic={}", first.0))
+                    .await,
+            )
+        },
         |v: &TopicView| {
             let mut page = v.0.clone();
             page.show_arrived();
             (page.topic, page.replies)
         },
         async {
-            let CommandOutput::ReplyPosted { reply } = run(&mut a, Command::ReplyToTopic(ReplyToTopic { topic: first, text: "再答 @bob".into(), quote: None })).await else {
+            let CommandOutput::ReplyPosted { reply } = run(
+                &mut a,
+                Command::ReplyToTopic(ReplyToTopic {
+                    topic: first,
+                    text: "再答 @bob".into(),
+                    quote: None,
+                }),
+            )
+            .await
+            else {
                 panic!("no reply")
             };
-            run(&mut b, Command::ReplyToTopic(ReplyToTopic { topic: first, text: "引用".into(), quote: Some(reply) })).await;
-            run(&mut a, Command::AcceptAnswer(AcceptAnswer { topic: first, reply: Some(reply) })).await;
-            run(&mut a, Command::ModerateTopic(ModerateTopic { topic: first, action: Moderation::Feature(true) })).await;
+            run(
+                &mut b,
+                Command::ReplyToTopic(ReplyToTopic {
+                    topic: first,
+                    text: "引用".into(),
+                    quote: Some(reply),
+                }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::AcceptAnswer(AcceptAnswer {
+                    topic: first,
+                    reply: Some(reply),
+                }),
+            )
+            .await;
+            run(
+                &mut a,
+                Command::ModerateTopic(ModerateTopic {
+                    topic: first,
+                    action: Moderation::Feature(true),
+                }),
+            )
+            .await;
         },
     )
     .await;
@@ -1284,20 +1602,51 @@ async fn mailboxes_plus_their_events_equal_what_is_fetched_after() {
                 let second = id_of(run(&mut a, send("二")).await);
                 run(&mut b, Command::ReadMail(ReadMail { mail: first })).await;
                 run(&mut a, Command::RecallMail(RecallMail { mail: second })).await;
-                let CommandOutput::MailFolderChanged { folder } = run(&mut b, Command::SaveMailFolder(SaveMailFolder { folder: None, name: "存档".into() })).await else {
+                let CommandOutput::MailFolderChanged { folder } = run(
+                    &mut b,
+                    Command::SaveMailFolder(SaveMailFolder {
+                        folder: None,
+                        name: "存档".into(),
+                    }),
+                )
+                .await
+                else {
                     panic!("no folder")
                 };
-                run(&mut b, Command::MoveMail(MoveMail { mail: first, folder: Folder::Own(folder) })).await;
-                run(&mut b, Command::SaveMailFolder(SaveMailFolder { folder: Some(folder), name: String::new() })).await;
+                run(
+                    &mut b,
+                    Command::MoveMail(MoveMail {
+                        mail: first,
+                        folder: Folder::Own(folder),
+                    }),
+                )
+                .await;
+                run(
+                    &mut b,
+                    Command::SaveMailFolder(SaveMailFolder {
+                        folder: Some(folder),
+                        name: String::new(),
+                    }),
+                )
+                .await;
                 run(&mut c, Command::ReadMail(ReadMail { mail: first })).await;
-                let draft = id_of(run(&mut a, Command::SaveMail(SaveMail {
-                    mail: None,
-                    fields: MailFields { subject: "草稿".into(), ..Default::default() },
-                    attachments: Vec::new(),
-                    forward_files: Vec::new(),
-                    in_reply_to: None,
-                    send: false,
-                })).await);
+                let draft = id_of(
+                    run(
+                        &mut a,
+                        Command::SaveMail(SaveMail {
+                            mail: None,
+                            fields: MailFields {
+                                subject: "草稿".into(),
+                                ..Default::default()
+                            },
+                            attachments: Vec::new(),
+                            forward_files: Vec::new(),
+                            in_reply_to: None,
+                            send: false,
+                        }),
+                    )
+                    .await,
+                );
                 run(&mut a, Command::DeleteMail(DeleteMail { mail: draft })).await;
             },
         )

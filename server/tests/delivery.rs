@@ -42,7 +42,8 @@ fn python() -> String {
             std::env::var("HOME").unwrap_or_default()
         )
     });
-    std::env::var("XIETONG_TEST_PYTHON").unwrap_or_else(|_| format!("{cache}/tools/moto/bin/python"))
+    std::env::var("XIETONG_TEST_PYTHON")
+        .unwrap_or_else(|_| format!("{cache}/tools/moto/bin/python"))
 }
 
 fn free_port() -> u16 {
@@ -158,7 +159,11 @@ impl Gateway {
             if got.len() >= n {
                 return got;
             }
-            assert!(Instant::now() < deadline, "{} of {n} requests to {prefix}", got.len());
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n} requests to {prefix}",
+                got.len()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -304,23 +309,36 @@ async fn email_goes_out_through_a_real_smtp_server() {
     let bob = server.sign_up("bob").await;
     let carol = server.sign_up("carol").await;
     let dave = server.sign_up("dave").await;
-    let ids: Vec<UserId> = futures::future::join_all(
-        [&bob, &carol, &dave].map(|c| whoami(&base, c)),
-    )
-    .await
-    .into_iter()
-    .map(|u| u.id)
-    .collect();
+    let ids: Vec<UserId> =
+        futures::future::join_all([&bob, &carol, &dave].map(|c| whoami(&base, c)))
+            .await
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
     let (bob_id, carol_id, dave_id) = (ids[0], ids[1], ids[2]);
     for (id, name) in [(bob_id, "bob"), (carol_id, "carol"), (dave_id, "dave")] {
-        set_contact(&base, &alice, id, &format!("{name}@example.com"), "13800000000").await;
+        set_contact(
+            &base,
+            &alice,
+            id,
+            &format!("{name}@example.com"),
+            "13800000000",
+        )
+        .await;
     }
     // Carol wants no email about short messages; dave is in quiet hours all day but a minute.
     let mut no_email = ModuleDelivery::default_for(Module::ShortMessages);
     no_email.email = false;
-    run(&base, &carol, Command::SaveNotificationSettings(SaveNotificationSettings {
-        settings: NotificationSettings { modules: vec![no_email], ..Default::default() },
-    }))
+    run(
+        &base,
+        &carol,
+        Command::SaveNotificationSettings(SaveNotificationSettings {
+            settings: NotificationSettings {
+                modules: vec![no_email],
+                ..Default::default()
+            },
+        }),
+    )
     .await;
     let now_minute = ((xietong_server::store::now_ms() / 60_000) % (24 * 60)) as u16;
     let quiet = QuietHours {
@@ -328,16 +346,31 @@ async fn email_goes_out_through_a_real_smtp_server() {
         until: (now_minute + 24 * 60 - 1) % (24 * 60),
         utc_offset_minutes: 0,
     };
-    run(&base, &dave, Command::SaveNotificationSettings(SaveNotificationSettings {
-        settings: NotificationSettings { quiet_hours: Some(quiet), ..Default::default() },
-    }))
+    run(
+        &base,
+        &dave,
+        Command::SaveNotificationSettings(SaveNotificationSettings {
+            settings: NotificationSettings {
+                quiet_hours: Some(quiet),
+                ..Default::default()
+            },
+        }),
+    )
     .await;
 
     let mut bob_tab = server.connect(&bob).await;
     bob_tab.subscribe(Scope::User(bob_id), None).await;
     let text = "<script>alert('x')</script> 下午三点开会 & bring slides";
-    let out = run(&base, &alice, short_message(&[bob_id, carol_id, dave_id], text, false)).await;
-    assert!(matches!(out, CommandOutput::ShortMessageSent { recipients: 3, .. }), "{out:?}");
+    let out = run(
+        &base,
+        &alice,
+        short_message(&[bob_id, carol_id, dave_id], text, false),
+    )
+    .await;
+    assert!(
+        matches!(out, CommandOutput::ShortMessageSent { recipients: 3, .. }),
+        "{out:?}"
+    );
     // In the app at once: the message and its notification.
     let mut got_message = false;
     let mut got_note = false;
@@ -349,7 +382,10 @@ async fn email_goes_out_through_a_real_smtp_server() {
             }
             EventBody::Notified { note } => {
                 assert_eq!(note.module, Module::ShortMessages);
-                assert_eq!(note.from.as_ref().map(|f| f.username.as_str()), Some("alice"));
+                assert_eq!(
+                    note.from.as_ref().map(|f| f.username.as_str()),
+                    Some("alice")
+                );
                 got_note = true;
             }
             _ => {}
@@ -371,13 +407,21 @@ async fn email_goes_out_through_a_real_smtp_server() {
     assert_eq!(sink.messages().len(), 1, "{:?}", sink.messages());
     let log = delivery_log(&base, &alice).await;
     let row = |who: &str| log.iter().find(|d| d.to.username == who).cloned();
-    assert_eq!(row("bob").map(|d| (d.via, d.state)), Some((Via::Email, DeliveryState::Sent)));
+    assert_eq!(
+        row("bob").map(|d| (d.via, d.state)),
+        Some((Via::Email, DeliveryState::Sent))
+    );
     assert!(row("carol").is_none(), "{log:?}");
     let dave_row = row("dave").expect("dave's email waits");
     assert_eq!(dave_row.state, DeliveryState::Pending);
     assert!(dave_row.due_at > xietong_server::store::now_ms() + 60 * 60_000);
     // An urgent one is not held back by quiet hours.
-    run(&base, &alice, short_message(&[dave_id], "服务器宕机，速回", true)).await;
+    run(
+        &base,
+        &alice,
+        short_message(&[dave_id], "服务器宕机，速回", true),
+    )
+    .await;
     let mails = sink.wait_for(2, Duration::from_secs(20)).await;
     assert_eq!(mails[1]["to"], serde_json::json!(["dave@example.com"]));
     // Only admins read the delivery log.
@@ -413,33 +457,46 @@ async fn sms_and_webhooks_go_to_the_gateway() {
     let carol_id = whoami(&base, &carol).await.id;
     set_contact(&base, &alice, bob_id, "bob@example.com", "+8613812345678").await;
     set_contact(&base, &alice, carol_id, "carol@example.com", "13900000000").await;
-    run(&base, &bob, Command::SaveNotificationSettings(SaveNotificationSettings {
-        settings: NotificationSettings {
-            webhook: Some(Webhook {
-                url: format!("{gw}/hook/bob"),
-                kind: WebhookKind::Generic,
-                secret: "bob-secret".into(),
-            }),
-            ..Default::default()
-        },
-    }))
+    run(
+        &base,
+        &bob,
+        Command::SaveNotificationSettings(SaveNotificationSettings {
+            settings: NotificationSettings {
+                webhook: Some(Webhook {
+                    url: format!("{gw}/hook/bob"),
+                    kind: WebhookKind::Generic,
+                    secret: "bob-secret".into(),
+                }),
+                ..Default::default()
+            },
+        }),
+    )
     .await;
     let mut no_sms = ModuleDelivery::default_for(Module::ShortMessages);
     no_sms.sms = false;
-    run(&base, &carol, Command::SaveNotificationSettings(SaveNotificationSettings {
-        settings: NotificationSettings {
-            modules: vec![no_sms],
-            webhook: Some(Webhook {
-                url: format!("{gw}/hook/carol?access_token=abc"),
-                kind: WebhookKind::DingTalk,
-                secret: "SECdingtalk".into(),
-            }),
-            ..Default::default()
-        },
-    }))
+    run(
+        &base,
+        &carol,
+        Command::SaveNotificationSettings(SaveNotificationSettings {
+            settings: NotificationSettings {
+                modules: vec![no_sms],
+                webhook: Some(Webhook {
+                    url: format!("{gw}/hook/carol?access_token=abc"),
+                    kind: WebhookKind::DingTalk,
+                    secret: "SECdingtalk".into(),
+                }),
+                ..Default::default()
+            },
+        }),
+    )
     .await;
 
-    run(&base, &alice, short_message(&[bob_id, carol_id], "机房着火 \"urgent\"", true)).await;
+    run(
+        &base,
+        &alice,
+        short_message(&[bob_id, carol_id], "机房着火 \"urgent\"", true),
+    )
+    .await;
     let texts = gateway.wait_for("/sms/", 1).await;
     let (uri, _, _) = &texts[0];
     let url = reqwest::Url::parse(&format!("http://x{uri}")).unwrap();
@@ -454,7 +511,10 @@ async fn sms_and_webhooks_go_to_the_gateway() {
     let signature = headers["x-xietong-signature"].to_str().unwrap();
     assert_eq!(
         signature,
-        format!("sha256={}", hmac_hex(b"bob-secret", format!("{timestamp}.{body}").as_bytes()))
+        format!(
+            "sha256={}",
+            hmac_hex(b"bob-secret", format!("{timestamp}.{body}").as_bytes())
+        )
     );
     let json: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(json["module"], "short_messages");
@@ -463,10 +523,16 @@ async fn sms_and_webhooks_go_to_the_gateway() {
     // Carol's: a DingTalk robot's body, signed in the URL; and no SMS for her.
     let hooks = gateway.wait_for("/hook/carol", 1).await;
     let (uri, _, body) = &hooks[0];
-    assert!(uri.contains("access_token=abc") && uri.contains("&timestamp=") && uri.contains("&sign="), "{uri}");
+    assert!(
+        uri.contains("access_token=abc") && uri.contains("&timestamp=") && uri.contains("&sign="),
+        "{uri}"
+    );
     let json: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(json["msgtype"], "text");
-    assert!(json["text"]["content"].as_str().unwrap().contains("机房着火 \"urgent\""));
+    assert!(json["text"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("机房着火 \"urgent\""));
     // Not urgent: webhooks, but no SMS.
     run(&base, &alice, short_message(&[bob_id], "午饭吃什么", false)).await;
     gateway.wait_for("/hook/bob", 2).await;
@@ -481,22 +547,29 @@ async fn sms_and_webhooks_go_to_the_gateway() {
     let alice = server.sign_up("alice").await;
     let bob = server.sign_up("bob").await;
     let bob_id = whoami(&base, &bob).await.id;
-    run(&base, &bob, Command::SaveNotificationSettings(SaveNotificationSettings {
-        settings: NotificationSettings {
-            webhook: Some(Webhook {
-                url: format!("{gw}/hook/private"),
-                kind: WebhookKind::WeCom,
-                secret: String::new(),
-            }),
-            ..Default::default()
-        },
-    }))
+    run(
+        &base,
+        &bob,
+        Command::SaveNotificationSettings(SaveNotificationSettings {
+            settings: NotificationSettings {
+                webhook: Some(Webhook {
+                    url: format!("{gw}/hook/private"),
+                    kind: WebhookKind::WeCom,
+                    secret: String::new(),
+                }),
+                ..Default::default()
+            },
+        }),
+    )
     .await;
     run(&base, &alice, short_message(&[bob_id], "hi", false)).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let log = delivery_log(&base, &alice).await;
-        if let Some(d) = log.iter().find(|d| d.via == Via::Webhook && d.state == DeliveryState::Failed) {
+        if let Some(d) = log
+            .iter()
+            .find(|d| d.via == Via::Webhook && d.state == DeliveryState::Failed)
+        {
             assert!(d.error.contains("private"), "{d:?}");
             break;
         }
@@ -569,8 +642,12 @@ async fn a_node_killed_mid_delivery_delivers_exactly_once() {
     let port = free_port();
     let mut node = Node::start(&data, port, &sink.url());
     let base = node.base();
-    let alice = auth_request(&base, "signup", "alice", PASSWORD).await.unwrap();
-    let bob = auth_request(&base, "signup", "bob", PASSWORD).await.unwrap();
+    let alice = auth_request(&base, "signup", "alice", PASSWORD)
+        .await
+        .unwrap();
+    let bob = auth_request(&base, "signup", "bob", PASSWORD)
+        .await
+        .unwrap();
     let bob_id = whoami(&base, &bob).await.id;
     set_contact(&base, &alice, bob_id, "bob@example.com", "").await;
     run(&base, &alice, short_message(&[bob_id], "只送一次", false)).await;
@@ -581,7 +658,10 @@ async fn a_node_killed_mid_delivery_delivers_exactly_once() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     node.kill();
-    assert!(sink.messages().is_empty(), "nothing was delivered before the kill");
+    assert!(
+        sink.messages().is_empty(),
+        "nothing was delivered before the kill"
+    );
     let mut node = Node::start(&data, port, &sink.url());
     let mails = sink.wait_for(1, Duration::from_secs(30)).await;
     assert_eq!(mails[0]["to"], serde_json::json!(["bob@example.com"]));
@@ -613,8 +693,16 @@ async fn an_smtp_server_down_for_a_minute_delays_but_loses_nothing() {
     set_contact(&base, &alice, bob_id, "bob@example.com", "").await;
     let down_since = Instant::now();
     let started = Instant::now();
-    run(&base, &alice, short_message(&[bob_id], "等服务器恢复", false)).await;
-    assert!(started.elapsed() < Duration::from_secs(2), "sending waited for SMTP");
+    run(
+        &base,
+        &alice,
+        short_message(&[bob_id], "等服务器恢复", false),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "sending waited for SMTP"
+    );
     // Failed attempts show in the log.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -672,7 +760,10 @@ async fn an_unread_notice_escalates_to_email_and_sms_after_its_minutes() {
         kind: xietong::NoticeTypeId(1),
         title: "消防演练".into(),
         body: "今天下午三点全体参加。".into(),
-        audience: vec![AudienceMember::Person(bob_id), AudienceMember::Person(carol_id)],
+        audience: vec![
+            AudienceMember::Person(bob_id),
+            AudienceMember::Person(carol_id),
+        ],
         valid_from: None,
         valid_until: None,
         pinned_until: None,
@@ -680,11 +771,28 @@ async fn an_unread_notice_escalates_to_email_and_sms_after_its_minutes() {
         urgent: true,
         escalate_after_minutes: Some(1),
     };
-    let id = match run(&base, &alice, Command::SaveNotice(SaveNotice { notice: None, fields, revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new() })).await {
+    let id = match run(
+        &base,
+        &alice,
+        Command::SaveNotice(SaveNotice {
+            notice: None,
+            fields,
+            revision_note: String::new(),
+            attachments: Vec::new(),
+            remove_attachments: Vec::new(),
+        }),
+    )
+    .await
+    {
         CommandOutput::NoticeChanged { notice, .. } => notice,
         other => panic!("{other:?}"),
     };
-    run(&base, &alice, Command::PublishNotice(PublishNotice { notice: id })).await;
+    run(
+        &base,
+        &alice,
+        Command::PublishNotice(PublishNotice { notice: id }),
+    )
+    .await;
     // Nothing goes out before the minute; bob reads it in time.
     run(&base, &bob, Command::ReadNotice(ReadNotice { notice: id })).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -698,13 +806,26 @@ async fn an_unread_notice_escalates_to_email_and_sms_after_its_minutes() {
     assert_eq!(sink.messages().len(), 1);
     assert_eq!(gateway.requests_to("/sms").len(), 1);
     let log = delivery_log(&base, &alice).await;
-    let bobs: Vec<_> = log.iter().filter(|d| d.to.username == "bob").map(|d| d.state).collect();
-    assert_eq!(bobs, [DeliveryState::Cancelled, DeliveryState::Cancelled], "{log:?}");
+    let bobs: Vec<_> = log
+        .iter()
+        .filter(|d| d.to.username == "bob")
+        .map(|d| d.state)
+        .collect();
+    assert_eq!(
+        bobs,
+        [DeliveryState::Cancelled, DeliveryState::Cancelled],
+        "{log:?}"
+    );
     server.stop().await;
 }
 
 async fn mailbox(server: &TestServer, cookie: &str) -> xietong::mail::Mailbox {
-    server.server_fn(cookie, "mail", "").await.json().await.unwrap()
+    server
+        .server_fn(cookie, "mail", "")
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Mail to an outside address leaves through the real SMTP server where the deployment allows
@@ -747,16 +868,33 @@ async fn mail_goes_to_outside_addresses_over_smtp_where_allowed() {
         })
     };
     assert!(mailbox(&server, &alice).await.outside_mail);
-    run(&base, &alice, mail(vec!["partner@example.org".into(), "PARTNER@example.org".into()])).await;
+    run(
+        &base,
+        &alice,
+        mail(vec![
+            "partner@example.org".into(),
+            "PARTNER@example.org".into(),
+        ]),
+    )
+    .await;
     let sent = sink.wait_for(1, Duration::from_secs(20)).await;
     assert_eq!(sent[0]["to"], serde_json::json!(["partner@example.org"]));
     let data = sent[0]["data"].as_str().unwrap();
-    assert!(data.contains("Reply-To:") && data.contains("alice@corp.example"), "{data}");
+    assert!(
+        data.contains("Reply-To:") && data.contains("alice@corp.example"),
+        "{data}"
+    );
     let plain = part(data, "text/plain");
     assert!(plain.contains("<b>请审阅</b> & 回复"), "{plain}");
     let html = part(data, "text/html");
-    assert!(html.contains("&lt;b&gt;请审阅") && !html.contains("<b>请审阅"), "{html}");
-    assert!(html.contains("<strong>alice</strong>"), "who sent it: {html}");
+    assert!(
+        html.contains("&lt;b&gt;请审阅") && !html.contains("<b>请审阅"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<strong>alice</strong>"),
+        "who sent it: {html}"
+    );
     // Bob sees where else it went.
     let bobs = mailbox(&server, &bob).await;
     assert_eq!(bobs.mail[0].outside, ["partner@example.org"]);
@@ -764,10 +902,16 @@ async fn mail_goes_to_outside_addresses_over_smtp_where_allowed() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(sink.messages().len(), 1);
     let log = delivery_log(&base, &alice).await;
-    let row = log.iter().find(|d| d.address.is_some()).expect("a row for the outside address");
+    let row = log
+        .iter()
+        .find(|d| d.address.is_some())
+        .expect("a row for the outside address");
     assert_eq!(row.address.as_deref(), Some("partner@example.org"));
     assert_eq!(row.state, DeliveryState::Sent);
-    assert!(row.title.is_empty(), "a mail's subject is not for the admin's log: {row:?}");
+    assert!(
+        row.title.is_empty(),
+        "a mail's subject is not for the admin's log: {row:?}"
+    );
     server.stop().await;
 
     // A deployment that keeps mail inside refuses it.

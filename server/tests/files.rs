@@ -656,7 +656,6 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-
 /// Runs a command over the socket and returns its output (events may come first).
 async fn run(tab: &mut Client, command: Command) -> Result<CommandOutput, xietong::ErrorCode> {
     let id = tab.command(command).await;

@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::*;
 use xietong::mail::*;
 use xietong::org::{AudienceMember, CreateDepartment, UpdatePerson};
@@ -58,22 +57,33 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     let mut d = server.connect(&dave).await;
     let mut f = server.connect(&frank).await;
     // Bob and Carol are the sales department.
-    let CommandOutput::DepartmentChanged { department: sales, .. } =
-        run(&mut a, Command::CreateDepartment(CreateDepartment { name: "销售部".into(), parent: None })).await
+    let CommandOutput::DepartmentChanged {
+        department: sales, ..
+    } = run(
+        &mut a,
+        Command::CreateDepartment(CreateDepartment {
+            name: "销售部".into(),
+            parent: None,
+        }),
+    )
+    .await
     else {
         panic!("no department")
     };
     for person in [bob_id, carol_id] {
-        run(&mut a, Command::UpdatePerson(UpdatePerson {
-            person,
-            full_name: String::new(),
-            title: String::new(),
-            mobile: None,
-            email: None,
-            main_department: Some(sales),
-            other_departments: Vec::new(),
-            roles: Vec::new(),
-        }))
+        run(
+            &mut a,
+            Command::UpdatePerson(UpdatePerson {
+                person,
+                full_name: String::new(),
+                title: String::new(),
+                mobile: None,
+                email: None,
+                main_department: Some(sales),
+                other_departments: Vec::new(),
+                roles: Vec::new(),
+            }),
+        )
         .await;
     }
     let mut alice_watch = server.connect(&alice).await;
@@ -84,9 +94,32 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     erin_watch.subscribe(Scope::User(erin_id), None).await;
 
     // Nothing to send to, no subject, too many files: refused.
-    assert_eq!(refused(&mut a, send(MailFields { subject: "x".into(), ..Default::default() }, Vec::new())).await, ErrorCode::Invalid);
     assert_eq!(
-        refused(&mut a, send(MailFields { to: vec![AudienceMember::Person(bob_id)], ..Default::default() }, Vec::new())).await,
+        refused(
+            &mut a,
+            send(
+                MailFields {
+                    subject: "x".into(),
+                    ..Default::default()
+                },
+                Vec::new()
+            )
+        )
+        .await,
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        refused(
+            &mut a,
+            send(
+                MailFields {
+                    to: vec![AudienceMember::Person(bob_id)],
+                    ..Default::default()
+                },
+                Vec::new()
+            )
+        )
+        .await,
         ErrorCode::Invalid
     );
 
@@ -108,24 +141,53 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     })
     .await;
     assert_eq!(bobs.folder, Folder::Inbox);
-    assert_eq!(bobs.to.iter().map(|u| u.id).collect::<Vec<_>>(), vec![bob_id, carol_id]);
-    assert_eq!(bobs.cc.iter().map(|u| u.id).collect::<Vec<_>>(), vec![dave_id]);
+    assert_eq!(
+        bobs.to.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![bob_id, carol_id]
+    );
+    assert_eq!(
+        bobs.cc.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![dave_id]
+    );
     assert!(bobs.bcc.is_empty() && bobs.receipts.is_empty());
     // Told without its text (a mail to 2,000 people is not 2,000 copies of it); opened, it is
     // whole for a holder, and nobody else's.
-    assert!(bobs.abridged && bobs.body.is_empty() && bobs.html.is_empty(), "{bobs:?}");
-    let whole = server.server_fn(&bob, "mail_text", &format!("mail={}", id.0)).await;
+    assert!(
+        bobs.abridged && bobs.body.is_empty() && bobs.html.is_empty(),
+        "{bobs:?}"
+    );
+    let whole = server
+        .server_fn(&bob, "mail_text", &format!("mail={}", id.0))
+        .await;
     assert_eq!(whole.status(), 200);
     let whole: Mail = whole.json().await.unwrap();
-    assert!(whole.html.contains("<strong>301</strong>") && !whole.html.contains("<script"), "{}", whole.html);
-    assert_eq!(server.server_fn(&frank, "mail_text", &format!("mail={}", id.0)).await.status(), 404);
+    assert!(
+        whole.html.contains("<strong>301</strong>") && !whole.html.contains("<script"),
+        "{}",
+        whole.html
+    );
+    assert_eq!(
+        server
+            .server_fn(&frank, "mail_text", &format!("mail={}", id.0))
+            .await
+            .status(),
+        404
+    );
     let erins = wait_event(&mut erin_watch, Scope::User(erin_id), |e| match e {
         EventBody::MailSaved { mail } => Some(mail.clone()),
         _ => None,
     })
     .await;
-    assert_eq!(erins.bcc.iter().map(|u| u.id).collect::<Vec<_>>(), vec![erin_id]);
-    let sent = mailbox(&server, &alice).await.mail.into_iter().find(|m| m.id == id).unwrap();
+    assert_eq!(
+        erins.bcc.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![erin_id]
+    );
+    let sent = mailbox(&server, &alice)
+        .await
+        .mail
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap();
     assert_eq!(sent.folder, Folder::Sent);
     assert_eq!(sent.bcc.len(), 1);
     assert_eq!(sent.receipts.len(), 4);
@@ -133,7 +195,10 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     let file = bobs.attachments[0].id;
     assert_eq!(download_status(&server, &bob, file).await, 200);
     assert_eq!(download_status(&server, &frank, file).await, 404);
-    assert_eq!(refused(&mut f, Command::ReadMail(ReadMail { mail: id })).await, ErrorCode::NotFound);
+    assert_eq!(
+        refused(&mut f, Command::ReadMail(ReadMail { mail: id })).await,
+        ErrorCode::NotFound
+    );
     assert!(mailbox(&server, &frank).await.mail.is_empty());
 
     // Bob reads it: Alice sees his receipt live.
@@ -143,11 +208,19 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
         _ => None,
     })
     .await;
-    assert_eq!((receipt.user.id, receipt.role, receipt.read_at.is_some()), (bob_id, Role::To, true));
+    assert_eq!(
+        (receipt.user.id, receipt.role, receipt.read_at.is_some()),
+        (bob_id, Role::To, true)
+    );
 
     // Only its sender recalls it; it leaves every unread box live and for good; Bob keeps his.
-    assert_eq!(refused(&mut b, Command::RecallMail(RecallMail { mail: id })).await, ErrorCode::Forbidden);
-    let CommandOutput::MailRecalled { recalled, .. } = run(&mut a, Command::RecallMail(RecallMail { mail: id })).await else {
+    assert_eq!(
+        refused(&mut b, Command::RecallMail(RecallMail { mail: id })).await,
+        ErrorCode::Forbidden
+    );
+    let CommandOutput::MailRecalled { recalled, .. } =
+        run(&mut a, Command::RecallMail(RecallMail { mail: id })).await
+    else {
         panic!("not recalled")
     };
     assert_eq!(recalled, 3);
@@ -161,114 +234,232 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     // Nothing of it is replayed to her, even from the start of her log: not the mail, not its
     // notification.
     let mut replay = server.connect(&erin).await;
-    let (events, _) = replay.subscribe(Scope::User(erin_id), Some(xietong::Seq::ZERO)).await;
-    assert!(events.iter().any(|e| matches!(e.body, EventBody::MailRemoved { mail } if mail == id)));
-    assert!(!events.iter().any(|e| match &e.body {
-        EventBody::MailSaved { mail } => mail.id == id,
-        EventBody::Notified { note } => note.item == id.0,
-        _ => false,
-    }), "{events:?}");
-    let notes: serde_json::Value = server.server_fn(&erin, "workspace", "").await.json().await.unwrap();
+    let (events, _) = replay
+        .subscribe(Scope::User(erin_id), Some(xietong::Seq::ZERO))
+        .await;
+    assert!(events
+        .iter()
+        .any(|e| matches!(e.body, EventBody::MailRemoved { mail } if mail == id)));
+    assert!(
+        !events.iter().any(|e| match &e.body {
+            EventBody::MailSaved { mail } => mail.id == id,
+            EventBody::Notified { note } => note.item == id.0,
+            _ => false,
+        }),
+        "{events:?}"
+    );
+    let notes: serde_json::Value = server
+        .server_fn(&erin, "workspace", "")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(!notes.to_string().contains("季度会议"), "{notes}");
     assert_eq!(download_status(&server, &carol, file).await, 404);
-    assert_eq!(refused(&mut c, Command::ReadMail(ReadMail { mail: id })).await, ErrorCode::NotFound);
+    assert_eq!(
+        refused(&mut c, Command::ReadMail(ReadMail { mail: id })).await,
+        ErrorCode::NotFound
+    );
     assert_eq!(mailbox(&server, &bob).await.mail.len(), 1);
-    let after = mailbox(&server, &alice).await.mail.into_iter().find(|m| m.id == id).unwrap();
+    let after = mailbox(&server, &alice)
+        .await
+        .mail
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap();
     assert_eq!(after.receipts.iter().filter(|r| r.recalled).count(), 3);
-    assert_eq!(refused(&mut a, Command::RecallMail(RecallMail { mail: id })).await, ErrorCode::Conflict);
+    assert_eq!(
+        refused(&mut a, Command::RecallMail(RecallMail { mail: id })).await,
+        ErrorCode::Conflict
+    );
 
     // Bob replies to all (Alice, with Carol and Dave) and forwards the file to Frank.
     let reply = mail_of(
-        run(&mut b, Command::SaveMail(SaveMail {
-            mail: None,
-            fields: MailFields {
-                to: vec![AudienceMember::Person(alice_id), AudienceMember::Person(carol_id)],
-                cc: vec![AudienceMember::Person(dave_id)],
-                subject: reply_subject("季度会议", "Re:"),
-                body: "收到".into(),
-                ..Default::default()
-            },
-            attachments: Vec::new(),
-            forward_files: Vec::new(),
-            in_reply_to: Some(id),
-            send: true,
-        }))
+        run(
+            &mut b,
+            Command::SaveMail(SaveMail {
+                mail: None,
+                fields: MailFields {
+                    to: vec![
+                        AudienceMember::Person(alice_id),
+                        AudienceMember::Person(carol_id),
+                    ],
+                    cc: vec![AudienceMember::Person(dave_id)],
+                    subject: reply_subject("季度会议", "Re:"),
+                    body: "收到".into(),
+                    ..Default::default()
+                },
+                attachments: Vec::new(),
+                forward_files: Vec::new(),
+                in_reply_to: Some(id),
+                send: true,
+            }),
+        )
         .await,
     );
-    let answered = mailbox(&server, &alice).await.mail.into_iter().find(|m| m.id == reply).unwrap();
-    assert_eq!((answered.subject.as_str(), answered.in_reply_to, answered.folder), ("Re: 季度会议", Some(id), Folder::Inbox));
+    let answered = mailbox(&server, &alice)
+        .await
+        .mail
+        .into_iter()
+        .find(|m| m.id == reply)
+        .unwrap();
+    assert_eq!(
+        (
+            answered.subject.as_str(),
+            answered.in_reply_to,
+            answered.folder
+        ),
+        ("Re: 季度会议", Some(id), Folder::Inbox)
+    );
     // Carol cannot forward what was recalled from her.
     assert_eq!(
-        refused(&mut c, Command::SaveMail(SaveMail {
-            mail: None,
-            fields: MailFields { to: vec![AudienceMember::Person(dave_id)], subject: "Fwd".into(), ..Default::default() },
-            attachments: Vec::new(),
-            forward_files: vec![file],
-            in_reply_to: None,
-            send: true,
-        }))
+        refused(
+            &mut c,
+            Command::SaveMail(SaveMail {
+                mail: None,
+                fields: MailFields {
+                    to: vec![AudienceMember::Person(dave_id)],
+                    subject: "Fwd".into(),
+                    ..Default::default()
+                },
+                attachments: Vec::new(),
+                forward_files: vec![file],
+                in_reply_to: None,
+                send: true,
+            })
+        )
         .await,
         ErrorCode::NotFound
     );
     let forwarded = mail_of(
-        run(&mut b, Command::SaveMail(SaveMail {
-            mail: None,
-            fields: MailFields {
-                to: vec![AudienceMember::Person(server.whoami(&frank).await.id)],
-                subject: reply_subject("季度会议", "Fwd:"),
-                body: "给你看看".into(),
-                ..Default::default()
-            },
-            attachments: Vec::new(),
-            forward_files: vec![file],
-            in_reply_to: Some(id),
-            send: true,
-        }))
+        run(
+            &mut b,
+            Command::SaveMail(SaveMail {
+                mail: None,
+                fields: MailFields {
+                    to: vec![AudienceMember::Person(server.whoami(&frank).await.id)],
+                    subject: reply_subject("季度会议", "Fwd:"),
+                    body: "给你看看".into(),
+                    ..Default::default()
+                },
+                attachments: Vec::new(),
+                forward_files: vec![file],
+                in_reply_to: Some(id),
+                send: true,
+            }),
+        )
         .await,
     );
-    let franks = mailbox(&server, &frank).await.mail.into_iter().find(|m| m.id == forwarded).unwrap();
+    let franks = mailbox(&server, &frank)
+        .await
+        .mail
+        .into_iter()
+        .find(|m| m.id == forwarded)
+        .unwrap();
     assert_eq!(franks.attachments.len(), 1);
-    assert_eq!(download_status(&server, &frank, franks.attachments[0].id).await, 200);
+    assert_eq!(
+        download_status(&server, &frank, franks.attachments[0].id).await,
+        200
+    );
 
     // A draft stays the sender's until sent; folders; Trash; delete for good.
     let draft = mail_of(
-        run(&mut d, Command::SaveMail(SaveMail {
-            mail: None,
-            fields: MailFields { subject: "草稿".into(), ..Default::default() },
-            attachments: Vec::new(),
-            forward_files: Vec::new(),
-            in_reply_to: None,
-            send: false,
-        }))
+        run(
+            &mut d,
+            Command::SaveMail(SaveMail {
+                mail: None,
+                fields: MailFields {
+                    subject: "草稿".into(),
+                    ..Default::default()
+                },
+                attachments: Vec::new(),
+                forward_files: Vec::new(),
+                in_reply_to: None,
+                send: false,
+            }),
+        )
         .await,
     );
     let daves = mailbox(&server, &dave).await;
-    assert_eq!(daves.mail.iter().find(|m| m.id == draft).unwrap().folder, Folder::Drafts);
-    let CommandOutput::MailFolderChanged { folder } =
-        run(&mut d, Command::SaveMailFolder(SaveMailFolder { folder: None, name: "项目".into() })).await
+    assert_eq!(
+        daves.mail.iter().find(|m| m.id == draft).unwrap().folder,
+        Folder::Drafts
+    );
+    let CommandOutput::MailFolderChanged { folder } = run(
+        &mut d,
+        Command::SaveMailFolder(SaveMailFolder {
+            folder: None,
+            name: "项目".into(),
+        }),
+    )
+    .await
     else {
         panic!("no folder")
     };
     assert_eq!(
-        refused(&mut d, Command::SaveMailFolder(SaveMailFolder { folder: None, name: "项目".into() })).await,
+        refused(
+            &mut d,
+            Command::SaveMailFolder(SaveMailFolder {
+                folder: None,
+                name: "项目".into()
+            })
+        )
+        .await,
         ErrorCode::Conflict
     );
-    run(&mut d, Command::MoveMail(MoveMail { mail: reply, folder: Folder::Own(folder) })).await;
-    assert_eq!(refused(&mut d, Command::MoveMail(MoveMail { mail: reply, folder: Folder::Drafts })).await, ErrorCode::Invalid);
-    assert_eq!(refused(&mut d, Command::DeleteMail(DeleteMail { mail: reply })).await, ErrorCode::Conflict);
-    run(&mut d, Command::MoveMail(MoveMail { mail: reply, folder: Folder::Trash })).await;
+    run(
+        &mut d,
+        Command::MoveMail(MoveMail {
+            mail: reply,
+            folder: Folder::Own(folder),
+        }),
+    )
+    .await;
+    assert_eq!(
+        refused(
+            &mut d,
+            Command::MoveMail(MoveMail {
+                mail: reply,
+                folder: Folder::Drafts
+            })
+        )
+        .await,
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        refused(&mut d, Command::DeleteMail(DeleteMail { mail: reply })).await,
+        ErrorCode::Conflict
+    );
+    run(
+        &mut d,
+        Command::MoveMail(MoveMail {
+            mail: reply,
+            folder: Folder::Trash,
+        }),
+    )
+    .await;
     run(&mut d, Command::DeleteMail(DeleteMail { mail: reply })).await;
     run(&mut d, Command::DeleteMail(DeleteMail { mail: draft })).await;
     let daves = mailbox(&server, &dave).await;
     assert!(daves.mail.iter().all(|m| m.id != reply && m.id != draft));
     assert_eq!(daves.folders.len(), 1);
     // Alice still has her copy of the reply.
-    assert!(mailbox(&server, &alice).await.mail.iter().any(|m| m.id == reply));
+    assert!(mailbox(&server, &alice)
+        .await
+        .mail
+        .iter()
+        .any(|m| m.id == reply));
     server.stop().await;
 }
 
-async fn found(server: &TestServer, cookie: &str, query: &str) -> Vec<(xietong::notify::Module, String)> {
-    let response = server.server_fn(cookie, "search_items", &format!("q={}", urlencode(query))).await;
+async fn found(
+    server: &TestServer,
+    cookie: &str,
+    query: &str,
+) -> Vec<(xietong::notify::Module, String)> {
+    let response = server
+        .server_fn(cookie, "search_items", &format!("q={}", urlencode(query)))
+        .await;
     assert_eq!(response.status(), 200);
     let hits: Vec<xietong::search::ItemHit> = response.json().await.unwrap();
     hits.into_iter().map(|h| (h.module, h.title)).collect()
@@ -296,11 +487,35 @@ async fn search_finds_mail_one_holds_and_notices_published_to_one() {
         body: body.into(),
         outside: Vec::new(),
     };
-    let budget = mail_of(run(&mut a, send(fields("季度预算", "请在周五前提交上海办公室的预算表。"), Vec::new())).await);
-    mail_of(run(&mut a, send(fields("Offsite agenda", "Meeting notes for the offsite"), Vec::new())).await);
+    let budget = mail_of(
+        run(
+            &mut a,
+            send(
+                fields("季度预算", "请在周五前提交上海办公室的预算表。"),
+                Vec::new(),
+            ),
+        )
+        .await,
+    );
+    mail_of(
+        run(
+            &mut a,
+            send(
+                fields("Offsite agenda", "Meeting notes for the offsite"),
+                Vec::new(),
+            ),
+        )
+        .await,
+    );
     // Words (by prefix), Chinese inside a sentence, the subject; `from:`.
-    assert_eq!(found(&server, &bob, "上海办公室").await, [(Module::Mail, "季度预算".to_owned())]);
-    assert_eq!(found(&server, &alice, "meet offsite").await, [(Module::Mail, "Offsite agenda".to_owned())]);
+    assert_eq!(
+        found(&server, &bob, "上海办公室").await,
+        [(Module::Mail, "季度预算".to_owned())]
+    );
+    assert_eq!(
+        found(&server, &alice, "meet offsite").await,
+        [(Module::Mail, "Offsite agenda".to_owned())]
+    );
     assert_eq!(found(&server, &bob, "预算 from:alice").await.len(), 1);
     assert!(found(&server, &bob, "预算 from:carol").await.is_empty());
     // Carol holds neither.
@@ -308,26 +523,32 @@ async fn search_finds_mail_one_holds_and_notices_published_to_one() {
     assert!(found(&server, &carol, "offsite").await.is_empty());
     // A draft is found by its sender alone, as it reads now.
     let draft = mail_of(
-        run(&mut a, Command::SaveMail(SaveMail {
-            mail: None,
-            fields: fields("草稿 draft", "unsent words"),
-            attachments: Vec::new(),
-            forward_files: Vec::new(),
-            in_reply_to: None,
-            send: false,
-        }))
+        run(
+            &mut a,
+            Command::SaveMail(SaveMail {
+                mail: None,
+                fields: fields("草稿 draft", "unsent words"),
+                attachments: Vec::new(),
+                forward_files: Vec::new(),
+                in_reply_to: None,
+                send: false,
+            }),
+        )
         .await,
     );
     assert_eq!(found(&server, &alice, "unsent").await.len(), 1);
     assert!(found(&server, &bob, "unsent").await.is_empty());
-    run(&mut a, Command::SaveMail(SaveMail {
-        mail: Some(draft),
-        fields: fields("草稿 draft", "rewritten words"),
-        attachments: Vec::new(),
-        forward_files: Vec::new(),
-        in_reply_to: None,
-        send: false,
-    }))
+    run(
+        &mut a,
+        Command::SaveMail(SaveMail {
+            mail: Some(draft),
+            fields: fields("草稿 draft", "rewritten words"),
+            attachments: Vec::new(),
+            forward_files: Vec::new(),
+            in_reply_to: None,
+            send: false,
+        }),
+    )
     .await;
     assert!(found(&server, &alice, "unsent").await.is_empty());
     assert_eq!(found(&server, &alice, "rewritten").await.len(), 1);
@@ -352,20 +573,35 @@ async fn search_finds_mail_one_holds_and_notices_published_to_one() {
         urgent: false,
         escalate_after_minutes: None,
     };
-    let CommandOutput::NoticeChanged { notice: id, .. } = run(&mut a, Command::SaveNotice(SaveNotice {
-        notice: None,
-        fields: notice,
-        revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new(),
-    }))
+    let CommandOutput::NoticeChanged { notice: id, .. } = run(
+        &mut a,
+        Command::SaveNotice(SaveNotice {
+            notice: None,
+            fields: notice,
+            revision_note: String::new(),
+            attachments: Vec::new(),
+            remove_attachments: Vec::new(),
+        }),
+    )
     .await
     else {
         panic!("no notice")
     };
-    assert!(found(&server, &carol, "消防演习").await.is_empty(), "a draft is its author's");
-    assert_eq!(found(&server, &alice, "消防演习").await, [(Module::Notices, "消防演习通知".to_owned())]);
+    assert!(
+        found(&server, &carol, "消防演习").await.is_empty(),
+        "a draft is its author's"
+    );
+    assert_eq!(
+        found(&server, &alice, "消防演习").await,
+        [(Module::Notices, "消防演习通知".to_owned())]
+    );
     run(&mut a, Command::PublishNotice(PublishNotice { notice: id })).await;
     let hits: Vec<xietong::search::ItemHit> = server
-        .server_fn(&carol, "search_items", &format!("q={}", urlencode("全体员工")))
+        .server_fn(
+            &carol,
+            "search_items",
+            &format!("q={}", urlencode("全体员工")),
+        )
         .await
         .json()
         .await
@@ -374,9 +610,16 @@ async fn search_finds_mail_one_holds_and_notices_published_to_one() {
     assert_eq!(hits[0].href, format!("/notices?n={}", id.0));
     assert!(hits[0].snippet.contains("全体员工"), "{}", hits[0].snippet);
     assert!(found(&server, &bob, "消防").await.is_empty());
-    run(&mut a, Command::WithdrawNotice(WithdrawNotice { notice: id })).await;
+    run(
+        &mut a,
+        Command::WithdrawNotice(WithdrawNotice { notice: id }),
+    )
+    .await;
     assert!(found(&server, &carol, "消防").await.is_empty());
     // Signed out: refused.
-    assert_ne!(server.server_fn("", "search_items", "q=x").await.status(), 200);
+    assert_ne!(
+        server.server_fn("", "search_items", "q=x").await.status(),
+        200
+    );
     server.stop().await;
 }

@@ -532,7 +532,10 @@ async fn the_admin_page_renders_every_time() {
             .await
             .unwrap_or_else(|e| panic!("request {i}: {e}"));
         assert_eq!(response.status(), 200, "request {i}");
-        let body = response.text().await.unwrap_or_else(|e| panic!("request {i}: {e}"));
+        let body = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
         assert!(body.contains("</html>"), "request {i} was cut short");
     }
     server.stop().await;

@@ -170,7 +170,10 @@ mod desktop {
                     options.set_body(n.text());
                     options.set_tag(&n.id.0.to_string());
                     let _ = web_sys::Notification::new_with_options(
-                        &n.from().map_or_else(|| "协同".to_owned(), |u| format!("{} · 协同", u.username)),
+                        &n.from().map_or_else(
+                            || "协同".to_owned(),
+                            |u| format!("{} · 协同", u.username),
+                        ),
                         &options,
                     );
                 }

@@ -10,7 +10,9 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 use xietong::forum::*;
 use xietong::org::OrgSnapshot;
-use xietong::{Command, CommandOutput, Event, ForumReplyId, ForumSectionId, ForumTopicId, Scope, Seq};
+use xietong::{
+    Command, CommandOutput, Event, ForumReplyId, ForumSectionId, ForumTopicId, Scope, Seq,
+};
 
 use crate::command::command_action;
 use crate::live::{Applied, Live, ScopeView};
@@ -28,7 +30,9 @@ pub async fn load_topic(
     before: Option<ForumReplyId>,
 ) -> Result<TopicPage, AppError> {
     let user = crate::backend::require_user()?;
-    crate::backend::backend()?.forum_topic(&user, topic, before).await
+    crate::backend::backend()?
+        .forum_topic(&user, topic, before)
+        .await
 }
 
 /// The forum page as this tab knows it.
@@ -106,7 +110,11 @@ fn ForumPage() -> impl IntoView {
 
 /// Keeps one readable section's scope live for the page while it is listed.
 #[component]
-fn SectionWatch(section: ForumSectionId, view: RwSignal<ForumView>, refetch: Callback<()>) -> impl IntoView {
+fn SectionWatch(
+    section: ForumSectionId,
+    view: RwSignal<ForumView>,
+    refetch: Callback<()>,
+) -> impl IntoView {
     expect_context::<Live>().watch(Scope::Forum(section), view, move || refetch.run(()));
 }
 
@@ -119,7 +127,11 @@ enum Pane {
 }
 
 #[component]
-fn Board(view: RwSignal<ForumView>, org: StoredValue<OrgSnapshot>, refetch: Callback<()>) -> impl IntoView {
+fn Board(
+    view: RwSignal<ForumView>,
+    org: StoredValue<OrgSnapshot>,
+    refetch: Callback<()>,
+) -> impl IntoView {
     let t = crate::i18n::t();
     let live = expect_context::<Live>();
     let query = use_query_map();
@@ -309,25 +321,38 @@ fn TopicPane(id: ForumTopicId, board: RwSignal<ForumView>, pane: RwSignal<Pane>)
 }
 
 #[component]
-fn TopicBody(page: RwSignal<TopicView>, board: RwSignal<ForumView>, pane: RwSignal<Pane>) -> impl IntoView {
+fn TopicBody(
+    page: RwSignal<TopicView>,
+    board: RwSignal<ForumView>,
+    pane: RwSignal<Pane>,
+) -> impl IntoView {
     let t = crate::i18n::t();
     let live = expect_context::<Live>();
     let action = command_action();
     let topic = Memo::new(move |_| page.with(|p| p.0.topic.clone()));
     let me = move || live.me.get().map(|m| m.id);
     let rights = Memo::new(move |_| {
-        topic.with(|t| t.as_ref().map(|t| t.section)).map(|s| board.with(|b| b.0.rights(s))).unwrap_or_default()
+        topic
+            .with(|t| t.as_ref().map(|t| t.section))
+            .map(|s| board.with(|b| b.0.rights(s)))
+            .unwrap_or_default()
     });
     let quote = RwSignal::new(None::<(ForumReplyId, String)>);
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let failure = move || error.get().or_else(|| crate::error::failure_text(t, action.value().get()));
+    let failure = move || {
+        error
+            .get()
+            .or_else(|| crate::error::failure_text(t, action.value().get()))
+    };
     let run = move |command: Command| {
         action.dispatch(command);
     };
     let post = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(topic) = topic.get_untracked().map(|t| t.id) else { return };
+        let Some(topic) = topic.get_untracked().map(|t| t.id) else {
+            return;
+        };
         match validate_reply(&text.get_untracked()) {
             Ok(checked) => {
                 live.send_command(Command::ReplyToTopic(ReplyToTopic {
@@ -535,7 +560,11 @@ fn TopicForm(board: RwSignal<ForumView>, pane: RwSignal<Pane>) -> impl IntoView 
     let offset = live.utc_offset_minutes.get_untracked();
     let action = command_action();
     let sections: Vec<(ForumSectionId, String)> = board.with_untracked(|b| {
-        b.0.sections.iter().filter(|(_, r)| r.read).map(|(s, _)| (s.id, s.name.clone())).collect()
+        b.0.sections
+            .iter()
+            .filter(|(_, r)| r.read)
+            .map(|(s, _)| (s.id, s.name.clone()))
+            .collect()
     });
     let section = RwSignal::new(sections.first().map(|(s, _)| *s).unwrap_or_default());
     let kind = RwSignal::new(TopicKind::Discussion);
@@ -577,8 +606,16 @@ fn TopicForm(board: RwSignal<ForumView>, pane: RwSignal<Pane>) -> impl IntoView 
             pane.set(Pane::Open(topic));
         }
     });
-    let error = move || local_error.get().or_else(|| crate::error::failure_text(t, action.value().get()));
-    let kinds = [(TopicKind::Discussion, t.discussion), (TopicKind::Question, t.question), (TopicKind::Vote, t.vote)];
+    let error = move || {
+        local_error
+            .get()
+            .or_else(|| crate::error::failure_text(t, action.value().get()))
+    };
+    let kinds = [
+        (TopicKind::Discussion, t.discussion),
+        (TopicKind::Question, t.question),
+        (TopicKind::Vote, t.vote),
+    ];
     view! {
         <form class="story-form" aria-label=t.new_topic on:submit=save>
             <label>{t.forum_section}
@@ -624,7 +661,11 @@ fn TopicForm(board: RwSignal<ForumView>, pane: RwSignal<Pane>) -> impl IntoView 
 
 /// Admins: the sections, each with its moderators and audience; "New section".
 #[component]
-fn SectionsForm(view: RwSignal<ForumView>, org: StoredValue<OrgSnapshot>, pane: RwSignal<Pane>) -> impl IntoView {
+fn SectionsForm(
+    view: RwSignal<ForumView>,
+    org: StoredValue<OrgSnapshot>,
+    pane: RwSignal<Pane>,
+) -> impl IntoView {
     use crate::org::groups::{GroupDraft, GroupRow, GroupWords, GroupsAdmin};
     let t = crate::i18n::t();
     let action = command_action();

@@ -91,7 +91,11 @@ fn folder_name(t: &crate::i18n::Texts, folders: &[MailFolder], folder: Folder) -
         Folder::Sent => t.sent_folder.to_owned(),
         Folder::Drafts => t.drafts.to_owned(),
         Folder::Trash => t.trash.to_owned(),
-        Folder::Own(id) => folders.iter().find(|f| f.id == id).map(|f| f.name.clone()).unwrap_or_default(),
+        Folder::Own(id) => folders
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.name.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -99,12 +103,18 @@ fn folder_name(t: &crate::i18n::Texts, folders: &[MailFolder], folder: Folder) -
 fn MailboxPane(view: RwSignal<MailboxView>, org: StoredValue<OrgSnapshot>) -> impl IntoView {
     let t = crate::i18n::t();
     let query = use_query_map();
-    let wanted = move || query.with(|q| q.get("m").and_then(|n| n.parse::<i64>().ok())).map(MailId);
+    let wanted = move || {
+        query
+            .with(|q| q.get("m").and_then(|n| n.parse::<i64>().ok()))
+            .map(MailId)
+    };
     let pane = RwSignal::new(wanted().map_or(Pane::None, Pane::Open));
     let folder = RwSignal::new(Folder::Inbox);
     Effect::new(move |_| {
         if let Some(id) = wanted() {
-            if let Some(f) = view.with_untracked(|v| v.0.mail.iter().find(|m| m.id == id).map(|m| m.folder)) {
+            if let Some(f) =
+                view.with_untracked(|v| v.0.mail.iter().find(|m| m.id == id).map(|m| m.folder))
+            {
                 folder.set(f);
             }
             pane.set(Pane::Open(id));
@@ -117,17 +127,37 @@ fn MailboxPane(view: RwSignal<MailboxView>, org: StoredValue<OrgSnapshot>) -> im
         out
     };
     let unread = move |f: Folder| {
-        view.with(|v| v.0.mail.iter().filter(|m| m.folder == f && m.sent_at.is_some() && m.read_at.is_none() && m.receipts.is_empty() && f != Folder::Sent).count())
+        view.with(|v| {
+            v.0.mail
+                .iter()
+                .filter(|m| {
+                    m.folder == f
+                        && m.sent_at.is_some()
+                        && m.read_at.is_none()
+                        && m.receipts.is_empty()
+                        && f != Folder::Sent
+                })
+                .count()
+        })
     };
     let list = move || {
         let f = folder.get();
-        view.with(|v| v.0.mail.iter().filter(|m| m.folder == f).cloned().collect::<Vec<_>>())
+        view.with(|v| {
+            v.0.mail
+                .iter()
+                .filter(|m| m.folder == f)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
     let new_folder = RwSignal::new(String::new());
     let action = command_action();
     let add_folder = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        action.dispatch(Command::SaveMailFolder(SaveMailFolder { folder: None, name: new_folder.get_untracked() }));
+        action.dispatch(Command::SaveMailFolder(SaveMailFolder {
+            folder: None,
+            name: new_folder.get_untracked(),
+        }));
         new_folder.set(String::new());
     };
     let error = move || crate::error::failure_text(t, action.value().get());
@@ -182,7 +212,11 @@ fn MailboxPane(view: RwSignal<MailboxView>, org: StoredValue<OrgSnapshot>) -> im
 }
 
 fn names(people: &[xietong::UserRef]) -> String {
-    people.iter().map(|u| u.username.as_str()).collect::<Vec<_>>().join(", ")
+    people
+        .iter()
+        .map(|u| u.username.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[component]
@@ -190,14 +224,24 @@ fn MailEntry(mail: Mail, pane: RwSignal<Pane>) -> impl IntoView {
     let t = crate::i18n::t();
     let live = expect_context::<Live>();
     let id = mail.id;
-    let unread = mail.sent_at.is_some() && mail.read_at.is_none() && mail.receipts.is_empty() && mail.folder != Folder::Sent;
+    let unread = mail.sent_at.is_some()
+        && mail.read_at.is_none()
+        && mail.receipts.is_empty()
+        && mail.folder != Folder::Sent;
     let who = if mail.folder == Folder::Sent || mail.sent_at.is_none() {
         (t.sent_to)(&names(&mail.to))
     } else {
         mail.from.username.clone()
     };
-    let date = mail.sent_at.map(|at| crate::chat::format_time(at, live.utc_offset_minutes.get_untracked()).1).unwrap_or_default();
-    let subject = if mail.subject.is_empty() { t.no_subject.to_owned() } else { mail.subject.clone() };
+    let date = mail
+        .sent_at
+        .map(|at| crate::chat::format_time(at, live.utc_offset_minutes.get_untracked()).1)
+        .unwrap_or_default();
+    let subject = if mail.subject.is_empty() {
+        t.no_subject.to_owned()
+    } else {
+        mail.subject.clone()
+    };
     let draft = mail.sent_at.is_none().then(|| Draft {
         mail: Some(mail.id),
         fields: mail.draft.clone().unwrap_or_default(),
@@ -245,7 +289,9 @@ fn MailDetail(id: MailId, view: RwSignal<MailboxView>, pane: RwSignal<Pane>) -> 
         if done == Some(true) {
             return true;
         }
-        let (Some(m), Some(me)) = (mail.get(), me()) else { return false };
+        let (Some(m), Some(me)) = (mail.get(), me()) else {
+            return false;
+        };
         if m.from.id != me && m.read_at.is_none() {
             live.send_command(Command::ReadMail(ReadMail { mail: id }));
         }
@@ -439,12 +485,22 @@ fn Compose(
     };
     Effect::new(move |_| {
         if let Some(Ok(CommandOutput::MailChanged { mail })) = action.value().get() {
-            pane.set(if sending.get_untracked() { Pane::Open(mail) } else { Pane::None });
+            pane.set(if sending.get_untracked() {
+                Pane::Open(mail)
+            } else {
+                Pane::None
+            });
         }
     });
-    let error = move || local_error.get().or_else(|| crate::error::failure_text(t, action.value().get()));
+    let error = move || {
+        local_error
+            .get()
+            .or_else(|| crate::error::failure_text(t, action.value().get()))
+    };
     let picker = move |chosen: RwSignal<Vec<AudienceMember>>, name: &'static str| {
-        org.with_value(|org| view! { <crate::org::AudiencePicker org=org.clone() chosen field_name=name /> })
+        org.with_value(
+            |org| view! { <crate::org::AudiencePicker org=org.clone() chosen field_name=name /> },
+        )
     };
     view! {
         <form class="story-form mail-compose" aria-label=t.compose on:submit=move |ev| { ev.prevent_default(); submit(true); }>

@@ -26,7 +26,9 @@ pub async fn load_news() -> Result<NewsBoard, AppError> {
 #[server(prefix = "/api", endpoint = "story_comments", output = crate::codec::TextJson)]
 pub async fn load_story_comments(story: StoryId) -> Result<StoryComments, AppError> {
     let user = crate::backend::require_user()?;
-    crate::backend::backend()?.story_comments(&user, story).await
+    crate::backend::backend()?
+        .story_comments(&user, story)
+        .await
 }
 
 /// The news page as this tab knows it.
@@ -109,7 +111,11 @@ fn NewsPage() -> impl IntoView {
 
 /// Keeps one readable column's scope live for the page while it is listed.
 #[component]
-fn ColumnWatch(column: NewsColumnId, view: RwSignal<NewsView>, refetch: Callback<()>) -> impl IntoView {
+fn ColumnWatch(
+    column: NewsColumnId,
+    view: RwSignal<NewsView>,
+    refetch: Callback<()>,
+) -> impl IntoView {
     expect_context::<Live>().watch(Scope::News(column), view, move || refetch.run(()));
 }
 
@@ -122,7 +128,11 @@ enum Pane {
 }
 
 #[component]
-fn Board(view: RwSignal<NewsView>, org: StoredValue<OrgSnapshot>, refetch: Callback<()>) -> impl IntoView {
+fn Board(
+    view: RwSignal<NewsView>,
+    org: StoredValue<OrgSnapshot>,
+    refetch: Callback<()>,
+) -> impl IntoView {
     let t = crate::i18n::t();
     let live = expect_context::<Live>();
     let query = use_query_map();
@@ -226,7 +236,10 @@ fn StoryEntry(story: Story, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> i
     let live = expect_context::<Live>();
     let id = story.id;
     let column = view.with_untracked(|v| column_name(v, story.fields.column));
-    let when = story.published_at.or(story.fields.publish_at).unwrap_or(story.updated_at);
+    let when = story
+        .published_at
+        .or(story.fields.publish_at)
+        .unwrap_or(story.updated_at);
     let date = crate::chat::format_time(when, live.utc_offset_minutes.get_untracked()).1;
     let counts = format!(
         "{} · {} · {}",
@@ -261,7 +274,9 @@ fn StoryDetail(id: StoryId, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> i
     let story = Memo::new(move |_| view.with(|v| v.0.stories.iter().find(|s| s.id == id).cloned()));
     let rights = Memo::new(move |_| {
         let column = story.with(|s| s.as_ref().map(|s| s.fields.column));
-        column.map(|c| view.with(|v| v.0.rights(c))).unwrap_or_default()
+        column
+            .map(|c| view.with(|v| v.0.rights(c)))
+            .unwrap_or_default()
     });
     // Opening a published story counts my view (once per opening; the server counts a
     // person once).
@@ -281,11 +296,22 @@ fn StoryDetail(id: StoryId, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> i
         }
     });
     let error = move || crate::error::failure_text(t, action.value().get());
-    let shared = move || matches!(action.value().get(), Some(Ok(CommandOutput::MessagePosted { .. })));
+    let shared = move || {
+        matches!(
+            action.value().get(),
+            Some(Ok(CommandOutput::MessagePosted { .. }))
+        )
+    };
     let run = move |command: Command| {
         action.dispatch(command);
     };
-    let title = move || story.with(|s| s.as_ref().map(|s| s.fields.title.clone()).unwrap_or_default());
+    let title = move || {
+        story.with(|s| {
+            s.as_ref()
+                .map(|s| s.fields.title.clone())
+                .unwrap_or_default()
+        })
+    };
     view! {
         <article class="story" aria-label=title>
         {move || match story.get() {
@@ -350,19 +376,35 @@ fn StoryDetail(id: StoryId, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> i
 
 /// "Share to channel": the channels I am in, and "Share".
 #[component]
-fn ShareStoryForm(id: StoryId, action: Action<Command, Result<CommandOutput, AppError>>) -> impl IntoView {
+fn ShareStoryForm(
+    id: StoryId,
+    action: Action<Command, Result<CommandOutput, AppError>>,
+) -> impl IntoView {
     let t = crate::i18n::t();
     let chat = use_context::<crate::chat::ChatState>();
     let channels = move || {
-        chat.and_then(|c| c.read(|w| w.channels.iter().map(|c| (c.id, c.name.clone())).collect::<Vec<_>>()))
-            .unwrap_or_default()
+        chat.and_then(|c| {
+            c.read(|w| {
+                w.channels
+                    .iter()
+                    .map(|c| (c.id, c.name.clone()))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .unwrap_or_default()
     };
     let chosen = RwSignal::new(None::<ChannelId>);
     let share = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let channel = chosen.get_untracked().or_else(|| channels().first().map(|(id, _)| *id));
+        let channel = chosen
+            .get_untracked()
+            .or_else(|| channels().first().map(|(id, _)| *id));
         if let Some(channel) = channel {
-            action.dispatch(Command::ShareStory(ShareStory { story: id, channel, text: String::new() }));
+            action.dispatch(Command::ShareStory(ShareStory {
+                story: id,
+                channel,
+                text: String::new(),
+            }));
         }
     };
     view! {
@@ -420,7 +462,10 @@ fn Comments(id: StoryId) -> impl IntoView {
         ev.prevent_default();
         match validate_comment(&text.get_untracked()) {
             Ok(checked) => {
-                live.send_command(Command::CommentOnStory(CommentOnStory { story: id, text: checked.to_owned() }));
+                live.send_command(Command::CommentOnStory(CommentOnStory {
+                    story: id,
+                    text: checked.to_owned(),
+                }));
                 text.set(String::new());
                 error.set(None);
             }
@@ -472,7 +517,8 @@ fn StoryForm(id: Option<StoryId>, view: RwSignal<NewsView>, pane: RwSignal<Pane>
     let live = expect_context::<Live>();
     let offset = live.utc_offset_minutes.get_untracked();
     let action = command_action();
-    let before = view.with_untracked(|v| id.and_then(|id| v.0.stories.iter().find(|s| s.id == id).cloned()));
+    let before =
+        view.with_untracked(|v| id.and_then(|id| v.0.stories.iter().find(|s| s.id == id).cloned()));
     let editable: Vec<(NewsColumnId, String)> = view.with_untracked(|v| {
         v.0.columns
             .iter()
@@ -482,10 +528,19 @@ fn StoryForm(id: Option<StoryId>, view: RwSignal<NewsView>, pane: RwSignal<Pane>
     });
     let fields = before.as_ref().map(|s| s.fields.clone());
     let column = RwSignal::new(
-        fields.as_ref().map(|f| f.column).or(editable.first().map(|(c, _)| *c)).unwrap_or_default(),
+        fields
+            .as_ref()
+            .map(|f| f.column)
+            .or(editable.first().map(|(c, _)| *c))
+            .unwrap_or_default(),
     );
     let title = RwSignal::new(fields.as_ref().map(|f| f.title.clone()).unwrap_or_default());
-    let summary = RwSignal::new(fields.as_ref().map(|f| f.summary.clone()).unwrap_or_default());
+    let summary = RwSignal::new(
+        fields
+            .as_ref()
+            .map(|f| f.summary.clone())
+            .unwrap_or_default(),
+    );
     let body = RwSignal::new(fields.as_ref().map(|f| f.body.clone()).unwrap_or_default());
     let publish_at = RwSignal::new(to_local(fields.as_ref().and_then(|f| f.publish_at), offset));
     let pinned = RwSignal::new(fields.as_ref().is_some_and(|f| f.pinned));
@@ -527,7 +582,11 @@ fn StoryForm(id: Option<StoryId>, view: RwSignal<NewsView>, pane: RwSignal<Pane>
             pane.set(Pane::Open(story));
         }
     });
-    let error = move || local_error.get().or_else(|| crate::error::failure_text(t, action.value().get()));
+    let error = move || {
+        local_error
+            .get()
+            .or_else(|| crate::error::failure_text(t, action.value().get()))
+    };
     let options = editable
         .into_iter()
         .map(|(c, name)| view! { <option value=c.0.to_string() selected=move || column.get() == c>{name}</option> })
@@ -584,7 +643,11 @@ fn StoryForm(id: Option<StoryId>, view: RwSignal<NewsView>, pane: RwSignal<Pane>
 
 /// Admins: the columns, each with its editors and audience; "New column".
 #[component]
-fn ColumnsForm(view: RwSignal<NewsView>, org: StoredValue<OrgSnapshot>, pane: RwSignal<Pane>) -> impl IntoView {
+fn ColumnsForm(
+    view: RwSignal<NewsView>,
+    org: StoredValue<OrgSnapshot>,
+    pane: RwSignal<Pane>,
+) -> impl IntoView {
     use crate::org::groups::{GroupDraft, GroupRow, GroupWords, GroupsAdmin};
     let t = crate::i18n::t();
     let action = command_action();

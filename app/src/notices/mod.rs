@@ -30,7 +30,9 @@ pub async fn load_notice_text(notice: NoticeId) -> Result<Notice, AppError> {
 #[server(prefix = "/api", endpoint = "notice_readers", output = crate::codec::TextJson)]
 pub async fn load_notice_readers(notice: NoticeId) -> Result<NoticeReaders, AppError> {
     let user = crate::backend::require_user()?;
-    crate::backend::backend()?.notice_readers(&user, notice).await
+    crate::backend::backend()?
+        .notice_readers(&user, notice)
+        .await
 }
 
 /// My board as this tab knows it.
@@ -92,14 +94,19 @@ impl LazyRoute for NoticesRoute {
 
 #[component]
 fn NoticesPage() -> impl IntoView {
-    crate::org::office_page("notices", crate::i18n::t().notices, load_notices, |found, org| {
-        let view = RwSignal::new(BoardView(found));
-        let live = expect_context::<Live>();
-        let refetch = Live::refetch_into(view, load_notices, BoardView);
-        live.watch(Scope::Workspace, view, refetch);
-        live.watch_mine(view, refetch);
-        view! { <Board view org /> }.into_any()
-    })
+    crate::org::office_page(
+        "notices",
+        crate::i18n::t().notices,
+        load_notices,
+        |found, org| {
+            let view = RwSignal::new(BoardView(found));
+            let live = expect_context::<Live>();
+            let refetch = Live::refetch_into(view, load_notices, BoardView);
+            live.watch(Scope::Workspace, view, refetch);
+            live.watch_mine(view, refetch);
+            view! { <Board view org /> }.into_any()
+        },
+    )
 }
 
 /// What the page shows beside the list.
@@ -221,13 +228,22 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
     let t = crate::i18n::t();
     let live = expect_context::<Live>();
     let action = command_action();
-    let notice = Memo::new(move |_| view.with(|v| v.0.notices.iter().find(|n| n.id == id).cloned()));
+    let notice =
+        Memo::new(move |_| view.with(|v| v.0.notices.iter().find(|n| n.id == id).cloned()));
     let me = move || live.me.get().map(|m| m.id);
     // Boards and events carry others' notices without their text: fetched on opening one
     // (again after a revision, which comes abridged too).
-    let wanted = Memo::new(move |_| notice.with(|n| n.as_ref().filter(|n| n.abridged).map(|n| (n.id, n.revision, n.updated_at))));
+    let wanted = Memo::new(move |_| {
+        notice.with(|n| {
+            n.as_ref()
+                .filter(|n| n.abridged)
+                .map(|n| (n.id, n.revision, n.updated_at))
+        })
+    });
     Effect::new(move |_| {
-        let Some((id, _, _)) = wanted.get() else { return };
+        let Some((id, _, _)) = wanted.get() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             if let Ok(whole) = load_notice_text(id).await {
                 view.update(|v| {
@@ -259,7 +275,13 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
     let run = move |command: Command| {
         action.dispatch(command);
     };
-    let title = move || notice.with(|n| n.as_ref().map(|n| n.fields.title.clone()).unwrap_or_default());
+    let title = move || {
+        notice.with(|n| {
+            n.as_ref()
+                .map(|n| n.fields.title.clone())
+                .unwrap_or_default()
+        })
+    };
     // The author's lists stay mounted while the notice changes around them.
     let show_readers = move || {
         mine() && notice.with(|n| n.as_ref().map(|n| n.status)) == Some(NoticeStatus::Published)
@@ -364,9 +386,33 @@ fn Readers(id: NoticeId) -> impl IntoView {
 #[component]
 fn ReaderLists(view: RwSignal<ReadersView>) -> impl IntoView {
     let t = crate::i18n::t();
-    let read = move || view.try_with(|v| v.0.read.iter().map(|(u, _)| u.username.clone()).collect::<Vec<_>>()).unwrap_or_default();
-    let not_read = move || view.try_with(|v| v.0.not_read.iter().map(|u| u.username.clone()).collect::<Vec<_>>()).unwrap_or_default();
-    let acked = move || view.try_with(|v| v.0.acknowledged.iter().map(|(u, _)| u.username.clone()).collect::<Vec<_>>()).unwrap_or_default();
+    let read = move || {
+        view.try_with(|v| {
+            v.0.read
+                .iter()
+                .map(|(u, _)| u.username.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    };
+    let not_read = move || {
+        view.try_with(|v| {
+            v.0.not_read
+                .iter()
+                .map(|u| u.username.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    };
+    let acked = move || {
+        view.try_with(|v| {
+            v.0.acknowledged
+                .iter()
+                .map(|(u, _)| u.username.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    };
     let requires_ack = move || view.try_with(|v| v.0.requires_ack).unwrap_or(false);
     let list = move |name: &'static str, names: Box<dyn Fn() -> Vec<String> + Send + Sync>| {
         let names = std::sync::Arc::new(names);
@@ -416,8 +462,11 @@ pub fn from_local(value: &str, offset_minutes: i32) -> Option<i64> {
     let mut d = date.splitn(3, '-').map(|p| p.parse::<u32>().ok());
     let (year, month, day) = (d.next()??, d.next()??, d.next()??);
     let (hour, minute) = time.split_once(':')?;
-    let at = chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?
-        .and_hms_opt(hour.parse().ok()?, minute.get(..2)?.parse().ok()?, 0)?;
+    let at = chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?.and_hms_opt(
+        hour.parse().ok()?,
+        minute.get(..2)?.parse().ok()?,
+        0,
+    )?;
     Some(at.and_utc().timestamp_millis() - i64::from(offset_minutes) * 60_000)
 }
 
@@ -432,22 +481,51 @@ fn NoticeForm(
     let live = expect_context::<Live>();
     let offset = live.utc_offset_minutes.get_untracked();
     let action = command_action();
-    let before = view.with_untracked(|v| id.and_then(|id| v.0.notices.iter().find(|n| n.id == id).cloned()));
-    let published = before.as_ref().is_some_and(|n| n.status == NoticeStatus::Published);
+    let before =
+        view.with_untracked(|v| id.and_then(|id| v.0.notices.iter().find(|n| n.id == id).cloned()));
+    let published = before
+        .as_ref()
+        .is_some_and(|n| n.status == NoticeStatus::Published);
     let types = view.with_untracked(|v| v.0.types.clone());
     let fields = before.as_ref().map(|n| n.fields.clone());
-    let kind = RwSignal::new(fields.as_ref().map(|f| f.kind).or(types.first().map(|k| k.id)).unwrap_or(NoticeTypeId(0)));
+    let kind = RwSignal::new(
+        fields
+            .as_ref()
+            .map(|f| f.kind)
+            .or(types.first().map(|k| k.id))
+            .unwrap_or(NoticeTypeId(0)),
+    );
     let title = RwSignal::new(fields.as_ref().map(|f| f.title.clone()).unwrap_or_default());
     let body = RwSignal::new(fields.as_ref().map(|f| f.body.clone()).unwrap_or_default());
-    let audience = RwSignal::new(fields.as_ref().map(|f| f.audience.clone()).unwrap_or_else(|| vec![AudienceMember::Everyone]));
+    let audience = RwSignal::new(
+        fields
+            .as_ref()
+            .map(|f| f.audience.clone())
+            .unwrap_or_else(|| vec![AudienceMember::Everyone]),
+    );
     let valid_from = RwSignal::new(to_local(fields.as_ref().and_then(|f| f.valid_from), offset));
-    let valid_until = RwSignal::new(to_local(fields.as_ref().and_then(|f| f.valid_until), offset));
-    let pinned_until = RwSignal::new(to_local(fields.as_ref().and_then(|f| f.pinned_until), offset));
+    let valid_until = RwSignal::new(to_local(
+        fields.as_ref().and_then(|f| f.valid_until),
+        offset,
+    ));
+    let pinned_until = RwSignal::new(to_local(
+        fields.as_ref().and_then(|f| f.pinned_until),
+        offset,
+    ));
     let requires_ack = RwSignal::new(fields.as_ref().is_some_and(|f| f.requires_ack));
     let urgent = RwSignal::new(fields.as_ref().is_some_and(|f| f.urgent));
-    let escalate = RwSignal::new(fields.as_ref().and_then(|f| f.escalate_after_minutes).map(|m| m.to_string()).unwrap_or_default());
+    let escalate = RwSignal::new(
+        fields
+            .as_ref()
+            .and_then(|f| f.escalate_after_minutes)
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    );
     let note = RwSignal::new(String::new());
-    let had_files = before.as_ref().map(|n| n.attachments.clone()).unwrap_or_default();
+    let had_files = before
+        .as_ref()
+        .map(|n| n.attachments.clone())
+        .unwrap_or_default();
     let remove_files = RwSignal::new(Vec::<xietong::files::FileId>::new());
     let files = crate::files::upload::Uploads::new();
     let local_error = RwSignal::new(None::<String>);
@@ -483,7 +561,11 @@ fn NoticeForm(
             pane.set(Pane::Open(notice));
         }
     });
-    let error = move || local_error.get().or_else(|| crate::error::failure_text(t, action.value().get()));
+    let error = move || {
+        local_error
+            .get()
+            .or_else(|| crate::error::failure_text(t, action.value().get()))
+    };
     let options = types
         .into_iter()
         .map(|k| {
@@ -491,10 +573,12 @@ fn NoticeForm(
             view! { <option value=value selected=move || kind.get() == k.id>{k.name.clone()}</option> }
         })
         .collect_view();
-    let date = move |label: &'static str, value: RwSignal<String>| view! {
-        <label>{label}
-            <input type="datetime-local" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
-        </label>
+    let date = move |label: &'static str, value: RwSignal<String>| {
+        view! {
+            <label>{label}
+                <input type="datetime-local" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+            </label>
+        }
     };
     view! {
         <form class="notice-form" aria-label=t.notice_form on:submit=save>
@@ -608,7 +692,13 @@ fn TypesEditor(board: RwSignal<BoardView>, org: RwSignal<crate::org::OrgView>) -
     let types = move || board.with(|b| b.0.types.clone());
     let role_name = move |id: Option<xietong::RoleId>| match id {
         None => t.no_review.to_owned(),
-        Some(id) => org.with(|o| o.roles.iter().find(|r| r.id == id).map(|r| r.name.clone()).unwrap_or_default()),
+        Some(id) => org.with(|o| {
+            o.roles
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.name.clone())
+                .unwrap_or_default()
+        }),
     };
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

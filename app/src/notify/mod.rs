@@ -18,7 +18,9 @@ use crate::AppError;
 #[server(prefix = "/api", endpoint = "notification_settings", output = crate::codec::TextJson)]
 pub async fn load_notification_settings() -> Result<MyNotificationSettings, AppError> {
     let user = crate::backend::require_user()?;
-    crate::backend::backend()?.notification_settings(&user).await
+    crate::backend::backend()?
+        .notification_settings(&user)
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "delivery_log", output = crate::codec::TextJson)]
@@ -84,7 +86,6 @@ fn NotificationSettingsPage() -> impl IntoView {
     .into_any()
 }
 
-
 /// "HH:MM" for minutes after midnight.
 fn clock(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
@@ -95,7 +96,6 @@ fn minutes(clock: &str) -> Option<u16> {
     let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
     (h < 24 && m < 60).then_some(h * 60 + m)
 }
-
 
 #[component]
 fn SettingsForm(view: RwSignal<SettingsView>) -> impl IntoView {
@@ -143,14 +143,17 @@ fn SettingsForm(view: RwSignal<SettingsView>) -> impl IntoView {
                 (Some(from), Some(until)) => Some(QuietHours {
                     from,
                     until,
-                    utc_offset_minutes: expect_context::<Live>().utc_offset_minutes.get_untracked() as i16,
+                    utc_offset_minutes: expect_context::<Live>().utc_offset_minutes.get_untracked()
+                        as i16,
                 }),
                 _ => None,
             }
         } else {
             None
         };
-        action.dispatch(Command::SaveNotificationSettings(SaveNotificationSettings { settings }));
+        action.dispatch(Command::SaveNotificationSettings(
+            SaveNotificationSettings { settings },
+        ));
     };
     let rows = Module::ALL
         .into_iter()
@@ -350,4 +353,3 @@ pub fn module_name(t: &crate::i18n::Texts, module: Module) -> &'static str {
         Module::ShortMessages => t.short_messages,
     }
 }
-

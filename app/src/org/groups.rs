@@ -60,9 +60,20 @@ pub fn GroupsAdmin(
     let pick = move |row: Option<GroupRow>| {
         editing.set(row.as_ref().map(|r| r.id));
         name.set(row.as_ref().map(|r| r.name.clone()).unwrap_or_default());
-        description.set(row.as_ref().and_then(|r| r.description.clone()).unwrap_or_default());
-        in_charge.set(row.as_ref().map(|r| r.in_charge.iter().map(|u| u.id).collect()).unwrap_or_default());
-        audience.set(row.map(|r| r.audience).unwrap_or_else(|| vec![AudienceMember::Everyone]));
+        description.set(
+            row.as_ref()
+                .and_then(|r| r.description.clone())
+                .unwrap_or_default(),
+        );
+        in_charge.set(
+            row.as_ref()
+                .map(|r| r.in_charge.iter().map(|u| u.id).collect())
+                .unwrap_or_default(),
+        );
+        audience.set(
+            row.map(|r| r.audience)
+                .unwrap_or_else(|| vec![AudienceMember::Everyone]),
+        );
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

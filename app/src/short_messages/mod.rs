@@ -138,7 +138,8 @@ fn Lists(view: RwSignal<MessagesView>, org: StoredValue<OrgSnapshot>) -> impl In
     let live = expect_context::<Live>();
     let received = move || view.with(|v| v.0.received.clone());
     let sent = move || view.with(|v| v.0.sent.clone());
-    let when = move |at: i64| crate::chat::format_time(at, live.utc_offset_minutes.get_untracked()).1;
+    let when =
+        move |at: i64| crate::chat::format_time(at, live.utc_offset_minutes.get_untracked()).1;
     view! {
         <section aria-labelledby="received-title" class="received">
             <h2 id="received-title">{t.received}</h2>

@@ -142,7 +142,12 @@ async fn seed(database: &str, people: usize) -> Result<Vec<(i64, String)>, Strin
     Ok(out)
 }
 
-async fn command(http: &reqwest::Client, base: &str, cookie: &str, command: xietong::Command) -> Result<xietong::CommandOutput, String> {
+async fn command(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    command: xietong::Command,
+) -> Result<xietong::CommandOutput, String> {
     let body = serde_json::json!({
         "client_id": format!("bench-{}", client::now_micros()),
         "command": command,
@@ -203,7 +208,8 @@ fn read_on(seen: Arc<Seen>, i: usize, mut ws: client::Ws) {
                     seen.subscribed_count.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            if text.contains("benchmark-chat-probe") && !seen.chat[i].swap(true, Ordering::Relaxed) {
+            if text.contains("benchmark-chat-probe") && !seen.chat[i].swap(true, Ordering::Relaxed)
+            {
                 seen.chat_count.fetch_add(1, Ordering::Relaxed);
             }
             if text.contains("\"notice_saved\"") && !seen.notice[i].swap(true, Ordering::Relaxed) {
@@ -213,14 +219,26 @@ fn read_on(seen: Arc<Seen>, i: usize, mut ws: client::Ws) {
     });
 }
 
-async fn until(count: &AtomicU64, seen: &Seen, n: usize, what: &str, deadline: Duration) -> Result<(), String> {
+async fn until(
+    count: &AtomicU64,
+    seen: &Seen,
+    n: usize,
+    what: &str,
+    deadline: Duration,
+) -> Result<(), String> {
     let end = Instant::now() + deadline;
     while count.load(Ordering::Relaxed) < n as u64 {
         if seen.closed.load(Ordering::Relaxed) > 0 {
-            return Err(format!("{} sockets were closed while waiting for {what}", seen.closed.load(Ordering::Relaxed)));
+            return Err(format!(
+                "{} sockets were closed while waiting for {what}",
+                seen.closed.load(Ordering::Relaxed)
+            ));
         }
         if Instant::now() > end {
-            return Err(format!("{} of {n} sockets had {what} after {deadline:?}", count.load(Ordering::Relaxed)));
+            return Err(format!(
+                "{} of {n} sockets had {what} after {deadline:?}",
+                count.load(Ordering::Relaxed)
+            ));
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -239,12 +257,22 @@ async fn smtp_floor(port: u16, count: &AtomicU64, n: usize) -> Result<Duration, 
             let transport = transport.clone();
             async move {
                 let message = Message::builder()
-                    .from("协同 Xietong <xietong@bench.test>".parse().map_err(|e| format!("{e}"))?)
-                    .to(format!("p{i:05} <p{i:05}@bench.test>").parse().map_err(|e| format!("{e}"))?)
+                    .from(
+                        "协同 Xietong <xietong@bench.test>"
+                            .parse()
+                            .map_err(|e| format!("{e}"))?,
+                    )
+                    .to(format!("p{i:05} <p{i:05}@bench.test>")
+                        .parse()
+                        .map_err(|e| format!("{e}"))?)
                     .subject("[Notices] 关于年终总结的通知")
                     .body("请各部门于本周五前提交年终总结。".to_owned())
                     .map_err(|e| e.to_string())?;
-                transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
         })
         .buffer_unordered(16)
@@ -267,10 +295,17 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
     )
     .await
     .map_err(|e| e.to_string())?;
-    let database = format!("sqlite://{}/xietong.db", target.data_dir().ok_or("no data dir")?.display());
+    let database = format!(
+        "sqlite://{}/xietong.db",
+        target.data_dir().ok_or("no data dir")?.display()
+    );
     let started = Instant::now();
     let users = seed(&database, people + 1).await?;
-    eprintln!("seeded {} people in {:.1} s", users.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {} people in {:.1} s",
+        users.len(),
+        started.elapsed().as_secs_f64()
+    );
     let endpoint = Endpoint {
         kind: Kind::Xietong,
         ports: target.ports.clone(),
@@ -283,12 +318,24 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
         let mut ws = endpoint.connect(i).await.map_err(|e| e.to_string())?;
         for scope in [format!("user:{id}"), "channel:1".to_owned()] {
             let frame = serde_json::json!({ "subscribe": { "scope": scope } }).to_string();
-            client::send_text(&mut ws, frame).await.map_err(|e| e.to_string())?;
+            client::send_text(&mut ws, frame)
+                .await
+                .map_err(|e| e.to_string())?;
         }
         read_on(seen.clone(), i, ws);
     }
-    until(&seen.subscribed_count, &seen, people, "their subscriptions", Duration::from_secs(120)).await?;
-    eprintln!("{people} people connected and subscribed in {:.1} s", started.elapsed().as_secs_f64());
+    until(
+        &seen.subscribed_count,
+        &seen,
+        people,
+        "their subscriptions",
+        Duration::from_secs(120),
+    )
+    .await?;
+    eprintln!(
+        "{people} people connected and subscribed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let rss_connected = target.rss() as f64 / (1024.0 * 1024.0);
     let http = reqwest::Client::new();
     let base = endpoint.base();
@@ -296,14 +343,26 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
 
     // Baseline: one chat message to the same sockets.
     let started = Instant::now();
-    command(&http, &base, &admin, xietong::Command::PostMessage(xietong::chat::PostMessage {
-        channel: xietong::ChannelId(1),
-        body: "benchmark-chat-probe".into(),
-        thread: None,
-        attachments: Vec::new(),
-    }))
+    command(
+        &http,
+        &base,
+        &admin,
+        xietong::Command::PostMessage(xietong::chat::PostMessage {
+            channel: xietong::ChannelId(1),
+            body: "benchmark-chat-probe".into(),
+            thread: None,
+            attachments: Vec::new(),
+        }),
+    )
     .await?;
-    until(&seen.chat_count, &seen, people, "the chat message", Duration::from_secs(120)).await?;
+    until(
+        &seen.chat_count,
+        &seen,
+        people,
+        "the chat message",
+        Duration::from_secs(120),
+    )
+    .await?;
     let chat_message_all = started.elapsed();
 
     // The notice, to everyone.
@@ -319,11 +378,18 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
         urgent: false,
         escalate_after_minutes: None,
     };
-    let id = match command(&http, &base, &admin, xietong::Command::SaveNotice(xietong::notices::SaveNotice {
-        notice: None,
-        fields,
-        revision_note: String::new(), attachments: Vec::new(), remove_attachments: Vec::new(),
-    }))
+    let id = match command(
+        &http,
+        &base,
+        &admin,
+        xietong::Command::SaveNotice(xietong::notices::SaveNotice {
+            notice: None,
+            fields,
+            revision_note: String::new(),
+            attachments: Vec::new(),
+            remove_attachments: Vec::new(),
+        }),
+    )
     .await?
     {
         xietong::CommandOutput::NoticeChanged { notice, .. } => notice,
@@ -331,9 +397,22 @@ pub async fn run(paths: &Paths, people: usize) -> Result<NoticeResult, String> {
     };
     let emails_before = emails.load(Ordering::Relaxed);
     let started = Instant::now();
-    command(&http, &base, &admin, xietong::Command::PublishNotice(xietong::notices::PublishNotice { notice: id })).await?;
+    command(
+        &http,
+        &base,
+        &admin,
+        xietong::Command::PublishNotice(xietong::notices::PublishNotice { notice: id }),
+    )
+    .await?;
     let publish_ack = started.elapsed();
-    until(&seen.notice_count, &seen, people, "the notice", Duration::from_secs(300)).await?;
+    until(
+        &seen.notice_count,
+        &seen,
+        people,
+        "the notice",
+        Duration::from_secs(300),
+    )
+    .await?;
     let all_connected = started.elapsed();
     let deadline = Instant::now() + Duration::from_secs(900);
     while emails.load(Ordering::Relaxed) - emails_before < people as u64 {
@@ -368,11 +447,26 @@ pub fn print(r: &NoticeResult) {
     println!("\nXietong notice benchmark: one notice to {} people, each connected and with an email address\n", r.people);
     println!("| | ms | vs its baseline |");
     println!("| --- | --- | --- |");
-    println!("| baseline: a chat message reaches all {} sockets | {:.0} | 1.00× |", r.people, r.chat_message_all_ms);
-    println!("| notice: published (the command answered) | {:.0} | |", r.publish_ack_ms);
-    println!("| notice: every connected person has it | {:.0} | {:.2}× the chat message |", r.all_connected_ms, r.connected_vs_chat);
-    println!("| baseline: {} emails straight through lettre, 16 at a time | {:.0} | 1.00× |", r.people, r.smtp_floor_ms);
-    println!("| notice: every email handed to SMTP | {:.0} | {:.2}× the floor |", r.all_emails_ms, r.emails_vs_floor);
+    println!(
+        "| baseline: a chat message reaches all {} sockets | {:.0} | 1.00× |",
+        r.people, r.chat_message_all_ms
+    );
+    println!(
+        "| notice: published (the command answered) | {:.0} | |",
+        r.publish_ack_ms
+    );
+    println!(
+        "| notice: every connected person has it | {:.0} | {:.2}× the chat message |",
+        r.all_connected_ms, r.connected_vs_chat
+    );
+    println!(
+        "| baseline: {} emails straight through lettre, 16 at a time | {:.0} | 1.00× |",
+        r.people, r.smtp_floor_ms
+    );
+    println!(
+        "| notice: every email handed to SMTP | {:.0} | {:.2}× the floor |",
+        r.all_emails_ms, r.emails_vs_floor
+    );
     println!(
         "\nserver memory: {:.0} MiB with everyone connected, {:.0} MiB after the notice went out",
         r.server_rss_connected_mb, r.server_rss_mb

@@ -33,11 +33,12 @@ pub async fn post(
         )));
     }
     // With files attached or a card, the text may be left empty.
-    let body = if (!command.attachments.is_empty() || card.is_some()) && command.body.trim().is_empty() {
-        ""
-    } else {
-        xietong::validate::message_body(&command.body)?
-    };
+    let body =
+        if (!command.attachments.is_empty() || card.is_some()) && command.body.trim().is_empty() {
+            ""
+        } else {
+            xietong::validate::message_body(&command.body)?
+        };
     let author = ctx.user()?.user_ref();
     let scope = Scope::Channel(command.channel);
     ctx.require(scope, Need::Write).await?;

@@ -124,7 +124,11 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
             text: message.body.clone(),
             from: Some(message.author.clone()),
             urgent: false,
-            href: format!("/c/{}?m={}", channel.id, message.thread.unwrap_or(message.id)),
+            href: format!(
+                "/c/{}?m={}",
+                channel.id,
+                message.thread.unwrap_or(message.id)
+            ),
         };
         let raise = crate::notify::Raise {
             note,

@@ -34,7 +34,10 @@ fn topic_from_row(r: &store::DbRow) -> Result<Topic, StoreError> {
         Some(json) => {
             let texts: Vec<String> = serde_json::from_str(&json)?;
             Some(Vote {
-                options: texts.into_iter().map(|text| VoteOption { text, votes: None }).collect(),
+                options: texts
+                    .into_iter()
+                    .map(|text| VoteOption { text, votes: None })
+                    .collect(),
                 max_choices: u32::try_from(r.try_get::<i64, _>("max_choices")?).unwrap_or(1),
                 deadline: r.try_get("deadline")?,
                 voters: u32::try_from(r.try_get::<i64, _>("voters")?).unwrap_or(0),
@@ -60,7 +63,9 @@ fn topic_from_row(r: &store::DbRow) -> Result<Topic, StoreError> {
         pinned: store::flag(r, "pinned")?,
         featured: store::flag(r, "featured")?,
         locked: store::flag(r, "locked")?,
-        accepted: r.try_get::<Option<i64>, _>("accepted_id")?.map(ForumReplyId),
+        accepted: r
+            .try_get::<Option<i64>, _>("accepted_id")?
+            .map(ForumReplyId),
         vote,
     })
 }
@@ -69,17 +74,27 @@ async fn load(conn: &mut Conn, id: ForumTopicId) -> Result<Option<Topic>, StoreE
     let sql = format!(
         "SELECT {TOPIC_COLUMNS} FROM forum_topics t JOIN users u ON u.id = t.author_id WHERE t.id = $1"
     );
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(topic_from_row).transpose()
 }
 
 async fn load_known(conn: &mut Conn, id: ForumTopicId) -> Result<Topic, CommandError> {
-    Ok(load(conn, id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?)
+    Ok(load(conn, id)
+        .await?
+        .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?)
 }
 
 /// Fills in `user`'s own choices, and the counts where they may see them (they voted, or the
 /// vote has closed).
-async fn add_my_vote(conn: &mut Conn, user: UserId, topic: &mut Topic, now: i64) -> Result<(), StoreError> {
+async fn add_my_vote(
+    conn: &mut Conn,
+    user: UserId,
+    topic: &mut Topic,
+    now: i64,
+) -> Result<(), StoreError> {
     let Some(vote) = topic.vote.as_mut() else {
         return Ok(());
     };
@@ -90,7 +105,10 @@ async fn add_my_vote(conn: &mut Conn, user: UserId, topic: &mut Topic, now: i64)
     .bind(user.0)
     .fetch_all(&mut *conn)
     .await?;
-    vote.mine = mine.into_iter().filter_map(|c| u32::try_from(c).ok()).collect();
+    vote.mine = mine
+        .into_iter()
+        .filter_map(|c| u32::try_from(c).ok())
+        .collect();
     if !vote.mine.is_empty() || vote.closed(now) {
         let counts: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT choice, COUNT(*) FROM forum_votes WHERE topic_id = $1 GROUP BY choice",
@@ -99,7 +117,10 @@ async fn add_my_vote(conn: &mut Conn, user: UserId, topic: &mut Topic, now: i64)
         .fetch_all(&mut *conn)
         .await?;
         for (i, option) in vote.options.iter_mut().enumerate() {
-            let n = counts.iter().find(|(c, _)| *c == i as i64).map_or(0, |(_, n)| *n);
+            let n = counts
+                .iter()
+                .find(|(c, _)| *c == i as i64)
+                .map_or(0, |(_, n)| *n);
             option.votes = Some(u32::try_from(n).unwrap_or(0));
         }
     }
@@ -126,7 +147,10 @@ async fn sections(conn: &mut Conn) -> Result<Vec<ForumSection>, StoreError> {
                 moderators: moderators
                     .iter()
                     .filter(|(s, ..)| *s == id)
-                    .map(|(_, u, name)| UserRef { id: UserId(*u), username: name.clone() })
+                    .map(|(_, u, name)| UserRef {
+                        id: UserId(*u),
+                        username: name.clone(),
+                    })
                     .collect(),
                 audience: serde_json::from_str(&audience)?,
             })
@@ -143,7 +167,11 @@ async fn rights(ctx: &mut Ctx<'_>, section: ForumSectionId) -> Result<SectionRig
     let now = ctx.now();
     let user = match ctx.actor() {
         Actor::System => {
-            return Ok(SectionRights { read: true, moderate: true, muted_until: None })
+            return Ok(SectionRights {
+                read: true,
+                moderate: true,
+                muted_until: None,
+            })
         }
         Actor::User(user) => user.id,
     };
@@ -197,12 +225,17 @@ async fn readable(ctx: &mut Ctx<'_>, id: ForumTopicId) -> Result<Topic, CommandE
 fn section_name(name: &str) -> Result<&str, CommandError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(CommandError::Invalid("a forum section is named in 1 to 64 characters".into()));
+        return Err(CommandError::Invalid(
+            "a forum section is named in 1 to 64 characters".into(),
+        ));
     }
     Ok(name)
 }
 
-async fn moderators_of(conn: &mut Conn, section: ForumSectionId) -> Result<Vec<UserId>, StoreError> {
+async fn moderators_of(
+    conn: &mut Conn,
+    section: ForumSectionId,
+) -> Result<Vec<UserId>, StoreError> {
     let ids: Vec<i64> =
         sqlx::query_scalar("SELECT user_id FROM forum_moderators WHERE section_id = $1")
             .bind(section.0)
@@ -211,28 +244,39 @@ async fn moderators_of(conn: &mut Conn, section: ForumSectionId) -> Result<Vec<U
     Ok(ids.into_iter().map(UserId).collect())
 }
 
-async fn section_readers(conn: &mut Conn, section: &ForumSection) -> Result<BTreeSet<UserId>, StoreError> {
+async fn section_readers(
+    conn: &mut Conn,
+    section: &ForumSection,
+) -> Result<BTreeSet<UserId>, StoreError> {
     let mut readers = crate::org::audience::resolve(conn, &section.audience).await?;
     readers.extend(moderators_of(conn, section.id).await?);
     Ok(readers)
 }
 
-pub async fn save_section(ctx: &mut Ctx<'_>, command: &SaveForumSection) -> Result<CommandOutput, CommandError> {
+pub async fn save_section(
+    ctx: &mut Ctx<'_>,
+    command: &SaveForumSection,
+) -> Result<CommandOutput, CommandError> {
     ctx.require_admin().await?;
     let name = section_name(&command.name)?.to_owned();
     if command.description.chars().count() > 500 {
-        return Err(CommandError::Invalid("a section's description is at most 500 characters".into()));
+        return Err(CommandError::Invalid(
+            "a section's description is at most 500 characters".into(),
+        ));
     }
     let audience = crate::org::audience::checked(ctx.conn(), &command.audience).await?;
     let moderators = crate::org::audience::known_people(ctx.conn(), &command.moderators).await?;
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM forum_sections WHERE lower(name) = lower($1) AND id <> $2")
-            .bind(&name)
-            .bind(command.section.map_or(0, |s| s.0))
-            .fetch_optional(ctx.conn())
-            .await?;
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM forum_sections WHERE lower(name) = lower($1) AND id <> $2",
+    )
+    .bind(&name)
+    .bind(command.section.map_or(0, |s| s.0))
+    .fetch_optional(ctx.conn())
+    .await?;
     if taken.is_some() {
-        return Err(CommandError::Conflict(format!("there is a forum section {name} already")));
+        return Err(CommandError::Conflict(format!(
+            "there is a forum section {name} already"
+        )));
     }
     let audience_json = serde_json::to_string(&audience).map_err(StoreError::from)?;
     let (id, before) = match command.section {
@@ -250,7 +294,9 @@ pub async fn save_section(ctx: &mut Ctx<'_>, command: &SaveForumSection) -> Resu
             (ForumSectionId(id), None)
         }
         Some(id) => {
-            let before = section(ctx.conn(), id).await?.ok_or_else(|| Denied::NotFound("forum section"))?;
+            let before = section(ctx.conn(), id)
+                .await?
+                .ok_or_else(|| Denied::NotFound("forum section"))?;
             let readers = section_readers(ctx.conn(), &before).await?;
             sqlx::query("UPDATE forum_sections SET name = $1, description = $2, audience = $3 WHERE id = $4")
                 .bind(&name)
@@ -262,35 +308,72 @@ pub async fn save_section(ctx: &mut Ctx<'_>, command: &SaveForumSection) -> Resu
             (id, Some(readers))
         }
     };
-    crate::org::audience::replace_listed(ctx.conn(), "forum_moderators", "section_id", id.0, &moderators)
-        .await?;
-    crate::org::audience::replace_audience(ctx.conn(), "forum_audience", "section_id", id.0, &audience)
-        .await?;
-    let saved = section(ctx.conn(), id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    crate::org::audience::replace_listed(
+        ctx.conn(),
+        "forum_moderators",
+        "section_id",
+        id.0,
+        &moderators,
+    )
+    .await?;
+    crate::org::audience::replace_audience(
+        ctx.conn(),
+        "forum_audience",
+        "section_id",
+        id.0,
+        &audience,
+    )
+    .await?;
+    let saved = section(ctx.conn(), id)
+        .await?
+        .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     if let Some(before) = before {
         let now_in = section_readers(ctx.conn(), &saved).await?;
         let mut revoked = Vec::new();
         for user in before.difference(&now_in) {
-            if access::forum_section(ctx.conn(), *user, id, 0).await?.is_some_and(|r| !r.read) {
+            if access::forum_section(ctx.conn(), *user, id, 0)
+                .await?
+                .is_some_and(|r| !r.read)
+            {
                 revoked.push(*user);
             }
         }
         if !revoked.is_empty() {
-            ctx.append(Scope::Forum(id), EventBody::ForumAccessChanged { section: id, revoked })
-                .await?;
+            ctx.append(
+                Scope::Forum(id),
+                EventBody::ForumAccessChanged {
+                    section: id,
+                    revoked,
+                },
+            )
+            .await?;
         }
     }
-    ctx.append(Scope::Workspace, EventBody::ForumSectionSaved { section: saved }).await?;
+    ctx.append(
+        Scope::Workspace,
+        EventBody::ForumSectionSaved { section: saved },
+    )
+    .await?;
     Ok(CommandOutput::ForumSectionSaved { section: id })
 }
 
-pub async fn start_topic(ctx: &mut Ctx<'_>, command: &StartTopic) -> Result<CommandOutput, CommandError> {
+pub async fn start_topic(
+    ctx: &mut Ctx<'_>,
+    command: &StartTopic,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
     command.validate()?;
     require_poster(ctx, command.section).await?;
     let now = ctx.now();
-    if command.vote.as_ref().and_then(|v| v.deadline).is_some_and(|d| d <= now) {
-        return Err(CommandError::Invalid("a vote's deadline is in the future".into()));
+    if command
+        .vote
+        .as_ref()
+        .and_then(|v| v.deadline)
+        .is_some_and(|d| d <= now)
+    {
+        return Err(CommandError::Invalid(
+            "a vote's deadline is in the future".into(),
+        ));
     }
     let options = command
         .vote
@@ -311,13 +394,18 @@ pub async fn start_topic(ctx: &mut Ctx<'_>, command: &StartTopic) -> Result<Comm
     .bind(crate::chat::markdown::render(&command.body, &[]))
     .bind(now)
     .bind(options)
-    .bind(i64::from(command.vote.as_ref().map_or(1, |v| v.max_choices)))
+    .bind(i64::from(
+        command.vote.as_ref().map_or(1, |v| v.max_choices),
+    ))
     .bind(command.vote.as_ref().and_then(|v| v.deadline))
     .fetch_one(ctx.conn())
     .await?;
     let topic = load_known(ctx.conn(), ForumTopicId(id)).await?;
-    ctx.append(Scope::Forum(topic.section), EventBody::TopicSaved { topic }).await?;
-    Ok(CommandOutput::TopicChanged { topic: ForumTopicId(id) })
+    ctx.append(Scope::Forum(topic.section), EventBody::TopicSaved { topic })
+        .await?;
+    Ok(CommandOutput::TopicChanged {
+        topic: ForumTopicId(id),
+    })
 }
 
 /// The plain start of a reply's text, for a quote.
@@ -351,7 +439,10 @@ async fn replies_from(conn: &mut Conn, rows: Vec<ReplyRow>) -> Result<Vec<Reply>
                 .await?;
                 quoted.map(|(uid, username, text)| Quote {
                     reply: ForumReplyId(q),
-                    author: UserRef { id: UserId(uid), username },
+                    author: UserRef {
+                        id: UserId(uid),
+                        username,
+                    },
                     text: plain_start(&text),
                 })
             }
@@ -360,7 +451,10 @@ async fn replies_from(conn: &mut Conn, rows: Vec<ReplyRow>) -> Result<Vec<Reply>
         out.push(Reply {
             id: ForumReplyId(id),
             topic: ForumTopicId(topic),
-            author: UserRef { id: UserId(author), username },
+            author: UserRef {
+                id: UserId(author),
+                username,
+            },
             html: crate::chat::markdown::render(&text, &names),
             text,
             at,
@@ -371,7 +465,10 @@ async fn replies_from(conn: &mut Conn, rows: Vec<ReplyRow>) -> Result<Vec<Reply>
     Ok(out)
 }
 
-pub async fn reply(ctx: &mut Ctx<'_>, command: &ReplyToTopic) -> Result<CommandOutput, CommandError> {
+pub async fn reply(
+    ctx: &mut Ctx<'_>,
+    command: &ReplyToTopic,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
     let text = validate_reply(&command.text)?.to_owned();
     let topic = readable(ctx, command.topic).await?;
@@ -387,7 +484,9 @@ pub async fn reply(ctx: &mut Ctx<'_>, command: &ReplyToTopic) -> Result<CommandO
                 .fetch_optional(ctx.conn())
                 .await?;
         if in_topic.is_none() {
-            return Err(CommandError::NotFound("no such reply to quote in this topic".into()));
+            return Err(CommandError::NotFound(
+                "no such reply to quote in this topic".into(),
+            ));
         }
     }
     // Only people who may read the section are mentioned (and told).
@@ -433,7 +532,10 @@ pub async fn reply(ctx: &mut Ctx<'_>, command: &ReplyToTopic) -> Result<CommandO
         .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     ctx.append(
         Scope::Forum(topic.section),
-        EventBody::ReplyPosted { reply: reply.clone(), replies: u32::try_from(replies).unwrap_or(0) },
+        EventBody::ReplyPosted {
+            reply: reply.clone(),
+            replies: u32::try_from(replies).unwrap_or(0),
+        },
     )
     .await?;
     // The people it mentions, and the topic's author, hear of it.
@@ -450,7 +552,12 @@ pub async fn reply(ctx: &mut Ctx<'_>, command: &ReplyToTopic) -> Result<CommandO
     if !told.is_empty() {
         crate::notify::raise(
             ctx,
-            crate::notify::Raise { note: note(text.clone()), to: &told, escalate: None, outside_only: false },
+            crate::notify::Raise {
+                note: note(text.clone()),
+                to: &told,
+                escalate: None,
+                outside_only: false,
+            },
         )
         .await?;
     }
@@ -461,31 +568,46 @@ pub async fn reply(ctx: &mut Ctx<'_>, command: &ReplyToTopic) -> Result<CommandO
         told = vec![topic.author.id];
         crate::notify::raise(
             ctx,
-            crate::notify::Raise { note: note(text), to: &told, escalate: None, outside_only: false },
+            crate::notify::Raise {
+                note: note(text),
+                to: &told,
+                escalate: None,
+                outside_only: false,
+            },
         )
         .await?;
     }
     Ok(CommandOutput::ReplyPosted { reply: reply.id })
 }
 
-pub async fn accept_answer(ctx: &mut Ctx<'_>, command: &AcceptAnswer) -> Result<CommandOutput, CommandError> {
+pub async fn accept_answer(
+    ctx: &mut Ctx<'_>,
+    command: &AcceptAnswer,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.id;
     let topic = readable(ctx, command.topic).await?;
     if topic.author.id != me {
-        return Err(CommandError::Forbidden("only the question's author accepts an answer".into()));
+        return Err(CommandError::Forbidden(
+            "only the question's author accepts an answer".into(),
+        ));
     }
     if topic.kind != TopicKind::Question {
-        return Err(CommandError::Invalid("only a question has an accepted answer".into()));
+        return Err(CommandError::Invalid(
+            "only a question has an accepted answer".into(),
+        ));
     }
     let mut answerer = None;
     if let Some(reply) = command.reply {
-        let author: Option<i64> =
-            sqlx::query_scalar("SELECT author_id FROM forum_replies WHERE id = $1 AND topic_id = $2")
-                .bind(reply.0)
-                .bind(topic.id.0)
-                .fetch_optional(ctx.conn())
-                .await?;
-        answerer = Some(UserId(author.ok_or_else(|| CommandError::NotFound("no such reply in this topic".into()))?));
+        let author: Option<i64> = sqlx::query_scalar(
+            "SELECT author_id FROM forum_replies WHERE id = $1 AND topic_id = $2",
+        )
+        .bind(reply.0)
+        .bind(topic.id.0)
+        .fetch_optional(ctx.conn())
+        .await?;
+        answerer = Some(UserId(author.ok_or_else(|| {
+            CommandError::NotFound("no such reply in this topic".into())
+        })?));
     }
     sqlx::query("UPDATE forum_topics SET accepted_id = $1 WHERE id = $2")
         .bind(command.reply.map(|r| r.0))
@@ -493,10 +615,18 @@ pub async fn accept_answer(ctx: &mut Ctx<'_>, command: &AcceptAnswer) -> Result<
         .execute(ctx.conn())
         .await?;
     let saved = load_known(ctx.conn(), topic.id).await?;
-    ctx.append(Scope::Forum(saved.section), EventBody::TopicSaved { topic: saved.clone() }).await?;
+    ctx.append(
+        Scope::Forum(saved.section),
+        EventBody::TopicSaved {
+            topic: saved.clone(),
+        },
+    )
+    .await?;
     let mut answerer = answerer.filter(|a| *a != me);
     if let Some(who) = answerer {
-        let reads = access::forum_section(ctx.conn(), who, saved.section, 0).await?.is_some_and(|r| r.read);
+        let reads = access::forum_section(ctx.conn(), who, saved.section, 0)
+            .await?
+            .is_some_and(|r| r.read);
         if !reads {
             answerer = None;
         }
@@ -525,7 +655,10 @@ pub async fn accept_answer(ctx: &mut Ctx<'_>, command: &AcceptAnswer) -> Result<
     Ok(CommandOutput::TopicChanged { topic: saved.id })
 }
 
-pub async fn cast_vote(ctx: &mut Ctx<'_>, command: &CastVote) -> Result<CommandOutput, CommandError> {
+pub async fn cast_vote(
+    ctx: &mut Ctx<'_>,
+    command: &CastVote,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.id;
     let topic = readable(ctx, command.topic).await?;
     require_poster(ctx, topic.section).await?;
@@ -543,23 +676,26 @@ pub async fn cast_vote(ctx: &mut Ctx<'_>, command: &CastVote) -> Result<CommandO
     {
         return Err(ValidationError::VoteOptions.into());
     }
-    let voted: Option<i64> =
-        sqlx::query_scalar("SELECT choice FROM forum_votes WHERE topic_id = $1 AND user_id = $2 LIMIT 1")
-            .bind(topic.id.0)
-            .bind(me.0)
-            .fetch_optional(ctx.conn())
-            .await?;
+    let voted: Option<i64> = sqlx::query_scalar(
+        "SELECT choice FROM forum_votes WHERE topic_id = $1 AND user_id = $2 LIMIT 1",
+    )
+    .bind(topic.id.0)
+    .bind(me.0)
+    .fetch_optional(ctx.conn())
+    .await?;
     if voted.is_some() {
         return Err(CommandError::Conflict("you have voted already".into()));
     }
     for choice in &choices {
-        sqlx::query("INSERT INTO forum_votes (topic_id, user_id, choice, at) VALUES ($1, $2, $3, $4)")
-            .bind(topic.id.0)
-            .bind(me.0)
-            .bind(i64::from(*choice))
-            .bind(ctx.now())
-            .execute(ctx.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO forum_votes (topic_id, user_id, choice, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(topic.id.0)
+        .bind(me.0)
+        .bind(i64::from(*choice))
+        .bind(ctx.now())
+        .execute(ctx.conn())
+        .await?;
     }
     let voters: i64 = sqlx::query_scalar(
         "UPDATE forum_topics SET voters = voters + 1 WHERE id = $1 RETURNING voters",
@@ -570,17 +706,25 @@ pub async fn cast_vote(ctx: &mut Ctx<'_>, command: &CastVote) -> Result<CommandO
     // Unsigned: a reader who sees the counts must not learn who just voted.
     ctx.append_unsigned(
         Scope::Forum(topic.section),
-        EventBody::VoteCast { topic: topic.id, voters: u32::try_from(voters).unwrap_or(0) },
+        EventBody::VoteCast {
+            topic: topic.id,
+            voters: u32::try_from(voters).unwrap_or(0),
+        },
     )
     .await?;
     Ok(CommandOutput::TopicChanged { topic: topic.id })
 }
 
-pub async fn moderate(ctx: &mut Ctx<'_>, command: &ModerateTopic) -> Result<CommandOutput, CommandError> {
+pub async fn moderate(
+    ctx: &mut Ctx<'_>,
+    command: &ModerateTopic,
+) -> Result<CommandOutput, CommandError> {
     let topic = readable(ctx, command.topic).await?;
     let may = |r: SectionRights| r.moderate;
     if !may(rights(ctx, topic.section).await?) {
-        return Err(CommandError::Forbidden("only the section's moderators and admins do this".into()));
+        return Err(CommandError::Forbidden(
+            "only the section's moderators and admins do this".into(),
+        ));
     }
     let (column, value) = match command.action {
         Moderation::Pin(on) => ("pinned", i64::from(on)),
@@ -591,33 +735,54 @@ pub async fn moderate(ctx: &mut Ctx<'_>, command: &ModerateTopic) -> Result<Comm
                 return Ok(CommandOutput::TopicChanged { topic: topic.id });
             }
             if !may(rights(ctx, to).await?) {
-                return Err(CommandError::Forbidden("you do not moderate the section it would go to".into()));
+                return Err(CommandError::Forbidden(
+                    "you do not moderate the section it would go to".into(),
+                ));
             }
             ("section_id", to.0)
         }
     };
     // `column` is one of the four names above, never input.
-    sqlx::query(&format!("UPDATE forum_topics SET {column} = $1 WHERE id = $2"))
-        .bind(value)
-        .bind(topic.id.0)
-        .execute(ctx.conn())
-        .await?;
+    sqlx::query(&format!(
+        "UPDATE forum_topics SET {column} = $1 WHERE id = $2"
+    ))
+    .bind(value)
+    .bind(topic.id.0)
+    .execute(ctx.conn())
+    .await?;
     let saved = load_known(ctx.conn(), topic.id).await?;
     if saved.section != topic.section {
-        ctx.append(Scope::Forum(topic.section), EventBody::TopicMoved { topic: topic.id, to: saved.section })
-            .await?;
+        ctx.append(
+            Scope::Forum(topic.section),
+            EventBody::TopicMoved {
+                topic: topic.id,
+                to: saved.section,
+            },
+        )
+        .await?;
     }
-    ctx.append(Scope::Forum(saved.section), EventBody::TopicSaved { topic: saved.clone() }).await?;
+    ctx.append(
+        Scope::Forum(saved.section),
+        EventBody::TopicSaved {
+            topic: saved.clone(),
+        },
+    )
+    .await?;
     Ok(CommandOutput::TopicChanged { topic: saved.id })
 }
 
-pub async fn mute(ctx: &mut Ctx<'_>, command: &MuteInSection) -> Result<CommandOutput, CommandError> {
+pub async fn mute(
+    ctx: &mut Ctx<'_>,
+    command: &MuteInSection,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
     let section = section(ctx.conn(), command.section)
         .await?
         .ok_or_else(|| Denied::NotFound("forum section"))?;
     if !rights(ctx, section.id).await?.moderate {
-        return Err(CommandError::Forbidden("only the section's moderators and admins mute people".into()));
+        return Err(CommandError::Forbidden(
+            "only the section's moderators and admins mute people".into(),
+        ));
     }
     crate::org::audience::known_people(ctx.conn(), &[command.user]).await?;
     match command.until {
@@ -660,7 +825,10 @@ pub async fn mute(ctx: &mut Ctx<'_>, command: &MuteInSection) -> Result<CommandO
                 .await?;
         }
     }
-    Ok(CommandOutput::Muted { section: section.id, user: command.user })
+    Ok(CommandOutput::Muted {
+        section: section.id,
+        user: command.user,
+    })
 }
 
 /// The forum page for `user`.
@@ -671,13 +839,22 @@ pub async fn board(store: &Store, user: &CurrentUser) -> Result<ForumBoard, Deni
     let mut out_sections = Vec::new();
     let mut section_heads = Vec::new();
     for section in sections(&mut tx).await? {
-        let rights = access::forum_section(&mut tx, user.id, section.id, now).await?.unwrap_or_default();
+        let rights = access::forum_section(&mut tx, user.id, section.id, now)
+            .await?
+            .unwrap_or_default();
         if rights.read {
-            section_heads.push((section.id, store::head(&mut tx, Scope::Forum(section.id)).await?));
+            section_heads.push((
+                section.id,
+                store::head(&mut tx, Scope::Forum(section.id)).await?,
+            ));
         }
         out_sections.push((section, rights));
     }
-    let readable: Vec<i64> = out_sections.iter().filter(|(_, r)| r.read).map(|(s, _)| s.id.0).collect();
+    let readable: Vec<i64> = out_sections
+        .iter()
+        .filter(|(_, r)| r.read)
+        .map(|(s, _)| s.id.0)
+        .collect();
     let mut topics = Vec::new();
     if !readable.is_empty() {
         let sql = format!(

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use xietong::files::FileInfo;
 use xietong::mail::*;
 use xietong::notify::{Module, Note};
-use xietong::{CommandOutput, CurrentUser, EventBody, MailFolderId, MailId, Scope, UserId, UserRef};
+use xietong::{
+    CommandOutput, CurrentUser, EventBody, MailFolderId, MailId, Scope, UserId, UserRef,
+};
 
 use crate::access::Denied;
 use crate::command::{CommandError, Ctx};
@@ -25,7 +27,17 @@ pub const SEARCHABLE: crate::search::items::Searchable = crate::search::items::S
     href: |id| format!("/mail?m={id}"),
 };
 
-type MailRow = (i64, i64, String, String, String, String, String, Option<i64>, Option<i64>);
+type MailRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+);
 
 const MAIL_COLUMNS: &str = "m.id, m.sender_id, u.username, m.subject, m.body, m.html, m.chosen,
      m.in_reply_to, m.sent_at";
@@ -74,7 +86,8 @@ async fn as_held(conn: &mut Conn, id: MailId, holder: UserId) -> Result<Option<M
     .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((_, sender, sender_name, subject, body, html, chosen, in_reply_to, sent_at)) = row else {
+    let Some((_, sender, sender_name, subject, body, html, chosen, in_reply_to, sent_at)) = row
+    else {
         return Ok(None);
     };
     let all = boxes(conn, id).await?;
@@ -85,7 +98,10 @@ async fn as_held(conn: &mut Conn, id: MailId, holder: UserId) -> Result<Option<M
         return Ok(None);
     }
     let is_sender = sender == holder.0;
-    let who = |b: &BoxRow| UserRef { id: UserId(b.0), username: b.1.clone() };
+    let who = |b: &BoxRow| UserRef {
+        id: UserId(b.0),
+        username: b.1.clone(),
+    };
     let listed = |role: Role| -> Vec<UserRef> {
         all.iter()
             .filter(|b| role_of(&b.2) == Some(role))
@@ -113,7 +129,10 @@ async fn as_held(conn: &mut Conn, id: MailId, holder: UserId) -> Result<Option<M
     let draft = sent_at.is_none().then_some(chosen);
     Ok(Some(Mail {
         id,
-        from: UserRef { id: UserId(sender), username: sender_name },
+        from: UserRef {
+            id: UserId(sender),
+            username: sender_name,
+        },
         to: listed(Role::To),
         cc: listed(Role::Cc),
         bcc: listed(Role::Bcc),
@@ -145,21 +164,26 @@ fn as_told(mail: Mail, holder: UserId) -> Mail {
 /// A mail whole (its text too), for one who holds it. Anyone else: not found.
 pub async fn text(store: &Store, user: &CurrentUser, id: MailId) -> Result<Mail, Denied> {
     let mut tx = store.read().await?;
-    let mail = as_held(&mut tx, id, user.id).await?.ok_or(Denied::NotFound("mail"))?;
+    let mail = as_held(&mut tx, id, user.id)
+        .await?
+        .ok_or(Denied::NotFound("mail"))?;
     tx.commit().await?;
     Ok(mail)
 }
 
 async fn held(ctx: &mut Ctx<'_>, id: MailId) -> Result<Mail, CommandError> {
     let me = ctx.user()?.id;
-    Ok(as_held(ctx.conn(), id, me).await?.ok_or_else(|| Denied::NotFound("mail"))?)
+    Ok(as_held(ctx.conn(), id, me)
+        .await?
+        .ok_or_else(|| Denied::NotFound("mail"))?)
 }
 
 /// Tells `holder` the mail as they now have it.
 async fn tell(ctx: &mut Ctx<'_>, id: MailId, holder: UserId) -> Result<(), CommandError> {
     if let Some(mail) = as_held(ctx.conn(), id, holder).await? {
         let mail = as_told(mail, holder);
-        ctx.append(Scope::User(holder), EventBody::MailSaved { mail }).await?;
+        ctx.append(Scope::User(holder), EventBody::MailSaved { mail })
+            .await?;
     }
     Ok(())
 }
@@ -216,7 +240,9 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveMail) -> Result<CommandOutput
         Some(id) => {
             let mail = held(ctx, id).await?;
             if mail.from.id != me.id || mail.sent_at.is_some() {
-                return Err(CommandError::Conflict("only a draft of one's own is changed".into()));
+                return Err(CommandError::Conflict(
+                    "only a draft of one's own is changed".into(),
+                ));
             }
             // Only while still a draft: a send that committed meanwhile wins.
             let changed = sqlx::query(
@@ -235,12 +261,21 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveMail) -> Result<CommandOutput
             .await?
             .rows_affected();
             if changed != 1 {
-                return Err(CommandError::Conflict("only a draft of one's own is changed".into()));
+                return Err(CommandError::Conflict(
+                    "only a draft of one's own is changed".into(),
+                ));
             }
             id
         }
     };
-    crate::search::items::index(ctx.conn(), Module::Mail, id.0, &fields.subject, &fields.body).await?;
+    crate::search::items::index(
+        ctx.conn(),
+        Module::Mail,
+        id.0,
+        &fields.subject,
+        &fields.body,
+    )
+    .await?;
     crate::files::attach(ctx, &command.attachments, crate::files::AttachTo::Mail(id)).await?;
     let had: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE mail_id = $1")
         .bind(id.0)
@@ -251,10 +286,11 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveMail) -> Result<CommandOutput
     }
     for file in &command.forward_files {
         // Only a file of a mail one holds (a forward).
-        let of_mail: Option<Option<i64>> = sqlx::query_scalar("SELECT mail_id FROM files WHERE id = $1")
-            .bind(file.0)
-            .fetch_optional(ctx.conn())
-            .await?;
+        let of_mail: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT mail_id FROM files WHERE id = $1")
+                .bind(file.0)
+                .fetch_optional(ctx.conn())
+                .await?;
         match of_mail.flatten() {
             Some(m) if crate::access::mail(ctx.conn(), me.id, MailId(m)).await? => {}
             _ => return Err(Denied::NotFound("file").into()),
@@ -279,11 +315,19 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveMail) -> Result<CommandOutput
 
 /// Sends a draft: its To, Cc and Bcc resolved to people (each once, in the first list that
 /// names them; the sender not among them), a copy in each one's Inbox, the sender's in Sent.
-async fn send(ctx: &mut Ctx<'_>, id: MailId, fields: &MailFields) -> Result<CommandOutput, CommandError> {
+async fn send(
+    ctx: &mut Ctx<'_>,
+    id: MailId,
+    fields: &MailFields,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
     let mut seen: BTreeSet<UserId> = BTreeSet::from([me.id]);
     let mut recipients: Vec<(UserId, Role)> = Vec::new();
-    for (list, role) in [(&fields.to, Role::To), (&fields.cc, Role::Cc), (&fields.bcc, Role::Bcc)] {
+    for (list, role) in [
+        (&fields.to, Role::To),
+        (&fields.cc, Role::Cc),
+        (&fields.bcc, Role::Bcc),
+    ] {
         for user in crate::org::audience::resolve(ctx.conn(), list).await? {
             if seen.insert(user) {
                 recipients.push((user, role));
@@ -327,7 +371,9 @@ async fn send(ctx: &mut Ctx<'_>, id: MailId, fields: &MailFields) -> Result<Comm
         .await?
         .rows_affected();
     if first != 1 {
-        return Err(CommandError::Conflict("this mail has been sent already".into()));
+        return Err(CommandError::Conflict(
+            "this mail has been sent already".into(),
+        ));
     }
     for (user, role) in &recipients {
         sqlx::query(
@@ -403,29 +449,45 @@ pub async fn read(ctx: &mut Ctx<'_>, command: &ReadMail) -> Result<CommandOutput
     .await?
     .rows_affected();
     if changed == 1 {
-        ctx.append(Scope::User(me.id), EventBody::MailRead { mail: mail.id, at }).await?;
-        let role: String = sqlx::query_scalar("SELECT role FROM mail_boxes WHERE mail_id = $1 AND user_id = $2")
-            .bind(mail.id.0)
-            .bind(me.id.0)
-            .fetch_one(ctx.conn())
-            .await?;
+        ctx.append(
+            Scope::User(me.id),
+            EventBody::MailRead { mail: mail.id, at },
+        )
+        .await?;
+        let role: String =
+            sqlx::query_scalar("SELECT role FROM mail_boxes WHERE mail_id = $1 AND user_id = $2")
+                .bind(mail.id.0)
+                .bind(me.id.0)
+                .fetch_one(ctx.conn())
+                .await?;
         let receipt = Receipt {
             user: me.user_ref(),
             role: role_of(&role).unwrap_or(Role::To),
             read_at: Some(at),
             recalled: false,
         };
-        ctx.append(Scope::User(mail.from.id), EventBody::MailReceipt { mail: mail.id, receipt })
-            .await?;
+        ctx.append(
+            Scope::User(mail.from.id),
+            EventBody::MailReceipt {
+                mail: mail.id,
+                receipt,
+            },
+        )
+        .await?;
     }
     Ok(CommandOutput::MailChanged { mail: mail.id })
 }
 
-pub async fn recall(ctx: &mut Ctx<'_>, command: &RecallMail) -> Result<CommandOutput, CommandError> {
+pub async fn recall(
+    ctx: &mut Ctx<'_>,
+    command: &RecallMail,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.id;
     let mail = held(ctx, command.mail).await?;
     if mail.from.id != me || mail.sent_at.is_none() {
-        return Err(CommandError::Forbidden("only its sender recalls a mail they sent".into()));
+        return Err(CommandError::Forbidden(
+            "only its sender recalls a mail they sent".into(),
+        ));
     }
     // The unread copies, taken in this transaction: a read that commits first keeps its copy.
     let unread: Vec<(i64, String, String)> = sqlx::query_as(
@@ -445,7 +507,9 @@ pub async fn recall(ctx: &mut Ctx<'_>, command: &RecallMail) -> Result<CommandOu
     .await?
     .rows_affected();
     if unread.is_empty() && outside == 0 {
-        return Err(CommandError::Conflict("everyone has read it already".into()));
+        return Err(CommandError::Conflict(
+            "everyone has read it already".into(),
+        ));
     }
     let mut recalled = 0u32;
     for (user, username, role) in unread {
@@ -474,12 +538,22 @@ pub async fn recall(ctx: &mut Ctx<'_>, command: &RecallMail) -> Result<CommandOu
         )
         .await?;
         let receipt = Receipt {
-            user: UserRef { id: UserId(user), username },
+            user: UserRef {
+                id: UserId(user),
+                username,
+            },
             role: role_of(&role).unwrap_or(Role::To),
             read_at: None,
             recalled: true,
         };
-        ctx.append(Scope::User(me), EventBody::MailReceipt { mail: mail.id, receipt }).await?;
+        ctx.append(
+            Scope::User(me),
+            EventBody::MailReceipt {
+                mail: mail.id,
+                receipt,
+            },
+        )
+        .await?;
         // Its notification's email or webhook, if still waiting, need not go either.
         sqlx::query(
             "UPDATE outbox SET state = 'cancelled', error = 'recalled'
@@ -490,7 +564,10 @@ pub async fn recall(ctx: &mut Ctx<'_>, command: &RecallMail) -> Result<CommandOu
         .execute(ctx.conn())
         .await?;
     }
-    Ok(CommandOutput::MailRecalled { mail: mail.id, recalled })
+    Ok(CommandOutput::MailRecalled {
+        mail: mail.id,
+        recalled,
+    })
 }
 
 async fn own_folder(ctx: &mut Ctx<'_>, folder: MailFolderId) -> Result<MailFolder, CommandError> {
@@ -501,8 +578,11 @@ async fn own_folder(ctx: &mut Ctx<'_>, folder: MailFolderId) -> Result<MailFolde
             .bind(me.0)
             .fetch_optional(ctx.conn())
             .await?;
-    row.map(|(id, name)| MailFolder { id: MailFolderId(id), name })
-        .ok_or_else(|| CommandError::NotFound("no such folder".into()))
+    row.map(|(id, name)| MailFolder {
+        id: MailFolderId(id),
+        name,
+    })
+    .ok_or_else(|| CommandError::NotFound("no such folder".into()))
 }
 
 pub async fn move_to(ctx: &mut Ctx<'_>, command: &MoveMail) -> Result<CommandOutput, CommandError> {
@@ -520,7 +600,9 @@ pub async fn move_to(ctx: &mut Ctx<'_>, command: &MoveMail) -> Result<CommandOut
         }
     };
     if !allowed || (mail.sent_at.is_none() && command.folder != Folder::Trash) {
-        return Err(CommandError::Invalid("a mail cannot go to that folder".into()));
+        return Err(CommandError::Invalid(
+            "a mail cannot go to that folder".into(),
+        ));
     }
     sqlx::query("UPDATE mail_boxes SET folder = $1 WHERE mail_id = $2 AND user_id = $3")
         .bind(command.folder.key())
@@ -528,12 +610,21 @@ pub async fn move_to(ctx: &mut Ctx<'_>, command: &MoveMail) -> Result<CommandOut
         .bind(me.0)
         .execute(ctx.conn())
         .await?;
-    ctx.append(Scope::User(me), EventBody::MailMoved { mail: mail.id, folder: command.folder })
-        .await?;
+    ctx.append(
+        Scope::User(me),
+        EventBody::MailMoved {
+            mail: mail.id,
+            folder: command.folder,
+        },
+    )
+    .await?;
     Ok(CommandOutput::MailChanged { mail: mail.id })
 }
 
-pub async fn delete(ctx: &mut Ctx<'_>, command: &DeleteMail) -> Result<CommandOutput, CommandError> {
+pub async fn delete(
+    ctx: &mut Ctx<'_>,
+    command: &DeleteMail,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.id;
     let mail = held(ctx, command.mail).await?;
     let draft = mail.sent_at.is_none();
@@ -547,26 +638,42 @@ pub async fn delete(ctx: &mut Ctx<'_>, command: &DeleteMail) -> Result<CommandOu
         .await?;
     if draft {
         // Nobody else ever had it.
-        sqlx::query("DELETE FROM files WHERE mail_id = $1").bind(mail.id.0).execute(ctx.conn()).await?;
+        sqlx::query("DELETE FROM files WHERE mail_id = $1")
+            .bind(mail.id.0)
+            .execute(ctx.conn())
+            .await?;
         sqlx::query("UPDATE mails SET in_reply_to = NULL WHERE in_reply_to = $1")
             .bind(mail.id.0)
             .execute(ctx.conn())
             .await?;
-        sqlx::query("DELETE FROM mails WHERE id = $1").bind(mail.id.0).execute(ctx.conn()).await?;
+        sqlx::query("DELETE FROM mails WHERE id = $1")
+            .bind(mail.id.0)
+            .execute(ctx.conn())
+            .await?;
         crate::search::items::unindex(ctx.conn(), Module::Mail, mail.id.0).await?;
     }
-    ctx.append(Scope::User(me), EventBody::MailRemoved { mail: mail.id }).await?;
+    ctx.append(Scope::User(me), EventBody::MailRemoved { mail: mail.id })
+        .await?;
     Ok(CommandOutput::MailChanged { mail: mail.id })
 }
 
-pub async fn save_folder(ctx: &mut Ctx<'_>, command: &SaveMailFolder) -> Result<CommandOutput, CommandError> {
+pub async fn save_folder(
+    ctx: &mut Ctx<'_>,
+    command: &SaveMailFolder,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.id;
     let name = command.name.trim();
     if name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(CommandError::Invalid("a folder is named in 1 to 64 characters".into()));
+        return Err(CommandError::Invalid(
+            "a folder is named in 1 to 64 characters".into(),
+        ));
     }
     let id = match (command.folder, name.is_empty()) {
-        (None, true) => return Err(CommandError::Invalid("a folder is named in 1 to 64 characters".into())),
+        (None, true) => {
+            return Err(CommandError::Invalid(
+                "a folder is named in 1 to 64 characters".into(),
+            ))
+        }
         (Some(id), true) => {
             own_folder(ctx, id).await?;
             sqlx::query(
@@ -577,8 +684,12 @@ pub async fn save_folder(ctx: &mut Ctx<'_>, command: &SaveMailFolder) -> Result<
                 .bind(Folder::Own(id).key())
                 .execute(ctx.conn())
                 .await?;
-            sqlx::query("DELETE FROM mail_folders WHERE id = $1").bind(id.0).execute(ctx.conn()).await?;
-            ctx.append(Scope::User(me), EventBody::MailFolderRemoved { folder: id }).await?;
+            sqlx::query("DELETE FROM mail_folders WHERE id = $1")
+                .bind(id.0)
+                .execute(ctx.conn())
+                .await?;
+            ctx.append(Scope::User(me), EventBody::MailFolderRemoved { folder: id })
+                .await?;
             return Ok(CommandOutput::MailFolderChanged { folder: id });
         }
         (folder, false) => {
@@ -591,7 +702,9 @@ pub async fn save_folder(ctx: &mut Ctx<'_>, command: &SaveMailFolder) -> Result<
             .fetch_optional(ctx.conn())
             .await?;
             if taken.is_some() {
-                return Err(CommandError::Conflict(format!("you have a folder {name} already")));
+                return Err(CommandError::Conflict(format!(
+                    "you have a folder {name} already"
+                )));
             }
             match folder {
                 Some(id) => {
@@ -615,14 +728,22 @@ pub async fn save_folder(ctx: &mut Ctx<'_>, command: &SaveMailFolder) -> Result<
             }
         }
     };
-    let folder = MailFolder { id, name: name.to_owned() };
-    ctx.append(Scope::User(me), EventBody::MailFolderSaved { folder }).await?;
+    let folder = MailFolder {
+        id,
+        name: name.to_owned(),
+    };
+    ctx.append(Scope::User(me), EventBody::MailFolderSaved { folder })
+        .await?;
     Ok(CommandOutput::MailFolderChanged { folder: id })
 }
 
 /// My mailbox.
 /// `outside_mail`: this deployment sends mail to outside addresses.
-pub async fn mailbox(store: &Store, user: &CurrentUser, outside_mail: bool) -> Result<Mailbox, Denied> {
+pub async fn mailbox(
+    store: &Store,
+    user: &CurrentUser,
+    outside_mail: bool,
+) -> Result<Mailbox, Denied> {
     let mut tx = store.read().await?;
     let head = store::head(&mut tx, Scope::User(user.id)).await?;
     let folders: Vec<(i64, String)> =
@@ -648,7 +769,13 @@ pub async fn mailbox(store: &Store, user: &CurrentUser, outside_mail: bool) -> R
     tx.commit().await?;
     let mut mailbox = Mailbox {
         head,
-        folders: folders.into_iter().map(|(id, name)| MailFolder { id: MailFolderId(id), name }).collect(),
+        folders: folders
+            .into_iter()
+            .map(|(id, name)| MailFolder {
+                id: MailFolderId(id),
+                name,
+            })
+            .collect(),
         mail,
         outside_mail,
     };
@@ -659,11 +786,12 @@ pub async fn mailbox(store: &Store, user: &CurrentUser, outside_mail: bool) -> R
 /// Whether `user` has read mail `id` (for an escalation; someone it was recalled from needs
 /// nothing either).
 pub async fn read_by(conn: &mut Conn, id: i64, user: UserId) -> Result<bool, StoreError> {
-    let row: Option<(Option<i64>, i64)> =
-        sqlx::query_as("SELECT read_at, recalled FROM mail_boxes WHERE mail_id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user.0)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<(Option<i64>, i64)> = sqlx::query_as(
+        "SELECT read_at, recalled FROM mail_boxes WHERE mail_id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(!matches!(row, Some((None, 0))))
 }

@@ -15,8 +15,8 @@ use xietong::news::*;
 use xietong::notify::{Module, Note};
 use xietong::org::AudienceMember;
 use xietong::{
-    CommandOutput, CurrentUser, EventBody, NewsColumnId, Scope, StoryCommentId,
-    StoryId, UserId, UserRef,
+    CommandOutput, CurrentUser, EventBody, NewsColumnId, Scope, StoryCommentId, StoryId, UserId,
+    UserRef,
 };
 
 use crate::access::{self, Denied};
@@ -52,7 +52,8 @@ fn story_from_row(r: &store::DbRow) -> Result<Story, StoreError> {
             id: UserId(r.try_get("author_id")?),
             username: r.try_get("username")?,
         },
-        status: StoryStatus::parse(&r.try_get::<String, _>("status")?).unwrap_or(StoryStatus::Draft),
+        status: StoryStatus::parse(&r.try_get::<String, _>("status")?)
+            .unwrap_or(StoryStatus::Draft),
         cover: None,
         attachments: Vec::new(),
         published_at: r.try_get("published_at")?,
@@ -98,9 +99,14 @@ async fn add_files(conn: &mut Conn, stories: &mut [Story]) -> Result<(), StoreEr
 }
 
 async fn load(conn: &mut Conn, id: StoryId) -> Result<Option<Story>, StoreError> {
-    let sql =
-        format!("SELECT {STORY_COLUMNS} FROM stories s JOIN users u ON u.id = s.author_id WHERE s.id = $1");
-    let Some(row) = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await? else {
+    let sql = format!(
+        "SELECT {STORY_COLUMNS} FROM stories s JOIN users u ON u.id = s.author_id WHERE s.id = $1"
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
         return Ok(None);
     };
     let mut story = [story_from_row(&row)?];
@@ -110,7 +116,9 @@ async fn load(conn: &mut Conn, id: StoryId) -> Result<Option<Story>, StoreError>
 }
 
 async fn load_known(conn: &mut Conn, id: StoryId) -> Result<Story, CommandError> {
-    Ok(load(conn, id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?)
+    Ok(load(conn, id)
+        .await?
+        .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?)
 }
 
 async fn columns(conn: &mut Conn) -> Result<Vec<NewsColumn>, StoreError> {
@@ -132,7 +140,10 @@ async fn columns(conn: &mut Conn) -> Result<Vec<NewsColumn>, StoreError> {
                 editors: editors
                     .iter()
                     .filter(|(c, ..)| *c == id)
-                    .map(|(_, u, name)| UserRef { id: UserId(*u), username: name.clone() })
+                    .map(|(_, u, name)| UserRef {
+                        id: UserId(*u),
+                        username: name.clone(),
+                    })
                     .collect(),
                 audience: serde_json::from_str(&audience)?,
             })
@@ -147,7 +158,12 @@ async fn column(conn: &mut Conn, id: NewsColumnId) -> Result<Option<NewsColumn>,
 /// What the actor may do in `column` (the server: everything).
 async fn rights(ctx: &mut Ctx<'_>, column: NewsColumnId) -> Result<ColumnRights, CommandError> {
     let user = match ctx.actor() {
-        Actor::System => return Ok(ColumnRights { read: true, edit: true }),
+        Actor::System => {
+            return Ok(ColumnRights {
+                read: true,
+                edit: true,
+            })
+        }
         Actor::User(user) => user.id,
     };
     access::news_column(ctx.conn(), user, column)
@@ -160,7 +176,9 @@ async fn require_editor(ctx: &mut Ctx<'_>, column: NewsColumnId) -> Result<(), C
     if rights(ctx, column).await?.edit {
         Ok(())
     } else {
-        Err(CommandError::Forbidden("only the column's editors write its stories".into()))
+        Err(CommandError::Forbidden(
+            "only the column's editors write its stories".into(),
+        ))
     }
 }
 
@@ -176,7 +194,9 @@ async fn readable(ctx: &mut Ctx<'_>, id: StoryId) -> Result<Story, CommandError>
 
 /// A story an editor works on (unknown and not theirs look the same).
 async fn editable(ctx: &mut Ctx<'_>, id: StoryId) -> Result<Story, CommandError> {
-    let story = load(ctx.conn(), id).await?.ok_or_else(|| Denied::NotFound("story"))?;
+    let story = load(ctx.conn(), id)
+        .await?
+        .ok_or_else(|| Denied::NotFound("story"))?;
     if !rights(ctx, story.fields.column).await?.edit {
         return Err(Denied::NotFound("story").into());
     }
@@ -197,7 +217,10 @@ async fn editors_of(conn: &mut Conn, column: NewsColumnId) -> Result<Vec<UserId>
 /// Tells the story as it now is to the people who work on it: its column's editors, its
 /// author and whoever changed it (an admin), in their user scopes.
 async fn tell_editors(ctx: &mut Ctx<'_>, story: &Story) -> Result<(), CommandError> {
-    let mut to: BTreeSet<UserId> = editors_of(ctx.conn(), story.fields.column).await?.into_iter().collect();
+    let mut to: BTreeSet<UserId> = editors_of(ctx.conn(), story.fields.column)
+        .await?
+        .into_iter()
+        .collect();
     // Its author and an admin who changed it, while they may edit the column (an author no
     // longer its editor hears nothing more of its drafts).
     let mut others = vec![story.author.id];
@@ -205,13 +228,21 @@ async fn tell_editors(ctx: &mut Ctx<'_>, story: &Story) -> Result<(), CommandErr
         others.push(user.id);
     }
     for user in others {
-        if access::news_column(ctx.conn(), user, story.fields.column).await?.is_some_and(|r| r.edit) {
+        if access::news_column(ctx.conn(), user, story.fields.column)
+            .await?
+            .is_some_and(|r| r.edit)
+        {
             to.insert(user);
         }
     }
     for user in to {
-        ctx.append(Scope::User(user), EventBody::StorySaved { story: story.clone() })
-            .await?;
+        ctx.append(
+            Scope::User(user),
+            EventBody::StorySaved {
+                story: story.clone(),
+            },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -226,19 +257,27 @@ fn changed(story: &Story) -> CommandOutput {
 fn column_name(name: &str) -> Result<&str, CommandError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(CommandError::Invalid("a news column is named in 1 to 64 characters".into()));
+        return Err(CommandError::Invalid(
+            "a news column is named in 1 to 64 characters".into(),
+        ));
     }
     Ok(name)
 }
 
 /// Who may read a column now: its audience and its editors.
-async fn column_readers(conn: &mut Conn, column: &NewsColumn) -> Result<BTreeSet<UserId>, StoreError> {
+async fn column_readers(
+    conn: &mut Conn,
+    column: &NewsColumn,
+) -> Result<BTreeSet<UserId>, StoreError> {
     let mut readers = crate::org::audience::resolve(conn, &column.audience).await?;
     readers.extend(editors_of(conn, column.id).await?);
     Ok(readers)
 }
 
-pub async fn save_column(ctx: &mut Ctx<'_>, command: &SaveNewsColumn) -> Result<CommandOutput, CommandError> {
+pub async fn save_column(
+    ctx: &mut Ctx<'_>,
+    command: &SaveNewsColumn,
+) -> Result<CommandOutput, CommandError> {
     ctx.require_admin().await?;
     let name = column_name(&command.name)?.to_owned();
     let audience = crate::org::audience::checked(ctx.conn(), &command.audience).await?;
@@ -251,7 +290,9 @@ pub async fn save_column(ctx: &mut Ctx<'_>, command: &SaveNewsColumn) -> Result<
     .fetch_optional(ctx.conn())
     .await?;
     if taken.is_some() {
-        return Err(CommandError::Conflict(format!("there is a news column {name} already")));
+        return Err(CommandError::Conflict(format!(
+            "there is a news column {name} already"
+        )));
     }
     let audience_json = serde_json::to_string(&audience).map_err(StoreError::from)?;
     let (id, before) = match command.column {
@@ -267,7 +308,9 @@ pub async fn save_column(ctx: &mut Ctx<'_>, command: &SaveNewsColumn) -> Result<
             (NewsColumnId(id), None)
         }
         Some(id) => {
-            let before = column(ctx.conn(), id).await?.ok_or_else(|| Denied::NotFound("news column"))?;
+            let before = column(ctx.conn(), id)
+                .await?
+                .ok_or_else(|| Denied::NotFound("news column"))?;
             let readers = column_readers(ctx.conn(), &before).await?;
             sqlx::query("UPDATE news_columns SET name = $1, audience = $2 WHERE id = $3")
                 .bind(&name)
@@ -280,28 +323,52 @@ pub async fn save_column(ctx: &mut Ctx<'_>, command: &SaveNewsColumn) -> Result<
     };
     crate::org::audience::replace_listed(ctx.conn(), "news_editors", "column_id", id.0, &editors)
         .await?;
-    crate::org::audience::replace_audience(ctx.conn(), "news_audience", "column_id", id.0, &audience)
-        .await?;
-    let saved = column(ctx.conn(), id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    crate::org::audience::replace_audience(
+        ctx.conn(),
+        "news_audience",
+        "column_id",
+        id.0,
+        &audience,
+    )
+    .await?;
+    let saved = column(ctx.conn(), id)
+        .await?
+        .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     if let Some(before) = before {
         // Admins keep reading every column; the others who left it stop following it.
         let now_in = column_readers(ctx.conn(), &saved).await?;
         let mut revoked = Vec::new();
         for user in before.difference(&now_in) {
-            if access::news_column(ctx.conn(), *user, id).await?.is_some_and(|r| !r.read) {
+            if access::news_column(ctx.conn(), *user, id)
+                .await?
+                .is_some_and(|r| !r.read)
+            {
                 revoked.push(*user);
             }
         }
         if !revoked.is_empty() {
-            ctx.append(Scope::News(id), EventBody::NewsAccessChanged { column: id, revoked })
-                .await?;
+            ctx.append(
+                Scope::News(id),
+                EventBody::NewsAccessChanged {
+                    column: id,
+                    revoked,
+                },
+            )
+            .await?;
         }
     }
-    ctx.append(Scope::Workspace, EventBody::NewsColumnSaved { column: saved }).await?;
+    ctx.append(
+        Scope::Workspace,
+        EventBody::NewsColumnSaved { column: saved },
+    )
+    .await?;
     Ok(CommandOutput::NewsColumnSaved { column: id })
 }
 
-pub async fn save_story(ctx: &mut Ctx<'_>, command: &SaveStory) -> Result<CommandOutput, CommandError> {
+pub async fn save_story(
+    ctx: &mut Ctx<'_>,
+    command: &SaveStory,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
     command.fields.validate()?;
     require_editor(ctx, command.fields.column).await?;
@@ -333,7 +400,9 @@ pub async fn save_story(ctx: &mut Ctx<'_>, command: &SaveStory) -> Result<Comman
         Some(id) => {
             let before = editable(ctx, id).await?;
             if before.status == StoryStatus::Withdrawn {
-                return Err(CommandError::Conflict("a withdrawn story cannot be changed".into()));
+                return Err(CommandError::Conflict(
+                    "a withdrawn story cannot be changed".into(),
+                ));
             }
             sqlx::query(
                 "UPDATE stories SET column_id = $1, title = $2, summary = $3, body = $4, html = $5,
@@ -358,18 +427,30 @@ pub async fn save_story(ctx: &mut Ctx<'_>, command: &SaveStory) -> Result<Comman
     let story = load_known(ctx.conn(), id).await?;
     if let Some(before) = before.filter(|b| b.status == StoryStatus::Published) {
         if before.fields.column != story.fields.column {
-            ctx.append(Scope::News(before.fields.column), EventBody::StoryRemoved { story: id })
-                .await?;
-        }
-        ctx.append(Scope::News(story.fields.column), EventBody::StorySaved { story: story.clone() })
+            ctx.append(
+                Scope::News(before.fields.column),
+                EventBody::StoryRemoved { story: id },
+            )
             .await?;
+        }
+        ctx.append(
+            Scope::News(story.fields.column),
+            EventBody::StorySaved {
+                story: story.clone(),
+            },
+        )
+        .await?;
     }
     tell_editors(ctx, &story).await?;
     Ok(changed(&story))
 }
 
 /// A new cover replaces the old one; attachments are added and removed as asked.
-async fn update_files(ctx: &mut Ctx<'_>, id: StoryId, command: &SaveStory) -> Result<(), CommandError> {
+async fn update_files(
+    ctx: &mut Ctx<'_>,
+    id: StoryId,
+    command: &SaveStory,
+) -> Result<(), CommandError> {
     if command.cover.is_some() || command.remove_cover {
         sqlx::query("DELETE FROM files WHERE story_id = $1 AND is_cover = 1")
             .bind(id.0)
@@ -380,12 +461,17 @@ async fn update_files(ctx: &mut Ctx<'_>, id: StoryId, command: &SaveStory) -> Re
         crate::files::attach(
             ctx,
             std::slice::from_ref(cover),
-            crate::files::AttachTo::Story { story: id, cover: true },
+            crate::files::AttachTo::Story {
+                story: id,
+                cover: true,
+            },
         )
         .await?;
     }
     if command.remove_attachments.len() > MAX_STORY_FILES {
-        return Err(CommandError::Invalid(format!("at most {MAX_STORY_FILES} files per story")));
+        return Err(CommandError::Invalid(format!(
+            "at most {MAX_STORY_FILES} files per story"
+        )));
     }
     for file in &command.remove_attachments {
         sqlx::query("DELETE FROM files WHERE id = $1 AND story_id = $2 AND is_cover = 0")
@@ -395,24 +481,33 @@ async fn update_files(ctx: &mut Ctx<'_>, id: StoryId, command: &SaveStory) -> Re
             .await?;
     }
     if !command.attachments.is_empty() {
-        let had: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE story_id = $1 AND is_cover = 0")
-            .bind(id.0)
-            .fetch_one(ctx.conn())
-            .await?;
+        let had: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE story_id = $1 AND is_cover = 0")
+                .bind(id.0)
+                .fetch_one(ctx.conn())
+                .await?;
         if had as usize + command.attachments.len() > MAX_STORY_FILES {
-            return Err(CommandError::Invalid(format!("at most {MAX_STORY_FILES} files per story")));
+            return Err(CommandError::Invalid(format!(
+                "at most {MAX_STORY_FILES} files per story"
+            )));
         }
         crate::files::attach(
             ctx,
             &command.attachments,
-            crate::files::AttachTo::Story { story: id, cover: false },
+            crate::files::AttachTo::Story {
+                story: id,
+                cover: false,
+            },
         )
         .await?;
     }
     Ok(())
 }
 
-pub async fn publish(ctx: &mut Ctx<'_>, command: &PublishStory) -> Result<CommandOutput, CommandError> {
+pub async fn publish(
+    ctx: &mut Ctx<'_>,
+    command: &PublishStory,
+) -> Result<CommandOutput, CommandError> {
     let story = editable(ctx, command.story).await?;
     if story.status != StoryStatus::Draft {
         return Err(CommandError::Conflict("only a draft is published".into()));
@@ -426,7 +521,11 @@ pub async fn publish(ctx: &mut Ctx<'_>, command: &PublishStory) -> Result<Comman
     release(ctx, story.id).await
 }
 
-async fn set_status(ctx: &mut Ctx<'_>, id: StoryId, status: StoryStatus) -> Result<(), CommandError> {
+async fn set_status(
+    ctx: &mut Ctx<'_>,
+    id: StoryId,
+    status: StoryStatus,
+) -> Result<(), CommandError> {
     sqlx::query("UPDATE stories SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(status.as_str())
         .bind(ctx.now())
@@ -450,34 +549,59 @@ async fn release(ctx: &mut Ctx<'_>, id: StoryId) -> Result<CommandOutput, Comman
     .rows_affected();
     let story = load_known(ctx.conn(), id).await?;
     if done == 1 {
-        ctx.append(Scope::News(story.fields.column), EventBody::StorySaved { story: story.clone() })
-            .await?;
+        ctx.append(
+            Scope::News(story.fields.column),
+            EventBody::StorySaved {
+                story: story.clone(),
+            },
+        )
+        .await?;
         tell_editors(ctx, &story).await?;
     }
     Ok(changed(&story))
 }
 
-pub async fn release_due(ctx: &mut Ctx<'_>, command: &ReleaseStory) -> Result<CommandOutput, CommandError> {
+pub async fn release_due(
+    ctx: &mut Ctx<'_>,
+    command: &ReleaseStory,
+) -> Result<CommandOutput, CommandError> {
     if !matches!(ctx.actor(), Actor::System) {
-        return Err(CommandError::Forbidden("only the server releases stories".into()));
+        return Err(CommandError::Forbidden(
+            "only the server releases stories".into(),
+        ));
     }
-    let story = load(ctx.conn(), command.story).await?.ok_or_else(|| Denied::NotFound("story"))?;
-    if story.status != StoryStatus::Scheduled || story.fields.publish_at.is_some_and(|at| at > ctx.now()) {
+    let story = load(ctx.conn(), command.story)
+        .await?
+        .ok_or_else(|| Denied::NotFound("story"))?;
+    if story.status != StoryStatus::Scheduled
+        || story.fields.publish_at.is_some_and(|at| at > ctx.now())
+    {
         return Ok(changed(&story));
     }
     release(ctx, story.id).await
 }
 
-pub async fn withdraw(ctx: &mut Ctx<'_>, command: &WithdrawStory) -> Result<CommandOutput, CommandError> {
+pub async fn withdraw(
+    ctx: &mut Ctx<'_>,
+    command: &WithdrawStory,
+) -> Result<CommandOutput, CommandError> {
     let story = editable(ctx, command.story).await?;
-    if !matches!(story.status, StoryStatus::Published | StoryStatus::Scheduled) {
-        return Err(CommandError::Conflict("only a published or scheduled story is withdrawn".into()));
+    if !matches!(
+        story.status,
+        StoryStatus::Published | StoryStatus::Scheduled
+    ) {
+        return Err(CommandError::Conflict(
+            "only a published or scheduled story is withdrawn".into(),
+        ));
     }
     set_status(ctx, story.id, StoryStatus::Withdrawn).await?;
     withdraw_cards(ctx, story.id).await?;
     if story.status == StoryStatus::Published {
-        ctx.append(Scope::News(story.fields.column), EventBody::StoryRemoved { story: story.id })
-            .await?;
+        ctx.append(
+            Scope::News(story.fields.column),
+            EventBody::StoryRemoved { story: story.id },
+        )
+        .await?;
     }
     let story = load_known(ctx.conn(), story.id).await?;
     tell_editors(ctx, &story).await?;
@@ -502,7 +626,10 @@ pub async fn view(ctx: &mut Ctx<'_>, command: &ViewStory) -> Result<CommandOutpu
             .execute(ctx.conn())
             .await?;
     }
-    Ok(CommandOutput::StoryCounted { story: story.id, seq: None })
+    Ok(CommandOutput::StoryCounted {
+        story: story.id,
+        seq: None,
+    })
 }
 
 /// Takes the column's lock: likes, comments and hiding recount a story's totals, which two
@@ -533,7 +660,10 @@ pub async fn like(ctx: &mut Ctx<'_>, command: &LikeStory) -> Result<CommandOutpu
     }
     .rows_affected();
     if changed == 0 {
-        return Ok(CommandOutput::StoryCounted { story: story.id, seq: None });
+        return Ok(CommandOutput::StoryCounted {
+            story: story.id,
+            seq: None,
+        });
     }
     let likes: i64 = sqlx::query_scalar(
         "UPDATE stories SET likes = (SELECT COUNT(*) FROM story_likes WHERE story_id = $1)
@@ -553,7 +683,10 @@ pub async fn like(ctx: &mut Ctx<'_>, command: &LikeStory) -> Result<CommandOutpu
             },
         )
         .await?;
-    Ok(CommandOutput::StoryCounted { story: story.id, seq: Some(seq) })
+    Ok(CommandOutput::StoryCounted {
+        story: story.id,
+        seq: Some(seq),
+    })
 }
 
 /// Recounts a story's visible comments.
@@ -569,7 +702,10 @@ async fn recount_comments(ctx: &mut Ctx<'_>, story: StoryId) -> Result<u32, Comm
     Ok(u32::try_from(n).unwrap_or(0))
 }
 
-async fn load_comment(conn: &mut Conn, id: StoryCommentId) -> Result<Option<StoryComment>, StoreError> {
+async fn load_comment(
+    conn: &mut Conn,
+    id: StoryCommentId,
+) -> Result<Option<StoryComment>, StoreError> {
     let row: Option<(i64, i64, i64, String, String, i64, i64)> = sqlx::query_as(
         "SELECT c.id, c.story_id, c.author_id, u.username, c.text, c.at, c.hidden
          FROM story_comments c JOIN users u ON u.id = c.author_id WHERE c.id = $1",
@@ -580,11 +716,16 @@ async fn load_comment(conn: &mut Conn, id: StoryCommentId) -> Result<Option<Stor
     Ok(row.map(comment_from))
 }
 
-fn comment_from((id, story, author, username, text, at, hidden): (i64, i64, i64, String, String, i64, i64)) -> StoryComment {
+fn comment_from(
+    (id, story, author, username, text, at, hidden): (i64, i64, i64, String, String, i64, i64),
+) -> StoryComment {
     StoryComment {
         id: StoryCommentId(id),
         story: StoryId(story),
-        author: UserRef { id: UserId(author), username },
+        author: UserRef {
+            id: UserId(author),
+            username,
+        },
         html: crate::chat::markdown::render(&text, &[]),
         text,
         at,
@@ -592,7 +733,10 @@ fn comment_from((id, story, author, username, text, at, hidden): (i64, i64, i64,
     }
 }
 
-pub async fn comment(ctx: &mut Ctx<'_>, command: &CommentOnStory) -> Result<CommandOutput, CommandError> {
+pub async fn comment(
+    ctx: &mut Ctx<'_>,
+    command: &CommentOnStory,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
     let text = validate_comment(&command.text)?.to_owned();
     let story = readable(ctx, command.story).await?;
@@ -610,8 +754,11 @@ pub async fn comment(ctx: &mut Ctx<'_>, command: &CommentOnStory) -> Result<Comm
     let comment = load_comment(ctx.conn(), StoryCommentId(id))
         .await?
         .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
-    ctx.append(Scope::News(story.fields.column), EventBody::StoryCommented { comment, comments })
-        .await?;
+    ctx.append(
+        Scope::News(story.fields.column),
+        EventBody::StoryCommented { comment, comments },
+    )
+    .await?;
     if story.author.id != me.id && access::story(ctx.conn(), story.author.id, story.id).await? {
         crate::notify::raise(
             ctx,
@@ -632,13 +779,20 @@ pub async fn comment(ctx: &mut Ctx<'_>, command: &CommentOnStory) -> Result<Comm
         )
         .await?;
     }
-    Ok(CommandOutput::StoryCommentChanged { comment: StoryCommentId(id) })
+    Ok(CommandOutput::StoryCommentChanged {
+        comment: StoryCommentId(id),
+    })
 }
 
-pub async fn hide_comment(ctx: &mut Ctx<'_>, command: &HideStoryComment) -> Result<CommandOutput, CommandError> {
+pub async fn hide_comment(
+    ctx: &mut Ctx<'_>,
+    command: &HideStoryComment,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.id;
     let gone = || CommandError::from(Denied::NotFound("comment"));
-    let comment = load_comment(ctx.conn(), command.comment).await?.ok_or_else(gone)?;
+    let comment = load_comment(ctx.conn(), command.comment)
+        .await?
+        .ok_or_else(gone)?;
     let story = load(ctx.conn(), comment.story).await?.ok_or_else(gone)?;
     let rights = rights(ctx, story.fields.column).await?;
     if !rights.read {
@@ -650,7 +804,9 @@ pub async fn hide_comment(ctx: &mut Ctx<'_>, command: &HideStoryComment) -> Resu
         ));
     }
     if comment.hidden == command.hidden {
-        return Ok(CommandOutput::StoryCommentChanged { comment: comment.id });
+        return Ok(CommandOutput::StoryCommentChanged {
+            comment: comment.id,
+        });
     }
     lock_column(ctx, &story).await?;
     sqlx::query("UPDATE story_comments SET hidden = $1, hidden_by = $2 WHERE id = $3")
@@ -669,14 +825,19 @@ pub async fn hide_comment(ctx: &mut Ctx<'_>, command: &HideStoryComment) -> Resu
         }
     } else {
         // Shown again: readers need its text back.
-        let comment = StoryComment { hidden: false, ..comment.clone() };
+        let comment = StoryComment {
+            hidden: false,
+            ..comment.clone()
+        };
         EventBody::StoryCommented { comment, comments }
     };
     // A story no longer published has no readers to tell (its column's log keeps no text of it).
     if story.status == StoryStatus::Published {
         ctx.append(Scope::News(story.fields.column), body).await?;
     }
-    Ok(CommandOutput::StoryCommentChanged { comment: comment.id })
+    Ok(CommandOutput::StoryCommentChanged {
+        comment: comment.id,
+    })
 }
 
 /// Shares a story into a channel as a card — only a story of a column for everyone: a card is
@@ -686,15 +847,17 @@ pub async fn share(ctx: &mut Ctx<'_>, command: &ShareStory) -> Result<CommandOut
     let story = readable(ctx, command.story).await?;
     // Holds the story's row: a withdrawal at the same moment comes wholly before this share
     // (refused here) or after it (and then finds this card).
-    let held = sqlx::query("UPDATE stories SET status = status WHERE id = $1 AND status = 'published'")
-        .bind(story.id.0)
-        .execute(ctx.conn())
-        .await?
-        .rows_affected();
+    let held =
+        sqlx::query("UPDATE stories SET status = status WHERE id = $1 AND status = 'published'")
+            .bind(story.id.0)
+            .execute(ctx.conn())
+            .await?
+            .rows_affected();
     if held == 0 {
         return Err(Denied::NotFound("story").into());
     }
-    ctx.require(Scope::Channel(command.channel), access::Need::Write).await?;
+    ctx.require(Scope::Channel(command.channel), access::Need::Write)
+        .await?;
     let column = column(ctx.conn(), story.fields.column)
         .await?
         .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
@@ -742,7 +905,8 @@ async fn withdraw_cards(ctx: &mut Ctx<'_>, story: StoryId) -> Result<(), Command
     .fetch_all(ctx.conn())
     .await?;
     for (message, channel, card) in cards {
-        let Some(Card::Story(shown)) = card.and_then(|c| serde_json::from_str::<Card>(&c).ok()) else {
+        let Some(Card::Story(shown)) = card.and_then(|c| serde_json::from_str::<Card>(&c).ok())
+        else {
             continue;
         };
         if shown.withdrawn {
@@ -763,7 +927,10 @@ async fn withdraw_cards(ctx: &mut Ctx<'_>, story: StoryId) -> Result<(), Command
             .await?;
         ctx.append(
             Scope::Channel(xietong::ChannelId(channel)),
-            EventBody::MessageCardChanged { message: xietong::MessageId(message), card: Some(gone) },
+            EventBody::MessageCardChanged {
+                message: xietong::MessageId(message),
+                card: Some(gone),
+            },
         )
         .await?;
     }
@@ -772,7 +939,11 @@ async fn withdraw_cards(ctx: &mut Ctx<'_>, story: StoryId) -> Result<(), Command
 
 /// Publishes scheduled stories whose time has come, every few seconds, on every node (one
 /// released twice is released once: the second finds it published).
-pub async fn release_now_and_then(store: Store, log: crate::events::EventLog, stop: CancellationToken) {
+pub async fn release_now_and_then(
+    store: Store,
+    log: crate::events::EventLog,
+    stop: CancellationToken,
+) {
     crate::command::run_due_now_and_then(
         store,
         log,
@@ -794,18 +965,33 @@ pub async fn board(store: &Store, user: &CurrentUser) -> Result<NewsBoard, Denie
     let mut columns_out = Vec::new();
     let mut column_heads = Vec::new();
     for column in columns(&mut tx).await? {
-        let rights = access::news_column(&mut tx, user.id, column.id).await?.unwrap_or_default();
+        let rights = access::news_column(&mut tx, user.id, column.id)
+            .await?
+            .unwrap_or_default();
         if rights.read {
-            column_heads.push((column.id, store::head(&mut tx, Scope::News(column.id)).await?));
+            column_heads.push((
+                column.id,
+                store::head(&mut tx, Scope::News(column.id)).await?,
+            ));
         }
         columns_out.push((column, rights));
     }
-    let readable: Vec<i64> = columns_out.iter().filter(|(_, r)| r.read).map(|(c, _)| c.id.0).collect();
-    let edited: Vec<i64> = columns_out.iter().filter(|(_, r)| r.edit).map(|(c, _)| c.id.0).collect();
+    let readable: Vec<i64> = columns_out
+        .iter()
+        .filter(|(_, r)| r.read)
+        .map(|(c, _)| c.id.0)
+        .collect();
+    let edited: Vec<i64> = columns_out
+        .iter()
+        .filter(|(_, r)| r.edit)
+        .map(|(c, _)| c.id.0)
+        .collect();
     let mut stories = Vec::new();
     if !readable.is_empty() {
         // Published stories of the columns I read; every story of the columns I edit.
-        let edited_list = if edited.is_empty() { "0".to_owned() } else {
+        let edited_list = if edited.is_empty() {
+            "0".to_owned()
+        } else {
             crate::org::audience::placeholders(3 + readable.len(), edited.len())
         };
         let sql = format!(
@@ -844,13 +1030,19 @@ pub async fn board(store: &Store, user: &CurrentUser) -> Result<NewsBoard, Denie
 }
 
 /// One story's comments, for someone who may read it (moderators see hidden ones too).
-pub async fn comments(store: &Store, user: &CurrentUser, id: StoryId) -> Result<StoryComments, Denied> {
+pub async fn comments(
+    store: &Store,
+    user: &CurrentUser,
+    id: StoryId,
+) -> Result<StoryComments, Denied> {
     let mut tx = store.read().await?;
     let story = load(&mut tx, id).await?.ok_or(Denied::NotFound("story"))?;
     if !access::story(&mut tx, user.id, id).await? {
         return Err(Denied::NotFound("story"));
     }
-    let rights = access::news_column(&mut tx, user.id, story.fields.column).await?.unwrap_or_default();
+    let rights = access::news_column(&mut tx, user.id, story.fields.column)
+        .await?
+        .unwrap_or_default();
     let head = store::head(&mut tx, Scope::News(story.fields.column)).await?;
     let rows: Vec<(i64, i64, i64, String, String, i64, i64)> = sqlx::query_as(
         "SELECT * FROM (

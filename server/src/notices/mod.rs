@@ -16,8 +16,8 @@ use xietong::notices::*;
 use xietong::notify::{Module, Note};
 use xietong::org::AudienceMember;
 use xietong::{
-    CommandOutput, CurrentUser, EventBody, NoticeId, NoticeTypeId, RoleId, Scope, UserId,
-    UserRef, ValidationError,
+    CommandOutput, CurrentUser, EventBody, NoticeId, NoticeTypeId, RoleId, Scope, UserId, UserRef,
+    ValidationError,
 };
 
 use crate::access::{self, Denied};
@@ -31,7 +31,8 @@ pub const SEARCHABLE: crate::search::items::Searchable = crate::search::items::S
     items: "SELECT x.id, x.title, x.body, u.username AS author,
                    COALESCE(x.published_at, x.updated_at) AS at
             FROM notices x JOIN users u ON u.id = x.author_id",
-    readable: "SELECT r.notice_id AS id FROM notice_recipients r JOIN notices n ON n.id = r.notice_id
+    readable:
+        "SELECT r.notice_id AS id FROM notice_recipients r JOIN notices n ON n.id = r.notice_id
                WHERE r.user_id = $1 AND n.status = 'published'
                UNION SELECT id FROM notices WHERE author_id = $1",
     href: |id| format!("/notices?n={id}"),
@@ -44,7 +45,8 @@ const BOARD_LIMIT: i64 = 200;
 /// What changed is shown up to this many lines.
 const MAX_CHANGED_LINES: usize = 200;
 
-const COLUMNS: &str = "n.id, n.type_id, n.author_id, u.username, n.title, n.body, n.html, n.audience,
+const COLUMNS: &str =
+    "n.id, n.type_id, n.author_id, u.username, n.title, n.body, n.html, n.audience,
      n.valid_from, n.valid_until, n.pinned_until, n.requires_ack, n.urgent, n.escalate_after,
      n.status, n.revision, n.revision_note, n.changes, n.review_note, n.published_at,
      n.updated_at";
@@ -102,7 +104,10 @@ async fn load(conn: &mut Conn, id: NoticeId) -> Result<Option<Notice>, StoreErro
     let sql = format!(
         "SELECT {COLUMNS} FROM notices n JOIN users u ON u.id = n.author_id WHERE n.id = $1"
     );
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
     let mut notice = row.as_ref().map(notice_from_row).transpose()?;
     if let Some(notice) = &mut notice {
         with_files(conn, std::slice::from_mut(notice)).await?;
@@ -119,16 +124,23 @@ async fn change_files(
 ) -> Result<Vec<ChangedLine>, CommandError> {
     let mut lines = Vec::new();
     if command.remove_attachments.len() > xietong::limits::MAX_ATTACHMENTS {
-        return Err(CommandError::Invalid(format!("at most {} files per notice", xietong::limits::MAX_ATTACHMENTS)));
+        return Err(CommandError::Invalid(format!(
+            "at most {} files per notice",
+            xietong::limits::MAX_ATTACHMENTS
+        )));
     }
     for file in &command.remove_attachments {
-        let name: Option<String> = sqlx::query_scalar("DELETE FROM files WHERE id = $1 AND notice_id = $2 RETURNING name")
-            .bind(file.0)
-            .bind(id.0)
-            .fetch_optional(ctx.conn())
-            .await?;
+        let name: Option<String> =
+            sqlx::query_scalar("DELETE FROM files WHERE id = $1 AND notice_id = $2 RETURNING name")
+                .bind(file.0)
+                .bind(id.0)
+                .fetch_optional(ctx.conn())
+                .await?;
         if let Some(name) = name {
-            lines.push(ChangedLine { op: '-', text: format!("📎 {name}") });
+            lines.push(ChangedLine {
+                op: '-',
+                text: format!("📎 {name}"),
+            });
         }
     }
     if !command.attachments.is_empty() {
@@ -137,10 +149,22 @@ async fn change_files(
             .fetch_one(ctx.conn())
             .await?;
         if had as usize + command.attachments.len() > xietong::limits::MAX_ATTACHMENTS {
-            return Err(CommandError::Invalid(format!("at most {} files per notice", xietong::limits::MAX_ATTACHMENTS)));
+            return Err(CommandError::Invalid(format!(
+                "at most {} files per notice",
+                xietong::limits::MAX_ATTACHMENTS
+            )));
         }
-        for file in crate::files::attach(ctx, &command.attachments, crate::files::AttachTo::Notice(id)).await? {
-            lines.push(ChangedLine { op: '+', text: format!("📎 {}", file.name) });
+        for file in crate::files::attach(
+            ctx,
+            &command.attachments,
+            crate::files::AttachTo::Notice(id),
+        )
+        .await?
+        {
+            lines.push(ChangedLine {
+                op: '+',
+                text: format!("📎 {}", file.name),
+            });
         }
     }
     Ok(lines)
@@ -185,7 +209,11 @@ async fn has_role(conn: &mut Conn, user: UserId, role: RoleId) -> Result<bool, S
 }
 
 /// Whether `user` needs a reviewer to publish a notice of type `kind`.
-async fn needs_review(conn: &mut Conn, user: UserId, kind: NoticeTypeId) -> Result<bool, StoreError> {
+async fn needs_review(
+    conn: &mut Conn,
+    user: UserId,
+    kind: NoticeTypeId,
+) -> Result<bool, StoreError> {
     match notice_type(conn, kind).await?.and_then(|t| t.review_role) {
         Some(role) => Ok(!has_role(conn, user, role).await?),
         None => Ok(false),
@@ -216,12 +244,25 @@ async fn recipients(conn: &mut Conn, id: NoticeId) -> Result<Vec<UserId>, StoreE
 /// Tells each of `users` the notice as it now is.
 /// Readers and reviewers are told it without its text (they fetch that on opening it); its
 /// author has it whole.
-async fn announce(ctx: &mut Ctx<'_>, users: &[UserId], notice: &Notice) -> Result<(), CommandError> {
+async fn announce(
+    ctx: &mut Ctx<'_>,
+    users: &[UserId],
+    notice: &Notice,
+) -> Result<(), CommandError> {
     let abridged = notice.clone().abridged();
     for user in users {
-        let told = if *user == notice.author.id { notice } else { &abridged };
-        ctx.append(Scope::User(*user), EventBody::NoticeSaved { notice: told.clone() })
-            .await?;
+        let told = if *user == notice.author.id {
+            notice
+        } else {
+            &abridged
+        };
+        ctx.append(
+            Scope::User(*user),
+            EventBody::NoticeSaved {
+                notice: told.clone(),
+            },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -249,7 +290,9 @@ pub async fn define_type(
     ctx.require_admin().await?;
     let name = command.name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(CommandError::Invalid("a notice type is named in 1 to 64 characters".into()));
+        return Err(CommandError::Invalid(
+            "a notice type is named in 1 to 64 characters".into(),
+        ));
     }
     if let Some(role) = command.review_role {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE id = $1")
@@ -266,7 +309,9 @@ pub async fn define_type(
             .fetch_optional(ctx.conn())
             .await?;
     if taken.is_some() {
-        return Err(CommandError::Conflict(format!("there is a notice type {name} already")));
+        return Err(CommandError::Conflict(format!(
+            "there is a notice type {name} already"
+        )));
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO notice_types (name, review_role, created_at) VALUES ($1, $2, $3) RETURNING id",
@@ -281,7 +326,8 @@ pub async fn define_type(
         name: name.to_owned(),
         review_role: command.review_role,
     };
-    ctx.append(Scope::Workspace, EventBody::NoticeTypeSaved { kind }).await?;
+    ctx.append(Scope::Workspace, EventBody::NoticeTypeSaved { kind })
+        .await?;
     Ok(CommandOutput::NoticeTypeChanged {
         kind: NoticeTypeId(id),
     })
@@ -306,8 +352,11 @@ pub async fn remove_type(
         .bind(command.kind.0)
         .execute(ctx.conn())
         .await?;
-    ctx.append(Scope::Workspace, EventBody::NoticeTypeRemoved { kind: command.kind })
-        .await?;
+    ctx.append(
+        Scope::Workspace,
+        EventBody::NoticeTypeRemoved { kind: command.kind },
+    )
+    .await?;
     Ok(CommandOutput::NoticeTypeChanged { kind: command.kind })
 }
 
@@ -336,7 +385,10 @@ fn changed_lines(before: &NoticeFields, after: &NoticeFields) -> Vec<ChangedLine
 pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
     command.fields.validate()?;
-    if notice_type(ctx.conn(), command.fields.kind).await?.is_none() {
+    if notice_type(ctx.conn(), command.fields.kind)
+        .await?
+        .is_none()
+    {
         return Err(CommandError::NotFound("no such notice type".into()));
     }
     let audience = crate::org::audience::checked(ctx.conn(), &command.fields.audience).await?;
@@ -360,16 +412,21 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
             .fetch_one(ctx.conn())
             .await?
             .try_get("id")?;
-        crate::search::items::index(ctx.conn(), Module::Notices, id, &fields.title, &fields.body).await?;
+        crate::search::items::index(ctx.conn(), Module::Notices, id, &fields.title, &fields.body)
+            .await?;
         change_files(ctx, NoticeId(id), command).await?;
-        let notice = load(ctx.conn(), NoticeId(id)).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+        let notice = load(ctx.conn(), NoticeId(id))
+            .await?
+            .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
         announce(ctx, &[me.id], &notice).await?;
         return Ok(CommandOutput::NoticeChanged {
             notice: notice.id,
             status: notice.status,
         });
     };
-    let before = load(ctx.conn(), id).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    let before = load(ctx.conn(), id)
+        .await?
+        .ok_or_else(|| Denied::NotFound("notice"))?;
     if before.author.id != me.id {
         return Err(Denied::NotFound("notice").into());
     }
@@ -384,7 +441,9 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
     }
     let (status, revision, note, mut changes) = match before.status {
         NoticeStatus::Withdrawn => {
-            return Err(CommandError::Conflict("a withdrawn notice cannot be changed".into()))
+            return Err(CommandError::Conflict(
+                "a withdrawn notice cannot be changed".into(),
+            ))
         }
         NoticeStatus::Published => {
             let note = command.revision_note.trim();
@@ -399,7 +458,9 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
             )
         }
         // A changed draft under review goes back to its author.
-        NoticeStatus::PendingReview | NoticeStatus::Draft => (NoticeStatus::Draft, 0, String::new(), Vec::new()),
+        NoticeStatus::PendingReview | NoticeStatus::Draft => {
+            (NoticeStatus::Draft, 0, String::new(), Vec::new())
+        }
         // A scheduled notice that was reviewed goes back for review once changed.
         NoticeStatus::Scheduled if reviewed => (NoticeStatus::Draft, 0, String::new(), Vec::new()),
         NoticeStatus::Scheduled => (NoticeStatus::Scheduled, 0, String::new(), Vec::new()),
@@ -417,16 +478,25 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
          WHERE id = $17",
     );
     bind_fields(update, &fields, &html, &audience_json)
-    .bind(status.as_str())
-    .bind(i64::from(revision.max(before.revision)))
-    .bind(&note)
-    .bind(&changes_json)
-    .bind(now)
-    .bind(id.0)
-    .execute(ctx.conn())
+        .bind(status.as_str())
+        .bind(i64::from(revision.max(before.revision)))
+        .bind(&note)
+        .bind(&changes_json)
+        .bind(now)
+        .bind(id.0)
+        .execute(ctx.conn())
+        .await?;
+    crate::search::items::index(
+        ctx.conn(),
+        Module::Notices,
+        id.0,
+        &fields.title,
+        &fields.body,
+    )
     .await?;
-    crate::search::items::index(ctx.conn(), Module::Notices, id.0, &fields.title, &fields.body).await?;
-    let notice = load(ctx.conn(), id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    let notice = load(ctx.conn(), id)
+        .await?
+        .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     if before.status == NoticeStatus::PendingReview {
         withdraw_from_reviewers(ctx, &before).await?;
     }
@@ -436,7 +506,11 @@ pub async fn save(ctx: &mut Ctx<'_>, command: &SaveNotice) -> Result<CommandOutp
         let had: BTreeSet<UserId> = recipients(ctx.conn(), id).await?.into_iter().collect();
         let now_in = crate::org::audience::resolve(ctx.conn(), &notice.fields.audience).await?;
         let gone: Vec<UserId> = had.difference(&now_in).copied().collect();
-        let added: Vec<UserId> = now_in.difference(&had).copied().filter(|u| *u != me.id).collect();
+        let added: Vec<UserId> = now_in
+            .difference(&had)
+            .copied()
+            .filter(|u| *u != me.id)
+            .collect();
         for user in &gone {
             sqlx::query("DELETE FROM notice_recipients WHERE notice_id = $1 AND user_id = $2")
                 .bind(id.0)
@@ -511,9 +585,15 @@ fn escalation(notice: &Notice) -> Option<(i64, String)> {
     })
 }
 
-async fn add_recipients(ctx: &mut Ctx<'_>, id: NoticeId, users: &[UserId]) -> Result<(), CommandError> {
+async fn add_recipients(
+    ctx: &mut Ctx<'_>,
+    id: NoticeId,
+    users: &[UserId],
+) -> Result<(), CommandError> {
     for chunk in users.chunks(CHUNK) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${})", i + 2)).collect();
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${})", i + 2))
+            .collect();
         let sql = format!(
             "INSERT INTO notice_recipients (notice_id, user_id) VALUES {} ON CONFLICT DO NOTHING",
             values.join(", ")
@@ -527,7 +607,12 @@ async fn add_recipients(ctx: &mut Ctx<'_>, id: NoticeId, users: &[UserId]) -> Re
     Ok(())
 }
 
-async fn set_status(ctx: &mut Ctx<'_>, id: NoticeId, status: NoticeStatus, review_note: &str) -> Result<Notice, CommandError> {
+async fn set_status(
+    ctx: &mut Ctx<'_>,
+    id: NoticeId,
+    status: NoticeStatus,
+    review_note: &str,
+) -> Result<Notice, CommandError> {
     sqlx::query("UPDATE notices SET status = $1, review_note = $2, updated_at = $3 WHERE id = $4")
         .bind(status.as_str())
         .bind(review_note)
@@ -535,32 +620,47 @@ async fn set_status(ctx: &mut Ctx<'_>, id: NoticeId, status: NoticeStatus, revie
         .bind(id.0)
         .execute(ctx.conn())
         .await?;
-    Ok(load(ctx.conn(), id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?)
+    Ok(load(ctx.conn(), id)
+        .await?
+        .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?)
 }
 
 /// A notice that was pending review leaves its reviewers' boards.
 async fn withdraw_from_reviewers(ctx: &mut Ctx<'_>, notice: &Notice) -> Result<(), CommandError> {
-    if let Some(role) = notice_type(ctx.conn(), notice.fields.kind).await?.and_then(|t| t.review_role) {
+    if let Some(role) = notice_type(ctx.conn(), notice.fields.kind)
+        .await?
+        .and_then(|t| t.review_role)
+    {
         for reviewer in people_with_role(ctx.conn(), role).await? {
             if reviewer != notice.author.id {
-                ctx.append(Scope::User(reviewer), EventBody::NoticeRemoved { notice: notice.id })
-                    .await?;
+                ctx.append(
+                    Scope::User(reviewer),
+                    EventBody::NoticeRemoved { notice: notice.id },
+                )
+                .await?;
             }
         }
     }
     Ok(())
 }
 
-pub async fn publish(ctx: &mut Ctx<'_>, command: &PublishNotice) -> Result<CommandOutput, CommandError> {
+pub async fn publish(
+    ctx: &mut Ctx<'_>,
+    command: &PublishNotice,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
-    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    let notice = load(ctx.conn(), command.notice)
+        .await?
+        .ok_or_else(|| Denied::NotFound("notice"))?;
     if notice.author.id != me.id {
         return Err(Denied::NotFound("notice").into());
     }
     if notice.status != NoticeStatus::Draft {
         return Err(CommandError::Conflict("only a draft is published".into()));
     }
-    let kind = notice_type(ctx.conn(), notice.fields.kind).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    let kind = notice_type(ctx.conn(), notice.fields.kind)
+        .await?
+        .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     if let Some(role) = kind.review_role {
         if !has_role(ctx.conn(), me.id, role).await? {
             let notice = set_status(ctx, notice.id, NoticeStatus::PendingReview, "").await?;
@@ -587,8 +687,15 @@ pub async fn publish(ctx: &mut Ctx<'_>, command: &PublishNotice) -> Result<Comma
 }
 
 /// Releases now, or schedules for `valid_from`.
-async fn release_or_schedule(ctx: &mut Ctx<'_>, notice: Notice) -> Result<CommandOutput, CommandError> {
-    if notice.fields.valid_from.is_some_and(|from| from > ctx.now()) {
+async fn release_or_schedule(
+    ctx: &mut Ctx<'_>,
+    notice: Notice,
+) -> Result<CommandOutput, CommandError> {
+    if notice
+        .fields
+        .valid_from
+        .is_some_and(|from| from > ctx.now())
+    {
         let notice = set_status(ctx, notice.id, NoticeStatus::Scheduled, "").await?;
         announce(ctx, &[notice.author.id], &notice).await?;
         return Ok(CommandOutput::NoticeChanged {
@@ -614,10 +721,17 @@ async fn release(ctx: &mut Ctx<'_>, notice: Notice) -> Result<CommandOutput, Com
     .await?
     .rows_affected();
     if changed == 0 {
-        let current = load(ctx.conn(), notice.id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
-        return Ok(CommandOutput::NoticeChanged { notice: current.id, status: current.status });
+        let current = load(ctx.conn(), notice.id)
+            .await?
+            .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+        return Ok(CommandOutput::NoticeChanged {
+            notice: current.id,
+            status: current.status,
+        });
     }
-    let notice = load(ctx.conn(), notice.id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    let notice = load(ctx.conn(), notice.id)
+        .await?
+        .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     let mut to = crate::org::audience::resolve(ctx.conn(), &notice.fields.audience).await?;
     to.remove(&notice.author.id);
     let to: Vec<UserId> = to.into_iter().collect();
@@ -640,9 +754,14 @@ async fn release(ctx: &mut Ctx<'_>, notice: Notice) -> Result<CommandOutput, Com
     })
 }
 
-pub async fn review(ctx: &mut Ctx<'_>, command: &ReviewNotice) -> Result<CommandOutput, CommandError> {
+pub async fn review(
+    ctx: &mut Ctx<'_>,
+    command: &ReviewNotice,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
-    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    let notice = load(ctx.conn(), command.notice)
+        .await?
+        .ok_or_else(|| Denied::NotFound("notice"))?;
     let role = notice_type(ctx.conn(), notice.fields.kind)
         .await?
         .and_then(|t| t.review_role);
@@ -659,7 +778,9 @@ pub async fn review(ctx: &mut Ctx<'_>, command: &ReviewNotice) -> Result<Command
         ));
     }
     if command.note.chars().count() > 500 {
-        return Err(CommandError::Invalid("a review note is at most 500 characters".into()));
+        return Err(CommandError::Invalid(
+            "a review note is at most 500 characters".into(),
+        ));
     }
     withdraw_from_reviewers(ctx, &notice).await?;
     if command.approve {
@@ -674,15 +795,24 @@ pub async fn review(ctx: &mut Ctx<'_>, command: &ReviewNotice) -> Result<Command
     })
 }
 
-pub async fn withdraw(ctx: &mut Ctx<'_>, command: &WithdrawNotice) -> Result<CommandOutput, CommandError> {
+pub async fn withdraw(
+    ctx: &mut Ctx<'_>,
+    command: &WithdrawNotice,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
-    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    let notice = load(ctx.conn(), command.notice)
+        .await?
+        .ok_or_else(|| Denied::NotFound("notice"))?;
     if notice.author.id != me.id {
         // An admin may take down anyone's notice.
-        ctx.require_admin().await.map_err(|_| Denied::NotFound("notice"))?;
+        ctx.require_admin()
+            .await
+            .map_err(|_| Denied::NotFound("notice"))?;
     }
     if matches!(notice.status, NoticeStatus::Withdrawn | NoticeStatus::Draft) {
-        return Err(CommandError::Conflict("only a published or waiting notice is withdrawn".into()));
+        return Err(CommandError::Conflict(
+            "only a published or waiting notice is withdrawn".into(),
+        ));
     }
     if notice.status == NoticeStatus::PendingReview {
         withdraw_from_reviewers(ctx, &notice).await?;
@@ -710,7 +840,12 @@ pub async fn withdraw(ctx: &mut Ctx<'_>, command: &WithdrawNotice) -> Result<Com
 /// stays with them — its copies and its notification leave their log and their notification
 /// list (a client replaying from the start finds it removed), and word still waiting to go
 /// out to them does not.
-async fn take_from(ctx: &mut Ctx<'_>, id: NoticeId, user: UserId, why: &str) -> Result<(), CommandError> {
+async fn take_from(
+    ctx: &mut Ctx<'_>,
+    id: NoticeId,
+    user: UserId,
+    why: &str,
+) -> Result<(), CommandError> {
     crate::notify::take_back(
         ctx,
         user,
@@ -735,7 +870,9 @@ async fn take_from(ctx: &mut Ctx<'_>, id: NoticeId, user: UserId, why: &str) -> 
 /// The notice, if `user` is one of its recipients and it is published.
 async fn as_recipient(ctx: &mut Ctx<'_>, id: NoticeId) -> Result<Notice, CommandError> {
     let me = ctx.user()?.clone();
-    let notice = load(ctx.conn(), id).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    let notice = load(ctx.conn(), id)
+        .await?
+        .ok_or_else(|| Denied::NotFound("notice"))?;
     let mine: Option<i64> = sqlx::query_scalar(
         "SELECT user_id FROM notice_recipients WHERE notice_id = $1 AND user_id = $2",
     )
@@ -762,11 +899,17 @@ pub async fn acknowledge(
 
 /// Records that the actor read (or acknowledged the current revision of) a notice published to
 /// them: in their own scope, for their tabs, and in the author's, for the reader lists.
-async fn mark(ctx: &mut Ctx<'_>, id: NoticeId, acknowledged: bool) -> Result<CommandOutput, CommandError> {
+async fn mark(
+    ctx: &mut Ctx<'_>,
+    id: NoticeId,
+    acknowledged: bool,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
     let notice = as_recipient(ctx, id).await?;
     if acknowledged && !notice.fields.requires_ack {
-        return Err(CommandError::Invalid("this notice asks for no acknowledgement".into()));
+        return Err(CommandError::Invalid(
+            "this notice asks for no acknowledgement".into(),
+        ));
     }
     let at = ctx.now();
     let query = if acknowledged {
@@ -791,35 +934,57 @@ async fn mark(ctx: &mut Ctx<'_>, id: NoticeId, acknowledged: bool) -> Result<Com
         .await?
         .rows_affected();
     if changed == 0 {
-        return Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: None });
+        return Ok(CommandOutput::NoticeMarked {
+            notice: notice.id,
+            seq: None,
+        });
     }
     let mine = if acknowledged {
-        EventBody::NoticeAcknowledged { notice: notice.id, at }
+        EventBody::NoticeAcknowledged {
+            notice: notice.id,
+            at,
+        }
     } else {
-        EventBody::NoticeRead { notice: notice.id, at }
+        EventBody::NoticeRead {
+            notice: notice.id,
+            at,
+        }
     };
     let seq = ctx.append(Scope::User(me.id), mine).await?;
     ctx.append(
         Scope::User(notice.author.id),
         EventBody::NoticeReadBy {
             notice: notice.id,
-            reader: UserRef { id: me.id, username: me.username.clone() },
+            reader: UserRef {
+                id: me.id,
+                username: me.username.clone(),
+            },
             at,
             acknowledged,
         },
     )
     .await?;
-    Ok(CommandOutput::NoticeMarked { notice: notice.id, seq: Some(seq) })
+    Ok(CommandOutput::NoticeMarked {
+        notice: notice.id,
+        seq: Some(seq),
+    })
 }
 
-pub async fn remind(ctx: &mut Ctx<'_>, command: &RemindNotice) -> Result<CommandOutput, CommandError> {
+pub async fn remind(
+    ctx: &mut Ctx<'_>,
+    command: &RemindNotice,
+) -> Result<CommandOutput, CommandError> {
     let me = ctx.user()?.clone();
-    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
+    let notice = load(ctx.conn(), command.notice)
+        .await?
+        .ok_or_else(|| Denied::NotFound("notice"))?;
     if notice.author.id != me.id {
         return Err(Denied::NotFound("notice").into());
     }
     if notice.status != NoticeStatus::Published {
-        return Err(CommandError::Conflict("only a published notice has readers to remind".into()));
+        return Err(CommandError::Conflict(
+            "only a published notice has readers to remind".into(),
+        ));
     }
     let now = ctx.now();
     // Spaced out, also when two tabs press it at once: the update decides.
@@ -874,20 +1039,36 @@ pub async fn remind(ctx: &mut Ctx<'_>, command: &RemindNotice) -> Result<Command
     })
 }
 
-pub async fn release_due(ctx: &mut Ctx<'_>, command: &ReleaseNotice) -> Result<CommandOutput, CommandError> {
+pub async fn release_due(
+    ctx: &mut Ctx<'_>,
+    command: &ReleaseNotice,
+) -> Result<CommandOutput, CommandError> {
     if !matches!(ctx.actor(), Actor::System) {
-        return Err(CommandError::Forbidden("only the server releases notices".into()));
+        return Err(CommandError::Forbidden(
+            "only the server releases notices".into(),
+        ));
     }
-    let notice = load(ctx.conn(), command.notice).await?.ok_or_else(|| Denied::NotFound("notice"))?;
-    if notice.status != NoticeStatus::Scheduled || notice.fields.valid_from.is_some_and(|f| f > ctx.now()) {
-        return Ok(CommandOutput::NoticeChanged { notice: notice.id, status: notice.status });
+    let notice = load(ctx.conn(), command.notice)
+        .await?
+        .ok_or_else(|| Denied::NotFound("notice"))?;
+    if notice.status != NoticeStatus::Scheduled
+        || notice.fields.valid_from.is_some_and(|f| f > ctx.now())
+    {
+        return Ok(CommandOutput::NoticeChanged {
+            notice: notice.id,
+            status: notice.status,
+        });
     }
     release(ctx, notice).await
 }
 
 /// Releases scheduled notices whose time has come, every few seconds, on every node (a
 /// notice released twice is released once: the second finds it published).
-pub async fn release_now_and_then(store: Store, log: crate::events::EventLog, stop: CancellationToken) {
+pub async fn release_now_and_then(
+    store: Store,
+    log: crate::events::EventLog,
+    stop: CancellationToken,
+) {
     crate::command::run_due_now_and_then(
         store,
         log,
@@ -895,7 +1076,11 @@ pub async fn release_now_and_then(store: Store, log: crate::events::EventLog, st
         "SELECT id FROM notices
          WHERE status = 'scheduled' AND (valid_from IS NULL OR valid_from <= $1)
          ORDER BY id LIMIT 50",
-        |id| xietong::Command::ReleaseNotice(ReleaseNotice { notice: NoticeId(id) }),
+        |id| {
+            xietong::Command::ReleaseNotice(ReleaseNotice {
+                notice: NoticeId(id),
+            })
+        },
         "release a scheduled notice",
     )
     .await
@@ -954,7 +1139,13 @@ pub async fn board(store: &Store, user: &CurrentUser) -> Result<NoticeBoard, Den
     // Others' notices without their text, as their events tell them.
     let notices = notices
         .into_iter()
-        .map(|n| if n.author.id == user.id { n } else { n.abridged() })
+        .map(|n| {
+            if n.author.id == user.id {
+                n
+            } else {
+                n.abridged()
+            }
+        })
         .collect();
     let mut board = NoticeBoard {
         head,
@@ -979,7 +1170,11 @@ pub async fn text(store: &Store, user: &CurrentUser, id: NoticeId) -> Result<Not
 }
 
 /// Who has read a notice (its author, or an admin).
-pub async fn readers(store: &Store, user: &CurrentUser, id: NoticeId) -> Result<NoticeReaders, Denied> {
+pub async fn readers(
+    store: &Store,
+    user: &CurrentUser,
+    id: NoticeId,
+) -> Result<NoticeReaders, Denied> {
     let mut tx = store.read().await?;
     let notice = load(&mut tx, id).await?.ok_or(Denied::NotFound("notice"))?;
     if notice.author.id != user.id {
@@ -1005,7 +1200,10 @@ pub async fn readers(store: &Store, user: &CurrentUser, id: NoticeId) -> Result<
         ..Default::default()
     };
     for (uid, username, read_at, ack_at, ack_revision) in rows {
-        let who = UserRef { id: UserId(uid), username };
+        let who = UserRef {
+            id: UserId(uid),
+            username,
+        };
         match read_at {
             Some(at) => out.read.push((who.clone(), at)),
             None => out.not_read.push(who.clone()),

@@ -6,9 +6,7 @@
 use sqlx::Row;
 use xietong::chat::{Notice, NoticeKind, SeeNotifications, RECENT_NOTIFICATIONS};
 use xietong::notify::{About, Module, Note, Notification};
-use xietong::{
-    ChannelId, CommandOutput, EventBody, MessageId, Scope, Seq, UserId, UserRef,
-};
+use xietong::{ChannelId, CommandOutput, EventBody, MessageId, Scope, Seq, UserId, UserRef};
 
 use crate::command::{CommandError, Ctx};
 use crate::store::{Conn, StoreError};

@@ -74,7 +74,10 @@ pub async fn raise(ctx: &mut Ctx<'_>, raise: Raise<'_>) -> Result<(), CommandErr
         let delivery = mine.for_module(note.module);
         if delivery.app && !raise.outside_only {
             let seq = ctx
-                .append(Scope::User(user), EventBody::Notified { note: note.clone() })
+                .append(
+                    Scope::User(user),
+                    EventBody::Notified { note: note.clone() },
+                )
                 .await?;
             centre::keep(ctx, user, seq, &note).await?;
         }
@@ -86,7 +89,11 @@ pub async fn raise(ctx: &mut Ctx<'_>, raise: Raise<'_>) -> Result<(), CommandErr
             {
                 continue;
             }
-            outbox.push((user, via, due_at(&mine, &note, now, raise.escalate.as_ref())));
+            outbox.push((
+                user,
+                via,
+                due_at(&mine, &note, now, raise.escalate.as_ref()),
+            ));
         }
     }
     let sender = note

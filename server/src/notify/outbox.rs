@@ -78,7 +78,8 @@ impl Worker {
     async fn round(&self, round: u64, vias: &[Via]) -> Result<usize, StoreError> {
         let claim = format!("{}-{round}", self.name);
         let now = now_ms();
-        let due = "((state = 'pending' AND due_at <= $3) OR (state = 'sending' AND lease_until < $3))";
+        let due =
+            "((state = 'pending' AND due_at <= $3) OR (state = 'sending' AND lease_until < $3))";
         let sql = format!(
             "UPDATE outbox SET state = 'sending', claim = $1, lease_until = $2,
                                attempts = attempts + 1
@@ -118,11 +119,13 @@ impl Worker {
                 Module::parse(&r.try_get::<String, _>("module")?),
             ) else {
                 // Written by a newer version: not this one's to send.
-                self.finish(id, &claim, DeliveryState::Failed, "unknown way or module").await?;
+                self.finish(id, &claim, DeliveryState::Failed, "unknown way or module")
+                    .await?;
                 continue;
             };
             if r.try_get::<i64, _>("deactivated")? != 0 {
-                self.finish(id, &claim, DeliveryState::Cancelled, "account deactivated").await?;
+                self.finish(id, &claim, DeliveryState::Cancelled, "account deactivated")
+                    .await?;
                 continue;
             }
             work.push((

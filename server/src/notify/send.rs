@@ -155,7 +155,9 @@ impl Sender {
         };
         drop(conn);
         if out.outside.is_some() {
-            return self.email(out, &Text::outside(out, language, &self.site)).await;
+            return self
+                .email(out, &Text::outside(out, language, &self.site))
+                .await;
         }
         let text = Text::new(out, language, &self.site);
         match out.via {
@@ -598,7 +600,24 @@ mod tests {
 
     #[test]
     fn private_addresses_are_not_public() {
-        for private in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1", "0.1.2.3", "64:ff9b::7f00:1", "2002:7f00:1::", "::7f00:1", "fec0::1", "ff02::1", "224.0.0.1", "198.18.0.1"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "100.64.0.1",
+            "0.1.2.3",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::",
+            "::7f00:1",
+            "fec0::1",
+            "ff02::1",
+            "224.0.0.1",
+            "198.18.0.1",
+        ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
         for public in ["8.8.8.8", "2400:3200::1", "114.114.114.114"] {

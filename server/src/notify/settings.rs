@@ -14,7 +14,10 @@ const CHUNK: usize = 500;
 
 /// One person's settings.
 pub async fn of(conn: &mut Conn, user: UserId) -> Result<NotificationSettings, StoreError> {
-    Ok(of_many(conn, &[user]).await?.remove(&user).unwrap_or_default())
+    Ok(of_many(conn, &[user])
+        .await?
+        .remove(&user)
+        .unwrap_or_default())
 }
 
 /// The settings of those of `users` who changed theirs (the others have the defaults). A

@@ -13,8 +13,7 @@ use xietong::short_messages::{
     SHORT_MESSAGES_LISTED,
 };
 use xietong::{
-    CommandOutput, CurrentUser, EventBody, Scope, ShortMessageId, UserId, UserRef,
-    ValidationError,
+    CommandOutput, CurrentUser, EventBody, Scope, ShortMessageId, UserId, UserRef, ValidationError,
 };
 
 use crate::access::{self, Denied, ShortMessageRole};
@@ -31,14 +30,19 @@ pub async fn send(
     let me = ctx.user()?;
     let text = command.text.trim();
     let chars = text.chars().count();
-    if chars == 0 || chars > MAX_SHORT_MESSAGE_CHARS || text.chars().any(|c| c.is_control() && c != '\n') {
+    if chars == 0
+        || chars > MAX_SHORT_MESSAGE_CHARS
+        || text.chars().any(|c| c.is_control() && c != '\n')
+    {
         return Err(ValidationError::ShortMessageText.into());
     }
     let audience = crate::org::audience::checked(ctx.conn(), &command.to).await?;
     let mut recipients = crate::org::audience::resolve(ctx.conn(), &audience).await?;
     recipients.remove(&me.id);
     if recipients.is_empty() {
-        return Err(CommandError::Invalid("nobody to send it to but yourself".into()));
+        return Err(CommandError::Invalid(
+            "nobody to send it to but yourself".into(),
+        ));
     }
     if recipients.len() > MAX_SHORT_MESSAGE_RECIPIENTS {
         return Err(CommandError::Invalid(format!(
@@ -62,7 +66,9 @@ pub async fn send(
     .await?;
     let id = ShortMessageId(id);
     for chunk in recipients.chunks(CHUNK) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${})", i + 2)).collect();
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${})", i + 2))
+            .collect();
         let sql = format!(
             "INSERT INTO short_message_recipients (message_id, user_id) VALUES {}",
             values.join(", ")

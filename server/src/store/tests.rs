@@ -1174,13 +1174,26 @@ async fn a_name_taken_at_the_same_moment_is_a_conflict(store: &Store) {
     use xietong::mail::SaveMailFolder;
     let alice = user(store, "alice").await;
     let folder = |client_id: &str| {
-        as_user(&alice, client_id, Command::SaveMailFolder(SaveMailFolder { folder: None, name: "项目 Projects".into() }))
+        as_user(
+            &alice,
+            client_id,
+            Command::SaveMailFolder(SaveMailFolder {
+                folder: None,
+                name: "项目 Projects".into(),
+            }),
+        )
     };
     let mut tx = store.write().await.unwrap();
     let mut memo = crate::command::BatchMemo::default();
-    let first = crate::command::apply(&mut tx, &folder("first"), crate::command::Fence::Savepoint, &mut memo, &NobodyOnline)
-        .await
-        .unwrap();
+    let first = crate::command::apply(
+        &mut tx,
+        &folder("first"),
+        crate::command::Fence::Savepoint,
+        &mut memo,
+        &NobodyOnline,
+    )
+    .await
+    .unwrap();
     assert!(first.is_ok());
     let second = tokio::spawn({
         let store = store.clone();
@@ -1200,21 +1213,30 @@ async fn a_command_that_deadlocks_is_run_again(store: &Store) {
     use xietong::mail::{MailFields, ReadMail, SaveMail};
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
-    let sent = one(store, as_user(&alice, "send", Command::SaveMail(SaveMail {
-        mail: None,
-        fields: MailFields {
-            to: vec![xietong::org::AudienceMember::Person(bob.id)],
-            subject: "hello".into(),
-            ..Default::default()
-        },
-        attachments: Vec::new(),
-        forward_files: Vec::new(),
-        in_reply_to: None,
-        send: true,
-    })))
+    let sent = one(
+        store,
+        as_user(
+            &alice,
+            "send",
+            Command::SaveMail(SaveMail {
+                mail: None,
+                fields: MailFields {
+                    to: vec![xietong::org::AudienceMember::Person(bob.id)],
+                    subject: "hello".into(),
+                    ..Default::default()
+                },
+                attachments: Vec::new(),
+                forward_files: Vec::new(),
+                in_reply_to: None,
+                send: true,
+            }),
+        ),
+    )
     .await
     .unwrap();
-    let CommandOutput::MailChanged { mail } = sent.output else { panic!("{:?}", sent.output) };
+    let CommandOutput::MailChanged { mail } = sent.output else {
+        panic!("{:?}", sent.output)
+    };
     let mut tx = store.write().await.unwrap();
     lock_scope(&mut tx, Scope::User(alice.id)).await.unwrap();
     let read = tokio::spawn({

@@ -523,7 +523,11 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
 /// Runs a command over the socket; its output (it must be applied).
 pub async fn run(client: &mut Client, command: xietong::Command) -> xietong::CommandOutput {
     let id = client.command(command).await;
-    client.answer(&id).await.unwrap_or_else(|e| panic!("{e:?}")).0
+    client
+        .answer(&id)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .0
 }
 
 /// Runs a command that must be refused; the refusal's code.
@@ -551,7 +555,11 @@ pub async fn wait_event<T>(
 }
 
 /// The status of downloading a stored file as `cookie`.
-pub async fn download_status(server: &TestServer, cookie: &str, file: xietong::files::FileId) -> u16 {
+pub async fn download_status(
+    server: &TestServer,
+    cookie: &str,
+    file: xietong::files::FileId,
+) -> u16 {
     http()
         .get(format!("{}/files/{file}/download", server.base()))
         .header("cookie", cookie)
