@@ -482,3 +482,91 @@ mod mention_tests {
         assert!(m.mentions_user(UserId(2)));
     }
 }
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatEvent {
+    /// In a channel scope.
+    MessagePosted { message: crate::chat::Message },
+    /// In the workspace scope: a public channel was created.
+    ChannelCreated { channel: crate::chat::Channel },
+    /// In a user scope: the user can now see this members-only channel (created with them in
+    /// it, or they were added).
+    ChannelAdded { channel: crate::chat::Channel },
+    /// In a user scope: the user was removed from this channel.
+    ChannelRemoved { channel: crate::ids::ChannelId },
+    /// In a channel scope: what a message's card shows now (the story it shares was withdrawn).
+    MessageCardChanged {
+        message: crate::ids::MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card: Option<crate::chat::Card>,
+    },
+    /// In a channel scope: a message's new body.
+    MessageEdited {
+        message: crate::ids::MessageId,
+        body: String,
+        /// `body` rendered and sanitised, as in [`Message::html`].
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        html: String,
+        edited_at: i64,
+        /// The new body's mentions (see [`Message::mentions`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<crate::ids::UserId>,
+        #[serde(default, skip_serializing_if = "crate::wire::is_false")]
+        mentions_all: bool,
+    },
+    /// In a channel scope: a message was deleted.
+    MessageDeleted { message: crate::ids::MessageId },
+    /// In a channel scope: `user` added (`on`) or took back a reaction.
+    ReactionChanged {
+        message: crate::ids::MessageId,
+        emoji: String,
+        user: crate::ids::UserId,
+        on: bool,
+    },
+    /// In a channel scope: pinned or unpinned.
+    MessagePinned {
+        message: crate::ids::MessageId,
+        pinned: bool,
+    },
+    /// In a user scope: a message the user has not read yet (in a channel they are a member
+    /// of, a thread they follow, or one that mentions them). `seq` is the message's place in
+    /// its channel's log.
+    MessageUnread {
+        channel: crate::ids::ChannelId,
+        message: crate::ids::MessageId,
+        seq: crate::ids::Seq,
+        #[serde(default, skip_serializing_if = "crate::wire::is_false")]
+        mention: bool,
+        /// Set when it goes in the user's "Notifications" list (a mention, a direct message,
+        /// a reply in a followed thread).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice: Option<crate::chat::Notice>,
+    },
+    /// In a user scope: notifications are seen up to `up_to`; `unseen` are left after it.
+    NotificationsSeen { up_to: crate::ids::Seq, unseen: u32 },
+    /// In a user scope: the user read the channel up to `seq`; what is still unread after it
+    /// (absolute counts, so every tab shows the same).
+    ChannelRead {
+        channel: crate::ids::ChannelId,
+        seq: crate::ids::Seq,
+        unread: u32,
+        mentions: u32,
+    },
+    /// In a direct conversation's scope: `user` has read it up to `seq` (this event's own
+    /// number). Only from members who send read receipts.
+    MessagesSeen {
+        user: crate::ids::UserId,
+        seq: crate::ids::Seq,
+    },
+    /// In a channel scope: who joined and who left.
+    MembersChanged {
+        channel: crate::ids::ChannelId,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        added: Vec<crate::model::UserRef>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<crate::model::UserRef>,
+    },
+}

@@ -111,9 +111,9 @@ pub struct MyContacts {
 }
 
 impl MyContacts {
-    /// Applies one event of the owner's user scope; false for other features' events.
-    pub fn apply(&mut self, body: &crate::EventBody) -> bool {
-        use crate::EventBody as E;
+    /// Applies one of the owner's contact events.
+    pub fn apply(&mut self, body: &ContactsEvent) {
+        use ContactsEvent as E;
         match body {
             E::ContactSaved { contact } => {
                 match self.contacts.iter_mut().find(|c| c.id == contact.id) {
@@ -142,9 +142,7 @@ impl MyContacts {
                     }
                 }
             }
-            _ => return false,
         }
-        true
     }
 }
 
@@ -177,4 +175,21 @@ mod tests {
             assert!(bad.checked().is_err(), "{bad:?}");
         }
     }
+}
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactsEvent {
+    /// In a user scope: one of the user's own contacts as it now is.
+    ContactSaved { contact: crate::contacts::Contact },
+    /// In a user scope: a contact was deleted.
+    ContactRemoved { contact: crate::ids::ContactId },
+    /// In a user scope: a contact group as it now is.
+    ContactGroupSaved {
+        group: crate::contacts::ContactGroup,
+    },
+    /// In a user scope: a contact group was deleted (its contacts are in no group now).
+    ContactGroupRemoved { group: crate::ids::ContactGroupId },
 }

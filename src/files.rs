@@ -348,9 +348,9 @@ impl Cabinet {
 
     /// Applies one cabinet event (of the owner's scope or a shared entry's); false for events
     /// of other features.
-    pub fn apply(&mut self, body: &crate::EventBody) -> bool {
+    pub fn apply(&mut self, body: &FilesEvent) -> bool {
         match body {
-            crate::EventBody::EntrySaved { entry, usage } => {
+            FilesEvent::EntrySaved { entry, usage } => {
                 match self.entries.iter_mut().find(|e| e.id == entry.id) {
                     Some(known) => *known = entry.clone(),
                     None => self.entries.push(entry.clone()),
@@ -358,12 +358,12 @@ impl Cabinet {
                 self.usage = *usage;
                 true
             }
-            crate::EventBody::EntriesPurged { entries, usage } => {
+            FilesEvent::EntriesPurged { entries, usage } => {
                 self.entries.retain(|e| !entries.contains(&e.id));
                 self.usage = *usage;
                 true
             }
-            crate::EventBody::SharedWithYou { item } => {
+            FilesEvent::SharedWithYou { item } => {
                 match self.shared.iter_mut().find(|i| i.entry.id == item.entry.id) {
                     Some(known) => *known = item.clone(),
                     None => {
@@ -373,7 +373,7 @@ impl Cabinet {
                 }
                 true
             }
-            crate::EventBody::ShareWithdrawn { entry } => {
+            FilesEvent::ShareWithdrawn { entry } => {
                 self.shared.retain(|i| i.entry.id != *entry);
                 true
             }
@@ -468,4 +468,33 @@ mod tests {
         assert_eq!(human_size(1536), "1.5 KB");
         assert_eq!(human_size(200 * 1024 * 1024), "200 MB");
     }
+}
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilesEvent {
+    /// In the owner's user scope: a cabinet entry as it now is (made, renamed, moved, a new
+    /// version, deleted to or restored from the recycle bin), and the owner's usage after.
+    EntrySaved {
+        entry: crate::files::Entry,
+        usage: crate::files::Usage,
+    },
+    /// In the owner's user scope: entries deleted for good (the recycle bin emptied).
+    EntriesPurged {
+        entries: Vec<crate::files::EntryId>,
+        usage: crate::files::Usage,
+    },
+    /// In a user scope: something is shared with the user (or its name or their permission
+    /// changed): their "Shared with me" list shows it.
+    SharedWithYou { item: crate::files::SharedItem },
+    /// In a user scope: it is no longer shared with the user (unshared, deleted, purged).
+    ShareWithdrawn { entry: crate::files::EntryId },
+    /// In a shared entry's scope: who it is shared with changed; `revoked` lost access with it.
+    SharingChanged {
+        entry: crate::files::EntryId,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        revoked: Vec<crate::ids::UserId>,
+    },
 }

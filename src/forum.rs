@@ -14,7 +14,6 @@ use crate::ids::{ForumReplyId, ForumSectionId, ForumTopicId, Seq, UserId};
 use crate::limits::{MAX_STORY_BODY_CHARS, MAX_STORY_TITLE_CHARS};
 use crate::model::UserRef;
 use crate::org::AudienceMember;
-use crate::wire::EventBody;
 use crate::ValidationError;
 
 /// Most options a vote offers.
@@ -331,9 +330,9 @@ impl ForumBoard {
             .unwrap_or_default()
     }
 
-    pub fn apply(&mut self, body: &EventBody) {
+    pub fn apply(&mut self, body: &ForumEvent) {
         match body {
-            EventBody::TopicSaved { topic } => {
+            ForumEvent::TopicSaved { topic } => {
                 let mut topic = topic.clone();
                 // The list holds no bodies (an open topic has its own).
                 topic.body.clear();
@@ -348,10 +347,10 @@ impl ForumBoard {
                 }
                 self.sort();
             }
-            EventBody::TopicMoved { topic, to } if !self.rights(*to).read => {
+            ForumEvent::TopicMoved { topic, to } if !self.rights(*to).read => {
                 self.topics.retain(|t| t.id != *topic)
             }
-            EventBody::ReplyPosted { reply, replies } => {
+            ForumEvent::ReplyPosted { reply, replies } => {
                 if let Some(t) = self.topics.iter_mut().find(|t| t.id == reply.topic) {
                     t.replies = *replies;
                     t.active_at = t.active_at.max(reply.at);
@@ -360,7 +359,7 @@ impl ForumBoard {
             }
             // Who voted for what is nobody's business, and the counts are not for those who
             // have not voted: the event says only how many have.
-            EventBody::VoteCast { topic, voters } => {
+            ForumEvent::VoteCast { topic, voters } => {
                 if let Some(vote) = self
                     .topics
                     .iter_mut()
@@ -370,7 +369,7 @@ impl ForumBoard {
                     vote.voters = *voters;
                 }
             }
-            EventBody::ForumSectionSaved { .. } | EventBody::ForumAccessChanged { .. } => {
+            ForumEvent::ForumSectionSaved { .. } | ForumEvent::ForumAccessChanged { .. } => {
                 self.stale = true
             }
             _ => {}
@@ -418,17 +417,17 @@ pub struct TopicPage {
 }
 
 impl TopicPage {
-    pub fn apply(&mut self, body: &EventBody) {
+    pub fn apply(&mut self, body: &ForumEvent) {
         let Some(topic) = self.topic.as_mut() else {
             return;
         };
         match body {
-            EventBody::TopicSaved { topic: saved } if saved.id == topic.id => {
+            ForumEvent::TopicSaved { topic: saved } if saved.id == topic.id => {
                 let mut saved = saved.clone();
                 keep_mine(&mut saved, topic);
                 *topic = saved;
             }
-            EventBody::ReplyPosted { reply, replies } if reply.topic == topic.id => {
+            ForumEvent::ReplyPosted { reply, replies } if reply.topic == topic.id => {
                 topic.replies = *replies;
                 let known = self
                     .replies
@@ -445,7 +444,7 @@ impl TopicPage {
                     }
                 }
             }
-            EventBody::VoteCast {
+            ForumEvent::VoteCast {
                 topic: voted,
                 voters,
             } if *voted == topic.id => {
@@ -552,4 +551,36 @@ mod tests {
         assert_eq!(ids(&shown), (0..25).collect::<Vec<_>>());
         assert!(!shown.earlier);
     }
+}
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForumEvent {
+    /// In the workspace scope: a forum section as it now is.
+    ForumSectionSaved { section: crate::forum::ForumSection },
+    /// In a section's scope: `revoked` may read it no longer.
+    ForumAccessChanged {
+        section: crate::ids::ForumSectionId,
+        revoked: Vec<crate::ids::UserId>,
+    },
+    /// In a section's scope: a topic as it now is (vote counts and one's own choices left
+    /// out).
+    TopicSaved { topic: crate::forum::Topic },
+    /// In the section a topic left: it moved to `to`.
+    TopicMoved {
+        topic: crate::ids::ForumTopicId,
+        to: crate::ids::ForumSectionId,
+    },
+    /// In a section's scope: a reply; `replies` on its topic in all.
+    ReplyPosted {
+        reply: crate::forum::Reply,
+        replies: u32,
+    },
+    /// In a section's scope: someone voted; `voters` in all (no counts, no choices).
+    VoteCast {
+        topic: crate::ids::ForumTopicId,
+        voters: u32,
+    },
 }

@@ -12,7 +12,6 @@ use crate::ids::{MailFolderId, MailId, Seq};
 use crate::limits::{MAX_ATTACHMENTS, MAX_STORY_BODY_CHARS, MAX_STORY_TITLE_CHARS};
 use crate::model::UserRef;
 use crate::org::AudienceMember;
-use crate::wire::EventBody;
 use crate::ValidationError;
 
 /// Where a mail sits in its holder's mailbox.
@@ -306,25 +305,25 @@ pub struct Mailbox {
 pub const MAILBOX_LIMIT: usize = 500;
 
 impl Mailbox {
-    pub fn apply(&mut self, body: &EventBody) {
+    pub fn apply(&mut self, body: &MailEvent) {
         match body {
-            EventBody::MailSaved { mail } => {
+            MailEvent::MailSaved { mail } => {
                 self.mail.retain(|m| m.id != mail.id);
                 self.mail.push(mail.clone());
                 self.sort();
             }
-            EventBody::MailRemoved { mail } => self.mail.retain(|m| m.id != *mail),
-            EventBody::MailMoved { mail, folder } => {
+            MailEvent::MailRemoved { mail } => self.mail.retain(|m| m.id != *mail),
+            MailEvent::MailMoved { mail, folder } => {
                 if let Some(m) = self.mail.iter_mut().find(|m| m.id == *mail) {
                     m.folder = *folder;
                 }
             }
-            EventBody::MailRead { mail, at } => {
+            MailEvent::MailRead { mail, at } => {
                 if let Some(m) = self.mail.iter_mut().find(|m| m.id == *mail) {
                     m.read_at.get_or_insert(*at);
                 }
             }
-            EventBody::MailReceipt { mail, receipt } => {
+            MailEvent::MailReceipt { mail, receipt } => {
                 if let Some(m) = self.mail.iter_mut().find(|m| m.id == *mail) {
                     match m.receipts.iter_mut().find(|r| r.user.id == receipt.user.id) {
                         Some(r) => *r = receipt.clone(),
@@ -332,12 +331,12 @@ impl Mailbox {
                     }
                 }
             }
-            EventBody::MailFolderSaved { folder } => {
+            MailEvent::MailFolderSaved { folder } => {
                 self.folders.retain(|f| f.id != folder.id);
                 self.folders.push(folder.clone());
                 self.folders.sort_by_key(|f| f.id);
             }
-            EventBody::MailFolderRemoved { folder } => {
+            MailEvent::MailFolderRemoved { folder } => {
                 self.folders.retain(|f| f.id != *folder);
                 for m in &mut self.mail {
                     if m.folder == Folder::Own(*folder) {
@@ -350,7 +349,6 @@ impl Mailbox {
                     }
                 }
             }
-            _ => {}
         }
     }
 
@@ -369,4 +367,41 @@ pub fn reply_subject(subject: &str, prefix: &str) -> String {
     } else {
         format!("{prefix} {trimmed}")
     }
+}
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailEvent {
+    /// In a holder's user scope: a mail as they have it (new, sent, or a draft saved).
+    MailSaved {
+        mail: crate::mail::Mail,
+    },
+    /// In a holder's user scope: the mail is no longer theirs (recalled, or deleted for good).
+    MailRemoved {
+        mail: crate::ids::MailId,
+    },
+    /// In a holder's user scope: their copy moved to another folder.
+    MailMoved {
+        mail: crate::ids::MailId,
+        folder: crate::mail::Folder,
+    },
+    /// In a recipient's user scope: they opened it (first time, `at`).
+    MailRead {
+        mail: crate::ids::MailId,
+        at: i64,
+    },
+    /// In the sender's user scope: a recipient read it, or it was recalled from them.
+    MailReceipt {
+        mail: crate::ids::MailId,
+        receipt: crate::mail::Receipt,
+    },
+    /// In the owner's user scope: one of their mail folders as it now is.
+    MailFolderSaved {
+        folder: crate::mail::MailFolder,
+    },
+    MailFolderRemoved {
+        folder: crate::ids::MailFolderId,
+    },
 }

@@ -18,7 +18,6 @@ use crate::limits::{
 };
 use crate::model::UserRef;
 use crate::org::AudienceMember;
-use crate::wire::EventBody;
 use crate::ValidationError;
 
 /// A column of stories.
@@ -324,9 +323,9 @@ impl NewsBoard {
     }
 
     /// Applies an event of my user scope, the workspace scope or a column's scope.
-    pub fn apply(&mut self, body: &EventBody) {
+    pub fn apply(&mut self, body: &NewsEvent) {
         match body {
-            EventBody::StorySaved { story } => {
+            NewsEvent::StorySaved { story } => {
                 let mut story = story.clone();
                 if let Some(old) = self.stories.iter().find(|s| s.id == story.id) {
                     // An editor hears of a story in two scopes, in either order: an older
@@ -344,7 +343,7 @@ impl NewsBoard {
                 self.sort();
             }
             // Its editors keep a withdrawn story (their user scope tells them its status).
-            EventBody::StoryRemoved { story } => {
+            NewsEvent::StoryRemoved { story } => {
                 let column = self
                     .stories
                     .iter()
@@ -354,7 +353,7 @@ impl NewsBoard {
                     self.stories.retain(|s| s.id != *story)
                 }
             }
-            EventBody::StoryLiked {
+            NewsEvent::StoryLiked {
                 story,
                 by,
                 liked,
@@ -367,22 +366,21 @@ impl NewsBoard {
                     }
                 }
             }
-            EventBody::StoryCommented { comment, comments } => {
+            NewsEvent::StoryCommented { comment, comments } => {
                 if let Some(s) = self.stories.iter_mut().find(|s| s.id == comment.story) {
                     s.comments = *comments;
                 }
             }
-            EventBody::StoryCommentHidden {
+            NewsEvent::StoryCommentHidden {
                 story, comments, ..
             } => {
                 if let Some(s) = self.stories.iter_mut().find(|s| s.id == *story) {
                     s.comments = *comments;
                 }
             }
-            EventBody::NewsColumnSaved { .. } | EventBody::NewsAccessChanged { .. } => {
+            NewsEvent::NewsColumnSaved { .. } | NewsEvent::NewsAccessChanged { .. } => {
                 self.stale = true
             }
-            _ => {}
         }
     }
 
@@ -407,16 +405,16 @@ pub struct StoryComments {
 }
 
 impl StoryComments {
-    pub fn apply(&mut self, body: &EventBody) {
+    pub fn apply(&mut self, body: &NewsEvent) {
         match body {
-            EventBody::StoryCommented { comment, .. } if comment.story == self.story => {
+            NewsEvent::StoryCommented { comment, .. } if comment.story == self.story => {
                 match self.comments.iter_mut().find(|c| c.id == comment.id) {
                     Some(c) => *c = comment.clone(),
                     None => self.comments.push(comment.clone()),
                 }
                 self.comments.sort_by_key(|c| (c.at, c.id));
             }
-            EventBody::StoryCommentHidden {
+            NewsEvent::StoryCommentHidden {
                 story,
                 comment,
                 hidden,
@@ -433,4 +431,42 @@ impl StoryComments {
             _ => {}
         }
     }
+}
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NewsEvent {
+    /// In the workspace scope: a news column as it now is.
+    NewsColumnSaved { column: crate::news::NewsColumn },
+    /// In a column's scope: `revoked` may read it no longer (the column's audience changed).
+    NewsAccessChanged {
+        column: crate::ids::NewsColumnId,
+        revoked: Vec<crate::ids::UserId>,
+    },
+    /// A story as it now is: in its column's scope once published; in its editors' user
+    /// scopes in every state.
+    StorySaved { story: crate::news::Story },
+    /// In a column's scope: a story left it (withdrawn, or moved to another column).
+    StoryRemoved { story: crate::ids::StoryId },
+    /// In a column's scope: `by` liked a story (or took the like back); `likes` in all.
+    StoryLiked {
+        story: crate::ids::StoryId,
+        by: crate::ids::UserId,
+        liked: bool,
+        likes: u32,
+    },
+    /// In a column's scope: a comment, new or shown again; `comments` visible in all.
+    StoryCommented {
+        comment: crate::news::StoryComment,
+        comments: u32,
+    },
+    /// In a column's scope: a moderator hid a comment (or showed it again).
+    StoryCommentHidden {
+        story: crate::ids::StoryId,
+        comment: crate::ids::StoryCommentId,
+        hidden: bool,
+        comments: u32,
+    },
 }

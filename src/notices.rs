@@ -10,7 +10,6 @@ use crate::ids::{NoticeId, NoticeTypeId, RoleId, Seq};
 use crate::limits::{MAX_NOTICE_BODY_CHARS, MAX_NOTICE_TITLE_CHARS};
 use crate::model::UserRef;
 use crate::org::AudienceMember;
-use crate::wire::EventBody;
 use crate::ValidationError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -300,9 +299,9 @@ pub struct NoticeBoard {
 
 impl NoticeBoard {
     /// Applies one of my user scope's events (others change nothing).
-    pub fn apply(&mut self, body: &EventBody) {
+    pub fn apply(&mut self, body: &NoticeEvent) {
         match body {
-            EventBody::NoticeSaved { notice } => {
+            NoticeEvent::NoticeSaved { notice } => {
                 let mut notice = notice.clone();
                 if let Some(old) = self.notices.iter().find(|n| n.id == notice.id) {
                     // My own marks stay; a new revision asks for acknowledgement again.
@@ -317,24 +316,24 @@ impl NoticeBoard {
                 self.notices.push(notice);
                 self.sort();
             }
-            EventBody::NoticeRemoved { notice } => self.notices.retain(|n| n.id != *notice),
-            EventBody::NoticeRead { notice, at } => {
+            NoticeEvent::NoticeRemoved { notice } => self.notices.retain(|n| n.id != *notice),
+            NoticeEvent::NoticeRead { notice, at } => {
                 if let Some(n) = self.notices.iter_mut().find(|n| n.id == *notice) {
                     n.read_at.get_or_insert(*at);
                 }
             }
-            EventBody::NoticeAcknowledged { notice, at, .. } => {
+            NoticeEvent::NoticeAcknowledged { notice, at, .. } => {
                 if let Some(n) = self.notices.iter_mut().find(|n| n.id == *notice) {
                     n.read_at.get_or_insert(*at);
                     n.acknowledged_at.get_or_insert(*at);
                 }
             }
-            EventBody::NoticeTypeSaved { kind } => {
+            NoticeEvent::NoticeTypeSaved { kind } => {
                 self.types.retain(|t| t.id != kind.id);
                 self.types.push(kind.clone());
                 self.types.sort_by_key(|t| t.id);
             }
-            EventBody::NoticeTypeRemoved { kind } => self.types.retain(|t| t.id != *kind),
+            NoticeEvent::NoticeTypeRemoved { kind } => self.types.retain(|t| t.id != *kind),
             _ => {}
         }
     }
@@ -365,9 +364,9 @@ pub struct NoticeReaders {
 }
 
 impl NoticeReaders {
-    pub fn apply(&mut self, body: &EventBody) {
+    pub fn apply(&mut self, body: &NoticeEvent) {
         match body {
-            EventBody::NoticeReadBy {
+            NoticeEvent::NoticeReadBy {
                 notice,
                 reader,
                 at,
@@ -381,7 +380,7 @@ impl NoticeReaders {
                     self.acknowledged.push((reader.clone(), *at));
                 }
             }
-            EventBody::NoticeSaved { notice } if notice.id == self.notice => {
+            NoticeEvent::NoticeSaved { notice } if notice.id == self.notice => {
                 if notice.revision != self.revision {
                     self.revision = notice.revision;
                     self.acknowledged.clear();
@@ -391,4 +390,39 @@ impl NoticeReaders {
             _ => {}
         }
     }
+}
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeEvent {
+    /// In a user scope: a notice as it now is, for its author, its reviewers while it waits,
+    /// and its recipients once released (their own read marks are not in it).
+    NoticeSaved { notice: crate::notices::Notice },
+    /// In a user scope: a notice is no longer for the user (withdrawn, or they left its
+    /// audience in a revision, or it left review).
+    NoticeRemoved { notice: crate::ids::NoticeId },
+    /// In a reader's user scope: they opened it (first time, `at`).
+    NoticeRead {
+        notice: crate::ids::NoticeId,
+        at: i64,
+    },
+    /// In a reader's user scope: they acknowledged its current revision.
+    NoticeAcknowledged {
+        notice: crate::ids::NoticeId,
+        at: i64,
+    },
+    /// In the author's user scope: `reader` read (or acknowledged) their notice.
+    NoticeReadBy {
+        notice: crate::ids::NoticeId,
+        reader: crate::model::UserRef,
+        at: i64,
+        #[serde(default, skip_serializing_if = "crate::wire::is_false")]
+        acknowledged: bool,
+    },
+    /// In the workspace scope: a notice type as it now is.
+    NoticeTypeSaved { kind: crate::notices::NoticeType },
+    /// In the workspace scope: a notice type was removed.
+    NoticeTypeRemoved { kind: crate::ids::NoticeTypeId },
 }

@@ -435,3 +435,17 @@ mod tests {
         assert!(s.validate().is_err());
     }
 }
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyEvent {
+    /// In a user scope: a notification from an office module (its "Notifications" list
+    /// entry is this event's number).
+    Notified { note: crate::notify::Note },
+    /// In a user scope: the user's notification settings changed.
+    NotificationSettingsChanged {
+        settings: crate::notify::NotificationSettings,
+    },
+}

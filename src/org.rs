@@ -657,3 +657,26 @@ mod tests {
         }
     }
 }
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgEvent {
+    /// In the workspace scope: a department as it now is (created, renamed or moved).
+    DepartmentSaved { department: crate::org::Department },
+    /// In the workspace scope: an empty department was removed.
+    DepartmentRemoved {
+        department: crate::ids::DepartmentId,
+    },
+    /// In the workspace scope: a role was created.
+    RoleSaved { role: crate::org::Role },
+    /// In the workspace scope: a role was removed (from everyone who had it).
+    RoleRemoved { role: crate::ids::RoleId },
+    /// In the workspace scope: an address book field was defined.
+    FieldDefined { field: crate::org::ProfileField },
+    /// In the workspace scope: a field was removed, with everyone's values of it.
+    FieldRemoved { field: crate::ids::FieldId },
+    /// In the workspace scope: a person as they now are (updated, deactivated, reactivated).
+    PersonSaved { person: crate::org::Person },
+}

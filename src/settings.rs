@@ -170,3 +170,18 @@ mod tests {
         assert!(!WorkspaceSettings::within(Some(0), 0, 1));
     }
 }
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingsEvent {
+    /// In the workspace scope: an admin changed the workspace settings.
+    WorkspaceSettingsChanged {
+        settings: crate::settings::WorkspaceSettings,
+    },
+    /// In a user scope: the user's settings changed (in another tab, say).
+    SettingsChanged {
+        settings: crate::settings::UserSettings,
+    },
+}

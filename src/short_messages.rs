@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{Seq, ShortMessageId};
 use crate::model::UserRef;
 use crate::org::AudienceMember;
-use crate::wire::EventBody;
 
 /// Command: send a short message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,31 +69,30 @@ pub struct ShortMessages {
 
 impl ShortMessages {
     /// Applies one of my user scope's events (others change nothing).
-    pub fn apply(&mut self, body: &EventBody) {
+    pub fn apply(&mut self, body: &ShortMessageEvent) {
         match body {
-            EventBody::ShortMessageReceived { message } => {
+            ShortMessageEvent::ShortMessageReceived { message } => {
                 self.received.retain(|m| m.id != message.id);
                 self.received.insert(0, message.clone());
                 self.received.truncate(SHORT_MESSAGES_LISTED);
             }
-            EventBody::ShortMessageSent { message } => {
+            ShortMessageEvent::ShortMessageSent { message } => {
                 self.sent.retain(|m| m.id != message.id);
                 self.sent.insert(0, message.clone());
                 self.sent.truncate(SHORT_MESSAGES_LISTED);
             }
-            EventBody::ShortMessageRead { id, at } => {
+            ShortMessageEvent::ShortMessageRead { id, at } => {
                 if let Some(m) = self.received.iter_mut().find(|m| m.id == *id) {
                     m.read_at.get_or_insert(*at);
                 }
             }
-            EventBody::ShortMessageReadBy { id, reader } => {
+            ShortMessageEvent::ShortMessageReadBy { id, reader } => {
                 if let Some(m) = self.sent.iter_mut().find(|m| m.id == *id) {
                     if !m.read_by.iter().any(|r| r.id == reader.id) {
                         m.read_by.push(reader.clone());
                     }
                 }
             }
-            _ => {}
         }
     }
 
@@ -102,4 +100,29 @@ impl ShortMessages {
     pub fn unread(&self) -> usize {
         self.received.iter().filter(|m| m.read_at.is_none()).count()
     }
+}
+
+/// What happens in this feature: its part of [`crate::EventBody`], the body of its
+/// events. Each variant is one kind, the one key of the body's JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortMessageEvent {
+    /// In a recipient's user scope: a short message for them.
+    ShortMessageReceived {
+        message: crate::short_messages::ShortMessage,
+    },
+    /// In the sender's user scope: a short message they sent.
+    ShortMessageSent {
+        message: crate::short_messages::SentShortMessage,
+    },
+    /// In a recipient's user scope: they read it (first time, `at`).
+    ShortMessageRead {
+        id: crate::ids::ShortMessageId,
+        at: i64,
+    },
+    /// In the sender's user scope: `reader` read their short message.
+    ShortMessageReadBy {
+        id: crate::ids::ShortMessageId,
+        reader: crate::model::UserRef,
+    },
 }

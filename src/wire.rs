@@ -7,7 +7,7 @@
 //! envelope says who caused it, when, and with which client id.
 
 use crate::chat::{
-    AddMembers, Channel, CreateChannel, DeleteMessage, EditMessage, MarkRead, Message, PinMessage,
+    AddMembers, Channel, CreateChannel, DeleteMessage, EditMessage, MarkRead, PinMessage,
     PostMessage, React, RemoveMember,
 };
 use crate::ids::{ChannelId, ClientMsgId, MessageId, Scope, Seq, UserId};
@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 /// Browser → server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ClientMsg {
+/// Generic over the command only for the browser, which sends each feature's command as a
+/// [`Tagged`] (same JSON).
+pub enum ClientMsg<C = Command> {
     /// Start (or resume) receiving a scope's events. With `after`, the server first replays every
     /// stored event with a larger sequence number, then streams live ones; without it, only live
     /// events from now on. Answered by `Subscribed` (or `Resync` when too far behind).
@@ -30,10 +32,7 @@ pub enum ClientMsg {
     Unsubscribe { scope: Scope },
     /// Run a command. Answered by `Ack` (also when `client_id` was used before: the retry is
     /// recognised and answered with the original output) or `Error` with the `client_id`.
-    Command {
-        client_id: ClientMsgId,
-        command: Command,
-    },
+    Command { client_id: ClientMsgId, command: C },
     /// "I am typing in this channel": ephemeral, never stored, relayed to the channel's other
     /// subscribers (on every node) as `typing`. Only for a scope this connection is subscribed
     /// to; a few per second at most (more are dropped).
@@ -43,86 +42,111 @@ pub enum ClientMsg {
 }
 
 /// Every write, of every feature. A feature defines its command structs in its own module and
-/// adds one variant here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Command {
-    PostMessage(PostMessage),
-    CreateChannel(CreateChannel),
-    AddMembers(AddMembers),
-    RemoveMember(RemoveMember),
-    EditMessage(EditMessage),
-    DeleteMessage(DeleteMessage),
-    React(React),
-    PinMessage(PinMessage),
-    MarkRead(MarkRead),
-    UpdateSettings(crate::settings::UpdateSettings),
-    SeeNotifications(crate::chat::SeeNotifications),
-    UpdateWorkspaceSettings(crate::settings::UpdateWorkspaceSettings),
-    CreateDepartment(crate::org::CreateDepartment),
-    RenameDepartment(crate::org::RenameDepartment),
-    MoveDepartment(crate::org::MoveDepartment),
-    RemoveDepartment(crate::org::RemoveDepartment),
-    CreateRole(crate::org::CreateRole),
-    RemoveRole(crate::org::RemoveRole),
-    UpdatePerson(crate::org::UpdatePerson),
-    SetPersonActive(crate::org::SetPersonActive),
-    ImportPeople(crate::org::ImportPeople),
-    CreateFolder(crate::files::CreateFolder),
-    SaveUpload(crate::files::SaveUpload),
-    RenameEntry(crate::files::RenameEntry),
-    MoveEntry(crate::files::MoveEntry),
-    DeleteEntry(crate::files::DeleteEntry),
-    RestoreEntry(crate::files::RestoreEntry),
-    EmptyRecycleBin(crate::files::EmptyRecycleBin),
-    ShareEntry(crate::files::ShareEntry),
-    Unshare(crate::files::Unshare),
-    CreateShareLink(crate::files::CreateShareLink),
-    DeleteShareLink(crate::files::DeleteShareLink),
-    SaveContact(crate::contacts::SaveContact),
-    RemoveContact(crate::contacts::RemoveContact),
-    CreateContactGroup(crate::contacts::CreateContactGroup),
-    RemoveContactGroup(crate::contacts::RemoveContactGroup),
-    ImportContacts(crate::contacts::ImportContacts),
-    DefineField(crate::org::DefineField),
-    RemoveField(crate::org::RemoveField),
-    SetMyFields(crate::org::SetMyFields),
-    SaveNotificationSettings(crate::notify::SaveNotificationSettings),
-    SendShortMessage(crate::short_messages::SendShortMessage),
-    ReadShortMessage(crate::short_messages::ReadShortMessage),
-    DefineNoticeType(crate::notices::DefineNoticeType),
-    RemoveNoticeType(crate::notices::RemoveNoticeType),
-    SaveNotice(crate::notices::SaveNotice),
-    PublishNotice(crate::notices::PublishNotice),
-    ReviewNotice(crate::notices::ReviewNotice),
-    WithdrawNotice(crate::notices::WithdrawNotice),
-    ReadNotice(crate::notices::ReadNotice),
-    AcknowledgeNotice(crate::notices::AcknowledgeNotice),
-    RemindNotice(crate::notices::RemindNotice),
-    ReleaseNotice(crate::notices::ReleaseNotice),
-    SaveNewsColumn(crate::news::SaveNewsColumn),
-    SaveStory(crate::news::SaveStory),
-    PublishStory(crate::news::PublishStory),
-    WithdrawStory(crate::news::WithdrawStory),
-    ReleaseStory(crate::news::ReleaseStory),
-    ViewStory(crate::news::ViewStory),
-    LikeStory(crate::news::LikeStory),
-    CommentOnStory(crate::news::CommentOnStory),
-    HideStoryComment(crate::news::HideStoryComment),
-    ShareStory(crate::news::ShareStory),
-    SaveForumSection(crate::forum::SaveForumSection),
-    StartTopic(crate::forum::StartTopic),
-    ReplyToTopic(crate::forum::ReplyToTopic),
-    AcceptAnswer(crate::forum::AcceptAnswer),
-    CastVote(crate::forum::CastVote),
-    ModerateTopic(crate::forum::ModerateTopic),
-    MuteInSection(crate::forum::MuteInSection),
-    SaveMail(crate::mail::SaveMail),
-    ReadMail(crate::mail::ReadMail),
-    RecallMail(crate::mail::RecallMail),
-    MoveMail(crate::mail::MoveMail),
-    DeleteMail(crate::mail::DeleteMail),
-    SaveMailFolder(crate::mail::SaveMailFolder),
+/// adds one line here: the variant, the struct, and its kind (the key of its JSON object).
+macro_rules! commands {
+    ($($variant:ident($command:ty) = $kind:literal,)*) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Command {
+            $(#[serde(rename = $kind)] $variant($command),)*
+        }
+
+        $(
+            impl CommandBody for $command {
+                const KIND: &'static str = $kind;
+            }
+
+            impl From<$command> for Command {
+                fn from(command: $command) -> Self {
+                    Command::$variant(command)
+                }
+            }
+        )*
+    };
+}
+
+/// One feature's command: sent on its own as `{"<KIND>": {…}}` (see [`Tagged::command`]), so
+/// the browser encodes only the commands of the screens it has loaded.
+pub trait CommandBody: Serialize + Into<Command> {
+    const KIND: &'static str;
+}
+
+commands! {
+    PostMessage(PostMessage) = "post_message",
+    CreateChannel(CreateChannel) = "create_channel",
+    AddMembers(AddMembers) = "add_members",
+    RemoveMember(RemoveMember) = "remove_member",
+    EditMessage(EditMessage) = "edit_message",
+    DeleteMessage(DeleteMessage) = "delete_message",
+    React(React) = "react",
+    PinMessage(PinMessage) = "pin_message",
+    MarkRead(MarkRead) = "mark_read",
+    UpdateSettings(crate::settings::UpdateSettings) = "update_settings",
+    SeeNotifications(crate::chat::SeeNotifications) = "see_notifications",
+    UpdateWorkspaceSettings(crate::settings::UpdateWorkspaceSettings) = "update_workspace_settings",
+    CreateDepartment(crate::org::CreateDepartment) = "create_department",
+    RenameDepartment(crate::org::RenameDepartment) = "rename_department",
+    MoveDepartment(crate::org::MoveDepartment) = "move_department",
+    RemoveDepartment(crate::org::RemoveDepartment) = "remove_department",
+    CreateRole(crate::org::CreateRole) = "create_role",
+    RemoveRole(crate::org::RemoveRole) = "remove_role",
+    UpdatePerson(crate::org::UpdatePerson) = "update_person",
+    SetPersonActive(crate::org::SetPersonActive) = "set_person_active",
+    ImportPeople(crate::org::ImportPeople) = "import_people",
+    CreateFolder(crate::files::CreateFolder) = "create_folder",
+    SaveUpload(crate::files::SaveUpload) = "save_upload",
+    RenameEntry(crate::files::RenameEntry) = "rename_entry",
+    MoveEntry(crate::files::MoveEntry) = "move_entry",
+    DeleteEntry(crate::files::DeleteEntry) = "delete_entry",
+    RestoreEntry(crate::files::RestoreEntry) = "restore_entry",
+    EmptyRecycleBin(crate::files::EmptyRecycleBin) = "empty_recycle_bin",
+    ShareEntry(crate::files::ShareEntry) = "share_entry",
+    Unshare(crate::files::Unshare) = "unshare",
+    CreateShareLink(crate::files::CreateShareLink) = "create_share_link",
+    DeleteShareLink(crate::files::DeleteShareLink) = "delete_share_link",
+    SaveContact(crate::contacts::SaveContact) = "save_contact",
+    RemoveContact(crate::contacts::RemoveContact) = "remove_contact",
+    CreateContactGroup(crate::contacts::CreateContactGroup) = "create_contact_group",
+    RemoveContactGroup(crate::contacts::RemoveContactGroup) = "remove_contact_group",
+    ImportContacts(crate::contacts::ImportContacts) = "import_contacts",
+    DefineField(crate::org::DefineField) = "define_field",
+    RemoveField(crate::org::RemoveField) = "remove_field",
+    SetMyFields(crate::org::SetMyFields) = "set_my_fields",
+    SaveNotificationSettings(crate::notify::SaveNotificationSettings) = "save_notification_settings",
+    SendShortMessage(crate::short_messages::SendShortMessage) = "send_short_message",
+    ReadShortMessage(crate::short_messages::ReadShortMessage) = "read_short_message",
+    DefineNoticeType(crate::notices::DefineNoticeType) = "define_notice_type",
+    RemoveNoticeType(crate::notices::RemoveNoticeType) = "remove_notice_type",
+    SaveNotice(crate::notices::SaveNotice) = "save_notice",
+    PublishNotice(crate::notices::PublishNotice) = "publish_notice",
+    ReviewNotice(crate::notices::ReviewNotice) = "review_notice",
+    WithdrawNotice(crate::notices::WithdrawNotice) = "withdraw_notice",
+    ReadNotice(crate::notices::ReadNotice) = "read_notice",
+    AcknowledgeNotice(crate::notices::AcknowledgeNotice) = "acknowledge_notice",
+    RemindNotice(crate::notices::RemindNotice) = "remind_notice",
+    ReleaseNotice(crate::notices::ReleaseNotice) = "release_notice",
+    SaveNewsColumn(crate::news::SaveNewsColumn) = "save_news_column",
+    SaveStory(crate::news::SaveStory) = "save_story",
+    PublishStory(crate::news::PublishStory) = "publish_story",
+    WithdrawStory(crate::news::WithdrawStory) = "withdraw_story",
+    ReleaseStory(crate::news::ReleaseStory) = "release_story",
+    ViewStory(crate::news::ViewStory) = "view_story",
+    LikeStory(crate::news::LikeStory) = "like_story",
+    CommentOnStory(crate::news::CommentOnStory) = "comment_on_story",
+    HideStoryComment(crate::news::HideStoryComment) = "hide_story_comment",
+    ShareStory(crate::news::ShareStory) = "share_story",
+    SaveForumSection(crate::forum::SaveForumSection) = "save_forum_section",
+    StartTopic(crate::forum::StartTopic) = "start_topic",
+    ReplyToTopic(crate::forum::ReplyToTopic) = "reply_to_topic",
+    AcceptAnswer(crate::forum::AcceptAnswer) = "accept_answer",
+    CastVote(crate::forum::CastVote) = "cast_vote",
+    ModerateTopic(crate::forum::ModerateTopic) = "moderate_topic",
+    MuteInSection(crate::forum::MuteInSection) = "mute_in_section",
+    SaveMail(crate::mail::SaveMail) = "save_mail",
+    ReadMail(crate::mail::ReadMail) = "read_mail",
+    RecallMail(crate::mail::RecallMail) = "recall_mail",
+    MoveMail(crate::mail::MoveMail) = "move_mail",
+    DeleteMail(crate::mail::DeleteMail) = "delete_mail",
+    SaveMailFolder(crate::mail::SaveMailFolder) = "save_mail_folder",
 }
 
 /// What a command produced, returned in its `Ack` (and by `/api/command`).
@@ -283,7 +307,9 @@ pub enum CommandOutput {
 /// Server → browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ServerMsg {
+/// Generic over event bodies and command outputs only for the browser, which reads them as
+/// [`Tagged`] and raw JSON and leaves the decoding to the feature they belong to.
+pub enum ServerMsg<B = EventBody, O = CommandOutput> {
     /// First frame on every connection.
     Welcome {
         protocol: u32,
@@ -293,7 +319,7 @@ pub enum ServerMsg {
     },
     /// A stored event of a subscribed scope. Sequence numbers per scope are gapless; a client
     /// drops any it has already applied.
-    Event(Event),
+    Event(Event<B>),
     /// The subscription is live; the replay (if any) is complete up to `head`.
     Subscribed { scope: Scope, head: Seq },
     /// The client is too far behind (or its position is unknown) for a replay: refetch the
@@ -307,7 +333,7 @@ pub enum ServerMsg {
     Ack {
         client_id: ClientMsgId,
         duplicate: bool,
-        output: CommandOutput,
+        output: O,
     },
     /// Who is online now, workspace-wide: the snapshot, sent on connect.
     Presence { online: Vec<UserRef> },
@@ -335,7 +361,7 @@ pub enum ServerMsg {
 
 /// A committed event of some scope, in its envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
+pub struct Event<B = EventBody> {
     pub scope: Scope,
     pub seq: Seq,
     /// Who caused it (`None`: the server itself, e.g. the default channel at first start).
@@ -348,371 +374,379 @@ pub struct Event {
     /// without looking inside the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientMsgId>,
-    pub body: EventBody,
+    pub body: B,
 }
 
-/// What happened. Every live feature adds its variants here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What happened: one feature's event. The JSON is the feature's own (an object with one key
+/// naming the kind), so the browser decodes only the features on its screen; see
+/// [`FeatureEvent`] and [`Tagged`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum EventBody {
-    /// In a channel scope.
-    MessagePosted {
-        message: Message,
-    },
-    /// In the workspace scope: a public channel was created.
-    ChannelCreated {
-        channel: Channel,
-    },
-    /// In a user scope: the user can now see this members-only channel (created with them in
-    /// it, or they were added).
-    ChannelAdded {
-        channel: Channel,
-    },
-    /// In a user scope: the user was removed from this channel.
-    ChannelRemoved {
-        channel: ChannelId,
-    },
-    /// In a channel scope: what a message's card shows now (the story it shares was withdrawn).
-    MessageCardChanged {
-        message: MessageId,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        card: Option<crate::chat::Card>,
-    },
-    /// In a channel scope: a message's new body.
-    MessageEdited {
-        message: MessageId,
-        body: String,
-        /// `body` rendered and sanitised, as in [`Message::html`].
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        html: String,
-        edited_at: i64,
-        /// The new body's mentions (see [`Message::mentions`]).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        mentions: Vec<UserId>,
-        #[serde(default, skip_serializing_if = "is_false")]
-        mentions_all: bool,
-    },
-    /// In a channel scope: a message was deleted.
-    MessageDeleted {
-        message: MessageId,
-    },
-    /// In a channel scope: `user` added (`on`) or took back a reaction.
-    ReactionChanged {
-        message: MessageId,
-        emoji: String,
-        user: UserId,
-        on: bool,
-    },
-    /// In a channel scope: pinned or unpinned.
-    MessagePinned {
-        message: MessageId,
-        pinned: bool,
-    },
-    /// In a user scope: a message the user has not read yet (in a channel they are a member
-    /// of, a thread they follow, or one that mentions them). `seq` is the message's place in
-    /// its channel's log.
-    MessageUnread {
-        channel: ChannelId,
-        message: MessageId,
-        seq: Seq,
-        #[serde(default, skip_serializing_if = "is_false")]
-        mention: bool,
-        /// Set when it goes in the user's "Notifications" list (a mention, a direct message,
-        /// a reply in a followed thread).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        notice: Option<crate::chat::Notice>,
-    },
-    /// In the workspace scope: an admin changed the workspace settings.
-    WorkspaceSettingsChanged {
-        settings: crate::settings::WorkspaceSettings,
-    },
-    /// In a user scope: notifications are seen up to `up_to`; `unseen` are left after it.
-    NotificationsSeen {
-        up_to: Seq,
-        unseen: u32,
-    },
-    /// In a user scope: the user read the channel up to `seq`; what is still unread after it
-    /// (absolute counts, so every tab shows the same).
-    ChannelRead {
-        channel: ChannelId,
-        seq: Seq,
-        unread: u32,
-        mentions: u32,
-    },
-    /// In a direct conversation's scope: `user` has read it up to `seq` (this event's own
-    /// number). Only from members who send read receipts.
-    MessagesSeen {
-        user: UserId,
-        seq: Seq,
-    },
-    /// In a user scope: the user's settings changed (in another tab, say).
-    SettingsChanged {
-        settings: crate::settings::UserSettings,
-    },
-    /// In a channel scope: who joined and who left.
-    MembersChanged {
-        channel: ChannelId,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        added: Vec<UserRef>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        removed: Vec<UserRef>,
-    },
-    /// In the workspace scope: a department as it now is (created, renamed or moved).
-    DepartmentSaved {
-        department: crate::org::Department,
-    },
-    /// In the workspace scope: an empty department was removed.
-    DepartmentRemoved {
-        department: crate::ids::DepartmentId,
-    },
-    /// In the workspace scope: a role was created.
-    RoleSaved {
-        role: crate::org::Role,
-    },
-    /// In the workspace scope: a role was removed (from everyone who had it).
-    RoleRemoved {
-        role: crate::ids::RoleId,
-    },
-    /// In the workspace scope: an address book field was defined.
-    FieldDefined {
-        field: crate::org::ProfileField,
-    },
-    /// In the workspace scope: a field was removed, with everyone's values of it.
-    FieldRemoved {
-        field: crate::ids::FieldId,
-    },
-    /// In the workspace scope: a person as they now are (updated, deactivated, reactivated).
-    PersonSaved {
-        person: crate::org::Person,
-    },
-    /// In the owner's user scope: a cabinet entry as it now is (made, renamed, moved, a new
-    /// version, deleted to or restored from the recycle bin), and the owner's usage after.
-    EntrySaved {
-        entry: crate::files::Entry,
-        usage: crate::files::Usage,
-    },
-    /// In the owner's user scope: entries deleted for good (the recycle bin emptied).
-    EntriesPurged {
-        entries: Vec<crate::files::EntryId>,
-        usage: crate::files::Usage,
-    },
-    /// In a user scope: something is shared with the user (or its name or their permission
-    /// changed): their "Shared with me" list shows it.
-    SharedWithYou {
-        item: crate::files::SharedItem,
-    },
-    /// In a user scope: it is no longer shared with the user (unshared, deleted, purged).
-    ShareWithdrawn {
-        entry: crate::files::EntryId,
-    },
-    /// In a user scope: one of the user's own contacts as it now is.
-    ContactSaved {
-        contact: crate::contacts::Contact,
-    },
-    /// In a user scope: a contact was deleted.
-    ContactRemoved {
-        contact: crate::ids::ContactId,
-    },
-    /// In a user scope: a contact group as it now is.
-    ContactGroupSaved {
-        group: crate::contacts::ContactGroup,
-    },
-    /// In a user scope: a contact group was deleted (its contacts are in no group now).
-    ContactGroupRemoved {
-        group: crate::ids::ContactGroupId,
-    },
-    /// In a shared entry's scope: who it is shared with changed; `revoked` lost access with it.
-    SharingChanged {
-        entry: crate::files::EntryId,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        revoked: Vec<UserId>,
-    },
-    /// In a user scope: a notification from an office module (its "Notifications" list
-    /// entry is this event's number).
-    Notified {
-        note: crate::notify::Note,
-    },
-    /// In a user scope: the user's notification settings changed.
-    NotificationSettingsChanged {
-        settings: crate::notify::NotificationSettings,
-    },
-    /// In a recipient's user scope: a short message for them.
-    ShortMessageReceived {
-        message: crate::short_messages::ShortMessage,
-    },
-    /// In the sender's user scope: a short message they sent.
-    ShortMessageSent {
-        message: crate::short_messages::SentShortMessage,
-    },
-    /// In a recipient's user scope: they read it (first time, `at`).
-    ShortMessageRead {
-        id: crate::ids::ShortMessageId,
-        at: i64,
-    },
-    /// In the sender's user scope: `reader` read their short message.
-    ShortMessageReadBy {
-        id: crate::ids::ShortMessageId,
-        reader: UserRef,
-    },
-    /// In a user scope: a notice as it now is, for its author, its reviewers while it waits,
-    /// and its recipients once released (their own read marks are not in it).
-    NoticeSaved {
-        notice: crate::notices::Notice,
-    },
-    /// In a user scope: a notice is no longer for the user (withdrawn, or they left its
-    /// audience in a revision, or it left review).
-    NoticeRemoved {
-        notice: crate::ids::NoticeId,
-    },
-    /// In a reader's user scope: they opened it (first time, `at`).
-    NoticeRead {
-        notice: crate::ids::NoticeId,
-        at: i64,
-    },
-    /// In a reader's user scope: they acknowledged its current revision.
-    NoticeAcknowledged {
-        notice: crate::ids::NoticeId,
-        at: i64,
-    },
-    /// In the author's user scope: `reader` read (or acknowledged) their notice.
-    NoticeReadBy {
-        notice: crate::ids::NoticeId,
-        reader: UserRef,
-        at: i64,
-        #[serde(default, skip_serializing_if = "is_false")]
-        acknowledged: bool,
-    },
-    /// In the workspace scope: a notice type as it now is.
-    NoticeTypeSaved {
-        kind: crate::notices::NoticeType,
-    },
-    /// In the workspace scope: a notice type was removed.
-    NoticeTypeRemoved {
-        kind: crate::ids::NoticeTypeId,
-    },
-    /// In the workspace scope: a news column as it now is.
-    NewsColumnSaved {
-        column: crate::news::NewsColumn,
-    },
-    /// In a column's scope: `revoked` may read it no longer (the column's audience changed).
-    NewsAccessChanged {
-        column: crate::ids::NewsColumnId,
-        revoked: Vec<UserId>,
-    },
-    /// A story as it now is: in its column's scope once published; in its editors' user
-    /// scopes in every state.
-    StorySaved {
-        story: crate::news::Story,
-    },
-    /// In a column's scope: a story left it (withdrawn, or moved to another column).
-    StoryRemoved {
-        story: crate::ids::StoryId,
-    },
-    /// In a column's scope: `by` liked a story (or took the like back); `likes` in all.
-    StoryLiked {
-        story: crate::ids::StoryId,
-        by: UserId,
-        liked: bool,
-        likes: u32,
-    },
-    /// In a column's scope: a comment, new or shown again; `comments` visible in all.
-    StoryCommented {
-        comment: crate::news::StoryComment,
-        comments: u32,
-    },
-    /// In a column's scope: a moderator hid a comment (or showed it again).
-    StoryCommentHidden {
-        story: crate::ids::StoryId,
-        comment: crate::ids::StoryCommentId,
-        hidden: bool,
-        comments: u32,
-    },
-    /// In the workspace scope: a forum section as it now is.
-    ForumSectionSaved {
-        section: crate::forum::ForumSection,
-    },
-    /// In a section's scope: `revoked` may read it no longer.
-    ForumAccessChanged {
-        section: crate::ids::ForumSectionId,
-        revoked: Vec<UserId>,
-    },
-    /// In a section's scope: a topic as it now is (vote counts and one's own choices left
-    /// out).
-    TopicSaved {
-        topic: crate::forum::Topic,
-    },
-    /// In the section a topic left: it moved to `to`.
-    TopicMoved {
-        topic: crate::ids::ForumTopicId,
-        to: crate::ids::ForumSectionId,
-    },
-    /// In a section's scope: a reply; `replies` on its topic in all.
-    ReplyPosted {
-        reply: crate::forum::Reply,
-        replies: u32,
-    },
-    /// In a section's scope: someone voted; `voters` in all (no counts, no choices).
-    VoteCast {
-        topic: crate::ids::ForumTopicId,
-        voters: u32,
-    },
-    /// In a holder's user scope: a mail as they have it (new, sent, or a draft saved).
-    MailSaved {
-        mail: crate::mail::Mail,
-    },
-    /// In a holder's user scope: the mail is no longer theirs (recalled, or deleted for good).
-    MailRemoved {
-        mail: crate::ids::MailId,
-    },
-    /// In a holder's user scope: their copy moved to another folder.
-    MailMoved {
-        mail: crate::ids::MailId,
-        folder: crate::mail::Folder,
-    },
-    /// In a recipient's user scope: they opened it (first time, `at`).
-    MailRead {
-        mail: crate::ids::MailId,
-        at: i64,
-    },
-    /// In the sender's user scope: a recipient read it, or it was recalled from them.
-    MailReceipt {
-        mail: crate::ids::MailId,
-        receipt: crate::mail::Receipt,
-    },
-    /// In the owner's user scope: one of their mail folders as it now is.
-    MailFolderSaved {
-        folder: crate::mail::MailFolder,
-    },
-    MailFolderRemoved {
-        folder: crate::ids::MailFolderId,
-    },
+    Chat(crate::chat::ChatEvent),
+    Settings(crate::settings::SettingsEvent),
+    Org(crate::org::OrgEvent),
+    Files(crate::files::FilesEvent),
+    Contacts(crate::contacts::ContactsEvent),
+    Notify(crate::notify::NotifyEvent),
+    ShortMessages(crate::short_messages::ShortMessageEvent),
+    Notices(crate::notices::NoticeEvent),
+    News(crate::news::NewsEvent),
+    Forum(crate::forum::ForumEvent),
+    Mail(crate::mail::MailEvent),
 }
 
-fn is_false(b: &bool) -> bool {
+pub(crate) fn is_false(b: &bool) -> bool {
     !*b
 }
 
 impl EventBody {
-    /// Users who lose read access to the event's scope with this event: their live
-    /// subscriptions to it end (on every node, since every node delivers what the database
-    /// holds).
     /// A user whose every session this event ends (a deactivated account): each node closes
     /// their sockets and forgets their cached sessions.
     pub fn ends_sessions_of(&self) -> Option<UserId> {
         match self {
-            EventBody::PersonSaved { person } if !person.active => Some(person.id),
+            EventBody::Org(crate::org::OrgEvent::PersonSaved { person }) if !person.active => {
+                Some(person.id)
+            }
             _ => None,
         }
     }
 
+    /// Users who lose read access to the event's scope with this event: their live
+    /// subscriptions to it end (on every node, since every node delivers what the database
+    /// holds).
     pub fn revoked_readers(&self) -> Vec<UserId> {
+        use crate::{chat::ChatEvent, files::FilesEvent, forum::ForumEvent, news::NewsEvent};
         match self {
-            EventBody::MembersChanged { removed, .. } => removed.iter().map(|u| u.id).collect(),
-            EventBody::SharingChanged { revoked, .. } => revoked.clone(),
-            EventBody::NewsAccessChanged { revoked, .. } => revoked.clone(),
-            EventBody::ForumAccessChanged { revoked, .. } => revoked.clone(),
+            EventBody::Chat(ChatEvent::MembersChanged { removed, .. }) => {
+                removed.iter().map(|u| u.id).collect()
+            }
+            EventBody::Files(FilesEvent::SharingChanged { revoked, .. })
+            | EventBody::News(NewsEvent::NewsAccessChanged { revoked, .. })
+            | EventBody::Forum(ForumEvent::ForumAccessChanged { revoked, .. }) => revoked.clone(),
             _ => Vec::new(),
         }
+    }
+
+    /// This body as the feature's own event, if it is one of `F`'s.
+    pub fn feature<F: FeatureEvent>(&self) -> Option<&F> {
+        F::of(self)
+    }
+}
+
+/// One feature's events ([`crate::chat::ChatEvent`], [`crate::mail::MailEvent`], …): a part of
+/// [`EventBody`] that decodes on its own. A screen decodes only its features' events (see
+/// [`Tagged::event`]), so the browser's first screen does not carry every module's decoders.
+pub trait FeatureEvent:
+    Serialize + for<'de> Deserialize<'de> + Into<EventBody> + Sized + 'static
+{
+    /// The kinds it has: the keys its bodies' JSON objects may have.
+    fn kinds() -> &'static [&'static str];
+    /// The body, if it is this feature's.
+    fn of(body: &EventBody) -> Option<&Self>;
+}
+
+/// Implements [`FeatureEvent`] for each feature's event enum and lists them in [`EventBody`]'s
+/// decoder (in this order: the busiest first).
+macro_rules! feature_events {
+    ($($variant:ident($feature:ty),)*) => {
+        $(
+            impl FeatureEvent for $feature {
+                fn kinds() -> &'static [&'static str] {
+                    static KINDS: std::sync::OnceLock<&'static [&'static str]> =
+                        std::sync::OnceLock::new();
+                    KINDS.get_or_init(variant_names::<$feature>)
+                }
+
+                fn of(body: &EventBody) -> Option<&Self> {
+                    match body {
+                        EventBody::$variant(event) => Some(event),
+                        _ => None,
+                    }
+                }
+            }
+
+            impl From<$feature> for EventBody {
+                fn from(event: $feature) -> Self {
+                    EventBody::$variant(event)
+                }
+            }
+        )*
+
+        /// Reads the kind (the object's one key), then only the feature that has it.
+        fn decode_body<'de, A: serde::de::MapAccess<'de>>(
+            kind: &str,
+            map: &mut A,
+        ) -> Result<EventBody, A::Error> {
+            $(
+                if <$feature>::kinds().contains(&kind) {
+                    return map.next_value_seed(OfKind::<$feature>::new(kind)).map(EventBody::$variant);
+                }
+            )*
+            Err(serde::de::Error::unknown_variant(kind, &[]))
+        }
+    };
+}
+
+feature_events! {
+    Chat(crate::chat::ChatEvent),
+    Notify(crate::notify::NotifyEvent),
+    Settings(crate::settings::SettingsEvent),
+    Org(crate::org::OrgEvent),
+    Files(crate::files::FilesEvent),
+    Contacts(crate::contacts::ContactsEvent),
+    ShortMessages(crate::short_messages::ShortMessageEvent),
+    Notices(crate::notices::NoticeEvent),
+    News(crate::news::NewsEvent),
+    Forum(crate::forum::ForumEvent),
+    Mail(crate::mail::MailEvent),
+}
+
+impl<'de> Deserialize<'de> for EventBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BodyVisitor;
+        impl<'de> serde::de::Visitor<'de> for BodyVisitor {
+            type Value = EventBody;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an event body: an object whose one key is its kind")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EventBody, A::Error> {
+                let Some(kind) = map.next_key::<String>()? else {
+                    return Err(serde::de::Error::invalid_length(0, &self));
+                };
+                let body = decode_body(&kind, &mut map)?;
+                if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(serde::de::Error::invalid_length(2, &self));
+                }
+                Ok(body)
+            }
+        }
+        deserializer.deserialize_map(BodyVisitor)
+    }
+}
+
+/// The names of an externally tagged enum's variants, as serde's derive lists them (it hands
+/// them to `deserialize_enum`; this deserializer keeps them and stops there).
+fn variant_names<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::value::Error;
+    struct Names<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Names<'_> {
+        type Error = Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(serde::de::Error::custom("not an enum"))
+        }
+
+        fn deserialize_enum<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            variants: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            *self.0 = variants;
+            Err(serde::de::Error::custom("names read"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map struct
+            identifier ignored_any
+        }
+    }
+    let mut names: &'static [&'static str] = &[];
+    let _ = T::deserialize(Names(&mut names));
+    names
+}
+
+/// Decodes one variant of an externally tagged enum whose kind was already read: the value
+/// deserializer given is the variant's content.
+struct OfKind<'k, T> {
+    kind: &'k str,
+    of: std::marker::PhantomData<T>,
+}
+
+impl<'k, T> OfKind<'k, T> {
+    fn new(kind: &'k str) -> Self {
+        OfKind {
+            kind,
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for OfKind<'_, T> {
+    type Value = T;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, content: D) -> Result<T, D::Error> {
+        T::deserialize(Variant {
+            kind: self.kind,
+            content,
+        })
+    }
+}
+
+/// An enum's variant: its kind, and a deserializer of its content.
+struct Variant<'k, D> {
+    kind: &'k str,
+    content: D,
+}
+
+impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for Variant<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        visitor.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+impl<'de, D: serde::Deserializer<'de>> serde::de::EnumAccess<'de> for Variant<'_, D> {
+    type Error = D::Error;
+    type Variant = Content<D>;
+
+    fn variant_seed<S: serde::de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Content<D>), D::Error> {
+        use serde::de::IntoDeserializer;
+        let kind = seed.deserialize(self.kind.into_deserializer())?;
+        Ok((kind, Content(self.content)))
+    }
+}
+
+struct Content<D>(D);
+
+impl<'de, D: serde::Deserializer<'de>> serde::de::VariantAccess<'de> for Content<D> {
+    type Error = D::Error;
+
+    fn unit_variant(self) -> Result<(), D::Error> {
+        <()>::deserialize(self.0)
+    }
+
+    fn newtype_variant_seed<S: serde::de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<S::Value, D::Error> {
+        seed.deserialize(self.0)
+    }
+
+    fn tuple_variant<V: serde::de::Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, visitor)
+    }
+
+    fn struct_variant<V: serde::de::Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct("", fields, visitor)
+    }
+}
+
+/// A command or an event body kept as its kind and its JSON, decoded later by the feature it
+/// belongs to. The browser's socket reads frames into these (`ServerMsg<Tagged, …>`), so the
+/// code that decodes a module's events is compiled into that module's lazily loaded chunk.
+/// Same JSON as the typed value: an object with one key, the kind.
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    kind: String,
+    json: Box<serde_json::value::RawValue>,
+}
+
+impl PartialEq for Tagged {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.json.get() == other.json.get()
+    }
+}
+
+impl Tagged {
+    /// A feature's command, ready to send (see [`ClientMsg::Command`]).
+    pub fn command<C: CommandBody>(command: &C) -> Result<Tagged, serde_json::Error> {
+        Ok(Tagged {
+            kind: C::KIND.to_owned(),
+            json: serde_json::value::to_raw_value(command)?,
+        })
+    }
+
+    /// Any typed value with this JSON shape (an event body, say), kept as text.
+    pub fn encode<T: Serialize>(value: &T) -> Result<Tagged, serde_json::Error> {
+        serde_json::from_str(&serde_json::to_string(value)?)
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The command, if it is a `C`.
+    pub fn command_as<C: CommandBody + for<'de> Deserialize<'de>>(&self) -> Option<C> {
+        if self.kind != C::KIND {
+            return None;
+        }
+        serde_json::from_str(self.json.get()).ok()
+    }
+
+    /// The event body, if it is one of feature `F`'s (`Err`: it is, but does not decode).
+    pub fn event<F: FeatureEvent>(&self) -> Result<Option<F>, serde_json::Error> {
+        if !F::kinds().contains(&self.kind.as_str()) {
+            return Ok(None);
+        }
+        let mut content = serde_json::Deserializer::from_str(self.json.get());
+        F::deserialize(Variant {
+            kind: &self.kind,
+            content: &mut content,
+        })
+        .map(Some)
+    }
+}
+
+impl Serialize for Tagged {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(&self.kind, &self.json)?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Tagged {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TaggedVisitor;
+        impl<'de> serde::de::Visitor<'de> for TaggedVisitor {
+            type Value = Tagged;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object whose one key is its kind")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Tagged, A::Error> {
+                let Some(kind) = map.next_key::<String>()? else {
+                    return Err(serde::de::Error::invalid_length(0, &self));
+                };
+                let json = map.next_value()?;
+                if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(serde::de::Error::invalid_length(2, &self));
+                }
+                Ok(Tagged { kind, json })
+            }
+        }
+        deserializer.deserialize_map(TaggedVisitor)
     }
 }
 
@@ -797,7 +831,7 @@ impl ServerMsg {
     }
 }
 
-impl ClientMsg {
+impl<C: Serialize> ClientMsg<C> {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -806,7 +840,7 @@ impl ClientMsg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::ChannelKind;
+    use crate::chat::{ChannelKind, Message};
 
     fn message() -> Message {
         Message {
@@ -829,14 +863,14 @@ mod tests {
         }
     }
 
-    fn event(scope: Scope, body: EventBody) -> Event {
+    fn event(scope: Scope, body: impl Into<EventBody>) -> Event {
         Event {
             scope,
             seq: Seq(3),
             actor: Some(UserId(2)),
             at: 1_764_000_000_000,
             client_id: Some(ClientMsgId("abcdefgh-1".into())),
-            body,
+            body: body.into(),
         }
     }
 
@@ -847,14 +881,14 @@ mod tests {
         let body: EventBody = decode_stored(old).unwrap();
         assert_eq!(
             body,
-            EventBody::ChannelCreated {
+            EventBody::from(crate::chat::ChatEvent::ChannelCreated {
                 channel: Channel {
                     id: ChannelId(2),
                     name: "random".into(),
                     kind: ChannelKind::Public,
                     created_at: 5
                 }
-            }
+            })
         );
     }
 
@@ -866,18 +900,18 @@ mod tests {
 
     #[test]
     fn every_client_message_round_trips() {
-        round_trip(ClientMsg::Subscribe {
+        round_trip(ClientMsg::<Command>::Subscribe {
             scope: Scope::Channel(ChannelId(1)),
             after: Some(Seq(4)),
         });
-        round_trip(ClientMsg::Subscribe {
+        round_trip(ClientMsg::<Command>::Subscribe {
             scope: Scope::Workspace,
             after: None,
         });
-        round_trip(ClientMsg::Unsubscribe {
+        round_trip(ClientMsg::<Command>::Unsubscribe {
             scope: Scope::Workspace,
         });
-        round_trip(ClientMsg::Command {
+        round_trip(ClientMsg::<Command>::Command {
             client_id: ClientMsgId("abcdefgh".into()),
             command: Command::PostMessage(PostMessage {
                 channel: ChannelId(2),
@@ -886,7 +920,7 @@ mod tests {
                 attachments: Vec::new(),
             }),
         });
-        round_trip(ClientMsg::Command {
+        round_trip(ClientMsg::<Command>::Command {
             client_id: ClientMsgId("abcdefgh".into()),
             command: Command::CreateChannel(CreateChannel {
                 name: "产品".into(),
@@ -894,10 +928,10 @@ mod tests {
                 members: vec![UserId(3)],
             }),
         });
-        round_trip(ClientMsg::Typing {
+        round_trip(ClientMsg::<Command>::Typing {
             scope: Scope::Channel(ChannelId(1)),
         });
-        round_trip(ClientMsg::Ping);
+        round_trip(ClientMsg::<Command>::Ping);
     }
 
     #[test]
@@ -907,18 +941,18 @@ mod tests {
             username: "admin".into(),
             is_admin: true,
         };
-        round_trip(ServerMsg::Welcome {
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Welcome {
             protocol: 1,
             user,
             max_frame_bytes: 16384,
         });
-        round_trip(ServerMsg::Event(event(
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Event(event(
             Scope::Channel(ChannelId(1)),
-            EventBody::MessagePosted { message: message() },
+            crate::chat::ChatEvent::MessagePosted { message: message() },
         )));
-        round_trip(ServerMsg::Event(event(
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Event(event(
             Scope::Workspace,
-            EventBody::ChannelCreated {
+            crate::chat::ChatEvent::ChannelCreated {
                 channel: Channel {
                     id: ChannelId(5),
                     name: "产品".into(),
@@ -927,9 +961,9 @@ mod tests {
                 },
             },
         )));
-        round_trip(ServerMsg::Event(event(
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Event(event(
             Scope::Channel(ChannelId(5)),
-            EventBody::MembersChanged {
+            crate::chat::ChatEvent::MembersChanged {
                 channel: ChannelId(5),
                 added: vec![],
                 removed: vec![UserRef {
@@ -938,19 +972,19 @@ mod tests {
                 }],
             },
         )));
-        round_trip(ServerMsg::Unsubscribed {
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Unsubscribed {
             scope: Scope::Channel(ChannelId(5)),
             reason: "removed".into(),
         });
-        round_trip(ServerMsg::Subscribed {
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Subscribed {
             scope: Scope::Workspace,
             head: Seq(7),
         });
-        round_trip(ServerMsg::Resync {
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Resync {
             scope: Scope::Workspace,
             head: Seq(7),
         });
-        round_trip(ServerMsg::Ack {
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Ack {
             client_id: ClientMsgId("abcdefgh".into()),
             duplicate: false,
             output: CommandOutput::MessagePosted {
@@ -959,27 +993,27 @@ mod tests {
                 seq: Seq(1),
             },
         });
-        round_trip(ServerMsg::Presence {
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Presence {
             online: vec![UserRef {
                 id: UserId(1),
                 username: "a".into(),
             }],
         });
-        round_trip(ServerMsg::PresenceChanged {
+        round_trip(ServerMsg::<EventBody, CommandOutput>::PresenceChanged {
             joined: vec![UserRef {
                 id: UserId(3),
                 username: "韩梅梅".into(),
             }],
             left: vec![UserId(4)],
         });
-        round_trip(ServerMsg::Typing {
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Typing {
             scope: Scope::Channel(ChannelId(1)),
             user: UserRef {
                 id: UserId(3),
                 username: "韩梅梅".into(),
             },
         });
-        round_trip(ServerMsg::Pong);
+        round_trip(ServerMsg::<EventBody, CommandOutput>::Pong);
         round_trip(ServerMsg::error(ErrorCode::BadFrame, "nope"));
     }
 
@@ -999,10 +1033,10 @@ mod tests {
             json,
             r#"{"command":{"client_id":"abcdefgh","command":{"post_message":{"channel":2,"body":"hi"}}}}"#
         );
-        assert_eq!(ClientMsg::Ping.to_json(), r#""ping""#);
-        let event = ServerMsg::Event(event(
+        assert_eq!(ClientMsg::<Command>::Ping.to_json(), r#""ping""#);
+        let event = ServerMsg::<EventBody, CommandOutput>::Event(event(
             Scope::Channel(ChannelId(1)),
-            EventBody::MessagePosted { message: message() },
+            crate::chat::ChatEvent::MessagePosted { message: message() },
         ));
         let value: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
         let event = &value["event"];
@@ -1020,9 +1054,9 @@ mod tests {
     /// written now read too; anything else is still an error.
     #[test]
     fn event_bodies_and_outputs_stored_by_protocol_2_still_decode() {
-        let body = EventBody::MessageDeleted {
+        let body = EventBody::from(crate::chat::ChatEvent::MessageDeleted {
             message: MessageId(7),
-        };
+        });
         let stored_v2 = r#"{"type":"message_deleted","message":7}"#;
         assert_eq!(decode_stored::<EventBody>(stored_v2).unwrap(), body);
         let stored_now = serde_json::to_string(&body).unwrap();
@@ -1055,5 +1089,171 @@ mod tests {
         // Protocol 2's framing is refused on the socket (an old tab reloads on `welcome`).
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"ping"}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>("not json").is_err());
+    }
+
+    /// One body of every feature, for the tests below.
+    fn one_of_each_feature() -> Vec<EventBody> {
+        use crate::ids::*;
+        vec![
+            crate::chat::ChatEvent::MessagePosted { message: message() }.into(),
+            crate::notify::NotifyEvent::NotificationSettingsChanged {
+                settings: Default::default(),
+            }
+            .into(),
+            crate::settings::SettingsEvent::SettingsChanged {
+                settings: Default::default(),
+            }
+            .into(),
+            crate::org::OrgEvent::RoleRemoved { role: RoleId(4) }.into(),
+            crate::files::FilesEvent::ShareWithdrawn {
+                entry: crate::files::EntryId(5),
+            }
+            .into(),
+            crate::contacts::ContactsEvent::ContactRemoved {
+                contact: ContactId(6),
+            }
+            .into(),
+            crate::short_messages::ShortMessageEvent::ShortMessageRead {
+                id: ShortMessageId(7),
+                at: 8,
+            }
+            .into(),
+            crate::notices::NoticeEvent::NoticeRemoved {
+                notice: NoticeId(9),
+            }
+            .into(),
+            crate::news::NewsEvent::StoryRemoved { story: StoryId(10) }.into(),
+            crate::forum::ForumEvent::VoteCast {
+                topic: ForumTopicId(11),
+                voters: 12,
+            }
+            .into(),
+            crate::mail::MailEvent::MailRead {
+                mail: MailId(13),
+                at: 14,
+            }
+            .into(),
+        ]
+    }
+
+    /// Every kind belongs to exactly one feature: the decoder routes by kind alone.
+    #[test]
+    fn every_kind_names_one_feature() {
+        let kinds = [
+            crate::chat::ChatEvent::kinds(),
+            crate::notify::NotifyEvent::kinds(),
+            crate::settings::SettingsEvent::kinds(),
+            crate::org::OrgEvent::kinds(),
+            crate::files::FilesEvent::kinds(),
+            crate::contacts::ContactsEvent::kinds(),
+            crate::short_messages::ShortMessageEvent::kinds(),
+            crate::notices::NoticeEvent::kinds(),
+            crate::news::NewsEvent::kinds(),
+            crate::forum::ForumEvent::kinds(),
+            crate::mail::MailEvent::kinds(),
+        ];
+        let all: Vec<&str> = kinds.iter().flat_map(|k| k.iter().copied()).collect();
+        let distinct: std::collections::HashSet<&str> = all.iter().copied().collect();
+        assert_eq!(all.len(), distinct.len(), "a kind in two features: {all:?}");
+        assert!(crate::chat::ChatEvent::kinds().contains(&"message_posted"));
+        assert!(crate::mail::MailEvent::kinds().contains(&"mail_folder_removed"));
+        assert_eq!(all.len(), 65);
+    }
+
+    /// The whole body decodes to the feature it came from; kept as [`Tagged`], it decodes as
+    /// that feature's event and as no other's.
+    #[test]
+    fn a_body_decodes_whole_or_by_its_feature_alone() {
+        for body in one_of_each_feature() {
+            let json = serde_json::to_string(&body).unwrap();
+            assert_eq!(
+                serde_json::from_str::<EventBody>(&json).unwrap(),
+                body,
+                "{json}"
+            );
+            assert_eq!(decode_stored::<EventBody>(&json).unwrap(), body, "{json}");
+            let tagged: Tagged = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&tagged).unwrap(), json);
+            assert_eq!(tagged, Tagged::encode(&body).unwrap());
+            let chat = tagged.event::<crate::chat::ChatEvent>().unwrap();
+            let mail = tagged.event::<crate::mail::MailEvent>().unwrap();
+            match &body {
+                EventBody::Chat(event) => {
+                    assert_eq!(chat.as_ref(), Some(event));
+                    assert_eq!(mail, None);
+                }
+                EventBody::Mail(event) => {
+                    assert_eq!(mail.as_ref(), Some(event));
+                    assert_eq!(chat, None);
+                }
+                _ => assert_eq!((chat, mail), (None, None), "{json}"),
+            }
+        }
+        let posted = Tagged::encode(&one_of_each_feature()[0]).unwrap();
+        assert_eq!(posted.kind(), "message_posted");
+        // A frame read through the browser's types keeps the body for later.
+        let frame = ServerMsg::<EventBody, CommandOutput>::Event(event(
+            Scope::Channel(ChannelId(1)),
+            one_of_each_feature().remove(0),
+        ))
+        .to_json();
+        let ServerMsg::<Tagged, Box<serde_json::value::RawValue>>::Event(read) =
+            serde_json::from_str(&frame).unwrap()
+        else {
+            panic!("not an event: {frame}");
+        };
+        assert_eq!(read.seq, Seq(3));
+        assert_eq!(read.body, posted);
+    }
+
+    #[test]
+    fn bodies_that_are_not_one_known_kind_are_errors() {
+        for bad in [
+            r#"{"launch_rockets":{"message":7}}"#,
+            r#"{}"#,
+            r#"{"message_deleted":{"message":7},"message_pinned":{"message":7,"pinned":true}}"#,
+            r#"{"message_deleted":{}}"#,
+            r#""message_deleted""#,
+        ] {
+            assert!(serde_json::from_str::<EventBody>(bad).is_err(), "{bad}");
+        }
+        let tagged: Tagged = serde_json::from_str(r#"{"message_deleted":{"id":7}}"#).unwrap();
+        assert!(tagged.event::<crate::chat::ChatEvent>().is_err());
+    }
+
+    /// A command sent on its own ([`Tagged::command`]) is the same frame as the whole
+    /// [`Command`], and reads back as what was sent.
+    #[test]
+    fn a_command_on_its_own_is_the_same_frame() {
+        let post = PostMessage {
+            channel: ChannelId(2),
+            body: "hi".into(),
+            thread: None,
+            attachments: Vec::new(),
+        };
+        let whole = ClientMsg::Command {
+            client_id: ClientMsgId("abcdefgh".into()),
+            command: Command::from(post.clone()),
+        };
+        let tagged = Tagged::command(&post).unwrap();
+        assert_eq!(tagged.command_as::<PostMessage>(), Some(post.clone()));
+        assert_eq!(tagged.command_as::<MarkRead>(), None);
+        let alone = ClientMsg::Command {
+            client_id: ClientMsgId("abcdefgh".into()),
+            command: tagged,
+        };
+        assert_eq!(alone.to_json(), whole.to_json());
+        assert_eq!(
+            serde_json::from_str::<ClientMsg>(&alone.to_json()).unwrap(),
+            whole
+        );
+        let mark = MarkRead {
+            channel: ChannelId(2),
+            seq: Seq(4),
+        };
+        assert_eq!(
+            serde_json::to_value(Tagged::command(&mark).unwrap()).unwrap(),
+            serde_json::to_value(Command::from(mark)).unwrap()
+        );
     }
 }

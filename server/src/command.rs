@@ -224,9 +224,9 @@ impl<'c> Ctx<'c> {
         &mut self,
         scope: Scope,
         seq: Seq,
-        body: EventBody,
+        body: impl Into<EventBody>,
     ) -> Result<(), CommandError> {
-        self.record(scope, seq, body, true).await
+        self.record(scope, seq, body.into(), true).await
     }
 
     /// Appends an event that does not say who caused it (a vote: who voted for what is nobody's
@@ -234,10 +234,10 @@ impl<'c> Ctx<'c> {
     pub async fn append_unsigned(
         &mut self,
         scope: Scope,
-        body: EventBody,
+        body: impl Into<EventBody>,
     ) -> Result<Seq, CommandError> {
         let seq = self.next_seq(scope).await?;
-        self.record(scope, seq, body, false).await?;
+        self.record(scope, seq, body.into(), false).await?;
         Ok(seq)
     }
 
@@ -271,7 +271,11 @@ impl<'c> Ctx<'c> {
     }
 
     /// Appends an event to a scope's log.
-    pub async fn append(&mut self, scope: Scope, body: EventBody) -> Result<Seq, CommandError> {
+    pub async fn append(
+        &mut self,
+        scope: Scope,
+        body: impl Into<EventBody>,
+    ) -> Result<Seq, CommandError> {
         let seq = self.next_seq(scope).await?;
         self.append_at(scope, seq, body).await?;
         Ok(seq)

@@ -53,7 +53,9 @@ async fn a_private_channel_is_announced_to_and_readable_by_its_members_only() {
     // Bob hears of it in his own scope (the envelope names the actor and client id).
     let added = bob.next_event().await;
     assert_eq!(added.scope, Scope::User(bob_id));
-    assert!(matches!(&added.body, EventBody::ChannelAdded { channel: c } if c.id == channel.id));
+    assert!(
+        matches!(&added.body, EventBody::Chat(xietong::chat::ChatEvent::ChannelAdded { channel: c }) if c.id == channel.id)
+    );
     assert_eq!(added.client_id, Some(id));
     let scope = Scope::Channel(channel.id);
     // Carol: not by socket, not by another user's scope, not by history, not by posting.
@@ -128,7 +130,10 @@ async fn a_removed_member_stops_receiving_at_once() {
         match bob.recv_skip_presence().await {
             ServerMsg::Event(e) => {
                 assert!(
-                    !matches!(&e.body, EventBody::MessagePosted { .. }),
+                    !matches!(
+                        &e.body,
+                        EventBody::Chat(xietong::chat::ChatEvent::MessagePosted { .. })
+                    ),
                     "bob got {e:?}"
                 );
             }

@@ -636,7 +636,9 @@ async fn a_node_killed_mid_traffic_loses_and_doubles_nothing() {
             Ok(Some(Ok(_))) => continue,
             _ => break, // the node is gone
         };
-        if let Ok(ServerMsg::Ack { client_id, .. }) = serde_json::from_str(text.as_str()) {
+        if let Ok(ServerMsg::Ack { client_id, .. }) =
+            serde_json::from_str::<ServerMsg>(text.as_str())
+        {
             unacked.retain(|(id, _)| *id != client_id);
             acked += 1;
             if acked == 30 {

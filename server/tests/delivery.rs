@@ -376,11 +376,13 @@ async fn email_goes_out_through_a_real_smtp_server() {
     let mut got_note = false;
     while !(got_message && got_note) {
         match bob_tab.next_event_in(Scope::User(bob_id)).await.body {
-            EventBody::ShortMessageReceived { message } => {
+            EventBody::ShortMessages(
+                xietong::short_messages::ShortMessageEvent::ShortMessageReceived { message },
+            ) => {
                 assert_eq!(message.text, text.trim());
                 got_message = true;
             }
-            EventBody::Notified { note } => {
+            EventBody::Notify(xietong::notify::NotifyEvent::Notified { note }) => {
                 assert_eq!(note.module, Module::ShortMessages);
                 assert_eq!(
                     note.from.as_ref().map(|f| f.username.as_str()),

@@ -106,7 +106,9 @@ async fn saved_entry(tab: &mut Client, command: Command) -> Entry {
                 panic!("refused: {message}")
             }
             xietong::ServerMsg::Event(event) if event.client_id.as_ref() == Some(&id) => {
-                if let EventBody::EntrySaved { entry, .. } = event.body {
+                if let EventBody::Files(xietong::files::FilesEvent::EntrySaved { entry, .. }) =
+                    event.body
+                {
                     saved = Some(entry);
                 }
             }
@@ -606,7 +608,11 @@ async fn versions_recycle_bin_and_no_way_in_for_others() {
                 acked = true;
             }
             xietong::ServerMsg::Event(event) => {
-                if let EventBody::EntriesPurged { entries, usage } = event.body {
+                if let EventBody::Files(xietong::files::FilesEvent::EntriesPurged {
+                    entries,
+                    usage,
+                }) = event.body
+                {
                     assert_eq!(entries, vec![EntryId(first.id.0)]);
                     assert_eq!(usage.used, 0);
                     purged = true;
@@ -735,7 +741,9 @@ async fn chat_attachments_are_readable_where_the_channel_is_and_nowhere_else() {
     .await
     .unwrap();
     let message = loop {
-        if let EventBody::MessagePosted { message } = bob_tab.next_event().await.body {
+        if let EventBody::Chat(xietong::chat::ChatEvent::MessagePosted { message }) =
+            bob_tab.next_event().await.body
+        {
             break message;
         }
     };
@@ -1010,7 +1018,7 @@ async fn a_shared_folder_is_readable_by_its_audience_only() {
     );
     // Carol's "Shared with me" gets it, live, without the owner's share list.
     let item = event_where(&mut carol_tab, Scope::User(carol_id), |body| match body {
-        EventBody::SharedWithYou { item } => Some(item.clone()),
+        EventBody::Files(xietong::files::FilesEvent::SharedWithYou { item }) => Some(item.clone()),
         _ => None,
     })
     .await;
@@ -1141,7 +1149,9 @@ async fn a_shared_folder_is_readable_by_its_audience_only() {
         &mut carol_tab,
         Scope::Shared(folder.id),
         |body| match body {
-            EventBody::EntrySaved { entry, .. } if entry.name == "预算.txt" => {
+            EventBody::Files(xietong::files::FilesEvent::EntrySaved { entry, .. })
+                if entry.name == "预算.txt" =>
+            {
                 Some(entry.clone())
             }
             _ => None,
@@ -1177,11 +1187,13 @@ async fn a_shared_folder_is_readable_by_its_audience_only() {
                 ended = true;
             }
             xietong::ServerMsg::Event(event) => match event.body {
-                EventBody::ShareWithdrawn { entry } => {
+                EventBody::Files(xietong::files::FilesEvent::ShareWithdrawn { entry }) => {
                     assert_eq!(entry, folder.id);
                     withdrawn = true;
                 }
-                EventBody::EntrySaved { .. } if event.scope == Scope::Shared(folder.id) => {
+                EventBody::Files(xietong::files::FilesEvent::EntrySaved { .. })
+                    if event.scope == Scope::Shared(folder.id) =>
+                {
                     assert!(!ended, "an event after the subscription ended");
                 }
                 _ => {}

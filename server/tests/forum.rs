@@ -127,7 +127,7 @@ async fn a_question_is_answered_a_vote_counted_and_a_section_moderated() {
         .await,
     );
     let seen = wait_event(&mut watch, scope, |e| match e {
-        EventBody::TopicSaved { topic } => Some(topic.clone()),
+        EventBody::Forum(xietong::forum::ForumEvent::TopicSaved { topic }) => Some(topic.clone()),
         _ => None,
     })
     .await;
@@ -149,7 +149,7 @@ async fn a_question_is_answered_a_vote_counted_and_a_section_moderated() {
     // Dave answers; Bob replies quoting him and mentioning him and Erin (who cannot read it).
     let answer = reply_id(run(&mut d, reply(question, "用 `make run`。", None)).await);
     let note = wait_event(&mut carol_watch, Scope::User(carol_id), |e| match e {
-        EventBody::Notified { note } => Some(note.clone()),
+        EventBody::Notify(xietong::notify::NotifyEvent::Notified { note }) => Some(note.clone()),
         _ => None,
     })
     .await;
@@ -164,7 +164,9 @@ async fn a_question_is_answered_a_vote_counted_and_a_section_moderated() {
         .await,
     );
     let posted = wait_event(&mut watch, scope, |e| match e {
-        EventBody::ReplyPosted { reply, replies } if reply.id == quoted => {
+        EventBody::Forum(xietong::forum::ForumEvent::ReplyPosted { reply, replies })
+            if reply.id == quoted =>
+        {
             Some((reply.clone(), *replies))
         }
         _ => None,
@@ -178,7 +180,7 @@ async fn a_question_is_answered_a_vote_counted_and_a_section_moderated() {
     );
     assert_eq!(posted.0.mentions, vec![dave_id]);
     let mention = wait_event(&mut dave_note, Scope::User(dave_id), |e| match e {
-        EventBody::Notified { note } => Some(note.clone()),
+        EventBody::Notify(xietong::notify::NotifyEvent::Notified { note }) => Some(note.clone()),
         _ => None,
     })
     .await;
@@ -209,7 +211,11 @@ async fn a_question_is_answered_a_vote_counted_and_a_section_moderated() {
     )
     .await;
     let solved = wait_event(&mut watch, scope, |e| match e {
-        EventBody::TopicSaved { topic } if topic.id == question => Some(topic.clone()),
+        EventBody::Forum(xietong::forum::ForumEvent::TopicSaved { topic })
+            if topic.id == question =>
+        {
+            Some(topic.clone())
+        }
         _ => None,
     })
     .await;
@@ -287,7 +293,11 @@ async fn a_question_is_answered_a_vote_counted_and_a_section_moderated() {
     )
     .await;
     let voters = wait_event(&mut watch, scope, |e| match e {
-        EventBody::VoteCast { topic, voters } if *topic == vote => Some(*voters),
+        EventBody::Forum(xietong::forum::ForumEvent::VoteCast { topic, voters })
+            if *topic == vote =>
+        {
+            Some(*voters)
+        }
         _ => None,
     })
     .await;
@@ -404,7 +414,11 @@ async fn a_question_is_answered_a_vote_counted_and_a_section_moderated() {
     );
     run(&mut a, moderate(Moderation::Move(general))).await;
     let to = wait_event(&mut watch, scope, |e| match e {
-        EventBody::TopicMoved { topic, to } if *topic == question => Some(*to),
+        EventBody::Forum(xietong::forum::ForumEvent::TopicMoved { topic, to })
+            if *topic == question =>
+        {
+            Some(*to)
+        }
         _ => None,
     })
     .await;

@@ -104,7 +104,10 @@ async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
     bob.subscribe(Scope::Channel(GENERAL), None).await;
     assert!(applied(&mut admin, delete.clone()).await.is_ok());
     let event = bob.next_event().await;
-    assert_eq!(event.body, EventBody::MessageDeleted { message: mine });
+    assert_eq!(
+        event.body,
+        EventBody::Chat(xietong::chat::ChatEvent::MessageDeleted { message: mine })
+    );
     // Deleting again changes nothing and says so (no second event); editing a deleted one fails.
     match applied(&mut alice, delete).await {
         Ok(CommandOutput::MessageChanged { seq: None, .. }) => {}
@@ -299,12 +302,12 @@ async fn mark_read(client: &mut Client, channel: xietong::ChannelId) -> Option<x
 async fn next_unread(client: &mut Client) -> (xietong::ChannelId, xietong::MessageId, bool) {
     let event = client.next_event().await;
     match event.body {
-        EventBody::MessageUnread {
+        EventBody::Chat(xietong::chat::ChatEvent::MessageUnread {
             channel,
             message,
             mention,
             ..
-        } => (channel, message, mention),
+        }) => (channel, message, mention),
         other => panic!("expected message_unread, got {other:?}"),
     }
 }
@@ -343,12 +346,12 @@ async fn an_edit_that_drops_a_mention_lowers_the_mention_count() {
     // Bob's open tabs hear it in his own scope.
     loop {
         match bob.next_event().await.body {
-            EventBody::ChannelRead {
+            EventBody::Chat(xietong::chat::ChatEvent::ChannelRead {
                 channel: GENERAL,
                 unread: 1,
                 mentions: 0,
                 ..
-            } => break,
+            }) => break,
             _ => continue,
         }
     }
@@ -426,9 +429,9 @@ async fn here_mentions_the_members_online_and_channel_mentions_every_member() {
         .unwrap();
     let unread_for_bob = loop {
         match bob.next_event().await.body {
-            EventBody::MessageUnread {
+            EventBody::Chat(xietong::chat::ChatEvent::MessageUnread {
                 message, mention, ..
-            } if message == here => break mention,
+            }) if message == here => break mention,
             _ => continue,
         }
     };
@@ -512,7 +515,7 @@ async fn unread_counts_and_mentions_live_in_each_readers_own_scope() {
     assert!(mark_read(&mut bob, GENERAL).await.is_some());
     assert!(matches!(
         bob_tab.next_event().await.body,
-        EventBody::ChannelRead { unread: 0, .. }
+        EventBody::Chat(xietong::chat::ChatEvent::ChannelRead { unread: 0, .. })
     ));
     let hi = post(&mut alice, GENERAL, "hi all", None).await.unwrap();
     assert_eq!(next_unread(&mut bob_tab).await, (GENERAL, hi, false));
@@ -542,7 +545,7 @@ async fn unread_counts_and_mentions_live_in_each_readers_own_scope() {
     let dm = create(&mut alice, String::new(), ChannelKind::Direct, vec![bob_id]).await;
     assert!(matches!(
         bob_tab.next_event().await.body,
-        EventBody::ChannelAdded { .. }
+        EventBody::Chat(xietong::chat::ChatEvent::ChannelAdded { .. })
     ));
     let dm_message = post(&mut alice, dm.id, "在吗", None).await.unwrap();
     assert_eq!(next_unread(&mut bob_tab).await, (dm.id, dm_message, false));
@@ -551,12 +554,12 @@ async fn unread_counts_and_mentions_live_in_each_readers_own_scope() {
     // Reading general in one tab clears it in the other, with what is left after it.
     mark_read(&mut bob, GENERAL).await.unwrap();
     match bob_tab.next_event().await.body {
-        EventBody::ChannelRead {
+        EventBody::Chat(xietong::chat::ChatEvent::ChannelRead {
             channel,
             unread,
             mentions,
             ..
-        } => assert_eq!((channel, unread, mentions), (GENERAL, 0, 0)),
+        }) => assert_eq!((channel, unread, mentions), (GENERAL, 0, 0)),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
@@ -629,7 +632,7 @@ async fn read_receipts_in_direct_messages_follow_the_readers_setting() {
     mark_read(&mut bob, dm.id).await.unwrap();
     let seen = alice_tab.next_event_in(scope).await;
     match seen.body {
-        EventBody::MessagesSeen { user, seq } => {
+        EventBody::Chat(xietong::chat::ChatEvent::MessagesSeen { user, seq }) => {
             assert_eq!((user, seq), (bob_id, seen.seq));
         }
         other => panic!("{other:?}"),
@@ -862,13 +865,13 @@ async fn notifications_list_mentions_direct_messages_and_replies_and_clear_when_
     ));
     loop {
         match bob_tab.next_event().await.body {
-            EventBody::NotificationsSeen { unseen, .. } => {
+            EventBody::Chat(xietong::chat::ChatEvent::NotificationsSeen { unseen, .. }) => {
                 assert_eq!(unseen, 0);
                 break;
             }
-            EventBody::MessageUnread { .. }
-            | EventBody::ChannelAdded { .. }
-            | EventBody::ChannelRead { .. } => {}
+            EventBody::Chat(xietong::chat::ChatEvent::MessageUnread { .. })
+            | EventBody::Chat(xietong::chat::ChatEvent::ChannelAdded { .. })
+            | EventBody::Chat(xietong::chat::ChatEvent::ChannelRead { .. }) => {}
             other => panic!("{other:?}"),
         }
     }
@@ -965,12 +968,12 @@ async fn a_deleted_message_no_longer_counts_as_unread() {
     .await
     .unwrap();
     match bob_tab.next_event().await.body {
-        EventBody::ChannelRead {
+        EventBody::Chat(xietong::chat::ChatEvent::ChannelRead {
             channel,
             seq,
             unread,
             mentions,
-        } => assert_eq!(
+        }) => assert_eq!(
             (channel, seq.0, unread, mentions),
             (GENERAL, last_read, 1, 0)
         ),

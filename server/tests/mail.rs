@@ -136,7 +136,7 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
 
     // Bob has it in his Inbox at once; Bcc is nobody's business but the sender's.
     let bobs = wait_event(&mut bob_watch, Scope::User(bob_id), |e| match e {
-        EventBody::MailSaved { mail } => Some(mail.clone()),
+        EventBody::Mail(xietong::mail::MailEvent::MailSaved { mail }) => Some(mail.clone()),
         _ => None,
     })
     .await;
@@ -174,7 +174,7 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
         404
     );
     let erins = wait_event(&mut erin_watch, Scope::User(erin_id), |e| match e {
-        EventBody::MailSaved { mail } => Some(mail.clone()),
+        EventBody::Mail(xietong::mail::MailEvent::MailSaved { mail }) => Some(mail.clone()),
         _ => None,
     })
     .await;
@@ -204,7 +204,9 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     // Bob reads it: Alice sees his receipt live.
     run(&mut b, Command::ReadMail(ReadMail { mail: id })).await;
     let receipt = wait_event(&mut alice_watch, Scope::User(alice_id), |e| match e {
-        EventBody::MailReceipt { mail, receipt } if *mail == id => Some(receipt.clone()),
+        EventBody::Mail(xietong::mail::MailEvent::MailReceipt { mail, receipt }) if *mail == id => {
+            Some(receipt.clone())
+        }
         _ => None,
     })
     .await;
@@ -225,7 +227,7 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     };
     assert_eq!(recalled, 3);
     wait_event(&mut erin_watch, Scope::User(erin_id), |e| match e {
-        EventBody::MailRemoved { mail } if *mail == id => Some(()),
+        EventBody::Mail(xietong::mail::MailEvent::MailRemoved { mail }) if *mail == id => Some(()),
         _ => None,
     })
     .await;
@@ -237,13 +239,11 @@ async fn a_mail_goes_to_a_department_is_read_recalled_replied_to_and_forwarded()
     let (events, _) = replay
         .subscribe(Scope::User(erin_id), Some(xietong::Seq::ZERO))
         .await;
-    assert!(events
-        .iter()
-        .any(|e| matches!(e.body, EventBody::MailRemoved { mail } if mail == id)));
+    assert!(events.iter().any(|e| matches!(e.body, EventBody::Mail(xietong::mail::MailEvent::MailRemoved { mail }) if mail == id)));
     assert!(
         !events.iter().any(|e| match &e.body {
-            EventBody::MailSaved { mail } => mail.id == id,
-            EventBody::Notified { note } => note.item == id.0,
+            EventBody::Mail(xietong::mail::MailEvent::MailSaved { mail }) => mail.id == id,
+            EventBody::Notify(xietong::notify::NotifyEvent::Notified { note }) => note.item == id.0,
             _ => false,
         }),
         "{events:?}"

@@ -184,7 +184,7 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
     let (_, status) = story_of(run(&mut b, Command::PublishStory(PublishStory { story })).await);
     assert_eq!(status, StoryStatus::Published);
     let seen = wait_event(&mut watch, Scope::News(industry), |e| match e {
-        EventBody::StorySaved { story } => Some(story.clone()),
+        EventBody::News(xietong::news::NewsEvent::StorySaved { story }) => Some(story.clone()),
         _ => None,
     })
     .await;
@@ -209,12 +209,12 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
     run(&mut b, Command::ViewStory(ViewStory { story })).await;
     run(&mut c, Command::LikeStory(LikeStory { story, like: true })).await;
     let likes = wait_event(&mut watch, Scope::News(industry), |e| match e {
-        EventBody::StoryLiked {
+        EventBody::News(xietong::news::NewsEvent::StoryLiked {
             likes,
             by,
             liked: true,
             ..
-        } if *by == carol_id => Some(*likes),
+        }) if *by == carol_id => Some(*likes),
         _ => None,
     })
     .await;
@@ -241,14 +241,16 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
         panic!("no comment")
     };
     let (said, count) = wait_event(&mut watch, Scope::News(industry), |e| match e {
-        EventBody::StoryCommented { comment, comments } => Some((comment.clone(), *comments)),
+        EventBody::News(xietong::news::NewsEvent::StoryCommented { comment, comments }) => {
+            Some((comment.clone(), *comments))
+        }
         _ => None,
     })
     .await;
     assert_eq!((said.id, count), (comment, 1));
     assert!(!said.html.contains("<img"), "{}", said.html);
     let note = wait_event(&mut b, Scope::User(bob_id), |e| match e {
-        EventBody::Notified { note } => Some(note.clone()),
+        EventBody::Notify(xietong::notify::NotifyEvent::Notified { note }) => Some(note.clone()),
         _ => None,
     })
     .await;
@@ -286,11 +288,11 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
     )
     .await;
     let count = wait_event(&mut watch, Scope::News(industry), |e| match e {
-        EventBody::StoryCommentHidden {
+        EventBody::News(xietong::news::NewsEvent::StoryCommentHidden {
             comment: hidden,
             comments,
             ..
-        } if *hidden == comment => Some(*comments),
+        }) if *hidden == comment => Some(*comments),
         _ => None,
     })
     .await;
@@ -326,7 +328,9 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
     watch.subscribe(Scope::Channel(GENERAL), None).await;
     run(&mut c, Command::ShareStory(share)).await;
     let posted = wait_event(&mut watch, Scope::Channel(GENERAL), |e| match e {
-        EventBody::MessagePosted { message } => Some(message.clone()),
+        EventBody::Chat(xietong::chat::ChatEvent::MessagePosted { message }) => {
+            Some(message.clone())
+        }
         _ => None,
     })
     .await;
@@ -376,7 +380,9 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
         .any(|s| s.id == later));
     let started = Instant::now();
     let released = wait_event(&mut watch, Scope::News(industry), |e| match e {
-        EventBody::StorySaved { story } if story.id == later => Some(story.clone()),
+        EventBody::News(xietong::news::NewsEvent::StorySaved { story }) if story.id == later => {
+            Some(story.clone())
+        }
         _ => None,
     })
     .await;
@@ -392,7 +398,9 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
     // Its card in the conversation says so, live and in the history fetched after: no title,
     // summary or cover left.
     let gone = wait_event(&mut watch, Scope::Channel(GENERAL), |e| match e {
-        EventBody::MessageCardChanged { message, card } if *message == posted.id => {
+        EventBody::Chat(xietong::chat::ChatEvent::MessageCardChanged { message, card })
+            if *message == posted.id =>
+        {
             Some(card.clone())
         }
         _ => None,
@@ -413,7 +421,11 @@ async fn a_story_is_published_read_liked_commented_moderated_shared_and_withdraw
     let shown = history.messages.iter().find(|m| m.id == posted.id).unwrap();
     assert_eq!(shown.card, Some(Card::Story(gone)));
     wait_event(&mut watch, Scope::News(industry), |e| match e {
-        EventBody::StoryRemoved { story: gone } if *gone == story => Some(()),
+        EventBody::News(xietong::news::NewsEvent::StoryRemoved { story: gone })
+            if *gone == story =>
+        {
+            Some(())
+        }
         _ => None,
     })
     .await;

@@ -106,7 +106,9 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     assert_eq!(status, NoticeStatus::Published);
     // Bob has it at once, and a notification that names it.
     let published = wait_event(&mut b, Scope::User(bob_id), |e| match e {
-        EventBody::NoticeSaved { notice } => Some(notice.clone()),
+        EventBody::Notices(xietong::notices::NoticeEvent::NoticeSaved { notice }) => {
+            Some(notice.clone())
+        }
         _ => None,
     })
     .await;
@@ -124,7 +126,7 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
         whole.html
     );
     let note = wait_event(&mut b, Scope::User(bob_id), |e| match e {
-        EventBody::Notified { note } => Some(note.clone()),
+        EventBody::Notify(xietong::notify::NotifyEvent::Notified { note }) => Some(note.clone()),
         _ => None,
     })
     .await;
@@ -152,11 +154,11 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     // Bob opens it: the author's scope says so.
     run(&mut b, Command::ReadNotice(ReadNotice { notice: id })).await;
     let (reader, acked) = wait_event(&mut a, Scope::User(alice_id), |e| match e {
-        EventBody::NoticeReadBy {
+        EventBody::Notices(xietong::notices::NoticeEvent::NoticeReadBy {
             reader,
             acknowledged,
             ..
-        } => Some((reader.username.clone(), *acknowledged)),
+        }) => Some((reader.username.clone(), *acknowledged)),
         _ => None,
     })
     .await;
@@ -214,7 +216,11 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     )
     .await;
     let revised = wait_event(&mut b, Scope::User(bob_id), |e| match e {
-        EventBody::NoticeSaved { notice } if notice.revision == 2 => Some(notice.clone()),
+        EventBody::Notices(xietong::notices::NoticeEvent::NoticeSaved { notice })
+            if notice.revision == 2 =>
+        {
+            Some(notice.clone())
+        }
         _ => None,
     })
     .await;
@@ -266,7 +272,9 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     )
     .await;
     let gone = wait_event(&mut c, Scope::User(carol_id), |e| match e {
-        EventBody::NoticeRemoved { notice } => Some(*notice),
+        EventBody::Notices(xietong::notices::NoticeEvent::NoticeRemoved { notice }) => {
+            Some(*notice)
+        }
         _ => None,
     })
     .await;
@@ -286,13 +294,12 @@ async fn a_notice_is_read_acknowledged_revised_reminded_and_withdrawn() {
     let (events, _) = replay
         .subscribe(Scope::User(carol_id), Some(xietong::Seq::ZERO))
         .await;
-    assert!(events
-        .iter()
-        .any(|e| matches!(e.body, EventBody::NoticeRemoved { notice } if notice == id)));
+    assert!(events.iter().any(|e| matches!(e.body, EventBody::Notices(xietong::notices::NoticeEvent::NoticeRemoved { notice }) if notice == id)));
     assert!(
         !events.iter().any(|e| match &e.body {
-            EventBody::NoticeSaved { notice } => notice.id == id,
-            EventBody::Notified { note } => note.item == id.0,
+            EventBody::Notices(xietong::notices::NoticeEvent::NoticeSaved { notice }) =>
+                notice.id == id,
+            EventBody::Notify(xietong::notify::NotifyEvent::Notified { note }) => note.item == id.0,
             _ => false,
         }),
         "{events:?}"
@@ -532,7 +539,9 @@ async fn a_notice_valid_from_later_is_released_then() {
     assert_eq!(status, NoticeStatus::Scheduled);
     assert!(board(&server, &bob).await.notices.is_empty());
     let released = wait_event(&mut b, Scope::User(bob_id), |e| match e {
-        EventBody::NoticeSaved { notice } => Some(notice.clone()),
+        EventBody::Notices(xietong::notices::NoticeEvent::NoticeSaved { notice }) => {
+            Some(notice.clone())
+        }
         _ => None,
     })
     .await;

@@ -148,8 +148,10 @@ async fn an_import_is_previewed_then_applied_whole_or_not_at_all() {
     while announced.len() < 6 {
         let event = watcher.next_event_in(Scope::Workspace).await;
         announced.push(match event.body {
-            EventBody::DepartmentSaved { department } => department.name,
-            EventBody::PersonSaved { person } => person.username,
+            EventBody::Org(xietong::org::OrgEvent::DepartmentSaved { department }) => {
+                department.name
+            }
+            EventBody::Org(xietong::org::OrgEvent::PersonSaved { person }) => person.username,
             other => panic!("unexpected {other:?}"),
         });
     }
@@ -286,7 +288,9 @@ async fn personal_contacts_are_their_owners_alone() {
     assert_eq!(contacts.len(), 2);
     // Live in Alice's own scope.
     let event = tab.next_event_in(Scope::User(me)).await;
-    let EventBody::ContactSaved { contact } = event.body else {
+    let EventBody::Contacts(xietong::contacts::ContactsEvent::ContactSaved { contact }) =
+        event.body
+    else {
         panic!("{event:?}")
     };
     assert_eq!(contact.fields.name, "王经理");
@@ -451,7 +455,7 @@ async fn address_book_fields_are_the_admins_and_hidden_values_stay_home() {
     bob_tab.answer(&id).await.unwrap();
     let event = loop {
         let event = admin_tab.next_event_in(Scope::Workspace).await;
-        if let EventBody::PersonSaved { person } = &event.body {
+        if let EventBody::Org(xietong::org::OrgEvent::PersonSaved { person }) = &event.body {
             if person.id == bob_id {
                 break person.clone();
             }

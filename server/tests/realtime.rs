@@ -27,7 +27,8 @@ async fn a_message_reaches_every_member_with_the_channel_open() {
         let event = client.next_event().await;
         assert_eq!(event.scope, GENERAL_SCOPE);
         assert_eq!(event.seq, Seq(1));
-        let EventBody::MessagePosted { message } = &event.body else {
+        let EventBody::Chat(xietong::chat::ChatEvent::MessagePosted { message }) = &event.body
+        else {
             panic!("{event:?}")
         };
         assert_eq!(message.body, "大家好 hello");

@@ -203,7 +203,9 @@ async fn a_cross_site_form_post_is_refused() {
     let names: Vec<String> = events
         .iter()
         .filter_map(|e| match &e.body {
-            xietong::EventBody::ChannelCreated { channel } => Some(channel.name.clone()),
+            xietong::EventBody::Chat(xietong::chat::ChatEvent::ChannelCreated { channel }) => {
+                Some(channel.name.clone())
+            }
             _ => None,
         })
         .collect();

@@ -177,9 +177,7 @@ fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
         })();
         match checked {
             Ok(settings) => {
-                live.send_command(xietong::Command::UpdateWorkspaceSettings(
-                    UpdateWorkspaceSettings { settings },
-                ));
+                live.send_command(UpdateWorkspaceSettings { settings });
                 on_close.run(());
             }
             Err(e) => error.set(Some(e)),

@@ -2,7 +2,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use xietong::chat::{MarkRead, PostMessage};
-use xietong::{ChannelId, Command, MessageId, Scope, Seq};
+use xietong::{ChannelId, MessageId, Scope, Seq};
 
 use super::channel_history;
 use super::message::{thread_panel, MessageItem};
@@ -117,7 +117,11 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
         live.pending
             .get()
             .into_iter()
-            .filter(|p| matches!(&p.command, Command::PostMessage(m) if m.channel == channel_id && m.thread.is_none()))
+            .filter(|p| {
+                p.command
+                    .command_as::<PostMessage>()
+                    .is_some_and(|m| m.channel == channel_id && m.thread.is_none())
+            })
             .collect::<Vec<_>>()
     };
 
@@ -302,7 +306,7 @@ fn mark_read_while_shown(view: RwSignal<ChannelView>) {
         let newer = sent.get_value().is_none_or(|s| s < head);
         if (opening || unread.unread > 0) && newer {
             sent.set_value(Some(head));
-            live.send_command(Command::MarkRead(MarkRead { channel, seq: head }));
+            live.send_command(MarkRead { channel, seq: head });
         }
     });
 }
@@ -312,10 +316,11 @@ pub(super) fn PendingItem(post: PendingCommand) -> impl IntoView {
     let live = expect_context::<Live>();
     let client_id = post.client_id.clone();
     let failed = post.error.clone();
-    let body = match &post.command {
-        Command::PostMessage(m) => m.body.clone(),
-        _ => String::new(),
-    };
+    let body = post
+        .command
+        .command_as::<PostMessage>()
+        .map(|m| m.body)
+        .unwrap_or_default();
     let sending = failed.is_none();
     let t = crate::i18n::t();
     view! {
@@ -414,12 +419,12 @@ pub(super) fn Composer(
         };
         match checked {
             Ok(body) => {
-                live.send_command(Command::PostMessage(PostMessage {
+                live.send_command(PostMessage {
                     channel,
                     body: body.to_owned(),
                     thread,
                     attachments: uploads.take_ready(),
-                }));
+                });
                 text.set(String::new());
                 typing_sent.set_value(0.0);
                 if let Some(el) = input.get_untracked() {

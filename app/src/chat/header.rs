@@ -41,10 +41,10 @@ pub fn ChannelHeader(channel: Channel, view: RwSignal<ChannelView>) -> impl Into
     let navigate = leptos_router::hooks::use_navigate();
     let leave = move || {
         if let Some(me) = live.me.get_untracked() {
-            live.send_command(Command::RemoveMember(RemoveMember {
+            live.send_command(RemoveMember {
                 channel: id,
                 user: me.id,
-            }));
+            });
             navigate("/", Default::default());
         }
     };

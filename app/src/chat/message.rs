@@ -3,9 +3,10 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use xietong::chat::PostMessage;
 use xietong::chat::{DeleteMessage, EditMessage, PinMessage, React, Reaction, QUICK_REACTIONS};
 use xietong::settings::WorkspaceSettings;
-use xietong::{Command, Message, MessageId, Scope, UserId};
+use xietong::{Message, MessageId, Scope, UserId};
 
 use super::channel::{Composer, PendingItem};
 use super::state::ThreadView;
@@ -133,7 +134,7 @@ pub fn MessageItem(
                         <button type="button" aria-expanded=move || picking.get().to_string()
                             on:click=move |_| picking.update(|p| *p = !*p)>{t.add_reaction}</button>
                         <button type="button" on:click=move |_| {
-                            live.send_command(Command::PinMessage(PinMessage { message: id, pinned: !pinned }));
+                            live.send_command(PinMessage { message: id, pinned: !pinned });
                         }>{if pinned { t.unpin } else { t.pin }}</button>
                         {may_edit.then(|| view! {
                             <button type="button" on:click=move |_| editing.set(true)>{t.edit}</button>
@@ -148,7 +149,7 @@ pub fn MessageItem(
                         {QUICK_REACTIONS.iter().map(|emoji| view! {
                             <button type="button" on:click=move |_| {
                                 picking.set(false);
-                                live.send_command(Command::React(React { message: id, emoji: (*emoji).to_owned(), on: true }));
+                                live.send_command(React { message: id, emoji: (*emoji).to_owned(), on: true });
                             }>{*emoji}</button>
                         }).collect_view()}
                     </div>
@@ -160,7 +161,7 @@ pub fn MessageItem(
                             <button type="button" on:click=move |_| confirming_delete.set(false)>{t.cancel}</button>
                             <button type="button" class="danger" on:click=move |_| {
                                 confirming_delete.set(false);
-                                live.send_command(Command::DeleteMessage(DeleteMessage { message: id }));
+                                live.send_command(DeleteMessage { message: id });
                             }>{t.delete}</button>
                         </div>
                     </Modal>
@@ -179,7 +180,7 @@ fn ReactionButton(message: MessageId, reaction: Reaction, me: Option<UserId>) ->
     view! {
         <button type="button" class="reaction" aria-pressed=mine.to_string()
             on:click=move |_| {
-                live.send_command(Command::React(React { message, emoji: emoji.clone(), on: !mine }));
+                live.send_command(React { message, emoji: emoji.clone(), on: !mine });
             }>
             {format!("{} {}", reaction.emoji, reaction.users.len())}
         </button>
@@ -200,10 +201,10 @@ fn EditBox(id: MessageId, body: String, editing: RwSignal<bool>) -> impl IntoVie
             .unwrap_or_default();
         match xietong::validate::message_body(&text) {
             Ok(text) => {
-                live.send_command(Command::EditMessage(EditMessage {
+                live.send_command(EditMessage {
                     message: id,
                     body: text.to_owned(),
-                }));
+                });
                 editing.set(false);
             }
             Err(e) => error.set(Some((t.invalid)(&e))),
@@ -263,7 +264,7 @@ pub fn ThreadPanel(root: MessageId, on_close: Callback<()>) -> impl IntoView {
                             live.watch(scope, view, move || thread_page.refetch());
                             let pending = move || {
                                 live.pending.get().into_iter()
-                                    .filter(|p| matches!(&p.command, Command::PostMessage(m) if m.thread == Some(root)))
+                                    .filter(|p| p.command.command_as::<PostMessage>().is_some_and(|m| m.thread == Some(root)))
                                     .collect::<Vec<_>>()
                             };
                             let load_older = move |_| {

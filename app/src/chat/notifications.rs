@@ -7,7 +7,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use xietong::chat::{NoticeKind, SeeNotifications};
 use xietong::notify::{About, Module, Notification};
-use xietong::Command;
 
 use super::ChatState;
 use crate::live::Live;
@@ -29,9 +28,7 @@ pub fn NotificationsButton() -> impl IntoView {
         }
         if let Some(newest) = newest.get_untracked() {
             if unseen() > 0 {
-                live.send_command(Command::SeeNotifications(SeeNotifications {
-                    up_to: newest.id,
-                }));
+                live.send_command(SeeNotifications { up_to: newest.id });
             }
         }
     });

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use xietong::chat::{ChannelUnread, ThreadPage};
-use xietong::{
-    Channel, ChannelId, Event, EventBody, HistoryPage, Message, Scope, Seq, WorkspaceSnapshot,
-};
+use xietong::chat::{ChannelUnread, ChatEvent, ThreadPage};
+use xietong::notify::NotifyEvent;
+use xietong::settings::SettingsEvent;
+use xietong::{Channel, ChannelId, HistoryPage, Message, Scope, Seq, WorkspaceSnapshot};
 
 use crate::i18n::Texts;
-use crate::live::{Applied, ScopeView};
+use crate::live::{decode, Applied, LiveEvent, ScopeView};
 
 use crate::live::advance as classify;
 
@@ -67,7 +67,7 @@ impl WorkspaceView {
     }
 
     /// A new entry of the "Notifications" list (the event's number is its id).
-    fn notify(&mut self, event: &Event, about: xietong::notify::About) {
+    fn notify(&mut self, event: &LiveEvent, about: xietong::notify::About) {
         self.notifications.insert(
             0,
             xietong::notify::Notification {
@@ -109,7 +109,7 @@ impl ScopeView for WorkspaceView {
         }
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &LiveEvent) -> Applied {
         let head = match event.scope {
             Scope::Workspace => &mut self.head,
             Scope::User(_) => &mut self.user_head,
@@ -120,19 +120,33 @@ impl ScopeView for WorkspaceView {
         if let Some(outcome) = classify(head, event) {
             return outcome;
         }
-        match &event.body {
-            EventBody::ChannelCreated { channel } | EventBody::ChannelAdded { channel } => {
+        if let Some(chat) = decode::<ChatEvent>(&event.body) {
+            self.apply_chat(event, chat);
+        } else if let Some(settings) = decode::<SettingsEvent>(&event.body) {
+            match settings {
+                SettingsEvent::SettingsChanged { settings } => self.settings = settings,
+                SettingsEvent::WorkspaceSettingsChanged { settings } => {
+                    self.workspace_settings = settings
+                }
+            }
+        } else if let Some(NotifyEvent::Notified { note }) = decode::<NotifyEvent>(&event.body) {
+            self.notify(event, xietong::notify::About::Note(note));
+        }
+        Applied::Applied
+    }
+}
+
+impl WorkspaceView {
+    fn apply_chat(&mut self, event: &LiveEvent, chat: ChatEvent) {
+        match &chat {
+            ChatEvent::ChannelCreated { channel } | ChatEvent::ChannelAdded { channel } => {
                 self.add(channel)
             }
-            EventBody::ChannelRemoved { channel } => {
+            ChatEvent::ChannelRemoved { channel } => {
                 self.channels.retain(|c| c.id != *channel);
                 self.unread.remove(channel);
             }
-            EventBody::SettingsChanged { settings } => self.settings = settings.clone(),
-            EventBody::WorkspaceSettingsChanged { settings } => {
-                self.workspace_settings = settings.clone()
-            }
-            EventBody::MessageUnread {
+            ChatEvent::MessageUnread {
                 channel,
                 message,
                 seq,
@@ -151,14 +165,11 @@ impl ScopeView for WorkspaceView {
                     );
                 }
             }
-            EventBody::Notified { note } => {
-                self.notify(event, xietong::notify::About::Note(note.clone()))
-            }
-            EventBody::NotificationsSeen { up_to, unseen } => {
+            ChatEvent::NotificationsSeen { up_to, unseen } => {
                 self.notifications_seen = *up_to;
                 self.notifications_unseen = *unseen;
             }
-            EventBody::ChannelRead {
+            ChatEvent::ChannelRead {
                 channel,
                 seq,
                 unread,
@@ -176,7 +187,6 @@ impl ScopeView for WorkspaceView {
             }
             _ => {}
         }
-        Applied::Applied
     }
 }
 
@@ -306,16 +316,19 @@ impl ScopeView for ChannelView {
         self.typing.push((user.clone(), now));
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &LiveEvent) -> Applied {
         if let Some(outcome) = classify(&mut self.head, event) {
             return outcome;
         }
-        if let EventBody::MessagePosted { message } = &event.body {
+        let Some(chat) = decode::<ChatEvent>(&event.body) else {
+            return Applied::Applied;
+        };
+        if let ChatEvent::MessagePosted { message } = &chat {
             // Whoever just posted has stopped typing.
             self.typing.retain(|(u, _)| u.id != message.author.id);
         }
-        match &event.body {
-            EventBody::MessagePosted { message } => match message.thread {
+        match &chat {
+            ChatEvent::MessagePosted { message } => match message.thread {
                 None => self.messages.push(message.clone()),
                 Some(root) => {
                     if let Some(root) = self.messages.iter_mut().find(|m| m.id == root) {
@@ -323,10 +336,10 @@ impl ScopeView for ChannelView {
                     }
                 }
             },
-            EventBody::MessagesSeen { user, seq } => {
+            ChatEvent::MessagesSeen { user, seq } => {
                 self.seen.insert(*user, *seq);
             }
-            EventBody::MembersChanged { removed, .. } => {
+            ChatEvent::MembersChanged { removed, .. } => {
                 for user in removed {
                     self.seen.remove(&user.id);
                 }
@@ -341,12 +354,12 @@ impl ScopeView for ChannelView {
 
 /// Applies an edit, delete, reaction or pin to whichever of `messages` it names. The same
 /// rules as the server's rows (`Message::set_reaction`, `Message::mark_deleted`).
-pub fn change_message(messages: &mut [Message], body: &EventBody) {
-    let (EventBody::MessageEdited { message, .. }
-    | EventBody::MessageCardChanged { message, .. }
-    | EventBody::MessageDeleted { message }
-    | EventBody::ReactionChanged { message, .. }
-    | EventBody::MessagePinned { message, .. }) = body
+pub fn change_message(messages: &mut [Message], body: &ChatEvent) {
+    let (ChatEvent::MessageEdited { message, .. }
+    | ChatEvent::MessageCardChanged { message, .. }
+    | ChatEvent::MessageDeleted { message }
+    | ChatEvent::ReactionChanged { message, .. }
+    | ChatEvent::MessagePinned { message, .. }) = body
     else {
         return;
     };
@@ -354,7 +367,7 @@ pub fn change_message(messages: &mut [Message], body: &EventBody) {
         return;
     };
     match body {
-        EventBody::MessageEdited {
+        ChatEvent::MessageEdited {
             body,
             html,
             edited_at,
@@ -368,12 +381,12 @@ pub fn change_message(messages: &mut [Message], body: &EventBody) {
             target.mentions = mentions.clone();
             target.mentions_all = *mentions_all;
         }
-        EventBody::MessageCardChanged { card, .. } => target.card = card.clone(),
-        EventBody::MessageDeleted { .. } => target.mark_deleted(),
-        EventBody::ReactionChanged {
+        ChatEvent::MessageCardChanged { card, .. } => target.card = card.clone(),
+        ChatEvent::MessageDeleted { .. } => target.mark_deleted(),
+        ChatEvent::ReactionChanged {
             emoji, user, on, ..
         } => target.set_reaction(emoji, *user, *on),
-        EventBody::MessagePinned { pinned, .. } => target.pinned = *pinned,
+        ChatEvent::MessagePinned { pinned, .. } => target.pinned = *pinned,
         _ => {}
     }
 }
@@ -429,12 +442,15 @@ impl ScopeView for ThreadView {
         self.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &LiveEvent) -> Applied {
         if let Some(outcome) = classify(&mut self.head, event) {
             return outcome;
         }
-        match &event.body {
-            EventBody::MessagePosted { message } if message.thread == Some(self.root.id) => {
+        let Some(chat) = decode::<ChatEvent>(&event.body) else {
+            return Applied::Applied;
+        };
+        match &chat {
+            ChatEvent::MessagePosted { message } if message.thread == Some(self.root.id) => {
                 self.root.reply_count += 1;
                 self.replies.push(message.clone());
             }
@@ -462,15 +478,8 @@ mod tests {
         }
     }
 
-    fn event(scope: Scope, seq: u64, body: EventBody) -> Event {
-        Event {
-            scope,
-            seq: Seq(seq),
-            actor: Some(UserId(1)),
-            at: 0,
-            client_id: None,
-            body,
-        }
+    fn event(scope: Scope, seq: u64, body: ChatEvent) -> LiveEvent {
+        crate::live::test_event(scope, seq, Some(UserId(1)), body)
     }
 
     fn message(seq: u64) -> Message {
@@ -490,11 +499,11 @@ mod tests {
         }
     }
 
-    fn posted(seq: u64) -> Event {
+    fn posted(seq: u64) -> LiveEvent {
         event(
             Scope::Channel(ChannelId(1)),
             seq,
-            EventBody::MessagePosted {
+            ChatEvent::MessagePosted {
                 message: message(seq),
             },
         )
@@ -562,7 +571,7 @@ mod tests {
         let mut view = ChannelView::from_page(page);
         let me = Some(UserId(1)); // the author of every message in `page`
         assert_eq!(view.seen_text(&ENGLISH, me), None);
-        let seen = |user, seq| EventBody::MessagesSeen {
+        let seen = |user, seq| ChatEvent::MessagesSeen {
             user: UserId(user),
             seq: Seq(seq),
         };
@@ -602,7 +611,7 @@ mod tests {
             workspace_settings: Default::default(),
         };
         let mut view = WorkspaceView::from_snapshot(&snapshot);
-        let unread = |seq, mention| EventBody::MessageUnread {
+        let unread = |seq, mention| ChatEvent::MessageUnread {
             channel: ChannelId(1),
             message: MessageId(seq as i64),
             seq: Seq(seq),
@@ -626,7 +635,7 @@ mod tests {
             (2, 1)
         );
         assert_eq!(view.total_unread(), 2);
-        let read = EventBody::ChannelRead {
+        let read = ChatEvent::ChannelRead {
             channel: ChannelId(1),
             seq: Seq(12),
             unread: 0,
@@ -665,7 +674,7 @@ mod tests {
         let created_event = event(
             Scope::Workspace,
             2,
-            EventBody::ChannelCreated {
+            ChatEvent::ChannelCreated {
                 channel: created.clone(),
             },
         );
@@ -682,7 +691,7 @@ mod tests {
         let added = event(
             me,
             1,
-            EventBody::ChannelAdded {
+            ChatEvent::ChannelAdded {
                 channel: private.clone(),
             },
         );
@@ -691,7 +700,7 @@ mod tests {
         let removed = event(
             me,
             2,
-            EventBody::ChannelRemoved {
+            ChatEvent::ChannelRemoved {
                 channel: ChannelId(2),
             },
         );

@@ -22,6 +22,8 @@ pub async fn load_my_contacts() -> Result<MyContacts, AppError> {
 pub type ContactsView = crate::live::Mine<MyContacts>;
 
 impl crate::live::MyState for MyContacts {
+    type Event = xietong::contacts::ContactsEvent;
+
     fn head(&self) -> Seq {
         self.head
     }
@@ -30,7 +32,7 @@ impl crate::live::MyState for MyContacts {
         &mut self.head
     }
 
-    fn apply_body(&mut self, body: &xietong::EventBody) {
+    fn apply_event(&mut self, body: &Self::Event) {
         self.apply(body);
     }
 }

@@ -13,10 +13,10 @@ use xietong::files::{
     human_size, Cabinet, CabinetSnapshot, CreateFolder, DeleteEntry, EmptyRecycleBin, Entry,
     EntryId, Permission, RenameEntry, RestoreEntry, SharedSnapshot,
 };
-use xietong::{Command, Event, Scope, Seq, UserId};
+use xietong::{Command, Scope, Seq, UserId};
 
 use crate::command::command_action;
-use crate::live::{Applied, Live, ScopeView};
+use crate::live::{Applied, Live, LiveEvent, ScopeView};
 use crate::AppError;
 
 #[server(prefix = "/api", endpoint = "cabinet", output = crate::codec::TextJson)]
@@ -59,12 +59,14 @@ impl ScopeView for CabinetView {
         self.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &LiveEvent) -> Applied {
         if let Some(outcome) = crate::live::advance(&mut self.head, event) {
             return outcome;
         }
         // The user scope carries other features' events too: only the head moves for them.
-        self.cabinet.apply(&event.body);
+        if let Some(files) = crate::live::decode::<xietong::files::FilesEvent>(&event.body) {
+            self.cabinet.apply(&files);
+        }
         Applied::Applied
     }
 }
@@ -646,7 +648,6 @@ fn RecycleBin(
 mod tests {
     use super::*;
     use xietong::files::{FileId, FileInfo, Usage};
-    use xietong::EventBody;
 
     fn entry(id: i64, parent: Option<i64>, name: &str, file: bool) -> Entry {
         Entry {
@@ -670,15 +671,8 @@ mod tests {
         }
     }
 
-    fn event(seq: u64, body: EventBody) -> Event {
-        Event {
-            scope: Scope::User(UserId(1)),
-            seq: Seq(seq),
-            actor: None,
-            at: 0,
-            client_id: None,
-            body,
-        }
+    fn event(seq: u64, body: impl Into<xietong::EventBody>) -> LiveEvent {
+        crate::live::test_event(Scope::User(UserId(1)), seq, None, body)
     }
 
     /// Snapshot + events == the later snapshot; other features' events only move the head.
@@ -695,7 +689,7 @@ mod tests {
             shared: Vec::new(),
             head: Seq(3),
         });
-        let saved = |e, used| EventBody::EntrySaved {
+        let saved = |e, used| xietong::files::FilesEvent::EntrySaved {
             entry: e,
             usage: usage(used),
         };
@@ -706,7 +700,7 @@ mod tests {
         assert_eq!(
             view.apply(&event(
                 5,
-                EventBody::NotificationsSeen {
+                xietong::chat::ChatEvent::NotificationsSeen {
                     up_to: Seq(1),
                     unseen: 0
                 }
@@ -725,7 +719,7 @@ mod tests {
         );
         assert!(view.cabinet.children(None).is_empty());
         assert_eq!(view.cabinet.recycle_bin().len(), 1);
-        let purged = EventBody::EntriesPurged {
+        let purged = xietong::files::FilesEvent::EntriesPurged {
             entries: vec![EntryId(1), EntryId(2)],
             usage: usage(0),
         };

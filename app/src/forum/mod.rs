@@ -10,9 +10,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 use xietong::forum::*;
 use xietong::org::OrgSnapshot;
-use xietong::{
-    Command, CommandOutput, Event, ForumReplyId, ForumSectionId, ForumTopicId, Scope, Seq,
-};
+use xietong::{Command, CommandOutput, ForumReplyId, ForumSectionId, ForumTopicId, Scope, Seq};
 
 use crate::command::command_action;
 use crate::live::{Applied, Live, ScopeView};
@@ -47,7 +45,7 @@ impl ScopeView for ForumView {
         }
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &crate::live::LiveEvent) -> Applied {
         let head = match event.scope {
             Scope::Forum(section) => self.0.section_head_mut(section),
             _ => &mut self.0.workspace_head,
@@ -55,7 +53,9 @@ impl ScopeView for ForumView {
         if let Some(outcome) = crate::live::advance(head, event) {
             return outcome;
         }
-        self.0.apply(&event.body);
+        if let Some(event) = crate::live::decode::<xietong::forum::ForumEvent>(&event.body) {
+            self.0.apply(&event);
+        }
         Applied::Applied
     }
 }
@@ -69,11 +69,13 @@ impl ScopeView for TopicView {
         self.0.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &crate::live::LiveEvent) -> Applied {
         if let Some(outcome) = crate::live::advance(&mut self.0.head, event) {
             return outcome;
         }
-        self.0.apply(&event.body);
+        if let Some(event) = crate::live::decode::<xietong::forum::ForumEvent>(&event.body) {
+            self.0.apply(&event);
+        }
         Applied::Applied
     }
 }
@@ -355,11 +357,11 @@ fn TopicBody(
         };
         match validate_reply(&text.get_untracked()) {
             Ok(checked) => {
-                live.send_command(Command::ReplyToTopic(ReplyToTopic {
+                live.send_command(ReplyToTopic {
                     topic,
                     text: checked.to_owned(),
                     quote: quote.get_untracked().map(|(q, _)| q),
-                }));
+                });
                 text.set(String::new());
                 quote.set(None);
                 error.set(None);

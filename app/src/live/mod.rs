@@ -11,7 +11,32 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use xietong::{ClientMsg, ClientMsgId, Command, Event, Scope, Seq, ServerMsg, UserRef};
+use xietong::wire::{CommandBody, FeatureEvent, Tagged};
+use xietong::{ClientMsg, ClientMsgId, Event, Scope, Seq, ServerMsg, UserRef};
+
+/// An event as the socket hands it to the views: the envelope read, the body kept as JSON
+/// for the feature it belongs to (see [`decode`]). Decoding only on demand keeps every
+/// module's event decoders out of the first screen's code.
+pub type LiveEvent = Event<Tagged>;
+
+/// A frame from the server as the browser reads it (a command's output stays JSON).
+type Frame = ServerMsg<Tagged, Box<serde_json::value::RawValue>>;
+
+/// A frame to the server: commands already encoded by the feature that sent them.
+type Outgoing = ClientMsg<Tagged>;
+
+/// The body as feature `F`'s event, if it is one (a body that names one of `F`'s kinds but
+/// does not decode is reported on the console and skipped: the server speaks another version).
+pub fn decode<F: FeatureEvent>(body: &Tagged) -> Option<F> {
+    match body.event::<F>() {
+        Ok(event) => event,
+        Err(_error) => {
+            #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+            leptos::logging::warn!("event {} does not decode: {_error}", body.kind());
+            None
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnState {
@@ -34,7 +59,7 @@ pub enum Applied {
 
 /// Moves `head` to `event` when it is the scope's next one (`None`: apply its body now);
 /// otherwise says why not. Every `ScopeView::apply` starts with it.
-pub fn advance(head: &mut Seq, event: &Event) -> Option<Applied> {
+pub fn advance(head: &mut Seq, event: &LiveEvent) -> Option<Applied> {
     match head.classify(event.seq) {
         xietong::SeqOrder::Duplicate => Some(Applied::Duplicate),
         xietong::SeqOrder::Gap => Some(Applied::Gap),
@@ -45,14 +70,14 @@ pub fn advance(head: &mut Seq, event: &Event) -> Option<Applied> {
     }
 }
 
-/// A feature's client-side state for one or more scopes: a snapshot plus the events applied
-/// since, in sequence order, exactly once.
 /// A feature's state kept from my own user scope: a snapshot carrying that scope's head,
 /// which applies the scope's events (its feature's; the others only move the head).
 pub trait MyState: std::fmt::Debug + Clone + Send + Sync + 'static {
+    /// The feature's events.
+    type Event: FeatureEvent;
     fn head(&self) -> Seq;
     fn head_mut(&mut self) -> &mut Seq;
-    fn apply_body(&mut self, body: &xietong::EventBody);
+    fn apply_event(&mut self, event: &Self::Event);
 }
 
 /// A [`MyState`] as the view of my user scope.
@@ -64,20 +89,24 @@ impl<T: MyState> ScopeView for Mine<T> {
         self.0.head()
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &LiveEvent) -> Applied {
         if let Some(outcome) = advance(self.0.head_mut(), event) {
             return outcome;
         }
-        self.0.apply_body(&event.body);
+        if let Some(mine) = decode::<T::Event>(&event.body) {
+            self.0.apply_event(&mine);
+        }
         Applied::Applied
     }
 }
 
+/// A feature's client-side state for one or more scopes: a snapshot plus the events applied
+/// since, in sequence order, exactly once.
 pub trait ScopeView: Send + Sync + 'static {
     /// The last sequence number applied for `scope`.
     fn head(&self, scope: Scope) -> Seq;
     /// Applies the next event of one of its scopes (check its `seq` with `Seq::classify`).
-    fn apply(&mut self, event: &Event) -> Applied;
+    fn apply(&mut self, event: &LiveEvent) -> Applied;
 
     /// Someone is typing in one of its scopes (ephemeral: nothing to store or replay).
     fn typing(&mut self, _user: &UserRef) {}
@@ -87,12 +116,13 @@ pub trait ScopeView: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingCommand {
     pub client_id: ClientMsgId,
-    pub command: Command,
+    /// As sent; `command.command_as::<PostMessage>()` reads it back.
+    pub command: Tagged,
     /// Set when the server refused it.
     pub error: Option<String>,
 }
 
-type ApplyFn = Arc<dyn Fn(&Event) -> Option<Applied> + Send + Sync>;
+type ApplyFn = Arc<dyn Fn(&LiveEvent) -> Option<Applied> + Send + Sync>;
 
 /// One scope's watcher: how to apply its events, read its head, and refetch its snapshot.
 #[derive(Clone)]
@@ -119,7 +149,7 @@ pub struct Live {
     /// from the least advanced view's head; each view drops what it already has.
     watchers: StoredValue<HashMap<Scope, Vec<Watcher>>>,
     next_watcher: StoredValue<u64>,
-    outbox: StoredValue<Option<futures::channel::mpsc::UnboundedSender<ClientMsg>>>,
+    outbox: StoredValue<Option<futures::channel::mpsc::UnboundedSender<Outgoing>>>,
     stopped: StoredValue<bool>,
 }
 
@@ -286,8 +316,13 @@ impl Live {
 
     /// Sends a command. It stays in `pending` until its event (or acknowledgement) arrives, and
     /// is resent with the same client id after a reconnect.
-    pub fn send_command(&self, command: Command) -> ClientMsgId {
+    /// Each feature's command is encoded here, in the code of the screen that sends it.
+    pub fn send_command<C: CommandBody>(&self, command: C) -> ClientMsgId {
         let client_id = new_client_id();
+        // Encoding plain data does not fail (no maps with non-string keys).
+        let Ok(command) = Tagged::command(&command) else {
+            return client_id;
+        };
         self.pending.update(|p| {
             p.push(PendingCommand {
                 client_id: client_id.clone(),
@@ -320,7 +355,7 @@ impl Live {
         }
     }
 
-    fn send(&self, msg: ClientMsg) {
+    fn send(&self, msg: Outgoing) {
         self.outbox.try_with_value(|outbox| {
             if let Some(tx) = outbox {
                 let _ = tx.unbounded_send(msg);
@@ -346,13 +381,13 @@ impl Live {
     #[cfg_attr(not(all(feature = "hydrate", not(feature = "ssr"))), allow(dead_code))]
     /// What to send first on a new connection: resume every watched scope, resend every
     /// command still pending.
-    fn resume_messages(&self) -> Vec<ClientMsg> {
+    fn resume_messages(&self) -> Vec<Outgoing> {
         let scopes: Vec<Scope> = self.watchers.with_value(|w| w.keys().copied().collect());
         let heads: Vec<(Scope, Option<Seq>)> = scopes
             .into_iter()
             .map(|scope| (scope, self.head(scope)))
             .collect();
-        let mut msgs: Vec<ClientMsg> = heads
+        let mut msgs: Vec<Outgoing> = heads
             .into_iter()
             .map(|(scope, after)| ClientMsg::Subscribe { scope, after })
             .collect();
@@ -372,7 +407,7 @@ impl Live {
     #[cfg_attr(not(all(feature = "hydrate", not(feature = "ssr"))), allow(dead_code))]
     /// Applies one frame from the server. Returns a message to send back, if any (a resubscribe
     /// after a gap).
-    fn receive(&self, msg: ServerMsg) -> Option<ClientMsg> {
+    fn receive(&self, msg: Frame) -> Option<Outgoing> {
         match msg {
             ServerMsg::Welcome { protocol, user, .. } => {
                 if self.me.with_untracked(|me| me.as_ref() != Some(&user)) {
@@ -439,6 +474,25 @@ impl Live {
             ServerMsg::Subscribed { .. } | ServerMsg::Pong | ServerMsg::Error { .. } => {}
         }
         None
+    }
+}
+
+/// An event as the socket would hand it over, for the views' unit tests.
+#[cfg(test)]
+pub(crate) fn test_event(
+    scope: Scope,
+    seq: u64,
+    actor: Option<xietong::UserId>,
+    body: impl Into<xietong::EventBody>,
+) -> LiveEvent {
+    let body: xietong::EventBody = body.into();
+    Event {
+        scope,
+        seq: Seq(seq),
+        actor,
+        at: 0,
+        client_id: None,
+        body: Tagged::encode(&body).expect("an event body encodes"),
     }
 }
 

@@ -9,9 +9,8 @@ use gloo_timers::future::{IntervalStream, TimeoutFuture};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use xietong::wire::close;
-use xietong::{ClientMsg, ServerMsg};
 
-use super::{ConnState, Live};
+use super::{ConnState, Frame, Live, Outgoing};
 
 /// Keepalive: a ping this often; a connection silent for `DEAD_AFTER_PINGS` pings is dead.
 const PING_EVERY_MS: u32 = 15_000;
@@ -89,7 +88,7 @@ async fn connection(live: Live, ws: WebSocket) -> Ended {
     let mut stream = stream.fuse();
     // Nothing is sent before the server's `welcome`: a send on a socket that never opens would
     // wait forever. The outbox is handed to the page only then, and the resume goes first.
-    let (tx, mut outbox) = mpsc::unbounded::<ClientMsg>();
+    let (tx, mut outbox) = mpsc::unbounded::<Outgoing>();
     let mut tx = Some(tx);
     let mut connect_deadline = TimeoutFuture::new(CONNECT_TIMEOUT_MS).fuse();
     let mut pings = IntervalStream::new(PING_EVERY_MS).fuse();
@@ -101,8 +100,8 @@ async fn connection(live: Live, ws: WebSocket) -> Ended {
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     silent_pings = 0;
-                    let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else { continue };
-                    if matches!(msg, ServerMsg::Welcome { .. }) && !was_live {
+                    let Ok(msg) = serde_json::from_str::<Frame>(&text) else { continue };
+                    if matches!(msg, Frame::Welcome { .. }) && !was_live {
                         was_live = true;
                         let mut failed = false;
                         for resume in live.resume_messages() {
@@ -144,7 +143,7 @@ async fn connection(live: Live, ws: WebSocket) -> Ended {
                 if silent_pings > DEAD_AFTER_PINGS || live.is_stopped() {
                     break Ended::Dropped { was_live };
                 }
-                if was_live && sink.send(Message::Text(ClientMsg::Ping.to_json())).await.is_err() {
+                if was_live && sink.send(Message::Text(Outgoing::Ping.to_json())).await.is_err() {
                     break Ended::Dropped { was_live };
                 }
             }

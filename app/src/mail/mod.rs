@@ -28,6 +28,8 @@ pub async fn load_mail_text(mail: MailId) -> Result<Mail, AppError> {
 }
 
 impl crate::live::MyState for Mailbox {
+    type Event = xietong::mail::MailEvent;
+
     fn head(&self) -> Seq {
         self.head
     }
@@ -36,7 +38,7 @@ impl crate::live::MyState for Mailbox {
         &mut self.head
     }
 
-    fn apply_body(&mut self, body: &xietong::EventBody) {
+    fn apply_event(&mut self, body: &Self::Event) {
         self.apply(body)
     }
 }
@@ -293,7 +295,7 @@ fn MailDetail(id: MailId, view: RwSignal<MailboxView>, pane: RwSignal<Pane>) -> 
             return false;
         };
         if m.from.id != me && m.read_at.is_none() {
-            live.send_command(Command::ReadMail(ReadMail { mail: id }));
+            live.send_command(ReadMail { mail: id });
         }
         true
     });

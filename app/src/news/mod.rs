@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 use xietong::news::*;
 use xietong::org::OrgSnapshot;
-use xietong::{ChannelId, Command, CommandOutput, Event, NewsColumnId, Scope, Seq, StoryId};
+use xietong::{ChannelId, Command, CommandOutput, NewsColumnId, Scope, Seq, StoryId};
 
 use crate::command::command_action;
 use crate::live::{Applied, Live, ScopeView};
@@ -44,7 +44,7 @@ impl ScopeView for NewsView {
         }
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &crate::live::LiveEvent) -> Applied {
         let head = match event.scope {
             Scope::Workspace => &mut self.0.workspace_head,
             Scope::News(column) => self.0.column_head_mut(column),
@@ -53,7 +53,9 @@ impl ScopeView for NewsView {
         if let Some(outcome) = crate::live::advance(head, event) {
             return outcome;
         }
-        self.0.apply(&event.body);
+        if let Some(event) = crate::live::decode::<xietong::news::NewsEvent>(&event.body) {
+            self.0.apply(&event);
+        }
         Applied::Applied
     }
 }
@@ -67,11 +69,13 @@ impl ScopeView for CommentsView {
         self.0.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &crate::live::LiveEvent) -> Applied {
         if let Some(outcome) = crate::live::advance(&mut self.0.head, event) {
             return outcome;
         }
-        self.0.apply(&event.body);
+        if let Some(event) = crate::live::decode::<xietong::news::NewsEvent>(&event.body) {
+            self.0.apply(&event);
+        }
         Applied::Applied
     }
 }
@@ -289,7 +293,7 @@ fn StoryDetail(id: StoryId, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> i
         }
         match story.get() {
             Some(s) if s.status == StoryStatus::Published => {
-                live.send_command(Command::ViewStory(ViewStory { story: id }));
+                live.send_command(ViewStory { story: id });
                 true
             }
             _ => false,
@@ -462,10 +466,10 @@ fn Comments(id: StoryId) -> impl IntoView {
         ev.prevent_default();
         match validate_comment(&text.get_untracked()) {
             Ok(checked) => {
-                live.send_command(Command::CommentOnStory(CommentOnStory {
+                live.send_command(CommentOnStory {
                     story: id,
                     text: checked.to_owned(),
-                }));
+                });
                 text.set(String::new());
                 error.set(None);
             }
@@ -492,7 +496,7 @@ fn Comments(id: StoryId) -> impl IntoView {
                         <div class="markdown" inner_html=c.html.clone()></div>
                         <Show when=moderator>
                             <button type="button" on:click=move |_| {
-                                live.send_command(Command::HideStoryComment(HideStoryComment { comment: c.id, hidden: !c.hidden }));
+                                live.send_command(HideStoryComment { comment: c.id, hidden: !c.hidden });
                             }>{if c.hidden { t.show } else { t.hide }}</button>
                         </Show>
                     </li>

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 use xietong::notices::*;
 use xietong::org::{AudienceMember, OrgSnapshot};
-use xietong::{Command, CommandOutput, Event, NoticeId, NoticeTypeId, Scope, Seq};
+use xietong::{Command, CommandOutput, NoticeId, NoticeTypeId, Scope, Seq};
 
 use crate::command::command_action;
 use crate::live::{Applied, Live, ScopeView};
@@ -47,7 +47,7 @@ impl ScopeView for BoardView {
         }
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &crate::live::LiveEvent) -> Applied {
         let head = match event.scope {
             Scope::Workspace => &mut self.0.workspace_head,
             _ => &mut self.0.head,
@@ -55,7 +55,9 @@ impl ScopeView for BoardView {
         if let Some(outcome) = crate::live::advance(head, event) {
             return outcome;
         }
-        self.0.apply(&event.body);
+        if let Some(event) = crate::live::decode::<xietong::notices::NoticeEvent>(&event.body) {
+            self.0.apply(&event);
+        }
         Applied::Applied
     }
 }
@@ -64,6 +66,8 @@ impl ScopeView for BoardView {
 pub type ReadersView = crate::live::Mine<NoticeReaders>;
 
 impl crate::live::MyState for NoticeReaders {
+    type Event = xietong::notices::NoticeEvent;
+
     fn head(&self) -> Seq {
         self.head
     }
@@ -72,7 +76,7 @@ impl crate::live::MyState for NoticeReaders {
         &mut self.head
     }
 
-    fn apply_body(&mut self, body: &xietong::EventBody) {
+    fn apply_event(&mut self, body: &Self::Event) {
         self.apply(body)
     }
 }
@@ -263,7 +267,7 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
         let Some(n) = notice.get() else { return false };
         let Some(me) = me() else { return false };
         if n.author.id != me && n.status == NoticeStatus::Published && n.read_at.is_none() {
-            live.send_command(Command::ReadNotice(ReadNotice { notice: id }));
+            live.send_command(ReadNotice { notice: id });
         }
         true
     });

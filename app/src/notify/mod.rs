@@ -9,7 +9,7 @@ use xietong::notify::{
     Delivery, Module, ModuleDelivery, MyNotificationSettings, NotificationSettings, QuietHours,
     SaveNotificationSettings, Via, Webhook, WebhookKind,
 };
-use xietong::{Command, EventBody, Seq};
+use xietong::{Command, Seq};
 
 use crate::command::command_action;
 use crate::live::Live;
@@ -33,6 +33,8 @@ pub async fn load_delivery_log() -> Result<Vec<Delivery>, AppError> {
 type SettingsView = crate::live::Mine<MyNotificationSettings>;
 
 impl crate::live::MyState for MyNotificationSettings {
+    type Event = xietong::notify::NotifyEvent;
+
     fn head(&self) -> Seq {
         self.head
     }
@@ -41,8 +43,8 @@ impl crate::live::MyState for MyNotificationSettings {
         &mut self.head
     }
 
-    fn apply_body(&mut self, body: &xietong::EventBody) {
-        if let EventBody::NotificationSettingsChanged { settings } = body {
+    fn apply_event(&mut self, body: &Self::Event) {
+        if let xietong::notify::NotifyEvent::NotificationSettingsChanged { settings } = body {
             self.settings = settings.clone();
         }
     }

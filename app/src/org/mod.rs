@@ -3,10 +3,11 @@
 //! workspace scope.
 
 use leptos::prelude::*;
+use xietong::org::OrgEvent;
 use xietong::org::{Department, OrgSnapshot, Person, ProfileField, Role};
-use xietong::{DepartmentId, Event, EventBody, Scope, Seq};
+use xietong::{DepartmentId, Scope, Seq};
 
-use crate::live::{Applied, Live, ScopeView};
+use crate::live::{Applied, Live, LiveEvent, ScopeView};
 use crate::AppError;
 
 pub mod audience;
@@ -71,45 +72,46 @@ impl ScopeView for OrgView {
         self.head
     }
 
-    fn apply(&mut self, event: &Event) -> Applied {
+    fn apply(&mut self, event: &LiveEvent) -> Applied {
         if let Some(outcome) = crate::live::advance(&mut self.head, event) {
             return outcome;
         }
-        match &event.body {
-            EventBody::DepartmentSaved { department } => {
+        let Some(org) = crate::live::decode::<OrgEvent>(&event.body) else {
+            return Applied::Applied;
+        };
+        match &org {
+            OrgEvent::DepartmentSaved { department } => {
                 match self.departments.iter_mut().find(|d| d.id == department.id) {
                     Some(known) => *known = department.clone(),
                     None => self.departments.push(department.clone()),
                 }
             }
-            EventBody::DepartmentRemoved { department } => {
+            OrgEvent::DepartmentRemoved { department } => {
                 self.departments.retain(|d| d.id != *department)
             }
-            EventBody::RoleSaved { role } => {
-                match self.roles.iter_mut().find(|r| r.id == role.id) {
-                    Some(known) => *known = role.clone(),
-                    None => self.roles.push(role.clone()),
-                }
-            }
-            EventBody::RoleRemoved { role } => {
+            OrgEvent::RoleSaved { role } => match self.roles.iter_mut().find(|r| r.id == role.id) {
+                Some(known) => *known = role.clone(),
+                None => self.roles.push(role.clone()),
+            },
+            OrgEvent::RoleRemoved { role } => {
                 self.roles.retain(|r| r.id != *role);
                 for person in &mut self.people {
                     person.roles.retain(|r| r != role);
                 }
             }
-            EventBody::FieldDefined { field } => {
+            OrgEvent::FieldDefined { field } => {
                 match self.fields.iter_mut().find(|f| f.id == field.id) {
                     Some(known) => *known = field.clone(),
                     None => self.fields.push(field.clone()),
                 }
             }
-            EventBody::FieldRemoved { field } => {
+            OrgEvent::FieldRemoved { field } => {
                 self.fields.retain(|f| f.id != *field);
                 for person in &mut self.people {
                     person.fields.retain(|v| v.field != *field);
                 }
             }
-            EventBody::PersonSaved { person } => {
+            OrgEvent::PersonSaved { person } => {
                 match self.people.iter_mut().find(|p| p.id == person.id) {
                     Some(known) => *known = person.clone(),
                     None => {
@@ -120,7 +122,6 @@ impl ScopeView for OrgView {
                     }
                 }
             }
-            _ => {}
         }
         Applied::Applied
     }
@@ -192,15 +193,8 @@ mod tests {
     use super::*;
     use xietong::org::Department;
 
-    fn event(seq: u64, body: EventBody) -> Event {
-        Event {
-            scope: Scope::Workspace,
-            seq: Seq(seq),
-            actor: None,
-            at: 0,
-            client_id: None,
-            body,
-        }
+    fn event(seq: u64, body: OrgEvent) -> LiveEvent {
+        crate::live::test_event(Scope::Workspace, seq, None, body)
     }
 
     fn dept(id: i64, name: &str, parent: Option<i64>) -> Department {
@@ -223,7 +217,7 @@ mod tests {
             fields: Vec::new(),
             head: Seq(4),
         });
-        let saved = |d| EventBody::DepartmentSaved { department: d };
+        let saved = |d| OrgEvent::DepartmentSaved { department: d };
         assert_eq!(
             view.apply(&event(5, saved(dept(2, "技术部", Some(1))))),
             Applied::Applied
@@ -240,7 +234,7 @@ mod tests {
             view.apply(&event(8, saved(dept(3, "y", None)))),
             Applied::Gap
         );
-        let removed = EventBody::DepartmentRemoved {
+        let removed = OrgEvent::DepartmentRemoved {
             department: DepartmentId(1),
         };
         assert_eq!(view.apply(&event(7, removed)), Applied::Applied);

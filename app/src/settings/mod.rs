@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use xietong::settings::{Language, UpdateSettings, UserSettings};
-use xietong::Command;
 
 use crate::chat::ChatState;
 use crate::live::Live;
@@ -35,7 +34,7 @@ fn SettingsDialog(on_close: Callback<()>) -> impl IntoView {
     let save = move |change: &dyn Fn(&mut UserSettings)| {
         let mut next = settings.get_untracked();
         change(&mut next);
-        live.send_command(Command::UpdateSettings(UpdateSettings { settings: next }));
+        live.send_command(UpdateSettings { settings: next });
     };
     let t = crate::i18n::t();
     let language = move || settings.get().language.map_or("", Language::tag);

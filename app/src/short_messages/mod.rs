@@ -22,6 +22,8 @@ pub async fn load_short_messages() -> Result<ShortMessages, AppError> {
 pub type MessagesView = crate::live::Mine<ShortMessages>;
 
 impl crate::live::MyState for ShortMessages {
+    type Event = xietong::short_messages::ShortMessageEvent;
+
     fn head(&self) -> Seq {
         self.head
     }
@@ -30,7 +32,7 @@ impl crate::live::MyState for ShortMessages {
         &mut self.head
     }
 
-    fn apply_body(&mut self, body: &xietong::EventBody) {
+    fn apply_event(&mut self, body: &Self::Event) {
         self.apply(body)
     }
 }
@@ -158,7 +160,7 @@ fn Lists(view: RwSignal<MessagesView>, org: StoredValue<OrgSnapshot>) -> impl In
                                     <p class="text">{m.text.clone()}</p>
                                     {unread.then(|| view! {
                                         <button type="button" on:click=move |_| {
-                                            live.send_command(Command::ReadShortMessage(ReadShortMessage { id }));
+                                            live.send_command(ReadShortMessage { id });
                                         }>{t.mark_read}</button>
                                     })}
                                 </li>

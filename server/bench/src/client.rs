@@ -202,7 +202,7 @@ pub async fn send_text(ws: &mut Ws, text: String) -> Result<(), ClientError> {
 
 /// Xietong: subscribes to a channel (from `after`, or live from now).
 pub fn subscribe_frame(channel: ChannelId, after: Option<Seq>) -> String {
-    ClientMsg::Subscribe {
+    ClientMsg::<xietong::Command>::Subscribe {
         scope: Scope::Channel(channel),
         after,
     }
@@ -388,7 +388,7 @@ mod tests {
             actor: Some(xietong::UserId(1)),
             at: 1,
             client_id: None,
-            body: xietong::EventBody::MessagePosted {
+            body: xietong::chat::ChatEvent::MessagePosted {
                 message: xietong::Message {
                     id: xietong::MessageId(5),
                     channel: ChannelId(2),
@@ -402,7 +402,8 @@ mod tests {
                     client_id: None,
                     ..Default::default()
                 },
-            },
+            }
+            .into(),
         })
         .to_json();
         let (seq, got) = parse_delivery(Kind::Xietong, &frame).unwrap();

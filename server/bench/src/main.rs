@@ -484,7 +484,7 @@ fn pad_for_baselines() -> usize {
         actor: Some(xietong::UserId(42)),
         at: 1_764_000_000_000,
         client_id: Some(xietong::ClientMsgId("bench-12-3456".into())),
-        body: xietong::EventBody::MessagePosted {
+        body: xietong::chat::ChatEvent::MessagePosted {
             message: xietong::Message {
                 id: xietong::MessageId(34567),
                 channel: ChannelId(2),
@@ -498,7 +498,8 @@ fn pad_for_baselines() -> usize {
                 client_id: Some(xietong::ClientMsgId("bench-12-3456".into())),
                 ..Default::default()
             },
-        },
+        }
+        .into(),
     })
     .to_json();
     event.len().saturating_sub(body.len() + 8)

@@ -191,14 +191,14 @@ async fn receiver(
                             // Too far behind for a replay: a browser refetches its snapshot; the
                             // harness counts it and goes on from the head (what it missed counts
                             // as lost).
-                            if let Ok(xietong::ServerMsg::Resync { head, .. }) = serde_json::from_str(text.as_str()) {
+                            if let Ok(xietong::ServerMsg::Resync { head, .. }) = serde_json::from_str::<xietong::ServerMsg>(text.as_str()) {
                                 let mut s = lock(&stats);
                                 s.resyncs += 1;
                                 s.last_seq = head;
                             }
                             if let Some(tx) = ready.take() { let _ = tx.send(()); }
                         } else if text.as_str().starts_with("{\"subscribed\":") {
-                            if let Ok(xietong::ServerMsg::Subscribed { head, .. }) = serde_json::from_str(text.as_str()) {
+                            if let Ok(xietong::ServerMsg::Subscribed { head, .. }) = serde_json::from_str::<xietong::ServerMsg>(text.as_str()) {
                                 let mut s = lock(&stats);
                                 if s.last_seq == Seq::ZERO { s.last_seq = head; }
                             }

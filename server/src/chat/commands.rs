@@ -3,8 +3,7 @@
 use xietong::chat::{AddMembers, CreateChannel, PostMessage, RemoveMember};
 use xietong::limits::MAX_MEMBERS_PER_COMMAND;
 use xietong::{
-    Channel, ChannelId, ChannelKind, CommandOutput, EventBody, Message, MessageId, Scope, UserId,
-    UserRef,
+    Channel, ChannelId, ChannelKind, CommandOutput, Message, MessageId, Scope, UserId, UserRef,
 };
 
 use super::queries;
@@ -98,8 +97,12 @@ pub async fn post(
         super::messages::searchable(body, message.attachments.iter().map(|f| f.name.as_str()));
     crate::search::index(ctx.conn(), message.id, &text).await?;
     super::unread::count_unread(ctx, &message).await?;
-    ctx.append_at(scope, seq, EventBody::MessagePosted { message })
-        .await?;
+    ctx.append_at(
+        scope,
+        seq,
+        xietong::chat::ChatEvent::MessagePosted { message },
+    )
+    .await?;
     Ok(CommandOutput::MessagePosted {
         message: MessageId(id),
         scope,
@@ -248,7 +251,7 @@ pub async fn create_channel(
         for member in &members {
             ctx.append(
                 Scope::User(member.id),
-                EventBody::ChannelAdded {
+                xietong::chat::ChatEvent::ChannelAdded {
                     channel: channel.clone(),
                 },
             )
@@ -257,7 +260,7 @@ pub async fn create_channel(
     } else {
         ctx.append(
             Scope::Workspace,
-            EventBody::ChannelCreated {
+            xietong::chat::ChatEvent::ChannelCreated {
                 channel: channel.clone(),
             },
         )
@@ -337,7 +340,7 @@ pub async fn add_members(
         insert_member(ctx, channel.id, user.id).await?;
         ctx.append(
             Scope::User(user.id),
-            EventBody::ChannelAdded {
+            xietong::chat::ChatEvent::ChannelAdded {
                 channel: channel.clone(),
             },
         )
@@ -346,7 +349,7 @@ pub async fn add_members(
     if !added.is_empty() {
         ctx.append(
             Scope::Channel(channel.id),
-            EventBody::MembersChanged {
+            xietong::chat::ChatEvent::MembersChanged {
                 channel: channel.id,
                 added,
                 removed: Vec::new(),
@@ -393,7 +396,7 @@ pub async fn remove_member(
         .ok_or_else(|| CommandError::NotFound("no such user".into()))?;
     ctx.append(
         Scope::Channel(channel.id),
-        EventBody::MembersChanged {
+        xietong::chat::ChatEvent::MembersChanged {
             channel: channel.id,
             added: Vec::new(),
             removed: vec![user],
@@ -403,7 +406,7 @@ pub async fn remove_member(
     super::unread::forget(ctx, command.user, channel.id).await?;
     ctx.append(
         Scope::User(command.user),
-        EventBody::ChannelRemoved {
+        xietong::chat::ChatEvent::ChannelRemoved {
             channel: channel.id,
         },
     )

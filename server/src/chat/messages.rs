@@ -4,7 +4,7 @@
 
 use xietong::chat::{DeleteMessage, EditMessage, PinMessage, React};
 use xietong::limits::MAX_REACTIONS_PER_MESSAGE;
-use xietong::{ChannelId, CommandOutput, EventBody, MessageId, Scope};
+use xietong::{ChannelId, CommandOutput, MessageId, Scope};
 
 use xietong::settings::WorkspaceSettings;
 
@@ -182,7 +182,7 @@ pub async fn edit_message(
     let seq = ctx
         .append(
             target.scope(),
-            EventBody::MessageEdited {
+            xietong::chat::ChatEvent::MessageEdited {
                 message: command.message,
                 html: super::markdown::render(&body, &mentions.names()),
                 body,
@@ -235,7 +235,7 @@ pub async fn delete_message(
     let seq = ctx
         .append(
             target.scope(),
-            EventBody::MessageDeleted {
+            xietong::chat::ChatEvent::MessageDeleted {
                 message: command.message,
             },
         )
@@ -309,7 +309,7 @@ pub async fn react(ctx: &mut Ctx<'_>, command: &React) -> Result<CommandOutput, 
     ctx.append_at(
         target.scope(),
         seq,
-        EventBody::ReactionChanged {
+        xietong::chat::ChatEvent::ReactionChanged {
             message: command.message,
             emoji,
             user,
@@ -340,7 +340,7 @@ pub async fn pin_message(
     let seq = ctx
         .append(
             target.scope(),
-            EventBody::MessagePinned {
+            xietong::chat::ChatEvent::MessagePinned {
                 message: command.message,
                 pinned: command.pinned,
             },

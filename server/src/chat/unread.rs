@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 use xietong::chat::{ChannelUnread, MarkRead};
-use xietong::{
-    ChannelId, ChannelKind, CommandOutput, CurrentUser, EventBody, Message, Scope, Seq, UserId,
-};
+use xietong::{ChannelId, ChannelKind, CommandOutput, CurrentUser, Message, Scope, Seq, UserId};
 
 use super::queries;
 use crate::access::Need;
@@ -106,7 +104,7 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
         ctx.append_at(
             Scope::User(user),
             at,
-            EventBody::MessageUnread {
+            xietong::chat::ChatEvent::MessageUnread {
                 channel: channel.id,
                 message: message.id,
                 seq: message.seq,
@@ -159,7 +157,7 @@ pub async fn mark_read(
         seq = ctx
             .append(
                 scope,
-                EventBody::MembersChanged {
+                xietong::chat::ChatEvent::MembersChanged {
                     channel: channel.id,
                     added: vec![user.user_ref()],
                     removed: Vec::new(),
@@ -196,8 +194,12 @@ pub async fn mark_read(
         .bind(seq.0 as i64)
         .execute(ctx.conn())
         .await?;
-        ctx.append_at(scope, seq, EventBody::MessagesSeen { user: user.id, seq })
-            .await?;
+        ctx.append_at(
+            scope,
+            seq,
+            xietong::chat::ChatEvent::MessagesSeen { user: user.id, seq },
+        )
+        .await?;
     }
     // Take my scope's next number first: it orders this read after every `message_unread` of
     // mine already committed and before any still to come, so the counts below are exact.
@@ -227,7 +229,7 @@ pub async fn mark_read(
     ctx.append_at(
         mine,
         at,
-        EventBody::ChannelRead {
+        xietong::chat::ChatEvent::ChannelRead {
             channel: channel.id,
             seq,
             unread,
@@ -330,7 +332,7 @@ async fn report_counts(
         ctx.append_at(
             mine,
             at,
-            EventBody::ChannelRead {
+            xietong::chat::ChatEvent::ChannelRead {
                 channel,
                 seq,
                 unread,

@@ -9,7 +9,7 @@ use xietong::contacts::{
     Contact, ContactFields, ContactGroup, CreateContactGroup, ImportContacts, MyContacts,
     RemoveContact, RemoveContactGroup, SaveContact,
 };
-use xietong::{CommandOutput, ContactGroupId, ContactId, CurrentUser, EventBody, Scope, UserId};
+use xietong::{CommandOutput, ContactGroupId, ContactId, CurrentUser, Scope, UserId};
 
 use crate::access::{self, Denied};
 use crate::command::{CommandError, Ctx};
@@ -167,8 +167,11 @@ async fn write(
         fields,
         updated_at: at,
     };
-    ctx.append(Scope::User(owner), EventBody::ContactSaved { contact })
-        .await?;
+    ctx.append(
+        Scope::User(owner),
+        xietong::contacts::ContactsEvent::ContactSaved { contact },
+    )
+    .await?;
     Ok(id)
 }
 
@@ -199,7 +202,7 @@ pub async fn remove(
     }
     ctx.append(
         Scope::User(owner),
-        EventBody::ContactRemoved {
+        xietong::contacts::ContactsEvent::ContactRemoved {
             contact: command.contact,
         },
     )
@@ -249,8 +252,11 @@ pub async fn create_group(
         id: ContactGroupId(id),
         name,
     };
-    ctx.append(Scope::User(owner), EventBody::ContactGroupSaved { group })
-        .await?;
+    ctx.append(
+        Scope::User(owner),
+        xietong::contacts::ContactsEvent::ContactGroupSaved { group },
+    )
+    .await?;
     Ok(CommandOutput::ContactGroupChanged {
         group: ContactGroupId(id),
     })
@@ -276,7 +282,7 @@ pub async fn remove_group(
         .await?;
     ctx.append(
         Scope::User(owner),
-        EventBody::ContactGroupRemoved {
+        xietong::contacts::ContactsEvent::ContactGroupRemoved {
             group: command.group,
         },
     )

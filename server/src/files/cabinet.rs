@@ -13,7 +13,7 @@ use xietong::files::{
     MoveEntry, Permission, RenameEntry, RestoreEntry, SaveUpload, Share, ShareLink, Usage,
 };
 use xietong::org::AudienceMember;
-use xietong::{CommandOutput, CurrentUser, EventBody, Scope, UserId};
+use xietong::{CommandOutput, CurrentUser, Scope, UserId};
 
 use super::uploads::{take_completed, used_bytes};
 use crate::access::{self, Denied};
@@ -378,7 +378,7 @@ pub(super) async fn saved(
     let usage = usage(ctx.conn(), entry.owner).await?;
     ctx.append(
         Scope::User(entry.owner),
-        EventBody::EntrySaved {
+        xietong::files::FilesEvent::EntrySaved {
             entry: entry.clone(),
             usage,
         },
@@ -674,7 +674,7 @@ pub async fn empty_recycle_bin(
     let purged = u32::try_from(ids.len()).unwrap_or(u32::MAX);
     ctx.append(
         Scope::User(owner),
-        EventBody::EntriesPurged {
+        xietong::files::FilesEvent::EntriesPurged {
             entries: ids.into_iter().map(EntryId).collect(),
             usage,
         },

@@ -15,7 +15,7 @@ use xietong::files::{
     SharedItem, SharedSnapshot, Unshare, Usage,
 };
 use xietong::org::AudienceMember;
-use xietong::{CommandOutput, CurrentUser, EventBody, Scope, UserId};
+use xietong::{CommandOutput, CurrentUser, Scope, UserId};
 
 use super::cabinet::{self, own, saved};
 use crate::access::{self, Denied};
@@ -101,7 +101,7 @@ pub async fn revoke_lost(
         if !revoked.is_empty() {
             ctx.append(
                 Scope::Shared(scope),
-                EventBody::SharingChanged {
+                xietong::files::FilesEvent::SharingChanged {
                     entry: scope,
                     revoked,
                 },
@@ -166,14 +166,14 @@ async fn tell_readers(
     let name = owner_name(ctx.conn(), entry.owner).await?;
     for (reader, permission) in readers {
         let body = match permission {
-            Some(permission) => EventBody::SharedWithYou {
+            Some(permission) => xietong::files::FilesEvent::SharedWithYou {
                 item: SharedItem {
                     entry: entry.clone().for_reader(),
                     owner_name: name.clone(),
                     permission,
                 },
             },
-            None => EventBody::ShareWithdrawn { entry: entry.id },
+            None => xietong::files::FilesEvent::ShareWithdrawn { entry: entry.id },
         };
         ctx.append(Scope::User(reader), body).await?;
     }
@@ -198,7 +198,7 @@ pub async fn follow(
     for root in scopes {
         ctx.append(
             Scope::Shared(root),
-            EventBody::EntrySaved {
+            xietong::files::FilesEvent::EntrySaved {
                 entry: entry.clone().for_reader(),
                 usage: Usage::default(),
             },

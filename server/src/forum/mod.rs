@@ -10,8 +10,8 @@ use sqlx::Row;
 use xietong::forum::*;
 use xietong::notify::{Module, Note};
 use xietong::{
-    CommandOutput, CurrentUser, EventBody, ForumReplyId, ForumSectionId, ForumTopicId, Scope,
-    UserId, UserRef, ValidationError,
+    CommandOutput, CurrentUser, ForumReplyId, ForumSectionId, ForumTopicId, Scope, UserId, UserRef,
+    ValidationError,
 };
 
 use crate::access::{self, Denied};
@@ -341,7 +341,7 @@ pub async fn save_section(
         if !revoked.is_empty() {
             ctx.append(
                 Scope::Forum(id),
-                EventBody::ForumAccessChanged {
+                xietong::forum::ForumEvent::ForumAccessChanged {
                     section: id,
                     revoked,
                 },
@@ -351,7 +351,7 @@ pub async fn save_section(
     }
     ctx.append(
         Scope::Workspace,
-        EventBody::ForumSectionSaved { section: saved },
+        xietong::forum::ForumEvent::ForumSectionSaved { section: saved },
     )
     .await?;
     Ok(CommandOutput::ForumSectionSaved { section: id })
@@ -401,8 +401,11 @@ pub async fn start_topic(
     .fetch_one(ctx.conn())
     .await?;
     let topic = load_known(ctx.conn(), ForumTopicId(id)).await?;
-    ctx.append(Scope::Forum(topic.section), EventBody::TopicSaved { topic })
-        .await?;
+    ctx.append(
+        Scope::Forum(topic.section),
+        xietong::forum::ForumEvent::TopicSaved { topic },
+    )
+    .await?;
     Ok(CommandOutput::TopicChanged {
         topic: ForumTopicId(id),
     })
@@ -532,7 +535,7 @@ pub async fn reply(
         .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     ctx.append(
         Scope::Forum(topic.section),
-        EventBody::ReplyPosted {
+        xietong::forum::ForumEvent::ReplyPosted {
             reply: reply.clone(),
             replies: u32::try_from(replies).unwrap_or(0),
         },
@@ -617,7 +620,7 @@ pub async fn accept_answer(
     let saved = load_known(ctx.conn(), topic.id).await?;
     ctx.append(
         Scope::Forum(saved.section),
-        EventBody::TopicSaved {
+        xietong::forum::ForumEvent::TopicSaved {
             topic: saved.clone(),
         },
     )
@@ -706,7 +709,7 @@ pub async fn cast_vote(
     // Unsigned: a reader who sees the counts must not learn who just voted.
     ctx.append_unsigned(
         Scope::Forum(topic.section),
-        EventBody::VoteCast {
+        xietong::forum::ForumEvent::VoteCast {
             topic: topic.id,
             voters: u32::try_from(voters).unwrap_or(0),
         },
@@ -754,7 +757,7 @@ pub async fn moderate(
     if saved.section != topic.section {
         ctx.append(
             Scope::Forum(topic.section),
-            EventBody::TopicMoved {
+            xietong::forum::ForumEvent::TopicMoved {
                 topic: topic.id,
                 to: saved.section,
             },
@@ -763,7 +766,7 @@ pub async fn moderate(
     }
     ctx.append(
         Scope::Forum(saved.section),
-        EventBody::TopicSaved {
+        xietong::forum::ForumEvent::TopicSaved {
             topic: saved.clone(),
         },
     )

@@ -9,9 +9,7 @@ use std::collections::BTreeSet;
 use xietong::files::FileInfo;
 use xietong::mail::*;
 use xietong::notify::{Module, Note};
-use xietong::{
-    CommandOutput, CurrentUser, EventBody, MailFolderId, MailId, Scope, UserId, UserRef,
-};
+use xietong::{CommandOutput, CurrentUser, MailFolderId, MailId, Scope, UserId, UserRef};
 
 use crate::access::Denied;
 use crate::command::{CommandError, Ctx};
@@ -182,8 +180,11 @@ async fn held(ctx: &mut Ctx<'_>, id: MailId) -> Result<Mail, CommandError> {
 async fn tell(ctx: &mut Ctx<'_>, id: MailId, holder: UserId) -> Result<(), CommandError> {
     if let Some(mail) = as_held(ctx.conn(), id, holder).await? {
         let mail = as_told(mail, holder);
-        ctx.append(Scope::User(holder), EventBody::MailSaved { mail })
-            .await?;
+        ctx.append(
+            Scope::User(holder),
+            xietong::mail::MailEvent::MailSaved { mail },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -451,7 +452,7 @@ pub async fn read(ctx: &mut Ctx<'_>, command: &ReadMail) -> Result<CommandOutput
     if changed == 1 {
         ctx.append(
             Scope::User(me.id),
-            EventBody::MailRead { mail: mail.id, at },
+            xietong::mail::MailEvent::MailRead { mail: mail.id, at },
         )
         .await?;
         let role: String =
@@ -468,7 +469,7 @@ pub async fn read(ctx: &mut Ctx<'_>, command: &ReadMail) -> Result<CommandOutput
         };
         ctx.append(
             Scope::User(mail.from.id),
-            EventBody::MailReceipt {
+            xietong::mail::MailEvent::MailReceipt {
                 mail: mail.id,
                 receipt,
             },
@@ -534,7 +535,7 @@ pub async fn recall(
             Module::Mail,
             mail.id.0,
             format!("{{\"mail_saved\":{{\"mail\":{{\"id\":{},", mail.id),
-            EventBody::MailRemoved { mail: mail.id },
+            xietong::mail::MailEvent::MailRemoved { mail: mail.id },
         )
         .await?;
         let receipt = Receipt {
@@ -548,7 +549,7 @@ pub async fn recall(
         };
         ctx.append(
             Scope::User(me),
-            EventBody::MailReceipt {
+            xietong::mail::MailEvent::MailReceipt {
                 mail: mail.id,
                 receipt,
             },
@@ -612,7 +613,7 @@ pub async fn move_to(ctx: &mut Ctx<'_>, command: &MoveMail) -> Result<CommandOut
         .await?;
     ctx.append(
         Scope::User(me),
-        EventBody::MailMoved {
+        xietong::mail::MailEvent::MailMoved {
             mail: mail.id,
             folder: command.folder,
         },
@@ -652,8 +653,11 @@ pub async fn delete(
             .await?;
         crate::search::items::unindex(ctx.conn(), Module::Mail, mail.id.0).await?;
     }
-    ctx.append(Scope::User(me), EventBody::MailRemoved { mail: mail.id })
-        .await?;
+    ctx.append(
+        Scope::User(me),
+        xietong::mail::MailEvent::MailRemoved { mail: mail.id },
+    )
+    .await?;
     Ok(CommandOutput::MailChanged { mail: mail.id })
 }
 
@@ -688,8 +692,11 @@ pub async fn save_folder(
                 .bind(id.0)
                 .execute(ctx.conn())
                 .await?;
-            ctx.append(Scope::User(me), EventBody::MailFolderRemoved { folder: id })
-                .await?;
+            ctx.append(
+                Scope::User(me),
+                xietong::mail::MailEvent::MailFolderRemoved { folder: id },
+            )
+            .await?;
             return Ok(CommandOutput::MailFolderChanged { folder: id });
         }
         (folder, false) => {
@@ -732,8 +739,11 @@ pub async fn save_folder(
         id,
         name: name.to_owned(),
     };
-    ctx.append(Scope::User(me), EventBody::MailFolderSaved { folder })
-        .await?;
+    ctx.append(
+        Scope::User(me),
+        xietong::mail::MailEvent::MailFolderSaved { folder },
+    )
+    .await?;
     Ok(CommandOutput::MailFolderChanged { folder: id })
 }
 

@@ -15,8 +15,7 @@ use xietong::news::*;
 use xietong::notify::{Module, Note};
 use xietong::org::AudienceMember;
 use xietong::{
-    CommandOutput, CurrentUser, EventBody, NewsColumnId, Scope, StoryCommentId, StoryId, UserId,
-    UserRef,
+    CommandOutput, CurrentUser, NewsColumnId, Scope, StoryCommentId, StoryId, UserId, UserRef,
 };
 
 use crate::access::{self, Denied};
@@ -238,7 +237,7 @@ async fn tell_editors(ctx: &mut Ctx<'_>, story: &Story) -> Result<(), CommandErr
     for user in to {
         ctx.append(
             Scope::User(user),
-            EventBody::StorySaved {
+            xietong::news::NewsEvent::StorySaved {
                 story: story.clone(),
             },
         )
@@ -349,7 +348,7 @@ pub async fn save_column(
         if !revoked.is_empty() {
             ctx.append(
                 Scope::News(id),
-                EventBody::NewsAccessChanged {
+                xietong::news::NewsEvent::NewsAccessChanged {
                     column: id,
                     revoked,
                 },
@@ -359,7 +358,7 @@ pub async fn save_column(
     }
     ctx.append(
         Scope::Workspace,
-        EventBody::NewsColumnSaved { column: saved },
+        xietong::news::NewsEvent::NewsColumnSaved { column: saved },
     )
     .await?;
     Ok(CommandOutput::NewsColumnSaved { column: id })
@@ -429,13 +428,13 @@ pub async fn save_story(
         if before.fields.column != story.fields.column {
             ctx.append(
                 Scope::News(before.fields.column),
-                EventBody::StoryRemoved { story: id },
+                xietong::news::NewsEvent::StoryRemoved { story: id },
             )
             .await?;
         }
         ctx.append(
             Scope::News(story.fields.column),
-            EventBody::StorySaved {
+            xietong::news::NewsEvent::StorySaved {
                 story: story.clone(),
             },
         )
@@ -551,7 +550,7 @@ async fn release(ctx: &mut Ctx<'_>, id: StoryId) -> Result<CommandOutput, Comman
     if done == 1 {
         ctx.append(
             Scope::News(story.fields.column),
-            EventBody::StorySaved {
+            xietong::news::NewsEvent::StorySaved {
                 story: story.clone(),
             },
         )
@@ -599,7 +598,7 @@ pub async fn withdraw(
     if story.status == StoryStatus::Published {
         ctx.append(
             Scope::News(story.fields.column),
-            EventBody::StoryRemoved { story: story.id },
+            xietong::news::NewsEvent::StoryRemoved { story: story.id },
         )
         .await?;
     }
@@ -675,7 +674,7 @@ pub async fn like(ctx: &mut Ctx<'_>, command: &LikeStory) -> Result<CommandOutpu
     let seq = ctx
         .append(
             Scope::News(story.fields.column),
-            EventBody::StoryLiked {
+            xietong::news::NewsEvent::StoryLiked {
                 story: story.id,
                 by: me,
                 liked: command.like,
@@ -756,7 +755,7 @@ pub async fn comment(
         .ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
     ctx.append(
         Scope::News(story.fields.column),
-        EventBody::StoryCommented { comment, comments },
+        xietong::news::NewsEvent::StoryCommented { comment, comments },
     )
     .await?;
     if story.author.id != me.id && access::story(ctx.conn(), story.author.id, story.id).await? {
@@ -817,7 +816,7 @@ pub async fn hide_comment(
         .await?;
     let comments = recount_comments(ctx, story.id).await?;
     let body = if command.hidden {
-        EventBody::StoryCommentHidden {
+        xietong::news::NewsEvent::StoryCommentHidden {
             story: story.id,
             comment: comment.id,
             hidden: true,
@@ -829,7 +828,7 @@ pub async fn hide_comment(
             hidden: false,
             ..comment.clone()
         };
-        EventBody::StoryCommented { comment, comments }
+        xietong::news::NewsEvent::StoryCommented { comment, comments }
     };
     // A story no longer published has no readers to tell (its column's log keeps no text of it).
     if story.status == StoryStatus::Published {
@@ -927,7 +926,7 @@ async fn withdraw_cards(ctx: &mut Ctx<'_>, story: StoryId) -> Result<(), Command
             .await?;
         ctx.append(
             Scope::Channel(xietong::ChannelId(channel)),
-            EventBody::MessageCardChanged {
+            xietong::chat::ChatEvent::MessageCardChanged {
                 message: xietong::MessageId(message),
                 card: Some(gone),
             },

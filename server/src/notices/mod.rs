@@ -16,7 +16,7 @@ use xietong::notices::*;
 use xietong::notify::{Module, Note};
 use xietong::org::AudienceMember;
 use xietong::{
-    CommandOutput, CurrentUser, EventBody, NoticeId, NoticeTypeId, RoleId, Scope, UserId, UserRef,
+    CommandOutput, CurrentUser, NoticeId, NoticeTypeId, RoleId, Scope, UserId, UserRef,
     ValidationError,
 };
 
@@ -258,7 +258,7 @@ async fn announce(
         };
         ctx.append(
             Scope::User(*user),
-            EventBody::NoticeSaved {
+            xietong::notices::NoticeEvent::NoticeSaved {
                 notice: told.clone(),
             },
         )
@@ -326,8 +326,11 @@ pub async fn define_type(
         name: name.to_owned(),
         review_role: command.review_role,
     };
-    ctx.append(Scope::Workspace, EventBody::NoticeTypeSaved { kind })
-        .await?;
+    ctx.append(
+        Scope::Workspace,
+        xietong::notices::NoticeEvent::NoticeTypeSaved { kind },
+    )
+    .await?;
     Ok(CommandOutput::NoticeTypeChanged {
         kind: NoticeTypeId(id),
     })
@@ -354,7 +357,7 @@ pub async fn remove_type(
         .await?;
     ctx.append(
         Scope::Workspace,
-        EventBody::NoticeTypeRemoved { kind: command.kind },
+        xietong::notices::NoticeEvent::NoticeTypeRemoved { kind: command.kind },
     )
     .await?;
     Ok(CommandOutput::NoticeTypeChanged { kind: command.kind })
@@ -635,7 +638,7 @@ async fn withdraw_from_reviewers(ctx: &mut Ctx<'_>, notice: &Notice) -> Result<(
             if reviewer != notice.author.id {
                 ctx.append(
                     Scope::User(reviewer),
-                    EventBody::NoticeRemoved { notice: notice.id },
+                    xietong::notices::NoticeEvent::NoticeRemoved { notice: notice.id },
                 )
                 .await?;
             }
@@ -852,7 +855,7 @@ async fn take_from(
         Module::Notices,
         id.0,
         format!("{{\"notice_saved\":{{\"notice\":{{\"id\":{id},"),
-        EventBody::NoticeRemoved { notice: id },
+        xietong::notices::NoticeEvent::NoticeRemoved { notice: id },
     )
     .await?;
     sqlx::query(
@@ -940,12 +943,12 @@ async fn mark(
         });
     }
     let mine = if acknowledged {
-        EventBody::NoticeAcknowledged {
+        xietong::notices::NoticeEvent::NoticeAcknowledged {
             notice: notice.id,
             at,
         }
     } else {
-        EventBody::NoticeRead {
+        xietong::notices::NoticeEvent::NoticeRead {
             notice: notice.id,
             at,
         }
@@ -953,7 +956,7 @@ async fn mark(
     let seq = ctx.append(Scope::User(me.id), mine).await?;
     ctx.append(
         Scope::User(notice.author.id),
-        EventBody::NoticeReadBy {
+        xietong::notices::NoticeEvent::NoticeReadBy {
             notice: notice.id,
             reader: UserRef {
                 id: me.id,

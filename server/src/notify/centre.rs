@@ -6,7 +6,7 @@
 use sqlx::Row;
 use xietong::chat::{Notice, NoticeKind, SeeNotifications, RECENT_NOTIFICATIONS};
 use xietong::notify::{About, Module, Note, Notification};
-use xietong::{ChannelId, CommandOutput, EventBody, MessageId, Scope, Seq, UserId, UserRef};
+use xietong::{ChannelId, CommandOutput, MessageId, Scope, Seq, UserId, UserRef};
 
 use crate::command::{CommandError, Ctx};
 use crate::store::{Conn, StoreError};
@@ -73,7 +73,7 @@ pub async fn see(
     ctx.append_at(
         Scope::User(user),
         at,
-        EventBody::NotificationsSeen { up_to, unseen },
+        xietong::chat::ChatEvent::NotificationsSeen { up_to, unseen },
     )
     .await?;
     Ok(CommandOutput::NotificationsSeen { up_to: Some(up_to) })

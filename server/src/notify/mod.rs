@@ -76,7 +76,7 @@ pub async fn raise(ctx: &mut Ctx<'_>, raise: Raise<'_>) -> Result<(), CommandErr
             let seq = ctx
                 .append(
                     Scope::User(user),
-                    EventBody::Notified { note: note.clone() },
+                    xietong::notify::NotifyEvent::Notified { note: note.clone() },
                 )
                 .await?;
             centre::keep(ctx, user, seq, &note).await?;
@@ -198,8 +198,9 @@ pub async fn take_back(
     module: Module,
     item: i64,
     told: String,
-    removed: EventBody,
+    removed: impl Into<EventBody>,
 ) -> Result<(), CommandError> {
+    let removed = removed.into();
     let scope = Scope::User(user);
     let notified = format!(
         "{{\"notified\":{{\"note\":{{\"module\":\"{}\",\"item\":{item},",

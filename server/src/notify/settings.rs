@@ -3,7 +3,7 @@
 //! `save_notification_settings`, announced in their user scope so every tab follows.
 
 use xietong::notify::{NotificationSettings, SaveNotificationSettings};
-use xietong::{CommandOutput, EventBody, Scope, UserId};
+use xietong::{CommandOutput, Scope, UserId};
 
 use super::SettingsByUser;
 use crate::command::{CommandError, Ctx};
@@ -65,7 +65,7 @@ pub async fn save(
     .await?;
     ctx.append(
         Scope::User(user),
-        EventBody::NotificationSettingsChanged {
+        xietong::notify::NotifyEvent::NotificationSettingsChanged {
             settings: command.settings.clone(),
         },
     )

@@ -4,7 +4,7 @@
 use xietong::org::{
     CreateDepartment, Department, MoveDepartment, RemoveDepartment, RenameDepartment,
 };
-use xietong::{CommandOutput, DepartmentId, EventBody, Scope, Seq, UserId};
+use xietong::{CommandOutput, DepartmentId, Scope, Seq, UserId};
 
 use crate::command::{CommandError, Ctx};
 use crate::store::{Conn, StoreError};
@@ -79,7 +79,10 @@ async fn last_order(conn: &mut Conn, parent: Option<DepartmentId>) -> Result<i64
 async fn saved(ctx: &mut Ctx<'_>, department: Department) -> Result<CommandOutput, CommandError> {
     let id = department.id;
     let seq = ctx
-        .append(Scope::Workspace, EventBody::DepartmentSaved { department })
+        .append(
+            Scope::Workspace,
+            xietong::org::OrgEvent::DepartmentSaved { department },
+        )
         .await?;
     Ok(CommandOutput::DepartmentChanged {
         department: id,
@@ -131,7 +134,10 @@ pub async fn create_in(
         order,
     };
     let seq = ctx
-        .append(Scope::Workspace, EventBody::DepartmentSaved { department })
+        .append(
+            Scope::Workspace,
+            xietong::org::OrgEvent::DepartmentSaved { department },
+        )
         .await?;
     Ok((DepartmentId(id), seq))
 }
@@ -232,7 +238,7 @@ pub async fn remove(
     let seq = ctx
         .append(
             Scope::Workspace,
-            EventBody::DepartmentRemoved {
+            xietong::org::OrgEvent::DepartmentRemoved {
                 department: department.id,
             },
         )

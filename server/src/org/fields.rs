@@ -3,7 +3,7 @@
 //! value never leaves the database except to its owner: not in snapshots, not in events.
 
 use xietong::org::{DefineField, FieldValue, MyFields, ProfileField, RemoveField, SetMyFields};
-use xietong::{CommandOutput, CurrentUser, EventBody, FieldId, Scope, UserId};
+use xietong::{CommandOutput, CurrentUser, FieldId, Scope, UserId};
 
 use crate::access::Denied;
 use crate::command::{CommandError, Ctx};
@@ -124,8 +124,11 @@ pub async fn define(
         name,
         hideable: command.hideable,
     };
-    ctx.append(Scope::Workspace, EventBody::FieldDefined { field })
-        .await?;
+    ctx.append(
+        Scope::Workspace,
+        xietong::org::OrgEvent::FieldDefined { field },
+    )
+    .await?;
     Ok(CommandOutput::FieldChanged { field: FieldId(id) })
 }
 
@@ -151,7 +154,7 @@ pub async fn remove(
         .await?;
     ctx.append(
         Scope::Workspace,
-        EventBody::FieldRemoved {
+        xietong::org::OrgEvent::FieldRemoved {
             field: command.field,
         },
     )

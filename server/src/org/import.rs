@@ -14,7 +14,7 @@ use xietong::limits::{MAX_IMPORT_FILE_BYTES, MAX_IMPORT_ROWS};
 use xietong::org::{
     path_names, Department, ImportCheck, ImportPeople, ImportPreview, ImportRow, ImportedPerson,
 };
-use xietong::{ClientMsgId, Command, CommandOutput, CurrentUser, DepartmentId, EventBody, Scope};
+use xietong::{ClientMsgId, Command, CommandOutput, CurrentUser, DepartmentId, Scope};
 
 use crate::backend::Refusal;
 use crate::command::{Actor, CommandError, Ctx, Submission};
@@ -491,8 +491,11 @@ pub async fn import_people(
         }
         let person = super::people::person(ctx.conn(), xietong::UserId(id)).await?;
         people.push(person.id);
-        ctx.append(Scope::Workspace, EventBody::PersonSaved { person })
-            .await?;
+        ctx.append(
+            Scope::Workspace,
+            xietong::org::OrgEvent::PersonSaved { person },
+        )
+        .await?;
     }
     Ok(CommandOutput::PeopleImported { people })
 }

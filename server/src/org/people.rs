@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use xietong::org::{CreateRole, Person, RemoveRole, Role, SetPersonActive, UpdatePerson};
-use xietong::{CommandOutput, DepartmentId, EventBody, RoleId, Scope, UserId};
+use xietong::{CommandOutput, DepartmentId, RoleId, Scope, UserId};
 
 use crate::command::{CommandError, Ctx};
 use crate::store::{Conn, StoreError};
@@ -157,7 +157,10 @@ const MAX_LISTED: usize = 50;
 async fn saved(ctx: &mut Ctx<'_>, person: Person) -> Result<CommandOutput, CommandError> {
     let id = person.id;
     let seq = ctx
-        .append(Scope::Workspace, EventBody::PersonSaved { person })
+        .append(
+            Scope::Workspace,
+            xietong::org::OrgEvent::PersonSaved { person },
+        )
         .await?;
     Ok(CommandOutput::PersonChanged {
         person: id,
@@ -192,7 +195,7 @@ pub async fn create_role(
         id: RoleId(id),
         name,
     };
-    ctx.append(Scope::Workspace, EventBody::RoleSaved { role })
+    ctx.append(Scope::Workspace, xietong::org::OrgEvent::RoleSaved { role })
         .await?;
     Ok(CommandOutput::RoleChanged { role: RoleId(id) })
 }
@@ -219,7 +222,7 @@ pub async fn remove_role(
         .await?;
     ctx.append(
         Scope::Workspace,
-        EventBody::RoleRemoved { role: command.role },
+        xietong::org::OrgEvent::RoleRemoved { role: command.role },
     )
     .await?;
     Ok(CommandOutput::RoleChanged { role: command.role })

@@ -6,7 +6,7 @@ use xietong::settings::{
     Language, UpdateSettings, UpdateWorkspaceSettings, UserSettings, WorkspaceSettings,
     MAX_WINDOW_MINUTES,
 };
-use xietong::{CommandOutput, EventBody, Scope, UserId};
+use xietong::{CommandOutput, Scope, UserId};
 
 use crate::command::{CommandError, Ctx};
 use crate::store::{Conn, StoreError};
@@ -56,7 +56,7 @@ pub async fn update_settings(
     }
     ctx.append(
         Scope::User(user),
-        EventBody::SettingsChanged {
+        xietong::settings::SettingsEvent::SettingsChanged {
             settings: command.settings.clone(),
         },
     )
@@ -126,7 +126,7 @@ pub async fn update_workspace_settings(
     .await?;
     ctx.append(
         Scope::Workspace,
-        EventBody::WorkspaceSettingsChanged {
+        xietong::settings::SettingsEvent::WorkspaceSettingsChanged {
             settings: settings.clone(),
         },
     )

@@ -13,7 +13,7 @@ use xietong::short_messages::{
     SHORT_MESSAGES_LISTED,
 };
 use xietong::{
-    CommandOutput, CurrentUser, EventBody, Scope, ShortMessageId, UserId, UserRef, ValidationError,
+    CommandOutput, CurrentUser, Scope, ShortMessageId, UserId, UserRef, ValidationError,
 };
 
 use crate::access::{self, Denied, ShortMessageRole};
@@ -85,7 +85,7 @@ pub async fn send(
     };
     ctx.append(
         Scope::User(me.id),
-        EventBody::ShortMessageSent {
+        xietong::short_messages::ShortMessageEvent::ShortMessageSent {
             message: SentShortMessage {
                 id,
                 to: audience,
@@ -109,7 +109,7 @@ pub async fn send(
     for &user in &recipients {
         ctx.append(
             Scope::User(user),
-            EventBody::ShortMessageReceived {
+            xietong::short_messages::ShortMessageEvent::ShortMessageReceived {
                 message: received.clone(),
             },
         )
@@ -174,12 +174,12 @@ pub async fn read(
     let seq = ctx
         .append(
             Scope::User(me.id),
-            EventBody::ShortMessageRead { id: command.id, at },
+            xietong::short_messages::ShortMessageEvent::ShortMessageRead { id: command.id, at },
         )
         .await?;
     ctx.append(
         Scope::User(UserId(sender)),
-        EventBody::ShortMessageReadBy {
+        xietong::short_messages::ShortMessageEvent::ShortMessageReadBy {
             id: command.id,
             reader: UserRef {
                 id: me.id,

@@ -342,7 +342,7 @@ async fn private_channels_are_announced_to_members_only(store: &Store) {
         assert!(
             matches!(
                 &events[..],
-                [e] if matches!(&e.body, xietong::EventBody::ChannelAdded { channel: c } if c.id == channel.id)
+                [e] if matches!(&e.body, EventBody::Chat(xietong::chat::ChatEvent::ChannelAdded { channel: c }) if c.id == channel.id)
             ),
             "{events:?}"
         );
@@ -796,11 +796,11 @@ async fn departments_form_a_tree_only_admins_change(store: &Store) {
     let mut replayed: Vec<Department> = Vec::new();
     for event in &events {
         match &event.body {
-            xietong::EventBody::DepartmentSaved { department } => {
+            EventBody::Org(xietong::org::OrgEvent::DepartmentSaved { department }) => {
                 replayed.retain(|d| d.id != department.id);
                 replayed.push(department.clone());
             }
-            xietong::EventBody::DepartmentRemoved { department } => {
+            EventBody::Org(xietong::org::OrgEvent::DepartmentRemoved { department }) => {
                 replayed.retain(|d| d.id != *department)
             }
             other => panic!("unexpected {other:?}"),
@@ -1318,7 +1318,7 @@ async fn a_hidden_mobile_number_never_leaves_the_database(store: &Store) {
         .await
         .unwrap();
     let announced = hidden.events.iter().find_map(|e| match &e.body {
-        xietong::EventBody::PersonSaved { person } => Some(person.clone()),
+        EventBody::Org(xietong::org::OrgEvent::PersonSaved { person }) => Some(person.clone()),
         _ => None,
     });
     assert_eq!(announced.map(|p| p.mobile), Some(String::new()));

@@ -414,7 +414,9 @@ pub fn acked_seq(msg: &ServerMsg) -> Option<(Seq, bool)> {
 
 pub fn body_of(event: &xietong::Event) -> &str {
     match &event.body {
-        xietong::EventBody::MessagePosted { message } => &message.body,
+        xietong::EventBody::Chat(xietong::chat::ChatEvent::MessagePosted { message }) => {
+            &message.body
+        }
         other => panic!("not a message: {other:?}"),
     }
 }
