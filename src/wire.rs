@@ -437,6 +437,8 @@ impl EventBody {
 /// One feature's events ([`crate::chat::ChatEvent`], [`crate::mail::MailEvent`], …): a part of
 /// [`EventBody`] that decodes on its own. A screen decodes only its features' events (see
 /// [`Tagged::event`]), so the browser's first screen does not carry every module's decoders.
+/// Its kinds are the variant names serde's derive lists, so a feature enum uses neither
+/// `#[serde(alias)]` nor `#[serde(other)]` (a kind the list lacks would not be routed to it).
 pub trait FeatureEvent:
     Serialize + for<'de> Deserialize<'de> + Into<EventBody> + Sized + 'static
 {
