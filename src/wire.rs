@@ -506,29 +506,44 @@ feature_events! {
 
 impl<'de> Deserialize<'de> for EventBody {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BodyVisitor;
-        impl<'de> serde::de::Visitor<'de> for BodyVisitor {
-            type Value = EventBody;
+        deserializer.deserialize_map(OneKindVisitor::<EventBody>(std::marker::PhantomData))
+    }
+}
 
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an event body: an object whose one key is its kind")
-            }
+/// A value written as an object whose one key is its kind ([`EventBody`], [`Tagged`]): how
+/// to read the rest once the kind is known.
+trait OfOneKind<'de>: Sized {
+    const EXPECTING: &'static str;
+    fn read<A: serde::de::MapAccess<'de>>(kind: String, map: &mut A) -> Result<Self, A::Error>;
+}
 
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventBody, A::Error> {
-                let Some(kind) = map.next_key::<String>()? else {
-                    return Err(serde::de::Error::invalid_length(0, &self));
-                };
-                let body = decode_body(&kind, &mut map)?;
-                if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                    return Err(serde::de::Error::invalid_length(2, &self));
-                }
-                Ok(body)
-            }
+impl<'de> OfOneKind<'de> for EventBody {
+    const EXPECTING: &'static str = "an event body: an object whose one key is its kind";
+
+    fn read<A: serde::de::MapAccess<'de>>(kind: String, map: &mut A) -> Result<Self, A::Error> {
+        decode_body(&kind, map)
+    }
+}
+
+/// Reads the kind, the value after it, and refuses a second key.
+struct OneKindVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: OfOneKind<'de>> serde::de::Visitor<'de> for OneKindVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let Some(kind) = map.next_key::<String>()? else {
+            return Err(serde::de::Error::invalid_length(0, &self));
+        };
+        let value = T::read(kind, &mut map)?;
+        if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(serde::de::Error::invalid_length(2, &self));
         }
-        deserializer.deserialize_map(BodyVisitor)
+        Ok(value)
     }
 }
 
@@ -726,29 +741,18 @@ impl Serialize for Tagged {
 
 impl<'de> Deserialize<'de> for Tagged {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TaggedVisitor;
-        impl<'de> serde::de::Visitor<'de> for TaggedVisitor {
-            type Value = Tagged;
+        deserializer.deserialize_map(OneKindVisitor::<Tagged>(std::marker::PhantomData))
+    }
+}
 
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object whose one key is its kind")
-            }
+impl<'de> OfOneKind<'de> for Tagged {
+    const EXPECTING: &'static str = "an object whose one key is its kind";
 
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Tagged, A::Error> {
-                let Some(kind) = map.next_key::<String>()? else {
-                    return Err(serde::de::Error::invalid_length(0, &self));
-                };
-                let json = map.next_value()?;
-                if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                    return Err(serde::de::Error::invalid_length(2, &self));
-                }
-                Ok(Tagged { kind, json })
-            }
-        }
-        deserializer.deserialize_map(TaggedVisitor)
+    fn read<A: serde::de::MapAccess<'de>>(kind: String, map: &mut A) -> Result<Self, A::Error> {
+        Ok(Tagged {
+            kind,
+            json: map.next_value()?,
+        })
     }
 }
 
