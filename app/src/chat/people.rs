@@ -86,18 +86,3 @@ pub fn PeoplePicker(
         </Modal>
     }
 }
-
-/// [`PeoplePicker`], loaded on demand: its code is not in the first screen's module.
-#[lazy]
-#[allow(clippy::too_many_arguments)]
-pub fn people_picker(
-    title: String,
-    confirm: &'static str,
-    exclude: Vec<UserId>,
-    on_pick: Callback<Vec<UserId>>,
-    on_close: Callback<()>,
-    busy: Signal<bool>,
-    error: Signal<Option<String>>,
-) -> AnyView {
-    view! { <PeoplePicker title confirm exclude on_pick on_close busy error /> }.into_any()
-}

@@ -4,7 +4,7 @@ use leptos_router::hooks::use_navigate;
 
 use xietong::Scope;
 
-use super::people::people_picker;
+use super::people::PeoplePicker;
 use super::state::WorkspaceView;
 use super::{workspace, ChatState, CreateChannel, StartConversation};
 use crate::live::Live;
@@ -137,45 +137,57 @@ fn unread_label(t: &crate::i18n::Texts, unread: u32, mentions: u32) -> String {
 #[component]
 fn NewChannel() -> impl IntoView {
     let open = RwSignal::new(false);
+    let t = crate::i18n::t();
+    view! {
+        <button type="button" class="new-channel" on:click=move |_| open.set(true)>
+            {t.new_channel}
+        </button>
+        <crate::shell::OnDemand open load=move || new_channel_dialog(open) />
+    }
+}
+
+/// [`NewChannelDialog`], loaded on demand: its code is not in the first screen's module.
+#[lazy]
+fn new_channel_dialog(open: RwSignal<bool>) -> AnyView {
+    view! { <NewChannelDialog open /> }.into_any()
+}
+
+/// The "New channel" form; a channel made is opened.
+#[component]
+fn NewChannelDialog(open: RwSignal<bool>) -> impl IntoView {
     let action = ServerAction::<CreateChannel>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(channel)) = action.value().get() {
             open.set(false);
-            action.value().set(None);
             navigate(&format!("/c/{}", channel.id), Default::default());
         }
     });
     let t = crate::i18n::t();
     let error = move || crate::error::failure_text(t, action.value().get());
     view! {
-        <button type="button" class="new-channel" on:click=move |_| open.set(true)>
-            {t.new_channel}
-        </button>
-        <Show when=move || open.get()>
-            <div class="dialog-backdrop">
-                <div role="dialog" aria-modal="true" aria-labelledby="new-channel-title" class="dialog">
-                    <h2 id="new-channel-title">{t.new_channel}</h2>
-                    <ActionForm action>
-                        <label>
-                            {t.channel_name}
-                            <input type="text" name="name" required autofocus maxlength="64" />
-                        </label>
-                        <label class="checkbox">
-                            <input type="checkbox" name="private" value="on" />
-                            {t.private}
-                        </label>
-                        <Show when=move || error().is_some()>
-                            <p role="alert" class="error">{error}</p>
-                        </Show>
-                        <div class="actions">
-                            <button type="button" on:click=move |_| open.set(false)>{t.cancel}</button>
-                            <button type="submit" disabled=move || action.pending().get()>{t.create}</button>
-                        </div>
-                    </ActionForm>
-                </div>
+        <div class="dialog-backdrop">
+            <div role="dialog" aria-modal="true" aria-labelledby="new-channel-title" class="dialog">
+                <h2 id="new-channel-title">{t.new_channel}</h2>
+                <ActionForm action>
+                    <label>
+                        {t.channel_name}
+                        <input type="text" name="name" required autofocus maxlength="64" />
+                    </label>
+                    <label class="checkbox">
+                        <input type="checkbox" name="private" value="on" />
+                        {t.private}
+                    </label>
+                    <Show when=move || error().is_some()>
+                        <p role="alert" class="error">{error}</p>
+                    </Show>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| open.set(false)>{t.cancel}</button>
+                        <button type="submit" disabled=move || action.pending().get()>{t.create}</button>
+                    </div>
+                </ActionForm>
             </div>
-        </Show>
+        </div>
     }
 }
 
@@ -195,31 +207,43 @@ fn DirectNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
 /// there is one).
 #[component]
 fn NewMessage() -> impl IntoView {
-    let live = expect_context::<Live>();
     let open = RwSignal::new(false);
+    let t = crate::i18n::t();
+    view! {
+        <button type="button" class="new-message" on:click=move |_| open.set(true)>
+            {t.new_message}
+        </button>
+        <crate::shell::OnDemand open load=move || new_message_dialog(open) />
+    }
+}
+
+/// [`NewMessageDialog`], loaded on demand: its code is not in the first screen's module.
+#[lazy]
+fn new_message_dialog(open: RwSignal<bool>) -> AnyView {
+    view! { <NewMessageDialog open /> }.into_any()
+}
+
+#[component]
+fn NewMessageDialog(open: RwSignal<bool>) -> impl IntoView {
+    let live = expect_context::<Live>();
     let action = ServerAction::<StartConversation>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(channel)) = action.value().get() {
             open.set(false);
-            action.value().set(None);
             navigate(&format!("/c/{}", channel.id), Default::default());
         }
     });
     let t = crate::i18n::t();
     let error = Signal::derive(move || crate::error::failure_text(t, action.value().get()));
     view! {
-        <button type="button" class="new-message" on:click=move |_| open.set(true)>
-            {t.new_message}
-        </button>
-        <crate::shell::OnDemand open load=move || people_picker(
-            t.new_message.to_string(),
-            t.start,
-            live.me.get_untracked().map(|me| vec![me.id]).unwrap_or_default(),
-            Callback::new(move |with| { action.dispatch(StartConversation { with }); }),
-            Callback::new(move |_| open.set(false)),
-            action.pending().into(),
-            error,
-        ) />
+        <PeoplePicker
+            title=t.new_message.to_string()
+            confirm=t.start
+            exclude=live.me.get_untracked().map(|me| vec![me.id]).unwrap_or_default()
+            on_pick=Callback::new(move |with| { action.dispatch(StartConversation { with }); })
+            on_close=Callback::new(move |_| open.set(false))
+            busy=action.pending()
+            error />
     }
 }

@@ -71,7 +71,7 @@ impl Uploads {
             self.items.update(|u| u.push(flight.clone()));
             let on_done = on_done.clone();
             leptos::task::spawn_local(async move {
-                match send_file(&file, &flight).await {
+                match send_file(file.clone(), flight.clone()).await {
                     Ok(Some(upload)) => {
                         forget(&file);
                         flight.done.try_set(Some(upload.id.clone()));
@@ -139,9 +139,21 @@ impl Default for Uploads {
 }
 
 /// The uploads as a list: a progress bar and "Cancel" for each on its way, the name and size
-/// with "Remove" once ready.
+/// with "Remove" once ready. Nothing (and none of its code) until the first file is picked.
 #[component]
 pub fn UploadList(uploads: Uploads) -> impl IntoView {
+    let open = Signal::derive(move || uploads.items.with(|u| !u.is_empty()));
+    view! { <crate::shell::OnDemand open load=move || upload_items(uploads) /> }
+}
+
+/// [`UploadItems`], loaded on demand: its code is not in the first screen's module.
+#[lazy]
+fn upload_items(uploads: Uploads) -> AnyView {
+    view! { <UploadItems uploads /> }.into_any()
+}
+
+#[component]
+fn UploadItems(uploads: Uploads) -> impl IntoView {
     let t = crate::i18n::t();
     view! {
         <ul class="uploads" aria-label=t.uploads>
@@ -225,8 +237,11 @@ fn forget(file: &PickedFile) {
 }
 
 /// Sends every byte of `file` (resuming an earlier upload of it when the server still has
-/// one). `None`: cancelled.
-async fn send_file(file: &PickedFile, flight: &InFlight) -> Result<Option<Upload>, AppError> {
+/// one). `None`: cancelled. Loaded on demand, with the first file picked: its code is not in
+/// the first screen's module.
+#[lazy]
+async fn send_file(file: PickedFile, flight: InFlight) -> Result<Option<Upload>, AppError> {
+    let (file, flight) = (&file, &flight);
     let mut upload = match resumable(file).await {
         Some(upload) => upload,
         None => {

@@ -45,7 +45,7 @@ pub fn Modal(
 /// the fallback, and the page failed to hydrate ("expected a marker node" at the channel page).
 /// So: nothing that takes an id inside content that waits for data.
 #[component]
-pub fn OnDemand<Load, Loading>(open: RwSignal<bool>, load: Load) -> impl IntoView
+pub fn OnDemand<Load, Loading>(#[prop(into)] open: Signal<bool>, load: Load) -> impl IntoView
 where
     Load: Fn() -> Loading + Clone + Send + Sync + 'static,
     Loading: std::future::Future<Output = AnyView> + Send + 'static,
