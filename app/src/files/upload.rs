@@ -264,6 +264,14 @@ async fn send_file(file: PickedFile, flight: InFlight) -> Result<Option<Upload>,
         }
     };
     flight.upload_id.set_value(Some(upload.id.clone()));
+    // Cancelled before the server had given it an id (this code may still have been loading):
+    // `remove` had nothing to delete, so the server's copy goes here.
+    if flight.cancelled.get_value() {
+        forget(file);
+        let url = format!("/files/uploads/{}", upload.id);
+        let _ = request::<()>("DELETE", &url, Body::Empty, |_, _| {}, |_| {}).await;
+        return Ok(None);
+    }
     let mut failures = 0;
     while !upload.complete {
         if flight.cancelled.get_value() {
