@@ -634,7 +634,14 @@ impl MentionPicker {
         true
     }
 
+    /// The list, while it has suggestions; its code loads with the first `@`.
     fn view(&self, input: NodeRef<html::Textarea>, text: RwSignal<String>) -> impl IntoView {
+        let picker = *self;
+        let open = Signal::derive(move || !picker.suggestions().is_empty());
+        view! { <crate::shell::OnDemand open load=move || mention_list(picker, input, text) /> }
+    }
+
+    fn list(&self, input: NodeRef<html::Textarea>, text: RwSignal<String>) -> impl IntoView {
         let picker = *self;
         let list_id = self.list_id();
         let label = crate::i18n::t().mention_suggestions;
@@ -665,6 +672,15 @@ impl MentionPicker {
             })
         }
     }
+}
+
+#[lazy]
+fn mention_list(
+    picker: MentionPicker,
+    input: NodeRef<html::Textarea>,
+    text: RwSignal<String>,
+) -> AnyView {
+    picker.list(input, text).into_any()
 }
 
 /// The byte offset of a UTF-16 offset (a textarea's caret) in `s`.

@@ -101,7 +101,10 @@ pub fn MessageItem(
                 {if deleted {
                     view! { <p class="body deleted">{t.deleted}</p> }.into_any()
                 } else if editing.get() {
-                    view! { <EditBox id body=body.clone() editing /> }.into_any()
+                    let body = body.clone();
+                    view! {
+                        <crate::shell::OnDemand open=editing load=move || edit_box(id, body.clone(), editing) />
+                    }.into_any()
                 } else if html.is_empty() {
                     // Text, never HTML: Leptos escapes it.
                     view! { <p class="body">{body.clone()}</p> }.into_any()
@@ -144,28 +147,9 @@ pub fn MessageItem(
                         })}
                     </div>
                 })}
-                <Show when=move || picking.get()>
-                    <div class="emoji-picker" role="group" aria-label=t.reactions>
-                        {QUICK_REACTIONS.iter().map(|emoji| view! {
-                            <button type="button" on:click=move |_| {
-                                picking.set(false);
-                                live.send_command(React { message: id, emoji: (*emoji).to_owned(), on: true });
-                            }>{*emoji}</button>
-                        }).collect_view()}
-                    </div>
-                </Show>
-                <Show when=move || confirming_delete.get()>
-                    <Modal title=t.delete_message.to_string() on_close=Callback::new(move |_| confirming_delete.set(false))>
-                        <p>{t.delete_confirm}</p>
-                        <div class="actions">
-                            <button type="button" on:click=move |_| confirming_delete.set(false)>{t.cancel}</button>
-                            <button type="button" class="danger" on:click=move |_| {
-                                confirming_delete.set(false);
-                                live.send_command(DeleteMessage { message: id });
-                            }>{t.delete}</button>
-                        </div>
-                    </Modal>
-                </Show>
+                <crate::shell::OnDemand open=picking load=move || reaction_picker(id, picking) />
+                <crate::shell::OnDemand open=confirming_delete
+                    load=move || delete_confirm(id, confirming_delete) />
             </article>
         })
     }
@@ -185,6 +169,49 @@ fn ReactionButton(message: MessageId, reaction: Reaction, me: Option<UserId>) ->
             {format!("{} {}", reaction.emoji, reaction.users.len())}
         </button>
     }
+}
+
+/// The parts of a message that only its menu opens, loaded on demand: their code is not in
+/// the first screen's module.
+#[lazy]
+fn edit_box(id: MessageId, body: String, editing: RwSignal<bool>) -> AnyView {
+    view! { <EditBox id body editing /> }.into_any()
+}
+
+#[lazy]
+fn reaction_picker(id: MessageId, picking: RwSignal<bool>) -> AnyView {
+    let live = expect_context::<Live>();
+    let t = crate::i18n::t();
+    view! {
+        <div class="emoji-picker" role="group" aria-label=t.reactions>
+            {QUICK_REACTIONS.iter().map(|emoji| view! {
+                <button type="button" on:click=move |_| {
+                    picking.set(false);
+                    live.send_command(React { message: id, emoji: (*emoji).to_owned(), on: true });
+                }>{*emoji}</button>
+            }).collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+#[lazy]
+fn delete_confirm(id: MessageId, confirming: RwSignal<bool>) -> AnyView {
+    let live = expect_context::<Live>();
+    let t = crate::i18n::t();
+    view! {
+        <Modal title=t.delete_message.to_string() on_close=Callback::new(move |_| confirming.set(false))>
+            <p>{t.delete_confirm}</p>
+            <div class="actions">
+                <button type="button" on:click=move |_| confirming.set(false)>{t.cancel}</button>
+                <button type="button" class="danger" on:click=move |_| {
+                    confirming.set(false);
+                    live.send_command(DeleteMessage { message: id });
+                }>{t.delete}</button>
+            </div>
+        </Modal>
+    }
+    .into_any()
 }
 
 /// The message becomes a textbox: Enter saves, Escape cancels.

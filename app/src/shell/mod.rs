@@ -63,13 +63,18 @@ pub fn Shell() -> impl IntoView {
                 </header>
                 {view! {
                     <nav aria-label=t.office class="office-nav">
-                        <leptos_router::components::A href="/contacts">{t.address_book}</leptos_router::components::A>
-                        <leptos_router::components::A href="/files">{t.files}</leptos_router::components::A>
-                        <leptos_router::components::A href="/notices">{t.notices}</leptos_router::components::A>
-                        <leptos_router::components::A href="/news">{t.news}</leptos_router::components::A>
-                        <leptos_router::components::A href="/forum">{t.forum}</leptos_router::components::A>
-                        <leptos_router::components::A href="/mail">{t.mail}</leptos_router::components::A>
-                        <leptos_router::components::A href="/messages">{t.short_messages}</leptos_router::components::A>
+                        {[
+                            ("/contacts", t.address_book),
+                            ("/files", t.files),
+                            ("/notices", t.notices),
+                            ("/news", t.news),
+                            ("/forum", t.forum),
+                            ("/mail", t.mail),
+                            ("/messages", t.short_messages),
+                        ]
+                        .into_iter()
+                        .map(|(href, label)| view! { <leptos_router::components::A href>{label}</leptos_router::components::A> })
+                        .collect_view()}
                     </nav>
                 }.into_any()}
                 {view! { <crate::chat::ChannelSidebar /> }.into_any()}
