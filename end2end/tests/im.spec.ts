@@ -198,6 +198,8 @@ test('edit and delete: (edited) and the deletion reach everyone; Escape cancels 
   await expect(message(b.page, text).getByRole('button', { name: 'Edit' })).toHaveCount(0);
   await message(a.page, text).getByRole('button', { name: 'Edit' }).click();
   const box = a.page.getByRole('textbox', { name: 'Edit message' });
+  // The box takes the typing at once, also the first time (its code loads on that click).
+  await expect(box).toBeFocused();
   await box.fill('never saved');
   await box.press('Escape');
   await expect(box).toHaveCount(0);

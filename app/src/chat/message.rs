@@ -237,9 +237,13 @@ fn EditBox(id: MessageId, body: String, editing: RwSignal<bool>) -> impl IntoVie
             Err(e) => error.set(Some((t.invalid)(&e))),
         }
     };
+    // On the next frame: the first time, this box is made while its code is still arriving and
+    // is put into the page only after this effect has run.
     Effect::new(move |_| {
         if let Some(el) = input.get() {
-            let _ = el.focus();
+            request_animation_frame(move || {
+                let _ = el.focus();
+            });
         }
     });
     view! {
