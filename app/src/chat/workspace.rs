@@ -51,8 +51,8 @@ pub fn ChannelSidebar() -> impl IntoView {
             })}
         </Suspense>
         <div class="sidebar-actions">
-            <NewChannel />
-            <NewMessage />
+            <DialogButton label=t.new_channel class="new-channel" load=new_channel_dialog />
+            <DialogButton label=t.new_message class="new-message" load=new_message_dialog />
         </div>
     }
 }
@@ -133,17 +133,37 @@ fn unread_label(t: &crate::i18n::Texts, unread: u32, mentions: u32) -> String {
     label
 }
 
-/// The "New channel" button and its dialog.
+/// A sidebar button that opens a dialog whose code loads on demand (`load`, a `#[lazy]` fn
+/// given the dialog's open state).
 #[component]
-fn NewChannel() -> impl IntoView {
+fn DialogButton<Load, Loading>(
+    label: &'static str,
+    class: &'static str,
+    load: Load,
+) -> impl IntoView
+where
+    Load: Fn(RwSignal<bool>) -> Loading + Clone + Send + Sync + 'static,
+    Loading: std::future::Future<Output = AnyView> + Send + 'static,
+{
     let open = RwSignal::new(false);
-    let t = crate::i18n::t();
     view! {
-        <button type="button" class="new-channel" on:click=move |_| open.set(true)>
-            {t.new_channel}
-        </button>
-        <crate::shell::OnDemand open load=move || new_channel_dialog(open) />
+        <button type="button" class=class on:click=move |_| open.set(true)>{label}</button>
+        <crate::shell::OnDemand open load=move || load(open) />
     }
+}
+
+/// Once `made` holds a channel (the dialog's action succeeded), closes the dialog and opens it.
+fn open_channel_once_made(
+    made: impl Fn() -> Option<Result<xietong::Channel, crate::AppError>> + 'static,
+    open: RwSignal<bool>,
+) {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(channel)) = made() {
+            open.set(false);
+            navigate(&format!("/c/{}", channel.id), Default::default());
+        }
+    });
 }
 
 /// [`NewChannelDialog`], loaded on demand: its code is not in the first screen's module.
@@ -156,13 +176,7 @@ fn new_channel_dialog(open: RwSignal<bool>) -> AnyView {
 #[component]
 fn NewChannelDialog(open: RwSignal<bool>) -> impl IntoView {
     let action = ServerAction::<CreateChannel>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(channel)) = action.value().get() {
-            open.set(false);
-            navigate(&format!("/c/{}", channel.id), Default::default());
-        }
-    });
+    open_channel_once_made(move || action.value().get(), open);
     let t = crate::i18n::t();
     let error = move || crate::error::failure_text(t, action.value().get());
     view! {
@@ -204,20 +218,7 @@ fn DirectNav(view: RwSignal<WorkspaceView>) -> impl IntoView {
 }
 
 /// "New message": pick people, "Start" opens the conversation with them (the existing one if
-/// there is one).
-#[component]
-fn NewMessage() -> impl IntoView {
-    let open = RwSignal::new(false);
-    let t = crate::i18n::t();
-    view! {
-        <button type="button" class="new-message" on:click=move |_| open.set(true)>
-            {t.new_message}
-        </button>
-        <crate::shell::OnDemand open load=move || new_message_dialog(open) />
-    }
-}
-
-/// [`NewMessageDialog`], loaded on demand: its code is not in the first screen's module.
+/// there is one). Loaded on demand: its code is not in the first screen's module.
 #[lazy]
 fn new_message_dialog(open: RwSignal<bool>) -> AnyView {
     view! { <NewMessageDialog open /> }.into_any()
@@ -227,13 +228,7 @@ fn new_message_dialog(open: RwSignal<bool>) -> AnyView {
 fn NewMessageDialog(open: RwSignal<bool>) -> impl IntoView {
     let live = expect_context::<Live>();
     let action = ServerAction::<StartConversation>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(channel)) = action.value().get() {
-            open.set(false);
-            navigate(&format!("/c/{}", channel.id), Default::default());
-        }
-    });
+    open_channel_once_made(move || action.value().get(), open);
     let t = crate::i18n::t();
     let error = Signal::derive(move || crate::error::failure_text(t, action.value().get()));
     view! {
