@@ -489,9 +489,13 @@ test('notifications: mentions, DMs and replies listed with an unseen count; desk
 test('time limits: an admin sets them in Workspace settings; Edit and Delete go from older messages, live', async ({ browser }) => {
   const admin = await newAdmin(browser);
   const a = await newUser(browser, 'a');
-  await send(a.page, 'my words');
-  const mine = message(a.page, 'my words');
+  const words = uniqueName('my words ');
+  await send(a.page, words);
+  const mine = message(a.page, words);
   await expect(mine.getByRole('button', { name: 'Edit' })).toHaveCount(1);
+  // The same article after its text is gone: other tests' deleted messages share the channel.
+  const id = await mine.getAttribute('data-id');
+  const sameArticle = a.page.locator(`article.message[data-id="${id}"]`);
   await admin.page.getByRole('button', { name: 'Workspace settings' }).click();
   const dialog = admin.page.getByRole('dialog', { name: 'Workspace settings' });
   await dialog.getByLabel('Edit time limit (minutes)').fill('0');
@@ -500,15 +504,17 @@ test('time limits: an admin sets them in Workspace settings; Edit and Delete go 
   await expect(mine.getByRole('button', { name: 'Edit' })).toHaveCount(0);
   await expect(mine.getByRole('button', { name: 'Delete' })).toHaveCount(0);
   // The admin still deletes it.
-  const theirs = message(admin.page, 'my words');
+  const theirs = message(admin.page, words);
   await theirs.getByRole('button', { name: 'Delete' }).click();
   await admin.page.getByRole('dialog', { name: 'Delete message' }).getByRole('button', { name: 'Delete' }).click();
-  await expect(message(a.page, 'This message was deleted')).toHaveCount(1);
+  await expect(sameArticle).toContainText('This message was deleted');
+  await expect(message(a.page, words)).toHaveCount(0);
   // Limits lifted: Edit is back on new messages.
   await admin.page.getByRole('button', { name: 'Workspace settings' }).click();
   await dialog.getByLabel('Edit time limit (minutes)').fill('');
   await dialog.getByLabel('Delete time limit (minutes)').fill('');
   await dialog.getByRole('button', { name: 'Save' }).click();
-  await send(a.page, 'new words');
-  await expect(message(a.page, 'new words').getByRole('button', { name: 'Edit' })).toHaveCount(1);
+  const newWords = uniqueName('new words ');
+  await send(a.page, newWords);
+  await expect(message(a.page, newWords).getByRole('button', { name: 'Edit' })).toHaveCount(1);
 });
