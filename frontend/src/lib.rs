@@ -4,6 +4,10 @@
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    // A panic ends the module: log it as before, and tell the user to reload.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        app::shell::show_fault(&info.to_string());
+    }));
     leptos::mount::hydrate_lazy(app::App);
 }

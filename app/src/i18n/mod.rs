@@ -25,6 +25,8 @@ pub struct Texts {
     pub connected: &'static str,
     pub reconnecting: &'static str,
     pub outdated: &'static str,
+    pub page_failed: &'static str,
+    pub reload: &'static str,
     pub loading: &'static str,
     pub page_not_found: &'static str,
     pub close: &'static str,
@@ -485,6 +487,8 @@ pub static ENGLISH: Texts = Texts {
     connected: "Connected",
     reconnecting: "Reconnecting…",
     outdated: "Xietong was updated: please reload the page",
+    page_failed: "Something went wrong in this page: please reload it",
+    reload: "Reload",
     loading: "Loading…",
     page_not_found: "Page not found.",
     close: "Close",
@@ -957,6 +961,8 @@ pub static CHINESE: Texts = Texts {
     connected: "已连接",
     reconnecting: "正在重新连接…",
     outdated: "协同已更新，请刷新页面",
+    page_failed: "页面出错了，请刷新",
+    reload: "刷新",
     loading: "加载中…",
     page_not_found: "页面不存在。",
     close: "关闭",
@@ -1519,7 +1525,7 @@ pub fn provide_page_language() -> Language {
     language
 }
 
-fn page_language() -> Language {
+pub(crate) fn page_language() -> Language {
     #[cfg(feature = "ssr")]
     {
         use_context::<http::request::Parts>()

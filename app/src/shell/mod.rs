@@ -3,9 +3,12 @@
 //! sections it places; the live service is provided here, once per tab.
 
 mod dialog;
+mod fault;
 mod presence;
 
 pub use dialog::{Modal, OnDemand};
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+pub use fault::show_fault;
 pub use presence::{ConnectionStatus, OnlineList};
 
 use leptos::prelude::*;
