@@ -1,6 +1,7 @@
 //! The Xietong server, top-down: configuration → storage → auth → hub and transport → features.
 
 pub mod access;
+pub mod assets;
 pub mod auth;
 pub mod backend;
 pub mod backplane;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub login_failures: Arc<LoginThrottle>,
     pub files: Arc<files::FileStore>,
     pub leptos_options: LeptosOptions,
+    /// The browser's code, under its build's path.
+    pub bundle: Arc<assets::Bundle>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -296,10 +299,11 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         log.clone(),
         stop.child_token(),
     ));
+    let bundle = assets::Bundle::load(&config.site_root, &config.output_name);
     let leptos_options = LeptosOptions::builder()
         .output_name(config.output_name.clone())
         .site_root(config.site_root.clone())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(bundle.pkg_dir())
         .site_addr(addr)
         .build();
     let sites = Arc::new(guard::Sites::new(&config, addr));
@@ -317,6 +321,7 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         login_failures: Arc::new(LoginThrottle::default()),
         files,
         leptos_options,
+        bundle: Arc::new(bundle),
     };
     let router = router(state);
 
@@ -430,13 +435,16 @@ fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(backend::ServerBackend::new(state.clone()));
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
+    let bundle = state.bundle.clone();
     let context = move || {
         provide_context(backend.clone());
+        bundle.provide_split_manifest();
         // The page's hydration script carries it; the Content-Security-Policy names it.
         leptos::nonce::provide_nonce();
     };
     // Forms and server-function calls are small; nothing legitimate comes near this.
     let small = Router::new()
+        .merge(state.bundle.routes())
         .route("/ws", get(ws::upgrade))
         .route("/contacts/export/{format}", get(org::export::export))
         .leptos_routes_with_context(&state, routes, context.clone(), {
