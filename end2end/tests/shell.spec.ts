@@ -16,7 +16,7 @@ test('a part whose code cannot load (the site was updated): the page says so and
     const chunks = /\/pkg\/.*\.wasm(\?.*)?$/;
     await page.route(chunks, (route) => route.abort());
     await mine.getByRole('button', { name: 'Edit' }).click();
-    const alert = page.getByRole('alert').filter({ hasText: 'Xietong was updated: please reload the page' });
+    const alert = page.getByRole('alert').filter({ hasText: 'Part of this page could not load (Xietong may have been updated): please reload it' });
     await expect(alert).toBeVisible();
     await page.unroute(chunks);
     await alert.getByRole('link', { name: 'Reload' }).click();

@@ -17,6 +17,7 @@ fn write_bundle(dir: &std::path::Path, main_module: &[u8], part: &[u8]) {
     )
     .unwrap();
     std::fs::write(pkg.join("chunk_1.wasm"), part).unwrap();
+    std::fs::write(pkg.join("xietong.css"), "body { margin: 0 }").unwrap();
 }
 
 /// The build the page names in its script URL (`/pkg/<build>/xietong.js`).
@@ -37,7 +38,7 @@ async fn build_named_by_page(server: &TestServer) -> String {
     assert!(
         rest.starts_with("xietong.js"),
         "the script sits in the build's directory: {}",
-        &page[at..at + 60]
+        page[at..].chars().take(60).collect::<String>()
     );
     assert!(
         build.len() == 16 && build.chars().all(|c| c.is_ascii_hexdigit()),
@@ -78,10 +79,30 @@ async fn the_page_loads_its_code_under_its_build_and_a_redeploy_retires_the_old_
     assert_eq!(cache.as_deref(), Some(expected_cache));
     let (status, _, _) = status_and_body(&server, &format!("/pkg/{first}/xietong.wasm")).await;
     assert_eq!(status, 200);
+    // The unversioned path older pages used is no longer served, except the stylesheet,
+    // which the page links there.
+    let (status, _, _) = status_and_body(&server, "/pkg/chunk_1.wasm").await;
+    assert_eq!(status, 404);
+    let (status, _, _) = status_and_body(&server, "/pkg/xietong.wasm").await;
+    assert_eq!(status, 404);
+    let (status, body, _) = status_and_body(&server, "/pkg/xietong.css").await;
+    assert_eq!((status, body.as_slice()), (200, &b"body { margin: 0 }"[..]));
     // The same files name the same build (every node of a cluster agrees).
     server.stop_keep_data().await;
     let server = TestServer::start(dir.path()).await;
     assert_eq!(build_named_by_page(&server).await, first);
+    // A change inside one part alone (the main module unchanged) is another build too.
+    server.stop_keep_data().await;
+    write_bundle(
+        dir.path(),
+        b"\0asm first build",
+        b"part of the first build, changed",
+    );
+    let server = TestServer::start(dir.path()).await;
+    let changed_part = build_named_by_page(&server).await;
+    assert_ne!(changed_part, first);
+    let (status, _, _) = status_and_body(&server, &format!("/pkg/{first}/chunk_1.wasm")).await;
+    assert_eq!(status, 404);
 
     // A redeploy: a tab still open on the first build asks for its part and gets 404, not the
     // new build's part under the same name.

@@ -26,6 +26,7 @@ pub struct Texts {
     pub reconnecting: &'static str,
     pub outdated: &'static str,
     pub page_failed: &'static str,
+    pub part_failed: &'static str,
     pub reload: &'static str,
     pub loading: &'static str,
     pub page_not_found: &'static str,
@@ -488,6 +489,7 @@ pub static ENGLISH: Texts = Texts {
     reconnecting: "Reconnecting…",
     outdated: "Xietong was updated: please reload the page",
     page_failed: "Something went wrong in this page: please reload it",
+    part_failed: "Part of this page could not load (Xietong may have been updated): please reload it",
     reload: "Reload",
     loading: "Loading…",
     page_not_found: "Page not found.",
@@ -962,6 +964,7 @@ pub static CHINESE: Texts = Texts {
     reconnecting: "正在重新连接…",
     outdated: "协同已更新，请刷新页面",
     page_failed: "页面出错了，请刷新",
+    part_failed: "页面的一部分无法加载（协同可能已更新），请刷新",
     reload: "刷新",
     loading: "加载中…",
     page_not_found: "页面不存在。",
@@ -1525,7 +1528,7 @@ pub fn provide_page_language() -> Language {
     language
 }
 
-pub(crate) fn page_language() -> Language {
+fn page_language() -> Language {
     #[cfg(feature = "ssr")]
     {
         use_context::<http::request::Parts>()
