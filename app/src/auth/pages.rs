@@ -74,16 +74,13 @@ pub fn SignupPage() -> impl IntoView {
     }
 }
 
-/// A plain form post: the server ends the session and redirects to the login page, which
-/// ends this page and its socket too. Not an `ActionForm`, whose form decoding would otherwise
-/// be in the first screen's code for this one button.
 #[component]
 pub fn LogoutButton() -> impl IntoView {
+    let action = ServerAction::<LogOut>::new();
     let t = crate::i18n::t();
-    let action = <LogOut as leptos::server_fn::ServerFn>::PATH;
     view! {
-        <form method="post" action=action class="logout">
+        <ActionForm action attr:class="logout">
             <button type="submit">{t.log_out}</button>
-        </form>
+        </ActionForm>
     }
 }
