@@ -20,6 +20,18 @@ fn write_bundle(dir: &std::path::Path, main_module: &[u8], part: &[u8]) {
     std::fs::write(pkg.join("xietong.css"), "body { margin: 0 }").unwrap();
 }
 
+/// Stops the server, puts new files in place and starts it again on the same data.
+async fn redeploy(
+    server: TestServer,
+    dir: &std::path::Path,
+    main_module: &[u8],
+    part: &[u8],
+) -> TestServer {
+    server.stop_keep_data().await;
+    write_bundle(dir, main_module, part);
+    TestServer::start(dir).await
+}
+
 /// The build the page names in its script URL (`/pkg/<build>/xietong.js`).
 async fn build_named_by_page(server: &TestServer) -> String {
     let page = http()
@@ -92,13 +104,13 @@ async fn the_page_loads_its_code_under_its_build_and_a_redeploy_retires_the_old_
     let server = TestServer::start(dir.path()).await;
     assert_eq!(build_named_by_page(&server).await, first);
     // A change inside one part alone (the main module unchanged) is another build too.
-    server.stop_keep_data().await;
-    write_bundle(
+    let server = redeploy(
+        server,
         dir.path(),
         b"\0asm first build",
         b"part of the first build, changed",
-    );
-    let server = TestServer::start(dir.path()).await;
+    )
+    .await;
     let changed_part = build_named_by_page(&server).await;
     assert_ne!(changed_part, first);
     let (status, _, _) = status_and_body(&server, &format!("/pkg/{first}/chunk_1.wasm")).await;
@@ -106,13 +118,13 @@ async fn the_page_loads_its_code_under_its_build_and_a_redeploy_retires_the_old_
 
     // A redeploy: a tab still open on the first build asks for its part and gets 404, not the
     // new build's part under the same name.
-    server.stop_keep_data().await;
-    write_bundle(
+    let server = redeploy(
+        server,
         dir.path(),
         b"\0asm second build",
         b"part of the second build",
-    );
-    let server = TestServer::start(dir.path()).await;
+    )
+    .await;
     let second = build_named_by_page(&server).await;
     assert_ne!(second, first);
     let (status, body, _) = status_and_body(&server, &format!("/pkg/{first}/chunk_1.wasm")).await;
