@@ -90,8 +90,14 @@ test('file cabinet: upload with a progress bar, cancel, folders, a 中文文件�
 test('chat attachments: "Attach" shows a progress bar; the others see the image as a thumbnail and the file as a card with Download', async ({ browser }) => {
   const alice = await newUser(browser, 'a');
   const bob = await newUser(browser, 'b');
+  // The PDF's second piece (4 MiB on) is held until the refused send has been seen, so the
+  // upload is still under way when Enter is pressed however fast this machine is; the other
+  // pieces are slowed so the progress bar is seen moving.
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
   await alice.page.route('**/files/uploads/*?offset=*', async (route) => {
-    await new Promise((r) => setTimeout(r, 400));
+    if (/[?&]offset=0$/.test(route.request().url())) await new Promise((r) => setTimeout(r, 400));
+    else await held;
     await route.continue();
   });
   const attach = alice.page.getByLabel('Attach', { exact: true });
@@ -104,16 +110,19 @@ test('chat attachments: "Attach" shows a progress bar; the others see the image 
   await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow'))).toBeGreaterThan(0);
   // Sending before the files are up is refused with a clear word, and loses nothing.
   const box = alice.page.getByRole('textbox', { name: 'Message' });
-  await box.fill('请看附件');
+  // Its own words, so a repeated run finds its own message in the shared channel.
+  const words = `请看附件 ${alice.name}`;
+  await box.fill(words);
   await box.press('Enter');
   await expect(alice.page.getByRole('alert').filter({ hasText: 'finished uploading' })).toBeVisible();
+  release();
   await expect(alice.page.getByRole('button', { name: 'Remove 方案.pdf' })).toBeVisible({ timeout: 30_000 });
   await expect(alice.page.getByRole('button', { name: 'Remove 截图.png' })).toBeVisible();
   await box.press('Enter');
   await expect(box).toHaveValue('');
 
   const log = bob.page.getByRole('log', { name: 'Messages' });
-  const message = log.locator('article.message').filter({ hasText: '请看附件' });
+  const message = log.locator('article.message').filter({ hasText: words });
   const card = message.getByRole('group', { name: '方案.pdf' });
   await expect(card).toContainText('6.0 MB');
   const image = message.getByRole('img', { name: '截图.png' });

@@ -1537,12 +1537,18 @@ fn page_language() -> Language {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        document()
-            .document_element()
-            .and_then(|html| html.get_attribute("lang"))
-            .and_then(|tag| Language::from_tag(&tag))
-            .unwrap_or_default()
+        written_language(&document())
     }
+}
+
+/// The language the server wrote into this document's `<html lang>` (English if none).
+#[cfg(not(feature = "ssr"))]
+pub fn written_language(document: &leptos::web_sys::Document) -> Language {
+    document
+        .document_element()
+        .and_then(|html| html.get_attribute("lang"))
+        .and_then(|tag| Language::from_tag(&tag))
+        .unwrap_or_default()
 }
 
 /// This page's words. Call it while building a component (it reads the context) and keep the

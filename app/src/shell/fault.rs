@@ -23,12 +23,7 @@ fn try_show(part_failed: bool) -> Option<()> {
         return Some(());
     }
     // The page's language from `<html lang>` itself, not through the framework's state.
-    let language = document
-        .document_element()
-        .and_then(|html| html.get_attribute("lang"))
-        .and_then(|tag| xietong::settings::Language::from_tag(&tag))
-        .unwrap_or_default();
-    let t = crate::i18n::Texts::of(language);
+    let t = crate::i18n::Texts::of(crate::i18n::written_language(&document));
     let banner = document.create_element("div").ok()?;
     banner.set_id("page-fault");
     banner.set_class_name("page-fault");
