@@ -5,6 +5,8 @@
 //! answers each caller. So every event a client sees or is told is saved is already in the
 //! database, and the hub receives each scope's events in sequence order.
 
+use std::time::{Duration, Instant};
+
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +30,7 @@ type Reply = oneshot::Sender<Result<Applied, CommandError>>;
 struct Pending {
     submission: Submission,
     reply: Reply,
+    queued: Instant,
 }
 
 #[derive(Clone)]
@@ -57,7 +60,11 @@ impl EventLog {
     pub async fn submit(&self, submission: Submission) -> Result<Submitted, AppendError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Pending { submission, reply })
+            .send(Pending {
+                submission,
+                reply,
+                queued: Instant::now(),
+            })
             .await
             .map_err(|_| AppendError::ShuttingDown)?;
         Ok(Submitted(answer))
@@ -80,6 +87,7 @@ async fn write_loop(
     stop: CancellationToken,
 ) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    let mut load = WriterLoad::new();
     loop {
         let first = tokio::select! {
             biased;
@@ -94,9 +102,13 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
+        let started = Instant::now();
+        load.queued(batch.iter().map(|p| started - p.queued));
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) =
             batch.drain(..).map(|p| (p.submission, p.reply)).unzip();
-        match commit(&store, &submissions, backplane.hub()).await {
+        let committed = commit(&store, &submissions, backplane.hub()).await;
+        let commit_took = started.elapsed();
+        match committed {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     if let Ok(applied) = &outcome {
@@ -106,6 +118,7 @@ async fn write_loop(
                     }
                     let _ = reply.send(outcome);
                 }
+                load.batch(commit_took, started.elapsed() - commit_took);
             }
             Err(e) => {
                 tracing::error!(error = %e, batch = submissions.len(), "committing a batch of commands failed");
@@ -117,6 +130,70 @@ async fn write_loop(
                 }
             }
         }
+    }
+}
+
+/// How long the writer's batches wait, commit and publish, logged at `debug` once per
+/// `WriterLoad::EVERY` while commands come (`--log info,xietong_server::events=debug`). A writer
+/// busy near 100 % is the limit of the whole server's write rate, whatever the CPU shows.
+struct WriterLoad {
+    since: Instant,
+    batches: u32,
+    commands: u32,
+    waited: Duration,
+    longest_wait: Duration,
+    committing: Duration,
+    longest_commit: Duration,
+    publishing: Duration,
+}
+
+impl WriterLoad {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn new() -> Self {
+        WriterLoad {
+            since: Instant::now(),
+            batches: 0,
+            commands: 0,
+            waited: Duration::ZERO,
+            longest_wait: Duration::ZERO,
+            committing: Duration::ZERO,
+            longest_commit: Duration::ZERO,
+            publishing: Duration::ZERO,
+        }
+    }
+
+    /// A batch's commands, each with how long it waited in the queue.
+    fn queued(&mut self, waits: impl Iterator<Item = Duration>) {
+        for wait in waits {
+            self.commands += 1;
+            self.waited += wait;
+            self.longest_wait = self.longest_wait.max(wait);
+        }
+    }
+
+    fn batch(&mut self, commit: Duration, publish: Duration) {
+        self.batches += 1;
+        self.committing += commit;
+        self.longest_commit = self.longest_commit.max(commit);
+        self.publishing += publish;
+        let period = self.since.elapsed();
+        if period < Self::EVERY {
+            return;
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        tracing::debug!(
+            batches = self.batches,
+            commands = self.commands,
+            mean_wait_ms = ms(self.waited) / f64::from(self.commands.max(1)),
+            longest_wait_ms = ms(self.longest_wait),
+            mean_commit_ms = ms(self.committing) / f64::from(self.batches),
+            longest_commit_ms = ms(self.longest_commit),
+            mean_publish_ms = ms(self.publishing) / f64::from(self.batches),
+            busy_percent = (ms(self.committing + self.publishing) / ms(period) * 100.0).round(),
+            "event log writer load"
+        );
+        *self = WriterLoad::new();
     }
 }
 

@@ -51,6 +51,10 @@ struct Args {
     /// Scenario 2: seconds of publishing.
     #[arg(long, default_value_t = 30)]
     seconds: u64,
+    /// Xietong's log filter; `warn,xietong_server::events=debug` adds the event log writer's
+    /// load (queue wait, commit, publish, busy share) every 10 s.
+    #[arg(long, default_value = "warn")]
+    server_log: String,
     /// Scenario 3: first publish rate (messages/s), raised 1.5× per step.
     #[arg(long, default_value_t = 50.0)]
     saturation_start: f64,
@@ -174,6 +178,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         bare: args.bare_bin.clone(),
         node_dir: args.node_dir.clone(),
         site_root: args.site_root.clone(),
+        xietong_log: args.server_log.clone(),
     };
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -48,6 +48,8 @@ pub struct Paths {
     pub bare: PathBuf,
     pub node_dir: PathBuf,
     pub site_root: PathBuf,
+    /// Xietong's `--log` filter (`--server-log`).
+    pub xietong_log: String,
 }
 
 pub struct Target {
@@ -92,12 +94,14 @@ async fn spawn_xietong(
         // Tokio's runtime reads this when the binary does not set a thread count itself.
         c.env("TOKIO_WORKER_THREADS", workers.to_string());
     }
-    c.args(["--bind", &format!("127.0.0.1:{port}"), "--log", "warn"])
+    c.args(["--bind", &format!("127.0.0.1:{port}")])
+        .args(["--log", &paths.xietong_log])
         .args(XIETONG_LIMITS)
         .args(storage)
         .arg("--site-root")
         .arg(&paths.site_root)
-        .stdout(Stdio::null())
+        // Xietong logs to stdout: shown with the harness's progress (warnings only, by default).
+        .stdout(std::io::stderr())
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
     let child = c.spawn().map_err(|source| TargetError::Spawn {
@@ -132,7 +136,7 @@ impl Target {
                 let dir = std::env::temp_dir()
                     .join(format!("xietong-bench-{}-{port}", std::process::id()));
                 let mut c = Command::new(&paths.xietong);
-                c.args(["--bind", &bind, "--log", "warn"])
+                c.args(["--bind", &bind, "--log", &paths.xietong_log])
                     .args(XIETONG_LIMITS)
                     .args(extra)
                     .arg("--data-dir")
@@ -158,8 +162,14 @@ impl Target {
                 (c, None)
             }
         };
+        // Xietong logs to stdout: shown with the harness's progress (warnings only, by default).
+        let stdout = if kind == Kind::Xietong {
+            Stdio::from(std::io::stderr())
+        } else {
+            Stdio::null()
+        };
         command
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
         let child = command.spawn().map_err(|source| TargetError::Spawn {
