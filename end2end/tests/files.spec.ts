@@ -115,6 +115,7 @@ test('chat attachments: "Attach" shows a progress bar; the others see the image 
   await box.fill(words);
   await box.press('Enter');
   await expect(alice.page.getByRole('alert').filter({ hasText: 'finished uploading' })).toBeVisible();
+  await expect(box).toHaveValue(words);
   release();
   await expect(alice.page.getByRole('button', { name: 'Remove 方案.pdf' })).toBeVisible({ timeout: 30_000 });
   await expect(alice.page.getByRole('button', { name: 'Remove 截图.png' })).toBeVisible();
