@@ -11,7 +11,7 @@ use xietong::{
 };
 
 use crate::access::{self, Denied, Need};
-use crate::store::{self, now_ms, Conn, StoreError, Tx};
+use crate::store::{self, now_ms, Conn, StoreError};
 
 /// Who is online now, for the commands whose effect depends on it (`@here`). The hub answers
 /// in a running server; `NobodyOnline` where commands run without one.
@@ -150,6 +150,8 @@ pub struct Ctx<'c> {
     at: i64,
     events: Vec<Event>,
     kinds: &'c mut access::KindMemo,
+    /// The batch's log writes held for its end (`None`: written at once).
+    log: &'c mut Option<LogWrites>,
     presence: &'c dyn Presence,
 }
 
@@ -216,7 +218,64 @@ impl<'c> Ctx<'c> {
     /// Takes the next sequence number of `scope`, for an event whose body must name it (a
     /// message carries its own seq). Pass it to `append_at` before the command ends.
     pub async fn next_seq(&mut self, scope: Scope) -> Result<Seq, CommandError> {
-        Ok(store::next_seq(self.conn, scope).await?)
+        let Some(log) = self.log.as_mut() else {
+            return Ok(store::next_seq(self.conn, scope).await?);
+        };
+        if let Some(head) = log.heads.get_mut(&scope) {
+            head.0 += 1;
+            return Ok(*head);
+        }
+        // The first number of this scope in the batch: the upsert takes its row lock, so the
+        // numbers counted on from here are this transaction's alone.
+        let seq = store::next_seq(self.conn, scope).await?;
+        log.heads.insert(scope, seq);
+        Ok(seq)
+    }
+
+    /// The next sequence number of each of several distinct scopes (`next_seq` for each, in
+    /// fewer round trips: a message's unread marks go to every reader's own scope).
+    pub async fn next_seqs(
+        &mut self,
+        scopes: &std::collections::BTreeSet<Scope>,
+    ) -> Result<std::collections::HashMap<Scope, Seq>, CommandError> {
+        let mut taken = std::collections::HashMap::with_capacity(scopes.len());
+        let mut fresh = Vec::with_capacity(scopes.len());
+        for scope in scopes {
+            match self.log.as_mut().and_then(|log| log.heads.get_mut(scope)) {
+                Some(head) => {
+                    head.0 += 1;
+                    taken.insert(*scope, *head);
+                }
+                None => fresh.push(*scope),
+            }
+        }
+        let first = store::next_seqs(self.conn, &fresh).await?;
+        if let Some(log) = self.log.as_mut() {
+            log.heads.extend(first.iter().map(|(s, q)| (*s, *q)));
+        }
+        taken.extend(first);
+        Ok(taken)
+    }
+
+    /// The last sequence number of `scope`, counting events this batch has not written yet.
+    pub async fn head(&mut self, scope: Scope) -> Result<Seq, CommandError> {
+        if let Some(head) = self.log.as_ref().and_then(|log| log.heads.get(&scope)) {
+            return Ok(*head);
+        }
+        Ok(store::head(self.conn, scope).await?)
+    }
+
+    /// Rewrites a scope's stored events (`store::redact`), including those this batch holds.
+    pub async fn redact(
+        &mut self,
+        scope: Scope,
+        prefixes: &[String],
+        body: &EventBody,
+    ) -> Result<u64, CommandError> {
+        if let Some(log) = self.log.as_mut() {
+            log.write_events(self.conn).await?;
+        }
+        Ok(store::redact(self.conn, scope, prefixes, body).await?)
     }
 
     /// Appends an event at a sequence number taken with `next_seq`.
@@ -265,7 +324,10 @@ impl<'c> Ctx<'c> {
             },
             body,
         };
-        store::insert_event(self.conn, &event).await?;
+        match self.log.as_mut() {
+            Some(log) => log.events.push(event.clone()),
+            None => store::insert_event(self.conn, &event).await?,
+        }
         self.events.push(event);
         Ok(())
     }
@@ -405,6 +467,52 @@ pub struct BatchMemo {
     /// batch in one query (`None`: look each command up on its own).
     applied: Option<std::collections::HashMap<(i64, String), String>>,
     kinds: access::KindMemo,
+    /// Log writes held for the batch's end (`BatchMemo::hold_log_writes`).
+    log: Option<LogWrites>,
+}
+
+/// The event log rows of a batch applied without fences, written at its end in a few
+/// multi-row statements (`BatchMemo::write_held`) instead of one round trip per row: under
+/// fan-out load each round trip to the database waits for a busy runtime, so a batch's commit
+/// time grows with their number. A failure there fails the attempt, which the writer redoes
+/// fenced, writing at once.
+#[derive(Default)]
+pub struct LogWrites {
+    /// Per scope, the last number taken; its row is locked by the first `next_seq`.
+    heads: std::collections::HashMap<Scope, Seq>,
+    events: Vec<Event>,
+    /// `commands` rows: user, client id, output, time.
+    commands: Vec<(i64, String, String, i64)>,
+}
+
+impl LogWrites {
+    async fn write_events(&mut self, conn: &mut Conn) -> Result<(), StoreError> {
+        store::insert_events(conn, &self.events).await?;
+        self.events.clear();
+        Ok(())
+    }
+
+    async fn write(&mut self, conn: &mut Conn) -> Result<(), StoreError> {
+        self.write_events(conn).await?;
+        let heads: Vec<(Scope, Seq)> = self.heads.drain().collect();
+        store::set_heads(conn, &heads).await?;
+        for chunk in self.commands.chunks(100) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", store::placeholders(4 * i + 1, 4)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO commands (user_id, client_id, output, created_at) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (user, client_id, output, at) in chunk {
+                query = query.bind(*user).bind(client_id).bind(output).bind(*at);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        self.commands.clear();
+        Ok(())
+    }
 }
 
 /// Client ids looked up per query when preloading a batch's earlier outputs.
@@ -441,7 +549,22 @@ impl BatchMemo {
         Ok(BatchMemo {
             applied: Some(applied),
             kinds: access::KindMemo::new(),
+            log: None,
         })
+    }
+
+    /// From here on, the batch's event log rows wait for `write_held`. Only for commands
+    /// applied without fences: a savepoint rolled back would not take back what is held.
+    pub fn hold_log_writes(&mut self) {
+        self.log = Some(LogWrites::default());
+    }
+
+    /// Writes what `hold_log_writes` held, before the batch commits.
+    pub async fn write_held(&mut self, conn: &mut Conn) -> Result<(), StoreError> {
+        match self.log.as_mut() {
+            Some(log) => log.write(conn).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -459,7 +582,7 @@ pub enum Fence {
 /// failure rolled back to its savepoint when fenced); the outer error means the transaction
 /// itself is broken and the whole batch must be abandoned.
 pub async fn apply(
-    tx: &mut Tx,
+    tx: &mut sqlx::Transaction<'_, store::Db>,
     submission: &Submission,
     fence: Fence,
     memo: &mut BatchMemo,
@@ -525,6 +648,7 @@ async fn run_once(
         at: now_ms(),
         events: Vec::new(),
         kinds: &mut memo.kinds,
+        log: &mut memo.log,
         presence,
     };
     let output = match execute(&mut ctx, &submission.command).await {
@@ -541,24 +665,13 @@ async fn run_once(
     let events = std::mem::take(&mut ctx.events);
     if let Some((user, client_id)) = key {
         let json = serde_json::to_string(&output).map_err(StoreError::CorruptEvent)?;
-        let recorded = sqlx::query(
-            "INSERT INTO commands (user_id, client_id, output, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(user.0)
-        .bind(&client_id.0)
-        .bind(&json)
-        .bind(at)
-        .execute(&mut *conn)
-        .await;
-        match recorded {
-            Ok(_) => {}
-            // The same command, sent twice at once (two nodes): the other one was applied.
-            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                return Err(CommandError::Conflict(
-                    "this was sent twice at once and applied once; reload to see it".into(),
-                ))
-            }
-            Err(e) => return Err(e.into()),
+        if let Some(log) = &mut memo.log {
+            // A retry of it later in the batch is answered from `applied`, below; one sent
+            // twice at once from two nodes fails the held write, and the fenced redo says so.
+            log.commands
+                .push((user.0, client_id.0.clone(), json.clone(), at));
+        } else {
+            record_command(conn, user, client_id, &json, at).await?;
         }
         // A retry later in the same batch is answered from here.
         if let Some(applied) = &mut memo.applied {
@@ -570,6 +683,33 @@ async fn run_once(
         events,
         duplicate: false,
     })
+}
+
+/// Records a command's output under (user, client id), so a retry is answered from it.
+async fn record_command(
+    conn: &mut Conn,
+    user: UserId,
+    client_id: &ClientMsgId,
+    json: &str,
+    at: i64,
+) -> Result<(), CommandError> {
+    let recorded = sqlx::query(
+        "INSERT INTO commands (user_id, client_id, output, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(user.0)
+    .bind(&client_id.0)
+    .bind(json)
+    .bind(at)
+    .execute(&mut *conn)
+    .await;
+    match recorded {
+        Ok(_) => Ok(()),
+        // The same command, sent twice at once (two nodes): the other one was applied.
+        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => Err(CommandError::Conflict(
+            "this was sent twice at once and applied once; reload to see it".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Every few seconds, on every node: runs, as the server, the command `command(id)` for each

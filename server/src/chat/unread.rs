@@ -3,7 +3,7 @@
 //! (`message_unread`), so every tab of theirs shows the count without watching the channel.
 //! Reading a channel (`mark_read`) writes `channel_read` with what is still unread after it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Row;
 use xietong::chat::{ChannelUnread, MarkRead};
@@ -12,7 +12,7 @@ use xietong::{ChannelId, ChannelKind, CommandOutput, CurrentUser, Message, Scope
 use super::queries;
 use crate::access::Need;
 use crate::command::{CommandError, Ctx};
-use crate::store::{self, Conn, StoreError};
+use crate::store::{Conn, StoreError};
 
 /// Counts a new message as unread for everyone it concerns (never its author), and makes the
 /// author of a reply, the thread's first author and anyone mentioned in it follow the thread.
@@ -81,20 +81,18 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
         }
     }
     readers.remove(&message.author.id);
+    mark_unread(ctx, channel.id, message.seq, &readers).await?;
+    let user_scopes: BTreeSet<Scope> = readers.keys().map(|u| Scope::User(*u)).collect();
+    let seqs = ctx.next_seqs(&user_scopes).await?;
     // Those told about it who have the app open nowhere: word goes out to them too.
     let mut away = Vec::new();
     for (user, mention) in readers {
         let notice = super::notifications::notice_for(&channel, message, mention);
-        sqlx::query(
-            "INSERT INTO unread_messages (user_id, channel_id, seq, mention) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(user.0)
-        .bind(channel.id.0)
-        .bind(message.seq.0 as i64)
-        .bind(i64::from(mention))
-        .execute(ctx.conn())
-        .await?;
-        let at = ctx.next_seq(Scope::User(user)).await?;
+        let at = seqs.get(&Scope::User(user)).copied().ok_or_else(|| {
+            StoreError::Db(sqlx::Error::Protocol(
+                "a reader's scope took no number".into(),
+            ))
+        })?;
         if let Some(notice) = &notice {
             super::notifications::keep(ctx, user, at, message, notice).await?;
             if !ctx.is_online(user) {
@@ -139,6 +137,32 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
     Ok(())
 }
 
+/// Records `message_seq` of `channel` as unread for each reader (with whether it mentions
+/// them), a hundred rows per statement: a channel of a thousand members takes ten.
+async fn mark_unread(
+    ctx: &mut Ctx<'_>,
+    channel: ChannelId,
+    message_seq: Seq,
+    readers: &BTreeMap<UserId, bool>,
+) -> Result<(), CommandError> {
+    let readers: Vec<(&UserId, &bool)> = readers.iter().collect();
+    for chunk in readers.chunks(100) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, $1, $2, ${})", 2 * i + 3, 2 * i + 4))
+            .collect();
+        let sql = format!(
+            "INSERT INTO unread_messages (user_id, channel_id, seq, mention) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(channel.0).bind(message_seq.0 as i64);
+        for (user, mention) in chunk {
+            query = query.bind(user.0).bind(i64::from(**mention));
+        }
+        query.execute(ctx.conn()).await?;
+    }
+    Ok(())
+}
+
 /// Marks a channel read up to `seq` (at most its head). Opening a public channel makes the
 /// reader a member: its messages count as unread for them from then on.
 pub async fn mark_read(
@@ -151,7 +175,7 @@ pub async fn mark_read(
     let channel = queries::channel(ctx.conn(), command.channel)
         .await?
         .ok_or_else(|| CommandError::NotFound("no such channel".into()))?;
-    let mut seq = command.seq.min(store::head(ctx.conn(), scope).await?);
+    let mut seq = command.seq.min(ctx.head(scope).await?);
     if channel.kind == ChannelKind::Public && join(ctx, channel.id, user.id).await? {
         // Joining is part of what the reader has now seen.
         seq = ctx

@@ -206,7 +206,7 @@ pub async fn take_back(
         "{{\"notified\":{{\"note\":{{\"module\":\"{}\",\"item\":{item},",
         module.as_str()
     );
-    crate::store::redact(ctx.conn(), scope, &[told, notified], &removed).await?;
+    ctx.redact(scope, &[told, notified], &removed).await?;
     sqlx::query("DELETE FROM notes WHERE user_id = $1 AND module = $2 AND item_id = $3")
         .bind(user.0)
         .bind(module.as_str())

@@ -96,6 +96,7 @@ on_both_backends!(
     sessions_resolve_until_deleted_or_expired,
     sequence_numbers_are_gapless_per_scope_and_retries_are_applied_once,
     a_failing_command_rolls_back_alone,
+    a_batch_writes_its_held_log_rows_before_it_commits,
     private_channels_are_announced_to_members_only,
     direct_messages_are_found_again,
     history_pages_walk_back_in_order,
@@ -309,6 +310,98 @@ async fn a_failing_command_rolls_back_alone(store: &Store) {
         "a failed command is not remembered: a retry runs again"
     );
     assert_eq!(store.head(Scope::Channel(other)).await.unwrap(), Seq(2));
+}
+
+/// A batch applied without fences holds its event log rows and writes them at its end: what
+/// its commands read back meanwhile (a scope's head) counts them, and the log then holds
+/// exactly the events the commands returned, under heads that match.
+async fn a_batch_writes_its_held_log_rows_before_it_commits(store: &Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let created = one(
+        store,
+        as_user(
+            &alice,
+            "c-0",
+            create("team", ChannelKind::Private, vec![bob.id, carol.id]),
+        ),
+    )
+    .await
+    .unwrap();
+    let team = match created.output {
+        CommandOutput::ChannelCreated { channel } => channel.id,
+        other => panic!("{other:?}"),
+    };
+    let scopes = [
+        Scope::Channel(team),
+        Scope::User(alice.id),
+        Scope::User(bob.id),
+        Scope::User(carol.id),
+    ];
+    let mut before = std::collections::HashMap::new();
+    for scope in scopes {
+        before.insert(scope, store.head(scope).await.unwrap());
+    }
+    let read = Command::MarkRead(xietong::chat::MarkRead {
+        channel: team,
+        seq: Seq(u64::MAX),
+    });
+    let batch = vec![
+        post(team, &alice, "one", "c-1"),
+        post(team, &alice, "two", "c-2"),
+        as_user(&bob, "c-3", read),
+        post(team, &carol, "three", "c-4"),
+    ];
+    let outcomes = commit(store, &batch, &NobodyOnline).await.unwrap();
+    let mut returned: std::collections::HashMap<Scope, Vec<String>> = Default::default();
+    for outcome in &outcomes {
+        for event in &outcome.as_ref().expect("every command applies").events {
+            returned.entry(event.scope).or_default().push(format!(
+                "{} {}",
+                event.seq.0,
+                serde_json::to_string(&event.body).unwrap()
+            ));
+        }
+    }
+    for scope in scopes {
+        let stored: Vec<String> = store
+            .events_after(scope, before[&scope], 1000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {}", e.seq.0, serde_json::to_string(&e.body).unwrap()))
+            .collect();
+        let expected = returned.remove(&scope).unwrap_or_default();
+        assert_eq!(
+            stored, expected,
+            "the log of {scope} holds what the batch returned"
+        );
+        assert_eq!(
+            store.head(scope).await.unwrap(),
+            Seq(before[&scope].0 + expected.len() as u64),
+            "the head of {scope} counts every event of the batch"
+        );
+    }
+    assert!(
+        returned.is_empty(),
+        "events in unexpected scopes: {returned:?}"
+    );
+    // Bob's read, between the posts, saw both earlier ones (held, not yet written): only
+    // carol's, after it, is unread for him.
+    let unread: Vec<i64> = sqlx::query_scalar(
+        "SELECT seq FROM unread_messages WHERE user_id = $1 AND channel_id = $2 ORDER BY seq",
+    )
+    .bind(bob.id.0)
+    .bind(team.0)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let three = match &outcomes[3].as_ref().unwrap().output {
+        CommandOutput::MessagePosted { seq, .. } => seq.0 as i64,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(unread, vec![three]);
 }
 
 async fn private_channels_are_announced_to_members_only(store: &Store) {
