@@ -496,7 +496,7 @@ impl LogWrites {
         self.write_events(conn).await?;
         let heads: Vec<(Scope, Seq)> = self.heads.drain().collect();
         store::set_heads(conn, &heads).await?;
-        for chunk in self.commands.chunks(100) {
+        for chunk in self.commands.chunks(store::ROWS_PER_INSERT) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| format!("({})", store::placeholders(4 * i + 1, 4)))
                 .collect();
@@ -504,7 +504,7 @@ impl LogWrites {
                 "INSERT INTO commands (user_id, client_id, output, created_at) VALUES {}",
                 rows.join(", ")
             );
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query(&sql).persistent(false);
             for (user, client_id, output, at) in chunk {
                 query = query.bind(*user).bind(client_id).bind(output).bind(*at);
             }

@@ -90,8 +90,7 @@ async fn write_loop(
 ) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     let mut load = WriterLoad::new();
-    // The writer's own connection, kept between batches (taken again after a failed one).
-    let mut own: Option<PoolConnection<Db>> = None;
+    let mut own = OwnConnection::default();
     loop {
         let first = tokio::select! {
             biased;
@@ -111,19 +110,13 @@ async fn write_loop(
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) =
             batch.drain(..).map(|p| (p.submission, p.reply)).unzip();
         let mut phases = Phases::default();
-        let committed = match &mut own {
-            Some(conn) => Ok(conn),
-            None => store.connection().await.map(|conn| own.insert(conn)),
-        };
-        let committed = match committed {
+        let committed = match own.get(&store).await {
             Ok(conn) => {
                 commit_in_phases(&store, conn, &submissions, backplane.hub(), &mut phases).await
             }
             Err(e) => Err(e),
         };
-        if committed.is_err() {
-            own = None;
-        }
+        own.used(committed.is_ok());
         let commit_took = started.elapsed();
         match committed {
             Ok(outcomes) => {
@@ -150,6 +143,51 @@ async fn write_loop(
     }
 }
 
+/// The writer's own database connection, kept between batches so a batch does not wait for a
+/// pool checkout. It is checked after an idle spell (a database restarted meanwhile is found
+/// before a batch fails on it), replaced after a failed batch and renewed now and then.
+#[derive(Default)]
+struct OwnConnection {
+    conn: Option<(PoolConnection<Db>, Instant)>,
+    last_used: Option<Instant>,
+}
+
+impl OwnConnection {
+    /// Idle longer than this, the connection is pinged before use.
+    const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+    /// Kept at most this long (the pool's own connections are renewed too).
+    const RENEW_AFTER: Duration = Duration::from_secs(30 * 60);
+
+    async fn get(&mut self, store: &Store) -> Result<&mut Conn, StoreError> {
+        use sqlx::Connection;
+        let stale = match (&mut self.conn, self.last_used) {
+            (Some((_, taken)), _) if taken.elapsed() > Self::RENEW_AFTER => true,
+            (Some((conn, _)), Some(last)) if last.elapsed() > Self::CHECK_AFTER_IDLE => {
+                conn.ping().await.is_err()
+            }
+            _ => false,
+        };
+        if stale {
+            self.conn = None;
+        }
+        let (conn, _) = match self.conn.take() {
+            Some(kept) => self.conn.insert(kept),
+            None => self
+                .conn
+                .insert((store.connection().await?, Instant::now())),
+        };
+        Ok(&mut **conn)
+    }
+
+    /// After a batch: a failed one may have left the connection broken, so it is not kept.
+    fn used(&mut self, ok: bool) {
+        self.last_used = Some(Instant::now());
+        if !ok {
+            self.conn = None;
+        }
+    }
+}
+
 /// How long the writer's batches wait, commit and publish, logged at `debug` once per
 /// `WriterLoad::EVERY` while commands come (`--log info,xietong_server::events=debug`). A writer
 /// busy near 100 % is the limit of the whole server's write rate, whatever the CPU shows.
@@ -171,18 +209,28 @@ struct WriterLoad {
 /// first attempt.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct Phases {
+    /// Batches measured (of several commands).
+    batches: u32,
     begin: Duration,
     apply: Duration,
     held: Duration,
     commit: Duration,
+    /// The first attempt failed and the batch was redone fenced.
+    redone: bool,
 }
 
 impl Phases {
     fn add(&mut self, other: &Phases) {
+        self.batches += other.batches;
         self.begin += other.begin;
         self.apply += other.apply;
         self.held += other.held;
         self.commit += other.commit;
+    }
+
+    #[cfg(test)]
+    pub(crate) fn redone(&self) -> bool {
+        self.redone
     }
 }
 
@@ -230,10 +278,11 @@ impl WriterLoad {
             longest_wait_ms = ms(self.longest_wait),
             mean_commit_ms = ms(self.committing) / f64::from(self.batches),
             longest_commit_ms = ms(self.longest_commit),
-            mean_begin_ms = ms(self.phases.begin) / f64::from(self.batches),
-            mean_apply_ms = ms(self.phases.apply) / f64::from(self.batches),
-            mean_held_ms = ms(self.phases.held) / f64::from(self.batches),
-            mean_fsync_ms = ms(self.phases.commit) / f64::from(self.batches),
+            measured_batches = self.phases.batches,
+            mean_begin_ms = ms(self.phases.begin) / f64::from(self.phases.batches.max(1)),
+            mean_apply_ms = ms(self.phases.apply) / f64::from(self.phases.batches.max(1)),
+            mean_held_ms = ms(self.phases.held) / f64::from(self.phases.batches.max(1)),
+            mean_fsync_ms = ms(self.phases.commit) / f64::from(self.phases.batches.max(1)),
             mean_publish_ms = ms(self.publishing) / f64::from(self.batches),
             busy_percent = (ms(self.committing + self.publishing) / ms(period) * 100.0).round(),
             "event log writer load"
@@ -284,8 +333,25 @@ pub(crate) async fn commit(
     batch: &[Submission],
     presence: &dyn Presence,
 ) -> Result<Vec<Result<Applied, CommandError>>, StoreError> {
-    let mut conn = store.connection().await?;
-    commit_in_phases(store, &mut conn, batch, presence, &mut Phases::default()).await
+    commit_reporting(store, batch, presence).await.0
+}
+
+/// `commit`, and how it went.
+#[cfg(test)]
+pub(crate) async fn commit_reporting(
+    store: &Store,
+    batch: &[Submission],
+    presence: &dyn Presence,
+) -> (
+    Result<Vec<Result<Applied, CommandError>>, StoreError>,
+    Phases,
+) {
+    let mut phases = Phases::default();
+    let outcome = match store.connection().await {
+        Ok(mut conn) => commit_in_phases(store, &mut conn, batch, presence, &mut phases).await,
+        Err(e) => Err(e),
+    };
+    (outcome, phases)
 }
 
 /// `commit` on the writer's own connection, timing its phases.
@@ -324,6 +390,7 @@ async fn commit_in_phases(
             Ok(()) => {
                 tx.commit().await?;
                 lap(&mut phases.commit);
+                phases.batches = 1;
                 return Ok(outcomes);
             }
             // A command's held row refused (its output recorded twice at once from two
@@ -334,6 +401,7 @@ async fn commit_in_phases(
         }
     }
     tx.rollback().await?;
+    phases.redone = true;
     let mut tx = store.write_on(conn).await?;
     let mut memo = BatchMemo::default();
     let mut outcomes = Vec::with_capacity(batch.len());

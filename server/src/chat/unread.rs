@@ -146,7 +146,7 @@ async fn mark_unread(
     readers: &BTreeMap<UserId, bool>,
 ) -> Result<(), CommandError> {
     let readers: Vec<(&UserId, &bool)> = readers.iter().collect();
-    for chunk in readers.chunks(100) {
+    for chunk in readers.chunks(crate::store::ROWS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| format!("(${}, $1, $2, ${})", 2 * i + 3, 2 * i + 4))
             .collect();
@@ -154,7 +154,10 @@ async fn mark_unread(
             "INSERT INTO unread_messages (user_id, channel_id, seq, mention) VALUES {}",
             rows.join(", ")
         );
-        let mut query = sqlx::query(&sql).bind(channel.0).bind(message_seq.0 as i64);
+        let mut query = sqlx::query(&sql)
+            .persistent(false)
+            .bind(channel.0)
+            .bind(message_seq.0 as i64);
         for (user, mention) in chunk {
             query = query.bind(user.0).bind(i64::from(**mention));
         }

@@ -323,7 +323,7 @@ pub async fn next_seqs(
              ON CONFLICT (scope) DO UPDATE SET head = scope_heads.head + 1 RETURNING scope, head",
             rows.join(", ")
         );
-        let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
         for scope in chunk {
             query = query.bind(scope.to_string());
         }
@@ -367,7 +367,9 @@ pub async fn insert_event(conn: &mut Conn, event: &Event) -> Result<(), StoreErr
 }
 
 /// Rows per multi-row `INSERT` (well under SQLite's and PostgreSQL's limits on bound values).
-const ROWS_PER_INSERT: usize = 100;
+/// Such statements are not kept prepared (`persistent(false)`): each row count is another
+/// statement, and a hundred of them would push the hot ones out of the statement cache.
+pub const ROWS_PER_INSERT: usize = 100;
 
 /// Writes many events, a hundred per statement: one round trip where `insert_event` takes one
 /// per event.
@@ -380,7 +382,7 @@ pub async fn insert_events(conn: &mut Conn, events: &[Event]) -> Result<(), Stor
             "INSERT INTO events (scope, seq, body, created_at, actor_id, client_id) VALUES {}",
             rows.join(", ")
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(&sql).persistent(false);
         for event in chunk {
             query = query
                 .bind(event.scope.to_string())
@@ -407,7 +409,7 @@ pub async fn set_heads(conn: &mut Conn, heads: &[(Scope, Seq)]) -> Result<(), St
              ON CONFLICT (scope) DO UPDATE SET head = excluded.head",
             rows.join(", ")
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(&sql).persistent(false);
         for (scope, head) in chunk {
             query = query.bind(scope.to_string()).bind(head.0 as i64);
         }

@@ -260,7 +260,8 @@ async fn sequence_numbers_are_gapless_per_scope_and_retries_are_applied_once(sto
 }
 
 /// A command that fails after writing rows (here: its event collides with one planted in the
-/// log) leaves nothing behind, and its neighbours in the batch commit.
+/// log, which the batch's held write meets; the batch is redone fenced, where the command
+/// itself meets it) leaves nothing behind, and its neighbours in the batch commit.
 async fn a_failing_command_rolls_back_alone(store: &Store) {
     let user = user(store, "alice").await;
     let general = create_channel(store, "general", None).await;
@@ -353,7 +354,12 @@ async fn a_batch_writes_its_held_log_rows_before_it_commits(store: &Store) {
         as_user(&bob, "c-3", read),
         post(team, &carol, "three", "c-4"),
     ];
-    let outcomes = commit(store, &batch, &NobodyOnline).await.unwrap();
+    let (outcomes, phases) = crate::events::commit_reporting(store, &batch, &NobodyOnline).await;
+    let outcomes = outcomes.unwrap();
+    assert!(
+        !phases.redone(),
+        "the held writes committed on the first attempt, not through the fenced redo"
+    );
     let mut returned: std::collections::HashMap<Scope, Vec<String>> = Default::default();
     for outcome in &outcomes {
         for event in &outcome.as_ref().expect("every command applies").events {
@@ -402,6 +408,14 @@ async fn a_batch_writes_its_held_log_rows_before_it_commits(store: &Store) {
         other => panic!("{other:?}"),
     };
     assert_eq!(unread, vec![three]);
+    // The held command records were written: a retry in a later batch is answered from them.
+    let retry = vec![
+        post(team, &alice, "one", "c-1"),
+        post(team, &carol, "four", "c-5"),
+    ];
+    let again = commit(store, &retry, &NobodyOnline).await.unwrap();
+    assert!(again[0].as_ref().unwrap().duplicate, "{again:?}");
+    assert!(!again[1].as_ref().unwrap().duplicate, "{again:?}");
 }
 
 async fn private_channels_are_announced_to_members_only(store: &Store) {
