@@ -67,6 +67,10 @@ struct Args {
     /// Scenario 3: stop raising beyond this rate.
     #[arg(long, default_value_t = 50_000.0)]
     saturation_max_rate: f64,
+    /// Scenario 3: after the first step that misses the limit, this many more steps halve the
+    /// interval between the last rate passed and the first failed (geometric midpoints).
+    #[arg(long, default_value_t = 3)]
+    saturation_refine: u32,
     /// Scenario 4: publishers, and posts each keeps in flight.
     #[arg(long, default_value_t = 50)]
     persist_publishers: usize,
@@ -334,6 +338,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             Duration::from_secs(args.saturation_step_seconds),
             args.saturation_p99_ms,
             args.saturation_max_rate,
+            args.saturation_refine,
         )
         .await;
         report.server_mut(&key).saturation = Some(saturation);
@@ -581,6 +586,7 @@ fn parameters(args: &Args) -> BTreeMap<String, String> {
             args.saturation_step_seconds.to_string(),
         ),
         ("saturation_p99_ms", args.saturation_p99_ms.to_string()),
+        ("saturation_refine", args.saturation_refine.to_string()),
         ("persist_publishers", args.persist_publishers.to_string()),
         ("persist_window", args.persist_window.to_string()),
         ("churn", args.churn.to_string()),

@@ -472,50 +472,84 @@ pub struct SaturationResult {
     pub sustained_rate_per_second: f64,
 }
 
+/// Raises the rate 1.5× per step until a step misses the limit, then narrows the last
+/// passed and the first failed rate down by `refine` halvings (geometric midpoints), so the
+/// sustained rate is known to within 1.5^(1/2^refine) and a ratio against another server is
+/// not an artefact of the grid (two servers one step apart differ 1.5× whatever their gap).
 pub async fn saturation(
     load: &mut Load<'_>,
     start_rate: f64,
     step: Duration,
     max_p99_ms: f64,
     max_rate: f64,
+    refine: u32,
 ) -> SaturationResult {
     let mut steps = Vec::new();
     let mut best = (0.0, 0.0);
+    let mut passed: Option<f64> = None;
+    let mut failed: Option<f64> = None;
     let mut rate = start_rate;
+    let mut refinements = 0;
     while rate <= max_rate {
-        let mut result = fanout(load, rate, step, 0.0).await;
-        let mut ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
-        if !ok && result.clean() {
-            // One slow step on a shared 2-core box can be a hiccup: a rate counts as too high
-            // when it misses the latency limit twice in a row.
-            load.receivers
-                .settle(Duration::from_secs(1), Duration::from_secs(10))
-                .await;
-            result = fanout(load, rate, step, 0.0).await;
-            ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
-        }
-        eprintln!(
-            "  {:>6.0} msg/s → {:>9.0} deliveries/s, p99 {:>7.1} ms, lost {}{}",
-            rate,
-            result.deliveries_per_second,
-            result.latency_ms_p99,
-            result.lost,
-            if ok { "" } else { "  (limit)" }
-        );
+        let (result, ok) = saturation_step(load, rate, step, max_p99_ms).await;
         if ok && result.deliveries_per_second > best.0 {
             best = (result.deliveries_per_second, rate);
         }
         steps.push(result);
-        if !ok {
-            break;
+        if ok {
+            passed = Some(rate);
+        } else {
+            failed = Some(rate);
         }
-        rate *= 1.5;
+        rate = match (passed, failed) {
+            (_, None) => rate * 1.5,
+            (Some(low), Some(high)) if refinements < refine => {
+                refinements += 1;
+                (low * high).sqrt()
+            }
+            _ => break,
+        };
+        if failed.is_some() {
+            // The failed step's backlog must not count against the next one.
+            load.receivers
+                .settle(Duration::from_secs(1), Duration::from_secs(10))
+                .await;
+        }
     }
     SaturationResult {
         steps,
         sustained_deliveries_per_second: best.0,
         sustained_rate_per_second: best.1,
     }
+}
+
+/// One saturation step at `rate`, and whether it passed: no loss and p99 within the limit. One
+/// slow step on a shared 2-core box can be a hiccup, so a rate fails when it misses the latency
+/// limit twice in a row.
+async fn saturation_step(
+    load: &mut Load<'_>,
+    rate: f64,
+    step: Duration,
+    max_p99_ms: f64,
+) -> (FanoutResult, bool) {
+    let mut result = fanout(load, rate, step, 0.0).await;
+    let mut ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
+    if !ok && result.clean() {
+        load.receivers
+            .settle(Duration::from_secs(1), Duration::from_secs(10))
+            .await;
+        result = fanout(load, rate, step, 0.0).await;
+        ok = result.clean() && result.latency_ms_p99 <= max_p99_ms;
+    }
+    eprintln!(
+        "  {:>6.0} msg/s → {:>9.0} deliveries/s, p99 {:>7.1} ms, lost {}{}",
+        rate,
+        result.deliveries_per_second,
+        result.latency_ms_p99,
+        result.lost,
+        if ok { "" } else { "  (limit)" }
+    );
+    (result, ok)
 }
 
 // ---------- persistence (Xietong only) ----------
