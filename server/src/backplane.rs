@@ -164,8 +164,20 @@ impl Backplane {
 
     /// Delivers a committed event to this node's connections and, with Redis, hints the others.
     pub fn publish(&self, event: &Event) {
-        self.hub.publish(event);
-        if let Some(user) = event.body.ends_sessions_of() {
+        self.publish_all(&[event]);
+    }
+
+    /// `publish` for a batch's events, in order. The hub gets them in runs (one queue item per
+    /// scope and subscriber); an event that ends a user's sessions ends a run, so nothing after
+    /// it reaches their sockets, as with one event at a time.
+    pub fn publish_all(&self, events: &[&Event]) {
+        let mut start = 0;
+        for (i, event) in events.iter().enumerate() {
+            let Some(user) = event.body.ends_sessions_of() else {
+                continue;
+            };
+            self.hub.publish_all(&events[start..=i]);
+            start = i + 1;
             self.sessions.invalidate_user(user);
             self.hub.end_user(user);
             let control = Control::UserSessionsEnded {
@@ -174,12 +186,15 @@ impl Backplane {
             };
             self.send_remote(Channel::Control, serde_json::to_string(&control));
         }
-        let hint = Hint {
-            node: self.node.to_string(),
-            scope: event.scope,
-            seq: event.seq,
-        };
-        self.send_remote(Channel::Events, serde_json::to_string(&hint));
+        self.hub.publish_all(&events[start..]);
+        for event in events {
+            let hint = Hint {
+                node: self.node.to_string(),
+                scope: event.scope,
+                seq: event.seq,
+            };
+            self.send_remote(Channel::Events, serde_json::to_string(&hint));
+        }
     }
 
     /// A session was logged out here: forget it and close its sockets on every node.
@@ -406,9 +421,8 @@ async fn deliver_from_database(hub: &Hub, store: &Store, scope: Scope, seq: Seq)
     let from = Seq(published.0.max(seq.0.saturating_sub(MAX_EVENTS_PER_HINT)));
     match store.events_after(scope, from, seq.0 - from.0).await {
         Ok(events) => {
-            for event in events.iter().filter(|e| e.seq <= seq) {
-                hub.publish(event);
-            }
+            let hinted: Vec<&Event> = events.iter().filter(|e| e.seq <= seq).collect();
+            hub.publish_all(&hinted);
         }
         Err(e) => {
             tracing::warn!(error = %e, %scope, "backplane: reading hinted events failed; the sweep will retry")

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+use xietong::Event;
 
 use crate::backplane::Backplane;
 use crate::command::{self, Applied, BatchMemo, CommandError, Fence, Presence, Submission};
@@ -120,12 +121,13 @@ async fn write_loop(
         let commit_took = started.elapsed();
         match committed {
             Ok(outcomes) => {
+                let events: Vec<&Event> = outcomes
+                    .iter()
+                    .filter_map(|outcome| outcome.as_ref().ok())
+                    .flat_map(|applied| &applied.events)
+                    .collect();
+                backplane.publish_all(&events);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    if let Ok(applied) = &outcome {
-                        for event in &applied.events {
-                            backplane.publish(event);
-                        }
-                    }
                     let _ = reply.send(outcome);
                 }
                 load.batch(commit_took, &phases, started.elapsed() - commit_took);

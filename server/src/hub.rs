@@ -1,13 +1,15 @@
 //! The hub: which connection listens to which scope, who is online, and the fan-out.
 //!
-//! Each event is serialised once; every recipient gets a clone of the same reference-counted
-//! bytes. Every connection has a bounded outbound queue; the hub only ever `try_send`s into it,
-//! so one slow client never slows the others: when its queue is full it is cut off (close code
-//! `TOO_SLOW`) and it recovers by resuming from its last sequence numbers. The locks here are
+//! Each event is serialised once, and a batch's events of one scope go to each subscriber as one
+//! queue item holding the same reference-counted run: a batch of a hundred messages costs a
+//! channel of a thousand members a thousand queue operations, not a hundred thousand. Every
+//! connection has a bounded outbound queue, counted in frames; the hub only ever `try_send`s
+//! into it, so one slow client never slows the others: when its queue is full it is cut off
+//! (close code `TOO_SLOW`) and it recovers by resuming from its last sequence numbers. The locks here are
 //! plain `std` locks held for short, non-async sections only.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -24,6 +26,9 @@ pub type ConnId = u64;
 /// No connection of this node (ids start at 1): for frames relayed from another node.
 pub const NO_CONNECTION: ConnId = 0;
 
+/// Most events in one queue item: a longer run of one scope is split.
+const MAX_RUN: usize = 64;
+
 /// Subscriptions a user may start per second (sustained), with bursts up to the cap of one
 /// connection.
 const SUBSCRIBE_RATE: f64 = 10.0;
@@ -31,14 +36,12 @@ const SUBSCRIBE_RATE: f64 = 10.0;
 /// What a connection's writer receives.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// A stored event: the connection checks `seq` against what it has sent for `scope`.
-    Event {
+    /// Stored events of one scope, in order (one or more from one batch, shared by every
+    /// subscriber): the connection checks each `seq` against what it has sent for `scope`.
+    /// They count as `events.len()` frames of the queue until the connection has sent them.
+    Events {
         scope: Scope,
-        seq: Seq,
-        text: Utf8Bytes,
-        /// Users who lose read access with this event (see `EventBody::revoked_readers`):
-        /// a connection of theirs ends the subscription right after sending it.
-        revokes: Option<Arc<[UserId]>>,
+        events: Arc<[Published]>,
     },
     /// Anything else (acks, errors, presence snapshots).
     Frame(Utf8Bytes),
@@ -53,13 +56,71 @@ pub enum Outbound {
     Revoked(Scope),
 }
 
+impl Outbound {
+    /// How many frames this item is.
+    pub fn frames(&self) -> usize {
+        match self {
+            Outbound::Events { events, .. } => events.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// A stored event as every subscriber receives it.
+#[derive(Debug)]
+pub struct Published {
+    pub seq: Seq,
+    pub text: Utf8Bytes,
+    /// Users who lose read access with this event (see `EventBody::revoked_readers`): a
+    /// connection of theirs ends the subscription right after sending it.
+    pub revokes: Option<Arc<[UserId]>>,
+}
+
+/// Where the hub puts a connection's frames: its queue, and how many stored events in it
+/// are not sent yet (one queue item can hold many).
+#[derive(Clone)]
+pub struct Outlet {
+    pub tx: mpsc::Sender<Outbound>,
+    pub queued_events: Arc<AtomicUsize>,
+}
+
+impl Outlet {
+    /// Queues a run of events unless that would take the connection past `capacity` frames;
+    /// false means it is too slow (a closed queue is not).
+    fn offer(&self, scope: Scope, events: &Arc<[Published]>, capacity: usize) -> bool {
+        let n = events.len();
+        let before = self.queued_events.fetch_add(n, Ordering::AcqRel);
+        if before + n > capacity {
+            self.queued_events.fetch_sub(n, Ordering::AcqRel);
+            return false;
+        }
+        let item = Outbound::Events {
+            scope,
+            events: events.clone(),
+        };
+        match self.tx.try_send(item) {
+            Ok(()) => true,
+            Err(e) => {
+                self.queued_events.fetch_sub(n, Ordering::AcqRel);
+                // A closed queue is a connection on its way out, not a slow one.
+                matches!(e, mpsc::error::TrySendError::Closed(_))
+            }
+        }
+    }
+
+    /// The connection sent (or dropped) a run of `n` events.
+    pub fn delivered(&self, n: usize) {
+        self.queued_events.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
 /// The hub's end of a connection.
 #[derive(Clone)]
 pub struct ConnHandle {
     pub id: ConnId,
     pub user: UserRef,
     pub session: Arc<str>,
-    pub tx: mpsc::Sender<Outbound>,
+    pub outlet: Outlet,
     /// Cancelled when the hub cuts the connection off; `close_code` says why.
     pub kill: CancellationToken,
     pub close_code: Arc<AtomicU16>,
@@ -75,7 +136,7 @@ impl ConnHandle {
 /// A scope's subscribers on this node.
 #[derive(Default)]
 struct Subscribers {
-    conns: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    conns: HashMap<ConnId, Outlet>,
     /// The highest sequence number fanned out to them, so the backplane reads from the
     /// database only events this node has not delivered yet (a connection behind it fills its
     /// own gap).
@@ -185,7 +246,10 @@ impl Hub {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             user: user.clone(),
             session,
-            tx,
+            outlet: Outlet {
+                tx,
+                queued_events: Arc::new(AtomicUsize::new(0)),
+            },
             kill: CancellationToken::new(),
             close_code: Arc::new(AtomicU16::new(close::NORMAL)),
         };
@@ -235,7 +299,7 @@ impl Hub {
             .entry(scope)
             .or_default()
             .conns
-            .insert(conn.id, conn.tx.clone());
+            .insert(conn.id, conn.outlet.clone());
         inner
             .subscriptions
             .entry(conn.id)
@@ -254,10 +318,26 @@ impl Hub {
     /// Fans a committed event out to the scope's subscribers (serialised once), then ends the
     /// subscriptions of users the event takes read access from.
     pub fn publish(&self, event: &Event) {
-        self.fan_out(event);
-        for user in event.body.revoked_readers() {
-            self.revoke(user, event.scope);
+        self.publish_all(&[event]);
+    }
+
+    /// `publish` for a batch's events, in order: each scope's run goes to each subscriber as
+    /// one queue item. An event that takes read access away ends a run, so the subscriptions it
+    /// ends are gone before anything after it is fanned out, as with one event at a time.
+    pub fn publish_all(&self, events: &[&Event]) {
+        let mut start = 0;
+        for (i, event) in events.iter().enumerate() {
+            let revoked = event.body.revoked_readers();
+            if revoked.is_empty() {
+                continue;
+            }
+            self.fan_out(&events[start..=i]);
+            start = i + 1;
+            for user in revoked {
+                self.revoke(user, event.scope);
+            }
         }
+        self.fan_out(&events[start..]);
     }
 
     /// Ends every subscription of `user` to `scope` on this node; each connection says so to its
@@ -289,8 +369,8 @@ impl Hub {
                     scopes.remove(&scope);
                 }
             }
-            for (id, tx) in revoked {
-                if tx.try_send(Outbound::Revoked(scope)).is_err() {
+            for (id, outlet) in revoked {
+                if outlet.tx.try_send(Outbound::Revoked(scope)).is_err() {
                     too_slow.push(id);
                 }
             }
@@ -298,49 +378,66 @@ impl Hub {
         self.cut_off(&too_slow, close::TOO_SLOW);
     }
 
-    fn fan_out(&self, event: &Event) {
-        let scope = event.scope;
-        let seq = event.seq;
-        if !self.has_subscribers(scope) {
-            return;
+    fn fan_out(&self, events: &[&Event]) {
+        // Runs per scope, in the order the scopes first appear in the batch.
+        let mut runs: Vec<(Scope, Vec<Published>)> = Vec::new();
+        let mut run_of: HashMap<Scope, usize> = HashMap::new();
+        for event in events {
+            if !self.has_subscribers(event.scope) {
+                continue;
+            }
+            let i = *run_of.entry(event.scope).or_insert_with(|| {
+                runs.push((event.scope, Vec::new()));
+                runs.len() - 1
+            });
+            let revoked = event.body.revoked_readers();
+            runs[i].1.push(Published {
+                seq: event.seq,
+                text: Utf8Bytes::from(ServerMsg::Event((*event).clone()).to_json()),
+                revokes: (!revoked.is_empty()).then(|| revoked.into()),
+            });
         }
-        let text = Utf8Bytes::from(ServerMsg::Event(event.clone()).to_json());
-        let revoked = event.body.revoked_readers();
-        let revokes: Option<Arc<[UserId]>> = (!revoked.is_empty()).then(|| revoked.into());
+        // A long run goes in pieces a connection can take while it drains the one before (a
+        // people import writes thousands of events to one scope in one batch).
+        let piece = MAX_RUN.min(self.queue_capacity / 2).max(1);
         let mut too_slow = Vec::new();
         {
             let inner = self.read();
-            let Some(subscribers) = inner.scopes.get(&scope) else {
-                return;
-            };
-            subscribers.published.fetch_max(seq.0, Ordering::Relaxed);
-            for (id, tx) in &subscribers.conns {
-                let item = Outbound::Event {
-                    scope,
-                    seq,
-                    text: text.clone(),
-                    revokes: revokes.clone(),
+            for (scope, run) in runs {
+                let Some(subscribers) = inner.scopes.get(&scope) else {
+                    continue;
                 };
-                if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(item) {
-                    too_slow.push(*id);
+                let last = run.last().map_or(0, |p| p.seq.0);
+                subscribers.published.fetch_max(last, Ordering::Relaxed);
+                let mut run = run.into_iter().peekable();
+                while run.peek().is_some() {
+                    let part: Arc<[Published]> = run.by_ref().take(piece).collect();
+                    for (id, outlet) in &subscribers.conns {
+                        if !outlet.offer(scope, &part, self.queue_capacity) {
+                            too_slow.push(*id);
+                        }
+                    }
                 }
             }
         }
+        too_slow.sort_unstable();
+        too_slow.dedup();
         self.cut_off(&too_slow, close::TOO_SLOW);
     }
 
     /// Whether an ephemeral frame may go into a queue: only while it is less than half full, so
     /// ephemeral frames are dropped first and stored events keep the room they need.
-    fn has_room_for_ephemeral(&self, tx: &mpsc::Sender<Outbound>) -> bool {
-        tx.capacity() * 2 > self.queue_capacity
+    fn has_room_for_ephemeral(&self, outlet: &Outlet) -> bool {
+        outlet.tx.capacity() * 2 > self.queue_capacity
+            && outlet.queued_events.load(Ordering::Relaxed) * 2 < self.queue_capacity
     }
 
     /// Sends an ephemeral frame to every connection that has room for it.
     fn send_to_all(&self, text: Utf8Bytes) {
         let inner = self.read();
         for conn in inner.conns.values() {
-            if self.has_room_for_ephemeral(&conn.tx) {
-                let _ = conn.tx.try_send(Outbound::Ephemeral {
+            if self.has_room_for_ephemeral(&conn.outlet) {
+                let _ = conn.outlet.tx.try_send(Outbound::Ephemeral {
                     scope: None,
                     text: text.clone(),
                 });
@@ -355,9 +452,9 @@ impl Hub {
         let Some(subscribers) = inner.scopes.get(&scope) else {
             return;
         };
-        for (id, tx) in &subscribers.conns {
-            if *id != from && self.has_room_for_ephemeral(tx) {
-                let _ = tx.try_send(Outbound::Ephemeral {
+        for (id, outlet) in &subscribers.conns {
+            if *id != from && self.has_room_for_ephemeral(outlet) {
+                let _ = outlet.tx.try_send(Outbound::Ephemeral {
                     scope: Some(scope),
                     text: text.clone(),
                 });
@@ -521,5 +618,143 @@ impl Hub {
                 self.send_to_all(text);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use xietong::chat::ChatEvent;
+    use xietong::{ChannelId, EventBody, MessageId};
+
+    use super::*;
+
+    fn user(id: i64) -> UserRef {
+        UserRef {
+            id: UserId(id),
+            username: format!("user{id}"),
+        }
+    }
+
+    fn event(scope: Scope, seq: u64, body: ChatEvent) -> Event {
+        Event {
+            scope,
+            seq: Seq(seq),
+            actor: None,
+            at: 0,
+            client_id: None,
+            body: EventBody::Chat(body),
+        }
+    }
+
+    fn deleted(scope: Scope, seq: u64) -> Event {
+        event(
+            scope,
+            seq,
+            ChatEvent::MessageDeleted {
+                message: MessageId(seq as i64),
+            },
+        )
+    }
+
+    /// What is queued for a connection now: (scope, seqs) per item.
+    fn drain(rx: &mut mpsc::Receiver<Outbound>) -> Vec<(Scope, Vec<u64>)> {
+        let mut items = Vec::new();
+        while let Ok(item) = rx.try_recv() {
+            match item {
+                Outbound::Events { scope, events } => {
+                    items.push((scope, events.iter().map(|e| e.seq.0).collect()))
+                }
+                Outbound::Revoked(scope) => items.push((scope, Vec::new())),
+                other => panic!("unexpected item {other:?}"),
+            }
+        }
+        items
+    }
+
+    #[test]
+    fn a_batch_reaches_each_subscriber_as_one_run_per_scope() {
+        let hub = Hub::new(16, 4, 100);
+        let a = Scope::Channel(ChannelId(1));
+        let b = Scope::Channel(ChannelId(2));
+        let (alice, mut alice_rx) = hub.register(user(1), "s1".into()).unwrap();
+        let (bob, mut bob_rx) = hub.register(user(2), "s2".into()).unwrap();
+        hub.subscribe(&alice, a);
+        hub.subscribe(&alice, b);
+        hub.subscribe(&bob, a);
+        let batch = [deleted(b, 1), deleted(a, 1), deleted(a, 2), deleted(a, 3)];
+        hub.publish_all(&batch.iter().collect::<Vec<_>>());
+        // Scopes in the order they first appear in the batch.
+        assert_eq!(drain(&mut alice_rx), vec![(b, vec![1]), (a, vec![1, 2, 3])]);
+        assert_eq!(drain(&mut bob_rx), vec![(a, vec![1, 2, 3])]);
+        // Each event counts against the queue until the connection says it was sent.
+        assert_eq!(alice.outlet.queued_events.load(Ordering::Relaxed), 4);
+        alice.outlet.delivered(3);
+        alice.outlet.delivered(1);
+        assert_eq!(alice.outlet.queued_events.load(Ordering::Relaxed), 0);
+        assert_eq!(hub.published(a), Some(Seq(3)));
+        assert!(!alice.kill.is_cancelled());
+    }
+
+    #[test]
+    fn a_connection_is_cut_off_when_a_run_would_pass_its_queue_in_frames() {
+        let hub = Hub::new(4, 4, 100);
+        let a = Scope::Channel(ChannelId(1));
+        let (slow, mut slow_rx) = hub.register(user(1), "s1".into()).unwrap();
+        hub.subscribe(&slow, a);
+        let first = [deleted(a, 1), deleted(a, 2), deleted(a, 3)];
+        hub.publish_all(&first.iter().collect::<Vec<_>>());
+        assert!(!slow.kill.is_cancelled());
+        // Two queue items, but three frames of four: two more do not fit.
+        let second = [deleted(a, 4), deleted(a, 5)];
+        hub.publish_all(&second.iter().collect::<Vec<_>>());
+        assert!(slow.kill.is_cancelled());
+        assert_eq!(slow.close_code.load(Ordering::Relaxed), close::TOO_SLOW);
+        assert_eq!(drain(&mut slow_rx), vec![(a, vec![1, 2]), (a, vec![3])]);
+        assert_eq!(slow.outlet.queued_events.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn a_long_run_goes_in_pieces_and_a_closed_queue_is_not_too_slow() {
+        let hub = Hub::new(8, 4, 100);
+        let a = Scope::Channel(ChannelId(1));
+        let (reader, mut reader_rx) = hub.register(user(1), "s1".into()).unwrap();
+        let (gone, gone_rx) = hub.register(user(2), "s2".into()).unwrap();
+        hub.subscribe(&reader, a);
+        hub.subscribe(&gone, a);
+        drop(gone_rx);
+        let batch: Vec<Event> = (1..=6).map(|seq| deleted(a, seq)).collect();
+        hub.publish_all(&batch.iter().collect::<Vec<_>>());
+        // Pieces of at most half the queue, so a reader takes one while it sends the other.
+        assert_eq!(
+            drain(&mut reader_rx),
+            vec![(a, vec![1, 2, 3, 4]), (a, vec![5, 6])]
+        );
+        assert!(!reader.kill.is_cancelled());
+        assert!(!gone.kill.is_cancelled());
+        assert_eq!(gone.outlet.queued_events.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn an_event_that_takes_access_away_ends_the_run() {
+        let hub = Hub::new(16, 4, 100);
+        let a = Scope::Channel(ChannelId(1));
+        let (alice, mut alice_rx) = hub.register(user(1), "s1".into()).unwrap();
+        let (bob, mut bob_rx) = hub.register(user(2), "s2".into()).unwrap();
+        hub.subscribe(&alice, a);
+        hub.subscribe(&bob, a);
+        let removal = event(
+            a,
+            2,
+            ChatEvent::MembersChanged {
+                channel: ChannelId(1),
+                added: Vec::new(),
+                removed: vec![user(2)],
+            },
+        );
+        let batch = [deleted(a, 1), removal, deleted(a, 3)];
+        hub.publish_all(&batch.iter().collect::<Vec<_>>());
+        assert_eq!(drain(&mut alice_rx), vec![(a, vec![1, 2]), (a, vec![3])]);
+        // Bob gets the event that removes him, is unsubscribed, and gets nothing after it.
+        assert_eq!(drain(&mut bob_rx), vec![(a, vec![1, 2]), (a, vec![])]);
     }
 }

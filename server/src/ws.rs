@@ -25,7 +25,7 @@ use crate::access::{self, Denied, Need};
 use crate::auth::SessionKey;
 use crate::command::{Actor, Submission};
 use crate::events::AppendError;
-use crate::hub::{ConnHandle, Outbound};
+use crate::hub::{ConnHandle, Outbound, Published};
 use crate::rate::TokenBucket;
 use crate::store::StoreError;
 use crate::AppState;
@@ -37,7 +37,7 @@ const REPLAY_PAGE: u64 = 200;
 /// Typing notices a connection may send per second; more are dropped.
 const TYPING_RATE: f64 = 3.0;
 
-/// Most queued frames written together after the one that woke the connection.
+/// Most queued frames written together after the item that woke the connection.
 const MAX_FRAMES_PER_WRITE: usize = 64;
 
 /// Per-connection socket read buffer.
@@ -203,10 +203,14 @@ impl Connection {
         first: Outbound,
         rx: &mut mpsc::Receiver<Outbound>,
     ) -> Result<(), Closing> {
+        let mut frames = first.frames();
         self.deliver(socket, first).await?;
-        for _ in 0..MAX_FRAMES_PER_WRITE {
+        while frames < MAX_FRAMES_PER_WRITE {
             match rx.try_recv() {
-                Ok(item) => self.deliver(socket, item).await?,
+                Ok(item) => {
+                    frames += item.frames();
+                    self.deliver(socket, item).await?
+                }
                 Err(_) => break,
             }
         }
@@ -360,7 +364,7 @@ impl Connection {
                 ))
             }
         };
-        let tx = self.conn.tx.clone();
+        let tx = self.conn.outlet.tx.clone();
         tokio::spawn(async move {
             let reply = match submitted.outcome().await {
                 Ok(applied) => ServerMsg::Ack {
@@ -499,34 +503,48 @@ impl Connection {
                 self.send(socket, text).await
             }
             Outbound::Revoked(scope) => self.end_subscription(socket, scope).await,
-            Outbound::Event {
-                scope,
-                seq,
-                text,
-                revokes,
-            } => {
-                let Some(&last) = self.sent.get(&scope) else {
-                    return Ok(());
-                };
-                match last.classify(seq) {
-                    SeqOrder::Duplicate => return Ok(()),
-                    SeqOrder::Gap => {
-                        self.catch_up(socket, scope, Seq(seq.0 - 1)).await?;
-                        if !self.sent.contains_key(&scope) {
-                            // The replay ended the subscription (a removal in between).
-                            return Ok(());
-                        }
-                    }
-                    SeqOrder::Next => {}
-                }
-                self.send(socket, text).await?;
-                self.sent.insert(scope, seq);
-                if revokes.is_some_and(|r| r.contains(&self.user.id)) {
-                    self.end_subscription(socket, scope).await?;
-                }
-                Ok(())
+            Outbound::Events { scope, events } => {
+                let sent = self.deliver_events(socket, scope, &events).await;
+                self.conn.outlet.delivered(events.len());
+                sent
             }
         }
+    }
+
+    /// Sends a run of stored events of `scope`, skipping what this connection already sent and
+    /// filling a gap before them from the database.
+    async fn deliver_events(
+        &mut self,
+        socket: &mut WebSocket,
+        scope: Scope,
+        events: &[Published],
+    ) -> Result<(), Closing> {
+        for event in events {
+            let Some(&last) = self.sent.get(&scope) else {
+                return Ok(());
+            };
+            match last.classify(event.seq) {
+                SeqOrder::Duplicate => continue,
+                SeqOrder::Gap => {
+                    self.catch_up(socket, scope, Seq(event.seq.0 - 1)).await?;
+                    if !self.sent.contains_key(&scope) {
+                        // The replay ended the subscription (a removal in between).
+                        return Ok(());
+                    }
+                }
+                SeqOrder::Next => {}
+            }
+            self.send(socket, event.text.clone()).await?;
+            self.sent.insert(scope, event.seq);
+            if event
+                .revokes
+                .as_ref()
+                .is_some_and(|r| r.contains(&self.user.id))
+            {
+                self.end_subscription(socket, scope).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The user lost read access to `scope` (an event said so, however it reached this
