@@ -875,3 +875,45 @@ async fn shutting_down_closes_sockets_with_1001() {
     assert_eq!(client.close_code().await, Some(close::GOING_AWAY));
     stopping.await.unwrap();
 }
+
+/// The channel page renders on the server every time while several loads run at once on a
+/// runtime with several worker threads (as in production). Each `Suspense` body renders as a
+/// task of its own there: the sidebar's wrote the workspace view while the messages' read it
+/// on another thread, and that read panicked (1 of 200 first-screen loads in the benchmark).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_channel_page_renders_every_time_under_concurrent_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let mut client = server.connect(&cookie).await;
+    client.subscribe(GENERAL_SCOPE, None).await;
+    for i in 0..20 {
+        client.post(GENERAL, &format!("并发 {i}")).await;
+    }
+    let url = format!("{}/c/1", server.base());
+    let loads = (0..4).map(|worker| {
+        let (url, cookie) = (url.clone(), cookie.clone());
+        tokio::spawn(async move {
+            for i in 0..50 {
+                let request = format!("load {i} of worker {worker}");
+                let response = http()
+                    .get(&url)
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{request}: {e}"));
+                assert_eq!(response.status(), 200, "{request}");
+                let body = response
+                    .text()
+                    .await
+                    .unwrap_or_else(|e| panic!("{request}: {e}"));
+                assert!(body.contains("</html>"), "{request} was cut short");
+                assert!(body.contains("并发 19"), "{request} lacks the history");
+            }
+        })
+    });
+    for load in loads.collect::<Vec<_>>() {
+        load.await.unwrap();
+    }
+    server.stop().await;
+}

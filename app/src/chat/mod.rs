@@ -40,15 +40,34 @@ impl ChatState {
     /// made it is gone: a server render can still be finishing a message after its frame was
     /// disposed, and reading then must not panic.
     pub fn read<T>(&self, f: impl FnOnce(&state::WorkspaceView) -> T) -> Option<T> {
-        let view = self.workspace.try_get().flatten()?;
-        // `try_with` still panics on a disposed signal while tracking (reactive_graph 0.2.16
-        // subscribes before it reads), as a CI run showed: ask first. Disposal happens on the
-        // request's own task, so nothing disposes it between the two calls.
-        if view.is_disposed() {
-            return None;
-        }
-        view.try_with(f)
+        let view = read_shared(self.workspace, |view| *view).flatten()?;
+        read_shared(view, f)
     }
+}
+
+/// Reads a signal (tracked) that another task of the same server render may be writing at
+/// this very moment: on the server each `Suspense` body runs as a task of its own on the
+/// thread pool (the sidebar's sets the workspace view while the page's messages read it), and
+/// reactive_graph's reads do not wait for a writer on another thread but panic, saying the
+/// value "has already been disposed" (1 of 200 first-screen loads in the benchmark). This one
+/// waits for such a write to finish; `None` if the signal is disposed, or if the lock stays
+/// taken (a read inside this thread's own write of it).
+fn read_shared<S: 'static + Send + Sync, T>(
+    signal: RwSignal<S>,
+    f: impl FnOnce(&S) -> T,
+) -> Option<T> {
+    if signal.is_disposed() {
+        return None;
+    }
+    let signal = ArcRwSignal::from(signal);
+    signal.track();
+    for _ in 0..10_000 {
+        if let Some(value) = signal.try_read_untracked() {
+            return Some(f(&value));
+        }
+        std::thread::yield_now();
+    }
+    None
 }
 
 #[server(prefix = "/api", endpoint = "workspace", output = crate::codec::TextJson)]
