@@ -231,14 +231,7 @@ impl Connection {
         message: Message,
     ) -> Result<(), Closing> {
         self.unflushed = true;
-        let deadline = self.write_deadline();
-        tokio::select! {
-            sent = tokio::time::timeout(deadline, socket.feed(message)) => match sent {
-                Ok(sent) => sent.map_err(|_| Closing(None)),
-                Err(_) => Err(Closing(Some((close::TOO_SLOW, "too slow: reconnect and resume")))),
-            },
-            _ = self.conn.kill.cancelled() => Err(self.killed()),
-        }
+        self.guarded(socket.feed(message)).await
     }
 
     async fn flush(&mut self, socket: &mut WebSocket) -> Result<(), Closing> {
@@ -246,10 +239,25 @@ impl Connection {
             return Ok(());
         }
         self.unflushed = false;
-        let deadline = self.write_deadline();
+        self.guarded(socket.flush()).await
+    }
+
+    /// Runs a socket write under the write deadline and the hub's kill switch. Most writes only
+    /// fill the socket's buffer and are done at the first poll: those skip the timer and the
+    /// kill watch, which would otherwise be set up and torn down for every frame of every
+    /// subscriber (the run loop still watches the kill switch between steps).
+    async fn guarded(
+        &self,
+        write: impl std::future::Future<Output = Result<(), axum::Error>>,
+    ) -> Result<(), Closing> {
+        use futures::FutureExt;
+        let mut write = std::pin::pin!(write);
+        if let Some(done) = write.as_mut().now_or_never() {
+            return done.map_err(|_| Closing(None));
+        }
         tokio::select! {
-            flushed = tokio::time::timeout(deadline, socket.flush()) => match flushed {
-                Ok(flushed) => flushed.map_err(|_| Closing(None)),
+            done = tokio::time::timeout(self.write_deadline(), write) => match done {
+                Ok(done) => done.map_err(|_| Closing(None)),
                 Err(_) => Err(Closing(Some((close::TOO_SLOW, "too slow: reconnect and resume")))),
             },
             _ = self.conn.kill.cancelled() => Err(self.killed()),
