@@ -890,6 +890,10 @@ async fn the_channel_page_renders_every_time_under_concurrent_loads() {
     for i in 0..20 {
         client.post(GENERAL, &format!("并发 {i}")).await;
     }
+    // Committed once each has come back as an event.
+    for _ in 0..20 {
+        client.next_event().await;
+    }
     let url = format!("{}/c/1", server.base());
     let loads = (0..4).map(|worker| {
         let (url, cookie) = (url.clone(), cookie.clone());
