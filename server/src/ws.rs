@@ -251,6 +251,11 @@ impl Connection {
         write: impl std::future::Future<Output = Result<(), axum::Error>>,
     ) -> Result<(), Closing> {
         use futures::FutureExt;
+        // The fast path below never looks at the kill switch, so a connection cut off (or whose
+        // session ended) between two frames of a step must not send the rest of the step.
+        if self.conn.kill.is_cancelled() {
+            return Err(self.killed());
+        }
         let mut write = std::pin::pin!(write);
         if let Some(done) = write.as_mut().now_or_never() {
             return done.map_err(|_| Closing(None));

@@ -26,7 +26,9 @@ use crate::AppError;
 /// the page.
 #[derive(Clone, Copy)]
 pub struct ChatState {
-    pub workspace: RwSignal<Option<RwSignal<state::WorkspaceView>>>,
+    /// Reference-counted inside: the view is made in the sidebar's `Suspense`, whose owner can
+    /// be disposed while another task of the same server render still reads it.
+    pub workspace: RwSignal<Option<ArcRwSignal<state::WorkspaceView>>>,
 }
 
 impl ChatState {
@@ -40,8 +42,12 @@ impl ChatState {
     /// made it is gone: a server render can still be finishing a message after its frame was
     /// disposed, and reading then must not panic.
     pub fn read<T>(&self, f: impl FnOnce(&state::WorkspaceView) -> T) -> Option<T> {
-        let view = read_shared(self.workspace, |view| *view).flatten()?;
-        read_shared(view, f)
+        if self.workspace.is_disposed() {
+            return None;
+        }
+        let view =
+            read_shared(&ArcRwSignal::from(self.workspace), |view| view.clone()).flatten()?;
+        read_shared(&view, f)
     }
 }
 
@@ -50,16 +56,12 @@ impl ChatState {
 /// thread pool (the sidebar's sets the workspace view while the page's messages read it), and
 /// reactive_graph's reads do not wait for a writer on another thread but panic, saying the
 /// value "has already been disposed" (1 of 200 first-screen loads in the benchmark). This one
-/// waits for such a write to finish; `None` if the signal is disposed, or if the lock stays
-/// taken (a read inside this thread's own write of it).
+/// waits for such a write to finish; `None` if the lock stays taken (a read inside this
+/// thread's own write of it).
 fn read_shared<S: 'static + Send + Sync, T>(
-    signal: RwSignal<S>,
+    signal: &ArcRwSignal<S>,
     f: impl FnOnce(&S) -> T,
 ) -> Option<T> {
-    if signal.is_disposed() {
-        return None;
-    }
-    let signal = ArcRwSignal::from(signal);
     signal.track();
     for _ in 0..10_000 {
         if let Some(value) = signal.try_read_untracked() {

@@ -34,8 +34,9 @@ pub fn ChannelSidebar() -> impl IntoView {
             {move || Suspend::new(async move {
                 match snapshot.await {
                     Ok(snapshot) => {
-                        let view = RwSignal::new(WorkspaceView::from_snapshot(&snapshot));
-                        chat.workspace.set(Some(view));
+                        let shared = ArcRwSignal::new(WorkspaceView::from_snapshot(&snapshot));
+                        chat.workspace.set(Some(shared.clone()));
+                        let view = RwSignal::from(shared);
                         // Public channels come from the workspace scope, private ones and
                         // direct messages from mine.
                         for scope in [Scope::Workspace, Scope::User(snapshot.me.id)] {
