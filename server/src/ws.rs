@@ -135,12 +135,12 @@ impl Connection {
             online: self.state.hub.online(),
         };
         for msg in [welcome, presence] {
-            if self.send(socket, msg.to_json().into()).await.is_err() {
-                return Closing(None);
+            if let Err(closing) = self.send(socket, msg.to_json().into()).await {
+                return closing;
             }
         }
-        if self.flush(socket).await.is_err() {
-            return Closing(None);
+        if let Err(closing) = self.flush(socket).await {
+            return closing;
         }
         let idle = Duration::from_secs(self.state.config.idle_timeout_secs.max(1));
         let mut keepalive = tokio::time::interval((idle / 3).max(Duration::from_millis(500)));
@@ -157,16 +157,7 @@ impl Connection {
         loop {
             let step = tokio::select! {
                 _ = &mut expiry => return Closing(Some((close::SESSION_ENDED, "session expired"))),
-                _ = &mut killed => {
-                    let code = self.conn.close_code.load(std::sync::atomic::Ordering::Relaxed);
-                    let reason = match code {
-                        close::TOO_SLOW => "too slow: reconnect and resume",
-                        close::SESSION_ENDED => "session ended",
-                        close::GOING_AWAY => "server shutting down",
-                        _ => "closed",
-                    };
-                    return Closing(Some((code, reason)));
-                }
+                _ = &mut killed => return self.killed(),
                 incoming = socket.recv() => match incoming {
                     None => return Closing(None),
                     Some(Err(e)) => return Closing(read_error_close(&e)),
@@ -204,11 +195,13 @@ impl Connection {
         rx: &mut mpsc::Receiver<Outbound>,
     ) -> Result<(), Closing> {
         let mut frames = first.frames();
+        self.still_wanted()?;
         self.deliver(socket, first).await?;
         while frames < MAX_FRAMES_PER_WRITE {
             match rx.try_recv() {
                 Ok(item) => {
                     frames += item.frames();
+                    self.still_wanted()?;
                     self.deliver(socket, item).await?
                 }
                 Err(_) => break,
@@ -245,17 +238,13 @@ impl Connection {
     /// Runs a socket write under the write deadline and the hub's kill switch. Most writes only
     /// fill the socket's buffer and are done at the first poll: those skip the timer and the
     /// kill watch, which would otherwise be set up and torn down for every frame of every
-    /// subscriber (the run loop still watches the kill switch between steps).
+    /// subscriber (the run loop still watches the kill switch between steps, and
+    /// `still_wanted` before each queued item and replay page).
     async fn guarded(
         &self,
         write: impl std::future::Future<Output = Result<(), axum::Error>>,
     ) -> Result<(), Closing> {
         use futures::FutureExt;
-        // The fast path below never looks at the kill switch, so a connection cut off (or whose
-        // session ended) between two frames of a step must not send the rest of the step.
-        if self.conn.kill.is_cancelled() {
-            return Err(self.killed());
-        }
         let mut write = std::pin::pin!(write);
         if let Some(done) = write.as_mut().now_or_never() {
             return done.map_err(|_| Closing(None));
@@ -273,13 +262,29 @@ impl Connection {
         Duration::from_secs(self.state.config.write_timeout_secs.max(1))
     }
 
+    /// How a connection the hub cut off closes: the code it was given, and why.
     fn killed(&self) -> Closing {
-        Closing(Some((
-            self.conn
-                .close_code
-                .load(std::sync::atomic::Ordering::Relaxed),
-            "closed by server",
-        )))
+        let code = self
+            .conn
+            .close_code
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let reason = match code {
+            close::TOO_SLOW => "too slow: reconnect and resume",
+            close::SESSION_ENDED => "session ended",
+            close::GOING_AWAY => "server shutting down",
+            _ => "closed by server",
+        };
+        Closing(Some((code, reason)))
+    }
+
+    /// Ends the work at hand once the hub has cut the connection off: checked before each
+    /// queued item and replay page, since a write that does not wait never looks at the kill
+    /// switch (`guarded`), and once per item keeps its lock off the per-frame path.
+    fn still_wanted(&self) -> Result<(), Closing> {
+        if self.conn.kill.is_cancelled() {
+            return Err(self.killed());
+        }
+        Ok(())
     }
 
     async fn send_msg(&mut self, socket: &mut WebSocket, msg: &ServerMsg) -> Result<(), Closing> {
@@ -483,6 +488,7 @@ impl Connection {
             if until <= from {
                 return Ok(());
             }
+            self.still_wanted()?;
             let page = (until.0 - from.0).min(REPLAY_PAGE);
             let events = match self.state.store.events_after(scope, from, page).await {
                 Ok(events) => events,
