@@ -37,7 +37,7 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -249,7 +249,9 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         match search::items::backfill(&indexing).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(items = n, "search index: earlier mail and notices added"),
-            Err(e) => tracing::warn!(error = %e, "search index: earlier mail and notices not added"),
+            Err(e) => {
+                tracing::warn!(error = %e, "search index: earlier mail and notices not added")
+            }
         }
     });
     tokio::spawn(auth::sweep_sessions(
@@ -431,9 +433,18 @@ fn form_page_with_error(referer: &str, error: &[u8]) -> Option<String> {
     Some(format!("{path}?{}", query.join("&")))
 }
 
+/// The app's routes, generated once per process. Generating runs the app with a process-wide
+/// switch on (Leptos's `SuppressResourceLoad`) that parks, for good, every resource first polled
+/// meanwhile on any thread: a second server started in the same process (the tests start
+/// dozens) left a render of the first waiting out the response deadline.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(backend::ServerBackend::new(state.clone()));
-    let routes = generate_route_list(app::App);
+    let routes = app_routes();
     let options = state.leptos_options.clone();
     let bundle = state.bundle.clone();
     let context = move || {

@@ -921,3 +921,64 @@ async fn the_channel_page_renders_every_time_under_concurrent_loads() {
     }
     server.stop().await;
 }
+
+/// Leptos's route-list generation sets a process-wide flag that parks every resource first
+/// polled while it runs, for good. A server starting beside a running one (tests do this; so
+/// would anything embedding two) must not strand the other's page renders: once, in CI, a render
+/// of /c/1 waited out the 30 s response deadline this way.
+#[tokio::test]
+async fn a_page_renders_while_another_server_starts_in_the_same_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let cookie = server.sign_up("alice").await;
+    let mut client = server.connect(&cookie).await;
+    client.subscribe(GENERAL_SCOPE, None).await;
+    client.post(GENERAL, "still here").await;
+    client.next_event().await;
+
+    // Other servers start and stop, one after another, on a runtime of their own.
+    let starting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let starter = std::thread::spawn({
+        let starting = starting.clone();
+        move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                for _ in 0..12 {
+                    let dir = tempfile::tempdir().unwrap();
+                    TestServer::start(dir.path()).await.stop().await;
+                }
+            });
+            starting.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    // Loads on four connections at once, for as long as servers are starting.
+    let url = format!("{}/c/1", server.base());
+    let loaders = (0..4).map(|worker| {
+        let (url, cookie, starting) = (url.clone(), cookie.clone(), starting.clone());
+        tokio::spawn(async move {
+            let mut loads = 0;
+            while starting.load(std::sync::atomic::Ordering::SeqCst) || loads < 5 {
+                loads += 1;
+                let request = format!("load {loads} of worker {worker}");
+                let response = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    http().get(&url).header("cookie", &cookie).send(),
+                )
+                .await
+                .unwrap_or_else(|_| panic!("{request} stalled while another server started"))
+                .unwrap();
+                assert_eq!(response.status(), 200, "{request}");
+                let body = response.text().await.unwrap();
+                assert!(body.contains("still here"), "{request} lacks the history");
+            }
+        })
+    });
+    for loader in loaders.collect::<Vec<_>>() {
+        loader.await.unwrap();
+    }
+    starter.join().unwrap();
+    server.stop().await;
+}
