@@ -150,6 +150,7 @@ pub struct Ctx<'c> {
     at: i64,
     events: Vec<Event>,
     kinds: &'c mut access::KindMemo,
+    facts: &'c mut BatchFacts,
     /// The batch's log writes held for its end (`None`: written at once).
     log: &'c mut Option<LogWrites>,
     presence: &'c dyn Presence,
@@ -213,6 +214,12 @@ impl<'c> Ctx<'c> {
             Actor::System => Ok(()),
             Actor::User(user) => Ok(access::administer_now(self.conn, user).await?),
         }
+    }
+
+    /// What this command's feature keeps for the rest of the batch (see [`BatchFacts`]): one
+    /// `T` per batch, `T::default()` at first and again after any command of another kind.
+    pub fn batch_facts<T: Default + Send + 'static>(&mut self) -> &mut T {
+        self.facts.get()
     }
 
     /// Takes the next sequence number of `scope`, for an event whose body must name it (a
@@ -467,8 +474,49 @@ pub struct BatchMemo {
     /// batch in one query (`None`: look each command up on its own).
     applied: Option<std::collections::HashMap<(i64, String), String>>,
     kinds: access::KindMemo,
+    facts: BatchFacts,
     /// Log writes held for the batch's end (`BatchMemo::hold_log_writes`).
     log: Option<LogWrites>,
+}
+
+/// Facts a feature reads once and reuses for the following commands of the same kind in a
+/// batch (a channel and its members, read for every message posted to it): under load a batch
+/// holds hundreds of messages to a few channels, and each read saved is a round trip to the
+/// database on the write path. A feature may keep a fact here only if no command of the kind
+/// that read it can change it; the batch forgets everything when a command of another kind
+/// runs (it may change anything) and after a failed command. On PostgreSQL a fact stays true
+/// for the batch only if other nodes' changes to it take a lock this batch holds (a
+/// channel's members change only with an event in the channel's scope, whose head row the
+/// batch locked with the first message it posted there).
+#[derive(Default)]
+pub struct BatchFacts {
+    /// The kind of command the facts were read under.
+    kind: Option<std::mem::Discriminant<Command>>,
+    by_type: std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>,
+}
+
+impl BatchFacts {
+    /// Forgets what was kept unless `command` is of the kind it was kept under.
+    fn before(&mut self, command: &Command) {
+        let kind = std::mem::discriminant(command);
+        if self.kind != Some(kind) {
+            self.forget();
+            self.kind = Some(kind);
+        }
+    }
+
+    fn forget(&mut self) {
+        self.kind = None;
+        self.by_type.clear();
+    }
+
+    fn get<T: Default + Send + 'static>(&mut self) -> &mut T {
+        self.by_type
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()))
+            .downcast_mut::<T>()
+            .expect("each entry is keyed by the type it holds")
+    }
 }
 
 /// The event log rows of a batch applied without fences, written at its end in a few
@@ -549,6 +597,7 @@ impl BatchMemo {
         Ok(BatchMemo {
             applied: Some(applied),
             kinds: access::KindMemo::new(),
+            facts: BatchFacts::default(),
             log: None,
         })
     }
@@ -601,6 +650,7 @@ pub async fn apply(
             savepoint.rollback().await?;
             // What the command read or wrote is gone with it.
             memo.kinds.clear();
+            memo.facts.forget();
             Ok(Err(e))
         }
     }
@@ -641,6 +691,7 @@ async fn run_once(
             });
         }
     }
+    memo.facts.before(&submission.command);
     let mut ctx = Ctx {
         conn: &mut *conn,
         actor: &submission.actor,
@@ -648,6 +699,7 @@ async fn run_once(
         at: now_ms(),
         events: Vec::new(),
         kinds: &mut memo.kinds,
+        facts: &mut memo.facts,
         log: &mut memo.log,
         presence,
     };

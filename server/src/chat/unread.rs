@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Row;
 use xietong::chat::{ChannelUnread, MarkRead};
-use xietong::{ChannelId, ChannelKind, CommandOutput, CurrentUser, Message, Scope, Seq, UserId};
+use xietong::{
+    Channel, ChannelId, ChannelKind, CommandOutput, CurrentUser, Message, Scope, Seq, UserId,
+};
 
 use super::queries;
 use crate::access::Need;
@@ -17,17 +19,20 @@ use crate::store::{Conn, StoreError};
 /// Counts a new message as unread for everyone it concerns (never its author), and makes the
 /// author of a reply, the thread's first author and anyone mentioned in it follow the thread.
 pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), CommandError> {
-    let channel = queries::channel(ctx.conn(), message.channel)
-        .await?
-        .ok_or_else(|| CommandError::NotFound("no such channel".into()))?;
-    let members: Vec<UserId> =
-        sqlx::query_scalar("SELECT user_id FROM channel_members WHERE channel_id = $1")
-            .bind(channel.id.0)
-            .fetch_all(ctx.conn())
-            .await?
-            .into_iter()
-            .map(UserId)
-            .collect();
+    let known = ctx
+        .batch_facts::<ChannelsRead>()
+        .get(&message.channel)
+        .cloned();
+    let read = match known {
+        Some(read) => read,
+        None => {
+            let read = std::sync::Arc::new(read_channel(ctx, message.channel).await?);
+            ctx.batch_facts::<ChannelsRead>()
+                .insert(message.channel, read.clone());
+            read
+        }
+    };
+    let (channel, members) = (&read.0, &read.1);
     let may_read = |user: &UserId| !channel.kind.members_only() || members.contains(user);
     // Reader → whether the message mentions them.
     let mut readers: BTreeMap<UserId, bool> = BTreeMap::new();
@@ -135,6 +140,28 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
         crate::notify::raise(ctx, raise).await?;
     }
     Ok(())
+}
+
+/// A channel and its members, as read by the first message of a batch posted to it. Posting
+/// changes neither, so the batch's later messages there reuse them (`Ctx::batch_facts`).
+type ChannelsRead = std::collections::HashMap<ChannelId, std::sync::Arc<(Channel, Vec<UserId>)>>;
+
+async fn read_channel(
+    ctx: &mut Ctx<'_>,
+    id: ChannelId,
+) -> Result<(Channel, Vec<UserId>), CommandError> {
+    let channel = queries::channel(ctx.conn(), id)
+        .await?
+        .ok_or_else(|| CommandError::NotFound("no such channel".into()))?;
+    let members: Vec<UserId> =
+        sqlx::query_scalar("SELECT user_id FROM channel_members WHERE channel_id = $1")
+            .bind(channel.id.0)
+            .fetch_all(ctx.conn())
+            .await?
+            .into_iter()
+            .map(UserId)
+            .collect();
+    Ok((channel, members))
 }
 
 /// Records `message_seq` of `channel` as unread for each reader (with whether it mentions

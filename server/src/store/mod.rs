@@ -25,6 +25,11 @@ pub type Conn = sqlx::AnyConnection;
 pub type Tx = sqlx::Transaction<'static, Db>;
 pub type DbRow = sqlx::any::AnyRow;
 
+/// How long a request waits for a pooled connection before it fails with a logged error:
+/// well under the 30 s response deadline (`crate::RESPONSE_DEADLINE`; sqlx's default is the
+/// same 30 s), so a starved pool shows as an error that names it, not as a silent 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the data directory {path}: {source}")]
@@ -106,6 +111,7 @@ impl Store {
                 let options = AnyConnectOptions::from_str(&url).map_err(open_err)?;
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     // A file cannot hang up: no ping (a round trip to SQLite's thread) per
                     // checkout.
                     .test_before_acquire(false)
@@ -139,7 +145,7 @@ impl Store {
                 }
                 AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
                     .await
                     .map_err(open_err)?

@@ -97,6 +97,7 @@ on_both_backends!(
     sequence_numbers_are_gapless_per_scope_and_retries_are_applied_once,
     a_failing_command_rolls_back_alone,
     a_batch_writes_its_held_log_rows_before_it_commits,
+    a_batch_rereads_members_after_a_command_that_changes_them,
     private_channels_are_announced_to_members_only,
     direct_messages_are_found_again,
     history_pages_walk_back_in_order,
@@ -416,6 +417,83 @@ async fn a_batch_writes_its_held_log_rows_before_it_commits(store: &Store) {
     let again = commit(store, &retry, &NobodyOnline).await.unwrap();
     assert!(again[0].as_ref().unwrap().duplicate, "{again:?}");
     assert!(!again[1].as_ref().unwrap().duplicate, "{again:?}");
+}
+
+/// A batch reads a channel and its members once for a run of messages posted to it
+/// (`command::BatchFacts`), and reads them again after any other kind of command: a member
+/// added or removed between two messages of one batch is told of the next ones or not.
+async fn a_batch_rereads_members_after_a_command_that_changes_them(store: &Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let created = one(
+        store,
+        as_user(
+            &alice,
+            "m-0",
+            create("team", ChannelKind::Private, vec![bob.id]),
+        ),
+    )
+    .await
+    .unwrap();
+    let team = match created.output {
+        CommandOutput::ChannelCreated { channel } => channel.id,
+        other => panic!("{other:?}"),
+    };
+    let mut before = std::collections::HashMap::new();
+    for who in [&alice, &bob, &carol] {
+        before.insert(who.id, store.head(Scope::User(who.id)).await.unwrap());
+    }
+    let add_carol = Command::AddMembers(AddMembers {
+        channel: team,
+        users: vec![carol.id],
+    });
+    let remove_bob = Command::RemoveMember(RemoveMember {
+        channel: team,
+        user: bob.id,
+    });
+    let batch = vec![
+        post(team, &alice, "one", "m-1"),
+        post(team, &alice, "two", "m-2"),
+        as_user(&alice, "m-3", add_carol),
+        post(team, &alice, "three", "m-4"),
+        post(team, &alice, "four", "m-5"),
+        as_user(&alice, "m-6", remove_bob),
+        post(team, &alice, "five", "m-7"),
+        post(team, &alice, "six", "m-8"),
+    ];
+    let outcomes = commit(store, &batch, &NobodyOnline).await.unwrap();
+    let mut body_of = std::collections::HashMap::new();
+    for (submission, outcome) in batch.iter().zip(&outcomes) {
+        let output = &outcome.as_ref().expect("every command applies").output;
+        if let (Command::PostMessage(p), CommandOutput::MessagePosted { message, .. }) =
+            (&submission.command, output)
+        {
+            body_of.insert(*message, p.body.clone());
+        }
+    }
+    // The messages each one was told are unread for them, in their own scope.
+    let told = |who: UserId| {
+        let (body_of, from) = (&body_of, before[&who]);
+        async move {
+            let events = store
+                .events_after(Scope::User(who), from, 100)
+                .await
+                .unwrap();
+            events
+                .into_iter()
+                .filter_map(|e| match e.body {
+                    EventBody::Chat(xietong::chat::ChatEvent::MessageUnread {
+                        message, ..
+                    }) => Some(body_of[&message].clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(told(bob.id).await, ["one", "two", "three", "four"]);
+    assert_eq!(told(carol.id).await, ["three", "four", "five", "six"]);
+    assert!(told(alice.id).await.is_empty(), "never one's own");
 }
 
 async fn private_channels_are_announced_to_members_only(store: &Store) {
