@@ -485,9 +485,10 @@ pub struct BatchMemo {
 /// database on the write path. A feature may keep a fact here only if no command of the kind
 /// that read it can change it; the batch forgets everything when a command of another kind
 /// runs (it may change anything) and after a failed command. On PostgreSQL a fact stays true
-/// for the batch only if other nodes' changes to it take a lock this batch holds (a
-/// channel's members change only with an event in the channel's scope, whose head row the
-/// batch locked with the first message it posted there).
+/// for the batch only if other nodes' changes to it take a lock this batch holds (after a
+/// channel's creation, which commits its row and first members together, its members change
+/// only with an event in the channel's scope, whose head row the batch locked with the first
+/// message it posted there).
 #[derive(Default)]
 pub struct BatchFacts {
     /// The kind of command the facts were read under.

@@ -96,11 +96,9 @@ async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, sessio
             return;
         }
     };
-    // The connection holds the state and handle; this function keeps no copies of its own
-    // for after the run (each would be part of every idle connection's resident memory).
     let mut connection = Connection {
-        state,
-        conn,
+        state: state.clone(),
+        conn: conn.clone(),
         user,
         sent: HashMap::new(),
         typing: TokenBucket::new(TYPING_RATE, TYPING_RATE),
@@ -109,7 +107,6 @@ async fn serve(mut socket: WebSocket, state: AppState, user: CurrentUser, sessio
         unflushed: false,
     };
     let Closing(close_frame) = connection.run(&mut socket, &mut rx).await;
-    let Connection { state, conn, .. } = connection;
     state.hub.unregister(conn.id);
     if let Some((code, reason)) = close_frame {
         let frame = Message::Close(Some(CloseFrame {

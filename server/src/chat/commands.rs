@@ -1,4 +1,5 @@
-//! Chat's commands: the only writes to channels, members and messages.
+//! Chat's commands: the writes to channels, members and messages (and `unread::join`, a reader
+//! joining a public channel by opening it).
 
 use xietong::chat::{AddMembers, CreateChannel, PostMessage, RemoveMember};
 use xietong::limits::MAX_MEMBERS_PER_COMMAND;

@@ -21,6 +21,7 @@ use crate::store::{Conn, StoreError};
 pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), CommandError> {
     let known = ctx
         .batch_facts::<ChannelsRead>()
+        .0
         .get(&message.channel)
         .cloned();
     let read = match known {
@@ -28,6 +29,7 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
         None => {
             let read = std::sync::Arc::new(read_channel(ctx, message.channel).await?);
             ctx.batch_facts::<ChannelsRead>()
+                .0
                 .insert(message.channel, read.clone());
             read
         }
@@ -143,8 +145,10 @@ pub async fn count_unread(ctx: &mut Ctx<'_>, message: &Message) -> Result<(), Co
 }
 
 /// A channel and its members, as read by the first message of a batch posted to it. Posting
-/// changes neither, so the batch's later messages there reuse them (`Ctx::batch_facts`).
-type ChannelsRead = std::collections::HashMap<ChannelId, std::sync::Arc<(Channel, Vec<UserId>)>>;
+/// changes neither, so the batch's later messages there reuse them (`Ctx::batch_facts`, which
+/// keeps one value per type: hence a type of its own).
+#[derive(Default)]
+struct ChannelsRead(std::collections::HashMap<ChannelId, std::sync::Arc<(Channel, Vec<UserId>)>>);
 
 async fn read_channel(
     ctx: &mut Ctx<'_>,
