@@ -161,6 +161,25 @@ async fn create_channel(store: &Store, name: &str, creator: Option<&CurrentUser>
     }
 }
 
+/// Creates a private channel of `creator`'s with `members`, through the command path; its id.
+async fn create_private(
+    store: &Store,
+    creator: &CurrentUser,
+    client_id: &str,
+    name: &str,
+    members: Vec<UserId>,
+) -> ChannelId {
+    let command = create(name, ChannelKind::Private, members);
+    match one(store, as_user(creator, client_id, command))
+        .await
+        .unwrap()
+        .output
+    {
+        CommandOutput::ChannelCreated { channel } => channel.id,
+        other => panic!("{other:?}"),
+    }
+}
+
 async fn user(store: &Store, name: &str) -> CurrentUser {
     accounts::create_user(store, name, "h", accounts::Admission::Open)
         .await
@@ -321,20 +340,7 @@ async fn a_batch_writes_its_held_log_rows_before_it_commits(store: &Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     let carol = user(store, "carol").await;
-    let created = one(
-        store,
-        as_user(
-            &alice,
-            "c-0",
-            create("team", ChannelKind::Private, vec![bob.id, carol.id]),
-        ),
-    )
-    .await
-    .unwrap();
-    let team = match created.output {
-        CommandOutput::ChannelCreated { channel } => channel.id,
-        other => panic!("{other:?}"),
-    };
+    let team = create_private(store, &alice, "c-0", "team", vec![bob.id, carol.id]).await;
     let scopes = [
         Scope::Channel(team),
         Scope::User(alice.id),
@@ -426,20 +432,7 @@ async fn a_batch_rereads_members_after_a_command_that_changes_them(store: &Store
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     let carol = user(store, "carol").await;
-    let created = one(
-        store,
-        as_user(
-            &alice,
-            "m-0",
-            create("team", ChannelKind::Private, vec![bob.id]),
-        ),
-    )
-    .await
-    .unwrap();
-    let team = match created.output {
-        CommandOutput::ChannelCreated { channel } => channel.id,
-        other => panic!("{other:?}"),
-    };
+    let team = create_private(store, &alice, "m-0", "team", vec![bob.id]).await;
     let mut before = std::collections::HashMap::new();
     for who in [&alice, &bob, &carol] {
         before.insert(who.id, store.head(Scope::User(who.id)).await.unwrap());
