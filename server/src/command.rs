@@ -264,6 +264,68 @@ impl<'c> Ctx<'c> {
         Ok(taken)
     }
 
+    /// Adds rows to a table. In a batch applied without fences they are held and written with
+    /// the batch's other held rows, in a few multi-row statements: before a command of another
+    /// kind runs, and at the batch's end. So only rows that no command of this one's kind reads,
+    /// changes or deletes may go through here (a message's search terms and unread marks: no
+    /// post reads them); a row the command itself must read back is written with a query.
+    pub async fn add_rows(
+        &mut self,
+        into: &'static store::RowsInto,
+        rows: Vec<Vec<store::Cell>>,
+    ) -> Result<(), CommandError> {
+        match self.log.as_mut() {
+            Some(log) => {
+                log.hold_rows(into, false, rows);
+                Ok(())
+            }
+            None => Ok(store::insert_rows(self.conn, into, &rows).await?),
+        }
+    }
+
+    /// Adds one row to a table whose `id` column the database fills, and says its id. In a
+    /// batch applied without fences the id is reserved (`store::reserve_ids`) and the row held
+    /// as `add_rows` holds rows, under the same rule; a command that must read it back, or
+    /// refer to it from a row written at once, calls `write_held_rows` first. Every row of
+    /// such a table inserted by a command must come through here.
+    pub async fn add_row_with_id(
+        &mut self,
+        into: &'static store::RowsInto,
+        row: Vec<store::Cell>,
+    ) -> Result<i64, CommandError> {
+        if self.log.is_none() {
+            return Ok(store::insert_returning_id(self.conn, into, &row).await?);
+        }
+        let known = self.facts.get::<ReservedIds>().0.get_mut(into.table);
+        let id = match known.and_then(|ids| ids.take()) {
+            Some(id) => id,
+            None => {
+                let mut ids = store::reserve_ids(self.conn, into.table).await?;
+                let id = ids.take().ok_or_else(|| {
+                    StoreError::Db(sqlx::Error::Protocol("no id was reserved".into()))
+                })?;
+                self.facts.get::<ReservedIds>().0.insert(into.table, ids);
+                id
+            }
+        };
+        let mut held = Vec::with_capacity(row.len() + 1);
+        held.push(store::Cell::from(id));
+        held.extend(row);
+        if let Some(log) = self.log.as_mut() {
+            log.hold_rows(into, true, vec![held]);
+        }
+        Ok(id)
+    }
+
+    /// Writes the rows this batch holds now (`add_rows`, `add_row_with_id`), so that what
+    /// follows may read them or refer to them.
+    pub async fn write_held_rows(&mut self) -> Result<(), CommandError> {
+        if let Some(log) = self.log.as_mut() {
+            log.write_rows(self.conn).await?;
+        }
+        Ok(())
+    }
+
     /// The last sequence number of `scope`, counting events this batch has not written yet.
     pub async fn head(&mut self, scope: Scope) -> Result<Seq, CommandError> {
         if let Some(head) = self.log.as_ref().and_then(|log| log.heads.get(&scope)) {
@@ -497,13 +559,16 @@ pub struct BatchFacts {
 }
 
 impl BatchFacts {
-    /// Forgets what was kept unless `command` is of the kind it was kept under.
-    fn before(&mut self, command: &Command) {
+    /// Forgets what was kept unless `command` is of the kind it was kept under; says whether
+    /// the kind changed.
+    fn before(&mut self, command: &Command) -> bool {
         let kind = std::mem::discriminant(command);
-        if self.kind != Some(kind) {
+        let changed = self.kind != Some(kind);
+        if changed {
             self.forget();
             self.kind = Some(kind);
         }
+        changed
     }
 
     fn forget(&mut self) {
@@ -520,6 +585,12 @@ impl BatchFacts {
     }
 }
 
+/// Ids a batch reserved per table (`Ctx::add_row_with_id`). Kept with the batch's facts, so
+/// they are dropped when a command of another kind runs — when the rows held with them are
+/// written, and before that command may insert rows of its own.
+#[derive(Default)]
+struct ReservedIds(std::collections::HashMap<&'static str, store::ReservedIds>);
+
 /// The event log rows of a batch applied without fences, written at its end in a few
 /// multi-row statements (`BatchMemo::write_held`) instead of one round trip per row: under
 /// fan-out load each round trip to the database waits for a busy runtime, so a batch's commit
@@ -531,8 +602,19 @@ pub struct LogWrites {
     heads: std::collections::HashMap<Scope, Seq>,
     events: Vec<Event>,
     /// `commands` rows: user, client id, output, time.
-    commands: Vec<(i64, String, String, i64)>,
+    commands: Vec<Vec<store::Cell>>,
+    /// Features' rows held by `Ctx::add_rows` and `Ctx::add_row_with_id`, by table (and
+    /// whether their first value is a reserved id), in the order first held: a row must be
+    /// held after the rows it refers to.
+    rows: Vec<(&'static store::RowsInto, bool, Vec<Vec<store::Cell>>)>,
 }
+
+const COMMANDS: store::RowsInto = store::RowsInto {
+    table: "commands",
+    columns: "user_id, client_id, output, created_at",
+    count: 4,
+    then: "",
+};
 
 impl LogWrites {
     async fn write_events(&mut self, conn: &mut Conn) -> Result<(), StoreError> {
@@ -541,24 +623,36 @@ impl LogWrites {
         Ok(())
     }
 
+    /// Writes the features' held rows (before a command of another kind, which may read them).
+    async fn write_rows(&mut self, conn: &mut Conn) -> Result<(), StoreError> {
+        for (into, with_id, rows) in self.rows.drain(..) {
+            store::insert_rows_as(conn, into, &rows, with_id).await?;
+        }
+        Ok(())
+    }
+
+    fn hold_rows(
+        &mut self,
+        into: &'static store::RowsInto,
+        with_id: bool,
+        rows: Vec<Vec<store::Cell>>,
+    ) {
+        let group = self
+            .rows
+            .iter_mut()
+            .find(|(table, ids, _)| *table == into && *ids == with_id);
+        match group {
+            Some((_, _, held)) => held.extend(rows),
+            None => self.rows.push((into, with_id, rows)),
+        }
+    }
+
     async fn write(&mut self, conn: &mut Conn) -> Result<(), StoreError> {
+        self.write_rows(conn).await?;
         self.write_events(conn).await?;
         let heads: Vec<(Scope, Seq)> = self.heads.drain().collect();
         store::set_heads(conn, &heads).await?;
-        for chunk in self.commands.chunks(store::ROWS_PER_INSERT) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", store::placeholders(4 * i + 1, 4)))
-                .collect();
-            let sql = format!(
-                "INSERT INTO commands (user_id, client_id, output, created_at) VALUES {}",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(&sql).persistent(false);
-            for (user, client_id, output, at) in chunk {
-                query = query.bind(*user).bind(client_id).bind(output).bind(*at);
-            }
-            query.execute(&mut *conn).await?;
-        }
+        store::insert_rows(conn, &COMMANDS, &self.commands).await?;
         self.commands.clear();
         Ok(())
     }
@@ -581,7 +675,11 @@ impl BatchMemo {
         let mut applied = std::collections::HashMap::new();
         for chunk in keys.chunks(LOOKUP_CHUNK) {
             let terms: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(user_id = ${} AND client_id = ${})", 2 * i + 1, 2 * i + 2))
+                .map(|i| {
+                    let user = store::markers(conn, 2 * i + 1, 1);
+                    let client_id = store::markers(conn, 2 * i + 2, 1);
+                    format!("(user_id = {user} AND client_id = {client_id})")
+                })
                 .collect();
             let sql = format!(
                 "SELECT user_id, client_id, output FROM commands WHERE {}",
@@ -692,7 +790,12 @@ async fn run_once(
             });
         }
     }
-    memo.facts.before(&submission.command);
+    if memo.facts.before(&submission.command) {
+        // A command of another kind may read the rows held for the earlier ones.
+        if let Some(log) = &mut memo.log {
+            log.write_rows(conn).await?;
+        }
+    }
     let mut ctx = Ctx {
         conn: &mut *conn,
         actor: &submission.actor,
@@ -721,8 +824,12 @@ async fn run_once(
         if let Some(log) = &mut memo.log {
             // A retry of it later in the batch is answered from `applied`, below; one sent
             // twice at once from two nodes fails the held write, and the fenced redo says so.
-            log.commands
-                .push((user.0, client_id.0.clone(), json.clone(), at));
+            log.commands.push(vec![
+                user.0.into(),
+                client_id.0.as_str().into(),
+                json.as_str().into(),
+                at.into(),
+            ]);
         } else {
             record_command(conn, user, client_id, &json, at).await?;
         }

@@ -12,6 +12,16 @@ use crate::access::Need;
 use crate::auth::queries::user_refs;
 use crate::command::{Actor, CommandError, Ctx};
 
+/// A message's row. No post reads another's row, so a batch of posts writes theirs together
+/// (`Ctx::add_row_with_id`), except where one must be read or referred to at once.
+const MESSAGES: crate::store::RowsInto = crate::store::RowsInto {
+    table: "messages",
+    columns: "channel_id, seq, author_id, body, created_at, client_id, thread_id, mentions,
+              mentions_all, indexed, card",
+    count: 11,
+    then: "",
+};
+
 pub async fn post_message(
     ctx: &mut Ctx<'_>,
     command: &PostMessage,
@@ -43,6 +53,8 @@ pub async fn post(
     let scope = Scope::Channel(command.channel);
     ctx.require(scope, Need::Write).await?;
     if let Some(root) = command.thread {
+        // The root may be a message of this batch's, still held.
+        ctx.write_held_rows().await?;
         start_or_join_thread(ctx, command.channel, root).await?;
     }
     let mentions = super::mentions::Mentions::resolve_in(ctx, command.channel, body).await?;
@@ -54,23 +66,28 @@ pub async fn post(
         .map(serde_json::to_string)
         .transpose()
         .map_err(crate::store::StoreError::from)?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (channel_id, seq, author_id, body, created_at, client_id, thread_id,
-                               mentions, mentions_all, indexed, card)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING id",
-    )
-    .bind(command.channel.0)
-    .bind(seq.0 as i64)
-    .bind(author.id.0)
-    .bind(body)
-    .bind(at)
-    .bind(client_id.as_ref().map(|c| c.0.clone()))
-    .bind(command.thread.map(|t| t.0))
-    .bind(mentions.column())
-    .bind(mentions.everyone_column())
-    .bind(card_json)
-    .fetch_one(ctx.conn())
-    .await?;
+    let id = ctx
+        .add_row_with_id(
+            &MESSAGES,
+            vec![
+                command.channel.0.into(),
+                (seq.0 as i64).into(),
+                author.id.0.into(),
+                body.into(),
+                at.into(),
+                client_id.as_ref().map(|c| c.0.clone()).into(),
+                command.thread.map(|t| t.0).into(),
+                mentions.column().into(),
+                mentions.everyone_column().into(),
+                1i64.into(),
+                card_json.into(),
+            ],
+        )
+        .await?;
+    if !command.attachments.is_empty() || card.is_some() {
+        // Attached files, and whoever shared the card, refer to the message row at once.
+        ctx.write_held_rows().await?;
+    }
     let attachments =
         crate::files::attach_to_message(ctx, &command.attachments, command.channel, MessageId(id))
             .await?;
@@ -96,7 +113,7 @@ pub async fn post(
     };
     let text =
         super::messages::searchable(body, message.attachments.iter().map(|f| f.name.as_str()));
-    crate::search::index(ctx.conn(), message.id, &text).await?;
+    crate::search::index_posted(ctx, message.id, &text).await?;
     super::unread::count_unread(ctx, &message).await?;
     ctx.append_at(
         scope,

@@ -35,7 +35,17 @@ fn kind_str(kind: NoticeKind) -> &'static str {
     }
 }
 
-/// Keeps a notice for `user` under `seq`, the number of its `message_unread` event.
+const NOTIFICATIONS: crate::store::RowsInto = crate::store::RowsInto {
+    table: "notifications",
+    columns:
+        "user_id, seq, channel_id, message_id, kind, author_id, excerpt, thread_id, created_at",
+    count: 9,
+    then: "",
+};
+
+/// Keeps a notice for `user` under `seq`, the number of its `message_unread` event. Only
+/// seeing one's notifications reads them, never a post, so a batch of posts writes them
+/// together (`Ctx::add_rows`).
 pub async fn keep(
     ctx: &mut Ctx<'_>,
     user: UserId,
@@ -43,22 +53,16 @@ pub async fn keep(
     message: &Message,
     notice: &Notice,
 ) -> Result<(), CommandError> {
-    let at = ctx.now();
-    sqlx::query(
-        "INSERT INTO notifications (user_id, seq, channel_id, message_id, kind, author_id, excerpt,
-                                    thread_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(user.0)
-    .bind(seq.0 as i64)
-    .bind(message.channel.0)
-    .bind(message.id.0)
-    .bind(kind_str(notice.kind))
-    .bind(notice.author.id.0)
-    .bind(&notice.excerpt)
-    .bind(notice.thread.map(|t| t.0))
-    .bind(at)
-    .execute(ctx.conn())
-    .await?;
-    Ok(())
+    let row = vec![
+        user.0.into(),
+        (seq.0 as i64).into(),
+        message.channel.0.into(),
+        message.id.0.into(),
+        kind_str(notice.kind).into(),
+        notice.author.id.0.into(),
+        notice.excerpt.as_str().into(),
+        notice.thread.map(|t| t.0).into(),
+        ctx.now().into(),
+    ];
+    ctx.add_rows(&NOTIFICATIONS, vec![row]).await
 }

@@ -168,33 +168,34 @@ async fn read_channel(
     Ok((channel, members))
 }
 
+const UNREAD_MESSAGES: crate::store::RowsInto = crate::store::RowsInto {
+    table: "unread_messages",
+    columns: "user_id, channel_id, seq, mention",
+    count: 4,
+    then: "",
+};
+
 /// Records `message_seq` of `channel` as unread for each reader (with whether it mentions
-/// them), a hundred rows per statement: a channel of a thousand members takes ten.
+/// them). No post reads these rows, so a batch of posts writes them together
+/// (`Ctx::add_rows`).
 async fn mark_unread(
     ctx: &mut Ctx<'_>,
     channel: ChannelId,
     message_seq: Seq,
     readers: &BTreeMap<UserId, bool>,
 ) -> Result<(), CommandError> {
-    let readers: Vec<(&UserId, &bool)> = readers.iter().collect();
-    for chunk in readers.chunks(crate::store::ROWS_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, $1, $2, ${})", 2 * i + 3, 2 * i + 4))
-            .collect();
-        let sql = format!(
-            "INSERT INTO unread_messages (user_id, channel_id, seq, mention) VALUES {}",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(&sql)
-            .persistent(false)
-            .bind(channel.0)
-            .bind(message_seq.0 as i64);
-        for (user, mention) in chunk {
-            query = query.bind(user.0).bind(i64::from(**mention));
-        }
-        query.execute(ctx.conn()).await?;
-    }
-    Ok(())
+    let rows = readers
+        .iter()
+        .map(|(user, mention)| {
+            vec![
+                user.0.into(),
+                channel.0.into(),
+                (message_seq.0 as i64).into(),
+                i64::from(*mention).into(),
+            ]
+        })
+        .collect();
+    ctx.add_rows(&UNREAD_MESSAGES, rows).await
 }
 
 /// Marks a channel read up to `seq` (at most its head). Opening a public channel makes the

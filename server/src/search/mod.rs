@@ -13,7 +13,8 @@ use sqlx::Row;
 use xietong::search::{is_cjk, words_of, SearchHit, SearchQuery, MAX_QUERY_CHARS, MAX_RESULTS};
 use xietong::{ChannelId, CurrentUser, MessageId};
 
-use crate::store::{Conn, Store, StoreError};
+use crate::command::{CommandError, Ctx};
+use crate::store::{insert_rows, Cell, Conn, RowsInto, Store, StoreError};
 
 pub mod items;
 
@@ -73,24 +74,34 @@ fn cut(word: &str) -> &str {
     &word[..end]
 }
 
+const SEARCH_TERMS: RowsInto = RowsInto {
+    table: "search_terms",
+    columns: "term, message_id",
+    count: 2,
+    then: "ON CONFLICT DO NOTHING",
+};
+
+/// A message's index rows: each of its terms, once.
+fn term_rows(message: MessageId, body: &str) -> Vec<Vec<Cell>> {
+    terms_of(body)
+        .into_iter()
+        .map(|term| vec![term.into(), message.0.into()])
+        .collect()
+}
+
 /// Adds a message's terms to the index (in the caller's transaction).
 pub async fn index(conn: &mut Conn, message: MessageId, body: &str) -> Result<(), StoreError> {
-    let terms = terms_of(body);
-    for chunk in terms.iter().collect::<Vec<_>>().chunks(200) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, $1)", i + 2))
-            .collect();
-        let sql = format!(
-            "INSERT INTO search_terms (term, message_id) VALUES {} ON CONFLICT DO NOTHING",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(&sql).bind(message.0);
-        for term in chunk {
-            query = query.bind(term.as_str());
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+    insert_rows(conn, &SEARCH_TERMS, &term_rows(message, body)).await
+}
+
+/// Adds a new message's terms to the index with the command that posts it: no post reads the
+/// index, so a batch of posts writes all their terms together (`Ctx::add_rows`).
+pub async fn index_posted(
+    ctx: &mut Ctx<'_>,
+    message: MessageId,
+    body: &str,
+) -> Result<(), CommandError> {
+    ctx.add_rows(&SEARCH_TERMS, term_rows(message, body)).await
 }
 
 /// Takes a message's old text out of the index (before an edit or a delete).

@@ -228,13 +228,29 @@ impl Store {
     }
 }
 
-/// The last sequence number of a scope.
 /// `$first, $first+1, …` for `n` values: an `IN (…)` list of bound parameters.
 pub fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+pub fn is_postgres(conn: &Conn) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("postgresql")
+}
+
+/// Bound parameters for a statement of many values bound in the order they appear: on
+/// PostgreSQL `placeholders(first, n)`; on SQLite a bare `?` each. SQLite looks every `$n` up
+/// by name in the list of the statement's names, when parsing it and again when sqlx binds
+/// it, so a statement of a few hundred `$n` costs time quadratic in their number (a third of
+/// the writer's time with 600 of them); bare `?` are bound in order.
+pub fn markers(conn: &Conn, first: usize, n: usize) -> String {
+    if is_postgres(conn) {
+        placeholders(first, n)
+    } else {
+        vec!["?"; n].join(", ")
+    }
 }
 
 /// The heads of many scopes, a few hundred per query (scopes without events are left out).
@@ -323,7 +339,9 @@ pub async fn next_seqs(
 ) -> Result<std::collections::HashMap<Scope, Seq>, StoreError> {
     let mut taken = std::collections::HashMap::with_capacity(scopes.len());
     for chunk in scopes.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i}, 1)")).collect();
+        let rows: Vec<String> = (1..=chunk.len())
+            .map(|i| format!("({}, 1)", markers(conn, i, 1)))
+            .collect();
         let sql = format!(
             "INSERT INTO scope_heads (scope, head) VALUES {}
              ON CONFLICT (scope) DO UPDATE SET head = scope_heads.head + 1 RETURNING scope, head",
@@ -377,30 +395,211 @@ pub async fn insert_event(conn: &mut Conn, event: &Event) -> Result<(), StoreErr
 /// statement, and a hundred of them would push the hot ones out of the statement cache.
 pub const ROWS_PER_INSERT: usize = 100;
 
-/// Writes many events, a hundred per statement: one round trip where `insert_event` takes one
-/// per event.
-pub async fn insert_events(conn: &mut Conn, events: &[Event]) -> Result<(), StoreError> {
-    for chunk in events.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(6 * i + 1, 6)))
+/// Bound values per multi-row `INSERT` at most: wide rows take fewer per statement.
+const VALUES_PER_INSERT: usize = 600;
+
+/// One value of a row written by [`insert_rows`], typed even when NULL (PostgreSQL refuses a
+/// NULL of the wrong type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Cell {
+    fn from(v: i64) -> Self {
+        Cell::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Cell {
+    fn from(v: Option<i64>) -> Self {
+        Cell::Int(v)
+    }
+}
+
+impl From<String> for Cell {
+    fn from(v: String) -> Self {
+        Cell::Text(Some(v))
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(v: &str) -> Self {
+        Cell::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(v: Option<String>) -> Self {
+        Cell::Text(v)
+    }
+}
+
+/// Where [`insert_rows`] writes: `INSERT INTO {table} ({columns}) VALUES (…), … {then}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowsInto {
+    pub table: &'static str,
+    /// The columns every row gives, as in `scope, seq`.
+    pub columns: &'static str,
+    /// How many columns `columns` names (the length of every row).
+    pub count: usize,
+    /// What follows the rows (`ON CONFLICT DO NOTHING`), or nothing.
+    pub then: &'static str,
+}
+
+/// Writes rows into one table, up to a hundred per statement: one round trip where a row at a
+/// time takes one per row.
+pub async fn insert_rows(
+    conn: &mut Conn,
+    into: &RowsInto,
+    rows: &[Vec<Cell>],
+) -> Result<(), StoreError> {
+    insert_rows_as(conn, into, rows, false).await
+}
+
+/// `insert_rows`, with each row's first value its `id` (one `reserve_id` gave) when `with_id`.
+pub(crate) async fn insert_rows_as(
+    conn: &mut Conn,
+    into: &RowsInto,
+    rows: &[Vec<Cell>],
+    with_id: bool,
+) -> Result<(), StoreError> {
+    let count = into.count + usize::from(with_id);
+    let id = if with_id { "id, " } else { "" };
+    let per_statement = (VALUES_PER_INSERT / count).clamp(1, ROWS_PER_INSERT);
+    for chunk in rows.chunks(per_statement) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", markers(conn, count * i + 1, count)))
             .collect();
         let sql = format!(
-            "INSERT INTO events (scope, seq, body, created_at, actor_id, client_id) VALUES {}",
-            rows.join(", ")
+            "INSERT INTO {} ({id}{}) VALUES {} {}",
+            into.table,
+            into.columns,
+            values.join(", "),
+            into.then
         );
         let mut query = sqlx::query(&sql).persistent(false);
-        for event in chunk {
-            query = query
-                .bind(event.scope.to_string())
-                .bind(event.seq.0 as i64)
-                .bind(serde_json::to_string(&event.body)?)
-                .bind(event.at)
-                .bind(event.actor.map(|u| u.0))
-                .bind(event.client_id.as_ref().map(|c| c.0.clone()));
+        for row in chunk {
+            if row.len() != count {
+                return Err(StoreError::Db(sqlx::Error::Protocol(format!(
+                    "a row of {} values for {}",
+                    row.len(),
+                    into.table
+                ))));
+            }
+            for cell in row {
+                query = match cell {
+                    Cell::Int(v) => query.bind(*v),
+                    Cell::Text(v) => query.bind(v.as_deref()),
+                };
+            }
         }
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Writes one row into a table whose `id` column the database fills, and returns that id.
+pub async fn insert_returning_id(
+    conn: &mut Conn,
+    into: &RowsInto,
+    row: &[Cell],
+) -> Result<i64, StoreError> {
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({}) {} RETURNING id",
+        into.table,
+        into.columns,
+        placeholders(1, into.count),
+        into.then
+    );
+    let mut query = sqlx::query_scalar(&sql);
+    for cell in row {
+        query = match cell {
+            Cell::Int(v) => query.bind(*v),
+            Cell::Text(v) => query.bind(v.as_deref()),
+        };
+    }
+    Ok(query.fetch_one(&mut *conn).await?)
+}
+
+/// Ids reserved per round trip on PostgreSQL (those a batch does not use are skipped, as a
+/// sequence skips numbers anyway).
+const IDS_PER_RESERVATION: i64 = 64;
+
+/// Ids set aside for rows to be written later in a transaction, which the database would
+/// otherwise give at their insert (`reserve_ids`).
+#[derive(Debug)]
+pub(crate) enum ReservedIds {
+    /// Every id from this one on (SQLite).
+    From(i64),
+    /// These (PostgreSQL); more come from the sequence when they run out.
+    Taken(std::collections::VecDeque<i64>),
+}
+
+impl ReservedIds {
+    /// The next reserved id, if any is left.
+    pub(crate) fn take(&mut self) -> Option<i64> {
+        match self {
+            ReservedIds::From(next) => {
+                let id = *next;
+                *next += 1;
+                Some(id)
+            }
+            ReservedIds::Taken(ids) => ids.pop_front(),
+        }
+    }
+}
+
+/// Reserves ids for rows of `table` (its `id` column filled by the database) to be inserted
+/// later in this transaction. On SQLite the transaction holds the write lock, so every id
+/// after the largest ever given is free until it ends — as long as no row of the table is
+/// inserted meanwhile without one of them. On PostgreSQL they come from the column's sequence.
+pub(crate) async fn reserve_ids(conn: &mut Conn, table: &str) -> Result<ReservedIds, StoreError> {
+    if is_postgres(conn) {
+        let sql = format!(
+            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
+        );
+        let mut ids: Vec<i64> = sqlx::query_scalar(&sql)
+            .bind(IDS_PER_RESERVATION)
+            .fetch_all(&mut *conn)
+            .await?;
+        ids.sort_unstable();
+        return Ok(ReservedIds::Taken(ids.into()));
+    }
+    let sql = format!(
+        "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = $1), 0),
+                    COALESCE((SELECT max(id) FROM {table}), 0))"
+    );
+    let last: i64 = sqlx::query_scalar(&sql)
+        .bind(table)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(ReservedIds::From(last + 1))
+}
+
+const EVENTS: RowsInto = RowsInto {
+    table: "events",
+    columns: "scope, seq, body, created_at, actor_id, client_id",
+    count: 6,
+    then: "",
+};
+
+/// Writes many events, a hundred per statement: one round trip where `insert_event` takes one
+/// per event.
+pub async fn insert_events(conn: &mut Conn, events: &[Event]) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        rows.push(vec![
+            event.scope.to_string().into(),
+            (event.seq.0 as i64).into(),
+            serde_json::to_string(&event.body)?.into(),
+            event.at.into(),
+            event.actor.map(|u| u.0).into(),
+            event.client_id.as_ref().map(|c| c.0.clone()).into(),
+        ]);
+    }
+    insert_rows(conn, &EVENTS, &rows).await
 }
 
 /// Sets the heads of scopes whose rows this transaction already holds (each took a number with
@@ -408,7 +607,7 @@ pub async fn insert_events(conn: &mut Conn, events: &[Event]) -> Result<(), Stor
 pub async fn set_heads(conn: &mut Conn, heads: &[(Scope, Seq)]) -> Result<(), StoreError> {
     for chunk in heads.chunks(ROWS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(2 * i + 1, 2)))
+            .map(|i| format!("({})", markers(conn, 2 * i + 1, 2)))
             .collect();
         let sql = format!(
             "INSERT INTO scope_heads (scope, head) VALUES {}

@@ -98,6 +98,7 @@ on_both_backends!(
     a_failing_command_rolls_back_alone,
     a_batch_writes_its_held_log_rows_before_it_commits,
     a_batch_rereads_members_after_a_command_that_changes_them,
+    a_batch_writes_held_rows_before_a_command_that_reads_them,
     private_channels_are_announced_to_members_only,
     direct_messages_are_found_again,
     history_pages_walk_back_in_order,
@@ -487,6 +488,116 @@ async fn a_batch_rereads_members_after_a_command_that_changes_them(store: &Store
     assert_eq!(told(bob.id).await, ["one", "two", "three", "four"]);
     assert_eq!(told(carol.id).await, ["three", "four", "five", "six"]);
     assert!(told(alice.id).await.is_empty(), "never one's own");
+}
+
+/// A batch of posts holds their rows — the messages, their unread marks, search terms and
+/// notifications — for a few multi-row writes (`Ctx::add_rows`, `Ctx::add_row_with_id`), and
+/// writes them before anything reads them: a reply to a message of the same batch finds it
+/// without the batch being redone, and a read marked between two posts counts what is still
+/// unread from the rows.
+async fn a_batch_writes_held_rows_before_a_command_that_reads_them(store: &Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let team = create_private(store, &alice, "m-0", "team", vec![bob.id]).await;
+    let first = Seq(store.head(Scope::Channel(team)).await.unwrap().0 + 1);
+    let last_id: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM messages")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    // The ids this batch's first messages get: the next ones, on a database nobody else uses.
+    let beta = xietong::MessageId(last_id.unwrap_or(0) + 2);
+    let reply_to_beta = as_user(
+        &bob,
+        "b-1",
+        Command::PostMessage(PostMessage {
+            channel: team,
+            body: "delta".into(),
+            thread: Some(beta),
+            attachments: Vec::new(),
+        }),
+    );
+    let alice_reads_alpha = Command::MarkRead(xietong::chat::MarkRead {
+        channel: team,
+        seq: first,
+    });
+    let batch = vec![
+        post(team, &alice, "alpha @bob", "m-1"),
+        post(team, &alice, "beta", "m-2"),
+        reply_to_beta,
+        as_user(&alice, "r-1", alice_reads_alpha),
+        post(team, &alice, "gamma", "m-3"),
+    ];
+    let (outcomes, phases) = crate::events::commit_reporting(store, &batch, &NobodyOnline).await;
+    let outcomes = outcomes.unwrap();
+    for outcome in &outcomes {
+        outcome.as_ref().expect("every command applies");
+    }
+    assert!(!phases.redone(), "applied at the first try, rows held");
+    let posted: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o.as_ref().unwrap().output {
+            CommandOutput::MessagePosted { message, .. } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(posted[1], beta, "{posted:?}");
+    let counted: Vec<(u32, u32)> = outcomes[3]
+        .as_ref()
+        .unwrap()
+        .events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Chat(xietong::chat::ChatEvent::ChannelRead {
+                unread, mentions, ..
+            }) => Some((*unread, *mentions)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(counted, [(1, 0)], "bob's reply is still unread for alice");
+    // What was held after the read is written too.
+    let mut conn = store.connection().await.unwrap();
+    async fn unread_in(conn: &mut Conn, who: &CurrentUser, channel: ChannelId) -> (u32, u32) {
+        let counts = crate::chat::unread::snapshot(conn, who, &[channel])
+            .await
+            .unwrap();
+        assert_eq!(counts.len(), 1, "{counts:?}");
+        (counts[0].unread, counts[0].mentions)
+    }
+    assert_eq!(
+        unread_in(&mut conn, &bob, team).await,
+        (3, 1),
+        "alpha, beta, gamma"
+    );
+    assert_eq!(
+        unread_in(&mut conn, &alice, team).await,
+        (1, 0),
+        "bob's reply"
+    );
+    let replies: i64 = sqlx::query_scalar("SELECT reply_count FROM messages WHERE id = $1")
+        .bind(beta.0)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(replies, 1);
+    let notified: Vec<(i64, String)> =
+        sqlx::query_as("SELECT user_id, kind FROM notifications ORDER BY user_id")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        notified,
+        [
+            (alice.id.0, "reply".to_owned()),
+            (bob.id.0, "mention".to_owned())
+        ]
+    );
+    drop(conn);
+    for word in ["alpha", "beta", "gamma", "delta"] {
+        let hits = crate::search::search_with(store, &bob, word, 1_000)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1, "{word}: {hits:?}");
+    }
 }
 
 async fn private_channels_are_announced_to_members_only(store: &Store) {
