@@ -604,8 +604,9 @@ pub struct LogWrites {
     /// `commands` rows: user, client id, output, time.
     commands: Vec<Vec<store::Cell>>,
     /// Features' rows held by `Ctx::add_rows` and `Ctx::add_row_with_id`, by table (and
-    /// whether their first value is a reserved id), in the order first held: a row must be
-    /// held after the rows it refers to.
+    /// whether their first value is a reserved id), written in the order first held, those
+    /// with reserved ids first: a held row may refer only to rows written before it or to a
+    /// row with a reserved id.
     rows: Vec<(&'static store::RowsInto, bool, Vec<Vec<store::Cell>>)>,
 }
 
@@ -625,7 +626,11 @@ impl LogWrites {
 
     /// Writes the features' held rows (before a command of another kind, which may read them).
     async fn write_rows(&mut self, conn: &mut Conn) -> Result<(), StoreError> {
-        for (into, with_id, rows) in self.rows.drain(..) {
+        // Rows with reserved ids first: others refer to them (a notification to its message),
+        // and a flush in the middle of a command may have left theirs behind the others.
+        let mut groups: Vec<_> = self.rows.drain(..).collect();
+        groups.sort_by_key(|(_, with_id, _)| !*with_id);
+        for (into, with_id, rows) in groups {
             store::insert_rows_as(conn, into, &rows, with_id).await?;
         }
         Ok(())

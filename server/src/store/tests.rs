@@ -598,6 +598,46 @@ async fn a_batch_writes_held_rows_before_a_command_that_reads_them(store: &Store
             .unwrap();
         assert_eq!(hits.len(), 1, "{word}: {hits:?}");
     }
+    // A message with a file writes what is held at once (the file's row refers to it); the
+    // next message's row, held after that, is still written before its notification.
+    let at = now_ms();
+    sqlx::query(
+        "INSERT INTO blobs (hash, size, mime, touched_at) VALUES ('h1', 3, 'text/plain', $1)",
+    )
+    .bind(at)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO uploads (id, user_id, name, size, received, hash, mime, created_at, updated_at)
+         VALUES ('up-1', $1, 'notes.txt', 3, 3, 'h1', 'text/plain', $2, $2)",
+    )
+    .bind(alice.id.0)
+    .bind(at)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let with_file = as_user(
+        &alice,
+        "m-4",
+        Command::PostMessage(PostMessage {
+            channel: team,
+            body: "@bob the notes".into(),
+            thread: None,
+            attachments: vec!["up-1".into()],
+        }),
+    );
+    let batch = vec![with_file, post(team, &alice, "@bob and epsilon", "m-5")];
+    let (outcomes, phases) = crate::events::commit_reporting(store, &batch, &NobodyOnline).await;
+    for outcome in outcomes.unwrap() {
+        outcome.expect("every command applies");
+    }
+    assert!(!phases.redone(), "applied at the first try, rows held");
+    let files: i64 = sqlx::query_scalar("SELECT count(*) FROM files WHERE message_id IS NOT NULL")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(files, 1);
 }
 
 async fn private_channels_are_announced_to_members_only(store: &Store) {
