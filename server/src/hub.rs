@@ -153,6 +153,12 @@ struct Inner {
     online: BTreeMap<UserId, (UserRef, usize)>,
     /// Users online on other nodes (from the backplane).
     remote_online: BTreeMap<UserId, UserRef>,
+    /// The `presence` frame every new connection starts with, kept between connects (`None`:
+    /// who is online changed since it was encoded).
+    presence_frame: Option<Utf8Bytes>,
+    /// Counts changes of who is online, so a frame encoded outside the lock is kept only if
+    /// nothing changed meanwhile.
+    presence_version: u64,
 }
 
 /// Why a connection was not registered.
@@ -163,6 +169,21 @@ pub enum RegisterError {
 }
 
 impl Inner {
+    /// Who is online here or elsewhere may have changed: the kept presence frame is stale.
+    fn online_changed(&mut self) {
+        self.presence_frame = None;
+        self.presence_version += 1;
+    }
+
+    /// Who is online workspace-wide: here and on the other nodes, by id.
+    fn online(&self) -> Vec<UserRef> {
+        let mut all: BTreeMap<UserId, UserRef> = self.remote_online.clone();
+        for (id, (user, _)) in &self.online {
+            all.insert(*id, user.clone());
+        }
+        all.into_values().collect()
+    }
+
     fn remove_subscriber(&mut self, scope: Scope, conn: ConnId) {
         if let Some(subscribers) = self.scopes.get_mut(&scope) {
             subscribers.conns.remove(&conn);
@@ -257,6 +278,7 @@ impl Hub {
         let entry = inner.online.entry(user.id).or_insert((user, 0));
         entry.1 += 1;
         if entry.1 == 1 {
+            inner.online_changed();
             self.presence_dirty.store(true, Ordering::Release);
             self.presence_activity.notify_one();
         }
@@ -286,6 +308,7 @@ impl Hub {
             entry.1 -= 1;
             if entry.1 == 0 {
                 inner.online.remove(&handle.user.id);
+                inner.online_changed();
                 self.presence_dirty.store(true, Ordering::Release);
                 self.presence_activity.notify_one();
             }
@@ -528,12 +551,26 @@ impl Hub {
 
     /// Who is online workspace-wide: here and on the other nodes.
     pub fn online(&self) -> Vec<UserRef> {
-        let inner = self.read();
-        let mut all: BTreeMap<UserId, UserRef> = inner.remote_online.clone();
-        for (id, (user, _)) in &inner.online {
-            all.insert(*id, user.clone());
+        self.read().online()
+    }
+
+    /// The `presence` frame (who is online) a new connection starts with. Encoded outside the
+    /// lock, so a wave of first connects (each one changes who is online) never encodes the
+    /// list while holding up the fan-out.
+    pub fn presence_frame(&self) -> Utf8Bytes {
+        let (online, version) = {
+            let inner = self.read();
+            if let Some(frame) = &inner.presence_frame {
+                return frame.clone();
+            }
+            (inner.online(), inner.presence_version)
+        };
+        let frame = Utf8Bytes::from(ServerMsg::Presence { online }.to_json());
+        let mut inner = self.write();
+        if inner.presence_version == version {
+            inner.presence_frame = Some(frame.clone());
         }
-        all.into_values().collect()
+        frame
     }
 
     /// Who is online on this node.
@@ -550,6 +587,7 @@ impl Hub {
         let mut inner = self.write();
         if inner.remote_online != remote {
             inner.remote_online = remote;
+            inner.online_changed();
             self.presence_dirty.store(true, Ordering::Release);
         }
     }
@@ -732,6 +770,39 @@ mod tests {
         assert!(!reader.kill.is_cancelled());
         assert!(!gone.kill.is_cancelled());
         assert_eq!(gone.outlet.queued_events.load(Ordering::Relaxed), 0);
+    }
+
+    /// The encoded list is kept between connects, and every change of who is online (a first
+    /// socket, a last one closing, another node's list) makes a new one.
+    #[test]
+    fn the_presence_frame_follows_every_change_of_who_is_online() {
+        let hub = Hub::new(16, 4, 100);
+        let online = |frame: &Utf8Bytes| -> Vec<i64> {
+            match serde_json::from_str::<ServerMsg>(frame.as_str()) {
+                Ok(ServerMsg::Presence { online }) => online.iter().map(|u| u.id.0).collect(),
+                other => panic!("not a presence frame: {other:?}"),
+            }
+        };
+        let same = |a: &Utf8Bytes, b: &Utf8Bytes| a.as_str().as_ptr() == b.as_str().as_ptr();
+        assert_eq!(online(&hub.presence_frame()), Vec::<i64>::new());
+        let (alice, _alice_rx) = hub.register(user(1), "s1".into()).unwrap();
+        let (bob, _bob_rx) = hub.register(user(2), "s2".into()).unwrap();
+        let kept = hub.presence_frame();
+        assert_eq!(online(&kept), vec![1, 2]);
+        // A second tab, and closing it, change nothing: the same encoded frame.
+        let (second_tab, _second_rx) = hub.register(user(1), "s1".into()).unwrap();
+        assert!(same(&hub.presence_frame(), &kept));
+        hub.unregister(second_tab.id);
+        assert!(same(&hub.presence_frame(), &kept));
+        // Carol elsewhere, and alice on another node too.
+        hub.set_remote_online(BTreeMap::from([(UserId(1), user(1)), (UserId(3), user(3))]));
+        assert_eq!(online(&hub.presence_frame()), vec![1, 2, 3]);
+        hub.unregister(bob.id);
+        assert_eq!(online(&hub.presence_frame()), vec![1, 3]);
+        hub.unregister(alice.id);
+        assert_eq!(online(&hub.presence_frame()), vec![1, 3]);
+        hub.set_remote_online(BTreeMap::new());
+        assert_eq!(online(&hub.presence_frame()), Vec::<i64>::new());
     }
 
     #[test]

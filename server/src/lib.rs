@@ -60,9 +60,23 @@ pub const RESPONSE_DEADLINE: Duration = Duration::from_secs(30);
 /// The same for the routes that move a file's bytes (shorter than an upload's writing lease).
 pub const FILE_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
-/// Everything a request handler can reach.
+/// Everything a request handler can reach, behind one `Arc`: axum clones the state for each
+/// middleware and handler of every request. Cloned field by field (13 fields, some holding
+/// several `Arc`s of their own) and dropped again, it took about 8 % of the server's samples
+/// while accepting WebSocket connections (README, "Connects", session 25).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Services {
     pub config: Arc<Config>,
     pub store: Store,
     pub hub: Arc<Hub>,
@@ -310,7 +324,7 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         .build();
     let sites = Arc::new(guard::Sites::new(&config, addr));
     let auth_per_ip = Arc::new(IpLimiter::per_minute(config.auth_rate));
-    let state = AppState {
+    let state = AppState(Arc::new(Services {
         config: Arc::new(config),
         store: store.clone(),
         hub: hub.clone(),
@@ -324,7 +338,7 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         files,
         leptos_options,
         bundle: Arc::new(bundle),
-    };
+    }));
     let router = router(state);
 
     tracing::info!(%addr, database = %store::redact_url(&url), "Xietong is listening on http://{addr}");

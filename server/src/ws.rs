@@ -134,13 +134,13 @@ impl Connection {
                 user: self.user.clone(),
                 max_frame_bytes: self.state.config.max_frame_bytes,
             };
-            let presence = ServerMsg::Presence {
-                online: self.state.hub.online(),
-            };
-            [welcome.to_json(), presence.to_json()]
+            [
+                Utf8Bytes::from(welcome.to_json()),
+                self.state.hub.presence_frame(),
+            ]
         };
         for text in greeting {
-            if let Err(closing) = self.send(socket, text.into()).await {
+            if let Err(closing) = self.send(socket, text).await {
                 return closing;
             }
         }
