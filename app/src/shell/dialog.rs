@@ -1,3 +1,7 @@
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 /// A modal dialog: labelled by its title, closed by Escape or a click on the backdrop. Every
@@ -50,6 +54,14 @@ where
     Load: Fn() -> Loading + Clone + Send + Sync + 'static,
     Loading: std::future::Future<Output = AnyView> + Send + 'static,
 {
+    on_demand(open, Arc::new(move || Box::pin(load()) as LoadingPart))
+}
+
+/// What an [`OnDemand`] part loads, boxed: its view code then exists once in the bundle
+/// rather than once per dialog (a dozen of them on the first screen).
+type LoadingPart = Pin<Box<dyn Future<Output = AnyView> + Send>>;
+
+fn on_demand(open: Signal<bool>, load: Arc<dyn Fn() -> LoadingPart + Send + Sync>) -> AnyView {
     view! {
         <Show when=move || open.get()>
             {
@@ -58,4 +70,5 @@ where
             }
         </Show>
     }
+    .into_any()
 }
