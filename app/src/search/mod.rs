@@ -58,9 +58,18 @@ pub fn SearchBox() -> impl IntoView {
                     maxlength=xietong::search::MAX_QUERY_CHARS.to_string()
                     placeholder=t.search_placeholder />
             </form>
-            <Suspense>
-                {move || query.get().map(|(q, _)| Suspend::new(search_results(q, close)))}
-            </Suspense>
+            // Read inside `load`, the query makes every submit load the results again.
+            <crate::shell::OnDemand open=Signal::derive(move || query.with(Option::is_some))
+                load=move || {
+                    let query = query.get();
+                    async move {
+                        match query {
+                            Some((query, _)) => search_results(query, close).await,
+                            // Closing, before the panel goes.
+                            None => ().into_any(),
+                        }
+                    }
+                } />
         </div>
     }
 }
