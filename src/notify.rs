@@ -391,6 +391,30 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     #[test]
+    fn a_notification_reads_on_its_own_as_its_feature_s_event_does() {
+        use crate::wire::{EventContent, FeatureEvent, Tagged};
+        let note = Note {
+            module: Module::Notices,
+            item: 7,
+            title: "停电通知".into(),
+            text: "周六 9:00–12:00".into(),
+            from: None,
+            urgent: true,
+            href: "/notices/7".into(),
+        };
+        let body: crate::EventBody = NotifyEvent::Notified { note: note.clone() }.into();
+        let tagged = Tagged::encode(&body).unwrap();
+        assert!(NotifyEvent::kinds().contains(&Notified::KIND));
+        assert_eq!(tagged.content::<Notified>().unwrap(), Some(Notified { note }));
+        let settings: crate::EventBody = NotifyEvent::NotificationSettingsChanged {
+            settings: NotificationSettings::default(),
+        }
+        .into();
+        let tagged = Tagged::encode(&settings).unwrap();
+        assert_eq!(tagged.content::<Notified>().unwrap(), None);
+    }
+
+    #[test]
     fn quiet_hours_end_in_the_persons_own_time() {
         // 22:00–07:00 in China (UTC+8).
         let quiet = QuietHours {
@@ -434,6 +458,17 @@ mod tests {
         ];
         assert!(s.validate().is_err());
     }
+}
+
+/// [`NotifyEvent::Notified`] on its own, for a reader that needs only notifications (the
+/// browser's workspace view): decoding it leaves the settings' decoders to the settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Notified {
+    pub note: Note,
+}
+
+impl crate::wire::EventContent for Notified {
+    const KIND: &'static str = "notified";
 }
 
 /// What happens in this feature: its part of [`crate::EventBody`], the body of its

@@ -55,17 +55,35 @@ impl Language {
             let Some(language) = parts.next().and_then(Language::from_tag) else {
                 continue;
             };
-            // Weights are 0.000..1.000; compare them in thousandths. Earlier wins a tie.
+            // Earlier wins a tie.
             let weight = parts
                 .find_map(|p| p.trim().strip_prefix("q="))
-                .map_or(1000, |q| {
-                    (q.trim().parse::<f32>().unwrap_or(0.0) * 1000.0) as u16
-                });
+                .map_or(1000, |q| thousandths(q.trim()));
             if weight > 0 && best.is_none_or(|(w, _)| weight > w) {
                 best = Some((weight, language));
             }
         }
         best.map_or(Language::English, |(_, language)| language)
+    }
+}
+
+/// A weight (`q=0.875`, RFC 9110 `qvalue`: 0 to 1 with at most three decimals) in
+/// thousandths; 0 for anything else. Read digit by digit: a float parser would put about
+/// 20 KB of tables and code into the browser's first screen for this alone.
+fn thousandths(q: &str) -> u16 {
+    let (whole, fraction) = q.split_once('.').unwrap_or((q, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let fraction = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0, |n, digit| n * 10 + u16::from(digit - b'0'));
+    match whole {
+        "0" => fraction,
+        "1" if fraction == 0 => 1000,
+        _ => 0,
     }
 }
 
@@ -141,6 +159,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn weights_are_read_in_thousandths() {
+        assert_eq!(thousandths("1"), 1000);
+        assert_eq!(thousandths("1.0"), 1000);
+        assert_eq!(thousandths("1.000"), 1000);
+        assert_eq!(thousandths("0"), 0);
+        assert_eq!(thousandths("0.8"), 800);
+        assert_eq!(thousandths("0.85"), 850);
+        assert_eq!(thousandths("0.875"), 875);
+        assert_eq!(thousandths("0."), 0);
+        for bad in ["1.001", "2", "0.1234", "-0.5", "0.5x", "", ".5", "0.+5"] {
+            assert_eq!(thousandths(bad), 0, "{bad}");
+        }
+    }
+
+    #[test]
     fn the_browser_s_first_spoken_language_wins() {
         assert_eq!(
             Language::preferred("zh-CN,zh;q=0.9,en;q=0.8"),
@@ -158,6 +191,12 @@ mod tests {
         assert_eq!(Language::preferred("fr, de;q=0.5"), Language::English);
         assert_eq!(Language::preferred(""), Language::English);
         assert_eq!(Language::preferred("zh;q=0, en"), Language::English);
+        assert_eq!(Language::preferred("en;q=0.001, zh;q=0.002"), Language::Chinese);
+        assert_eq!(Language::preferred("en;q=0.5, zh;q=1.000"), Language::Chinese);
+        // Not a weight: weighs nothing.
+        assert_eq!(Language::preferred("zh;q=1.5, en;q=0.1"), Language::English);
+        assert_eq!(Language::preferred("zh;q=x, en;q=0.1"), Language::English);
+        assert_eq!(Language::preferred("zh;q=0.0001, en;q=0.1"), Language::English);
         let json = serde_json::to_string(&Language::Chinese).unwrap();
         assert_eq!(json, r#""zh-CN""#);
     }

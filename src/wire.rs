@@ -448,6 +448,14 @@ pub trait FeatureEvent:
     fn of(body: &EventBody) -> Option<&Self>;
 }
 
+/// One kind of a feature's events on its own: that variant's fields as a struct. A reader
+/// that needs only this kind decodes it with [`Tagged::content`], without the decoders of the
+/// feature's other kinds (which the browser's first screen then does not carry).
+pub trait EventContent: for<'de> Deserialize<'de> {
+    /// The kind: the variant's name as its feature's event enum writes it.
+    const KIND: &'static str;
+}
+
 /// Implements [`FeatureEvent`] for each feature's event enum and lists them in [`EventBody`]'s
 /// decoder (in this order: the busiest first).
 macro_rules! feature_events {
@@ -714,6 +722,15 @@ impl Tagged {
             return None;
         }
         serde_json::from_str(self.json.get()).ok()
+    }
+
+    /// The event body's content, if it is of kind `T::KIND` (`Err`: it is, but does not
+    /// decode).
+    pub fn content<T: EventContent>(&self) -> Result<Option<T>, serde_json::Error> {
+        if self.kind != T::KIND {
+            return Ok(None);
+        }
+        serde_json::from_str(self.json.get()).map(Some)
     }
 
     /// The event body, if it is one of feature `F`'s (`Err`: it is, but does not decode).

@@ -503,6 +503,10 @@ struct MentionPicker {
     active: RwSignal<usize>,
     /// Everyone, loaded on the first `@`.
     people: RwSignal<Option<Vec<xietong::UserRef>>>,
+    /// The names that match what is typed, as the list (loaded on demand) last found them:
+    /// matching folds case in every script, and the tables for that stay out of the first
+    /// screen with the list.
+    shown: RwSignal<Vec<String>>,
     live: Live,
 }
 
@@ -516,11 +520,21 @@ impl MentionPicker {
             typing: RwSignal::new(None),
             active: RwSignal::new(0),
             people: RwSignal::new(None),
+            shown: RwSignal::new(Vec::new()),
             live: expect_context::<Live>(),
         }
     }
 
+    /// The suggestions on show: none while no mention is being typed.
     fn suggestions(&self) -> Vec<String> {
+        if self.typing.with(Option::is_none) {
+            return Vec::new();
+        }
+        self.shown.get()
+    }
+
+    /// The names whose start matches what is typed after the `@`, in any case.
+    fn matches(&self) -> Vec<String> {
         let Some((_, typed)) = self.typing.get() else {
             return Vec::new();
         };
@@ -581,6 +595,8 @@ impl MentionPicker {
         }
         if found.as_ref().map(|(at, _)| *at) != self.typing.get_untracked().map(|(at, _)| at) {
             self.active.set(0);
+            // Another mention: nothing from the last one stays on show.
+            self.shown.set(Vec::new());
         }
         self.typing.set(found);
     }
@@ -634,10 +650,10 @@ impl MentionPicker {
         true
     }
 
-    /// The list, while it has suggestions; its code loads with the first `@`.
+    /// The list, while a mention is being typed; its code loads with the first `@`.
     fn view(&self, input: NodeRef<html::Textarea>, text: RwSignal<String>) -> impl IntoView {
         let picker = *self;
-        let open = Signal::derive(move || !picker.suggestions().is_empty());
+        let open = Signal::derive(move || picker.typing.with(Option::is_some));
         view! { <crate::shell::OnDemand open load=move || mention_list(picker, input, text) /> }
     }
 
@@ -645,6 +661,8 @@ impl MentionPicker {
         let picker = *self;
         let list_id = self.list_id();
         let label = crate::i18n::t().mention_suggestions;
+        let matches = Memo::new(move |_| picker.matches());
+        Effect::new(move |_| picker.shown.set(matches.get()));
         move || {
             let suggestions = picker.suggestions();
             (!suggestions.is_empty()).then(|| {

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use xietong::chat::{ChannelUnread, ChatEvent, ThreadPage};
-use xietong::notify::NotifyEvent;
+use xietong::notify::Notified;
 use xietong::settings::SettingsEvent;
 use xietong::{Channel, ChannelId, HistoryPage, Message, Scope, Seq, WorkspaceSnapshot};
 
 use crate::i18n::Texts;
-use crate::live::{decode, Applied, LiveEvent, ScopeView};
+use crate::live::{decode, decode_kind, Applied, LiveEvent, ScopeView};
 
 use crate::live::advance as classify;
 
@@ -129,7 +129,7 @@ impl ScopeView for WorkspaceView {
                     self.workspace_settings = settings
                 }
             }
-        } else if let Some(NotifyEvent::Notified { note }) = decode::<NotifyEvent>(&event.body) {
+        } else if let Some(Notified { note }) = decode_kind::<Notified>(&event.body) {
             self.notify(event, xietong::notify::About::Note(note));
         }
         Applied::Applied

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use xietong::wire::{CommandBody, FeatureEvent, Tagged};
+use xietong::wire::{CommandBody, EventContent, FeatureEvent, Tagged};
 use xietong::{ClientMsg, ClientMsgId, Event, Scope, Seq, ServerMsg, UserRef};
 
 /// An event as the socket hands it to the views: the envelope read, the body kept as JSON
@@ -28,7 +28,17 @@ type Outgoing = ClientMsg<Tagged>;
 /// The body as feature `F`'s event, if it is one (a body that names one of `F`'s kinds but
 /// does not decode is reported on the console and skipped: the server speaks another version).
 pub fn decode<F: FeatureEvent>(body: &Tagged) -> Option<F> {
-    match body.event::<F>() {
+    reported(body, body.event::<F>())
+}
+
+/// The body as the one kind `T` stands for, if it is of that kind (reported and skipped as
+/// [`decode`] does when it does not decode).
+pub fn decode_kind<T: EventContent>(body: &Tagged) -> Option<T> {
+    reported(body, body.content::<T>())
+}
+
+fn reported<T>(body: &Tagged, decoded: Result<Option<T>, serde_json::Error>) -> Option<T> {
+    match decoded {
         Ok(event) => event,
         Err(_error) => {
             #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
