@@ -405,7 +405,10 @@ mod tests {
         let body: crate::EventBody = NotifyEvent::Notified { note: note.clone() }.into();
         let tagged = Tagged::encode(&body).unwrap();
         assert!(NotifyEvent::kinds().contains(&Notified::KIND));
-        assert_eq!(tagged.content::<Notified>().unwrap(), Some(Notified { note }));
+        assert_eq!(
+            tagged.content::<Notified>().unwrap(),
+            Some(Notified { note })
+        );
         let settings: crate::EventBody = NotifyEvent::NotificationSettingsChanged {
             settings: NotificationSettings::default(),
         }

@@ -191,12 +191,21 @@ mod tests {
         assert_eq!(Language::preferred("fr, de;q=0.5"), Language::English);
         assert_eq!(Language::preferred(""), Language::English);
         assert_eq!(Language::preferred("zh;q=0, en"), Language::English);
-        assert_eq!(Language::preferred("en;q=0.001, zh;q=0.002"), Language::Chinese);
-        assert_eq!(Language::preferred("en;q=0.5, zh;q=1.000"), Language::Chinese);
+        assert_eq!(
+            Language::preferred("en;q=0.001, zh;q=0.002"),
+            Language::Chinese
+        );
+        assert_eq!(
+            Language::preferred("en;q=0.5, zh;q=1.000"),
+            Language::Chinese
+        );
         // Not a weight: weighs nothing.
         assert_eq!(Language::preferred("zh;q=1.5, en;q=0.1"), Language::English);
         assert_eq!(Language::preferred("zh;q=x, en;q=0.1"), Language::English);
-        assert_eq!(Language::preferred("zh;q=0.0001, en;q=0.1"), Language::English);
+        assert_eq!(
+            Language::preferred("zh;q=0.0001, en;q=0.1"),
+            Language::English
+        );
         let json = serde_json::to_string(&Language::Chinese).unwrap();
         assert_eq!(json, r#""zh-CN""#);
     }

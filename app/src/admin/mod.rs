@@ -25,7 +25,7 @@ impl LazyRoute for AdminRoute {
 #[component]
 fn AdminPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| crate::auth::who_am_i());
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     view! {
         <div class="admin-page">
             <h1>{t.admin}</h1>
@@ -79,7 +79,7 @@ pub fn InvitePeople() -> impl IntoView {
             format!("{origin}{path}")
         })
     };
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let error = move || crate::error::failure_text(t, action.value().get());
     view! {
         <button type="button" class="invite" on:click=move |_| { open.set(true); action.dispatch(CreateInvite {}); }>
@@ -131,7 +131,7 @@ fn WorkspaceSettingsDialog(on_close: Callback<()>) -> impl IntoView {
     use xietong::settings::{UpdateWorkspaceSettings, WorkspaceSettings, MAX_WINDOW_MINUTES};
     let live = expect_context::<crate::live::Live>();
     let chat = expect_context::<crate::chat::ChatState>();
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let current = chat
         .workspace
         .get_untracked()

@@ -30,7 +30,7 @@ impl LazyRoute for AddressBookRoute {
 
 #[component]
 fn AddressBook() -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     view! {
         <div class="address-book">
             <h1>{t.address_book}</h1>
@@ -64,7 +64,7 @@ fn with_descendants(departments: &[Department], id: DepartmentId) -> Vec<Departm
 
 #[component]
 fn Directory(view: RwSignal<OrgView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let department = RwSignal::new(None::<DepartmentId>);
     let query = RwSignal::new(String::new());
     let open = RwSignal::new(None::<UserId>);
@@ -136,7 +136,7 @@ fn PersonEntry(
     view: RwSignal<OrgView>,
     open: RwSignal<Option<UserId>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let id = person.id;
     let online = move || live.online.with(|o| o.iter().any(|u| u.id == id));
@@ -175,7 +175,7 @@ fn PersonCard(
     card_id: String,
     view: RwSignal<OrgView>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let id = person.id;
     let is_me = move || live.me.with(|me| me.as_ref().map(|m| m.id) == Some(id));

@@ -42,7 +42,7 @@ type CommandAction = Action<Command, Result<xietong::CommandOutput, AppError>>;
 /// Loaded when the user opens "My contacts" (not in the page the server renders).
 #[component]
 pub fn MyContactsSection() -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let open = RwSignal::new(false);
     view! {
         <section class="my-contacts" aria-labelledby="my-contacts-title">
@@ -66,7 +66,7 @@ pub fn MyContactsSection() -> impl IntoView {
 
 #[component]
 fn ContactsScreen(view: RwSignal<ContactsView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let editing = RwSignal::new(None::<Option<ContactId>>);
     let import_error = RwSignal::new(None::<String>);
@@ -158,7 +158,7 @@ fn ContactRow(
     editing: RwSignal<Option<Option<ContactId>>>,
     action: CommandAction,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let id = contact.id;
     let f = contact.fields;
     let group = f.group.and_then(|g| {
@@ -196,7 +196,7 @@ fn ContactForm(
     editing: RwSignal<Option<Option<ContactId>>>,
     action: CommandAction,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let id = editing.get_untracked().flatten();
     let start = id
         .and_then(|id| {

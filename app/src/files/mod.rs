@@ -88,7 +88,7 @@ impl LazyRoute for FilesRoute {
 
 #[component]
 fn FilesPage() -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let snapshot = Resource::new(|| (), |_| load_cabinet());
     view! {
         <div class="files-page">
@@ -123,7 +123,7 @@ enum Place {
 
 #[component]
 fn CabinetScreen(view: RwSignal<CabinetView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let folder = RwSignal::new(None::<EntryId>);
     let place = RwSignal::new(Place::Mine);
     let sharing = RwSignal::new(None::<EntryId>);
@@ -195,7 +195,7 @@ fn CabinetScreen(view: RwSignal<CabinetView>) -> impl IntoView {
 /// "Shared with me": what others shared with the reader; a folder opens in place.
 #[component]
 fn SharedWithMe(view: RwSignal<CabinetView>, place: RwSignal<Place>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let items = move || view.with(|v| v.cabinet.shared.clone());
     view! {
         <section aria-label=t.shared_with_me>
@@ -243,7 +243,7 @@ fn SharedWithMe(view: RwSignal<CabinetView>, place: RwSignal<Place>) -> impl Int
 /// A folder someone shared, live from its own scope: viewed, or (shared to edit) worked in.
 #[component]
 fn SharedFolder(root: EntryId, place: RwSignal<Place>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let snapshot = Resource::new(move || root, load_shared);
     view! {
         <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
@@ -294,7 +294,7 @@ fn UploadButton(
     folder: RwSignal<Option<EntryId>>,
     action: Action<Command, Result<xietong::CommandOutput, AppError>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let uploads = upload::Uploads::new();
     let on_pick = move |ev: leptos::ev::Event| {
         let parent = folder.get_untracked();
@@ -350,7 +350,7 @@ fn Trail(
     /// The name of the top (empty: the trail starts at its first folder, a shared one).
     top: String,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let trail = move || {
         view.with(|v| {
             v.cabinet
@@ -380,7 +380,7 @@ fn NewFolder(
     folder: RwSignal<Option<EntryId>>,
     action: Action<Command, Result<xietong::CommandOutput, AppError>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let create = move |ev: leptos::ev::SubmitEvent| {
@@ -420,7 +420,7 @@ fn EntryList(
     /// The entry whose "Share" dialog is open.
     sharing: RwSignal<Option<EntryId>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let entries = move || {
         view.with(|v| {
             v.cabinet
@@ -463,7 +463,7 @@ fn EntryRow(
     owner: bool,
     sharing: RwSignal<Option<EntryId>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let id = entry.id;
     let renaming = RwSignal::new(false);
@@ -610,7 +610,7 @@ fn RecycleBin(
     view: RwSignal<CabinetView>,
     action: Action<Command, Result<xietong::CommandOutput, AppError>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let entries = move || {
         view.with(|v| {
             v.cabinet

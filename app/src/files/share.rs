@@ -39,7 +39,7 @@ pub fn ShareDialog(
     sharing: RwSignal<Option<EntryId>>,
     action: CommandAction,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let entry = Memo::new(move |_| {
         let id = sharing.get()?;
         view.with(|v| v.cabinet.entries.iter().find(|e| e.id == id).cloned())
@@ -78,7 +78,7 @@ fn ShareForms(
     org: xietong::org::OrgSnapshot,
     action: CommandAction,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let org = StoredValue::new(org);
     let chosen = RwSignal::new(Vec::<AudienceMember>::new());

@@ -97,7 +97,7 @@ impl LazyRoute for ForumRoute {
 
 #[component]
 fn ForumPage() -> impl IntoView {
-    crate::org::office_page("forum", crate::i18n::t().forum, load_forum, |found, org| {
+    crate::org::office_page("forum", crate::i18n::office().forum, load_forum, |found, org| {
         let view = RwSignal::new(ForumView(found));
         let refetch = Live::refetch_into(view, load_forum, ForumView);
         expect_context::<Live>().watch(Scope::Workspace, view, refetch);
@@ -134,7 +134,7 @@ fn Board(
     org: StoredValue<OrgSnapshot>,
     refetch: Callback<()>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let query = use_query_map();
     let wanted = move || {
@@ -213,7 +213,7 @@ fn Board(
     .into_any()
 }
 
-fn badges(t: &crate::i18n::Texts, topic: &Topic) -> Vec<&'static str> {
+fn badges(t: &crate::i18n::OfficeTexts, topic: &Topic) -> Vec<&'static str> {
     let mut out = Vec::new();
     match topic.kind {
         TopicKind::Discussion => {}
@@ -237,7 +237,7 @@ fn badges(t: &crate::i18n::Texts, topic: &Topic) -> Vec<&'static str> {
 
 #[component]
 fn TopicEntry(topic: Topic, view: RwSignal<ForumView>, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let id = topic.id;
     let section = view.with_untracked(|v| {
         v.0.sections
@@ -265,7 +265,7 @@ fn TopicEntry(topic: Topic, view: RwSignal<ForumView>, pane: RwSignal<Pane>) -> 
 /// One topic: loaded in the browser when opened, live from its section's scope.
 #[component]
 fn TopicPane(id: ForumTopicId, board: RwSignal<ForumView>, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let page = RwSignal::new(None::<RwSignal<TopicView>>);
     let failed = RwSignal::new(None::<String>);
@@ -328,7 +328,7 @@ fn TopicBody(
     board: RwSignal<ForumView>,
     pane: RwSignal<Pane>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let action = command_action();
     let topic = Memo::new(move |_| page.with(|p| p.0.topic.clone()));
@@ -508,7 +508,7 @@ fn VoteBox(
     locked: bool,
     action: Action<Command, Result<CommandOutput, AppError>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let now = crate::live::now_ms() as i64;
     let picked = RwSignal::new(Vec::<u32>::new());
     let single = vote.max_choices == 1;
@@ -557,7 +557,7 @@ fn VoteBox(
 
 #[component]
 fn TopicForm(board: RwSignal<ForumView>, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let offset = live.utc_offset_minutes.get_untracked();
     let action = command_action();
@@ -669,7 +669,7 @@ fn SectionsForm(
     pane: RwSignal<Pane>,
 ) -> impl IntoView {
     use crate::org::groups::{GroupDraft, GroupRow, GroupWords, GroupsAdmin};
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let rows = Signal::derive(move || {
         view.with(|v| {

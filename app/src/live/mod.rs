@@ -37,12 +37,12 @@ pub fn decode_kind<T: EventContent>(body: &Tagged) -> Option<T> {
     reported(body, body.content::<T>())
 }
 
-fn reported<T>(body: &Tagged, decoded: Result<Option<T>, serde_json::Error>) -> Option<T> {
+fn reported<T>(_body: &Tagged, decoded: Result<Option<T>, serde_json::Error>) -> Option<T> {
     match decoded {
         Ok(event) => event,
         Err(_error) => {
             #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-            leptos::logging::warn!("event {} does not decode: {_error}", body.kind());
+            leptos::logging::warn!("event {} does not decode: {_error}", _body.kind());
             None
         }
     }

@@ -63,7 +63,7 @@ impl LazyRoute for MailRoute {
 
 #[component]
 fn MailPage() -> impl IntoView {
-    crate::org::office_page("mail", crate::i18n::t().mail, load_mail, |found, org| {
+    crate::org::office_page("mail", crate::i18n::office().mail, load_mail, |found, org| {
         let view = expect_context::<Live>().keep_mine(found, load_mail);
         view! { <MailboxPane view org /> }.into_any()
     })
@@ -87,7 +87,7 @@ struct Draft {
     forward: Vec<xietong::files::FileInfo>,
 }
 
-fn folder_name(t: &crate::i18n::Texts, folders: &[MailFolder], folder: Folder) -> String {
+fn folder_name(t: &crate::i18n::OfficeTexts, folders: &[MailFolder], folder: Folder) -> String {
     match folder {
         Folder::Inbox => t.inbox.to_owned(),
         Folder::Sent => t.sent_folder.to_owned(),
@@ -103,7 +103,7 @@ fn folder_name(t: &crate::i18n::Texts, folders: &[MailFolder], folder: Folder) -
 
 #[component]
 fn MailboxPane(view: RwSignal<MailboxView>, org: StoredValue<OrgSnapshot>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let query = use_query_map();
     let wanted = move || {
         query
@@ -223,7 +223,7 @@ fn names(people: &[xietong::UserRef]) -> String {
 
 #[component]
 fn MailEntry(mail: Mail, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let id = mail.id;
     let unread = mail.sent_at.is_some()
@@ -265,7 +265,7 @@ fn MailEntry(mail: Mail, pane: RwSignal<Pane>) -> impl IntoView {
 
 #[component]
 fn MailDetail(id: MailId, view: RwSignal<MailboxView>, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let action = command_action();
     let mail = Memo::new(move |_| view.with(|v| v.0.mail.iter().find(|m| m.id == id).cloned()));
@@ -438,7 +438,7 @@ fn Compose(
     /// This deployment sends mail to outside addresses.
     outside_mail: bool,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let to = RwSignal::new(draft.fields.to.clone());
     let cc = RwSignal::new(draft.fields.cc.clone());

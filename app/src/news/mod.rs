@@ -97,7 +97,7 @@ impl LazyRoute for NewsRoute {
 
 #[component]
 fn NewsPage() -> impl IntoView {
-    crate::org::office_page("news", crate::i18n::t().news, load_news, |found, org| {
+    crate::org::office_page("news", crate::i18n::office().news, load_news, |found, org| {
         let view = RwSignal::new(NewsView(found));
         let live = expect_context::<Live>();
         let refetch = Live::refetch_into(view, load_news, NewsView);
@@ -137,7 +137,7 @@ fn Board(
     org: StoredValue<OrgSnapshot>,
     refetch: Callback<()>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let query = use_query_map();
     let wanted = move || {
@@ -224,7 +224,7 @@ fn column_name(view: &NewsView, column: NewsColumnId) -> String {
         .unwrap_or_default()
 }
 
-fn status_label(t: &crate::i18n::Texts, story: &Story) -> Option<&'static str> {
+fn status_label(t: &crate::i18n::OfficeTexts, story: &Story) -> Option<&'static str> {
     match story.status {
         StoryStatus::Draft => Some(t.notice_draft),
         StoryStatus::Scheduled => Some(t.notice_scheduled),
@@ -236,7 +236,7 @@ fn status_label(t: &crate::i18n::Texts, story: &Story) -> Option<&'static str> {
 
 #[component]
 fn StoryEntry(story: Story, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let id = story.id;
     let column = view.with_untracked(|v| column_name(v, story.fields.column));
@@ -272,7 +272,7 @@ fn StoryEntry(story: Story, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> i
 
 #[component]
 fn StoryDetail(id: StoryId, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let action = command_action();
     let story = Memo::new(move |_| view.with(|v| v.0.stories.iter().find(|s| s.id == id).cloned()));
@@ -384,7 +384,7 @@ fn ShareStoryForm(
     id: StoryId,
     action: Action<Command, Result<CommandOutput, AppError>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let chat = use_context::<crate::chat::ChatState>();
     let channels = move || {
         chat.and_then(|c| {
@@ -428,7 +428,7 @@ fn ShareStoryForm(
 /// A story's comments, live; the form to add one; "Hide" / "Show" for moderators.
 #[component]
 fn Comments(id: StoryId) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     // Loaded in the browser: the story pane may open inside the page's own suspense.
     let view = RwSignal::new(None::<RwSignal<CommentsView>>);
@@ -517,7 +517,7 @@ fn Comments(id: StoryId) -> impl IntoView {
 
 #[component]
 fn StoryForm(id: Option<StoryId>, view: RwSignal<NewsView>, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let offset = live.utc_offset_minutes.get_untracked();
     let action = command_action();
@@ -653,7 +653,7 @@ fn ColumnsForm(
     pane: RwSignal<Pane>,
 ) -> impl IntoView {
     use crate::org::groups::{GroupDraft, GroupRow, GroupWords, GroupsAdmin};
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let rows = Signal::derive(move || {
         view.with(|v| {

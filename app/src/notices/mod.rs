@@ -100,7 +100,7 @@ impl LazyRoute for NoticesRoute {
 fn NoticesPage() -> impl IntoView {
     crate::org::office_page(
         "notices",
-        crate::i18n::t().notices,
+        crate::i18n::office().notices,
         load_notices,
         |found, org| {
             let view = RwSignal::new(BoardView(found));
@@ -124,7 +124,7 @@ enum Pane {
 
 #[component]
 fn Board(view: RwSignal<BoardView>, org: StoredValue<OrgSnapshot>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let query = use_query_map();
     let wanted = move || {
@@ -169,7 +169,7 @@ fn Board(view: RwSignal<BoardView>, org: StoredValue<OrgSnapshot>) -> impl IntoV
     .into_any()
 }
 
-fn status_label(t: &crate::i18n::Texts, notice: &Notice, now: i64) -> Option<&'static str> {
+fn status_label(t: &crate::i18n::OfficeTexts, notice: &Notice, now: i64) -> Option<&'static str> {
     match notice.status {
         NoticeStatus::Draft => Some(t.notice_draft),
         NoticeStatus::PendingReview => Some(t.notice_pending_review),
@@ -188,7 +188,7 @@ fn NoticeEntry(
     pane: RwSignal<Pane>,
     me: Signal<Option<xietong::UserId>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let now = crate::live::now_ms() as i64;
     let id = notice.id;
@@ -229,7 +229,7 @@ fn NoticeEntry(
 
 #[component]
 fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let action = command_action();
     let notice =
@@ -369,7 +369,7 @@ fn NoticeDetail(id: NoticeId, view: RwSignal<BoardView>, pane: RwSignal<Pane>) -
 /// The author's live lists: read, not read, acknowledged.
 #[component]
 fn Readers(id: NoticeId) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let found = Resource::new(move || id, load_notice_readers);
     view! {
         <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
@@ -389,7 +389,7 @@ fn Readers(id: NoticeId) -> impl IntoView {
 
 #[component]
 fn ReaderLists(view: RwSignal<ReadersView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let read = move || {
         view.try_with(|v| {
             v.0.read
@@ -481,7 +481,7 @@ fn NoticeForm(
     org: StoredValue<OrgSnapshot>,
     pane: RwSignal<Pane>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let offset = live.utc_offset_minutes.get_untracked();
     let action = command_action();
@@ -650,7 +650,7 @@ fn NoticeForm(
 /// by a role before it is published.
 #[component]
 pub fn NoticeTypesAdmin(view: RwSignal<crate::org::OrgView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     // Loaded in the browser once the page is live: this sits inside the organisation's own
     // suspense, where a second server-rendered resource would not hydrate.
     let board = RwSignal::new(BoardView(NoticeBoard::default()));
@@ -689,7 +689,7 @@ pub fn NoticeTypesAdmin(view: RwSignal<crate::org::OrgView>) -> impl IntoView {
 
 #[component]
 fn TypesEditor(board: RwSignal<BoardView>, org: RwSignal<crate::org::OrgView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let name = RwSignal::new(String::new());
     let role = RwSignal::new(None::<xietong::RoleId>);

@@ -67,7 +67,7 @@ impl LazyRoute for NotificationSettingsRoute {
 
 #[component]
 fn NotificationSettingsPage() -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let found = Resource::new(|| (), |_| load_notification_settings());
     view! {
         <div class="notification-settings page">
@@ -101,7 +101,7 @@ fn minutes(clock: &str) -> Option<u16> {
 
 #[component]
 fn SettingsForm(view: RwSignal<SettingsView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     // The form edits a draft; a change from another tab replaces it.
     let draft = RwSignal::new(view.get_untracked().0.settings);
@@ -267,7 +267,7 @@ fn SettingsForm(view: RwSignal<SettingsView>) -> impl IntoView {
 /// got, and why the last attempt failed. Refreshed every few seconds while shown.
 #[component]
 pub fn DeliveryLog() -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let version = RwSignal::new(0u32);
     let rows = Resource::new(move || version.get(), |_| load_delivery_log());
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]

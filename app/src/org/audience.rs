@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use xietong::org::{AudienceMember, OrgSnapshot};
 
-use crate::i18n::Texts;
+use crate::i18n::OfficeTexts as Texts;
 
 /// How a member reads in a chip or an option.
 pub fn label(t: &Texts, org: &OrgSnapshot, member: AudienceMember) -> String {
@@ -55,7 +55,7 @@ pub fn AudiencePicker(
     #[prop(optional)]
     field_name: Option<&'static str>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let field = field_name.unwrap_or(t.audience);
     let org = StoredValue::new(org);
     let query = RwSignal::new(String::new());

@@ -13,7 +13,7 @@ use crate::AppError;
 
 #[component]
 pub fn DepartmentsAdmin(view: RwSignal<OrgView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     view! {
         <section class="admin-section" aria-labelledby="departments-title">
             <h2 id="departments-title">{t.departments}</h2>
@@ -25,7 +25,7 @@ pub fn DepartmentsAdmin(view: RwSignal<OrgView>) -> impl IntoView {
 
 #[component]
 fn DepartmentTree(view: RwSignal<OrgView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let error = move || crate::error::failure_text(t, action.value().get());
     let name = RwSignal::new(String::new());
@@ -101,7 +101,7 @@ fn DepartmentRow(
     action: Action<Command, Result<CommandOutput, AppError>>,
     options: impl Fn(Option<DepartmentId>) -> Vec<(DepartmentId, String)> + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let id = department.id;
     let renaming = RwSignal::new(false);
     let new_name = RwSignal::new(department.name.clone());

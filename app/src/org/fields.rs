@@ -18,7 +18,7 @@ pub async fn load_my_fields() -> Result<MyFields, AppError> {
 
 #[component]
 pub fn FieldsAdmin(view: RwSignal<OrgView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let error = move || crate::error::failure_text(t, action.value().get());
     let name = RwSignal::new(String::new());
@@ -72,7 +72,7 @@ pub fn FieldsAdmin(view: RwSignal<OrgView>) -> impl IntoView {
 /// The signed-in user's values of the fields, in the settings dialog.
 #[component]
 pub fn MyFieldsForm() -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let found = Resource::new(|| (), |_| load_my_fields());
     view! {
         <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
@@ -90,7 +90,7 @@ pub fn MyFieldsForm() -> impl IntoView {
 
 #[component]
 fn FieldsForm(mine: MyFields) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let error = move || crate::error::failure_text(t, action.value().get());
     let saved = move || matches!(action.value().get(), Some(Ok(_)));

@@ -51,7 +51,7 @@ pub fn GroupsAdmin(
     error: Signal<Option<String>>,
     close: Callback<()>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let editing = RwSignal::new(None::<i64>);
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());

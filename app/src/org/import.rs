@@ -10,7 +10,7 @@ use crate::AppError;
 
 #[component]
 pub fn ImportPeople() -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     // A browser `File` is not `Send`, so the browser keeps it locally; on the server (which only
     // renders, and may drop the page on another thread than made it) it is `()`, kept in the
     // ordinary storage: a local value dropped on another thread panicked `/admin`'s rendering.
@@ -102,7 +102,7 @@ pub fn ImportPeople() -> impl IntoView {
 
 #[component]
 fn PreviewTable(preview: ImportPreview) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let bad = preview.bad_rows();
     let summary = (t.import_summary)(preview.rows.len(), bad);
     let new_departments = preview.new_departments.join(", ");
@@ -157,7 +157,7 @@ fn PreviewTable(preview: ImportPreview) -> impl IntoView {
 
 #[component]
 fn Imported(people: Vec<ImportedPerson>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let csv = passwords_csv(&people);
     let href = format!(
         "data:text/csv;charset=utf-8,{}",

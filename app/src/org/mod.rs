@@ -136,7 +136,7 @@ where
     V: IntoView + 'static,
 {
     let snapshot = Resource::new(|| (), |_| organisation());
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     view! {
         <Suspense fallback=move || view! { <p class="loading">{t.loading}</p> }>
             {move || Suspend::new(async move {
@@ -167,7 +167,7 @@ where
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     Fut: std::future::Future<Output = Result<T, crate::AppError>> + Send + 'static,
 {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let found = Resource::new(|| (), move |_| load());
     let org = Resource::new(|| (), |_| organisation());
     view! {

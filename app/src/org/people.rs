@@ -22,7 +22,7 @@ pub async fn reset_password(user: xietong::UserId) -> Result<String, AppError> {
 
 #[component]
 pub fn RolesAdmin(view: RwSignal<OrgView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let error = move || crate::error::failure_text(t, action.value().get());
     let name = RwSignal::new(String::new());
@@ -68,7 +68,7 @@ pub fn RolesAdmin(view: RwSignal<OrgView>) -> impl IntoView {
 
 #[component]
 pub fn PeopleAdmin(view: RwSignal<OrgView>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let error = move || crate::error::failure_text(t, action.value().get());
     let editing = RwSignal::new(None::<xietong::UserId>);
@@ -111,7 +111,7 @@ fn PersonRow(
     action: Action<Command, Result<CommandOutput, crate::AppError>>,
     editing: RwSignal<Option<xietong::UserId>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let id = person.id;
     let name = person.username.clone();
     // Names of departments and roles follow renames while the row stays.
@@ -208,7 +208,7 @@ fn PersonForm(
     action: Action<Command, Result<CommandOutput, crate::AppError>>,
     editing: RwSignal<Option<xietong::UserId>>,
 ) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let full_name = RwSignal::new(person.full_name.clone());
     let title = RwSignal::new(person.title.clone());
     // Sent only when edited: a number its owner hides is not shown here, and must not be wiped.

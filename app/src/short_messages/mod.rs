@@ -54,7 +54,7 @@ impl LazyRoute for ShortMessagesRoute {
 
 #[component]
 fn ShortMessagesPage() -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let found = Resource::new(|| (), |_| load_short_messages());
     let org = Resource::new(|| (), |_| crate::org::organisation());
     view! {
@@ -81,7 +81,7 @@ fn ShortMessagesPage() -> impl IntoView {
 
 #[component]
 fn Compose(org: StoredValue<OrgSnapshot>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let action = command_action();
     let to = RwSignal::new(Vec::<AudienceMember>::new());
     let text = RwSignal::new(String::new());
@@ -136,7 +136,7 @@ fn Compose(org: StoredValue<OrgSnapshot>) -> impl IntoView {
 
 #[component]
 fn Lists(view: RwSignal<MessagesView>, org: StoredValue<OrgSnapshot>) -> impl IntoView {
-    let t = crate::i18n::t();
+    let t = crate::i18n::office();
     let live = expect_context::<Live>();
     let received = move || view.with(|v| v.0.received.clone());
     let sent = move || view.with(|v| v.0.sent.clone());
