@@ -86,6 +86,10 @@ impl FromServerFnError for AppError {
         match value {
             // The request never reached a handler that could judge it (bad form fields …).
             ServerFnErrorErr::Args(e) | ServerFnErrorErr::MissingArg(e) => AppError::Invalid(e),
+            // On the server, a request body that does not decode (a JSON server function's)
+            // is the caller's fault too; in the browser it is an answer that does not decode.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(e) => AppError::Invalid(e),
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -127,7 +127,7 @@ async fn expected_failures_answer_4xx_not_500() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let base = server.base();
-    server.sign_up("alice").await;
+    let alice = server.sign_up("alice").await;
     let wrong = post_form(&base, "login", "username=alice&password=not the password").await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.text().await.unwrap().contains("BadCredentials"));
@@ -165,6 +165,16 @@ async fn expected_failures_answer_4xx_not_500() {
     }
     let anonymous = post_form(&base, "create_channel", "name=x").await;
     assert_eq!(anonymous.status(), 401);
+    // A JSON body that does not decode is the caller's fault as much as a bad form field.
+    let junk = http()
+        .post(format!("{base}/api/command"))
+        .header("cookie", &alice)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(junk.status(), 400);
     server.stop().await;
 }
 

@@ -661,8 +661,8 @@ impl MentionPicker {
         let picker = *self;
         let list_id = self.list_id();
         let label = crate::i18n::t().mention_suggestions;
-        let matches = Memo::new(move |_| picker.matches());
-        Effect::new(move |_| picker.shown.set(matches.get()));
+        // Set on every change, equal or not: `follow_caret` empties it for each new mention.
+        Effect::new(move |_| picker.shown.set(picker.matches()));
         move || {
             let suggestions = picker.suggestions();
             (!suggestions.is_empty()).then(|| {

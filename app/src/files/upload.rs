@@ -154,7 +154,7 @@ fn upload_items(uploads: Uploads) -> AnyView {
 
 #[component]
 fn UploadItems(uploads: Uploads) -> impl IntoView {
-    let t = crate::i18n::office();
+    let t = crate::i18n::t();
     view! {
         <ul class="uploads" aria-label=t.uploads>
             <For each=move || uploads.items.get() key=|f| f.key let(flight)>

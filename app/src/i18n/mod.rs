@@ -138,6 +138,10 @@ pub struct Texts {
     pub interface_language: &'static str,
     pub follow_browser: &'static str,
     // Words of the office modules that the frame and chat show too.
+    pub remove_named: fn(&str) -> String,
+    pub uploads: &'static str,
+    pub uploading_named: fn(&str) -> String,
+    pub cancel_upload_named: fn(&str) -> String,
     pub download: &'static str,
     pub news_story: &'static str,
     pub story_withdrawn: &'static str,
@@ -308,6 +312,10 @@ pub static ENGLISH: Texts = Texts {
     download: "Download",
     news_story: "News",
     story_withdrawn: "This story was withdrawn.",
+    remove_named: |name| format!("Remove {name}"),
+    uploads: "Uploads",
+    uploading_named: |name| format!("Uploading {name}"),
+    cancel_upload_named: |name| format!("Cancel upload of {name}"),
 };
 
 pub static CHINESE: Texts = Texts {
@@ -532,6 +540,10 @@ pub static CHINESE: Texts = Texts {
     download: "下载",
     news_story: "新闻",
     story_withdrawn: "该新闻已撤回。",
+    remove_named: |name| format!("删除 {name}"),
+    uploads: "上传列表",
+    uploading_named: |name| format!("正在上传 {name}"),
+    cancel_upload_named: |name| format!("取消上传 {name}"),
 };
 
 impl Texts {
@@ -578,13 +590,13 @@ pub fn written_language(document: &leptos::web_sys::Document) -> Language {
         .unwrap_or_default()
 }
 
-/// This page's words. Call it while building a component (it reads the context) and keep the
-/// reference for the closures inside.
-/// The office modules' words (see [`office`]).
+/// The office modules' words in this page's language (and, through them, [`t`]'s).
 pub fn office() -> &'static OfficeTexts {
     OfficeTexts::of(t().language)
 }
 
+/// This page's words. Call it while building a component (it reads the context) and keep the
+/// reference for the closures inside.
 pub fn t() -> &'static Texts {
     Texts::of(
         use_context::<PageLanguage>()
