@@ -22,3 +22,45 @@ pub async fn run_command(
 pub fn command_action() -> Action<Command, Result<CommandOutput, AppError>> {
     Action::new(|command: &Command| run_command(crate::live::new_client_id(), command.clone()))
 }
+
+/// A text field that a command carries, as in "add department": the command's success clears
+/// it, unless it was changed while the answer was on its way. The change's own event often
+/// shows before the answer does, and a user (or a test) goes on to type the next one.
+#[derive(Clone, Copy)]
+pub struct SentText {
+    pub value: RwSignal<String>,
+    sent: StoredValue<Option<String>>,
+}
+
+impl SentText {
+    pub fn new() -> Self {
+        Self {
+            value: RwSignal::new(String::new()),
+            sent: StoredValue::new(None),
+        }
+    }
+
+    /// The text to send, remembered so that its answer can clear it.
+    pub fn send(&self) -> String {
+        let text = self.value.get_untracked();
+        self.sent.set_value(Some(text.clone()));
+        text
+    }
+
+    /// On the command's success: clears the field if it still holds what was sent, and says
+    /// whether it did (so the rest of the form can be cleared with it).
+    pub fn clear_sent(&self) -> bool {
+        let sent = self.sent.try_update_value(Option::take).flatten();
+        let unchanged = sent.is_some_and(|sent| self.value.with_untracked(|v| *v == sent));
+        if unchanged {
+            self.value.set(String::new());
+        }
+        unchanged
+    }
+}
+
+impl Default for SentText {
+    fn default() -> Self {
+        Self::new()
+    }
+}

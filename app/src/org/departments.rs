@@ -8,7 +8,7 @@ use xietong::org::{
 use xietong::{Command, CommandOutput, DepartmentId};
 
 use super::OrgView;
-use crate::command::command_action;
+use crate::command::{command_action, SentText};
 use crate::AppError;
 
 #[component]
@@ -28,20 +28,19 @@ fn DepartmentTree(view: RwSignal<OrgView>) -> impl IntoView {
     let t = crate::i18n::office();
     let action = command_action();
     let error = move || crate::error::failure_text(t, action.value().get());
-    let name = RwSignal::new(String::new());
+    let name = SentText::new();
     let parent = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let command = CreateDepartment {
-            name: name.get_untracked(),
+            name: name.send(),
             parent: parent.get_untracked().parse().ok(),
         };
         action.dispatch(Command::CreateDepartment(command));
     };
-    // A department added here clears the form.
     Effect::new(move |_| {
         if let Some(Ok(CommandOutput::DepartmentChanged { .. })) = action.value().get() {
-            name.set(String::new());
+            name.clear_sent();
         }
     });
     let rows = move || {
@@ -65,8 +64,8 @@ fn DepartmentTree(view: RwSignal<OrgView>) -> impl IntoView {
         <form class="add-department" on:submit=add>
             <label>
                 {t.department_name}
-                <input type="text" required maxlength="64" prop:value=move || name.get()
-                    on:input=move |ev| name.set(event_target_value(&ev)) />
+                <input type="text" required maxlength="64" prop:value=move || name.value.get()
+                    on:input=move |ev| name.value.set(event_target_value(&ev)) />
             </label>
             <label>
                 {t.parent_department}

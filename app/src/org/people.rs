@@ -7,7 +7,7 @@ use xietong::org::{tree_order, CreateRole, Person, RemoveRole, SetPersonActive, 
 use xietong::{Command, CommandOutput, DepartmentId, RoleId};
 
 use super::OrgView;
-use crate::command::command_action;
+use crate::command::{command_action, SentText};
 use crate::AppError;
 
 /// Gives `user` a new random password (admins only) and ends every session of theirs; the
@@ -25,16 +25,14 @@ pub fn RolesAdmin(view: RwSignal<OrgView>) -> impl IntoView {
     let t = crate::i18n::office();
     let action = command_action();
     let error = move || crate::error::failure_text(t, action.value().get());
-    let name = RwSignal::new(String::new());
+    let name = SentText::new();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        action.dispatch(Command::CreateRole(CreateRole {
-            name: name.get_untracked(),
-        }));
+        action.dispatch(Command::CreateRole(CreateRole { name: name.send() }));
     };
     Effect::new(move |_| {
         if let Some(Ok(CommandOutput::RoleChanged { .. })) = action.value().get() {
-            name.set(String::new());
+            name.clear_sent();
         }
     });
     view! {
@@ -43,8 +41,8 @@ pub fn RolesAdmin(view: RwSignal<OrgView>) -> impl IntoView {
             <form on:submit=add>
                 <label>
                     {t.role_name}
-                    <input type="text" required maxlength="64" prop:value=move || name.get()
-                        on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <input type="text" required maxlength="64" prop:value=move || name.value.get()
+                        on:input=move |ev| name.value.set(event_target_value(&ev)) />
                 </label>
                 <button type="submit" disabled=move || action.pending().get()>{t.add_role}</button>
             </form>

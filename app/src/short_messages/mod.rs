@@ -8,7 +8,7 @@ use xietong::org::{AudienceMember, OrgSnapshot};
 use xietong::short_messages::{ReadShortMessage, SendShortMessage, ShortMessages};
 use xietong::{Command, CommandOutput, Seq};
 
-use crate::command::command_action;
+use crate::command::{command_action, SentText};
 use crate::live::Live;
 use crate::AppError;
 
@@ -84,22 +84,23 @@ fn Compose(org: StoredValue<OrgSnapshot>) -> impl IntoView {
     let t = crate::i18n::office();
     let action = command_action();
     let to = RwSignal::new(Vec::<AudienceMember>::new());
-    let text = RwSignal::new(String::new());
+    let text = SentText::new();
     let urgent = RwSignal::new(false);
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         action.dispatch(Command::SendShortMessage(SendShortMessage {
             to: to.get_untracked(),
-            text: text.get_untracked(),
+            text: text.send(),
             urgent: urgent.get_untracked(),
         }));
     };
-    // A sent message clears the form.
+    // A sent message clears the form, unless the next one is already being written.
     Effect::new(move |_| {
         if let Some(Ok(CommandOutput::ShortMessageSent { .. })) = action.value().get() {
-            to.set(Vec::new());
-            text.set(String::new());
-            urgent.set(false);
+            if text.clear_sent() {
+                to.set(Vec::new());
+                urgent.set(false);
+            }
         }
     });
     let sent = move || match action.value().get() {
@@ -114,8 +115,8 @@ fn Compose(org: StoredValue<OrgSnapshot>) -> impl IntoView {
             {org.with_value(|org| view! { <crate::org::AudiencePicker org=org.clone() chosen=to field_name=t.send_to /> })}
             <label>
                 {t.message_text}
-                <textarea required maxlength="500" rows="3" prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <textarea required maxlength="500" rows="3" prop:value=move || text.value.get()
+                    on:input=move |ev| text.value.set(event_target_value(&ev))></textarea>
             </label>
             <label class="checkbox">
                 <input type="checkbox" prop:checked=move || urgent.get()
