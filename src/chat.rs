@@ -127,11 +127,51 @@ pub struct Message {
     pub card: Option<Card>,
 }
 
-/// What a message may show as a card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a message may show as a card: `{"kind": "story", …the story card's fields}`.
+///
+/// Decoded by hand, kind first: serde's derived decoder for an internally tagged enum buffers
+/// the whole object before it knows the kind (about 20 KB of the browser's first screen, for
+/// this one type). Every card is written by serde with its kind first (stored as text, and in
+/// PostgreSQL's `jsonb` order too, where shorter keys come first), so a card whose first key is
+/// not `kind` is refused, with a message that says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Card {
     Story(crate::news::StoryCard),
+}
+
+/// The kinds of [`Card`], as its `kind` names them.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CardKind {
+    Story,
+}
+
+impl<'de> Deserialize<'de> for Card {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CardVisitor;
+        impl<'de> serde::de::Visitor<'de> for CardVisitor {
+            type Value = Card;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a card: an object whose first key is \"kind\"")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Card, A::Error> {
+                use serde::de::Error;
+                if map.next_key::<std::borrow::Cow<'de, str>>()?.as_deref() != Some("kind") {
+                    return Err(A::Error::custom("a card's first key must be \"kind\""));
+                }
+                let kind: CardKind = map.next_value()?;
+                // The rest of the object is the kind's own fields.
+                let rest = serde::de::value::MapAccessDeserializer::new(map);
+                match kind {
+                    CardKind::Story => crate::news::StoryCard::deserialize(rest).map(Card::Story),
+                }
+            }
+        }
+        deserializer.deserialize_map(CardVisitor)
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -569,4 +609,64 @@ pub enum ChatEvent {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removed: Vec<crate::model::UserRef>,
     },
+}
+
+#[cfg(test)]
+mod card_tests {
+    use super::*;
+    use crate::ids::StoryId;
+    use crate::news::StoryCard;
+
+    fn story_card() -> Card {
+        Card::Story(StoryCard {
+            story: StoryId(7),
+            title: "季度总结".into(),
+            summary: "摘要".into(),
+            column: "公司新闻".into(),
+            cover: Some(crate::files::FileInfo {
+                id: crate::files::FileId(3),
+                name: "cover.png".into(),
+                size: 10,
+                mime: "image/png".into(),
+                by: UserId(1),
+                at: 5,
+            }),
+            withdrawn: false,
+        })
+    }
+
+    #[test]
+    fn a_card_reads_back_as_written_alone_and_in_a_message() {
+        let card = story_card();
+        let json = serde_json::to_string(&card).unwrap();
+        assert!(json.starts_with(r#"{"kind":"story","#), "{json}");
+        assert_eq!(serde_json::from_str::<Card>(&json).unwrap(), card);
+        let message = Message {
+            card: Some(card),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&message).unwrap();
+        assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), message);
+        // Written before (fields left out take their defaults), in PostgreSQL `jsonb` order.
+        let old = r#"{"kind":"story","story":7,"title":"t","column":"c"}"#;
+        let Card::Story(read) = serde_json::from_str::<Card>(old).unwrap();
+        assert_eq!(
+            (read.story, read.summary.as_str(), read.cover),
+            (StoryId(7), "", None)
+        );
+    }
+
+    #[test]
+    fn a_card_without_its_kind_first_or_of_an_unknown_kind_is_refused_clearly() {
+        let late = r#"{"story":7,"kind":"story","title":"t","column":"c"}"#;
+        let e = serde_json::from_str::<Card>(late).unwrap_err().to_string();
+        assert!(e.contains(r#"first key must be "kind""#), "{e}");
+        let unknown = r#"{"kind":"poll","story":7,"title":"t","column":"c"}"#;
+        let e = serde_json::from_str::<Card>(unknown)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown variant `poll`"), "{e}");
+        let e = serde_json::from_str::<Card>("[1]").unwrap_err().to_string();
+        assert!(e.contains("first key is"), "{e}");
+    }
 }
