@@ -27,7 +27,6 @@ pub mod short_messages;
 pub mod transfer;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
@@ -47,7 +46,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
-                <MetaTags />
+                // Plain tags, not `leptos_meta`'s components: nothing changes them after the
+                // first render, so the browser needs no code for them (16 KB of the first
+                // screen). `id="leptos"` is how `cargo leptos watch` finds the sheet to reload.
+                <link rel="stylesheet" id="leptos" href="/pkg/xietong.css" />
+                <title>"协同"</title>
             </head>
             <body>
                 <App />
@@ -87,12 +90,9 @@ fn content_security_policy(options: &LeptosOptions) {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     i18n::provide_page_language();
     let t = i18n::t();
     view! {
-        <Stylesheet id="leptos" href="/pkg/xietong.css" />
-        <Title text="协同" />
         <Router>
             <Routes fallback=move || view! { <p class="not-found">{t.page_not_found}</p> }>
                 <Route path=path!("/login") view={Lazy::<auth::LoginRoute>::new()} />
