@@ -34,10 +34,19 @@ test('a dropped connection shows Reconnecting… and then every missed message o
   for (const text of missed) await send(a.page, text);
   // A has them all stored before B comes back.
   for (const text of missed) await expect(messages(a.page).filter({ hasText: text })).toHaveCount(1);
+  // B writes meanwhile: the message waits in B's log as "Sending…" and goes when B is back.
+  const queued = `queued ${Date.now()}`;
+  await send(b.page, queued);
+  const waiting = b.page.getByRole('log', { name: 'Messages' }).locator('article.pending', { hasText: queued });
+  await expect(waiting.locator('.sending')).toHaveText('Sending…');
+  await expect(waiting).toHaveAttribute('aria-busy', 'true');
 
   socket.restore();
   await expect(b.page.getByRole('status')).toHaveText('Connected', { timeout: 15_000 });
   for (const text of missed) await expect(messages(b.page).filter({ hasText: text })).toHaveCount(1);
+  await expect(waiting).toHaveCount(0);
+  await expect(messages(b.page).filter({ hasText: queued })).toHaveCount(1);
+  await expect(messages(a.page).filter({ hasText: queued })).toHaveCount(1);
   const all = await messages(b.page).allTextContents();
   const positions = [before, ...missed].map((t) => all.indexOf(t));
   expect(positions.every((p) => p >= 0)).toBe(true);

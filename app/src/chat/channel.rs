@@ -147,9 +147,9 @@ fn Channel(view: RwSignal<ChannelView>, thread: RwSignal<Option<MessageId>>) -> 
                     on_thread=Callback::new(move |root| thread.set(Some(root))) />
             </For>
             <p class="seen">{move || view.with(|v| v.seen_text(t, live.me.with(|me| me.as_ref().map(|u| u.id))))}</p>
-            <For each=pending key=|p| (p.client_id.clone(), p.error.clone()) let:post>
-                <PendingItem post />
-            </For>
+            // Rarely more than one or two: rebuilt in place on a change, without `For`'s keyed
+            // diffing (whose code, per list type, the first screen would carry).
+            {move || pending().into_iter().map(|post| view! { <PendingItem post /> }).collect_view()}
         </div>
         <TypingLine view />
         <Composer channel=channel_id thread=None label=t.message

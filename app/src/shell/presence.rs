@@ -12,9 +12,8 @@ pub fn OnlineList() -> impl IntoView {
         <section class="online">
             <h2 id="online-heading">{t.online}</h2>
             <ul aria-label=t.online>
-                <For each=move || live.online.get() key=|u| u.id let:user>
-                    <li>{user.username}</li>
-                </For>
+                // Names only: rebuilt in place on a change, without `For`'s keyed diffing.
+                {move || live.online.get().into_iter().map(|user| view! { <li>{user.username}</li> }).collect_view()}
             </ul>
         </section>
     }
