@@ -53,11 +53,7 @@ pub fn Shell() -> impl IntoView {
             <aside class="sidebar" id="sidebar" class:open=move || menu_open.get() on:click=close_on_link>
                 <header class="brand">
                     <span class="logo">"协同"</span>
-                    <Suspense>
-                        {move || Suspend::new(async move {
-                            me.await.ok().map(|me| view! { <span class="me">{me.username}</span> })
-                        })}
-                    </Suspense>
+                    <ForMe me part=my_name />
                     {view! {
                         <crate::chat::NotificationsButton />
                         <crate::settings::SettingsButton />
@@ -81,14 +77,7 @@ pub fn Shell() -> impl IntoView {
                     </nav>
                 }.into_any()}
                 {view! { <crate::chat::ChannelSidebar /> }.into_any()}
-                <Suspense>
-                    {move || Suspend::new(async move {
-                        me.await.ok().filter(|me| me.is_admin).map(|_| view! {
-                            <nav aria-label=t.admin class="admin-nav"><crate::admin::AdminLink /></nav>
-                            <crate::admin::WorkspaceSettingsButton />
-                        })
-                    })}
-                </Suspense>
+                <ForMe me part=admin_links />
                 {view! { <OnlineList /> <ConnectionStatus /> }.into_any()}
             </aside>
             <main class="channel">
@@ -97,4 +86,36 @@ pub fn Shell() -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// Who I am, once known.
+type Me = Option<xietong::CurrentUser>;
+
+/// A part of the frame that waits for who I am. Every such part goes through this one
+/// component, so the first screen carries the code of one `Suspense`, not one per part.
+#[component]
+fn ForMe(
+    me: Resource<Result<xietong::CurrentUser, crate::AppError>>,
+    part: fn(Me) -> AnyView,
+) -> impl IntoView {
+    view! { <Suspense>{move || Suspend::new(async move { part(me.await.ok()) })}</Suspense> }
+}
+
+/// My name in the brand.
+fn my_name(me: Me) -> AnyView {
+    me.map(|me| view! { <span class="me">{me.username}</span> })
+        .into_any()
+}
+
+/// The admin's links (nothing for everyone else).
+fn admin_links(me: Me) -> AnyView {
+    let t = crate::i18n::t();
+    me.filter(|me| me.is_admin)
+        .map(|_| {
+            view! {
+                <nav aria-label=t.admin class="admin-nav"><crate::admin::AdminLink /></nav>
+                <crate::admin::WorkspaceSettingsButton />
+            }
+        })
+        .into_any()
 }
