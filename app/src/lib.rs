@@ -48,8 +48,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options />
                 // Plain tags, not `leptos_meta`'s components: nothing changes them after the
                 // first render, so the browser needs no code for them (16 KB of the first
-                // screen). `id="leptos"` is how `cargo leptos watch` finds the sheet to reload.
-                <link rel="stylesheet" id="leptos" href="/pkg/xietong.css" />
+                // screen). `cargo leptos watch` reloads the sheet it finds by this `href`.
+                <link rel="stylesheet" href="/pkg/xietong.css" />
                 <title>"协同"</title>
             </head>
             <body>

@@ -160,6 +160,7 @@ fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
         &r.try_get::<String, _>("mentions")?,
         r.try_get::<i64, _>("mentions_all")?,
     );
+    let id = MessageId(r.try_get("id")?);
     Ok(Message {
         html: if body.is_empty() {
             String::new()
@@ -168,7 +169,7 @@ fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
         },
         mentions: mentions.ids(),
         mentions_all: mentions.all,
-        id: MessageId(r.try_get("id")?),
+        id,
         channel: ChannelId(r.try_get("channel_id")?),
         seq: Seq(r.try_get::<i64, _>("seq")? as u64),
         author: UserRef {
@@ -189,8 +190,18 @@ fn message_from_row(r: &DbRow) -> Result<Message, sqlx::Error> {
         attachments: Vec::new(),
         card: r
             .try_get::<Option<String>, _>("card")?
-            .and_then(|c| serde_json::from_str(&c).ok()),
+            .and_then(|c| stored_card(&c, id)),
     })
+}
+
+/// A message's stored card. One that no longer reads is left out of the message (and logged),
+/// rather than failing the whole page it is on.
+pub(crate) fn stored_card(json: &str, message: MessageId) -> Option<xietong::chat::Card> {
+    serde_json::from_str(json)
+        .inspect_err(
+            |e| tracing::warn!(message = message.0, error = %e, "a stored card does not read"),
+        )
+        .ok()
 }
 
 /// Reads messages and fills in their reactions, in the order a browser applying the events

@@ -904,7 +904,8 @@ async fn withdraw_cards(ctx: &mut Ctx<'_>, story: StoryId) -> Result<(), Command
     .fetch_all(ctx.conn())
     .await?;
     for (message, channel, card) in cards {
-        let Some(Card::Story(shown)) = card.and_then(|c| serde_json::from_str::<Card>(&c).ok())
+        let Some(Card::Story(shown)) =
+            card.and_then(|c| crate::chat::queries::stored_card(&c, xietong::MessageId(message)))
         else {
             continue;
         };
