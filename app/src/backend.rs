@@ -144,7 +144,10 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
     ) -> Result<Vec<xietong::notify::Delivery>, AppError>;
     /// The signed-in user's notice board: published to them, theirs, waiting for their review.
-    async fn notices(&self, user: &CurrentUser) -> Result<xietong::notices::NoticeBoard, AppError>;
+    async fn notices(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<xietong::notices::NoticeBoard, AppError>;
     /// A notice with its text (for someone who may read it).
     async fn notice_text(
         &self,

@@ -47,15 +47,27 @@ impl SentText {
         text
     }
 
-    /// On the command's success: clears the field if it still holds what was sent, and says
-    /// whether it did (so the rest of the form can be cleared with it).
-    pub fn clear_sent(&self) -> bool {
-        let sent = self.sent.try_update_value(Option::take).flatten();
-        let unchanged = sent.is_some_and(|sent| self.value.with_untracked(|v| *v == sent));
-        if unchanged {
-            self.value.set(String::new());
-        }
-        unchanged
+    /// Follows `action`'s answers. A success that `done` recognises clears the field if it
+    /// still holds what was sent, and then runs `cleared` (the rest of the form); a refusal
+    /// forgets what was sent, so a later success of another command cannot clear it.
+    pub fn clear_on_success(
+        self,
+        action: Action<Command, Result<CommandOutput, AppError>>,
+        done: fn(&CommandOutput) -> bool,
+        cleared: impl Fn() + 'static,
+    ) {
+        Effect::new(move |_| {
+            let succeeded = match &*action.value().read() {
+                Some(Ok(output)) if done(output) => true,
+                Some(Err(_)) => false,
+                _ => return,
+            };
+            let sent = self.sent.try_update_value(Option::take).flatten();
+            if succeeded && sent.is_some_and(|sent| self.value.with_untracked(|v| *v == sent)) {
+                self.value.set(String::new());
+                cleared();
+            }
+        });
     }
 }
 

@@ -97,22 +97,17 @@ impl LazyRoute for ForumRoute {
 
 #[component]
 fn ForumPage() -> impl IntoView {
-    crate::org::office_page(
-        "forum",
-        crate::i18n::office().forum,
-        load_forum,
-        |found, org| {
-            let view = RwSignal::new(ForumView(found));
-            let refetch = Live::refetch_into(view, load_forum, ForumView);
-            expect_context::<Live>().watch(Scope::Workspace, view, refetch);
-            Effect::new(move |_| {
-                if view.with(|v| v.0.stale) {
-                    refetch();
-                }
-            });
-            view! { <Board view org refetch=Callback::new(move |()| refetch()) /> }.into_any()
-        },
-    )
+    crate::org::office_page("forum", crate::i18n::office().forum, load_forum, |found, org| {
+        let view = RwSignal::new(ForumView(found));
+        let refetch = Live::refetch_into(view, load_forum, ForumView);
+        expect_context::<Live>().watch(Scope::Workspace, view, refetch);
+        Effect::new(move |_| {
+            if view.with(|v| v.0.stale) {
+                refetch();
+            }
+        });
+        view! { <Board view org refetch=Callback::new(move |()| refetch()) /> }.into_any()
+    })
 }
 
 /// Keeps one readable section's scope live for the page while it is listed.

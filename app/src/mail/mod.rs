@@ -63,15 +63,10 @@ impl LazyRoute for MailRoute {
 
 #[component]
 fn MailPage() -> impl IntoView {
-    crate::org::office_page(
-        "mail",
-        crate::i18n::office().mail,
-        load_mail,
-        |found, org| {
-            let view = expect_context::<Live>().keep_mine(found, load_mail);
-            view! { <MailboxPane view org /> }.into_any()
-        },
-    )
+    crate::org::office_page("mail", crate::i18n::office().mail, load_mail, |found, org| {
+        let view = expect_context::<Live>().keep_mine(found, load_mail);
+        view! { <MailboxPane view org /> }.into_any()
+    })
 }
 
 /// What the page shows beside the list.

@@ -97,25 +97,20 @@ impl LazyRoute for NewsRoute {
 
 #[component]
 fn NewsPage() -> impl IntoView {
-    crate::org::office_page(
-        "news",
-        crate::i18n::office().news,
-        load_news,
-        |found, org| {
-            let view = RwSignal::new(NewsView(found));
-            let live = expect_context::<Live>();
-            let refetch = Live::refetch_into(view, load_news, NewsView);
-            live.watch(Scope::Workspace, view, refetch);
-            live.watch_mine(view, refetch);
-            // A column changed: what I may read and edit may have too.
-            Effect::new(move |_| {
-                if view.with(|v| v.0.stale) {
-                    refetch();
-                }
-            });
-            view! { <Board view org refetch=Callback::new(move |()| refetch()) /> }.into_any()
-        },
-    )
+    crate::org::office_page("news", crate::i18n::office().news, load_news, |found, org| {
+        let view = RwSignal::new(NewsView(found));
+        let live = expect_context::<Live>();
+        let refetch = Live::refetch_into(view, load_news, NewsView);
+        live.watch(Scope::Workspace, view, refetch);
+        live.watch_mine(view, refetch);
+        // A column changed: what I may read and edit may have too.
+        Effect::new(move |_| {
+            if view.with(|v| v.0.stale) {
+                refetch();
+            }
+        });
+        view! { <Board view org refetch=Callback::new(move |()| refetch()) /> }.into_any()
+    })
 }
 
 /// Keeps one readable column's scope live for the page while it is listed.

@@ -38,11 +38,11 @@ fn DepartmentTree(view: RwSignal<OrgView>) -> impl IntoView {
         };
         action.dispatch(Command::CreateDepartment(command));
     };
-    Effect::new(move |_| {
-        if let Some(Ok(CommandOutput::DepartmentChanged { .. })) = action.value().get() {
-            name.clear_sent();
-        }
-    });
+    name.clear_on_success(
+        action,
+        |output| matches!(output, CommandOutput::DepartmentChanged { .. }),
+        || (),
+    );
     let rows = move || {
         view.with(|v| {
             tree_order(&v.departments)

@@ -30,11 +30,11 @@ pub fn RolesAdmin(view: RwSignal<OrgView>) -> impl IntoView {
         ev.prevent_default();
         action.dispatch(Command::CreateRole(CreateRole { name: name.send() }));
     };
-    Effect::new(move |_| {
-        if let Some(Ok(CommandOutput::RoleChanged { .. })) = action.value().get() {
-            name.clear_sent();
-        }
-    });
+    name.clear_on_success(
+        action,
+        |output| matches!(output, CommandOutput::RoleChanged { .. }),
+        || (),
+    );
     view! {
         <section class="admin-section" aria-labelledby="roles-title">
             <h2 id="roles-title">{t.roles}</h2>

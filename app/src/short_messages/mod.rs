@@ -95,14 +95,14 @@ fn Compose(org: StoredValue<OrgSnapshot>) -> impl IntoView {
         }));
     };
     // A sent message clears the form, unless the next one is already being written.
-    Effect::new(move |_| {
-        if let Some(Ok(CommandOutput::ShortMessageSent { .. })) = action.value().get() {
-            if text.clear_sent() {
-                to.set(Vec::new());
-                urgent.set(false);
-            }
-        }
-    });
+    text.clear_on_success(
+        action,
+        |output| matches!(output, CommandOutput::ShortMessageSent { .. }),
+        move || {
+            to.set(Vec::new());
+            urgent.set(false);
+        },
+    );
     let sent = move || match action.value().get() {
         Some(Ok(CommandOutput::ShortMessageSent { recipients, .. })) => {
             Some((t.short_message_sent)(recipients))
