@@ -285,12 +285,10 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         stop.child_token(),
     ));
 
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .map_err(|source| ServerError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+    let listener = listen(config.bind).map_err(|source| ServerError::Bind {
+        addr: config.bind,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     // Notifications out by email, SMS and webhook: commands write outbox rows for the ways
     // this deployment has; this node's worker hands them over.
@@ -374,6 +372,27 @@ pub async fn start(config: Config) -> Result<Running, ServerError> {
         })
     };
     Ok(Running { addr, stop, task })
+}
+
+/// Connections the kernel completes and queues before the server accepts them; it caps this at
+/// `net.core.somaxconn` (4096 on current Linux). `TcpListener::bind` asks for 128: a reconnect
+/// wave of a few hundred clients (a node restarting, a network blip) overflowed that whenever
+/// the accept loop fell behind for a moment, and each SYN dropped cost its client a 1 s
+/// retransmit (README, "Connects and the listen queue").
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// The listening socket, as `TcpListener::bind` makes it (address reuse on Unix) but with
+/// [`LISTEN_BACKLOG`].
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Server functions answer errors with 500 whatever they are; this gives each the status of
@@ -558,4 +577,38 @@ fn router(state: AppState) -> Router {
         })))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod listen_tests {
+    use std::time::Duration;
+
+    /// A wave of connects completes before the server accepts any: the kernel holds them in
+    /// the listen queue. With `TcpListener::bind`'s queue of 128, connects past it wait on
+    /// SYN retransmits, which keep failing while nobody accepts.
+    #[tokio::test]
+    async fn a_wave_of_connects_waits_in_the_listen_queue() {
+        const WAVE: usize = 400;
+        let somaxconn: usize = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(4096);
+        assert!(
+            somaxconn > WAVE,
+            "net.core.somaxconn is {somaxconn}: the kernel caps every listen queue there \
+             (sysctl -w net.core.somaxconn=4096)"
+        );
+        let listener = super::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connects = (0..WAVE).map(|_| {
+            tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr))
+        });
+        let results = futures::future::join_all(connects).await;
+        let connected = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+        assert_eq!(
+            connected, WAVE,
+            "connections queued before the first accept"
+        );
+        drop(listener);
+    }
 }

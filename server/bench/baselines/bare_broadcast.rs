@@ -5,7 +5,6 @@
 //! (feed, then one flush), as Xietong does: the floor to compare Xietong's throughput with.
 
 use futures::{SinkExt, StreamExt};
-use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
@@ -16,7 +15,16 @@ async fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let batched = std::env::args().any(|a| a == "--batched");
-    let listener = TcpListener::bind(&addr).await?;
+    // The listen queue Xietong asks for (`server/src/lib.rs`, `LISTEN_BACKLOG`): with
+    // `bind`'s 128, a burst of connects overflows it and the figure measures 1 s SYN
+    // retransmits, not the server.
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener = socket.listen(4096)?;
     let (tx, _) = broadcast::channel::<Utf8Bytes>(4096);
     loop {
         let (stream, _) = listener.accept().await?;

@@ -63,6 +63,31 @@ pub struct Endpoint {
     pub pad: String,
 }
 
+/// `IP_BIND_ADDRESS_NO_PORT`: the port is chosen at `connect`, where only the whole address
+/// pair must be unused, not at `bind`. Chosen at `bind`, each new port is checked against every
+/// socket on it from any address, TIME_WAIT ones included: with some ten thousand such sockets
+/// left by earlier connections the harness spent a core in the kernel and opened 200
+/// connections a second, while the server under test sat idle.
+fn defer_port_choice(socket: &TcpSocket) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor and a c_int option value of the size passed.
+    let done = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 impl Endpoint {
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports[0])
@@ -74,6 +99,7 @@ impl Endpoint {
         let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (index / 20_000) as u8));
         let port = self.ports[index % self.ports.len()];
         let socket = TcpSocket::new_v4()?;
+        defer_port_choice(&socket)?;
         socket.bind(SocketAddr::new(source, 0))?;
         let stream = socket
             .connect(SocketAddr::from(([127, 0, 0, 1], port)))

@@ -42,6 +42,13 @@ struct Args {
     /// Connections opened at once while connecting.
     #[arg(long, default_value_t = 256)]
     connect_concurrency: usize,
+    /// Connects/s in rounds alternating between Xietong and the first baseline listed, both
+    /// running (0: not measured). Run before the other scenarios.
+    #[arg(long, default_value_t = 5)]
+    connect_rounds: usize,
+    /// Connections per server per connect round.
+    #[arg(long, default_value_t = 5_000)]
+    connect_round_connections: usize,
     /// Scenario 2: channel members (receiving connections).
     #[arg(long, default_value_t = 1_000)]
     members: usize,
@@ -230,6 +237,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         parameters: parameters(&args),
         servers: BTreeMap::new(),
         persistence: None,
+        connect_rounds: None,
         first_screen: None,
         bundle: bundle(&args.site_root),
         targets: Vec::new(),
@@ -248,10 +256,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Each run: (results key, server kind, nodes). With --nodes N, Xietong also runs as N
     // nodes on PostgreSQL + Redis, reported beside the single node.
     let mut runs: Vec<(String, Kind, usize)> = Vec::new();
-    for kind in kinds {
+    for &kind in &kinds {
         runs.push((report::key(kind), kind, 1));
         if kind == Kind::Xietong && args.nodes > 1 {
             runs.push((report::nodes_key(args.nodes), kind, args.nodes));
+        }
+    }
+    if let Some(baseline) = kinds.iter().copied().find(|k| *k != Kind::Xietong) {
+        if args.connect_rounds > 0 && kinds.contains(&Kind::Xietong) {
+            report.connect_rounds = Some(connect_rounds(&args, &paths, &http, baseline).await?);
         }
     }
     for (key, kind, nodes) in runs {
@@ -275,11 +288,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             pad: String::new(),
         };
         let (fanout_channel, persist_channel) = if kind == Kind::Xietong {
-            for i in 0..args.users {
-                ep.cookies.push(
-                    client::sign_up(&http, &ep.base(), &format!("bench-u{i}"), PASSWORD).await?,
-                );
-            }
+            ep.cookies = sign_up_users(&http, &ep, args.users).await?;
             let fanout =
                 client::create_channel(&http, &ep.base(), &ep.cookies[0], "bench-fanout").await?;
             let persist =
@@ -299,10 +308,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         )
         .await;
         eprintln!(
-            "  {:.1} KiB/connection, {:.0} connects/s, {} failed",
+            "  {:.1} KiB/connection, {:.0} connects/s, {} failed, {} dropped by a full listen queue",
             idle.rss_per_connection_bytes / 1024.0,
             idle.connects_per_second,
-            idle.failed
+            idle.failed,
+            idle.listen_overflows
         );
         report.server_mut(&key).idle = Some(idle);
 
@@ -411,6 +421,73 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         svg_path.display()
     );
     Ok(())
+}
+
+/// `users` accounts (`bench-u0`…): their session cookies.
+async fn sign_up_users(
+    http: &reqwest::Client,
+    ep: &Endpoint,
+    users: usize,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut cookies = Vec::with_capacity(users);
+    for i in 0..users {
+        cookies.push(client::sign_up(http, &ep.base(), &format!("bench-u{i}"), PASSWORD).await?);
+    }
+    Ok(cookies)
+}
+
+/// Xietong (with `--users` signed in) and `baseline` side by side for the connect rounds.
+async fn connect_rounds(
+    args: &Args,
+    paths: &Paths,
+    http: &reqwest::Client,
+    baseline: Kind,
+) -> Result<scenarios::ConnectRounds, Box<dyn std::error::Error>> {
+    let xietong = Target::start(Kind::Xietong, paths).await?;
+    let floor = Target::start(baseline, paths).await?;
+    let mut xietong_ep = Endpoint {
+        kind: Kind::Xietong,
+        ports: xietong.ports.clone(),
+        cookies: Vec::new(),
+        pad: String::new(),
+    };
+    xietong_ep.cookies = sign_up_users(http, &xietong_ep, args.users).await?;
+    let floor_ep = Endpoint {
+        kind: baseline,
+        ports: floor.ports.clone(),
+        cookies: Vec::new(),
+        pad: String::new(),
+    };
+    eprintln!(
+        "connect rounds: {} × {} connections to each of xietong and {}",
+        args.connect_rounds,
+        args.connect_round_connections,
+        report::key(baseline)
+    );
+    // Connection numbers far above the other scenarios', so none of their closed sockets'
+    // source ports are met again here (see `Endpoint::connect`).
+    let rounds = scenarios::connect_rounds(
+        &xietong_ep,
+        &floor_ep,
+        report::key(baseline),
+        args.connect_rounds,
+        args.connect_round_connections,
+        args.connect_concurrency,
+        200_000,
+    )
+    .await;
+    eprintln!(
+        "  median {:.0} against {:.0} connects/s, median ratio {:.2}×, {} failed, {} dropped by a full listen queue",
+        rounds.xietong_median,
+        rounds.baseline_median,
+        rounds.ratio_median,
+        rounds.failed,
+        rounds.listen_overflows
+    );
+    xietong.stop().await;
+    floor.stop().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    Ok(rounds)
 }
 
 /// The search benchmark on each engine, printed as one table and kept as JSON.
@@ -577,6 +654,11 @@ fn parameters(args: &Args) -> BTreeMap<String, String> {
     let mut p = BTreeMap::new();
     for (k, v) in [
         ("idle_connections", args.idle_connections.to_string()),
+        ("connect_rounds", args.connect_rounds.to_string()),
+        (
+            "connect_round_connections",
+            args.connect_round_connections.to_string(),
+        ),
         ("members", args.members.to_string()),
         ("rate", args.rate.to_string()),
         ("seconds", args.seconds.to_string()),

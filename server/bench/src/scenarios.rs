@@ -25,32 +25,25 @@ pub struct IdleResult {
     pub rss_before_bytes: u64,
     pub rss_after_bytes: u64,
     pub rss_per_connection_bytes: f64,
+    /// Connections the kernel dropped meanwhile because a listen queue was full (on this
+    /// machine, any listener): each costs its client a SYN retransmit, 1 s or more.
+    pub listen_overflows: u64,
 }
 
 /// Opens `n` connections that only read (answering pings), then reads the server's RSS.
 pub async fn idle_hold(target: &Target, ep: &Endpoint, n: usize, concurrency: usize) -> IdleResult {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = target.rss();
-    let started = Instant::now();
-    let results: Vec<Result<client::Ws, client::ClientError>> = futures::stream::iter(0..n)
-        .map(|i| ep.connect(i))
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    let connect_seconds = started.elapsed().as_secs_f64();
-    let mut failed = 0;
-    let mut readers = Vec::with_capacity(n);
-    for result in results {
-        match result {
-            Ok(mut ws) => readers.push(tokio::spawn(async move {
-                while let Some(Ok(_)) = ws.next().await {}
-            })),
-            Err(_) => failed += 1,
-        }
-    }
+    let overflows_before = listen_overflows();
+    let (opened, failed, connect_seconds) = open_connections(ep, 0, n, concurrency).await;
+    let overflows = listen_overflows().saturating_sub(overflows_before);
+    let connected = opened.len();
+    let readers: Vec<_> = opened
+        .into_iter()
+        .map(|mut ws| tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} }))
+        .collect();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after = target.rss();
-    let connected = n - failed;
     for reader in &readers {
         reader.abort();
     }
@@ -64,6 +57,123 @@ pub async fn idle_hold(target: &Target, ep: &Endpoint, n: usize, concurrency: us
         rss_after_bytes: rss_after,
         rss_per_connection_bytes: rss_after.saturating_sub(rss_before) as f64
             / connected.max(1) as f64,
+        listen_overflows: overflows,
+    }
+}
+
+/// The kernel's count of connections dropped because a listen queue was full
+/// (`TcpExt: ListenOverflows` in `/proc/net/netstat`; 0 where it cannot be read).
+pub fn listen_overflows() -> u64 {
+    let Ok(netstat) = std::fs::read_to_string("/proc/net/netstat") else {
+        return 0;
+    };
+    let mut tcp_ext = netstat.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (Some(names), Some(values)) = (tcp_ext.next(), tcp_ext.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(name, _)| *name == "ListenOverflows")
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Opens connections number `first..first + n`, `concurrency` at a time: those that opened,
+/// how many failed, and the seconds it took.
+async fn open_connections(
+    ep: &Endpoint,
+    first: usize,
+    n: usize,
+    concurrency: usize,
+) -> (Vec<client::Ws>, usize, f64) {
+    let started = Instant::now();
+    let results: Vec<Result<client::Ws, client::ClientError>> =
+        futures::stream::iter(first..first + n)
+            .map(|i| ep.connect(i))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    (results.into_iter().flatten().collect(), failed, seconds)
+}
+
+// ---------- connect rounds ----------
+
+/// Connects/s of Xietong and a baseline, both running, measured in alternating rounds. One
+/// pass per server (the idle hold) swung by a quarter between runs on one machine, with
+/// everything else the machine did in between; back-to-back rounds see the same machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectRounds {
+    /// The baseline's results key.
+    pub baseline: String,
+    pub connections_per_round: usize,
+    /// Per round: (Xietong's connects/s, the baseline's), measured one right after the other.
+    pub rounds: Vec<(f64, f64)>,
+    pub failed: usize,
+    /// Over all rounds: see [`IdleResult::listen_overflows`].
+    pub listen_overflows: u64,
+    /// The median of the rounds' ratios (Xietong ÷ baseline).
+    pub ratio_median: f64,
+    pub xietong_median: f64,
+    pub baseline_median: f64,
+}
+
+/// `rounds` rounds of `n` connections to each server, closed again after each; who goes first
+/// alternates. Connection numbers start at `first_index` and never repeat, so each round has
+/// source ports of its own (see [`Endpoint::connect`]).
+pub async fn connect_rounds(
+    xietong: &Endpoint,
+    baseline: &Endpoint,
+    baseline_key: String,
+    rounds: usize,
+    n: usize,
+    concurrency: usize,
+    first_index: usize,
+) -> ConnectRounds {
+    let mut measured = Vec::with_capacity(rounds);
+    let mut failed = 0;
+    let overflows_before = listen_overflows();
+    for round in 0..rounds {
+        let mut rates = [0.0; 2];
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            let ep = [xietong, baseline][side];
+            let first = first_index + (2 * round + side) * n;
+            let (opened, failed_now, seconds) = open_connections(ep, first, n, concurrency).await;
+            failed += failed_now;
+            rates[side] = opened.len() as f64 / seconds;
+            drop(opened);
+            // The server closes them meanwhile, not during the next measurement.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        eprintln!(
+            "  round {}: {:.0} against {:.0} connects/s ({:.2}×)",
+            round + 1,
+            rates[0],
+            rates[1],
+            rates[0] / rates[1].max(1e-9)
+        );
+        measured.push((rates[0], rates[1]));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        match v.len() {
+            0 => 0.0,
+            l if l % 2 == 1 => v[l / 2],
+            l => (v[l / 2 - 1] + v[l / 2]) / 2.0,
+        }
+    };
+    ConnectRounds {
+        baseline: baseline_key,
+        connections_per_round: n,
+        ratio_median: median(measured.iter().map(|(x, b)| x / b.max(1e-9)).collect()),
+        xietong_median: median(measured.iter().map(|(x, _)| *x).collect()),
+        baseline_median: median(measured.iter().map(|(_, b)| *b).collect()),
+        rounds: measured,
+        failed,
+        listen_overflows: listen_overflows().saturating_sub(overflows_before),
     }
 }
 
