@@ -63,11 +63,12 @@ pub struct Endpoint {
     pub pad: String,
 }
 
-/// `IP_BIND_ADDRESS_NO_PORT`: the port is chosen at `connect`, where only the whole address
-/// pair must be unused, not at `bind`. Chosen at `bind`, each new port is checked against every
-/// socket on it from any address, TIME_WAIT ones included: with some ten thousand such sockets
-/// left by earlier connections the harness spent a core in the kernel and opened 200
-/// connections a second, while the server under test sat idle.
+/// `IP_BIND_ADDRESS_NO_PORT` (Linux): the port is chosen at `connect`, where only the whole
+/// address pair must be unused, not at `bind`. Chosen at `bind`, each new port is checked
+/// against every socket on it from any address, TIME_WAIT ones included: with about 15,000
+/// such sockets left by earlier connections the harness spent a core in the kernel and opened
+/// 200 connections a second, while the server under test sat idle.
+#[cfg(target_os = "linux")]
 fn defer_port_choice(socket: &TcpSocket) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     let on: libc::c_int = 1;
@@ -88,6 +89,11 @@ fn defer_port_choice(socket: &TcpSocket) -> std::io::Result<()> {
     }
 }
 
+#[cfg(not(target_os = "linux"))]
+fn defer_port_choice(_socket: &TcpSocket) -> std::io::Result<()> {
+    Ok(())
+}
+
 impl Endpoint {
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports[0])
@@ -96,7 +102,13 @@ impl Endpoint {
     /// Opens connection number `index`. Source addresses rotate over 127.0.0.x every 20,000
     /// connections (one address pair has ~28k ephemeral ports).
     pub async fn connect(&self, index: usize) -> Result<Ws, ClientError> {
-        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (index / 20_000) as u8));
+        let last_octet = u8::try_from(1 + index / 20_000)
+            .ok()
+            .filter(|octet| *octet < 255)
+            .ok_or_else(|| {
+                ClientError::Protocol(format!("connection {index}: no 127.0.0.x left"))
+            })?;
+        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet));
         let port = self.ports[index % self.ports.len()];
         let socket = TcpSocket::new_v4()?;
         defer_port_choice(&socket)?;

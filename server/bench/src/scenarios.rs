@@ -25,9 +25,10 @@ pub struct IdleResult {
     pub rss_before_bytes: u64,
     pub rss_after_bytes: u64,
     pub rss_per_connection_bytes: f64,
-    /// Connections the kernel dropped meanwhile because a listen queue was full (on this
-    /// machine, any listener): each costs its client a SYN retransmit, 1 s or more.
-    pub listen_overflows: u64,
+    /// Handshakes the kernel dropped meanwhile because a listen queue was full (on this
+    /// machine, any listener): each costs its client a retransmit, 1 s or more. `None` where
+    /// the kernel's count cannot be read.
+    pub listen_overflows: Option<u64>,
 }
 
 /// Opens `n` connections that only read (answering pings), then reads the server's RSS.
@@ -36,7 +37,7 @@ pub async fn idle_hold(target: &Target, ep: &Endpoint, n: usize, concurrency: us
     let rss_before = target.rss();
     let overflows_before = listen_overflows();
     let (opened, failed, connect_seconds) = open_connections(ep, 0, n, concurrency).await;
-    let overflows = listen_overflows().saturating_sub(overflows_before);
+    let overflows = overflows_since(overflows_before);
     let connected = opened.len();
     let readers: Vec<_> = opened
         .into_iter()
@@ -61,22 +62,27 @@ pub async fn idle_hold(target: &Target, ep: &Endpoint, n: usize, concurrency: us
     }
 }
 
-/// The kernel's count of connections dropped because a listen queue was full
-/// (`TcpExt: ListenOverflows` in `/proc/net/netstat`; 0 where it cannot be read).
-pub fn listen_overflows() -> u64 {
-    let Ok(netstat) = std::fs::read_to_string("/proc/net/netstat") else {
-        return 0;
-    };
+/// The kernel's count of handshakes dropped because a listen queue was full
+/// (`TcpExt: ListenOverflows` in `/proc/net/netstat`).
+fn listen_overflows() -> Option<u64> {
+    let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
     let mut tcp_ext = netstat.lines().filter(|l| l.starts_with("TcpExt:"));
-    let (Some(names), Some(values)) = (tcp_ext.next(), tcp_ext.next()) else {
-        return 0;
-    };
+    let (names, values) = (tcp_ext.next()?, tcp_ext.next()?);
     names
         .split_whitespace()
         .zip(values.split_whitespace())
         .find(|(name, _)| *name == "ListenOverflows")
         .and_then(|(_, value)| value.parse().ok())
-        .unwrap_or(0)
+}
+
+/// Listen-queue drops since `before` (a reading of [`listen_overflows`]).
+fn overflows_since(before: Option<u64>) -> Option<u64> {
+    Some(listen_overflows()?.saturating_sub(before?))
+}
+
+/// A count that may be unknown, for the log.
+pub fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| "(unknown)".to_owned(), |n| n.to_string())
 }
 
 /// Opens connections number `first..first + n`, `concurrency` at a time: those that opened,
@@ -113,7 +119,7 @@ pub struct ConnectRounds {
     pub rounds: Vec<(f64, f64)>,
     pub failed: usize,
     /// Over all rounds: see [`IdleResult::listen_overflows`].
-    pub listen_overflows: u64,
+    pub listen_overflows: Option<u64>,
     /// The median of the rounds' ratios (Xietong ÷ baseline).
     pub ratio_median: f64,
     pub xietong_median: f64,
@@ -173,7 +179,7 @@ pub async fn connect_rounds(
         baseline_median: median(measured.iter().map(|(_, b)| *b).collect()),
         rounds: measured,
         failed,
-        listen_overflows: listen_overflows().saturating_sub(overflows_before),
+        listen_overflows: overflows_since(overflows_before),
     }
 }
 
