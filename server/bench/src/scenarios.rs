@@ -107,9 +107,9 @@ async fn open_connections(
 
 // ---------- connect rounds ----------
 
-/// Connects/s of Xietong and a baseline, both running, measured in alternating rounds. One
-/// pass per server (the idle hold) swung by a quarter between runs on one machine, with
-/// everything else the machine did in between; back-to-back rounds see the same machine.
+/// Connects/s of Xietong and a baseline, both running, measured in alternating rounds. The
+/// idle hold's one pass per server comes minutes apart, with the other scenarios in between;
+/// back-to-back rounds see the same machine, and the median ignores a round that met a hiccup.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectRounds {
     /// The baseline's results key.
